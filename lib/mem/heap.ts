@@ -1,0 +1,146 @@
+// Xen's xzalloc/xfree over the shared heap. Pointers are word offsets into the SharedArrayBuffer; 0 is NULL.
+// Every model dereference goes through chk(): NULL, freed (poisoned, quarantined) and mistyped objects become
+// classified model crashes, the way KASAN turns a stray access into a report instead of silent corruption.
+
+import { CTL, M, SHADOW, LAYOUT, MAX_SIZE_CLASS, QUARANTINE, region, stopped, onAttach } from './machine.js';
+import { crash, TrialStopped } from './crash.js';
+import { structById, type Struct } from './layout.js';
+
+export const NULL = 0;
+export const POISON = 0x6b6b6b6b;          // Linux's POISON_FREE byte, four times
+const LIVE = 1, FREED = 2;                 // block state (low byte of the header tag) and shadow values
+const HDR = 2;                             // header words: [tag = typeId << 8 | state, size in words]
+
+let heapBase = 0, heapWords = 0, freeBase = 0, quarBase = 0;
+onAttach(() => {
+  heapBase = LAYOUT.heap.base;
+  heapWords = LAYOUT.heap.words;
+  freeBase = region('freelists').base;
+  quarBase = region('quarantine').base;
+});
+
+const tagOf = (T: Struct, state: number): number => (T.id << 8) | state;
+
+// The allocator's own lock is lab machinery (Xen's xmalloc lock is not what we study): test-and-set with a sleep.
+function heapLock(): void {
+  for (let spins = 0; Atomics.compareExchange(M, CTL.HEAP_LOCK, 0, 1) !== 0; spins++) {
+    if (spins > 64) { Atomics.wait(M, CTL.HEAP_LOCK, 1, 5); if (stopped()) throw new TrialStopped(); }
+  }
+}
+function heapUnlock(): void {
+  Atomics.store(M, CTL.HEAP_LOCK, 0);
+  Atomics.notify(M, CTL.HEAP_LOCK, 1);
+}
+
+/** Allocate and zero a struct; returns NULL when the heap is exhausted (callers turn it into -ENOMEM). */
+export function xzalloc(T: Struct): number {
+  return xzalloc_words(T, T.words);
+}
+
+/** Variable-size allocation of a typed block (arrays of ranges, for instance). */
+export function xzalloc_words(T: Struct, words: number): number {
+  heapLock();
+  let p = NULL;
+  try {
+    if (words <= MAX_SIZE_CLASS && M[freeBase + words] !== 0) {
+      p = M[freeBase + words];
+      M[freeBase + words] = M[p];
+    } else {
+      const bump = M[CTL.HEAP_BUMP];
+      if (bump + words + HDR <= heapBase + heapWords) {
+        p = bump;
+        M[CTL.HEAP_BUMP] = bump + words + HDR;
+      }
+    }
+    if (p !== NULL) {
+      M.fill(0, p, p + words);
+      SHADOW.fill(LIVE, p - heapBase, p - heapBase + words);
+      M[p - 1] = words;
+      M[p - 2] = tagOf(T, LIVE);
+      M[CTL.HEAP_LIVE]++;
+    }
+  } finally {
+    heapUnlock();
+  }
+  return p;
+}
+
+/** Xen's xfree: NULL is a no-op; a second free is a double free; the block is poisoned and quarantined. */
+export function xfree(p: number, where: string): void {
+  if (p === NULL) return;
+  const i = p - heapBase;
+  if (i < HDR || i >= heapWords) crash('bug', where, `xfree of wild pointer ${hex(p)}`);
+  let error: [kind: 'double-free' | 'bug', detail: string] | undefined;
+  heapLock();
+  try {
+    const tag = M[p - 2];
+    if ((tag & 0xff) === FREED) error = ['double-free', `double free of struct ${typeName(tag)} at ${hex(p)}`];
+    else if ((tag & 0xff) !== LIVE || SHADOW[i] !== LIVE) error = ['bug', `xfree of ${hex(p)}, not the start of a live block`];
+    else release(p, tag);
+  } finally {
+    heapUnlock();
+  }
+  if (error) crash(error[0], where, error[1]);
+}
+
+function release(p: number, tag: number): void {
+  const i = p - heapBase;
+  const words = M[p - 1];
+  M[p - 2] = (tag & ~0xff) | FREED;
+  M.fill(POISON, p, p + words);
+  SHADOW.fill(FREED, i, i + words);
+  M[CTL.HEAP_LIVE]--;
+  // Quarantine: a FIFO of freed blocks; only the oldest, once it falls out, becomes reusable.
+  const n = M[CTL.HEAP_QCOUNT];
+  const head = M[CTL.HEAP_QHEAD];
+  if (n < QUARANTINE) {
+    M[quarBase + ((head + n) % QUARANTINE)] = p;
+    M[CTL.HEAP_QCOUNT] = n + 1;
+    return;
+  }
+  const victim = M[quarBase + head];
+  M[quarBase + head] = p;
+  M[CTL.HEAP_QHEAD] = (head + 1) % QUARANTINE;
+  const vw = M[victim - 1];
+  if (vw <= MAX_SIZE_CLASS) { M[victim] = M[freeBase + vw]; M[freeBase + vw] = victim; }
+}
+
+/**
+ * The one checked dereference path: returns p if it points at a live struct of type T, else ends the CPU with the
+ * crash Xen would have suffered (page fault on NULL, KASAN-style use-after-free, type confusion).
+ */
+export function chk(p: number, T: Struct, where: string): number {
+  if ((p - heapBase) >>> 0 < heapWords && M[p - 2] === ((T.id << 8) | LIVE)) return p;
+  return badPointer(p, T, where);
+}
+
+function badPointer(p: number, T: Struct, where: string): never {
+  if (p === NULL) crash('null-deref', where, `NULL pointer dereference (struct ${T.name})`);
+  if (p === POISON) crash('use-after-free', where, `struct ${T.name} pointer read from freed memory (${hex(p)})`);
+  const i = p - heapBase;
+  if (i < HDR || i >= heapWords || SHADOW[i] === 0) crash('null-deref', where, `page fault at wild pointer ${hex(p)} (struct ${T.name})`);
+  if (SHADOW[i] === FREED) crash('use-after-free', where, `struct ${typeName(M[p - 2])} at ${hex(p)} used after free`);
+  crash('bug', where, `type confusion: ${hex(p)} is struct ${typeName(M[p - 2])}, used as struct ${T.name}`);
+}
+
+/** For words inside objects (an embedded lock): 0 outside the heap or unallocated, 1 live, 2 freed. */
+export function shadowOf(addr: number): number {
+  const i = addr - heapBase;
+  return i >= 0 && i < heapWords ? SHADOW[i] : LIVE;
+}
+export const SHADOW_FREED = FREED;
+
+/** Type name of the heap block containing addr (for reports). */
+export function blockTypeAt(addr: number): string {
+  for (let p = addr; p - heapBase >= HDR; p--) {
+    const tag = M[p - 2];
+    const st = tag & 0xff;
+    if ((st === LIVE || st === FREED) && structById(tag >>> 8) && p + M[p - 1] > addr) return structById(tag >>> 8)!.name;
+  }
+  return '?';
+}
+
+export function heapLive(): number { return Atomics.load(M, CTL.HEAP_LIVE); }
+
+function typeName(tag: number): string { return structById(tag >>> 8)?.name ?? `#${tag >>> 8}`; }
+function hex(p: number): string { return `0x${(p >>> 0).toString(16)}`; }

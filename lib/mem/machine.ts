@@ -1,0 +1,133 @@
+// The machine's memory: one SharedArrayBuffer holding every piece of state that can race. A worker receives the
+// buffer plus this small layout descriptor and attaches to it; it keeps no private copy of shared state.
+
+export const CTL_WORDS = 64;
+/** Control block word indices (lab machinery, not Xen state). */
+export const CTL = {
+  STOP: 0,          // non-zero: the trial is over, every thread unwinds
+  SEQ: 1,           // global event sequence (flight recorder ordering)
+  OUTCOME: 2,       // first classified outcome code + 1 (0 = none yet); set once by compare-exchange
+  OUTCOME_CPU: 3,
+  HEAP_LOCK: 4,
+  HEAP_BUMP: 5,
+  HEAP_QHEAD: 6,
+  HEAP_QCOUNT: 7,
+  HEAP_LIVE: 8,
+  SCHED: 16,        // 16 words owned by lib/sched
+  LOCKDEP: 32,      // 8 words owned by lib/sync/lockdep
+  PROGRESS: 40,     // bumped by threads as they make progress (watchdog)
+  THREADS_DONE: 41,
+  FLAGS: 42,        // lock profiling / lockdep switches (lib/sync/profile.ts)
+} as const;
+
+export const MAX_THREADS = 16;
+export const HELD_MAX = 8;          // held-lock slots published per thread
+export const HELD_WORDS = HELD_MAX + 2; // [waitingOn, depth, held...]
+export const RING_ENTRIES = 256;    // flight recorder entries per thread (power of two)
+export const RING_ENTRY_WORDS = 4;  // seq, event, a, b
+export const PROFILE_FIELDS = 6;    // acquisitions, contended, waitSum, waitMax, holdSum, holdMax (Float64 each)
+export const QUARANTINE = 128;      // freed blocks held back from reuse (KASAN-style)
+export const MAX_SIZE_CLASS = 512;  // exact-size free lists up to this many words
+
+export interface Region { readonly base: number; readonly words: number }
+
+export interface Layout {
+  readonly bytes: number;
+  readonly threads: number;
+  readonly lockClasses: readonly string[];
+  readonly heap: Region;
+  readonly shadowByte: number;   // byte offset of the heap shadow (one byte per heap word)
+  readonly regions: Readonly<Record<string, Region>>;
+}
+
+export interface MachineSpec {
+  threads: number;
+  heapWords?: number;
+  lockClasses?: readonly string[];
+  /** Regions later layers need, in words (hardware config space, per-vCPU slots, ...). */
+  regions?: Record<string, number>;
+  /** Lock profiling (default on) and lock-order checking (default on). */
+  profile?: boolean;
+  lockdep?: boolean;
+}
+
+export interface Machine { readonly sab: SharedArrayBuffer; readonly layout: Layout }
+
+export function createMachine(spec: MachineSpec): Machine {
+  if (!Number.isInteger(spec.threads) || spec.threads < 1 || spec.threads > MAX_THREADS) {
+    throw new RangeError(`threads must be 1..${MAX_THREADS}`);
+  }
+  const classes = ['heap', ...(spec.lockClasses ?? [])];
+  const nc = classes.length;
+  let next = CTL_WORDS;
+  const regions: Record<string, Region> = {};
+  const take = (name: string, words: number, align = 1): Region => {
+    next = Math.ceil(next / align) * align;
+    const r = { base: next, words };
+    next += words;
+    regions[name] = r;
+    return r;
+  };
+  const heapWords = spec.heapWords ?? (1 << 18);
+  take('freelists', MAX_SIZE_CLASS + 1);
+  take('quarantine', QUARANTINE);
+  take('held', MAX_THREADS * HELD_WORDS);
+  take('lockdep', nc * nc);
+  take('ring', MAX_THREADS * RING_ENTRIES * RING_ENTRY_WORDS);
+  take('profile', MAX_THREADS * nc * PROFILE_FIELDS * 2, 2);
+  take('threadStat', MAX_THREADS * 16);
+  for (const [name, words] of Object.entries(spec.regions ?? {})) take(name, words, 2);
+  const heap = take('heap', heapWords, 2);
+  const shadowByte = next * 4;
+  const bytes = Math.ceil((shadowByte + heapWords) / 8) * 8;
+  const layout: Layout = { bytes, threads: spec.threads, lockClasses: classes, heap, shadowByte, regions };
+  const sab = new SharedArrayBuffer(bytes);
+  const m = new Int32Array(sab);
+  m[CTL.FLAGS] = (spec.profile === false ? 0 : 1) | (spec.lockdep === false ? 0 : 2);
+  m[CTL.HEAP_BUMP] = heap.base + 2; // word 0 of the heap is never handed out: pointer 0 is NULL
+  return { sab, layout };
+}
+
+// ---- the attached machine of this thread (one at a time): module state so hot paths take no extra argument ----
+
+export let M: Int32Array = new Int32Array(0);
+export let H16: Uint16Array = new Uint16Array(0);
+export let F64: Float64Array = new Float64Array(0);
+export let SHADOW: Uint8Array = new Uint8Array(0);
+export let LAYOUT: Layout;
+/** This thread's CPU number in the model (index into per-thread regions). */
+export let cpu = 0;
+
+const attachHooks: Array<() => void> = [];
+/** Layers with per-thread caches register here; called on every attach. */
+export function onAttach(fn: () => void): void { attachHooks.push(fn); }
+
+export function attach(machine: Machine, thisCpu = 0): void {
+  const { sab, layout } = machine;
+  M = new Int32Array(sab);
+  H16 = new Uint16Array(sab);
+  F64 = new Float64Array(sab);
+  SHADOW = new Uint8Array(sab, layout.shadowByte, layout.heap.words);
+  LAYOUT = layout;
+  setCpu(thisCpu);
+  for (const fn of attachHooks) fn();
+}
+
+export function setCpu(c: number): void {
+  if (!Number.isInteger(c) || c < 0 || c >= MAX_THREADS) throw new RangeError(`bad cpu ${c}`);
+  cpu = c;
+}
+
+export function region(name: string): Region {
+  const r = LAYOUT.regions[name];
+  if (!r) throw new Error(`machine has no region '${name}'`);
+  return r;
+}
+
+export function lockClassId(name: string): number {
+  const i = LAYOUT.lockClasses.indexOf(name);
+  if (i < 0) throw new Error(`unknown lock class '${name}'`);
+  return i;
+}
+
+export function stopped(): boolean { return Atomics.load(M, CTL.STOP) !== 0; }

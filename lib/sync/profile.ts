@@ -1,0 +1,74 @@
+// Lock profiling per lock class, like Xen's CONFIG_DEBUG_LOCK_PROFILE (lock_cnt, block_cnt, time_hold,
+// time_block) and Linux lock_stat (max wait / max hold). Each CPU writes only its own row, so counting needs no
+// atomics; rows are summed when the report is made.
+
+import { CTL, F64, M, cpu, region, onAttach, LAYOUT, MAX_THREADS, PROFILE_FIELDS } from '../mem/machine.js';
+
+export const FLAG_PROFILE = 1, FLAG_LOCKDEP = 2;
+const P = { ACQ: 0, CONTENDED: 1, WAIT_SUM: 2, WAIT_MAX: 3, HOLD_SUM: 4, HOLD_MAX: 5 } as const;
+
+export let profiling = false;
+let rowBase = 0, nc = 1;
+onAttach(() => {
+  profiling = (M[CTL.FLAGS] & FLAG_PROFILE) !== 0;
+  nc = LAYOUT.lockClasses.length;
+  rowBase = region('profile').base / 2 + cpu * nc * PROFILE_FIELDS; // Float64 index
+});
+
+/** Switch profiling for this thread (and, through the control block, for threads attached later). */
+export function setProfiling(on: boolean): void {
+  profiling = on;
+  if (on) Atomics.or(M, CTL.FLAGS, FLAG_PROFILE); else Atomics.and(M, CTL.FLAGS, ~FLAG_PROFILE);
+}
+
+/** Nanoseconds, as a double (performance.now has sub-microsecond resolution in Node). */
+export function now(): number { return performance.now() * 1e6; }
+
+export function profileAcquired(cls: number, waitStart: number, t: number): void {
+  const r = rowBase + cls * PROFILE_FIELDS;
+  F64[r + P.ACQ]++;
+  if (waitStart > 0) {
+    const w = t - waitStart;
+    F64[r + P.CONTENDED]++;
+    F64[r + P.WAIT_SUM] += w;
+    if (w > F64[r + P.WAIT_MAX]) F64[r + P.WAIT_MAX] = w;
+  }
+}
+
+export function profileReleased(cls: number, hold: number): void {
+  const r = rowBase + cls * PROFILE_FIELDS;
+  F64[r + P.HOLD_SUM] += hold;
+  if (hold > F64[r + P.HOLD_MAX]) F64[r + P.HOLD_MAX] = hold;
+}
+
+export interface LockStat {
+  name: string; acquisitions: number; contended: number;
+  totalWaitNs: number; maxWaitNs: number; totalHoldNs: number; maxHoldNs: number;
+}
+
+/** Sum of every CPU's row, per lock class that was used. */
+export function lockStats(): LockStat[] {
+  const classes = LAYOUT.lockClasses;
+  const base = region('profile').base / 2;
+  const out: LockStat[] = [];
+  for (let c = 0; c < classes.length; c++) {
+    const s: LockStat = { name: classes[c], acquisitions: 0, contended: 0, totalWaitNs: 0, maxWaitNs: 0, totalHoldNs: 0, maxHoldNs: 0 };
+    for (let t = 0; t < MAX_THREADS; t++) {
+      const r = base + (t * classes.length + c) * PROFILE_FIELDS;
+      s.acquisitions += F64[r + P.ACQ];
+      s.contended += F64[r + P.CONTENDED];
+      s.totalWaitNs += F64[r + P.WAIT_SUM];
+      s.maxWaitNs = Math.max(s.maxWaitNs, F64[r + P.WAIT_MAX]);
+      s.totalHoldNs += F64[r + P.HOLD_SUM];
+      s.maxHoldNs = Math.max(s.maxHoldNs, F64[r + P.HOLD_MAX]);
+    }
+    if (s.acquisitions > 0) out.push(s);
+  }
+  return out;
+}
+
+/** Zero every row (between benchmark phases). */
+export function resetLockStats(): void {
+  const r = region('profile');
+  F64.fill(0, r.base / 2, r.base / 2 + r.words / 2);
+}

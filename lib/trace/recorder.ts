@@ -1,0 +1,56 @@
+// Flight recorder: a ring of recent events per thread, in shared memory, stamped with a global sequence number so
+// the last events of every vCPU can be merged into one global order after a failure (like ftrace's per-CPU
+// buffers). Writing an entry is one atomic increment and four plain stores.
+
+import { CTL, M, cpu, region, onAttach, RING_ENTRIES, RING_ENTRY_WORDS, MAX_THREADS } from '../mem/machine.js';
+
+/** Event kinds. `a` and `b` are small integers whose meaning depends on the kind. */
+export const EV = {
+  SITE: 1,       // a = site id (lib/trace/sites)
+  LOCK: 2,       // a = lock class, b = lock address   (spin_lock / write_lock acquired)
+  UNLOCK: 3,     // a = lock class, b = lock address
+  RLOCK: 4,      // a = lock class, b = lock address   (read_lock acquired)
+  RUNLOCK: 5,
+  TRYFAIL: 6,    // a = lock class, b = lock address
+  WAIT: 7,       // a = lock class, b = lock address   (started waiting)
+  ENTER: 8,      // a = site id of an entry point (hypercall, config access, hvm_do_resume)
+  RET: 9,        // a = site id, b = return value
+  CRASH: 10,     // a = outcome code
+  DONE: 11,
+  NOTE: 12,      // a = site id, b = value
+} as const;
+
+export interface TraceEvent { seq: number; cpu: number; ev: number; a: number; b: number }
+
+let ringBase = 0, statBase = 0;
+const MASK = RING_ENTRIES - 1;
+onAttach(() => { ringBase = region('ring').base; statBase = region('threadStat').base; });
+
+/** Per-thread stat words (region 'threadStat', 16 words per thread): word 0 is the ring write index. */
+export const TSTAT = { RING_IDX: 0, OPS: 1, ACCESSES: 2, HYPERCALLS: 3, PENDING_DONE: 4 } as const;
+export function tstat(c: number, field: number): number { return statBase + c * 16 + field; }
+
+export function record(ev: number, a = 0, b = 0): void {
+  const seq = Atomics.add(M, CTL.SEQ, 1);
+  const idx = M[statBase + cpu * 16]++;
+  const e = ringBase + (cpu * RING_ENTRIES + (idx & MASK)) * RING_ENTRY_WORDS;
+  M[e] = seq; M[e + 1] = ev; M[e + 2] = a; M[e + 3] = b;
+}
+
+/** Events of one thread, oldest first (at most RING_ENTRIES). */
+export function readRing(c: number): TraceEvent[] {
+  const n = M[statBase + c * 16];
+  const out: TraceEvent[] = [];
+  for (let i = Math.max(0, n - RING_ENTRIES); i < n; i++) {
+    const e = ringBase + (c * RING_ENTRIES + (i & MASK)) * RING_ENTRY_WORDS;
+    out.push({ seq: M[e], cpu: c, ev: M[e + 1], a: M[e + 2], b: M[e + 3] });
+  }
+  return out;
+}
+
+/** The last `perThread` events of every thread, merged in global order. */
+export function mergedTail(threads: number, perThread = 24): TraceEvent[] {
+  const all: TraceEvent[] = [];
+  for (let c = 0; c < Math.min(threads, MAX_THREADS); c++) all.push(...readRing(c).slice(-perThread));
+  return all.sort((x, y) => x.seq - y.seq);
+}

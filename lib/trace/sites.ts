@@ -1,0 +1,27 @@
+// Named points in the model: yield points where the analysis says race windows open, and entry points. The list is
+// static so every thread agrees on the numbers; add new names at the end.
+
+export const SITE_NAMES = [
+  '?',
+  // entry points
+  'PHYSDEVOP_pci_device_add', 'PHYSDEVOP_pci_device_remove', 'XEN_DOMCTL_assign_device', 'XEN_DOMCTL_deassign_device',
+  'vpci_read', 'vpci_write', 'hvm_do_resume', 'vpci_process_pending',
+  // race windows
+  'defer_map', 'pci_add_device:before-iommu_add_device', 'pci_add_device:iommu-failed',
+  'vpci_process_pending:after-consume', 'vpci_process_pending:before-modify_decoding', 'vpci_process_pending:failed',
+  'vpci_remove_device:after-unlock', 'vpci_remove_device:before-free', 'vpci_remove_device:after-free',
+  'vpci_read:after-lookup', 'vpci_write:after-lookup', 'modify_bars:for_each_pdev', 'modify_bars:tmp',
+  'map_range', 'map_range:preempt', 'pci_remove_device:before-free', 'assign_device', 'deassign_device',
+  'vpci_cancel_pending', 'vpci_remove_device:terminating', 'hypercall_create_continuation', 'domain_crash',
+  'actor', 'cmd_write', 'rom_write', 'bar_write', 'init_bars', 'vpci_add_handlers', 'modify_decoding',
+  'vpci_process_pending:restart', 'rangeset_consume_ranges', 'scenario',
+] as const;
+export type SiteName = (typeof SITE_NAMES)[number];
+
+const index = new Map<string, number>(SITE_NAMES.map((n, i) => [n, i]));
+
+export function siteId(name: SiteName): number { return index.get(name)!; }
+export function siteName(id: number): string { return SITE_NAMES[id] ?? `site#${id}`; }
+
+/** Site ids by name, for hot paths: S['defer_map']. */
+export const S = Object.fromEntries(SITE_NAMES.map((n, i) => [n, i])) as Record<SiteName, number>;

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// vpci-lab: one command, subcommands in stress/commands/ (one file each).
+
+import { UsageError } from './args.js';
+
+type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
+
+const COMMANDS: Record<string, Command> = {
+  stress: { summary: 'race the locking strategies on real threads (free-running) and report outcomes and cost', load: () => import('./commands/stress.js') },
+  repro: { summary: 'run one race scenario under controlled scheduling until it fails; replay a schedule', load: () => import('./commands/repro.js') },
+  explore: { summary: 'every scenario under every strategy: the matrix of outcomes', load: () => import('./commands/explore.js') },
+  list: { summary: 'scenarios and strategies, one line each', load: () => import('./commands/list.js') },
+  bench: { summary: 'lock benchmarks: bench locks [--quick] [--json FILE]', load: () => import('./commands/bench.js') },
+};
+
+function usage(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return [
+    'usage: vpci-lab <command> [options]     (vpci-lab <command> --help for its options)',
+    '',
+    ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`),
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) throw new UsageError(`unknown command '${name}' (try: ${Object.keys(COMMANDS).join(', ')})`);
+  return (await cmd.load()).run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      process.stderr.write(`vpci-lab: ${e.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`vpci-lab: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,5 @@
+import { UsageError } from '../args.js';
+
+export async function run(_argv: string[]): Promise<number> {
+  throw new UsageError('stress: not built yet');
+}
