@@ -1,0 +1,62 @@
+// The stale-mapping scan, run after a trial that did not crash: a DomU's p2m may map only frames of enabled BARs
+// of devices it owns; every enabled BAR must be mapped in its owner's p2m (Dom0 is allowed leftovers, as Roger
+// said of the hardware domain); and, with no work pending for a device, hardware decoding agrees with its BARs.
+
+import { M } from '../mem/machine.js';
+import { chk, NULL } from '../mem/heap.js';
+import { pci_conf_read16, PCI_COMMAND, PCI_COMMAND_MEMORY } from '../hw/index.js';
+import { DOMAIN, PCI_DEV, VPCI, VCPU, BAR, NR_BARS, VPCI_BAR_ROM } from '../xen/types.js';
+import { bar, barFrames, MAPPABLE_BAR } from '../xen/header.js';
+import { p2m_mapped } from '../xen/p2m.js';
+import type { World } from '../lab/boot.js';
+
+export interface StaleFinding { domain: number; sbdf: number; gfn: number; what: string }
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+export function staleMappingScan(world: World): StaleFinding[] {
+  const out: StaleFinding[] = [];
+  const pendingFor = new Set<number>();
+  for (const vs of world.vcpus) for (const v of vs) if (M[v + VCPU.vpci_mem] !== NULL) pendingFor.add(M[v + VCPU.vpci_pdev]);
+  world.domains.forEach((d, di) => {
+    const hw = M[chk(d, DOMAIN, 'scan') + DOMAIN.is_hardware_domain] !== 0;
+    const legit = new Set<number>();
+    for (let p = M[d + DOMAIN.pdev_list]; p !== NULL; p = M[chk(p, PCI_DEV, 'scan') + PCI_DEV.domain_next]) {
+      const vpci = M[p + PCI_DEV.vpci];
+      if (vpci === NULL) continue;
+      chk(vpci, VPCI, 'scan');
+      const sbdf = M[p + PCI_DEV.sbdf];
+      const pending = pendingFor.has(p);
+      let enabledBars = 0, memBars = 0;
+      for (let i = 0; i < NR_BARS; i++) {
+        const b = bar(vpci, i);
+        if (!MAPPABLE_BAR(b)) continue;
+        const [s, e] = barFrames(b);
+        const isRom = M[b + BAR.type] === VPCI_BAR_ROM;
+        if (!isRom) { memBars++; if (M[b + BAR.enabled]) enabledBars++; }
+        if (!M[b + BAR.enabled]) continue;
+        for (let f = s; f <= e; f++) legit.add(f);
+        if (pending) continue;
+        const mappedAll = p2mCovers(di, s, e);
+        if (!mappedAll) out.push({ domain: di, sbdf, gfn: s, what: `BAR${i === 6 ? ' ROM' : i} enabled but not mapped in d${di}` });
+      }
+      if (!pending && memBars > 0) {
+        const decoding = (pci_conf_read16(sbdf, PCI_COMMAND) & PCI_COMMAND_MEMORY) !== 0;
+        if (decoding !== (enabledBars === memBars) || (enabledBars !== 0 && enabledBars !== memBars)) {
+          out.push({ domain: di, sbdf, gfn: 0, what: `COMMAND.MEMORY=${decoding ? 1 : 0} but ${enabledBars}/${memBars} BARs enabled` });
+        }
+      }
+    }
+    if (hw) return;
+    for (const [gfn] of p2m_mapped(di)) {
+      if (!legit.has(gfn)) out.push({ domain: di, sbdf: -1, gfn, what: `d${di} maps frame ${hex(gfn)} it has no enabled BAR for` });
+    }
+  });
+  return out;
+}
+
+function p2mCovers(index: number, s: number, e: number): boolean {
+  const mapped = new Set(p2m_mapped(index).map(([g]) => g));
+  for (let f = s; f <= e; f++) if (!mapped.has(f)) return false;
+  return true;
+}

@@ -1,0 +1,74 @@
+// Booting a machine for one trial: shared memory sized for the model, emulated hardware powered on, Xen's state,
+// the domains with their vCPUs, the strategy, the devices Dom0 finds at boot (mapped synchronously by apply_map,
+// as during Dom0 build), then system_state = active. Runs on the main thread; workers attach to the result.
+
+import { createMachine, attach, M, MAX_THREADS, type Machine } from '../mem/machine.js';
+import { initHw, hwRegions, type HwDesc } from '../hw/index.js';
+import { XEN, xen, initXenState, MODEL_LOCK_CLASSES, SYS_STATE_active, set_current } from '../xen/state.js';
+import { p2mWords } from '../xen/p2m.js';
+import { domain_create } from '../xen/domain.js';
+import { DOMAIN } from '../xen/types.js';
+import { pci_add_device } from '../xen/pci.js';
+import { selectStrategy } from '../strategy/index.js';
+
+export interface ModelDesc {
+  /** vCPUs of Dom0 (the hardware domain), then of each DomU. */
+  dom0Vcpus: number;
+  domUVcpus: number[];
+  hw: HwDesc;
+  /** Functions Dom0 owns from boot (PHYSDEVOP-free: setup_one_hwdom_device with apply_map). */
+  bootDevices?: number[];
+  strategy: string;
+  seed?: number;
+  /** Per-mille fault rates, and one-shot forced failures. */
+  inject?: { iommu?: number; map?: number; iommuNext?: number; mapNext?: number };
+  /** Frames per map_mmio_regions call, and general_preempt_check() every N-th call (0 = never). */
+  mapBatch?: number;
+  preemptEvery?: number;
+  /** OS threads that will attach (at most 15: one slot is the boot thread's). */
+  threads: number;
+  heapWords?: number;
+  profile?: boolean;
+  lockdep?: boolean;
+}
+
+/** Pointers a worker needs to find its way around (structured-clonable). */
+export interface World {
+  domains: number[];            // struct domain *, Dom0 first
+  vcpus: number[][];            // per domain, struct vcpu *
+  devices: number[];            // sbdf of every function in the hardware
+}
+
+export const BOOT_CPU = MAX_THREADS - 1;
+
+export function bootMachine(desc: ModelDesc): { machine: Machine; world: World } {
+  const ndom = 1 + desc.domUVcpus.length;
+  const machine = createMachine({
+    threads: desc.threads,
+    heapWords: desc.heapWords,
+    lockClasses: MODEL_LOCK_CLASSES,
+    profile: desc.profile,
+    lockdep: desc.lockdep,
+    regions: { xen: XEN.words, p2m: p2mWords(ndom), ...hwRegions(desc.hw) },
+  });
+  attach(machine, BOOT_CPU);
+  initHw(machine, desc.hw);
+  initXenState(desc.seed ?? 1);
+  M[xen(XEN.iommu_fail_permille)] = desc.inject?.iommu ?? 0;
+  M[xen(XEN.map_fail_permille)] = desc.inject?.map ?? 0;
+  M[xen(XEN.iommu_fail_next)] = desc.inject?.iommuNext ?? 0;
+  M[xen(XEN.map_fail_next)] = desc.inject?.mapNext ?? 0;
+  if (desc.mapBatch !== undefined) M[xen(XEN.map_batch)] = desc.mapBatch;
+  if (desc.preemptEvery !== undefined) M[xen(XEN.preempt_every)] = desc.preemptEvery;
+  selectStrategy(desc.strategy);
+  const domains = [domain_create(0, true, desc.dom0Vcpus), ...desc.domUVcpus.map((n, i) => domain_create(i + 1, false, n))];
+  const vcpus = domains.map((d) => Array.from({ length: M[d + DOMAIN.max_vcpus] }, (_, i) => M[d + DOMAIN.vcpu + i]));
+  set_current(vcpus[0][0]);
+  for (const sbdf of desc.bootDevices ?? []) {
+    const rc = pci_add_device(sbdf);
+    if (rc) throw new Error(`boot device ${sbdf.toString(16)} failed to add: ${rc}`);
+  }
+  M[xen(XEN.system_state)] = SYS_STATE_active;
+  set_current(0);
+  return { machine, world: { domains, vcpus, devices: desc.hw.functions.map((f) => f.sbdf) } };
+}

@@ -1,0 +1,70 @@
+// S2, the pcidevs_lock idea (16 Nov 2021, 5bd70935... thread; Jan and Julien objected to it on the guest-entry
+// path): the global recursive pcidevs_lock around everything that touches vPCI state — config accesses (so also
+// defer_map under them), vpci_process_pending and, as before, add/remove. Under that lock removal can drain every
+// vCPU's slot that targets the device, and pending work rechecks pdev->vpci.
+
+import { M } from '../mem/machine.js';
+import { chk, NULL } from '../mem/heap.js';
+import { DOMAIN, PCI_DEV, VCPU } from '../xen/types.js';
+import { vpci_remove_device as l21_vpci_remove_device } from '../xen/vpci.js';
+import { vpci_process_pending as l21_vpci_process_pending } from '../xen/header.js';
+import { rangeset_destroy } from '../xen/rangeset.js';
+import { pcidevs_lock, pcidevs_unlock } from '../xen/pci.js';
+import { nr_domains, domain_by_index } from '../xen/domain.js';
+import { baselineOps } from './baseline.js';
+import { lock_pdev_vpci_if_present } from './upstream.js';
+import type { Strategy } from './types.js';
+
+/** Drop every vCPU's pending work for pdev (all domains: current may belong to another one). */
+function drain_pending(pdev: number): void {
+  for (let i = 0; i < nr_domains(); i++) {
+    const d = chk(domain_by_index(i), DOMAIN, 'drain_pending');
+    for (let j = 0; j < M[d + DOMAIN.max_vcpus]; j++) {
+      const v = chk(M[d + DOMAIN.vcpu + j], VCPU, 'drain_pending');
+      if (M[v + VCPU.vpci_mem] !== NULL && M[v + VCPU.vpci_pdev] === pdev) {
+        rangeset_destroy(M[v + VCPU.vpci_mem], 'drain_pending');
+        M[v + VCPU.vpci_mem] = NULL;
+      }
+    }
+  }
+}
+
+function vpci_remove_device(pdev: number): number {
+  pcidevs_lock();
+  drain_pending(pdev);
+  const rc = M[chk(pdev, PCI_DEV, 'vpci_remove_device') + PCI_DEV.vpci] === NULL ? 0 : l21_vpci_remove_device(pdev);
+  pcidevs_unlock();
+  return rc;
+}
+
+function vpci_process_pending(v: number): boolean {
+  if (M[chk(v, VCPU, 'vpci_process_pending') + VCPU.vpci_mem] === NULL) return false; // no lock when idle
+  pcidevs_lock();
+  const pdev = M[v + VCPU.vpci_pdev];
+  let again = false;
+  if (M[chk(pdev, PCI_DEV, 'vpci_process_pending') + PCI_DEV.vpci] === NULL) {
+    rangeset_destroy(M[v + VCPU.vpci_mem], 'vpci_process_pending');
+    M[v + VCPU.vpci_mem] = NULL;
+  } else {
+    again = l21_vpci_process_pending(v);
+  }
+  pcidevs_unlock();
+  return again;
+}
+
+export const pcidevs: Strategy = {
+  name: 'pcidevs',
+  summary: 'global recursive pcidevs_lock around config accesses, pending work, add and remove',
+  source: 'fc1fdee4-e567-038f-a90b-127548a8da02@suse.com (Jan\'s objection); §G row S2',
+  ops: {
+    ...baselineOps,
+    name: 'pcidevs',
+    vpci_read_enter: pcidevs_lock,
+    vpci_read_exit: pcidevs_unlock,
+    vpci_write_enter: pcidevs_lock,
+    vpci_write_exit: pcidevs_unlock,
+    vpci_lock: lock_pdev_vpci_if_present,
+    vpci_process_pending,
+    vpci_remove_device,
+  },
+};

@@ -1,0 +1,74 @@
+// Domains and vCPUs (xen/common/domain.c), domain_crash, and the return-to-guest path hvm_do_resume
+// (xen/arch/x86/hvm/hvm.c L21 504-515) that runs vpci_process_pending before the guest may run again.
+
+import { M } from '../mem/machine.js';
+import { chk, xzalloc, NULL } from '../mem/heap.js';
+import { crash } from '../mem/crash.js';
+import { rwlock_init } from '../sync/rwlock.js';
+import { yield_point } from '../sched/mode.js';
+import { S } from '../trace/sites.js';
+import { record, EV } from '../trace/recorder.js';
+import { DOMAIN, VCPU, MAX_VCPUS, MAX_DOMAINS } from './types.js';
+import { XEN, xen, CLASS } from './state.js';
+import { X } from './ops.js';
+
+/** Boot-time: create a domain with n vCPUs (main thread, before any worker runs). */
+export function domain_create(domid: number, hardware: boolean, nvcpus: number): number {
+  if (nvcpus < 1 || nvcpus > MAX_VCPUS) throw new RangeError(`a domain has 1..${MAX_VCPUS} vCPUs`);
+  const n = M[xen(XEN.nr_domains)];
+  if (n >= MAX_DOMAINS) throw new RangeError(`at most ${MAX_DOMAINS} domains`);
+  const d = xzalloc(DOMAIN);
+  if (d === NULL) throw new RangeError('heap too small for the domains');
+  M[d + DOMAIN.domain_id] = domid;
+  M[d + DOMAIN.is_hardware_domain] = hardware ? 1 : 0;
+  M[d + DOMAIN.has_vpci] = 1;            // vPCI for DomUs as in the v4 series under review
+  M[d + DOMAIN.max_vcpus] = nvcpus;
+  M[d + DOMAIN.p2m_index] = n;
+  rwlock_init(d + DOMAIN.pci_lock, CLASS.pci_lock);
+  rwlock_init(d + DOMAIN.vpci_rwlock, CLASS.vpci_rwlock);
+  for (let i = 0; i < nvcpus; i++) {
+    const v = xzalloc(VCPU);
+    if (v === NULL) throw new RangeError('heap too small for the vCPUs');
+    M[v + VCPU.vcpu_id] = i;
+    M[v + VCPU.domain] = d;
+    M[d + DOMAIN.vcpu + i] = v;
+  }
+  M[xen(XEN.domains) + n] = d;
+  M[xen(XEN.nr_domains)] = n + 1;
+  if (hardware) M[xen(XEN.hardware_domain)] = d;
+  return d;
+}
+
+export function domain_by_index(i: number): number { return M[xen(XEN.domains) + i]; }
+export function nr_domains(): number { return M[xen(XEN.nr_domains)]; }
+export function domain_vcpu(d: number, i: number): number { return M[chk(d, DOMAIN, 'domain_vcpu') + DOMAIN.vcpu + i]; }
+export function is_hardware_domain(d: number): boolean { return M[chk(d, DOMAIN, 'is_hardware_domain') + DOMAIN.is_hardware_domain] !== 0; }
+
+/** domain_crash: for the hardware domain Xen itself would go down; for a DomU it is a policy outcome. */
+export function domain_crash(d: number, where: string): void {
+  chk(d, DOMAIN, where);
+  if (M[d + DOMAIN.is_hardware_domain]) crash('bug', where, 'domain_crash(hardware domain)');
+  M[d + DOMAIN.is_crashed] = 1;
+  record(EV.NOTE, S.domain_crash, M[d + DOMAIN.domain_id]);
+  yield_point(S.domain_crash);
+}
+
+export function domain_is_crashed(d: number): boolean { return M[chk(d, DOMAIN, 'domain_is_crashed') + DOMAIN.is_crashed] !== 0; }
+
+/**
+ * hvm_do_resume: returns true when the vCPU may enter the guest, false when vpci_process_pending asked to be
+ * rescheduled (-ERESTART; SCHEDULE_SOFTIRQ raised, the caller comes back).
+ */
+export function hvm_do_resume(v: number): boolean {
+  const where = 'hvm_do_resume';
+  const d = M[chk(v, VCPU, where) + VCPU.domain];
+  if (M[chk(d, DOMAIN, where) + DOMAIN.has_vpci] && X.vpci_process_pending(v)) {
+    M[v + VCPU.softirq_pending] = 1;
+    return false;
+  }
+  M[v + VCPU.softirq_pending] = 0;
+  return true;
+}
+
+/** True while v has deferred map/unmap work. */
+export function vcpu_has_pending(v: number): boolean { return M[chk(v, VCPU, 'vcpu_has_pending') + VCPU.vpci_mem] !== NULL; }

@@ -1,0 +1,64 @@
+// The hypercall entry points Dom0 uses, with Xen's continuation rule: a handler returning -ERESTART gets
+// hypercall_create_continuation, i.e. the vCPU returns towards the guest (running hvm_do_resume and so its
+// pending vPCI work) and re-executes the hypercall from the start.
+
+import { M } from '../mem/machine.js';
+import { chk } from '../mem/heap.js';
+import { crash } from '../mem/crash.js';
+import { yield_point } from '../sched/mode.js';
+import { S, type SiteName } from '../trace/sites.js';
+import { record, EV, tstat, TSTAT } from '../trace/recorder.js';
+import { cpu } from '../mem/machine.js';
+import { VCPU, ERESTART } from './types.js';
+import { current } from './state.js';
+import { pcidevs_lock, pcidevs_unlock, pci_add_device, pci_remove_device, assign_device, deassign_device } from './pci.js';
+import { hvm_do_resume } from './domain.js';
+
+/** Re-executions allowed before a continuation loop counts as a livelock. */
+export const MAX_CONTINUATIONS = 100_000;
+
+function hypercall(site: SiteName, body: () => number): number {
+  const v = chk(current(), VCPU, site);
+  M[tstat(cpu, TSTAT.HYPERCALLS)]++;
+  for (let n = 0; ; n++) {
+    record(EV.ENTER, S[site]);
+    yield_point(S[site]);
+    const rc = body();
+    record(EV.RET, S[site], rc);
+    if (rc !== ERESTART) return rc;
+    // hypercall_create_continuation: back towards the guest, softirqs and pending work run, then re-issue.
+    yield_point(S.hypercall_create_continuation);
+    while (!hvm_do_resume(v)) { /* SCHEDULE_SOFTIRQ: come back */ }
+    if (n >= MAX_CONTINUATIONS) crash('bug', site, `hypercall restarted ${n} times without completing (livelock)`);
+  }
+}
+
+/** do_physdev_op(PHYSDEVOP_pci_device_add) — Dom0 only, no continuation at L21 (the body never restarts). */
+export function PHYSDEVOP_pci_device_add(sbdf: number): number {
+  return hypercall('PHYSDEVOP_pci_device_add', () => pci_add_device(sbdf));
+}
+
+/** do_physdev_op(PHYSDEVOP_pci_device_remove) — a strategy may return -ERESTART (the seed's proposal). */
+export function PHYSDEVOP_pci_device_remove(sbdf: number): number {
+  return hypercall('PHYSDEVOP_pci_device_remove', () => pci_remove_device(sbdf));
+}
+
+/** iommu_do_pci_domctl(XEN_DOMCTL_assign_device): pcidevs_lock around assign_device; -ERESTART continues. */
+export function XEN_DOMCTL_assign_device(d: number, sbdf: number): number {
+  return hypercall('XEN_DOMCTL_assign_device', () => {
+    pcidevs_lock();
+    const rc = assign_device(d, sbdf);
+    pcidevs_unlock();
+    return rc;
+  });
+}
+
+/** iommu_do_pci_domctl(XEN_DOMCTL_deassign_device). */
+export function XEN_DOMCTL_deassign_device(d: number, sbdf: number): number {
+  return hypercall('XEN_DOMCTL_deassign_device', () => {
+    pcidevs_lock();
+    const rc = deassign_device(d, sbdf);
+    pcidevs_unlock();
+    return rc;
+  });
+}

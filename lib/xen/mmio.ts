@@ -1,0 +1,40 @@
+// The guest's way in: an ECAM (MMCFG) access trapped by Xen (xen/arch/x86/hvm/io.c vpci_mmcfg_{read,write} and
+// vpci.c vpci_ecam_{read,write}, L21 486-548): size and alignment checks, 8-byte accesses split in two dwords.
+
+import { M, cpu } from '../mem/machine.js';
+import { record, EV, tstat, TSTAT } from '../trace/recorder.js';
+import { S } from '../trace/sites.js';
+import { vpci_read, vpci_write } from './vpci.js';
+
+/** VPCI_ECAM_BDF(addr) = (addr & 0x0ffff000) >> 12; ECAM_REG_OFFSET(addr) = addr & 0xfff. */
+const ecam_bdf = (off: number): number => (off & 0x0ffff000) >>> 12;
+const ecam_reg = (off: number): number => off & 0xfff;
+
+export function vpci_access_allowed(reg: number, len: number): boolean {
+  return (len === 1 || len === 2 || len === 4 || len === 8) && reg % len === 0;
+}
+
+/** A guest read of `len` bytes at ECAM offset `off` (segment 0). 8-byte reads return [low, high]. */
+export function vpci_mmcfg_read(off: number, len: number): number | [number, number] {
+  M[tstat(cpu, TSTAT.ACCESSES)]++;
+  record(EV.ENTER, S.vpci_read, off);
+  const sbdf = ecam_bdf(off), reg = ecam_reg(off);
+  if (!vpci_access_allowed(reg, len) || reg + len > 4096) return len === 8 ? [0xffffffff, 0xffffffff] : 0xffffffff;
+  if (len === 8) return [vpci_read(sbdf, reg, 4), vpci_read(sbdf, reg + 4, 4)];
+  return vpci_read(sbdf, reg, len);
+}
+
+/** A guest write; refused accesses are dropped. 8-byte writes take [low, high]. */
+export function vpci_mmcfg_write(off: number, len: number, data: number | [number, number]): void {
+  M[tstat(cpu, TSTAT.ACCESSES)]++;
+  record(EV.ENTER, S.vpci_write, off);
+  const sbdf = ecam_bdf(off), reg = ecam_reg(off);
+  if (!vpci_access_allowed(reg, len) || reg + len > 4096) return;
+  if (len === 8) {
+    const [lo, hi] = Array.isArray(data) ? data : [data, 0];
+    vpci_write(sbdf, reg, 4, lo);
+    vpci_write(sbdf, reg + 4, 4, hi);
+    return;
+  }
+  vpci_write(sbdf, reg, len, Array.isArray(data) ? data[0] : data);
+}

@@ -1,0 +1,57 @@
+// The p2m of each domain, reduced to what the race needs: an MMIO window of guest frames, each mapped to a machine
+// frame or not. map_mmio_regions / unmap_mmio_regions make partial progress (at most map_batch frames per call,
+// returning how many were done), as Xen's do, and can be made to fail.
+
+import { M, region, onAttach, LAYOUT } from '../mem/machine.js';
+import { chk } from '../mem/heap.js';
+import { DOMAIN, ENOMEM, EINVAL } from './types.js';
+import { XEN, xen, chance, takeForced } from './state.js';
+
+/** Guest frames [P2M_BASE_PFN, P2M_BASE_PFN + P2M_FRAMES) can hold MMIO mappings. */
+export const P2M_BASE_PFN = 0xe0000;        // 0xe000_0000: a typical 32-bit MMIO hole
+export const P2M_FRAMES = 4096;             // 16 MiB window
+const NOT_MAPPED = 0;
+
+let p2mBase = 0;
+onAttach(() => { if (LAYOUT.regions.p2m) p2mBase = region('p2m').base; });
+
+export function p2mWords(domains: number): number { return domains * P2M_FRAMES; }
+
+function slot(d: number, gfn: number, where: string): number {
+  const i = gfn - P2M_BASE_PFN;
+  if (i < 0 || i >= P2M_FRAMES) return -1;
+  return p2mBase + M[chk(d, DOMAIN, where) + DOMAIN.p2m_index] * P2M_FRAMES + i;
+}
+
+function update(d: number, gfn: number, nr: number, mfn: number, map: boolean): number {
+  const where = map ? 'map_mmio_regions' : 'unmap_mmio_regions';
+  if (takeForced(XEN.map_fail_next) || chance(M[xen(XEN.map_fail_permille)])) return ENOMEM;
+  const batch = Math.max(1, M[xen(XEN.map_batch)]);
+  const n = Math.min(nr, batch);
+  for (let i = 0; i < n; i++) {
+    const s = slot(d, gfn + i, where);
+    if (s < 0) return i > 0 ? i : EINVAL;
+    Atomics.store(M, s, map ? mfn + i + 1 : NOT_MAPPED);
+  }
+  return n === nr ? 0 : n;
+}
+
+/** 0 when all nr frames are done, a positive count on partial progress, a negative errno on failure. */
+export function map_mmio_regions(d: number, gfn: number, nr: number, mfn: number): number { return update(d, gfn, nr, mfn, true); }
+export function unmap_mmio_regions(d: number, gfn: number, nr: number, mfn: number): number { return update(d, gfn, nr, mfn, false); }
+
+/** The machine frame a guest frame maps to, or -1 (checks and tests). */
+export function p2m_lookup(d: number, gfn: number): number {
+  const s = slot(d, gfn, 'p2m_lookup');
+  if (s < 0) return -1;
+  const v = Atomics.load(M, s);
+  return v === NOT_MAPPED ? -1 : v - 1;
+}
+
+/** Every mapped guest frame of a p2m table (by table index, no domain dereference: used after a trial). */
+export function p2m_mapped(index: number): Array<[gfn: number, mfn: number]> {
+  const out: Array<[number, number]> = [];
+  const b = p2mBase + index * P2M_FRAMES;
+  for (let i = 0; i < P2M_FRAMES; i++) if (M[b + i] !== NOT_MAPPED) out.push([P2M_BASE_PFN + i, M[b + i] - 1]);
+  return out;
+}

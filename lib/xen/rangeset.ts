@@ -1,0 +1,100 @@
+// xen/common/rangeset.c, reduced: a sorted set of disjoint [s, e] ranges under the rangeset's own rwlock.
+// rangeset_consume_ranges holds that lock in write mode for the whole call and stops at the first non-zero rc,
+// leaving what was not consumed in the set (the -ERESTART path of vpci_process_pending).
+
+import { M } from '../mem/machine.js';
+import { chk, xzalloc, xfree, NULL } from '../mem/heap.js';
+import { rwlock_init, write_lock, write_unlock, read_lock, read_unlock } from '../sync/rwlock.js';
+import { RANGESET, RANGESET_MAX, ENOMEM } from './types.js';
+import { CLASS } from './state.js';
+
+export function rangeset_new(): number {
+  const r = xzalloc(RANGESET);
+  if (r !== NULL) rwlock_init(r + RANGESET.lock, CLASS.rangeset);
+  return r;
+}
+
+export function rangeset_destroy(r: number, where = 'rangeset_destroy'): void {
+  if (r === NULL) return;
+  xfree(r, where);
+}
+
+const S = (r: number, i: number): number => r + RANGESET.ranges + 2 * i;
+
+/** Rebuild the range array from a list (small sets: clarity over cleverness). */
+function store(r: number, list: Array<[number, number]>): number {
+  list.sort((a, b) => a[0] - b[0]);
+  const merged: Array<[number, number]> = [];
+  for (const [s, e] of list) {
+    const last = merged[merged.length - 1];
+    if (last && s <= last[1] + 1) last[1] = Math.max(last[1], e); else merged.push([s, e]);
+  }
+  if (merged.length > RANGESET_MAX) return ENOMEM;
+  M[r + RANGESET.nr] = merged.length;
+  merged.forEach(([s, e], i) => { M[S(r, i)] = s; M[S(r, i) + 1] = e; });
+  return 0;
+}
+
+function load(r: number): Array<[number, number]> {
+  const n = M[r + RANGESET.nr];
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < n; i++) out.push([M[S(r, i)], M[S(r, i) + 1]]);
+  return out;
+}
+
+export function rangeset_add_range(r: number, s: number, e: number): number {
+  chk(r, RANGESET, 'rangeset_add_range');
+  write_lock(r + RANGESET.lock);
+  const rc = store(r, [...load(r), [s, e]]);
+  write_unlock(r + RANGESET.lock);
+  return rc;
+}
+
+export function rangeset_remove_range(r: number, s: number, e: number): number {
+  chk(r, RANGESET, 'rangeset_remove_range');
+  write_lock(r + RANGESET.lock);
+  const out: Array<[number, number]> = [];
+  for (const [a, b] of load(r)) {
+    if (b < s || a > e) { out.push([a, b]); continue; }
+    if (a < s) out.push([a, s - 1]);
+    if (b > e) out.push([e + 1, b]);
+  }
+  const rc = store(r, out);
+  write_unlock(r + RANGESET.lock);
+  return rc;
+}
+
+export function rangeset_overlaps_range(r: number, s: number, e: number): boolean {
+  chk(r, RANGESET, 'rangeset_overlaps_range');
+  read_lock(r + RANGESET.lock);
+  const hit = load(r).some(([a, b]) => a <= e && b >= s);
+  read_unlock(r + RANGESET.lock);
+  return hit;
+}
+
+export function rangeset_is_empty(r: number): boolean {
+  return M[chk(r, RANGESET, 'rangeset_is_empty') + RANGESET.nr] === 0;
+}
+
+export type ConsumeCb = (s: number, e: number, consumed: { c: number }) => number;
+
+export function rangeset_consume_ranges(r: number, cb: ConsumeCb): number {
+  chk(r, RANGESET, 'rangeset_consume_ranges');
+  let rc = 0;
+  write_lock(r + RANGESET.lock);
+  while (M[r + RANGESET.nr] > 0) {
+    const s = M[S(r, 0)], e = M[S(r, 0) + 1];
+    const consumed = { c: 0 };
+    rc = cb(s, e, consumed);
+    const ns = s + consumed.c;
+    if (ns > e) store(r, load(r).slice(1)); else M[S(r, 0)] = ns;
+    if (rc) break;
+  }
+  write_unlock(r + RANGESET.lock);
+  return rc;
+}
+
+/** The ranges, for reports and tests. */
+export function rangeset_ranges(r: number): Array<[number, number]> {
+  return load(chk(r, RANGESET, 'rangeset_ranges'));
+}

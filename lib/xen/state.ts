@@ -1,0 +1,93 @@
+// Hypervisor-wide state in the machine's 'xen' region: pcidevs_lock, the device list, the domain table,
+// system_state and fault-injection knobs. Plus per-thread `current` (the vCPU this OS thread is running now).
+
+import { M, cpu, region, onAttach, LAYOUT, lockClassId } from '../mem/machine.js';
+import { SPINLOCK_WORDS, spin_lock_init } from '../sync/spinlock.js';
+import { MAX_DOMAINS, LOCK_CLASSES } from './types.js';
+
+export const XEN = {
+  pcidevs_lock: 0,                         // _pcidevs_lock: recursive spinlock (pci.c L21 53-68)
+  alldevs_list: SPINLOCK_WORDS,            // first pci_dev on the segment's alldevs_list
+  system_state: SPINLOCK_WORDS + 1,
+  hardware_domain: SPINLOCK_WORDS + 2,
+  nr_domains: SPINLOCK_WORDS + 3,
+  domains: SPINLOCK_WORDS + 4,             // MAX_DOMAINS pointers
+  strategy: SPINLOCK_WORDS + 4 + MAX_DOMAINS,
+  // fault injection (per mille), and scenario-driven one-shot failures
+  iommu_fail_permille: SPINLOCK_WORDS + 5 + MAX_DOMAINS,
+  map_fail_permille: SPINLOCK_WORDS + 6 + MAX_DOMAINS,
+  iommu_fail_next: SPINLOCK_WORDS + 7 + MAX_DOMAINS,   // fail the next N iommu_add_device calls
+  map_fail_next: SPINLOCK_WORDS + 8 + MAX_DOMAINS,     // fail the next N map/unmap_mmio_regions calls
+  map_batch: SPINLOCK_WORDS + 9 + MAX_DOMAINS,         // frames one map_mmio_regions call may do (partial progress)
+  preempt_every: SPINLOCK_WORDS + 10 + MAX_DOMAINS,    // general_preempt_check() is true every N-th call (0 = never)
+  seed: SPINLOCK_WORDS + 11 + MAX_DOMAINS,
+  // counters for reports (atomic adds)
+  pending_done: SPINLOCK_WORDS + 12 + MAX_DOMAINS,
+  adds: SPINLOCK_WORDS + 13 + MAX_DOMAINS,
+  removes: SPINLOCK_WORDS + 14 + MAX_DOMAINS,
+  words: SPINLOCK_WORDS + 16 + MAX_DOMAINS,
+} as const;
+
+export const SYS_STATE_boot = 0, SYS_STATE_active = 1;
+
+/** Lock classes the model uses; pass them to createMachine so every thread agrees on the ids. */
+export const MODEL_LOCK_CLASSES = LOCK_CLASSES;
+
+let base = 0;
+export let CLASS = { pcidevs_lock: 0, pci_lock: 0, vpci_rwlock: 0, vpci_lock: 0, pdev_vpci_lock: 0, rangeset: 0 };
+let rng = 1, preemptCalls = 0;
+
+onAttach(() => {
+  if (!LAYOUT.regions.xen) return; // a bare machine (lock tests) has no model
+  base = region('xen').base;
+  CLASS = {
+    pcidevs_lock: lockClassId('pcidevs_lock'), pci_lock: lockClassId('d->pci_lock'), vpci_rwlock: lockClassId('d->vpci_rwlock'),
+    vpci_lock: lockClassId('vpci->lock'), pdev_vpci_lock: lockClassId('pdev->vpci_lock'), rangeset: lockClassId('rangeset->lock'),
+  };
+  rng = ((M[base + XEN.seed] ^ Math.imul(cpu + 1, 0x9e3779b1)) | 0) || 0x2545f491;
+  preemptCalls = 0;
+  current_vcpu = 0;
+});
+
+/** Word address of a field of the global state. */
+export function xen(field: number): number { return base + field; }
+
+export function initXenState(seed: number): void {
+  spin_lock_init(xen(XEN.pcidevs_lock), CLASS.pcidevs_lock);
+  M[xen(XEN.system_state)] = SYS_STATE_boot;
+  M[xen(XEN.seed)] = seed | 0;
+  M[xen(XEN.map_batch)] = 4;
+  M[xen(XEN.preempt_every)] = 0;
+}
+
+export function pcidevs_lock_addr(): number { return base + XEN.pcidevs_lock; }
+export function system_state(): number { return M[base + XEN.system_state]; }
+export function hardware_domain(): number { return M[base + XEN.hardware_domain]; }
+
+// ---- current: which vCPU this thread runs (Xen's per-CPU `current`) ----
+let current_vcpu = 0;
+export function set_current(v: number): void { current_vcpu = v; }
+export function current(): number { return current_vcpu; }
+
+// ---- deterministic per-thread randomness for fault injection (same run, same schedule → same faults) ----
+export function rand32(): number {
+  rng ^= rng << 13; rng ^= rng >>> 17; rng ^= rng << 5;
+  return rng >>> 0;
+}
+export function chance(permille: number): boolean { return permille > 0 && rand32() % 1000 < permille; }
+
+/** Consume one forced failure from a one-shot counter (scenarios use these for exact fault placement). */
+export function takeForced(field: number): boolean {
+  const a = base + field;
+  for (;;) {
+    const n = Atomics.load(M, a);
+    if (n <= 0) return false;
+    if (Atomics.compareExchange(M, a, n, n - 1) === n) return true;
+  }
+}
+
+/** Xen's general_preempt_check(): deterministic in the model (every N-th call) so schedules replay exactly. */
+export function general_preempt_check(): boolean {
+  const every = M[base + XEN.preempt_every];
+  return every > 0 && ++preemptCalls % every === 0;
+}

@@ -1,0 +1,95 @@
+// The model's structs, laid out once in words (lib/mem/layout). Field names follow Xen's; comments give the
+// Xen header each one comes from. Pointers are heap word offsets, 0 = NULL.
+
+import { defineStruct } from '../mem/layout.js';
+import { SPINLOCK_WORDS } from '../sync/spinlock.js';
+import { RWLOCK_WORDS } from '../sync/rwlock.js';
+
+export const MAX_VCPUS = 8;
+export const MAX_DOMAINS = 8;
+export const RANGESET_MAX = 16;          // ranges one rangeset can hold in the model; more is -ENOMEM
+export const PCI_HEADER_NORMAL_NR_BARS = 6;
+export const NR_BARS = PCI_HEADER_NORMAL_NR_BARS + 1; // + ROM slot, as header.bars[7]
+
+/** struct domain (xen/include/xen/sched.h), with the fields the strategies add. */
+export const DOMAIN = defineStruct('domain', {
+  domain_id: 1,
+  is_hardware_domain: 1,
+  has_vpci: 1,
+  is_crashed: 1,              // domain_crash() was called
+  pdev_list: 1,               // first pci_dev on this domain's list (linked through pci_dev.domain_next)
+  max_vcpus: 1,
+  vcpu: MAX_VCPUS,            // struct vcpu *vcpu[]
+  p2m_index: 1,               // which p2m table (lib/xen/p2m) belongs to this domain
+  pci_lock: RWLOCK_WORDS,     // upstream: d->pci_lock
+  vpci_rwlock: RWLOCK_WORDS,  // 19 Nov 2021 proposal: d->vpci_rwlock
+  vpci_terminating: 1,        // 19 Nov 2021 proposal: d->vpci_terminating
+});
+
+/** struct vcpu with its vPCI pending slot v->vpci = struct vpci_vcpu (xen/include/xen/vpci.h L21 142-148). */
+export const VCPU = defineStruct('vcpu', {
+  vcpu_id: 1,
+  domain: 1,
+  vpci_mem: 1,                // struct rangeset *mem: frames still to (un)map; NULL = nothing pending
+  vpci_pdev: 1,               // struct pci_dev *pdev (raw pointer)
+  vpci_cmd: 1,                // uint16_t cmd to apply once the mapping is done
+  vpci_rom_only: 1,
+  softirq_pending: 1,         // SCHEDULE_SOFTIRQ raised by defer_map: do not enter the guest first
+  continuation: 1,            // a hypercall continuation is pending (id of the hypercall to re-issue)
+});
+
+/** struct pci_dev (xen/include/xen/pci.h) plus the per-device lock of the v5 series (cancel-all). */
+export const PCI_DEV = defineStruct('pci_dev', {
+  sbdf: 1,
+  domain: 1,                  // struct domain * (NULL while unowned)
+  vpci: 1,                    // struct vpci *
+  alldevs_next: 1,            // pseg->alldevs_list
+  domain_next: 1,             // d->pdev_list
+  ignore_bars: 1,
+  vpci_lock: SPINLOCK_WORDS,  // v5: pdev->vpci_lock, outside struct vpci so it survives xfree(vpci)
+  vpci_cancel_pending: 1,     // v5: flag set by vpci_remove_device_locked
+});
+
+/** struct vpci_bar (xen/include/xen/vpci.h). Addresses and sizes are 64-bit: two words each. */
+export const BAR = { addr_lo: 0, addr_hi: 1, size_lo: 2, size_hi: 3, type: 4, prefetchable: 5, enabled: 6 } as const;
+export const BAR_WORDS = 7;
+export const VPCI_BAR_EMPTY = 0, VPCI_BAR_IO = 1, VPCI_BAR_MEM32 = 2, VPCI_BAR_MEM64_LO = 3, VPCI_BAR_MEM64_HI = 4, VPCI_BAR_ROM = 5;
+
+/** struct vpci: the handler list, the lock embedded in it (freed with it), and header state. */
+export const VPCI = defineStruct('vpci', {
+  handlers: 1,                // first vpci_register, kept sorted by offset
+  lock: SPINLOCK_WORDS,       // spinlock_t lock — lives inside the object, dies with xfree(pdev->vpci)
+  bars: NR_BARS * BAR_WORDS,  // header.bars[7]
+  rom_enabled: 1,             // header.rom_enabled
+  msix: 1,
+  msi: 1,
+});
+
+/** struct vpci_register (vpci.c L21 24-31): handlers are small integers naming functions (lib/xen/handlers). */
+export const VPCI_REGISTER = defineStruct('vpci_register', {
+  next: 1,
+  read: 1,
+  write: 1,
+  size: 1,
+  offset: 1,
+  private: 1,
+});
+
+/** struct rangeset with its own rwlock; ranges [s, e] of page frames, sorted, disjoint. */
+export const RANGESET = defineStruct('rangeset', {
+  lock: RWLOCK_WORDS,
+  nr: 1,
+  ranges: RANGESET_MAX * 2,
+});
+
+/** A 32-bit cell used as `private` storage by test register handlers (tools/tests/vpci). */
+export const U32_CELL = defineStruct('u32_cell', { val: 1 });
+
+// errno values as Xen returns them (negative).
+export const EPERM = -1, ENOENT = -2, EIO = -5, ENOMEM = -12, EBUSY = -16, EEXIST = -17, ENODEV = -19, EINVAL = -22, EOPNOTSUPP = -95, ERESTART = -85;
+
+export const XEN_PAGE_SHIFT = 12;
+
+export const LOCK_CLASSES = [
+  'pcidevs_lock', 'd->pci_lock', 'd->vpci_rwlock', 'vpci->lock', 'pdev->vpci_lock', 'rangeset->lock',
+] as const;

@@ -1,0 +1,239 @@
+// xen/drivers/vpci/vpci.c as of late 2021 (L21 = 4ed7d5525f): handler registration, device add/remove, and the
+// config-space access paths vpci_read / vpci_write with their merge rules for partial and unhandled accesses.
+// Strategy-dependent steps go through X (lib/xen/ops.ts); X of the baseline strategy is exactly this file's L21 code.
+
+import { M } from '../mem/machine.js';
+import { chk, xzalloc, xfree, NULL } from '../mem/heap.js';
+import { ASSERT } from '../mem/crash.js';
+import { spin_lock_init, spin_lock, spin_unlock } from '../sync/spinlock.js';
+import { yield_point } from '../sched/mode.js';
+import { S } from '../trace/sites.js';
+import { pci_conf_read8, pci_conf_read16, pci_conf_read32, pci_conf_write8, pci_conf_write16, pci_conf_write32 } from '../hw/index.js';
+import { PCI_CFG_SPACE_EXP_SIZE } from '../hw/pci_regs.js';
+import { DOMAIN, PCI_DEV, VPCI, VPCI_REGISTER, VCPU, EINVAL, ENOMEM, EEXIST, ENOENT } from './types.js';
+import { CLASS, current } from './state.js';
+import { callRead, callWrite } from './handlers.js';
+import { X } from './ops.js';
+import { init_bars } from './header.js';
+import { pci_get_pdev_by_domain } from './pci.js';
+
+export function has_vpci(d: number, where: string): boolean { return M[chk(d, DOMAIN, where) + DOMAIN.has_vpci] !== 0; }
+
+/** vpci_add_handlers (vpci.c L21 60-89): publish pdev->vpci, then run the init hooks (only init_bars here). */
+export function vpci_add_handlers(pdev: number): number {
+  const where = 'vpci_add_handlers';
+  if (!has_vpci(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], where)) return 0;
+  ASSERT(M[pdev + PCI_DEV.vpci] === NULL, where, '!pdev->vpci');
+  const vpci = xzalloc(VPCI);
+  if (vpci === NULL) return ENOMEM;
+  spin_lock_init(vpci + VPCI.lock, CLASS.vpci_lock);
+  M[pdev + PCI_DEV.vpci] = vpci;           // published before any handler is registered
+  yield_point(S.vpci_add_handlers);
+  const rc = init_bars(pdev);              // __start_vpci_array order: init_msix (none modelled), init_bars, init_msi
+  if (rc) X.vpci_remove_device(pdev);
+  return rc;
+}
+
+/** vpci_remove_device (vpci.c L21 38-58): the lock word is freed with the struct it lives in. */
+export function vpci_remove_device(pdev: number): number {
+  const where = 'vpci_remove_device';
+  if (!has_vpci(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], where)) return 0;
+  const vpci = chk(M[pdev + PCI_DEV.vpci], VPCI, where);
+  spin_lock(vpci + VPCI.lock);
+  vpci_free_handlers(vpci, where);
+  spin_unlock(vpci + VPCI.lock);
+  yield_point(S['vpci_remove_device:after-unlock']);
+  vpci_free(pdev, vpci, where);
+  return 0;
+}
+
+/** Pop and free every register (caller holds the lock guarding vpci). */
+export function vpci_free_handlers(vpci: number, where: string): void {
+  for (let r = M[chk(vpci, VPCI, where) + VPCI.handlers]; r !== NULL; r = M[vpci + VPCI.handlers]) {
+    M[vpci + VPCI.handlers] = M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.next];
+    xfree(r, where);
+  }
+}
+
+/** xfree(msix), xfree(msi), xfree(vpci), pdev->vpci = NULL — with the window before the NULL store. */
+export function vpci_free(pdev: number, vpci: number, where: string): void {
+  xfree(M[vpci + VPCI.msix], where);
+  xfree(M[vpci + VPCI.msi], where);
+  xfree(vpci, where);
+  yield_point(S['vpci_remove_device:after-free']);
+  M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci] = NULL;
+}
+
+/** vpci_register_cmp: 0 if [offset, offset+size) overlap, -1 if r1 sorts first, +1 otherwise. */
+function vpci_register_cmp(off1: number, size1: number, off2: number, size2: number): number {
+  if (off1 < off2 + size2 && off1 + size1 > off2) return 0;
+  return off1 < off2 ? -1 : 1;
+}
+
+export function vpci_add_register(vpci: number, read: number, write: number, offset: number, size: number, data: number): number {
+  const where = 'vpci_add_register';
+  if ((size !== 1 && size !== 2 && size !== 4) || offset >= PCI_CFG_SPACE_EXP_SIZE || (offset & (size - 1)) || (!read && !write)) return EINVAL;
+  const r = xzalloc(VPCI_REGISTER);
+  if (r === NULL) return ENOMEM;
+  M[r + VPCI_REGISTER.read] = read;
+  M[r + VPCI_REGISTER.write] = write;
+  M[r + VPCI_REGISTER.size] = size;
+  M[r + VPCI_REGISTER.offset] = offset;
+  M[r + VPCI_REGISTER.private] = data;
+  spin_lock(chk(vpci, VPCI, where) + VPCI.lock);
+  // The list of handlers must be kept sorted at all times: find the link to insert at.
+  let link = vpci + VPCI.handlers;
+  for (let t = M[link]; t !== NULL; link = t + VPCI_REGISTER.next, t = M[link]) {
+    const cmp = vpci_register_cmp(offset, size, M[chk(t, VPCI_REGISTER, where) + VPCI_REGISTER.offset], M[t + VPCI_REGISTER.size]);
+    if (cmp < 0) break;
+    if (cmp === 0) { spin_unlock(vpci + VPCI.lock); xfree(r, where); return EEXIST; }
+  }
+  M[r + VPCI_REGISTER.next] = M[link];
+  M[link] = r;
+  spin_unlock(vpci + VPCI.lock);
+  return 0;
+}
+
+/** L21 removal rule: only an entry with exactly this offset and size, else -ENOENT. */
+export function vpci_remove_register(vpci: number, offset: number, size: number): number {
+  const where = 'vpci_remove_register';
+  spin_lock(chk(vpci, VPCI, where) + VPCI.lock);
+  for (let link = vpci + VPCI.handlers, t = M[link]; t !== NULL; link = t + VPCI_REGISTER.next, t = M[link]) {
+    const toff = M[chk(t, VPCI_REGISTER, where) + VPCI_REGISTER.offset], tsize = M[t + VPCI_REGISTER.size];
+    if (toff === offset && tsize === size) {
+      M[link] = M[t + VPCI_REGISTER.next];
+      spin_unlock(vpci + VPCI.lock);
+      xfree(t, where);
+      return 0;
+    }
+    if (offset < toff) break;
+  }
+  spin_unlock(vpci + VPCI.lock);
+  return ENOENT;
+}
+
+const sizeMask = (size: number): number => (size >= 4 ? 0xffffffff : (1 << (8 * size)) - 1);
+
+/** Replace bytes [offset, offset+size) of data with the low size bytes of v. */
+export function merge_result(data: number, v: number, size: number, offset: number): number {
+  const mask = sizeMask(size) * 2 ** (offset * 8);
+  return (((data >>> 0) & ~mask) | (((v >>> 0) & sizeMask(size)) << (offset * 8))) >>> 0;
+}
+
+/** Hardware access for the gaps between emulated registers, including 3-byte pieces split 1+2 or 2+1. */
+export function vpci_read_hw(sbdf: number, reg: number, size: number): number {
+  switch (size) {
+    case 4: return pci_conf_read32(sbdf, reg) >>> 0;
+    case 3:
+      return reg & 1
+        ? (pci_conf_read8(sbdf, reg) | (pci_conf_read16(sbdf, reg + 1) << 8)) >>> 0
+        : (pci_conf_read16(sbdf, reg) | (pci_conf_read8(sbdf, reg + 2) << 16)) >>> 0;
+    case 2: return pci_conf_read16(sbdf, reg);
+    case 1: return pci_conf_read8(sbdf, reg);
+    default: return 0xffffffff;
+  }
+}
+
+export function vpci_write_hw(sbdf: number, reg: number, size: number, data: number): void {
+  switch (size) {
+    case 4: pci_conf_write32(sbdf, reg, data >>> 0); break;
+    case 3:
+      if (reg & 1) { pci_conf_write8(sbdf, reg, data & 0xff); pci_conf_write16(sbdf, reg + 1, (data >>> 8) & 0xffff); }
+      else { pci_conf_write16(sbdf, reg, data & 0xffff); pci_conf_write8(sbdf, reg + 2, (data >>> 16) & 0xff); }
+      break;
+    case 2: pci_conf_write16(sbdf, reg, data & 0xffff); break;
+    case 1: pci_conf_write8(sbdf, reg, data & 0xff); break;
+  }
+}
+
+function current_domain(where: string): number { return M[chk(current(), VCPU, where) + VCPU.domain]; }
+
+export function vpci_read(sbdf: number, reg: number, size: number): number {
+  const where = 'vpci_read';
+  if (size === 0) return 0xffffffff;
+  const d = current_domain(where);
+  X.vpci_read_enter(d);
+  const pdev = pci_get_pdev_by_domain(d, sbdf, where);
+  yield_point(S['vpci_read:after-lookup']);
+  const lock = pdev === NULL ? 0 : X.vpci_lock(pdev, where);
+  if (lock === 0) {
+    X.vpci_read_exit(d);
+    return vpci_read_hw(sbdf, reg, size);
+  }
+  const vpci = chk(M[pdev + PCI_DEV.vpci], VPCI, where);
+  let data = 0xffffffff, off = 0;
+  for (let r = M[vpci + VPCI.handlers]; r !== NULL; r = M[r + VPCI_REGISTER.next]) {
+    chk(r, VPCI_REGISTER, where);
+    const emuOff = reg + off, emuSize = size - off;
+    const roff = M[r + VPCI_REGISTER.offset], rsize = M[r + VPCI_REGISTER.size];
+    const cmp = vpci_register_cmp(emuOff, emuSize, roff, rsize);
+    if (cmp < 0) break;
+    if (cmp > 0) continue;
+    if (emuOff < roff) {
+      // Heading gap: read partial content from hardware.
+      const n = roff - emuOff;
+      data = merge_result(data, vpci_read_hw(sbdf, emuOff, n), n, off);
+      off += n;
+    }
+    let val = callRead(M[r + VPCI_REGISTER.read], pdev, roff, M[r + VPCI_REGISTER.private]) >>> 0;
+    if (roff < emuOff) val >>>= (emuOff - roff) * 8;   // the read starts in the middle of the register
+    const n = Math.min(emuOff + emuSize, roff + rsize) - Math.max(emuOff, roff);
+    data = merge_result(data, val, n, off);
+    off += n;
+    if (off === size) break;
+    ASSERT(off < size, where, 'data_offset < size');
+  }
+  X.vpci_unlock(pdev, lock);
+  X.vpci_read_exit(d);
+  if (off < size) data = merge_result(data, vpci_read_hw(sbdf, reg + off, size - off), size - off, off);
+  return (data & sizeMask(size)) >>> 0;
+}
+
+/** vpci_write_helper (L21): a partial write reads the whole register first and merges; no ro/rw1c masks at L21. */
+function vpci_write_helper(pdev: number, r: number, size: number, offset: number, data: number): void {
+  const rsize = M[r + VPCI_REGISTER.size];
+  ASSERT(size <= rsize, 'vpci_write_helper', 'size <= r->size');
+  if (size !== rsize) {
+    const val = callRead(M[r + VPCI_REGISTER.read], pdev, M[r + VPCI_REGISTER.offset], M[r + VPCI_REGISTER.private]);
+    data = merge_result(val, data, size, offset);
+  }
+  callWrite(M[r + VPCI_REGISTER.write], pdev, M[r + VPCI_REGISTER.offset], (data & sizeMask(rsize)) >>> 0, M[r + VPCI_REGISTER.private]);
+}
+
+export function vpci_write(sbdf: number, reg: number, size: number, data: number): void {
+  const where = 'vpci_write';
+  if (size === 0) return;
+  const d = current_domain(where);
+  X.vpci_write_enter(d);
+  const pdev = pci_get_pdev_by_domain(d, sbdf, where);
+  yield_point(S['vpci_write:after-lookup']);
+  const lock = pdev === NULL ? 0 : X.vpci_lock(pdev, where);
+  if (lock === 0) {
+    X.vpci_write_exit(d);
+    vpci_write_hw(sbdf, reg, size, data);
+    return;
+  }
+  const vpci = chk(M[pdev + PCI_DEV.vpci], VPCI, where);
+  let off = 0;
+  for (let r = M[vpci + VPCI.handlers]; r !== NULL; r = M[r + VPCI_REGISTER.next]) {
+    chk(r, VPCI_REGISTER, where);
+    const emuOff = reg + off, emuSize = size - off;
+    const roff = M[r + VPCI_REGISTER.offset], rsize = M[r + VPCI_REGISTER.size];
+    const cmp = vpci_register_cmp(emuOff, emuSize, roff, rsize);
+    if (cmp < 0) break;
+    if (cmp > 0) continue;
+    if (emuOff < roff) {
+      // Heading gap: write partial content to hardware.
+      vpci_write_hw(sbdf, emuOff, roff - emuOff, data >>> (off * 8));
+      off += roff - emuOff;
+    }
+    const n = Math.min(emuOff + emuSize, roff + rsize) - Math.max(emuOff, roff);
+    vpci_write_helper(pdev, r, n, reg + off - roff, data >>> (off * 8));
+    off += n;
+    if (off === size) break;
+    ASSERT(off < size, where, 'data_offset < size');
+  }
+  X.vpci_unlock(pdev, lock);
+  X.vpci_write_exit(d);
+  if (off < size) vpci_write_hw(sbdf, reg + off, size - off, data >>> (off * 8));
+}
