@@ -11,6 +11,9 @@ export const SCHED = { MODE: 0, JITTER_PERMILLE: 1, JITTER_MAX_US: 2 } as const;
 
 export let controlled = false;
 let jitter = false;
+/** Free-running extras (jitter, a test's site hook) share one flag so the plain path stays one branch. */
+let slow = false;
+let siteHook: ((site: number) => void) | undefined;
 let jitterPermille = 0, jitterMaxUs = 0;
 let rng = 0x9e3779b9;
 
@@ -25,13 +28,24 @@ onAttach(() => {
   jitter = mode === MODE_JITTER;
   jitterPermille = M[CTL.SCHED + SCHED.JITTER_PERMILLE];
   jitterMaxUs = M[CTL.SCHED + SCHED.JITTER_MAX_US];
+  slow = jitter || siteHook !== undefined;
   rng = (0x9e3779b9 ^ (Date.now() * 2654435761)) | 1;
 });
 
 /** A named decision point; `ev`/`a`/`b` go to the flight recorder when it is a model site. */
 export function yield_point(site: number): void {
-  if (controlled) { record(EV.SITE, site); hooks!.yieldNow(site); return; }
-  if (jitter) maybeDelay();
+  record(EV.SITE, site);
+  if (controlled) { hooks!.yieldNow(site); return; }
+  if (slow) { if (jitter) maybeDelay(); siteHook?.(site); }
+}
+
+/**
+ * Step-by-step tests: run `fn` at every free-running yield point of this thread, e.g. to make another vCPU act
+ * inside a race window deterministically on one thread. Pass undefined to remove it.
+ */
+export function setSiteHook(fn: ((site: number) => void) | undefined): void {
+  siteHook = fn;
+  slow = jitter || fn !== undefined;
 }
 
 /** A decision point inside lock operations (recorded by the lock code itself). */

@@ -14,7 +14,7 @@ export const SITE_NAMES = [
   'map_range', 'map_range:preempt', 'pci_remove_device:before-free', 'assign_device', 'deassign_device',
   'vpci_cancel_pending', 'vpci_remove_device:terminating', 'hypercall_create_continuation', 'domain_crash',
   'actor', 'cmd_write', 'rom_write', 'bar_write', 'init_bars', 'vpci_add_handlers', 'modify_decoding',
-  'vpci_process_pending:restart', 'rangeset_consume_ranges', 'scenario',
+  'vpci_process_pending:restart', 'rangeset_consume_ranges', 'scenario', 'pci_remove_device:after-vpci',
 ] as const;
 export type SiteName = (typeof SITE_NAMES)[number];
 

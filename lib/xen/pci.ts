@@ -144,6 +144,7 @@ export function pci_remove_device(sbdf: number): number {
     if (d !== NULL) X.pdev_list_write_enter(d);
     ret = d !== NULL ? X.vpci_remove_device(pdev) : 0;
     if (ret === 0) {
+      yield_point(S['pci_remove_device:after-vpci']);
       list_del_pdev(pdev);                   // pci_cleanup_msi, iommu_remove_device: not modelled
       if (d !== NULL) X.pdev_list_write_exit(d);
       yield_point(S['pci_remove_device:before-free']);
