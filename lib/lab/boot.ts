@@ -30,6 +30,8 @@ export interface ModelDesc {
   heapWords?: number;
   profile?: boolean;
   lockdep?: boolean;
+  /** Extra shared regions (words) for the lab's own use, e.g. a workload's control words. */
+  extraRegions?: Record<string, number>;
 }
 
 /** Pointers a worker needs to find its way around (structured-clonable). */
@@ -49,7 +51,7 @@ export function bootMachine(desc: ModelDesc): { machine: Machine; world: World }
     lockClasses: MODEL_LOCK_CLASSES,
     profile: desc.profile,
     lockdep: desc.lockdep,
-    regions: { xen: XEN.words, p2m: p2mWords(ndom), ...hwRegions(desc.hw) },
+    regions: { xen: XEN.words, p2m: p2mWords(ndom), ...hwRegions(desc.hw), ...desc.extraRegions },
   });
   attach(machine, BOOT_CPU);
   initHw(machine, desc.hw);

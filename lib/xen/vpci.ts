@@ -120,8 +120,15 @@ export function merge_result(data: number, v: number, size: number, offset: numb
   return (((data >>> 0) & ~mask) | (((v >>> 0) & sizeMask(size)) << (offset * 8))) >>> 0;
 }
 
+/** Only the hardware domain reaches real config space; a DomU reads all-ones and its writes are dropped (80b0eb095a). */
+function hw_allowed(): boolean {
+  const v = current();
+  return v === NULL || M[M[chk(v, VCPU, 'vpci_read_hw') + VCPU.domain] + DOMAIN.is_hardware_domain] !== 0;
+}
+
 /** Hardware access for the gaps between emulated registers, including 3-byte pieces split 1+2 or 2+1. */
 export function vpci_read_hw(sbdf: number, reg: number, size: number): number {
+  if (!hw_allowed()) return size >= 4 ? 0xffffffff : (1 << (8 * size)) - 1;
   switch (size) {
     case 4: return pci_conf_read32(sbdf, reg) >>> 0;
     case 3:
@@ -135,6 +142,7 @@ export function vpci_read_hw(sbdf: number, reg: number, size: number): number {
 }
 
 export function vpci_write_hw(sbdf: number, reg: number, size: number, data: number): void {
+  if (!hw_allowed()) return;
   switch (size) {
     case 4: pci_conf_write32(sbdf, reg, data >>> 0); break;
     case 3:

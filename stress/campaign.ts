@@ -1,0 +1,148 @@
+// A stress campaign: for each strategy, trial after trial on a warm pool of worker threads, each trial a fresh
+// machine where the toolstack vCPU cycles devices through assign/deassign/remove/add while guest vCPUs hit config
+// space. Every trial ends in one outcome; counters, lock statistics and the first failure of each kind are kept.
+
+import { M, CTL, MAX_THREADS } from '../lib/mem/machine.js';
+import { OUTCOMES, type Outcome } from '../lib/mem/crash.js';
+import { lockStats, type LockStat } from '../lib/sync/profile.js';
+import { mergedTail, tstat, TSTAT } from '../lib/trace/recorder.js';
+import { bootMachine, type World } from '../lib/lab/boot.js';
+import { vcpuNames, lockNamer, describeEvent } from '../lib/lab/names.js';
+import { XEN, xen } from '../lib/xen/state.js';
+import { domain_is_crashed } from '../lib/xen/domain.js';
+import { staleMappingScan } from '../lib/check/stale.js';
+import { runTrial, type TrialPool, type ActorSpec } from '../lib/run/index.js';
+import type { Strategy } from '../lib/strategy/index.js';
+import { stressModel, type StressShape } from './machine.js';
+import type { VcpuArg } from '../workers/vcpu.js';
+
+const VCPU_MODULE = new URL('../workers/vcpu.js', import.meta.url).href;
+
+export interface CampaignOptions {
+  shape: StressShape;
+  seed: number;
+  inject: { iommu: number; map: number };
+  jitter: boolean;
+  /** Device cycles the toolstack runs per trial. */
+  cyclesPerTrial: number;
+  /** Per strategy: stop after this many trials or this much time, whichever comes first. */
+  trials: number;
+  timeMs: number;
+}
+
+export interface FirstFailure {
+  trial: number; outcome: Outcome; where: string; vcpu: string; message: string; events: string[];
+}
+
+export interface StrategyTotals {
+  strategy: string;
+  trials: number;
+  durationMs: number;
+  outcomes: Record<Outcome, number>;
+  guestAccesses: number;
+  hypercalls: number;
+  pendingDone: number;
+  adds: number;
+  removes: number;
+  locks: LockStat[];
+  firstFailures: FirstFailure[];
+  lockdep: string[];
+  replacedWorkers: number;
+}
+
+export interface TrialLine {
+  strategy: string; trial: number; outcome: Outcome; durationMs: number; accesses: number; hypercalls: number;
+  where?: string; vcpu?: string; message?: string;
+}
+
+export function emptyTotals(strategy: string): StrategyTotals {
+  return {
+    strategy, trials: 0, durationMs: 0, outcomes: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>,
+    guestAccesses: 0, hypercalls: 0, pendingDone: 0, adds: 0, removes: 0, locks: [], firstFailures: [], lockdep: [], replacedWorkers: 0,
+  };
+}
+
+function mergeLocks(into: LockStat[], add: LockStat[]): void {
+  for (const s of add) {
+    const t = into.find((x) => x.name === s.name);
+    if (!t) { into.push({ ...s }); continue; }
+    t.acquisitions += s.acquisitions; t.contended += s.contended;
+    t.totalWaitNs += s.totalWaitNs; t.totalHoldNs += s.totalHoldNs;
+    t.maxWaitNs = Math.max(t.maxWaitNs, s.maxWaitNs); t.maxHoldNs = Math.max(t.maxHoldNs, s.maxHoldNs);
+  }
+}
+
+function actorsFor(world: World, seed: number, cycles: number): ActorSpec[] {
+  const actors: ActorSpec[] = [];
+  world.vcpus.forEach((vs, d) => vs.forEach((_, i) => {
+    const arg: VcpuArg = { world, domain: d, vcpu: i, seed: (seed ^ Math.imul(actors.length + 1, 0x9e3779b1)) >>> 0, iterations: d === 0 && i === 0 ? cycles : 1_000_000 };
+    actors.push({ module: VCPU_MODULE, export: d === 0 && i === 0 ? 'toolstack' : 'guest', arg });
+  }));
+  return actors;
+}
+
+export class Campaign {
+  private interrupted = false;
+  private current: (() => void) | undefined;
+
+  constructor(private readonly pool: TrialPool, private readonly o: CampaignOptions) {
+    const threads = o.shape.vcpus * (1 + o.shape.domus);
+    if (threads > MAX_THREADS - 1) throw new RangeError(`${threads} vCPUs in all: at most ${MAX_THREADS - 1}`);
+  }
+
+  /** Ctrl-C: finish nothing more; the trial under way is stopped and not counted. */
+  interrupt(): void { this.interrupted = true; this.current?.(); }
+  get wasInterrupted(): boolean { return this.interrupted; }
+
+  async runStrategy(s: Strategy, onTrial: (line: TrialLine, totals: StrategyTotals) => void): Promise<StrategyTotals> {
+    const totals = emptyTotals(s.name);
+    const started = performance.now();
+    const replacedBefore = this.pool.replacedWorkers;
+    const lockdep = new Set<string>();
+    for (let trial = 0; trial < this.o.trials && performance.now() - started < this.o.timeMs && !this.interrupted; trial++) {
+      const seed = (this.o.seed + trial * 7919) >>> 0;
+      const { machine, world } = bootMachine(stressModel(this.o.shape, s.name, seed, this.o.inject));
+      this.current = () => Atomics.store(M, CTL.STOP, 1);
+      const res = await runTrial(this.pool, machine, actorsFor(world, seed, this.o.cyclesPerTrial), {
+        mode: 'free', jitter: this.o.jitter ? { permille: 20, maxUs: 20 } : undefined,
+        budgetMs: 20_000, hangMs: 3000, lockName: lockNamer(world),
+      });
+      this.current = undefined;
+      if (this.interrupted) break;
+      let outcome = res.outcome;
+      let where = res.crash?.where ?? '', message = res.crash?.message ?? res.deadlock?.cycle ?? res.hang?.detail ?? '';
+      const names = vcpuNames(world);
+      let vcpu = res.crash ? names[res.crash.cpu] ?? `cpu${res.crash.cpu}` : res.deadlock ? res.deadlock.cpus.map((c) => names[c]).join(',') : '';
+      if (outcome === 'ok') {
+        const stale = staleMappingScan(world);
+        if (stale.length) {
+          outcome = 'stale-mapping'; where = 'stale-mapping scan'; message = stale.slice(0, 3).map((f) => f.what).join('; '); vcpu = '';
+        } else if (world.domains.slice(1).some((d) => domain_is_crashed(d))) {
+          outcome = 'domain-crashed'; where = 'domain_crash'; message = 'a DomU was crashed by the strategy on a failed map';
+        }
+      }
+      const threads = world.vcpus.flat().length;
+      let accesses = 0, hypercalls = 0;
+      for (let c = 0; c < threads; c++) { accesses += M[tstat(c, TSTAT.ACCESSES)]; hypercalls += M[tstat(c, TSTAT.HYPERCALLS)]; }
+      totals.trials++;
+      totals.durationMs += res.durationMs;
+      totals.outcomes[outcome]++;
+      totals.guestAccesses += accesses;
+      totals.hypercalls += hypercalls;
+      totals.pendingDone += M[xen(XEN.pending_done)];
+      totals.adds += M[xen(XEN.adds)];
+      totals.removes += M[xen(XEN.removes)];
+      mergeLocks(totals.locks, lockStats());
+      for (const t of res.threads) for (const r of t.lockdep) lockdep.add(r.message);
+      if (outcome !== 'ok' && !totals.firstFailures.some((f) => f.outcome === outcome)) {
+        const events = mergedTail(threads, 10).map((e) => describeEvent(e, (c) => names[c] ?? `cpu${c}`));
+        totals.firstFailures.push({ trial, outcome, where, vcpu, message, events });
+      }
+      onTrial({ strategy: s.name, trial, outcome, durationMs: Math.round(res.durationMs * 100) / 100, accesses, hypercalls,
+        ...(outcome !== 'ok' ? { where, vcpu, message } : {}) }, totals);
+    }
+    totals.lockdep = [...lockdep];
+    totals.replacedWorkers = this.pool.replacedWorkers - replacedBefore;
+    return totals;
+  }
+}
