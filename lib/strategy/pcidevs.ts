@@ -1,7 +1,7 @@
 // S2, the pcidevs_lock idea (16 Nov 2021, 5bd70935... thread; Jan and Julien objected to it on the guest-entry
 // path): the global recursive pcidevs_lock around everything that touches vPCI state — config accesses (so also
 // defer_map under them), vpci_process_pending and, as before, add/remove. Under that lock removal can drain every
-// vCPU's slot that targets the device, and pending work rechecks pdev->vpci.
+// vCPU's slot that targets the device, and pending work and modify_bars recheck pdev->vpci.
 
 import { M } from '../mem/machine.js';
 import { chk, NULL } from '../mem/heap.js';
@@ -40,6 +40,7 @@ function vpci_remove_device(pdev: number): number {
 function vpci_process_pending(v: number): boolean {
   if (M[chk(v, VCPU, 'vpci_process_pending') + VCPU.vpci_mem] === NULL) return false; // no lock when idle
   pcidevs_lock();
+  if (M[v + VCPU.vpci_mem] === NULL) { pcidevs_unlock(); return false; } // drained while we waited for the lock
   const pdev = M[v + VCPU.vpci_pdev];
   let again = false;
   if (M[chk(pdev, PCI_DEV, 'vpci_process_pending') + PCI_DEV.vpci] === NULL) {
@@ -64,6 +65,7 @@ export const pcidevs: Strategy = {
     vpci_write_enter: pcidevs_lock,
     vpci_write_exit: pcidevs_unlock,
     vpci_lock: lock_pdev_vpci_if_present,
+    modify_bars_get: (_pdev, tmp) => M[chk(tmp, PCI_DEV, 'modify_bars') + PCI_DEV.vpci] !== NULL,
     vpci_process_pending,
     vpci_remove_device,
   },

@@ -15,7 +15,7 @@ import { pcidevs_lock, pcidevs_unlock, pci_add_device, pci_remove_device, assign
 import { hvm_do_resume } from './domain.js';
 
 /** Re-executions allowed before a continuation loop counts as a livelock. */
-export const MAX_CONTINUATIONS = 100_000;
+export const MAX_CONTINUATIONS = 10_000;
 
 function hypercall(site: SiteName, body: () => number): number {
   const v = chk(current(), VCPU, site);
@@ -29,7 +29,7 @@ function hypercall(site: SiteName, body: () => number): number {
     // hypercall_create_continuation: back towards the guest, softirqs and pending work run, then re-issue.
     yield_point(S.hypercall_create_continuation);
     while (!hvm_do_resume(v)) { /* SCHEDULE_SOFTIRQ: come back */ }
-    if (n >= MAX_CONTINUATIONS) crash('bug', site, `hypercall restarted ${n} times without completing (livelock)`);
+    if (n >= MAX_CONTINUATIONS) crash('hang', site, `hypercall restarted ${n} times without completing (livelock)`);
   }
 }
 
