@@ -28,6 +28,10 @@ export const RING_ENTRY_WORDS = 4;  // seq, event, a, b
 export const PROFILE_FIELDS = 6;    // acquisitions, contended, waitSum, waitMax, holdSum, holdMax (Float64 each)
 export const QUARANTINE = 128;      // freed blocks held back from reuse (KASAN-style)
 export const MAX_SIZE_CLASS = 512;  // exact-size free lists up to this many words
+/** Region 'sched' (lib/sched/controlled.ts): a header, one slot per thread, then one byte per decision. */
+export const SCHED_HEADER_WORDS = 64;
+export const SCHED_SLOT_WORDS = 16;
+export const SCHED_DECISIONS_DEFAULT = 1 << 18;
 
 export interface Region { readonly base: number; readonly words: number }
 
@@ -49,6 +53,8 @@ export interface MachineSpec {
   /** Lock profiling (default on) and lock-order checking (default on). */
   profile?: boolean;
   lockdep?: boolean;
+  /** Most scheduling decisions a controlled run can log and replay (default SCHED_DECISIONS_DEFAULT). */
+  schedDecisions?: number;
 }
 
 export interface Machine { readonly sab: SharedArrayBuffer; readonly layout: Layout }
@@ -76,6 +82,7 @@ export function createMachine(spec: MachineSpec): Machine {
   take('ring', MAX_THREADS * RING_ENTRIES * RING_ENTRY_WORDS);
   take('profile', MAX_THREADS * nc * PROFILE_FIELDS * 2, 2);
   take('threadStat', MAX_THREADS * 16);
+  take('sched', SCHED_HEADER_WORDS + MAX_THREADS * SCHED_SLOT_WORDS + Math.ceil((spec.schedDecisions ?? SCHED_DECISIONS_DEFAULT) / 4), 16);
   for (const [name, words] of Object.entries(spec.regions ?? {})) take(name, words, 2);
   const heap = take('heap', heapWords, 2);
   const shadowByte = next * 4;

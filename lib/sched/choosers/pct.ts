@@ -1,0 +1,50 @@
+// PCT (Burckhardt et al., "A Randomized Scheduler with Probabilistic Guarantees of Finding Bugs", ASPLOS 2010):
+// threads get random distinct priorities d..d+n-1; d-1 change points are drawn uniformly from [1, k] (k = the
+// estimated number of decisions); the highest-priority runnable thread always runs; when the run reaches the i-th
+// change point, the thread running there drops to priority d-1-i, below every other. A bug of depth d is found
+// with probability at least 1/(n k^(d-1)) per run.
+
+import { M } from '../../mem/machine.js';
+import { H, HB, T, slot, rand, seedState } from '../state.js';
+import { PCT_MAX_CHANGE_POINTS } from '../state.js';
+import type { Chooser } from './chooser.js';
+
+export const pctChooser: Chooser = {
+  id: 1,
+  name: 'pct',
+  setup(o) {
+    const n = o.threads, d = o.pctDepth, k = Math.max(1, o.pctLength);
+    M[HB + H.RNG] = seedState(o.seed);
+    M[HB + H.PCT_DEPTH] = d;
+    M[HB + H.PCT_LENGTH] = k;
+    // Random distinct initial priorities d..d+n-1 (Fisher-Yates).
+    const prio = Array.from({ length: n }, (_, i) => d + i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = rand() % (i + 1);
+      [prio[i], prio[j]] = [prio[j], prio[i]];
+    }
+    for (let c = 0; c < n; c++) M[slot(c) + T.PRIO] = prio[c];
+    // d-1 distinct change points in [1, k], ascending.
+    const want = Math.min(d - 1, k, PCT_MAX_CHANGE_POINTS);
+    const cps = new Set<number>();
+    while (cps.size < want) cps.add(1 + (rand() % k));
+    const sorted = [...cps].sort((a, b) => a - b);
+    sorted.forEach((cp, i) => { M[HB + H.PCT_CP + i] = cp; });
+    M[HB + H.PCT_NCP] = sorted.length;
+    M[HB + H.PCT_NEXT] = 0;
+  },
+  choose(runnable, current, step) {
+    const d = M[HB + H.PCT_DEPTH], ncp = M[HB + H.PCT_NCP];
+    let next = M[HB + H.PCT_NEXT];
+    while (next < ncp && M[HB + H.PCT_CP + next] <= step) {
+      if (current >= 0) M[slot(current) + T.PRIO] = d - 1 - next;
+      next++;
+    }
+    M[HB + H.PCT_NEXT] = next;
+    let best = -1, bestPrio = -Infinity;
+    for (let c = 0, m = runnable; m !== 0; c++, m >>>= 1) {
+      if ((m & 1) && M[slot(c) + T.PRIO] > bestPrio) { best = c; bestPrio = M[slot(c) + T.PRIO]; }
+    }
+    return best;
+  },
+};

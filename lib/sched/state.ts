@@ -1,0 +1,89 @@
+// The controlled scheduler's shared state (region 'sched'): whichever thread yields runs the chooser, so every word
+// a chooser or the token protocol needs lives here, never in one thread's private memory.
+//
+//   header (SCHED_HEADER_WORDS) | one slot per thread (SCHED_SLOT_WORDS, a 64-byte line each) | decision log (bytes)
+
+import { M, region, onAttach, SCHED_HEADER_WORDS, SCHED_SLOT_WORDS, MAX_THREADS } from '../mem/machine.js';
+
+/** Header words (offsets from `HB`). */
+export const H = {
+  TOKEN: 0,        // thread that may run now (-1: none yet)
+  STEP: 1,         // decisions made so far (= length of the decision log)
+  MAX_STEPS: 2,    // step budget: one more decision than this ends the run as a hang
+  CHOOSER: 3,      // chooser id (choosers/index.ts)
+  RNG: 4,          // xorshift32 state of the random choosers
+  PCT_DEPTH: 5,
+  PCT_LENGTH: 6,   // PCT's estimate k of the run length (decisions)
+  NTHREADS: 7,
+  END: 8,          // END_* once the run is over from the scheduler's point of view (main waits on this word)
+  REPLAY_LEN: 9,
+  STARTED: 10,     // threads that reached schedThreadStart
+  CHECKIN: 11,     // tasks that reached the start barrier (lib/run, both modes)
+  DIV_STEP: 12,    // replay divergence: at which decision,
+  DIV_WANT: 13,    //   which thread the schedule wanted (-1: the schedule ran out),
+  DIV_RUNNABLE: 14,//   and the runnable set then (bit mask)
+  PCT_NEXT: 15,    // next unused PCT change point
+  HANDOFFS: 16,    // decisions that passed the token to another thread
+  CAPACITY: 17,    // decision log capacity (bytes)
+  SPIN: 18,        // how long a thread polls its wake word before sleeping on it
+  PCT_NCP: 19,     // number of PCT change points
+  SEED: 20,
+  PCT_CP: 32,      // PCT change points (up to 32), ascending
+} as const;
+export const PCT_MAX_CHANGE_POINTS = 32;
+
+/** Per-thread slot words (offsets from `slot(c)`). WAKE sits in the slot's second half. */
+export const T = { STATE: 0, ADDR: 1, SEEN: 2, PRIO: 3, SITE: 4, WAKE: 8 } as const;
+
+export const ST_NOT_STARTED = 0, ST_RUNNABLE = 1, ST_BLOCKED = 2, ST_DONE = 3;
+export const STATE_NAMES = ['not-started', 'runnable', 'blocked', 'done'] as const;
+
+export const END_RUNNING = 0, END_DONE = 1, END_DEADLOCK = 2, END_HANG = 3, END_DIVERGED = 4, END_STOPPED = 5;
+export const END_NAMES = ['running', 'done', 'deadlock', 'hang', 'diverged', 'stopped'] as const;
+
+/** Header base (word index) of the attached machine's 'sched' region. */
+export let HB = 0;
+/** The decision log: one byte per decision, the chosen thread. */
+export let LOG: Uint8Array = new Uint8Array(0);
+let slotBase = 0;
+
+onAttach(() => {
+  const r = region('sched');
+  HB = r.base;
+  slotBase = HB + SCHED_HEADER_WORDS;
+  const logWord = slotBase + MAX_THREADS * SCHED_SLOT_WORDS;
+  LOG = new Uint8Array(M.buffer, logWord * 4, (r.base + r.words - logWord) * 4);
+});
+
+export function slot(c: number): number { return slotBase + c * SCHED_SLOT_WORDS; }
+
+/** xorshift32 over the shared RNG word (any thread holding the token may call it). */
+export function rand(): number {
+  let x = M[HB + H.RNG];
+  x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+  M[HB + H.RNG] = x;
+  return x >>> 0;
+}
+
+/** A non-zero xorshift state from any integer seed (splitmix32 finaliser). */
+export function seedState(seed: number): number {
+  let z = (seed | 0) + 0x9e3779b9;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  z ^= z >>> 16;
+  return z === 0 ? 0x6d2b79f5 : z;
+}
+
+export function popcount(x: number): number {
+  let n = 0;
+  for (; x !== 0; x &= x - 1) n++;
+  return n;
+}
+
+/** Index of the k-th (0-based) set bit of mask. */
+export function nthBit(mask: number, k: number): number {
+  for (let c = 0; mask !== 0; c++, mask >>>= 1) {
+    if (mask & 1) { if (k === 0) return c; k--; }
+  }
+  return -1;
+}

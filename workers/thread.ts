@@ -1,0 +1,77 @@
+// A simulated CPU: the body of one pool worker task (lib/run/pool.ts). It attaches the trial's machine, loads the
+// actor's module (cached per worker), waits at the start barrier until every CPU of the trial is running, then
+// runs the actor, free-running or under the controlled scheduler. A ModelCrash is the trial's outcome, never an
+// exception that escapes: it is recorded in the control block (first one wins) and stops the trial.
+
+import { threadId } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { attach, stopped, CTL, M } from '../lib/mem/machine.js';
+import { outcomeCode, type Outcome } from '../lib/mem/crash.js';
+import { schedThreadStart, schedThreadDone, stopAll, startBarrier } from '../lib/sched/controlled.js';
+import { recordOutcome } from '../lib/run/outcome.js';
+import { lockdepReports, clearLockdepReports } from '../lib/sync/index.js';
+import { record, EV } from '../lib/trace/recorder.js';
+import type { Actor, ThreadResult, ThreadTask } from '../lib/run/task.js';
+
+export type { ThreadTask, ThreadResult };
+
+const modules = new Map<string, Promise<Record<string, unknown>>>();
+
+function load(spec: string): Promise<Record<string, unknown>> {
+  const url = /^[a-z][a-z0-9+.-]*:/i.test(spec) ? spec : pathToFileURL(spec).href;
+  let p = modules.get(url);
+  if (!p) {
+    p = import(url) as Promise<Record<string, unknown>>;
+    modules.set(url, p);
+    p.catch(() => modules.delete(url));
+  }
+  return p;
+}
+
+// Duck-typed: an actor module may have been loaded from another copy of lib/ than this worker's.
+const isCrash = (e: unknown): e is { kind: Outcome; where: string; message: string } =>
+  (e as Error | undefined)?.name === 'ModelCrash' && typeof (e as { kind?: unknown }).kind === 'string';
+const isStopped = (e: unknown): boolean => (e as Error | undefined)?.name === 'TrialStopped';
+
+export default async function thread(task: ThreadTask): Promise<ThreadResult> {
+  const t0 = performance.now();
+  const { cpu } = task;
+  attach(task.machine, cpu);
+  clearLockdepReports();
+  const result = (status: ThreadResult['status'], extra: Partial<ThreadResult> = {}): ThreadResult =>
+    ({ cpu, status, lockdep: [...lockdepReports()], workerId: threadId, ms: performance.now() - t0, ...extra });
+
+  let actor: Actor;
+  try {
+    const mod = await load(task.module);
+    const f = mod[task.export];
+    if (typeof f !== 'function') throw new Error(`module ${task.module} exports no function '${task.export}'`);
+    actor = f as Actor;
+  } catch (e) {
+    stopAll();
+    return result('error', { error: `cannot load actor: ${(e as Error)?.message ?? String(e)}` });
+  }
+
+  const start = startBarrier(task.threads, task.startTimeoutMs);
+  if (start === 'stopped') return result('stopped');
+  if (start === 'timeout') { stopAll(); return result('start-timeout', { error: `cpu${cpu}: not every CPU of the trial started within ${task.startTimeoutMs} ms` }); }
+
+  try {
+    if (task.mode === 'controlled') schedThreadStart(cpu);
+    const value = await actor({ cpu, arg: task.arg });
+    record(EV.DONE);
+    Atomics.add(M, CTL.THREADS_DONE, 1);
+    if (task.mode === 'controlled') schedThreadDone();
+    return result('done', { value });
+  } catch (e) {
+    if (isCrash(e)) {
+      record(EV.CRASH, outcomeCode(e.kind));
+      if (!stopped()) recordOutcome(e.kind, cpu); // a crash while unwinding a stopped trial is an artefact
+      stopAll();
+      return result('crash', { crash: { kind: e.kind, where: e.where, message: e.message } });
+    }
+    if (isStopped(e)) return result('stopped');
+    stopAll();
+    return result('error', { error: `actor ${task.export} threw: ${(e as Error)?.stack ?? String(e)}` });
+  }
+}
