@@ -8,9 +8,8 @@ import { lockStats, type LockStat } from '../lib/sync/profile.js';
 import { mergedTail, tstat, TSTAT } from '../lib/trace/recorder.js';
 import { bootMachine, type World } from '../lib/lab/boot.js';
 import { vcpuNames, lockNamer, describeEvent } from '../lib/lab/names.js';
+import { classifyTrial } from '../lib/lab/classify.js';
 import { XEN, xen } from '../lib/xen/state.js';
-import { domain_is_crashed } from '../lib/xen/domain.js';
-import { staleMappingScan } from '../lib/check/stale.js';
 import { runTrial, type TrialPool, type ActorSpec } from '../lib/run/index.js';
 import type { Strategy } from '../lib/strategy/index.js';
 import { stressModel, type StressShape } from './machine.js';
@@ -109,18 +108,8 @@ export class Campaign {
       });
       this.current = undefined;
       if (this.interrupted) break;
-      let outcome = res.outcome;
-      let where = res.crash?.where ?? '', message = res.crash?.message ?? res.deadlock?.cycle ?? res.hang?.detail ?? '';
       const names = vcpuNames(world);
-      let vcpu = res.crash ? names[res.crash.cpu] ?? `cpu${res.crash.cpu}` : res.deadlock ? res.deadlock.cpus.map((c) => names[c]).join(',') : '';
-      if (outcome === 'ok') {
-        const stale = staleMappingScan(world);
-        if (stale.length) {
-          outcome = 'stale-mapping'; where = 'stale-mapping scan'; message = stale.slice(0, 3).map((f) => f.what).join('; '); vcpu = '';
-        } else if (world.domains.slice(1).some((d) => domain_is_crashed(d))) {
-          outcome = 'domain-crashed'; where = 'domain_crash'; message = 'a DomU was crashed by the strategy on a failed map';
-        }
-      }
+      const { outcome, where, vcpu, message } = classifyTrial(res, world, names);
       const threads = world.vcpus.flat().length;
       let accesses = 0, hypercalls = 0;
       for (let c = 0; c < threads; c++) { accesses += M[tstat(c, TSTAT.ACCESSES)]; hypercalls += M[tstat(c, TSTAT.HYPERCALLS)]; }

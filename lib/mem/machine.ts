@@ -106,8 +106,14 @@ export let LAYOUT: Layout;
 export let cpu = 0;
 
 const attachHooks: Array<() => void> = [];
-/** Layers with per-thread caches register here; called on every attach. */
-export function onAttach(fn: () => void): void { attachHooks.push(fn); }
+/**
+ * Layers with per-thread caches register here; called on every attach, and at once if this thread is already
+ * attached (a module first imported after attach, e.g. an actor module loaded by a worker, must not miss it).
+ */
+export function onAttach(fn: () => void): void {
+  attachHooks.push(fn);
+  if (M.length > 0) fn();
+}
 
 export function attach(machine: Machine, thisCpu = 0): void {
   const { sab, layout } = machine;

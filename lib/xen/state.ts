@@ -36,6 +36,7 @@ export const MODEL_LOCK_CLASSES = LOCK_CLASSES;
 let base = 0;
 export let CLASS = { pcidevs_lock: 0, pci_lock: 0, vpci_rwlock: 0, vpci_lock: 0, pdev_vpci_lock: 0, rangeset: 0 };
 let rng = 1, preemptCalls = 0;
+let current_vcpu = 0;
 
 onAttach(() => {
   if (!LAYOUT.regions.xen) return; // a bare machine (lock tests) has no model
@@ -65,7 +66,6 @@ export function system_state(): number { return M[base + XEN.system_state]; }
 export function hardware_domain(): number { return M[base + XEN.hardware_domain]; }
 
 // ---- current: which vCPU this thread runs (Xen's per-CPU `current`) ----
-let current_vcpu = 0;
 export function set_current(v: number): void { current_vcpu = v; }
 export function current(): number { return current_vcpu; }
 

@@ -1,0 +1,76 @@
+// Controlled runs of one scenario under one strategy: each run is a fresh machine whose actors run on real worker
+// threads, one at a time between yield points, in the order a chooser (PCT or random walk) or a replayed schedule
+// picks. The first failing run keeps its schedule and full interleaving.
+
+import { OUTCOMES, type Outcome } from '../lib/mem/crash.js';
+import { LAYOUT } from '../lib/mem/machine.js';
+import { readRing } from '../lib/trace/recorder.js';
+import { bootMachine } from '../lib/lab/boot.js';
+import { lockNamer, describeEvent } from '../lib/lab/names.js';
+import { classifyTrial } from '../lib/lab/classify.js';
+import { runTrial, type TrialPool, type ActorSpec } from '../lib/run/index.js';
+import { judge, scenarioModel, type Scenario, type Verdict } from './scenario.js';
+import type { ScenarioActorArg } from '../workers/scenario-actor.js';
+import type { TimelineEvent } from './timeline.js';
+
+const ACTOR_MODULE = new URL('../workers/scenario-actor.js', import.meta.url).href;
+
+export interface ReproOptions {
+  runs: number;
+  chooser: 'pct' | 'random';
+  pctDepth: number;
+  seed: number;
+  /** Replay exactly this schedule, once. */
+  schedule?: string;
+  /** Keep going after the first failure (explore). */
+  all?: boolean;
+  maxSteps?: number;
+}
+
+export interface RunFailure {
+  run: number; outcome: Outcome; verdict: Verdict; where: string; vcpu: string; message: string; schedule: string;
+  cpuNames: string[]; lockClasses: string[]; events: TimelineEvent[]; crashCpu?: number;
+}
+
+export interface ReproResult {
+  scenario: string; strategy: string; runs: number; outcomes: Record<Outcome, number>;
+  verdicts: Record<Verdict, number>; firstFailure: RunFailure | null; surprise: RunFailure | null; lastSchedule?: string;
+}
+
+export async function reproduce(pool: TrialPool, url: string, s: Scenario, strategy: string, o: ReproOptions,
+  onRun?: (run: number, outcome: Outcome) => void): Promise<ReproResult> {
+  const outcomes = Object.fromEntries(OUTCOMES.map((k) => [k, 0])) as Record<Outcome, number>;
+  const verdicts: Record<Verdict, number> = { expected: 0, acceptable: 0, forbidden: 0 };
+  const out: ReproResult = { scenario: s.name, strategy, runs: 0, outcomes, verdicts, firstFailure: null, surprise: null };
+  const runs = o.schedule ? 1 : o.runs;
+  for (let run = 0; run < runs; run++) {
+    const { desc, actors } = scenarioModel(s, strategy);
+    const { machine, world } = bootMachine(desc);
+    const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world } satisfies ScenarioActorArg }));
+    const res = await runTrial(pool, machine, specs, {
+      mode: 'controlled', chooser: o.schedule ? 'replay' : o.chooser, schedule: o.schedule, seed: (o.seed + run * 0x9e3779b1) >>> 0,
+      pctDepth: o.pctDepth, maxSteps: o.maxSteps ?? 20_000, budgetMs: 15_000, lockName: lockNamer(world),
+    });
+    const cpuNames = actors.map((a) => a.name);
+    const c = classifyTrial(res, world, cpuNames);
+    const verdict = judge(s, strategy, c.outcome);
+    out.runs++;
+    outcomes[c.outcome]++;
+    verdicts[verdict]++;
+    out.lastSchedule = res.schedule;
+    onRun?.(run, c.outcome);
+    const failed = c.outcome !== 'ok';
+    const keep = (failed && !out.firstFailure) || (verdict === 'forbidden' && !out.surprise) || o.schedule !== undefined;
+    if (keep) {
+      const events = actors.flatMap((_, cpu) => readRing(cpu))
+        .sort((x, y) => x.seq - y.seq)
+        .map((e) => ({ ...e, label: describeEvent(e, (k) => cpuNames[k] ?? `cpu${k}`) }));
+      const f: RunFailure = { run, outcome: c.outcome, verdict, where: c.where, vcpu: c.vcpu, message: c.message, schedule: res.schedule ?? '',
+        cpuNames, lockClasses: [...LAYOUT.lockClasses], events, crashCpu: res.crash?.cpu };
+      if ((failed || o.schedule !== undefined) && !out.firstFailure) out.firstFailure = f;
+      if (verdict === 'forbidden' && !out.surprise) out.surprise = f;
+    }
+    if (failed && !o.all) break;
+  }
+  return out;
+}

@@ -1,0 +1,140 @@
+// Race reproduction scripts. A scenario is a module whose default export is a plain object: the machine, one actor
+// function per vCPU that takes part, and the outcomes it expects per strategy (jcstress style: expected,
+// acceptable, anything else is forbidden). Actors get an API object, so a scenario file needs no imports and can
+// live anywhere: `vpci-lab repro ./my-race.mjs --strategy upstream`.
+
+import { pathToFileURL } from 'node:url';
+import fs from 'node:fs';
+import path from 'node:path';
+import { OUTCOMES, type Outcome } from '../lib/mem/crash.js';
+import type { ModelDesc } from '../lib/lab/boot.js';
+import { stressHw, deviceSbdf } from './machine.js';
+
+/** What an actor can do: the model's entry points, as a vCPU of its domain. */
+export interface ScenarioApi {
+  /** This vCPU, e.g. "d0v1"; its domain index (0 = Dom0). */
+  readonly name: string;
+  readonly domain: number;
+  /** sbdf of device i (0-based). */
+  dev(i: number): number;
+  /** Guest config-space accesses through ECAM (trapped by Xen: vpci_read / vpci_write). */
+  read(sbdf: number, reg: number, size: 1 | 2 | 4): number;
+  write(sbdf: number, reg: number, size: 1 | 2 | 4, value: number): void;
+  /** Return to the guest: hvm_do_resume until pending vPCI work is done (what every exit from Xen does). */
+  resume(): void;
+  /** Hypercalls (Dom0): return Xen's rc (0 or -errno). */
+  add(sbdf: number): number;
+  remove(sbdf: number): number;
+  assign(domain: number, sbdf: number): number;
+  deassign(domain: number, sbdf: number): number;
+  /** One-shot faults from now on: fail the next n iommu_add_device / map_mmio_regions calls. */
+  failNext(what: 'iommu' | 'map', n?: number): void;
+  /** Register offsets and bits (PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_VENDOR_ID, PCI_BASE_ADDRESS_0, PCI_ROM_ADDRESS ...). */
+  readonly regs: Readonly<Record<string, number>>;
+}
+
+export type ActorFn = (x: ScenarioApi) => void;
+
+export interface Expectation {
+  /** Outcomes the scenario exists to show under this strategy. */
+  expected?: Outcome[];
+  /** Outcomes that may happen and are fine. Anything in neither list is forbidden (a surprise). */
+  acceptable?: Outcome[];
+}
+
+export interface ScenarioMachine {
+  /** vCPUs per domain, Dom0 first. Default [2]. */
+  vcpus?: number[];
+  /** Devices (the stress machine's: 64 KiB BAR0, 16 KiB 64-bit BAR, 32 KiB ROM, decoding on). Default 2. */
+  devices?: number;
+  /** Devices Dom0 owns at boot (indices); default all. */
+  boot?: number[];
+  inject?: ModelDesc['inject'];
+  mapBatch?: number;
+  preemptEvery?: number;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** Where in the analysis it comes from (crash path, race id, review point). */
+  source?: string;
+  machine?: ScenarioMachine;
+  /** vCPU name ("d0v0", "d1v0", ...) -> its actor. One OS thread each. */
+  actors: Record<string, ActorFn>;
+  /** Per strategy name; '*' applies to strategies not listed. */
+  expect: Record<string, Expectation>;
+}
+
+export function defineScenario(s: Scenario): Scenario { return s; }
+
+export type Verdict = 'expected' | 'acceptable' | 'forbidden';
+
+export function judge(s: Scenario, strategy: string, o: Outcome): Verdict {
+  const e = s.expect[strategy] ?? s.expect['*'] ?? {};
+  if (e.expected?.includes(o)) return 'expected';
+  if (e.acceptable?.includes(o)) return 'acceptable';
+  return 'forbidden';
+}
+
+const VCPU_NAME = /^d(\d+)v(\d+)$/;
+
+/** Boot description and actor layout (cpu i runs actors[i]) for a scenario under a strategy. */
+export function scenarioModel(s: Scenario, strategy: string, seed = 1): { desc: ModelDesc; actors: Array<{ name: string; domain: number; vcpu: number }> } {
+  const m = s.machine ?? {};
+  const vcpus = m.vcpus ?? [2];
+  const devices = m.devices ?? 2;
+  const actors = Object.keys(s.actors).map((name) => {
+    const r = VCPU_NAME.exec(name);
+    if (!r) throw new ScenarioError(`scenario ${s.name}: actor '${name}' is not a vCPU name like d0v1`);
+    const domain = Number(r[1]), vcpu = Number(r[2]);
+    if (domain >= vcpus.length || vcpu >= vcpus[domain]) throw new ScenarioError(`scenario ${s.name}: actor ${name} names a vCPU the machine does not have`);
+    return { name, domain, vcpu };
+  });
+  if (actors.length === 0) throw new ScenarioError(`scenario ${s.name} has no actors`);
+  const desc: ModelDesc = {
+    dom0Vcpus: vcpus[0], domUVcpus: vcpus.slice(1), hw: stressHw(devices),
+    bootDevices: (m.boot ?? Array.from({ length: devices }, (_, i) => i)).map(deviceSbdf),
+    strategy, seed, inject: m.inject, mapBatch: m.mapBatch ?? 4, preemptEvery: m.preemptEvery ?? 0,
+    threads: actors.length, heapWords: 1 << 16,
+  };
+  return { desc, actors };
+}
+
+/** A scenario that cannot be loaded or is malformed (the CLI prints one line and exits 2). */
+export class ScenarioError extends Error {
+  constructor(message: string) { super(message); this.name = 'ScenarioError'; }
+}
+
+export const BUILTIN_DIR = new URL('./scenarios/', import.meta.url);
+export const BUILTIN_SCENARIOS = [
+  'crash-path-1', 'crash-path-2', 'crash-path-3', 'crash-path-4', 'cancel-race', 'lock-freed', 'abba', 'double-modify', 'stale-pdev',
+] as const;
+
+/** A built-in name or a path to a .js/.mjs module; returns the module URL (for workers) and the scenario. */
+export async function loadScenario(ref: string): Promise<{ url: string; scenario: Scenario }> {
+  let url: string;
+  if ((BUILTIN_SCENARIOS as readonly string[]).includes(ref)) url = new URL(`${ref}.js`, BUILTIN_DIR).href;
+  else if (/[/\\]|\.(m?js|ts)$/.test(ref)) {
+    const p = path.resolve(ref.replace(/\.ts$/, '.js'));
+    if (!fs.existsSync(p)) throw new ScenarioError(`scenario file not found: ${ref}`);
+    url = pathToFileURL(p).href;
+  } else {
+    throw new ScenarioError(`unknown scenario '${ref}' (built in: ${BUILTIN_SCENARIOS.join(', ')}; or give a path to a .js/.mjs file)`);
+  }
+  let mod: { default?: unknown };
+  try { mod = (await import(url)) as { default?: unknown }; } catch (e) {
+    throw new ScenarioError(`scenario ${ref} does not load: ${((e as Error)?.message ?? String(e)).split('\n')[0]}`);
+  }
+  const s = mod.default as Scenario | undefined;
+  if (!s || typeof s !== 'object' || typeof s.name !== 'string' || !s.actors || typeof s.actors !== 'object' || !s.expect) {
+    throw new ScenarioError(`scenario ${ref}: the default export must be { name, description, actors, expect }`);
+  }
+  for (const [k, f] of Object.entries(s.actors)) if (typeof f !== 'function') throw new ScenarioError(`scenario ${s.name}: actor ${k} is not a function`);
+  for (const [k, e] of Object.entries(s.expect)) {
+    for (const o of [...(e.expected ?? []), ...(e.acceptable ?? [])]) {
+      if (!(OUTCOMES as readonly string[]).includes(o)) throw new ScenarioError(`scenario ${s.name}: expect.${k} names unknown outcome '${o}' (known: ${OUTCOMES.join(', ')})`);
+    }
+  }
+  return { url, scenario: s };
+}
