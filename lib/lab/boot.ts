@@ -56,10 +56,6 @@ export function bootMachine(desc: ModelDesc): { machine: Machine; world: World }
   attach(machine, BOOT_CPU);
   initHw(machine, desc.hw);
   initXenState(desc.seed ?? 1);
-  M[xen(XEN.iommu_fail_permille)] = desc.inject?.iommu ?? 0;
-  M[xen(XEN.map_fail_permille)] = desc.inject?.map ?? 0;
-  M[xen(XEN.iommu_fail_next)] = desc.inject?.iommuNext ?? 0;
-  M[xen(XEN.map_fail_next)] = desc.inject?.mapNext ?? 0;
   if (desc.mapBatch !== undefined) M[xen(XEN.map_batch)] = desc.mapBatch;
   if (desc.preemptEvery !== undefined) M[xen(XEN.preempt_every)] = desc.preemptEvery;
   selectStrategy(desc.strategy);
@@ -70,6 +66,11 @@ export function bootMachine(desc: ModelDesc): { machine: Machine; world: World }
     const rc = pci_add_device(sbdf);
     if (rc) throw new Error(`boot device ${sbdf.toString(16)} failed to add: ${rc}`);
   }
+  // Faults are for the run, not for Dom0's build.
+  M[xen(XEN.iommu_fail_permille)] = desc.inject?.iommu ?? 0;
+  M[xen(XEN.map_fail_permille)] = desc.inject?.map ?? 0;
+  M[xen(XEN.iommu_fail_next)] = desc.inject?.iommuNext ?? 0;
+  M[xen(XEN.map_fail_next)] = desc.inject?.mapNext ?? 0;
   M[xen(XEN.system_state)] = SYS_STATE_active;
   set_current(0);
   return { machine, world: { domains, vcpus, devices: desc.hw.functions.map((f) => f.sbdf) } };

@@ -115,7 +115,19 @@ function blockOn(addr: number, seen: number): void {
   proceed(decide(me)); // chosen again only once M[addr] !== seen (decide marks it runnable)
 }
 
-installControlled({ yieldNow, blockOn });
+/**
+ * A thread retrying an operation that failed because others hold something (a trylock, a -ERESTART
+ * continuation): as CHESS does for yielding threads, drop it below every other priority so a priority-based
+ * chooser cannot starve the threads it waits for. Real CPUs run in parallel; the retry loop must not livelock here.
+ */
+function backoff(site: number): void {
+  let lowest = Infinity;
+  for (let c = 0; c < M[HB + H.NTHREADS]; c++) lowest = Math.min(lowest, M[slot(c) + T.PRIO]);
+  M[slot(me) + T.PRIO] = lowest - 1;
+  yieldNow(site);
+}
+
+installControlled({ yieldNow, blockOn, backoff });
 
 // ---------------------------------------------------------------- thread start / end (workers/thread.ts)
 

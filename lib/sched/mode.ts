@@ -17,7 +17,7 @@ let siteHook: ((site: number) => void) | undefined;
 let jitterPermille = 0, jitterMaxUs = 0;
 let rng = 0x9e3779b9;
 
-type Hooks = { yieldNow(site: number): void; blockOn(addr: number, seen: number): void };
+type Hooks = { yieldNow(site: number): void; blockOn(addr: number, seen: number): void; backoff(site: number): void };
 let hooks: Hooks | undefined;
 /** lib/sched/controlled registers its implementation here (keeps this hot module free of it). */
 export function installControlled(h: Hooks): void { hooks = h; }
@@ -52,6 +52,16 @@ export function setSiteHook(fn: ((site: number) => void) | undefined): void {
 export function lock_yield(site: number): void {
   if (controlled) hooks!.yieldNow(site);
   else if (jitter) maybeDelay();
+}
+
+/**
+ * A retry point (after a failed trylock or a -ERESTART): free-running, just a yield point; controlled, the thread
+ * also gives way to every other thread, so retry loops cannot starve the holders they wait for.
+ */
+export function backoff_point(site: number): void {
+  record(EV.SITE, site);
+  if (controlled) { hooks!.backoff(site); return; }
+  if (slow) { if (jitter) maybeDelay(); siteHook?.(site); }
 }
 
 /** Controlled mode: wait until the word at addr no longer holds `seen`, letting others run meanwhile. */

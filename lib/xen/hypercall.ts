@@ -5,7 +5,7 @@
 import { M } from '../mem/machine.js';
 import { chk } from '../mem/heap.js';
 import { crash } from '../mem/crash.js';
-import { yield_point } from '../sched/mode.js';
+import { yield_point, backoff_point } from '../sched/mode.js';
 import { S, type SiteName } from '../trace/sites.js';
 import { record, EV, tstat, TSTAT } from '../trace/recorder.js';
 import { cpu } from '../mem/machine.js';
@@ -27,7 +27,7 @@ function hypercall(site: SiteName, body: () => number): number {
     record(EV.RET, S[site], rc);
     if (rc !== ERESTART) return rc;
     // hypercall_create_continuation: back towards the guest, softirqs and pending work run, then re-issue.
-    yield_point(S.hypercall_create_continuation);
+    backoff_point(S.hypercall_create_continuation);
     while (!hvm_do_resume(v)) { /* SCHEDULE_SOFTIRQ: come back */ }
     if (n >= MAX_CONTINUATIONS) crash('hang', site, `hypercall restarted ${n} times without completing (livelock)`);
   }

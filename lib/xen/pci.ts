@@ -4,7 +4,7 @@
 import { M } from '../mem/machine.js';
 import { chk, xzalloc, xfree, NULL } from '../mem/heap.js';
 import { spin_lock_init, spin_lock_recursive, spin_unlock_recursive } from '../sync/spinlock.js';
-import { yield_point } from '../sched/mode.js';
+import { yield_point, backoff_point } from '../sched/mode.js';
 import { S } from '../trace/sites.js';
 import { pci_conf_read32, pci_conf_write32 } from '../hw/index.js';
 import { PCI_BASE_ADDRESS_MEM_TYPE_MASK, PCI_BASE_ADDRESS_MEM_TYPE_64, PCI_ROM_ADDRESS_MASK, PCI_BASE_ADDRESS_MEM_MASK } from '../hw/pci_regs.js';
@@ -101,7 +101,7 @@ export function iommu_add_device(_pdev: number): number {
 
 /** Retire vPCI state where no continuation is possible: retry in place (what a -ERESTART strategy must do here). */
 function vpci_remove_device_sync(pdev: number): void {
-  while (X.vpci_remove_device(pdev) === ERESTART) yield_point(S['vpci_process_pending:restart']);
+  while (X.vpci_remove_device(pdev) === ERESTART) backoff_point(S['vpci_process_pending:restart']);
 }
 
 /** pci_add_device (pci.c L21 726-871), the unowned-device branch. */

@@ -25,9 +25,10 @@ export default defineScenario({
     },
   },
   expect: {
-    baseline: { expected: ['null-deref'] },
-    cancel: { expected: ['ok'] },
-    'cancel-all': { expected: ['ok'] },
+    // Secondary race R5: d0v1's modify_bars walks Dom0's list and meets device 0 half-removed.
+    baseline: { expected: ['null-deref'], acceptable: ['use-after-free'] },
+    cancel: { expected: ['ok'], acceptable: ['null-deref', 'use-after-free'] },
+    'cancel-all': { expected: ['ok'], acceptable: ['assert', 'use-after-free'] },   // ASSERT(dev): the walk lost its list
     pcidevs: { expected: ['ok'] },
     'rwlock-trylock': { expected: ['null-deref'] },  // the sketch never rechecks pdev->vpci
     upstream: { expected: ['ok'] },
