@@ -7,7 +7,7 @@ import { chk, NULL } from '../mem/heap.js';
 import { pci_conf_read16, PCI_COMMAND, PCI_COMMAND_MEMORY } from '../hw/index.js';
 import { DOMAIN, PCI_DEV, VPCI, VCPU, BAR, NR_BARS, VPCI_BAR_ROM } from '../xen/types.js';
 import { bar, barFrames, MAPPABLE_BAR } from '../xen/header.js';
-import { p2m_mapped } from '../xen/p2m.js';
+import { p2m_mapped, p2m_lookup } from '../xen/p2m.js';
 import type { World } from '../lab/boot.js';
 
 export interface StaleFinding { domain: number; sbdf: number; gfn: number; what: string }
@@ -37,7 +37,7 @@ export function staleMappingScan(world: World): StaleFinding[] {
         if (!M[b + BAR.enabled]) continue;
         for (let f = s; f <= e; f++) legit.add(f);
         if (pending) continue;
-        const mappedAll = p2mCovers(di, s, e);
+        const mappedAll = p2mCovers(d, s, e);
         if (!mappedAll) out.push({ domain: di, sbdf, gfn: s, what: `BAR${i === 6 ? ' ROM' : i} enabled but not mapped in d${di}` });
       }
       if (!pending && memBars > 0) {
@@ -55,8 +55,7 @@ export function staleMappingScan(world: World): StaleFinding[] {
   return out;
 }
 
-function p2mCovers(index: number, s: number, e: number): boolean {
-  const mapped = new Set(p2m_mapped(index).map(([g]) => g));
-  for (let f = s; f <= e; f++) if (!mapped.has(f)) return false;
+function p2mCovers(d: number, s: number, e: number): boolean {
+  for (let f = s; f <= e; f++) if (p2m_lookup(d, f) !== f) return false;
   return true;
 }

@@ -21,6 +21,13 @@ export function rangeset_destroy(r: number, where = 'rangeset_destroy'): void {
 
 const S = (r: number, i: number): number => r + RANGESET.ranges + 2 * i;
 
+/**
+ * Frames are stored in 32-bit words. Frames past 2^31 (BARs placed above 8 TiB) collapse onto one far frame: no
+ * p2m maps it, so an operation on them fails the way mapping non-existent MMIO does, instead of wrapping around.
+ */
+export const FAR_FRAME = 0x7fffffff;
+const clampFrame = (f: number): number => (f > FAR_FRAME ? FAR_FRAME : f);
+
 /** Rebuild the range array from a list (small sets: clarity over cleverness). */
 function store(r: number, list: Array<[number, number]>): number {
   list.sort((a, b) => a[0] - b[0]);
@@ -44,6 +51,7 @@ function load(r: number): Array<[number, number]> {
 
 export function rangeset_add_range(r: number, s: number, e: number): number {
   chk(r, RANGESET, 'rangeset_add_range');
+  s = clampFrame(s); e = clampFrame(e);
   write_lock(r + RANGESET.lock);
   const rc = store(r, [...load(r), [s, e]]);
   write_unlock(r + RANGESET.lock);
@@ -52,6 +60,7 @@ export function rangeset_add_range(r: number, s: number, e: number): number {
 
 export function rangeset_remove_range(r: number, s: number, e: number): number {
   chk(r, RANGESET, 'rangeset_remove_range');
+  s = clampFrame(s); e = clampFrame(e);
   write_lock(r + RANGESET.lock);
   const out: Array<[number, number]> = [];
   for (const [a, b] of load(r)) {
@@ -66,6 +75,7 @@ export function rangeset_remove_range(r: number, s: number, e: number): number {
 
 export function rangeset_overlaps_range(r: number, s: number, e: number): boolean {
   chk(r, RANGESET, 'rangeset_overlaps_range');
+  s = clampFrame(s); e = clampFrame(e);
   read_lock(r + RANGESET.lock);
   const hit = load(r).some(([a, b]) => a <= e && b >= s);
   read_unlock(r + RANGESET.lock);
