@@ -6,14 +6,13 @@ import { chk, xzalloc, xfree, NULL } from '../mem/heap.js';
 import { spin_lock_init, spin_lock_recursive, spin_unlock_recursive } from '../sync/spinlock.js';
 import { yield_point, backoff_point } from '../sched/mode.js';
 import { S } from '../trace/sites.js';
-import { pci_conf_read32, pci_conf_write32 } from '../hw/index.js';
+import { pci_conf_read32, pci_conf_write32, barFrames as hwBarFrames } from '../hw/index.js';
 import { PCI_BASE_ADDRESS_MEM_TYPE_MASK, PCI_BASE_ADDRESS_MEM_TYPE_64, PCI_ROM_ADDRESS_MASK, PCI_BASE_ADDRESS_MEM_MASK } from '../hw/pci_regs.js';
-import { DOMAIN, PCI_DEV, ENOMEM, ENODEV, ERESTART, EBUSY, VPCI } from './types.js';
+import { DOMAIN, PCI_DEV, ENOMEM, ENODEV, ERESTART, EBUSY } from './types.js';
 import { XEN, xen, CLASS, pcidevs_lock_addr, hardware_domain, chance, takeForced } from './state.js';
 import { X } from './ops.js';
 import { vpci_add_handlers } from './vpci.js';
 import { unmap_mmio_regions } from './p2m.js';
-import { bar, barFrames, MAPPABLE_BAR } from './header.js';
 import { NR_BARS } from './types.js';
 
 export function pcidevs_lock(): void { spin_lock_recursive(pcidevs_lock_addr()); }
@@ -158,15 +157,15 @@ export function pci_remove_device(sbdf: number): number {
   return ret;
 }
 
-/** Tear down d's MMIO mappings of the device's BARs (what the toolstack's memory_mapping removal does). */
-function unmap_device_bars(d: number, pdev: number): void {
-  const vpci = M[pdev + PCI_DEV.vpci];
-  if (vpci === NULL) return;
+/**
+ * Tear down d's MMIO mappings of the device's BARs, as the toolstack's memory_mapping removal does, after vPCI
+ * state (and with it any pending work the strategy cancels) is gone: frames come from the hardware registers.
+ */
+function unmap_device_bars(d: number, sbdf: number): void {
   for (let i = 0; i < NR_BARS; i++) {
-    const b = bar(chk(vpci, VPCI, 'deassign_device'), i);
-    if (!MAPPABLE_BAR(b)) continue;
-    const [s, e] = barFrames(b);
-    for (let f = s; f <= e;) { const rc = unmap_mmio_regions(d, f, e - f + 1, f); f = rc > 0 ? f + rc : e + 1; }
+    const f = hwBarFrames(sbdf, i);
+    if (!f) continue;
+    for (let g = f.start; g <= f.end;) { const rc = unmap_mmio_regions(d, g, f.end - g + 1, g); g = rc > 0 ? g + rc : f.end + 1; }
   }
 }
 
@@ -195,9 +194,11 @@ export function deassign_device(d: number, sbdf: number): number {
   if (pdev === NULL) return ENODEV;
   yield_point(S.deassign_device);
   X.pdev_list_write_enter(d);
-  unmap_device_bars(d, pdev);
   const rc = X.vpci_remove_device(pdev);     // vpci_deassign_device(d, pdev)
-  if (rc === 0) list_del_pdev(pdev);
+  if (rc === 0) {
+    unmap_device_bars(d, sbdf);
+    list_del_pdev(pdev);
+  }
   X.pdev_list_write_exit(d);
   if (rc) return rc;
   const hwdom = hardware_domain();
