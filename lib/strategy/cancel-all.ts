@@ -16,9 +16,10 @@ import { DOMAIN, PCI_DEV, VPCI, VCPU, ERESTART } from '../xen/types.js';
 import { XEN, xen } from '../xen/state.js';
 import { has_vpci, vpci_free_handlers, vpci_free } from '../xen/vpci.js';
 import { modify_decoding, map_range } from '../xen/header.js';
-import { rangeset_destroy, rangeset_consume_ranges } from '../xen/rangeset.js';
+import { rangeset_consume_ranges } from '../xen/rangeset.js';
 import { domain_crash, is_hardware_domain } from '../xen/domain.js';
 import { baselineOps } from './baseline.js';
+import { slot_targets, cancel_slot } from './slots.js';
 import type { Strategy } from './types.js';
 
 const pdevLock = (pdev: number, where: string): number => chk(pdev, PCI_DEV, where) + PCI_DEV.vpci_lock;
@@ -32,11 +33,7 @@ function vpci_cancel_pending_locked(pdev: number): void {
     const v = chk(M[d + DOMAIN.vcpu + i], VCPU, where);
     yield_point(S.vpci_cancel_pending);
     // Roger: another vCPU's v->vpci is read here without any lock that protects it.
-    if (M[v + VCPU.vpci_mem] !== NULL && M[v + VCPU.vpci_pdev] === pdev) {
-      rangeset_destroy(M[v + VCPU.vpci_mem], where);
-      M[v + VCPU.vpci_mem] = NULL;
-      M[v + VCPU.vpci_pdev] = NULL;
-    }
+    if (slot_targets(v, pdev, where)) cancel_slot(v, where);
   }
 }
 
@@ -74,9 +71,7 @@ function vpci_process_pending(v: number): boolean {
     yield_point(S['vpci_process_pending:after-consume']);
     const cmd = M[v + VCPU.vpci_cmd];
     if (M[pdev + PCI_DEV.vpci] !== NULL) modify_decoding(pdev, rc ? cmd & ~PCI_COMMAND_MEMORY : cmd, !rc && M[v + VCPU.vpci_rom_only] !== 0);
-    rangeset_destroy(M[v + VCPU.vpci_mem], where);
-    M[v + VCPU.vpci_mem] = NULL;
-    M[v + VCPU.vpci_pdev] = NULL;
+    cancel_slot(v, where);
     Atomics.add(M, xen(XEN.pending_done), 1);
     if (rc) {
       yield_point(S['vpci_process_pending:failed']);

@@ -8,10 +8,10 @@ import { chk, NULL } from '../mem/heap.js';
 import { DOMAIN, PCI_DEV, VCPU } from '../xen/types.js';
 import { vpci_remove_device as l21_vpci_remove_device } from '../xen/vpci.js';
 import { vpci_process_pending as l21_vpci_process_pending } from '../xen/header.js';
-import { rangeset_destroy } from '../xen/rangeset.js';
 import { pcidevs_lock, pcidevs_unlock } from '../xen/pci.js';
 import { nr_domains, domain_by_index } from '../xen/domain.js';
 import { baselineOps } from './baseline.js';
+import { slot_targets, cancel_slot } from './slots.js';
 import { lock_pdev_vpci_if_present } from './upstream.js';
 import type { Strategy } from './types.js';
 
@@ -20,11 +20,8 @@ function drain_pending(pdev: number): void {
   for (let i = 0; i < nr_domains(); i++) {
     const d = chk(domain_by_index(i), DOMAIN, 'drain_pending');
     for (let j = 0; j < M[d + DOMAIN.max_vcpus]; j++) {
-      const v = chk(M[d + DOMAIN.vcpu + j], VCPU, 'drain_pending');
-      if (M[v + VCPU.vpci_mem] !== NULL && M[v + VCPU.vpci_pdev] === pdev) {
-        rangeset_destroy(M[v + VCPU.vpci_mem], 'drain_pending');
-        M[v + VCPU.vpci_mem] = NULL;
-      }
+      const v = M[d + DOMAIN.vcpu + j];
+      if (slot_targets(v, pdev, 'drain_pending')) cancel_slot(v, 'drain_pending');
     }
   }
 }
@@ -44,8 +41,7 @@ function vpci_process_pending(v: number): boolean {
   const pdev = M[v + VCPU.vpci_pdev];
   let again = false;
   if (M[chk(pdev, PCI_DEV, 'vpci_process_pending') + PCI_DEV.vpci] === NULL) {
-    rangeset_destroy(M[v + VCPU.vpci_mem], 'vpci_process_pending');
-    M[v + VCPU.vpci_mem] = NULL;
+    cancel_slot(v, 'vpci_process_pending');
   } else {
     again = l21_vpci_process_pending(v);
   }

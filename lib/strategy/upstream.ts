@@ -15,9 +15,10 @@ import { DOMAIN, PCI_DEV, VPCI, VCPU, ERESTART } from '../xen/types.js';
 import { XEN, xen } from '../xen/state.js';
 import { vpci_remove_device as l21_vpci_remove_device } from '../xen/vpci.js';
 import { modify_decoding, map_range } from '../xen/header.js';
-import { rangeset_destroy, rangeset_consume_ranges } from '../xen/rangeset.js';
+import { rangeset_consume_ranges } from '../xen/rangeset.js';
 import { domain_crash, is_hardware_domain } from '../xen/domain.js';
 import { baselineOps } from './baseline.js';
+import { cancel_slot } from './slots.js';
 import type { Strategy } from './types.js';
 
 const pciLock = (d: number, where: string): number => chk(d, DOMAIN, where) + DOMAIN.pci_lock;
@@ -28,12 +29,6 @@ export function lock_pdev_vpci_if_present(pdev: number, where: string): number {
   if (vpci === NULL) return 0;
   spin_lock(chk(vpci, VPCI, where) + VPCI.lock);
   return vpci + VPCI.lock;
-}
-
-function cancel_slot(v: number, where: string): void {
-  rangeset_destroy(M[v + VCPU.vpci_mem], where);
-  M[v + VCPU.vpci_mem] = NULL;
-  M[v + VCPU.vpci_pdev] = NULL;
 }
 
 function vpci_process_pending(v: number): boolean {

@@ -34,8 +34,11 @@ export function vpci_add_handlers(pdev: number): number {
   return rc;
 }
 
-/** vpci_remove_device (vpci.c L21 38-58): the lock word is freed with the struct it lives in. */
-export function vpci_remove_device(pdev: number): number {
+/**
+ * vpci_remove_device (vpci.c L21 38-58): the lock word is freed with the struct it lives in. `before_free` is
+ * where the v4 cancel patch hooks in (after the unlock, before the frees).
+ */
+export function vpci_remove_device(pdev: number, before_free?: (pdev: number) => void): number {
   const where = 'vpci_remove_device';
   if (!has_vpci(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], where)) return 0;
   const vpci = chk(M[pdev + PCI_DEV.vpci], VPCI, where);
@@ -43,6 +46,7 @@ export function vpci_remove_device(pdev: number): number {
   vpci_free_handlers(vpci, where);
   spin_unlock(vpci + VPCI.lock);
   yield_point(S['vpci_remove_device:after-unlock']);
+  before_free?.(pdev);
   vpci_free(pdev, vpci, where);
   return 0;
 }
