@@ -27,9 +27,9 @@ export function setLockdep(on: boolean): void {
   if (on) Atomics.or(M, CTL.FLAGS, FLAG_LOCKDEP); else Atomics.and(M, CTL.FLAGS, ~FLAG_LOCKDEP);
 }
 
-export function lockdepAcquire(heldCls: readonly number[], heldAddr: readonly number[], cls: number, addr: number, where: string): void {
-  if (cls <= 0) return; // class 0: unclassified lab-internal lock
-  for (let i = 0; i < heldCls.length; i++) {
+export function lockdepAcquire(heldCls: ArrayLike<number>, heldAddr: ArrayLike<number>, depth: number, cls: number, addr: number, where: string): void {
+  if (cls <= 0 || cls >= nc) return; // class 0: unclassified lab-internal lock; >= nc: garbage (freed lock, caught next)
+  for (let i = 0; i < depth; i++) {
     const a = heldCls[i];
     if (a <= 0 || heldAddr[i] === addr) continue;
     const e = base + a * nc + cls;

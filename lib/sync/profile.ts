@@ -5,12 +5,17 @@
 import { CTL, F64, M, cpu, region, onAttach, LAYOUT, MAX_THREADS, PROFILE_FIELDS } from '../mem/machine.js';
 
 export const FLAG_PROFILE = 1, FLAG_LOCKDEP = 2;
+/** Set: lock operations are not written to the flight recorder (raw-speed benchmarks). Clear by default. */
+export const FLAG_NO_LOCK_TRACE = 4;
 const P = { ACQ: 0, CONTENDED: 1, WAIT_SUM: 2, WAIT_MAX: 3, HOLD_SUM: 4, HOLD_MAX: 5 } as const;
 
 export let profiling = false;
+/** Lock acquire/release/wait events go to the flight recorder (lib/trace/recorder) unless switched off. */
+export let lockTracing = true;
 let rowBase = 0, nc = 1;
 onAttach(() => {
   profiling = (M[CTL.FLAGS] & FLAG_PROFILE) !== 0;
+  lockTracing = (M[CTL.FLAGS] & FLAG_NO_LOCK_TRACE) === 0;
   nc = LAYOUT.lockClasses.length;
   rowBase = region('profile').base / 2 + cpu * nc * PROFILE_FIELDS; // Float64 index
 });
@@ -19,6 +24,15 @@ onAttach(() => {
 export function setProfiling(on: boolean): void {
   profiling = on;
   if (on) Atomics.or(M, CTL.FLAGS, FLAG_PROFILE); else Atomics.and(M, CTL.FLAGS, ~FLAG_PROFILE);
+}
+
+/**
+ * Switch flight-recorder events of lock operations for this thread (and, through the control block, for threads
+ * attached later). Off only for raw-speed lock benchmarks: timelines and flight recorders need them.
+ */
+export function setLockTracing(on: boolean): void {
+  lockTracing = on;
+  if (on) Atomics.and(M, CTL.FLAGS, ~FLAG_NO_LOCK_TRACE); else Atomics.or(M, CTL.FLAGS, FLAG_NO_LOCK_TRACE);
 }
 
 /** Nanoseconds, as a double (performance.now has sub-microsecond resolution in Node). */

@@ -4,11 +4,12 @@
 
 import { M, cpu } from '../mem/machine.js';
 import { crash } from '../mem/crash.js';
+import { POISON } from '../mem/heap.js';
 import { record, EV } from '../trace/recorder.js';
 import { lock_yield } from '../sched/mode.js';
-import { profiling, now } from './profile.js';
+import { profiling, lockTracing, now } from './profile.js';
 import { acquired, released, aboutToAcquire, setWaiting } from './held.js';
-import { checkLockMemory, waitStep, wake } from './wait.js';
+import { checkLockMemory, waitStep } from './wait.js';
 import { spin_lock_init, ticket_acquire, ticket_release, SPINLOCK_WORDS } from './spinlock.js';
 
 export const _QW_CPUMASK = 0xfff;
@@ -19,126 +20,163 @@ export const _QW_WMASK = 0x3000;
 export const _QR_SHIFT = 14;
 export const _QR_BIAS = 1 << _QR_SHIFT;
 
-/** rwlock_t words: cnts, the queue spinlock, then lab machinery (sleepers on cnts, lock class). */
+/**
+ * rwlock_t words: cnts, the queue spinlock, then lab machinery (sleepers on cnts, lock class). lib/run/waitfor
+ * tells an rwlock from a spinlock by reading +SPIN.cls, which here is the queue spinlock's debug word (always
+ * SPINLOCK_NO_CPU): keep the queue spinlock at +1.
+ */
 export const RW = { cnts: 0, lock: 1, sleepers: 1 + SPINLOCK_WORDS, cls: 2 + SPINLOCK_WORDS } as const;
 export const RWLOCK_WORDS = 3 + SPINLOCK_WORDS;
+const enum F { cnts = 0, lock = 1 }
+const F_sleepers = RW.sleepers, F_cls = RW.cls;
 
 export function rwlock_init(l: number, cls = 0): void {
-  M[l] = 0; spin_lock_init(l + RW.lock, 0); M[l + RW.sleepers] = 0; M[l + RW.cls] = cls;
+  M[l] = 0; M[l + F_cls] = cls; M[l + F_sleepers] = 0; spin_lock_init(l + F.lock, 0);
 }
 
 const _is_write_locked_by_me = (c: number): boolean => (c & _QW_WMASK) === _QW_LOCKED && (c & _QW_CPUMASK) === cpu;
 const _can_read_lock = (c: number): boolean => (c & _QW_WMASK) === 0 || _is_write_locked_by_me(c);
 
-/** Spin/sleep until pred(cnts) holds. */
+/**
+ * Spin/sleep until pred(cnts) holds. Only the holder of the queue spinlock ever waits on cnts, so there is at most
+ * one such waiter per rwlock; it is woken by write_unlock and by the reader that brings the reader count to zero.
+ */
 function waitCnts(l: number, pred: (c: number) => boolean): void {
   for (let spins = 0; ; spins++) {
     const c = Atomics.load(M, l);
     if (pred(c)) return;
     checkLockMemory(l, 'rwlock', 'rwlock');
-    waitStep(l, c, spins, true, l + RW.sleepers);
+    waitStep(l, c, spins, true, l + F_sleepers);
   }
 }
 
 const noWriter = (c: number): boolean => (c & _QW_WMASK) === 0;
 const notWriteLocked = (c: number): boolean => (c & _QW_WMASK) !== _QW_LOCKED;
 
+/** Wake the cnts waiter, if it sleeps (plain read after a locked RMW on cnts; a miss costs it a bounded sleep). */
+function wakeCnts(l: number): void {
+  if (M[l + F_sleepers] !== 0) Atomics.notify(M, l);
+}
+
+/** A reader left (c = cnts after it did): the queued writer waits for the reader count to reach zero. */
+function readerGone(l: number, c: number): void {
+  if (c >>> _QR_SHIFT === 0 && M[l + F_sleepers] !== 0) Atomics.notify(M, l);
+}
+
+/*
+ * Use-after-free: as in spinlock.ts, the first atomic operation on a freed (poisoned) cnts word returns exactly
+ * POISON, whose writer bits (0x2000) no live rwlock ever has; later ones take the slow paths, which check the
+ * heap shadow.
+ */
+
 export function read_lock(l: number): void {
-  const cls = M[l + RW.cls];
   lock_yield(0);
-  checkLockMemory(l, 'read_lock', 'read_lock');
+  const cls = M[l + F_cls];
   aboutToAcquire(l, cls, 'read_lock');
-  const t0 = profiling ? now() : 0;
-  const c = Atomics.add(M, l, _QR_BIAS) + _QR_BIAS;
-  let contended = false;
-  if (!_can_read_lock(c)) {
-    // queue_read_lock_slowpath
-    contended = true;
-    Atomics.sub(M, l, _QR_BIAS);
-    setWaiting(l);
-    record(EV.WAIT, cls, l);
-    ticket_acquire(l + RW.lock, l);
-    setWaiting(l);
-    waitCnts(l, noWriter);
-    Atomics.add(M, l, _QR_BIAS);
-    waitCnts(l, notWriteLocked);
-    ticket_release(l + RW.lock);
-    setWaiting(0);
+  const old = Atomics.add(M, l, _QR_BIAS);
+  if (_can_read_lock((old + _QR_BIAS) | 0)) {
+    acquired(l, cls, 0);
+    if (lockTracing) record(EV.RLOCK, cls, l);
+    return;
   }
-  acquired(l, cls, contended ? t0 : 0);
-  record(EV.RLOCK, cls, l);
+  queue_read_lock_slowpath(l, cls, old);
+}
+
+function queue_read_lock_slowpath(l: number, cls: number, old: number): void {
+  if (old === POISON) checkLockMemory(l, 'read_lock', 'read_lock');
+  const waitStart = profiling ? now() : 1;
+  readerGone(l, Atomics.sub(M, l, _QR_BIAS) - _QR_BIAS);
+  setWaiting(l);
+  if (lockTracing) record(EV.WAIT, cls, l);
+  checkLockMemory(l, 'read_lock', 'read_lock');
+  ticket_acquire(l + F.lock, l);
+  setWaiting(l);
+  waitCnts(l, noWriter);
+  Atomics.add(M, l, _QR_BIAS);
+  waitCnts(l, notWriteLocked);
+  ticket_release(l + F.lock);
+  setWaiting(0);
+  acquired(l, cls, waitStart);
+  if (lockTracing) record(EV.RLOCK, cls, l);
 }
 
 export function read_trylock(l: number): boolean {
-  const cls = M[l + RW.cls];
   lock_yield(0);
-  checkLockMemory(l, 'read_trylock', 'read_trylock');
+  const cls = M[l + F_cls];
   let c = Atomics.load(M, l);
+  if (c === POISON) checkLockMemory(l, 'read_trylock', 'read_trylock');
   if (_can_read_lock(c)) {
-    c = Atomics.add(M, l, _QR_BIAS) + _QR_BIAS;
-    if (_can_read_lock(c)) { acquired(l, cls, 0); record(EV.RLOCK, cls, l); return true; }
-    Atomics.sub(M, l, _QR_BIAS);
-    wake(l, l + RW.sleepers);
+    c = (Atomics.add(M, l, _QR_BIAS) + _QR_BIAS) | 0;
+    if (_can_read_lock(c)) { acquired(l, cls, 0); if (lockTracing) record(EV.RLOCK, cls, l); return true; }
+    readerGone(l, Atomics.sub(M, l, _QR_BIAS) - _QR_BIAS);
   }
-  record(EV.TRYFAIL, cls, l);
+  if (lockTracing) record(EV.TRYFAIL, cls, l);
   return false;
 }
 
 export function read_unlock(l: number): void {
-  const cls = M[l + RW.cls];
-  checkLockMemory(l, 'read_unlock', 'read_unlock');
-  if (!released(l)) crash('bug', 'read_unlock', `cpu${cpu} releases a read lock it does not hold`);
-  record(EV.RUNLOCK, cls, l);
-  Atomics.sub(M, l, _QR_BIAS);
-  wake(l, l + RW.sleepers);
+  if (!released(l)) notHolder(l, 'read_unlock', 'releases a read lock it does not hold');
+  if (lockTracing) record(EV.RUNLOCK, M[l + F_cls], l);
+  const old = Atomics.sub(M, l, _QR_BIAS);
+  if (old === POISON) checkLockMemory(l, 'read_unlock', 'read_unlock');
+  readerGone(l, old - _QR_BIAS);
+}
+
+function notHolder(l: number, where: string, what: string): never {
+  checkLockMemory(l, where, where);
+  crash('bug', where, `cpu${cpu} ${what}`);
 }
 
 export function write_lock(l: number): void {
-  const cls = M[l + RW.cls];
-  const me = _QW_LOCKED | cpu;
   lock_yield(0);
-  checkLockMemory(l, 'write_lock', 'write_lock');
+  const cls = M[l + F_cls];
   aboutToAcquire(l, cls, 'write_lock');
-  const t0 = profiling ? now() : 0;
-  let contended = false;
-  if (Atomics.compareExchange(M, l, 0, me) !== 0) {
-    // queue_write_lock_slowpath
-    contended = true;
-    setWaiting(l);
-    record(EV.WAIT, cls, l);
-    ticket_acquire(l + RW.lock, l);
-    setWaiting(l);
-    if (Atomics.compareExchange(M, l, 0, me) !== 0) {
-      waitCnts(l, (c) => noWriter(c) && Atomics.compareExchange(M, l, c, c | _QW_WAITING) === c);
-      waitCnts(l, (c) => c === _QW_WAITING && Atomics.compareExchange(M, l, _QW_WAITING, me) === _QW_WAITING);
-    }
-    ticket_release(l + RW.lock);
-    setWaiting(0);
+  if (Atomics.compareExchange(M, l, 0, _QW_LOCKED | cpu) === 0) {
+    acquired(l, cls, 0);
+    if (lockTracing) record(EV.LOCK, cls, l);
+    return;
   }
-  acquired(l, cls, contended ? t0 : 0);
-  record(EV.LOCK, cls, l);
+  queue_write_lock_slowpath(l, cls);
+}
+
+function queue_write_lock_slowpath(l: number, cls: number): void {
+  const me = _QW_LOCKED | cpu;
+  checkLockMemory(l, 'write_lock', 'write_lock');
+  const waitStart = profiling ? now() : 1;
+  setWaiting(l);
+  if (lockTracing) record(EV.WAIT, cls, l);
+  ticket_acquire(l + F.lock, l);
+  setWaiting(l);
+  if (Atomics.compareExchange(M, l, 0, me) !== 0) {
+    waitCnts(l, (c) => noWriter(c) && Atomics.compareExchange(M, l, c, c | _QW_WAITING) === c);
+    waitCnts(l, (c) => c === _QW_WAITING && Atomics.compareExchange(M, l, _QW_WAITING, me) === _QW_WAITING);
+  }
+  ticket_release(l + F.lock);
+  setWaiting(0);
+  acquired(l, cls, waitStart);
+  if (lockTracing) record(EV.LOCK, cls, l);
 }
 
 export function write_trylock(l: number): boolean {
-  const cls = M[l + RW.cls];
   lock_yield(0);
-  checkLockMemory(l, 'write_trylock', 'write_trylock');
-  if (Atomics.load(M, l) !== 0 || Atomics.compareExchange(M, l, 0, _QW_LOCKED | cpu) !== 0) {
-    record(EV.TRYFAIL, cls, l);
+  const cls = M[l + F_cls];
+  const c = Atomics.load(M, l);
+  if (c === POISON) checkLockMemory(l, 'write_trylock', 'write_trylock');
+  if (c !== 0 || Atomics.compareExchange(M, l, 0, _QW_LOCKED | cpu) !== 0) {
+    if (lockTracing) record(EV.TRYFAIL, cls, l);
     return false;
   }
   acquired(l, cls, 0);
-  record(EV.LOCK, cls, l);
+  if (lockTracing) record(EV.LOCK, cls, l);
   return true;
 }
 
 export function write_unlock(l: number): void {
-  const cls = M[l + RW.cls];
-  checkLockMemory(l, 'write_unlock', 'write_unlock');
-  if (!_is_write_locked_by_me(Atomics.load(M, l)) || !released(l)) crash('bug', 'write_unlock', `cpu${cpu} is not the writer`);
-  record(EV.UNLOCK, cls, l);
+  // Plain read: only this CPU changes the writer bits of a lock it holds (a freed lock reads POISON: not ours).
+  if (!_is_write_locked_by_me(M[l]) || !released(l)) notHolder(l, 'write_unlock', 'is not the writer');
+  if (lockTracing) record(EV.UNLOCK, M[l + F_cls], l);
   Atomics.and(M, l, ~(_QW_CPUMASK | _QW_WMASK));
-  wake(l, l + RW.sleepers);
+  wakeCnts(l);
 }
 
 /** True even when a writer is only waiting (cnts != 0), as in Xen. */

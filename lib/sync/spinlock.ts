@@ -6,74 +6,121 @@ import { M, H16, cpu } from '../mem/machine.js';
 import { crash, ASSERT } from '../mem/crash.js';
 import { record, EV } from '../trace/recorder.js';
 import { lock_yield } from '../sched/mode.js';
-import { profiling, now } from './profile.js';
+import { profiling, lockTracing, now } from './profile.js';
 import { acquired, released, aboutToAcquire, setWaiting } from './held.js';
-import { checkLockMemory, waitStep, wake } from './wait.js';
+import { checkLockMemory, waitStep, ticketWait, ticketWake, TICKET_WAIT_WORDS } from './wait.js';
+import { POISON } from '../mem/heap.js';
 
-/** spinlock_t words. `sleepers` is lab machinery (see wait.ts); the rest mirrors Xen's struct. */
-export const SPIN = { tickets: 0, recurse: 1, debug: 2, cls: 3, sleepers: 4 } as const;
-export const SPINLOCK_WORDS = 5;
+/**
+ * spinlock_t words. `tickets`, `recurse` and `debug` mirror Xen's struct; `cls` (lock class), `sleepers` (word
+ * waiters of spin_barrier) and the wait block (`wait`: handoff word + one slot per ticket in flight, see wait.ts)
+ * are lab machinery.
+ */
+export const SPIN = { tickets: 0, recurse: 1, debug: 2, cls: 3, sleepers: 4, wait: 5 } as const;
+/** The same offsets, inlined by tsc (smaller bytecode on the hot paths keeps them within V8's inlining budget). */
+const enum F { tickets = 0, recurse = 1, debug = 2, cls = 3, sleepers = 4, wait = 5 }
+export const SPINLOCK_WORDS = 5 + TICKET_WAIT_WORDS;
 export const SPINLOCK_NO_CPU = 0xfff;
+/** Adds one to the tail half of head_tail (Xen's SPINLOCK_TICKET_INC). */
+export const SPINLOCK_TICKET_INC = 0x10000;
 const RECURSE_CNT_SHIFT = 12, RECURSE_MAX = 15;
 
 export function spin_lock_init(l: number, cls = 0): void {
-  M[l] = 0; M[l + SPIN.recurse] = SPINLOCK_NO_CPU; M[l + SPIN.debug] = SPINLOCK_NO_CPU; M[l + SPIN.cls] = cls; M[l + SPIN.sleepers] = 0;
+  M[l] = 0; M[l + F.recurse] = SPINLOCK_NO_CPU; M[l + F.debug] = SPINLOCK_NO_CPU; M[l + F.cls] = cls; M[l + F.sleepers] = 0;
+  M.fill(0, l + F.wait, l + F.wait + TICKET_WAIT_WORDS);
 }
 
 /** Take a ticket and wait for it to come up, with no lockdep/profiling (the rwlock's inner queue uses this). */
 export function ticket_acquire(l: number, waitingOn = l): boolean {
-  const ticket = Atomics.add(H16, 2 * l + 1, 1);          // fetch_and_add(&tail, 1)
-  if (Atomics.load(H16, 2 * l) === ticket) return false;  // uncontended
-  setWaiting(waitingOn);
-  record(EV.WAIT, M[l + SPIN.cls], l);
-  for (let spins = 0; ; spins++) {
-    const v = Atomics.load(M, l);
-    if ((v & 0xffff) === ticket) break;
-    checkLockMemory(l, 'spin_lock', 'spin_lock');
-    waitStep(l, v, spins, ((ticket - v) & 0xffff) <= 1, l + SPIN.sleepers);
-  }
-  setWaiting(0);
+  const old = Atomics.add(M, l, SPINLOCK_TICKET_INC);     // fetch_and_add(&head_tail, SPINLOCK_TICKET_INC)
+  const ticket = old >>> 16;
+  if ((old & 0xffff) === ticket) return false;             // uncontended
+  ticket_wait(l, ticket, waitingOn);
   return true;
 }
 
-export function ticket_release(l: number): void {
-  Atomics.add(H16, 2 * l, 1);                              // head++ (16-bit, wraps like Xen's add_sized)
-  wake(l, l + SPIN.sleepers);
+/** The slow path: published as waiting (wait-for graph), recorded, then proportional backoff (wait.ts). */
+function ticket_wait(l: number, ticket: number, waitingOn: number): void {
+  setWaiting(waitingOn);
+  if (lockTracing) record(EV.WAIT, M[l + F.cls], l);
+  ticketWait(l, l + F.wait, ticket, 'spin_lock');
+  setWaiting(0);
 }
 
+/**
+ * Xen's `add_sized(&head, 1)`. Only the holder moves head, so the holder knows the word it expects when nobody is
+ * queued (tail = head + 1) and moves head with one compare-exchange that also tells it whether anyone waits; with
+ * waiters it falls back to the 16-bit add and wakes the one thread whose turn it now is (wait.ts).
+ */
+export function ticket_release(l: number): void {
+  const head = M[l] & 0xffff;                              // stable: only the holder writes head
+  const next = (head + 1) & 0xffff;
+  const idle = (next << 16) | head;
+  if (Atomics.compareExchange(M, l, idle, (next << 16) | next) !== idle) {
+    Atomics.add(H16, 2 * l, 1);                            // 16-bit: wraps at 0xffff, never carries into tail
+    ticketWake(l + F.wait, next);                       // someone is queued behind us
+  }
+  // spin_barrier waiters. A plain read after the locked RMW above (x86 orders it); a missed wakeup would only
+  // cost the barrier waiter its bounded sleep.
+  if (M[l + F.sleepers] !== 0) Atomics.notify(M, l);
+}
+
+/*
+ * Use-after-free of lock memory is caught without a shadow lookup on the fast paths: xfree poisons a freed block,
+ * so the first atomic operation on a freed lock word returns exactly POISON (and any later one finds the lock
+ * contended or not owned, where the slow paths look at the shadow). Only then is the heap shadow consulted.
+ */
 export function spin_lock(l: number): void {
-  const cls = M[l + SPIN.cls];
   lock_yield(0);
-  checkLockMemory(l, 'spin_lock', 'spin_lock');
+  const cls = M[l + F.cls];
   aboutToAcquire(l, cls, 'spin_lock');
-  const t0 = profiling ? now() : 0;
-  const contended = ticket_acquire(l);
-  if (contended) checkLockMemory(l, 'spin_lock', 'spin_lock');
-  got_lock(l, cls, contended ? t0 : 0);
+  const old = Atomics.add(M, l, SPINLOCK_TICKET_INC);     // fetch_and_add(&head_tail, SPINLOCK_TICKET_INC)
+  const ticket = old >>> 16;
+  if ((old & 0xffff) === ticket && old !== POISON) {
+    got_lock(l, cls, 0);
+    return;
+  }
+  spin_lock_slow(l, cls, ticket, (old & 0xffff) !== ticket);
+}
+
+function spin_lock_slow(l: number, cls: number, ticket: number, contended: boolean): void {
+  checkLockMemory(l, 'spin_lock', 'spin_lock');
+  let waitStart = 0;
+  if (contended) {                                         // (else: a live lock word that happened to read POISON)
+    // Like Xen's LOCK_PROFILE_BLOCK, the wait is stamped when the CPU first finds it must wait.
+    waitStart = profiling ? now() : 1;
+    ticket_wait(l, ticket, l);
+    checkLockMemory(l, 'spin_lock', 'spin_lock');
+  }
+  got_lock(l, cls, waitStart);
 }
 
 function got_lock(l: number, cls: number, waitStart: number): void {
-  M[l + SPIN.debug] = cpu;
+  M[l + F.debug] = cpu;
   acquired(l, cls, waitStart);
-  record(EV.LOCK, cls, l);
+  if (lockTracing) record(EV.LOCK, cls, l);
 }
 
 export function spin_unlock(l: number): void {
-  const cls = M[l + SPIN.cls];
-  checkLockMemory(l, 'spin_unlock', 'spin_unlock');
-  if (M[l + SPIN.debug] !== cpu || !released(l)) crash('bug', 'spin_unlock', `cpu${cpu} releases a lock it does not hold`);
-  M[l + SPIN.debug] = SPINLOCK_NO_CPU;
-  record(EV.UNLOCK, cls, l);
+  if (M[l + F.debug] !== cpu || !released(l)) notHolder(l, 'spin_unlock');
+  M[l + F.debug] = SPINLOCK_NO_CPU;
+  if (lockTracing) record(EV.UNLOCK, M[l + F.cls], l);
   ticket_release(l);
 }
 
+/** A freed lock's debug word is POISON, never this CPU: so a use-after-free lands here first. */
+function notHolder(l: number, where: string): never {
+  checkLockMemory(l, where, where);
+  crash('bug', where, `cpu${cpu} releases a lock it does not hold`);
+}
+
 export function spin_trylock(l: number): boolean {
-  const cls = M[l + SPIN.cls];
+  const cls = M[l + F.cls];
   lock_yield(0);
   checkLockMemory(l, 'spin_trylock', 'spin_trylock');
   const old = Atomics.load(M, l);
-  if ((old & 0xffff) !== (old >>> 16) || Atomics.compareExchange(M, l, old, (old + 0x10000) | 0) !== old) {
-    record(EV.TRYFAIL, cls, l);
+  if ((old & 0xffff) !== (old >>> 16) || Atomics.compareExchange(M, l, old, (old + SPINLOCK_TICKET_INC) | 0) !== old) {
+    if (lockTracing) record(EV.TRYFAIL, cls, l);
     return false;
   }
   got_lock(l, cls, 0);
@@ -82,7 +129,7 @@ export function spin_trylock(l: number): boolean {
 
 /** L21 semantics: a recursive lock answers "held by this CPU"; a plain one answers "held by anyone". */
 export function spin_is_locked(l: number): boolean {
-  const rc = M[l + SPIN.recurse] & 0xfff;
+  const rc = M[l + F.recurse] & 0xfff;
   if (rc === SPINLOCK_NO_CPU) { const v = Atomics.load(M, l); return (v & 0xffff) !== (v >>> 16); }
   return rc === cpu;
 }
@@ -97,30 +144,30 @@ export function spin_barrier(l: number): void {
     const w = Atomics.load(M, l);
     if ((w & 0xffff) !== head) return;
     checkLockMemory(l, 'spin_barrier', 'spin_barrier');
-    waitStep(l, w, spins, true, l + SPIN.sleepers);
+    waitStep(l, w, spins, true, l + F.sleepers);
   }
 }
 
 export function spin_lock_recursive(l: number): void {
-  if ((M[l + SPIN.recurse] & 0xfff) !== cpu) {
+  if ((M[l + F.recurse] & 0xfff) !== cpu) {
     spin_lock(l);
-    M[l + SPIN.recurse] = (M[l + SPIN.recurse] & ~0xfff) | cpu;
+    M[l + F.recurse] = (M[l + F.recurse] & ~0xfff) | cpu;
   }
-  const cnt = M[l + SPIN.recurse] >>> RECURSE_CNT_SHIFT;
+  const cnt = M[l + F.recurse] >>> RECURSE_CNT_SHIFT;
   ASSERT(cnt < RECURSE_MAX, 'spin_lock_recursive', 'recurse_cnt < SPINLOCK_MAX_RECURSE');
-  M[l + SPIN.recurse] += 1 << RECURSE_CNT_SHIFT;
+  M[l + F.recurse] += 1 << RECURSE_CNT_SHIFT;
 }
 
 export function spin_unlock_recursive(l: number): void {
-  const r = M[l + SPIN.recurse];
+  const r = M[l + F.recurse];
   if ((r & 0xfff) !== cpu || (r >>> RECURSE_CNT_SHIFT) === 0) crash('bug', 'spin_unlock_recursive', `cpu${cpu} does not hold the lock`);
   const cnt = (r >>> RECURSE_CNT_SHIFT) - 1;
   if (cnt === 0) {
-    M[l + SPIN.recurse] = SPINLOCK_NO_CPU;
+    M[l + F.recurse] = SPINLOCK_NO_CPU;
     spin_unlock(l);
   } else {
-    M[l + SPIN.recurse] = (cnt << RECURSE_CNT_SHIFT) | cpu;
+    M[l + F.recurse] = (cnt << RECURSE_CNT_SHIFT) | cpu;
   }
 }
 
-export function spin_recurse_count(l: number): number { return M[l + SPIN.recurse] >>> RECURSE_CNT_SHIFT; }
+export function spin_recurse_count(l: number): number { return M[l + F.recurse] >>> RECURSE_CNT_SHIFT; }

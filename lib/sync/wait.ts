@@ -1,15 +1,42 @@
-// How a lab thread waits for a lock word to change. Xen's CPUs spin with cpu_relax(); our threads can be
-// descheduled while holding a lock, so after a short spin they sleep in Atomics.wait on the word, counting
-// themselves in a sleepers word so that the releaser pays for Atomics.notify only when someone sleeps.
-// The sleep is bounded: the trial's stop flag and the lock's memory (freed under us?) are rechecked on wake.
+// How a lab thread waits for a lock. Xen's CPUs spin with cpu_relax(); our threads can be descheduled while
+// holding a lock (and there may be more threads than cores), so spinning is reserved for the one waiter that can
+// proceed next, and everyone else sleeps in Atomics.wait:
+//
+// - Ticket waiters (spinlock_t, and the rwlock's queue spinlock) use proportional backoff with one wait slot per
+//   ticket (spinlock.ts SPIN.wait: a handoff word, then slots indexed by ticket & 15; at most MAX_THREADS = 16
+//   tickets are ever in flight, so a slot belongs to one waiter at a time). Only the next ticket holder (distance
+//   1) spins, up to SPIN_LIMIT loads, and only while the holder is running; a waiter further back parks on its own
+//   slot at once. An unlock that moves the head to h wakes at most one thread: ticket h if it sleeps (the lock is
+//   handed to it; the handoff word tells the next in line not to spin on a holder that has no core yet), else
+//   ticket h+1 if it sleeps (it is next in line behind a running holder, so it should spin). A holder that was
+//   handed the lock while asleep wakes ticket h+1 once it runs (else every later handoff would go through a sleep
+//   too: a convoy). Nobody else is woken: no thundering herd, and Atomics.notify is paid only when the one thread
+//   that can use the wakeup sleeps.
+// - Word waiters (spin_barrier, the rwlock's cnts word) sleep on the word itself after spinning, counted in a
+//   sleepers word so that the writer of the word notifies only when someone sleeps.
+//
+// Every sleep is bounded (SLEEP_MS): on waking, the trial's stop flag and the lock's memory (freed under us?) are
+// rechecked, so nothing spins or sleeps forever on a dead lock.
 
 import { M, stopped } from '../mem/machine.js';
 import { TrialStopped, crash } from '../mem/crash.js';
 import { shadowOf, SHADOW_FREED } from '../mem/heap.js';
 import { controlled, block_on } from '../sched/mode.js';
 
-export const SPIN_LIMIT = 128;
-const SLEEP_MS = 20;
+/**
+ * Loads a waiter spins (only when it is next in line) before it parks: about 50 µs here, a little more than a
+ * cross-core wakeup costs on the 2-vCPU machines this was tuned on (park + wake ~15-30 µs; spin-then-park with
+ * a spin about as long as a wakeup is within 2x of the best choice made in hindsight).
+ */
+export const SPIN_LIMIT = 4096;
+/** Upper bound of one sleep; stop flag and lock memory are rechecked after it. */
+export const SLEEP_MS = 20;
+/** Wait slots per ticket lock (a power of two >= MAX_THREADS). */
+export const TICKET_SLOTS = 16;
+/** Words of a ticket lock's wait block: the handoff word, then the slots. */
+export const TICKET_WAIT_WORDS = 1 + TICKET_SLOTS;
+/** A parked waiter stores `ticket | PARKED` in its slot (non-zero even for ticket 0). */
+const PARKED = 0x10000;
 
 /** Fail the CPU if the lock word now lies in freed memory: Xen would be spinning on (or taking) a dead lock. */
 export function checkLockMemory(addr: number, what: string, where: string): void {
@@ -17,20 +44,104 @@ export function checkLockMemory(addr: number, what: string, where: string): void
 }
 
 /**
- * One step of waiting while M[addr] === seen. `spins` is how long the caller has spun so far; `nearHead` says the
- * caller is next in line (worth spinning), else it sleeps at once: spinning behind other waiters only steals the
- * core from the thread that must run for the queue to move.
+ * One step of waiting while M[addr] === seen (word waiters). `spins` is how long the caller has spun so far;
+ * `nearHead` says the caller is next in line (worth spinning), else it sleeps at once: spinning behind other
+ * waiters only steals the core from the thread that must run for the queue to move.
  */
 export function waitStep(addr: number, seen: number, spins: number, nearHead: boolean, sleepersAddr: number): void {
   if (controlled) { block_on(addr, seen); return; }
-  if (nearHead && spins < SPIN_LIMIT) return;
+  if (nearHead && spins < SPIN_LIMIT) {
+    if ((spins & 1023) === 1023 && stopped()) throw new TrialStopped();
+    return;
+  }
   if (stopped()) throw new TrialStopped();
   Atomics.add(M, sleepersAddr, 1);
   if (Atomics.load(M, addr) === seen) Atomics.wait(M, addr, seen, SLEEP_MS);
   Atomics.sub(M, sleepersAddr, 1);
 }
 
-/** After changing a lock word: wake sleepers, if any. */
+/** After changing a word that word waiters may sleep on: wake them, if any. */
 export function wake(addr: number, sleepersAddr: number): void {
   if (Atomics.load(M, sleepersAddr) !== 0) Atomics.notify(M, addr);
+}
+
+/**
+ * Wait for `ticket` to come up on the ticket word at `l` (head = low 16 bits). `wq` is the lock's wait block:
+ * the handoff word at wq, then TICKET_SLOTS slots (one per ticket in flight). `where` names the caller for crash
+ * reports. Returns when head === ticket.
+ *
+ * Spinning is worth it only for the next ticket holder, and only while the current holder is running: when the
+ * lock was just handed to a sleeper (handoff word = its ticket | PARKED), that thread needs a core before anything
+ * moves, so the next-in-line parks instead of spinning on it.
+ */
+export function ticketWait(l: number, wq: number, ticket: number, where: string): void {
+  let spins = 0;
+  for (;;) {
+    const v = Atomics.load(M, l);
+    const d = (ticket - v) & 0xffff;
+    if (d === 0) {
+      // If the lock was handed to us while we slept, we run now: clear the handoff mark, and wake the next in line
+      // if it parked because we had no core (else every later handoff would go through a sleep too).
+      if (Atomics.load(M, wq) === (ticket | PARKED) && Atomics.compareExchange(M, wq, ticket | PARKED, 0) === (ticket | PARKED)) {
+        unpark(wq, (ticket + 1) & 0xffff);
+      }
+      return;
+    }
+    if (controlled) {
+      checkLockMemory(l, where, where);
+      block_on(l, v);
+      continue;
+    }
+    if (d === 1 && spins < SPIN_LIMIT && Atomics.load(M, wq) !== ((v & 0xffff) | PARKED)) {
+      // Next in line and the holder runs: its unlock is a cache-line transfer away.
+      if ((++spins & 1023) === 0) {
+        checkLockMemory(l, where, where);
+        if (stopped()) throw new TrialStopped();
+      }
+      continue;
+    }
+    checkLockMemory(l, where, where);
+    if (stopped()) throw new TrialStopped();
+    park(l, wq + 1 + (ticket & (TICKET_SLOTS - 1)), ticket, d === 1);
+    spins = 0;
+  }
+}
+
+/**
+ * Sleep on the slot of `ticket` until an unlock makes us next in line (or gives us the lock). `atHead`: we are
+ * already next in line (and chose not to spin), so only the lock itself is worth waking for.
+ * Ordering (all seq-cst): we store the mark, then re-read head; the unlocker moves head, then reads the mark. Either
+ * we see the new head and do not sleep, or the unlocker sees the mark and clears it before notifying; a clear that
+ * lands before our Atomics.wait makes the wait return at once ('not-equal').
+ */
+function park(l: number, slot: number, ticket: number, atHead: boolean): void {
+  const mark = ticket | PARKED;
+  Atomics.store(M, slot, mark);
+  const d = (ticket - Atomics.load(M, l)) & 0xffff;
+  if (d > 1 || (d === 1 && atHead)) Atomics.wait(M, slot, mark, SLEEP_MS);
+  Atomics.compareExchange(M, slot, mark, 0);
+}
+
+/**
+ * After an unlock moved the head of the ticket word to `head` with someone queued behind it. If the new holder
+ * sleeps, wake it (and mark the handoff, so that the next in line does not spin on a holder that has no core yet).
+ * If it was spinning, it runs: wake the new next-in-line, if it sleeps, so that it spins in its turn.
+ */
+export function ticketWake(wq: number, head: number): void {
+  const mark = head | PARKED;
+  const slot = wq + 1 + (head & (TICKET_SLOTS - 1));
+  if (Atomics.load(M, slot) === mark) {
+    Atomics.store(M, wq, mark);
+    if (Atomics.compareExchange(M, slot, mark, 0) === mark) { Atomics.notify(M, slot, 1); return; }
+    Atomics.compareExchange(M, wq, mark, 0); // it saw the head move and did not sleep after all
+  }
+  unpark(wq, (head + 1) & 0xffff);
+}
+
+/** Wake the waiter holding `ticket` if it sleeps. */
+function unpark(wq: number, ticket: number): void {
+  const nslot = wq + 1 + (ticket & (TICKET_SLOTS - 1));
+  if (Atomics.load(M, nslot) === (ticket | PARKED) && Atomics.compareExchange(M, nslot, ticket | PARKED, 0) === (ticket | PARKED)) {
+    Atomics.notify(M, nslot, 1);
+  }
 }
