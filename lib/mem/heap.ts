@@ -68,6 +68,7 @@ export function xzalloc_words(T: Struct, words: number): number {
 /** Xen's xfree: NULL is a no-op; a second free is a double free; the block is poisoned and quarantined. */
 export function xfree(p: number, where: string): void {
   if (p === NULL) return;
+  if (p === POISON) crash('use-after-free', where, `xfree of a pointer read from freed memory (${hex(p)})`);
   const i = p - heapBase;
   if (i < HDR || i >= heapWords) crash('bug', where, `xfree of wild pointer ${hex(p)}`);
   let error: [kind: 'double-free' | 'bug', detail: string] | undefined;
