@@ -5,6 +5,7 @@ import { chk } from '../mem/heap.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { PCI_DEV, VPCI } from '../xen/types.js';
 import { vpci_remove_device } from '../xen/vpci.js';
+import { pci_get_pdev_by_domain } from '../xen/pci.js';
 import { vpci_process_pending } from '../xen/header.js';
 import type { VpciOps } from '../xen/ops.js';
 import type { Strategy } from './types.js';
@@ -24,6 +25,7 @@ export const baselineOps: VpciOps = {
   vpci_read_exit: nothing,
   vpci_write_enter: nothing,
   vpci_write_exit: nothing,
+  pci_get_pdev: pci_get_pdev_by_domain,
   vpci_lock: lock_pdev_vpci,
   vpci_unlock: (_pdev, lock) => spin_unlock(lock),
   modify_bars_get: () => true,

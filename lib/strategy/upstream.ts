@@ -18,6 +18,7 @@ import { modify_decoding, map_range } from '../xen/header.js';
 import { rangeset_consume_ranges } from '../xen/rangeset.js';
 import { domain_crash, is_hardware_domain } from '../xen/domain.js';
 import { baselineOps } from './baseline.js';
+import { pci_get_pdev_in_domain } from '../xen/pci.js';
 import { cancel_slot } from './slots.js';
 import type { Strategy } from './types.js';
 
@@ -74,6 +75,7 @@ export const upstream: Strategy = {
     vpci_read_exit: (d) => read_unlock(pciLock(d, 'vpci_read')),
     vpci_write_enter: (d) => write_lock(pciLock(d, 'vpci_write')),
     vpci_write_exit: (d) => write_unlock(pciLock(d, 'vpci_write')),
+    pci_get_pdev: pci_get_pdev_in_domain,     // d->pci_lock covers d->pdev_list, not alldevs_list
     vpci_lock: lock_pdev_vpci_if_present,
     modify_bars_get: (_pdev, tmp) => M[chk(tmp, PCI_DEV, 'modify_bars') + PCI_DEV.vpci] !== NULL,
     pdev_list_write_enter: (d) => write_lock(pciLock(d, 'pci.c')),

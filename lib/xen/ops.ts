@@ -11,6 +11,9 @@ export interface VpciOps {
   vpci_write_enter(d: number): void;
   vpci_write_exit(d: number): void;
 
+  /** The device lookup of vpci_read/vpci_write. L21: pci_get_pdev_by_domain walks alldevs_list, no lock. */
+  pci_get_pdev(d: number, sbdf: number, where: string): number;
+
   /**
    * Take the lock that guards pdev's vPCI state; returns its address, or 0 when the device has no vPCI state and
    * the access goes to hardware. L21: spin_lock(&pdev->vpci->lock) with no NULL check.

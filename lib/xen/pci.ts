@@ -55,6 +55,14 @@ export function pci_get_pdev_by_domain(d: number, sbdf: number, where: string): 
   return NULL;
 }
 
+/** for_each_pdev(d, pdev) lookup (HEAD's pci_get_pdev(d, sbdf)): walks only d->pdev_list. */
+export function pci_get_pdev_in_domain(d: number, sbdf: number, where: string): number {
+  for (let p = M[chk(d, DOMAIN, where) + DOMAIN.pdev_list]; p !== NULL; p = M[p + PCI_DEV.domain_next]) {
+    if (M[chk(p, PCI_DEV, where) + PCI_DEV.sbdf] === sbdf) return p;
+  }
+  return NULL;
+}
+
 /** alloc_pdev: find or create the pci_dev on alldevs_list (caller holds pcidevs_lock). */
 function alloc_pdev(sbdf: number): number {
   const found = pci_get_pdev_by_domain(NULL, sbdf, 'alloc_pdev');

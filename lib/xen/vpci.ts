@@ -15,7 +15,6 @@ import { CLASS, current } from './state.js';
 import { callRead, callWrite } from './handlers.js';
 import { X } from './ops.js';
 import { init_bars } from './header.js';
-import { pci_get_pdev_by_domain } from './pci.js';
 
 export function has_vpci(d: number, where: string): boolean { return M[chk(d, DOMAIN, where) + DOMAIN.has_vpci] !== 0; }
 
@@ -165,7 +164,7 @@ export function vpci_read(sbdf: number, reg: number, size: number): number {
   if (size === 0) return 0xffffffff;
   const d = current_domain(where);
   X.vpci_read_enter(d);
-  const pdev = pci_get_pdev_by_domain(d, sbdf, where);
+  const pdev = X.pci_get_pdev(d, sbdf, where);
   yield_point(S['vpci_read:after-lookup']);
   const lock = pdev === NULL ? 0 : X.vpci_lock(pdev, where);
   if (lock === 0) {
@@ -217,7 +216,7 @@ export function vpci_write(sbdf: number, reg: number, size: number, data: number
   if (size === 0) return;
   const d = current_domain(where);
   X.vpci_write_enter(d);
-  const pdev = pci_get_pdev_by_domain(d, sbdf, where);
+  const pdev = X.pci_get_pdev(d, sbdf, where);
   yield_point(S['vpci_write:after-lookup']);
   const lock = pdev === NULL ? 0 : X.vpci_lock(pdev, where);
   if (lock === 0) {
