@@ -9,11 +9,12 @@ import { cancelAll } from './cancel-all.js';
 import { pcidevs } from './pcidevs.js';
 import { rwlockTrylock } from './rwlock-trylock.js';
 import { upstream } from './upstream.js';
+import { upstreamDrain } from './upstream-drain.js';
 import type { Strategy } from './types.js';
 
 export type { Strategy } from './types.js';
 
-export const STRATEGIES: readonly Strategy[] = [baseline, cancel, cancelAll, pcidevs, rwlockTrylock, upstream];
+export const STRATEGIES: readonly Strategy[] = [baseline, cancel, cancelAll, pcidevs, rwlockTrylock, upstream, upstreamDrain];
 export const STRATEGY_NAMES = STRATEGIES.map((s) => s.name);
 
 export function strategyByName(name: string): Strategy | undefined { return STRATEGIES.find((s) => s.name === name); }

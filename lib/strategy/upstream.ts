@@ -35,9 +35,12 @@ export function lock_pdev_vpci_if_present(pdev: number, where: string): number {
 function vpci_process_pending(v: number): boolean {
   const where = 'vpci_process_pending';
   if (M[chk(v, VCPU, where) + VCPU.vpci_mem] === NULL) return false;
-  const pdev = M[v + VCPU.vpci_pdev];
   const d = M[v + VCPU.domain];
   read_lock(pciLock(d, where));
+  // Only v writes its slot here, so reading it under the lock is HEAD's order too; a draining removal (see
+  // upstream-drain) may have emptied it while we waited.
+  if (M[v + VCPU.vpci_mem] === NULL) { read_unlock(pciLock(d, where)); return false; }
+  const pdev = M[v + VCPU.vpci_pdev];
   // The device lost its vPCI state or moved: drop the work (pdev itself is read through a raw pointer).
   if (M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci] === NULL || M[pdev + PCI_DEV.domain] !== d) {
     cancel_slot(v, where);

@@ -30,5 +30,6 @@ export default defineScenario({
     pcidevs: { expected: ['ok'] },
     'rwlock-trylock': { expected: ['ok'], acceptable: ['null-deref', 'use-after-free', 'stale-mapping'] },
     upstream: { expected: ['ok'] },
+    'upstream-drain': { expected: ['ok'] },
   },
 });

@@ -32,5 +32,6 @@ export default defineScenario({
     pcidevs: { expected: ['ok'] },
     'rwlock-trylock': { expected: ['null-deref'] },  // the sketch never rechecks pdev->vpci
     upstream: { expected: ['ok'] },
+    'upstream-drain': { expected: ['ok'] },
   },
 });

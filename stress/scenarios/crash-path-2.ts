@@ -22,5 +22,6 @@ export default defineScenario({
     pcidevs: { expected: ['ok'] },
     'rwlock-trylock': { expected: ['ok'] },
     upstream: { expected: ['ok'] },
+    'upstream-drain': { expected: ['ok'] },
   },
 });

@@ -21,5 +21,6 @@ export default defineScenario({
     pcidevs: { expected: ['ok'] },
     'rwlock-trylock': { expected: ['null-deref', 'use-after-free'], acceptable: ['ok'] },
     upstream: { expected: ['ok'] },
+    'upstream-drain': { expected: ['ok'] },
   },
 });

@@ -19,5 +19,6 @@ export default defineScenario({
     pcidevs: { expected: ['ok'] },
     'rwlock-trylock': { expected: ['use-after-free', 'null-deref'], acceptable: ['ok'] },
     upstream: { expected: ['ok'] },
+    'upstream-drain': { expected: ['ok'] },
   },
 });

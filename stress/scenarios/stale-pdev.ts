@@ -20,5 +20,6 @@ export default defineScenario({
     pcidevs: { expected: ['ok'] },
     'rwlock-trylock': { expected: ['use-after-free', 'null-deref'], acceptable: ['ok'] },
     upstream: { expected: ['use-after-free'], acceptable: ['ok'] },   // the derived weakness
+    'upstream-drain': { expected: ['ok'] },            // the drain closes it
   },
 });
