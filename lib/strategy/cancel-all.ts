@@ -12,14 +12,14 @@ import { spin_lock, spin_unlock, spin_is_locked } from '../sync/spinlock.js';
 import { yield_point } from '../sched/mode.js';
 import { S } from '../trace/sites.js';
 import { PCI_COMMAND_MEMORY } from '../hw/pci_regs.js';
-import { DOMAIN, PCI_DEV, VPCI, VCPU, ERESTART } from '../xen/types.js';
+import { PCI_DEV, VPCI, VCPU, ERESTART } from '../xen/types.js';
 import { XEN, xen } from '../xen/state.js';
 import { has_vpci, vpci_free_handlers, vpci_free } from '../xen/vpci.js';
 import { modify_decoding, map_range } from '../xen/header.js';
 import { rangeset_consume_ranges } from '../xen/rangeset.js';
 import { domain_crash, is_hardware_domain } from '../xen/domain.js';
 import { baselineOps } from './baseline.js';
-import { slot_targets, cancel_slot } from './slots.js';
+import { cancel_slot, cancel_domain_slots } from './slots.js';
 import type { Strategy } from './types.js';
 
 const pdevLock = (pdev: number, where: string): number => chk(pdev, PCI_DEV, where) + PCI_DEV.vpci_lock;
@@ -28,13 +28,8 @@ const pdevLock = (pdev: number, where: string): number => chk(pdev, PCI_DEV, whe
 function vpci_cancel_pending_locked(pdev: number): void {
   const where = 'vpci_cancel_pending';
   ASSERT(spin_is_locked(pdevLock(pdev, where)), where, 'spin_is_locked(&pdev->vpci_lock)');
-  const d = chk(M[pdev + PCI_DEV.domain], DOMAIN, where);
-  for (let i = 0; i < M[d + DOMAIN.max_vcpus]; i++) {
-    const v = chk(M[d + DOMAIN.vcpu + i], VCPU, where);
-    yield_point(S.vpci_cancel_pending);
-    // Roger: another vCPU's v->vpci is read here without any lock that protects it.
-    if (slot_targets(v, pdev, where)) cancel_slot(v, where);
-  }
+  // Roger: another vCPU's v->vpci is read here without any lock that protects it.
+  cancel_domain_slots(M[pdev + PCI_DEV.domain], pdev, where);
 }
 
 function vpci_remove_device_locked(pdev: number): void {

@@ -5,25 +5,19 @@
 
 import { M } from '../mem/machine.js';
 import { chk, NULL } from '../mem/heap.js';
-import { DOMAIN, PCI_DEV, VCPU } from '../xen/types.js';
+import { PCI_DEV, VCPU } from '../xen/types.js';
 import { vpci_remove_device as l21_vpci_remove_device } from '../xen/vpci.js';
 import { vpci_process_pending as l21_vpci_process_pending } from '../xen/header.js';
 import { pcidevs_lock, pcidevs_unlock } from '../xen/pci.js';
 import { nr_domains, domain_by_index } from '../xen/domain.js';
 import { baselineOps } from './baseline.js';
-import { slot_targets, cancel_slot } from './slots.js';
+import { cancel_slot, cancel_domain_slots } from './slots.js';
 import { lock_pdev_vpci_if_present } from './upstream.js';
 import type { Strategy } from './types.js';
 
 /** Drop every vCPU's pending work for pdev (all domains: current may belong to another one). */
 function drain_pending(pdev: number): void {
-  for (let i = 0; i < nr_domains(); i++) {
-    const d = chk(domain_by_index(i), DOMAIN, 'drain_pending');
-    for (let j = 0; j < M[d + DOMAIN.max_vcpus]; j++) {
-      const v = M[d + DOMAIN.vcpu + j];
-      if (slot_targets(v, pdev, 'drain_pending')) cancel_slot(v, 'drain_pending');
-    }
-  }
+  for (let i = 0; i < nr_domains(); i++) cancel_domain_slots(domain_by_index(i), pdev, 'drain_pending');
 }
 
 function vpci_remove_device(pdev: number): number {

@@ -6,18 +6,14 @@
 
 import { M } from '../mem/machine.js';
 import { chk } from '../mem/heap.js';
-import { DOMAIN, PCI_DEV } from '../xen/types.js';
+import { PCI_DEV } from '../xen/types.js';
 import { upstream } from './upstream.js';
-import { slot_targets, cancel_slot } from './slots.js';
+import { cancel_domain_slots } from './slots.js';
 import type { Strategy } from './types.js';
 
 function vpci_remove_device(pdev: number): number {
   const where = 'vpci_remove_device';
-  const d = chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], DOMAIN, where);
-  for (let i = 0; i < M[d + DOMAIN.max_vcpus]; i++) {
-    const v = M[d + DOMAIN.vcpu + i];
-    if (slot_targets(v, pdev, where)) cancel_slot(v, where);
-  }
+  cancel_domain_slots(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], pdev, where);
   return upstream.ops.vpci_remove_device(pdev);
 }
 
