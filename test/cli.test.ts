@@ -58,3 +58,43 @@ describe('command line: bad input is one line and exit 2', function () {
     for (const c of ['stress', 'repro', 'explore', 'list', 'bench']) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
   });
 });
+
+describe('command line: repro and explore outputs', function () {
+  this.timeout(120_000);
+  let dir = '';
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-out-')); });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('repro prints the schedule and interleaving, writes the JSON and an HTML timeline; the schedule replays', () => {
+    const json = path.join(dir, 'r.json'), html = path.join(dir, 't.html');
+    const r = cli('repro', 'crash-path-1', '--strategy', 'baseline', '--json', json, '--html', html);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /schedule: S1:2:/);
+    assert.match(r.stdout, /interleaving:/);
+    const j = JSON.parse(fs.readFileSync(json, 'utf8'));
+    assert.equal(j.scenario, 'crash-path-1');
+    assert.equal(j.strategy, 'baseline');
+    assert.equal(j.firstFailure.outcome, 'null-deref');
+    assert.match(fs.readFileSync(html, 'utf8'), /^<!doctype html>/i);
+    const again = cli('repro', 'crash-path-1', '--strategy', 'baseline', '--schedule', j.firstFailure.schedule, '--html', html);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /replayed run: null-deref/);
+  });
+
+  it('explore prints the matrix and writes one JSON cell per scenario and strategy', () => {
+    const json = path.join(dir, 'e.json');
+    const r = cli('explore', '--scenarios', 'crash-path-1,abba', '--strategies', 'baseline,cancel-all', '--runs', '20', '--json', json);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /crash-path-1\s+null-deref\+/);
+    const j = JSON.parse(fs.readFileSync(json, 'utf8'));
+    assert.equal(j.cells.length, 4);
+    for (const c of j.cells) assert.equal(Object.values(c.outcomes as Record<string, number>).reduce((a, b) => a + b, 0), 20);
+  });
+
+  it('list names every built-in scenario and strategy', () => {
+    const r = cli('list', '--json');
+    assert.equal(r.code, 0);
+    const j = JSON.parse(r.stdout);
+    assert.ok(j.scenarios.length >= 9 && j.strategies.length >= 6);
+  });
+});
