@@ -4,7 +4,7 @@
 import { M } from '../lib/mem/machine.js';
 import { installMachineStrategy } from '../lib/strategy/index.js';
 import { XEN, xen, set_current } from '../lib/xen/state.js';
-import { hvm_do_resume } from '../lib/xen/domain.js';
+import { vcpu_return_to_guest } from '../lib/xen/domain.js';
 import { vpci_mmcfg_read, vpci_mmcfg_write } from '../lib/xen/mmio.js';
 import { PHYSDEVOP_pci_device_add, PHYSDEVOP_pci_device_remove, XEN_DOMCTL_assign_device, XEN_DOMCTL_deassign_device } from '../lib/xen/hypercall.js';
 import * as regs from '../lib/hw/pci_regs.js';
@@ -30,7 +30,7 @@ export async function run(ctx: ActorContext): Promise<void> {
   const v = a.world.vcpus[a.domain][a.vcpu];
   set_current(v);
   const ecam = (sbdf: number, reg: number): number => (sbdf << 12) | reg;
-  const resume = (): void => { while (!hvm_do_resume(v)) { /* SCHEDULE_SOFTIRQ */ } };
+  const resume = (): void => vcpu_return_to_guest(v);
   const api: ScenarioApi = {
     name: a.name,
     domain: a.domain,

@@ -6,7 +6,7 @@
 import { M, region, stopped } from '../lib/mem/machine.js';
 import { installMachineStrategy } from '../lib/strategy/index.js';
 import { set_current } from '../lib/xen/state.js';
-import { hvm_do_resume, domain_is_crashed } from '../lib/xen/domain.js';
+import { vcpu_return_to_guest, domain_is_crashed } from '../lib/xen/domain.js';
 import { vpci_mmcfg_read, vpci_mmcfg_write } from '../lib/xen/mmio.js';
 import { PHYSDEVOP_pci_device_add, PHYSDEVOP_pci_device_remove, XEN_DOMCTL_assign_device, XEN_DOMCTL_deassign_device } from '../lib/xen/hypercall.js';
 import { PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_BASE_ADDRESS_0, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE, PCI_VENDOR_ID } from '../lib/hw/pci_regs.js';
@@ -32,10 +32,7 @@ function enter(arg: VcpuArg): number {
   return v;
 }
 
-/** Return to the guest: run softirqs/pending work until hvm_do_resume lets the vCPU in. */
-function resume(v: number): void {
-  while (!hvm_do_resume(v)) { /* -ERESTART: SCHEDULE_SOFTIRQ, come back */ }
-}
+const resume = vcpu_return_to_guest;
 
 /** Dom0 vCPU 0: the toolstack loop. */
 export function toolstack(ctx: ActorContext): { cycles: number } {

@@ -10,12 +10,9 @@ import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { read_lock, read_unlock, write_trylock, write_unlock } from '../sync/rwlock.js';
 import { yield_point } from '../sched/mode.js';
 import { S } from '../trace/sites.js';
-import { PCI_COMMAND_MEMORY } from '../hw/pci_regs.js';
 import { DOMAIN, PCI_DEV, VPCI, VCPU, ERESTART } from '../xen/types.js';
-import { XEN, xen } from '../xen/state.js';
 import { has_vpci, vpci_free_handlers, vpci_free } from '../xen/vpci.js';
-import { modify_decoding, map_range } from '../xen/header.js';
-import { rangeset_destroy, rangeset_consume_ranges } from '../xen/rangeset.js';
+import { vpci_process_pending as l21_vpci_process_pending } from '../xen/header.js';
 import { domain_crash, is_hardware_domain } from '../xen/domain.js';
 import { baselineOps } from './baseline.js';
 import type { Strategy } from './types.js';
@@ -39,27 +36,15 @@ function vpci_remove_device(pdev: number): number {
   return 0;
 }
 
+/** The L21 step under the domain's read lock; a failure crashes a DomU instead of removing the device. */
 function vpci_process_pending(v: number): boolean {
   const where = 'vpci_process_pending';
   if (M[chk(v, VCPU, where) + VCPU.vpci_mem] === NULL) return false;
   const d = M[v + VCPU.domain];
   read_lock(rwlock(d, where));
-  const map = (M[v + VCPU.vpci_cmd] & PCI_COMMAND_MEMORY) !== 0;
-  const rc = rangeset_consume_ranges(M[v + VCPU.vpci_mem], (s, e, c) => map_range(d, map, s, e, c));
-  if (rc === ERESTART) { read_unlock(rwlock(d, where)); return true; }
-  yield_point(S['vpci_process_pending:after-consume']);
-  const pdev = M[v + VCPU.vpci_pdev];
-  const vpci = chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
-  spin_lock(vpci + VPCI.lock);
-  const cmd = M[v + VCPU.vpci_cmd];
-  modify_decoding(pdev, rc ? cmd & ~PCI_COMMAND_MEMORY : cmd, !rc && M[v + VCPU.vpci_rom_only] !== 0);
-  spin_unlock(vpci + VPCI.lock);
-  rangeset_destroy(M[v + VCPU.vpci_mem], where);
-  M[v + VCPU.vpci_mem] = NULL;
-  Atomics.add(M, xen(XEN.pending_done), 1);
+  const again = l21_vpci_process_pending(v, () => { if (!is_hardware_domain(d)) domain_crash(d, where); });
   read_unlock(rwlock(d, where));
-  if (rc && !is_hardware_domain(d)) domain_crash(d, where); // no vpci_remove_device from here any more
-  return false;
+  return again;
 }
 
 const readLockCurrent = (d: number): void => read_lock(rwlock(d, 'vpci_mmio'));

@@ -70,5 +70,10 @@ export function hvm_do_resume(v: number): boolean {
   return true;
 }
 
+/** Return to the guest: come back through SCHEDULE_SOFTIRQ until hvm_do_resume lets v in. */
+export function vcpu_return_to_guest(v: number): void {
+  while (!hvm_do_resume(v)) { /* -ERESTART: SCHEDULE_SOFTIRQ, come back */ }
+}
+
 /** True while v has deferred map/unmap work. */
 export function vcpu_has_pending(v: number): boolean { return M[chk(v, VCPU, 'vcpu_has_pending') + VCPU.vpci_mem] !== NULL; }

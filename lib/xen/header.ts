@@ -84,8 +84,11 @@ export function map_range(d: number, map: boolean, s: number, e: number, consume
   }
 }
 
-/** vpci_process_pending (L21 132-166), the baseline. Strategies replace it through X. */
-export function vpci_process_pending(v: number): boolean {
+/**
+ * vpci_process_pending (L21 132-166), the baseline. Strategies replace it through X. `on_failure` is the one step
+ * proposals change here (the FIXME): L21 removes the device's vPCI state.
+ */
+export function vpci_process_pending(v: number, on_failure: (v: number, pdev: number) => void = remove_on_failure): boolean {
   const where = 'vpci_process_pending';
   chk(v, VCPU, where);
   if (M[v + VCPU.vpci_mem] === NULL) return false;
@@ -105,12 +108,14 @@ export function vpci_process_pending(v: number): boolean {
   M[v + VCPU.vpci_mem] = NULL;
   Atomics.add(M, xen(XEN.pending_done), 1);
   if (rc) {
-    // FIXME (L21): remove the device on failure; leftover mappings are tolerable for Dom0 only.
     yield_point(S['vpci_process_pending:failed']);
-    X.vpci_remove_device(pdev);
+    on_failure(v, pdev);
   }
   return false;
 }
+
+/** FIXME (L21): remove the device on failure; leftover mappings are tolerable for Dom0 only. */
+function remove_on_failure(_v: number, pdev: number): void { X.vpci_remove_device(pdev); }
 
 /** apply_map (__init, L21 168-187): synchronous, during Dom0 build only. */
 function apply_map(d: number, pdev: number, mem: number, cmd: number): number {

@@ -12,7 +12,7 @@ import { cpu } from '../mem/machine.js';
 import { VCPU, ERESTART } from './types.js';
 import { current } from './state.js';
 import { pcidevs_lock, pcidevs_unlock, pci_add_device, pci_remove_device, assign_device, deassign_device } from './pci.js';
-import { hvm_do_resume } from './domain.js';
+import { vcpu_return_to_guest } from './domain.js';
 
 /** Re-executions allowed before a continuation loop counts as a livelock. */
 export const MAX_CONTINUATIONS = 10_000;
@@ -28,7 +28,7 @@ function hypercall(site: SiteName, body: () => number): number {
     if (rc !== ERESTART) return rc;
     // hypercall_create_continuation: back towards the guest, softirqs and pending work run, then re-issue.
     backoff_point(S.hypercall_create_continuation);
-    while (!hvm_do_resume(v)) { /* SCHEDULE_SOFTIRQ: come back */ }
+    vcpu_return_to_guest(v);
     if (n >= MAX_CONTINUATIONS) crash('hang', site, `hypercall restarted ${n} times without completing (livelock)`);
   }
 }
