@@ -8,7 +8,7 @@ import { spin_lock_init } from '../lib/sync/spinlock.js';
 import { PCI_DEV, VPCI, U32_CELL } from '../lib/xen/types.js';
 import { XEN, xen, CLASS, set_current } from '../lib/xen/state.js';
 import { list_add_pdev } from '../lib/xen/pci.js';
-import { vpci_add_register, vpci_remove_register, vpci_read, vpci_write } from '../lib/xen/vpci.js';
+import { vpci_add_register, vpci_remove_register, vpci_read, vpci_write } from '../lib/xen/l21/vpci.js';
 import { H, registerRead, registerWrite } from '../lib/xen/handlers.js';
 import { boot } from './helpers-model.js';
 

@@ -2,7 +2,6 @@
 // actor the scenario API (lib entry points wrapped for that vCPU), and returns to the guest at the end.
 
 import { M } from '../lib/mem/machine.js';
-import { installMachineStrategy } from '../lib/strategy/index.js';
 import { XEN, xen, set_current } from '../lib/xen/state.js';
 import { vcpu_return_to_guest } from '../lib/xen/domain.js';
 import { vpci_mmcfg_read, vpci_mmcfg_write } from '../lib/xen/mmio.js';
@@ -26,7 +25,6 @@ export async function prepare(url: string): Promise<Scenario> {
 export async function run(ctx: ActorContext): Promise<void> {
   const a = ctx.arg as ScenarioActorArg;
   const scenario = await prepare(a.url);
-  installMachineStrategy();
   const v = a.world.vcpus[a.domain][a.vcpu];
   set_current(v);
   const ecam = (sbdf: number, reg: number): number => (sbdf << 12) | reg;

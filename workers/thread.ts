@@ -11,6 +11,7 @@ import { schedThreadStart, schedThreadDone, stopAll, startBarrier } from '../lib
 import { recordOutcome } from '../lib/run/outcome.js';
 import { lockdepReports, clearLockdepReports } from '../lib/sync/index.js';
 import { record, EV } from '../lib/trace/recorder.js';
+import { loadStrategy, installStrategy } from '../lib/strategy/index.js';
 import type { Actor, ThreadResult, ThreadTask } from '../lib/run/task.js';
 
 export type { ThreadTask, ThreadResult };
@@ -47,6 +48,9 @@ export default async function thread(task: ThreadTask): Promise<ThreadResult> {
     const f = mod[task.export];
     if (typeof f !== 'function') throw new Error(`module ${task.module} exports no function '${task.export}'`);
     actor = f as Actor;
+    // The model this machine runs: its generation with the strategy's patches (a patch file loads here too).
+    const strategy = task.machine.meta.strategy;
+    if (strategy) { await loadStrategy(strategy); installStrategy(strategy); }
   } catch (e) {
     stopAll();
     return result('error', { error: `cannot load actor: ${(e as Error)?.message ?? String(e)}` });

@@ -4,7 +4,6 @@
 // steps a vCPU goes through hvm_do_resume, so deferred map/unmap work runs on its own thread, as in Xen.
 
 import { M, region, stopped } from '../lib/mem/machine.js';
-import { installMachineStrategy } from '../lib/strategy/index.js';
 import { set_current } from '../lib/xen/state.js';
 import { vcpu_return_to_guest, domain_is_crashed } from '../lib/xen/domain.js';
 import { vpci_mmcfg_read, vpci_mmcfg_write } from '../lib/xen/mmio.js';
@@ -26,7 +25,6 @@ export interface VcpuArg {
 const ecam = (sbdf: number, reg: number): number => (sbdf << 12) | reg;
 
 function enter(arg: VcpuArg): number {
-  installMachineStrategy();
   const v = arg.world.vcpus[arg.domain][arg.vcpu];
   set_current(v);
   return v;

@@ -6,7 +6,7 @@ import { M } from '../mem/machine.js';
 import { chk, NULL } from '../mem/heap.js';
 import { pci_conf_read16, PCI_COMMAND, PCI_COMMAND_MEMORY } from '../hw/index.js';
 import { DOMAIN, PCI_DEV, VPCI, VCPU, BAR, NR_BARS, VPCI_BAR_ROM } from '../xen/types.js';
-import { bar, barFrames, MAPPABLE_BAR } from '../xen/header.js';
+import { bar, barFrames, MAPPABLE_BAR } from '../xen/l21/header.js';
 import { p2m_mapped, p2m_lookup } from '../xen/p2m.js';
 import type { World } from '../lab/boot.js';
 

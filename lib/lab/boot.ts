@@ -8,8 +8,8 @@ import { XEN, xen, initXenState, MODEL_LOCK_CLASSES, SYS_STATE_active, set_curre
 import { p2mWords } from '../xen/p2m.js';
 import { domain_create } from '../xen/domain.js';
 import { DOMAIN } from '../xen/types.js';
-import { pci_add_device } from '../xen/pci.js';
-import { selectStrategy } from '../strategy/index.js';
+import { fn } from '../xen/fn.js';
+import { installStrategy, loadedStrategy } from '../strategy/index.js';
 
 export interface ModelDesc {
   /** vCPUs of Dom0 (the hardware domain), then of each DomU. */
@@ -18,6 +18,7 @@ export interface ModelDesc {
   hw: HwDesc;
   /** Functions Dom0 owns from boot (PHYSDEVOP-free: setup_one_hwdom_device with apply_map). */
   bootDevices?: number[];
+  /** A built-in strategy name, or a patch file already loaded with loadStrategy. */
   strategy: string;
   seed?: number;
   /** Per-mille fault rates, and one-shot forced failures. */
@@ -51,6 +52,7 @@ export function bootMachine(desc: ModelDesc): { machine: Machine; world: World }
     lockClasses: MODEL_LOCK_CLASSES,
     profile: desc.profile,
     lockdep: desc.lockdep,
+    meta: { strategy: loadedStrategy(desc.strategy).spec },
     regions: { xen: XEN.words, p2m: p2mWords(ndom), ...hwRegions(desc.hw), ...desc.extraRegions },
   });
   attach(machine, BOOT_CPU);
@@ -58,12 +60,12 @@ export function bootMachine(desc: ModelDesc): { machine: Machine; world: World }
   initXenState(desc.seed ?? 1);
   if (desc.mapBatch !== undefined) M[xen(XEN.map_batch)] = desc.mapBatch;
   if (desc.preemptEvery !== undefined) M[xen(XEN.preempt_every)] = desc.preemptEvery;
-  selectStrategy(desc.strategy);
+  installStrategy(desc.strategy);
   const domains = [domain_create(0, true, desc.dom0Vcpus), ...desc.domUVcpus.map((n, i) => domain_create(i + 1, false, n))];
   const vcpus = domains.map((d) => Array.from({ length: M[d + DOMAIN.max_vcpus] }, (_, i) => M[d + DOMAIN.vcpu + i]));
   set_current(vcpus[0][0]);
   for (const sbdf of desc.bootDevices ?? []) {
-    const rc = pci_add_device(sbdf);
+    const rc = fn.pci_add_device(sbdf);
     if (rc) throw new Error(`boot device ${sbdf.toString(16)} failed to add: ${rc}`);
   }
   // Faults are for the run, not for Dom0's build.

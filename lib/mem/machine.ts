@@ -55,9 +55,11 @@ export interface MachineSpec {
   lockdep?: boolean;
   /** Most scheduling decisions a controlled run can log and replay (default SCHED_DECISIONS_DEFAULT). */
   schedDecisions?: number;
+  /** What upper layers need every thread to know before it runs (e.g. which strategy the model runs). */
+  meta?: Record<string, string>;
 }
 
-export interface Machine { readonly sab: SharedArrayBuffer; readonly layout: Layout }
+export interface Machine { readonly sab: SharedArrayBuffer; readonly layout: Layout; readonly meta: Readonly<Record<string, string>> }
 
 export function createMachine(spec: MachineSpec): Machine {
   if (!Number.isInteger(spec.threads) || spec.threads < 1 || spec.threads > MAX_THREADS) {
@@ -92,7 +94,7 @@ export function createMachine(spec: MachineSpec): Machine {
   const m = new Int32Array(sab);
   m[CTL.FLAGS] = (spec.profile === false ? 0 : 1) | (spec.lockdep === false ? 0 : 2);
   m[CTL.HEAP_BUMP] = heap.base + 2; // word 0 of the heap is never handed out: pointer 0 is NULL
-  return { sab, layout };
+  return { sab, layout, meta: { ...spec.meta } };
 }
 
 // ---- the attached machine of this thread (one at a time): module state so hot paths take no extra argument ----

@@ -91,7 +91,7 @@ export async function runTrial(pool: TrialPool, machine: Machine, actors: readon
   let poke: () => void = () => {};
   const tasks = actors.map((a, cpu) => {
     const task: ThreadTask = {
-      machine: { sab: machine.sab, layout: machine.layout }, cpu, module: a.module, export: a.export, arg: a.arg,
+      machine: { sab: machine.sab, layout: machine.layout, meta: machine.meta }, cpu, module: a.module, export: a.export, arg: a.arg,
       mode, threads: n, startTimeoutMs,
     };
     return pool.run(task, controllers[cpu].signal).then(

@@ -14,13 +14,12 @@ import { S } from '../trace/sites.js';
 import { PCI_COMMAND_MEMORY } from '../hw/pci_regs.js';
 import { PCI_DEV, VPCI, VCPU, ERESTART } from '../xen/types.js';
 import { XEN, xen } from '../xen/state.js';
-import { has_vpci, vpci_free_handlers, vpci_free } from '../xen/vpci.js';
-import { modify_decoding, map_range } from '../xen/header.js';
+import { has_vpci, vpci_free_handlers, vpci_free } from '../xen/l21/vpci.js';
+import { fn } from '../xen/fn.js';
 import { rangeset_consume_ranges } from '../xen/rangeset.js';
 import { domain_crash, is_hardware_domain } from '../xen/domain.js';
-import { baselineOps } from './baseline.js';
 import { cancel_slot, cancel_domain_slots } from './slots.js';
-import type { Strategy } from './types.js';
+import type { Patch } from './patch.js';
 
 const pdevLock = (pdev: number, where: string): number => chk(pdev, PCI_DEV, where) + PCI_DEV.vpci_lock;
 
@@ -61,11 +60,11 @@ function vpci_process_pending(v: number): boolean {
   if (M[pdev + PCI_DEV.vpci] !== NULL && M[v + VCPU.vpci_mem] !== NULL) {
     const d = M[v + VCPU.domain];
     const map = (M[v + VCPU.vpci_cmd] & PCI_COMMAND_MEMORY) !== 0;
-    const rc = rangeset_consume_ranges(M[v + VCPU.vpci_mem], (s, e, c) => map_range(d, map, s, e, c));
+    const rc = rangeset_consume_ranges(M[v + VCPU.vpci_mem], (s, e, c) => fn.map_range(d, map, s, e, c));
     if (rc === ERESTART) { spin_unlock(lock); return true; }
     yield_point(S['vpci_process_pending:after-consume']);
     const cmd = M[v + VCPU.vpci_cmd];
-    if (M[pdev + PCI_DEV.vpci] !== NULL) modify_decoding(pdev, rc ? cmd & ~PCI_COMMAND_MEMORY : cmd, !rc && M[v + VCPU.vpci_rom_only] !== 0);
+    if (M[pdev + PCI_DEV.vpci] !== NULL) fn.modify_decoding(pdev, rc ? cmd & ~PCI_COMMAND_MEMORY : cmd, !rc && M[v + VCPU.vpci_rom_only] !== 0);
     cancel_slot(v, where);
     Atomics.add(M, xen(XEN.pending_done), 1);
     if (rc) {
@@ -77,28 +76,27 @@ function vpci_process_pending(v: number): boolean {
   return false;
 }
 
-export const cancelAll: Strategy = {
+export const cancelAll: Patch = {
   name: 'cancel-all',
+  base: 'l21',
   summary: 'v5 04/14: per-device lock outside struct vpci; removal cancels pending work on every vCPU of the domain',
   source: '20211125110251.2877218-5-andr2000@gmail.com; review Yd23B3KkQBpTAK1v@Air-de-Roger; §G row S4',
-  ops: {
-    ...baselineOps,
-    name: 'cancel-all',
-    vpci_lock(pdev, where) {
+  replace: {
+    vpci_lock: () => (pdev, where) => {
       const lock = pdevLock(pdev, where);
       spin_lock(lock);
       if (M[pdev + PCI_DEV.vpci] === NULL) { spin_unlock(lock); return 0; }
       return lock;
     },
-    modify_bars_get(_pdev, tmp) {
+    modify_bars_get: () => (_pdev, tmp) => {
       const lock = pdevLock(tmp, 'modify_bars');
       spin_lock(lock);                        // pdev's own lock is held: two devices, opposite orders → ABBA
       if (M[tmp + PCI_DEV.vpci] !== NULL) return true;
       spin_unlock(lock);
       return false;
     },
-    modify_bars_put: (_pdev, tmp) => spin_unlock(pdevLock(tmp, 'modify_bars')),
-    vpci_process_pending,
-    vpci_remove_device,
+    modify_bars_put: () => (_pdev, tmp) => spin_unlock(pdevLock(tmp, 'modify_bars')),
+    vpci_process_pending: () => vpci_process_pending,
+    vpci_remove_device: () => vpci_remove_device,
   },
 };

@@ -6,10 +6,8 @@ import { yield_point } from '../sched/mode.js';
 import { S } from '../trace/sites.js';
 import { VCPU } from '../xen/types.js';
 import { current } from '../xen/state.js';
-import { vpci_remove_device } from '../xen/vpci.js';
 import { slot_targets, cancel_slot } from './slots.js';
-import { baselineOps } from './baseline.js';
-import type { Strategy } from './types.js';
+import type { Patch } from './patch.js';
 
 /** + void vpci_cancel_pending(const struct pci_dev *pdev): looks only at current; called between unlock and free. */
 export function vpci_cancel_pending(pdev: number): void {
@@ -21,9 +19,12 @@ export function vpci_cancel_pending(pdev: number): void {
 
 // vpci_process_pending: the patch swaps "rangeset_destroy(v->vpci.mem); v->vpci.mem = NULL" for
 // vpci_cancel_pending(v->vpci.pdev); there current == v, so the baseline function is the same code.
-export const cancel: Strategy = {
+export const cancel: Patch = {
   name: 'cancel',
+  base: 'l21',
   summary: 'v4 02/11: removal cancels only current\'s pending map/unmap for the device',
   source: '20211105065629.940943-3-andr2000@gmail.com; review 5bd70935-4968-b8d4-4d6c-7ec0fc54ee6a@suse.com; §G row S1',
-  ops: { ...baselineOps, name: 'cancel', vpci_remove_device: (pdev) => vpci_remove_device(pdev, vpci_cancel_pending) },
+  replace: {
+    vpci_remove_device: (prev) => (pdev) => prev(pdev, vpci_cancel_pending),
+  },
 };

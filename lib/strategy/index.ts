@@ -1,8 +1,12 @@
-// The strategy registry: names in the order reports show them.
+// The strategy registry: the generations, the built-in patches in the order reports show them, and patch files
+// loaded by path. Every thread resolves the same spec (a built-in name or a file: URL) to the same table.
 
-import { M } from '../mem/machine.js';
-import { installOps } from '../xen/ops.js';
-import { XEN, xen } from '../xen/state.js';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { resolve as resolvePath, isAbsolute } from 'node:path';
+import { installModel } from '../xen/fn.js';
+import type { Generation } from '../xen/generation.js';
+import { l21 } from '../xen/l21/index.js';
+import { checkPatch, buildTable, PatchError, type Patch, type Strategy } from './patch.js';
 import { baseline } from './baseline.js';
 import { cancel } from './cancel.js';
 import { cancelAll } from './cancel-all.js';
@@ -10,35 +14,110 @@ import { pcidevs } from './pcidevs.js';
 import { rwlockTrylock } from './rwlock-trylock.js';
 import { upstream } from './upstream.js';
 import { upstreamDrain } from './upstream-drain.js';
-import type { Strategy } from './types.js';
 
-export type { Strategy } from './types.js';
+export type { Strategy, Patch } from './patch.js';
+export { PatchError } from './patch.js';
 
-export const STRATEGIES: readonly Strategy[] = [baseline, cancel, cancelAll, pcidevs, rwlockTrylock, upstream, upstreamDrain];
-export const STRATEGY_NAMES = STRATEGIES.map((s) => s.name);
+export const GENERATIONS: Readonly<Record<string, Generation>> = { l21 };
 
-export function strategyByName(name: string): Strategy | undefined { return STRATEGIES.find((s) => s.name === name); }
+const BUILTIN_PATCHES: readonly Patch[] = [baseline, cancel, cancelAll, pcidevs, rwlockTrylock, upstream, upstreamDrain];
 
-/** Record the strategy in the machine (main thread, at boot) and install it here. */
-export function selectStrategy(name: string): Strategy {
-  const i = STRATEGIES.findIndex((s) => s.name === name);
-  if (i < 0) throw new Error(`unknown strategy '${name}'`);
-  M[xen(XEN.strategy)] = i;
-  installOps(STRATEGIES[i].ops);
-  return STRATEGIES[i];
+/** A spec names a file when it looks like a path or a URL rather than a strategy name. */
+export const isPatchPath = (spec: string): boolean => /[/\\]/.test(spec) || /\.(m?js|cjs)$/.test(spec) || spec.startsWith('file:');
+
+const resolved = new Map<string, Strategy>();
+
+function resolveChain(p: Patch, spec: string, file: string | undefined, lookup: (base: string) => Strategy): Strategy {
+  const gen = GENERATIONS[p.base];
+  const under = gen ? undefined : lookup(p.base);
+  const generation = gen ?? under!.generation;
+  checkPatch(p, file ? `${file}` : `strategy ${p.name}`, generation);
+  return {
+    name: p.name,
+    summary: p.summary ?? '',
+    source: p.source ?? '',
+    generation,
+    chain: [...(under?.chain ?? []), p],
+    spec,
+    file,
+  };
 }
 
-/** In a worker: install the strategy the machine was booted with. */
-export function installMachineStrategy(): Strategy {
-  const s = STRATEGIES[M[xen(XEN.strategy)]];
-  installOps(s.ops);
+const builtinLookup = (base: string): Strategy => {
+  const s = resolved.get(base);
+  if (!s) throw new PatchError(`unknown base '${base}' (known: ${[...Object.keys(GENERATIONS), ...STRATEGY_NAMES].join(', ')})`);
+  return s;
+};
+for (const p of BUILTIN_PATCHES) resolved.set(p.name, resolveChain(p, p.name, undefined, builtinLookup));
+
+export const STRATEGY_NAMES: readonly string[] = BUILTIN_PATCHES.map((p) => p.name);
+export const STRATEGIES: readonly Strategy[] = STRATEGY_NAMES.map((n) => resolved.get(n)!);
+
+export function strategyByName(name: string): Strategy | undefined { return isPatchPath(name) ? undefined : resolved.get(name); }
+
+/** The file: URL a path spec stands for (relative paths from `from`, default the working directory). */
+export function patchUrl(spec: string, from?: string): string {
+  if (spec.startsWith('file:')) return spec;
+  return pathToFileURL(isAbsolute(spec) ? spec : resolvePath(from ?? process.cwd(), spec)).href;
+}
+
+/** Load a strategy by name or patch file (and the files it is based on). Throws PatchError with one line. */
+export async function loadStrategy(spec: string, from?: string): Promise<Strategy> {
+  if (!isPatchPath(spec)) {
+    const s = resolved.get(spec);
+    if (!s) throw new PatchError(`unknown strategy '${spec}' (known: ${STRATEGY_NAMES.join(', ')}, or a patch file ./x.mjs)`);
+    return s;
+  }
+  const url = patchUrl(spec, from);
+  const have = resolved.get(url);
+  if (have) return have;
+  const file = fileURLToPath(url);
+  let mod: { default?: unknown };
+  try {
+    mod = await import(url) as { default?: unknown };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(file) ? 'no such file' : String(err?.message ?? e).split('\n')[0];
+    throw new PatchError(`patch ${spec} does not load: ${why}`);
+  }
+  const p = checkPatch(mod.default, `patch ${spec}`);
+  let under: Strategy | undefined;
+  if (!GENERATIONS[p.base]) {
+    under = isPatchPath(p.base) ? await loadStrategy(p.base, resolvePath(file, '..')) : resolved.get(p.base);
+    if (!under) throw new PatchError(`patch ${spec}: unknown base '${p.base}' (known: ${[...Object.keys(GENERATIONS), ...STRATEGY_NAMES].join(', ')}, or a patch file)`);
+  }
+  const s = resolveChain(p, url, file, () => under!);
+  // Reports and scenario expectations know a patch by its name: it must not shadow another strategy.
+  const named = resolved.get(p.name);
+  if (named && named.spec !== url) throw new PatchError(`patch ${spec} is named '${p.name}', like ${named.file ? `the patch ${named.file}` : 'a built-in strategy'}: rename it`);
+  resolved.set(url, s);
+  resolved.set(p.name, s);
   return s;
 }
 
-/** Parse "a,b" or "all" into strategies; unknown names are reported all at once. */
-export function parseStrategies(list: string): Strategy[] {
-  const names = list === 'all' ? STRATEGY_NAMES : list.split(',').map((s) => s.trim()).filter(Boolean);
-  const bad = names.filter((n) => !strategyByName(n));
-  if (bad.length || names.length === 0) throw new Error(`unknown strategy '${bad.join(',') || list}' (known: ${STRATEGY_NAMES.join(', ')}, all)`);
-  return names.map((n) => strategyByName(n)!);
+/** A strategy already loaded in this thread, by spec or name (built-ins always are). */
+export function loadedStrategy(spec: string): Strategy {
+  const s = resolved.get(isPatchPath(spec) ? patchUrl(spec) : spec);
+  if (!s) throw new PatchError(`strategy '${spec}' is not loaded in this thread`);
+  return s;
+}
+
+/** Parse "a,b" or "all" into strategies; every name and file is checked before any work starts. */
+export async function parseStrategies(list: string): Promise<Strategy[]> {
+  const specs = list === 'all' ? [...STRATEGY_NAMES] : list.split(',').map((s) => s.trim()).filter(Boolean);
+  if (specs.length === 0) throw new PatchError(`no strategy in '${list}'`);
+  const out: Strategy[] = [];
+  for (const spec of specs) out.push(await loadStrategy(spec));
+  return out;
+}
+
+const tables = new Map<string, ReturnType<typeof buildTable>>();
+
+/** Make this thread run `spec`'s model: the table of its generation with its patches applied. */
+export function installStrategy(spec: string): Strategy {
+  const s = loadedStrategy(spec);
+  let t = tables.get(s.spec);
+  if (!t) { t = buildTable(s); tables.set(s.spec, t); }
+  installModel(t, s.generation.name);
+  return s;
 }

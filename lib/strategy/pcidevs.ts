@@ -6,29 +6,27 @@
 import { M } from '../mem/machine.js';
 import { chk, NULL } from '../mem/heap.js';
 import { PCI_DEV, VCPU } from '../xen/types.js';
-import { vpci_remove_device as l21_vpci_remove_device } from '../xen/vpci.js';
-import { vpci_process_pending as l21_vpci_process_pending } from '../xen/header.js';
+import type { ModelFns } from '../xen/fn.js';
 import { pcidevs_lock, pcidevs_unlock } from '../xen/pci.js';
 import { nr_domains, domain_by_index } from '../xen/domain.js';
-import { baselineOps } from './baseline.js';
 import { cancel_slot, cancel_domain_slots } from './slots.js';
 import { lock_pdev_vpci_if_present } from './upstream.js';
-import type { Strategy } from './types.js';
+import type { Patch } from './patch.js';
 
 /** Drop every vCPU's pending work for pdev (all domains: current may belong to another one). */
 function drain_pending(pdev: number): void {
   for (let i = 0; i < nr_domains(); i++) cancel_domain_slots(domain_by_index(i), pdev, 'drain_pending');
 }
 
-function vpci_remove_device(pdev: number): number {
+const vpci_remove_device = (prev: ModelFns['vpci_remove_device']) => (pdev: number): number => {
   pcidevs_lock();
   drain_pending(pdev);
-  const rc = M[chk(pdev, PCI_DEV, 'vpci_remove_device') + PCI_DEV.vpci] === NULL ? 0 : l21_vpci_remove_device(pdev);
+  const rc = M[chk(pdev, PCI_DEV, 'vpci_remove_device') + PCI_DEV.vpci] === NULL ? 0 : prev(pdev);
   pcidevs_unlock();
   return rc;
-}
+};
 
-function vpci_process_pending(v: number): boolean {
+const vpci_process_pending = (prev: ModelFns['vpci_process_pending']) => (v: number): boolean => {
   if (M[chk(v, VCPU, 'vpci_process_pending') + VCPU.vpci_mem] === NULL) return false; // no lock when idle
   pcidevs_lock();
   if (M[v + VCPU.vpci_mem] === NULL) { pcidevs_unlock(); return false; } // drained while we waited for the lock
@@ -37,25 +35,24 @@ function vpci_process_pending(v: number): boolean {
   if (M[chk(pdev, PCI_DEV, 'vpci_process_pending') + PCI_DEV.vpci] === NULL) {
     cancel_slot(v, 'vpci_process_pending');
   } else {
-    again = l21_vpci_process_pending(v);
+    again = prev(v);
   }
   pcidevs_unlock();
   return again;
-}
+};
 
-export const pcidevs: Strategy = {
+export const pcidevs: Patch = {
   name: 'pcidevs',
+  base: 'l21',
   summary: 'global recursive pcidevs_lock around config accesses, pending work, add and remove',
   source: 'fc1fdee4-e567-038f-a90b-127548a8da02@suse.com (Jan\'s objection); §G row S2',
-  ops: {
-    ...baselineOps,
-    name: 'pcidevs',
-    vpci_read_enter: pcidevs_lock,
-    vpci_read_exit: pcidevs_unlock,
-    vpci_write_enter: pcidevs_lock,
-    vpci_write_exit: pcidevs_unlock,
-    vpci_lock: lock_pdev_vpci_if_present,
-    modify_bars_get: (_pdev, tmp) => M[chk(tmp, PCI_DEV, 'modify_bars') + PCI_DEV.vpci] !== NULL,
+  replace: {
+    vpci_read_enter: () => pcidevs_lock,
+    vpci_read_exit: () => pcidevs_unlock,
+    vpci_write_enter: () => pcidevs_lock,
+    vpci_write_exit: () => pcidevs_unlock,
+    vpci_lock: () => lock_pdev_vpci_if_present,
+    modify_bars_get: () => (_pdev, tmp) => M[chk(tmp, PCI_DEV, 'modify_bars') + PCI_DEV.vpci] !== NULL,
     vpci_process_pending,
     vpci_remove_device,
   },

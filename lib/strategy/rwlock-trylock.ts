@@ -11,11 +11,10 @@ import { read_lock, read_unlock, write_trylock, write_unlock } from '../sync/rwl
 import { yield_point } from '../sched/mode.js';
 import { S } from '../trace/sites.js';
 import { DOMAIN, PCI_DEV, VPCI, VCPU, ERESTART } from '../xen/types.js';
-import { has_vpci, vpci_free_handlers, vpci_free } from '../xen/vpci.js';
-import { vpci_process_pending as l21_vpci_process_pending } from '../xen/header.js';
+import { has_vpci, vpci_free_handlers, vpci_free } from '../xen/l21/vpci.js';
+import type { ModelFns } from '../xen/fn.js';
 import { domain_crash, is_hardware_domain } from '../xen/domain.js';
-import { baselineOps } from './baseline.js';
-import type { Strategy } from './types.js';
+import type { Patch } from './patch.js';
 
 const rwlock = (d: number, where: string): number => chk(d, DOMAIN, where) + DOMAIN.vpci_rwlock;
 
@@ -37,31 +36,30 @@ function vpci_remove_device(pdev: number): number {
 }
 
 /** The L21 step under the domain's read lock; a failure crashes a DomU instead of removing the device. */
-function vpci_process_pending(v: number): boolean {
+const vpci_process_pending = (prev: ModelFns['vpci_process_pending']) => (v: number): boolean => {
   const where = 'vpci_process_pending';
   if (M[chk(v, VCPU, where) + VCPU.vpci_mem] === NULL) return false;
   const d = M[v + VCPU.domain];
   read_lock(rwlock(d, where));
-  const again = l21_vpci_process_pending(v, () => { if (!is_hardware_domain(d)) domain_crash(d, where); });
+  const again = prev(v, () => { if (!is_hardware_domain(d)) domain_crash(d, where); });
   read_unlock(rwlock(d, where));
   return again;
-}
+};
 
 const readLockCurrent = (d: number): void => read_lock(rwlock(d, 'vpci_mmio'));
 const readUnlockCurrent = (d: number): void => read_unlock(rwlock(d, 'vpci_mmio'));
 
-export const rwlockTrylock: Strategy = {
+export const rwlockTrylock: Patch = {
   name: 'rwlock-trylock',
+  base: 'l21',
   summary: 'seed proposal: per-domain rwlock, vpci_terminating, handlers removed first, write_trylock or -ERESTART',
   source: 'fec02ac4-1ecf-18e1-7ed6-3b1094d60890@epam.com (the seed message); §G row S3',
-  ops: {
-    ...baselineOps,
-    name: 'rwlock-trylock',
-    vpci_read_enter: readLockCurrent,
-    vpci_read_exit: readUnlockCurrent,
-    vpci_write_enter: readLockCurrent,
-    vpci_write_exit: readUnlockCurrent,
+  replace: {
+    vpci_read_enter: () => readLockCurrent,
+    vpci_read_exit: () => readUnlockCurrent,
+    vpci_write_enter: () => readLockCurrent,
+    vpci_write_exit: () => readUnlockCurrent,
     vpci_process_pending,
-    vpci_remove_device,
+    vpci_remove_device: () => vpci_remove_device,
   },
 };

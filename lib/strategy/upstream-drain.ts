@@ -7,19 +7,20 @@
 import { M } from '../mem/machine.js';
 import { chk } from '../mem/heap.js';
 import { PCI_DEV } from '../xen/types.js';
-import { upstream } from './upstream.js';
+import type { ModelFns } from '../xen/fn.js';
 import { cancel_domain_slots } from './slots.js';
-import type { Strategy } from './types.js';
+import type { Patch } from './patch.js';
 
-function vpci_remove_device(pdev: number): number {
+const vpci_remove_device = (prev: ModelFns['vpci_remove_device']) => (pdev: number): number => {
   const where = 'vpci_remove_device';
   cancel_domain_slots(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], pdev, where);
-  return upstream.ops.vpci_remove_device(pdev);
-}
+  return prev(pdev);
+};
 
-export const upstreamDrain: Strategy = {
+export const upstreamDrain: Patch = {
   name: 'upstream-drain',
+  base: 'upstream',
   summary: 'lab proposal: upstream, plus removal drains the owner\'s pending slots under d->pci_lock (no stale pdev)',
   source: 'this lab; xen-vpci-model.md C.3 (derived weakness), B.3 (draining)',
-  ops: { ...upstream.ops, name: 'upstream-drain', vpci_remove_device },
+  replace: { vpci_remove_device },
 };

@@ -13,14 +13,12 @@ import { S } from '../trace/sites.js';
 import { PCI_COMMAND_MEMORY } from '../hw/pci_regs.js';
 import { DOMAIN, PCI_DEV, VPCI, VCPU, ERESTART } from '../xen/types.js';
 import { XEN, xen } from '../xen/state.js';
-import { vpci_remove_device as l21_vpci_remove_device } from '../xen/vpci.js';
-import { modify_decoding, map_range } from '../xen/header.js';
+import { fn, type ModelFns } from '../xen/fn.js';
 import { rangeset_consume_ranges } from '../xen/rangeset.js';
 import { domain_crash, is_hardware_domain } from '../xen/domain.js';
-import { baselineOps } from './baseline.js';
 import { pci_get_pdev_in_domain } from '../xen/pci.js';
 import { cancel_slot } from './slots.js';
-import type { Strategy } from './types.js';
+import type { Patch } from './patch.js';
 
 const pciLock = (d: number, where: string): number => chk(d, DOMAIN, where) + DOMAIN.pci_lock;
 
@@ -48,12 +46,12 @@ function vpci_process_pending(v: number): boolean {
     return false;
   }
   const cmd = M[v + VCPU.vpci_cmd];
-  const rc = rangeset_consume_ranges(M[v + VCPU.vpci_mem], (s, e, c) => map_range(d, (cmd & PCI_COMMAND_MEMORY) !== 0, s, e, c));
+  const rc = rangeset_consume_ranges(M[v + VCPU.vpci_mem], (s, e, c) => fn.map_range(d, (cmd & PCI_COMMAND_MEMORY) !== 0, s, e, c));
   if (rc === ERESTART) { read_unlock(pciLock(d, where)); return true; }
   yield_point(S['vpci_process_pending:after-consume']);
   const vpci = chk(M[pdev + PCI_DEV.vpci], VPCI, where);
   spin_lock(vpci + VPCI.lock);
-  modify_decoding(pdev, rc ? cmd & ~PCI_COMMAND_MEMORY : cmd, !rc && M[v + VCPU.vpci_rom_only] !== 0);
+  fn.modify_decoding(pdev, rc ? cmd & ~PCI_COMMAND_MEMORY : cmd, !rc && M[v + VCPU.vpci_rom_only] !== 0);
   spin_unlock(vpci + VPCI.lock);
   cancel_slot(v, where);
   Atomics.add(M, xen(XEN.pending_done), 1);
@@ -62,28 +60,26 @@ function vpci_process_pending(v: number): boolean {
   return false;
 }
 
-function vpci_remove_device(pdev: number): number {
+const vpci_remove_device = (prev: ModelFns['vpci_remove_device']) => (pdev: number): number =>
   // Callers hold d->pci_lock in write mode; tolerate a device whose vPCI state is already gone (6ccb5e308c).
-  return M[chk(pdev, PCI_DEV, 'vpci_remove_device') + PCI_DEV.vpci] === NULL ? 0 : l21_vpci_remove_device(pdev);
-}
+  M[chk(pdev, PCI_DEV, 'vpci_remove_device') + PCI_DEV.vpci] === NULL ? 0 : prev(pdev);
 
-export const upstream: Strategy = {
+export const upstream: Patch = {
   name: 'upstream',
+  base: 'l21',
   summary: 'merged Xen: d->pci_lock read for reads and pending work, write for writes and removal; pending work rechecks',
   source: '8862c7b8b6, 4f78438b45, 622bdd9628; §C; §G row S6',
-  ops: {
-    ...baselineOps,
-    name: 'upstream',
-    vpci_read_enter: (d) => read_lock(pciLock(d, 'vpci_read')),
-    vpci_read_exit: (d) => read_unlock(pciLock(d, 'vpci_read')),
-    vpci_write_enter: (d) => write_lock(pciLock(d, 'vpci_write')),
-    vpci_write_exit: (d) => write_unlock(pciLock(d, 'vpci_write')),
-    pci_get_pdev: pci_get_pdev_in_domain,     // d->pci_lock covers d->pdev_list, not alldevs_list
-    vpci_lock: lock_pdev_vpci_if_present,
-    modify_bars_get: (_pdev, tmp) => M[chk(tmp, PCI_DEV, 'modify_bars') + PCI_DEV.vpci] !== NULL,
-    pdev_list_write_enter: (d) => write_lock(pciLock(d, 'pci.c')),
-    pdev_list_write_exit: (d) => write_unlock(pciLock(d, 'pci.c')),
-    vpci_process_pending,
+  replace: {
+    vpci_read_enter: () => (d) => read_lock(pciLock(d, 'vpci_read')),
+    vpci_read_exit: () => (d) => read_unlock(pciLock(d, 'vpci_read')),
+    vpci_write_enter: () => (d) => write_lock(pciLock(d, 'vpci_write')),
+    vpci_write_exit: () => (d) => write_unlock(pciLock(d, 'vpci_write')),
+    pci_get_pdev: () => pci_get_pdev_in_domain,     // d->pci_lock covers d->pdev_list, not alldevs_list
+    vpci_lock: () => lock_pdev_vpci_if_present,
+    modify_bars_get: () => (_pdev, tmp) => M[chk(tmp, PCI_DEV, 'modify_bars') + PCI_DEV.vpci] !== NULL,
+    pdev_list_write_enter: () => (d) => write_lock(pciLock(d, 'pci.c')),
+    pdev_list_write_exit: () => (d) => write_unlock(pciLock(d, 'pci.c')),
+    vpci_process_pending: () => vpci_process_pending,
     vpci_remove_device,
   },
 };

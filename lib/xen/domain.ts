@@ -10,7 +10,7 @@ import { S } from '../trace/sites.js';
 import { record, EV } from '../trace/recorder.js';
 import { DOMAIN, VCPU, MAX_VCPUS, MAX_DOMAINS } from './types.js';
 import { XEN, xen, CLASS } from './state.js';
-import { X } from './ops.js';
+import { fn } from './fn.js';
 
 /** Boot-time: create a domain with n vCPUs (main thread, before any worker runs). */
 export function domain_create(domid: number, hardware: boolean, nvcpus: number): number {
@@ -62,7 +62,7 @@ export function domain_is_crashed(d: number): boolean { return M[chk(d, DOMAIN, 
 export function hvm_do_resume(v: number): boolean {
   const where = 'hvm_do_resume';
   const d = M[chk(v, VCPU, where) + VCPU.domain];
-  if (M[chk(d, DOMAIN, where) + DOMAIN.has_vpci] && X.vpci_process_pending(v)) {
+  if (M[chk(d, DOMAIN, where) + DOMAIN.has_vpci] && fn.vpci_process_pending(v)) {
     M[v + VCPU.softirq_pending] = 1;
     return false;
   }

@@ -1,5 +1,12 @@
 // Register callbacks as small integers, the way struct vpci_register stores function pointers: the number lives
 // in shared memory, each thread maps it to its own copy of the function. Ids are fixed here, so every thread agrees.
+// The header handlers dispatch through the model table, so each generation (and each patch) supplies its own.
+
+import { M } from '../mem/machine.js';
+import { chk } from '../mem/heap.js';
+import { pci_conf_read16, pci_conf_read32 } from '../hw/index.js';
+import { PCI_DEV } from './types.js';
+import { fn } from './fn.js';
 
 export type ReadHandler = (pdev: number, reg: number, data: number) => number;
 export type WriteHandler = (pdev: number, reg: number, val: number, data: number) => void;
@@ -29,3 +36,10 @@ export function callWrite(id: number, pdev: number, reg: number, val: number, da
   if (id === H.none) return;
   writers[id](pdev, reg, val, data);
 }
+
+const sbdfOf = (pdev: number, where: string): number => M[chk(pdev, PCI_DEV, where) + PCI_DEV.sbdf];
+registerRead(H.vpci_hw_read16, (pdev, reg) => pci_conf_read16(sbdfOf(pdev, 'vpci_hw_read16'), reg));
+registerRead(H.vpci_hw_read32, (pdev, reg) => pci_conf_read32(sbdfOf(pdev, 'vpci_hw_read32'), reg));
+registerWrite(H.cmd_write, (pdev, reg, val) => fn.cmd_write(pdev, reg, val));
+registerWrite(H.bar_write, (pdev, reg, val, data) => fn.bar_write(pdev, reg, val, data));
+registerWrite(H.rom_write, (pdev, reg, val, data) => fn.rom_write(pdev, reg, val, data));

@@ -11,7 +11,8 @@ import { record, EV, tstat, TSTAT } from '../trace/recorder.js';
 import { cpu } from '../mem/machine.js';
 import { VCPU, ERESTART } from './types.js';
 import { current } from './state.js';
-import { pcidevs_lock, pcidevs_unlock, pci_add_device, pci_remove_device, assign_device, deassign_device } from './pci.js';
+import { pcidevs_lock, pcidevs_unlock } from './pci.js';
+import { fn } from './fn.js';
 import { vcpu_return_to_guest } from './domain.js';
 
 /** Re-executions allowed before a continuation loop counts as a livelock. */
@@ -35,19 +36,19 @@ function hypercall(site: SiteName, body: () => number): number {
 
 /** do_physdev_op(PHYSDEVOP_pci_device_add) — Dom0 only, no continuation at L21 (the body never restarts). */
 export function PHYSDEVOP_pci_device_add(sbdf: number): number {
-  return hypercall('PHYSDEVOP_pci_device_add', () => pci_add_device(sbdf));
+  return hypercall('PHYSDEVOP_pci_device_add', () => fn.pci_add_device(sbdf));
 }
 
 /** do_physdev_op(PHYSDEVOP_pci_device_remove) — a strategy may return -ERESTART (the seed's proposal). */
 export function PHYSDEVOP_pci_device_remove(sbdf: number): number {
-  return hypercall('PHYSDEVOP_pci_device_remove', () => pci_remove_device(sbdf));
+  return hypercall('PHYSDEVOP_pci_device_remove', () => fn.pci_remove_device(sbdf));
 }
 
 /** iommu_do_pci_domctl(XEN_DOMCTL_assign_device): pcidevs_lock around assign_device; -ERESTART continues. */
 export function XEN_DOMCTL_assign_device(d: number, sbdf: number): number {
   return hypercall('XEN_DOMCTL_assign_device', () => {
     pcidevs_lock();
-    const rc = assign_device(d, sbdf);
+    const rc = fn.assign_device(d, sbdf);
     pcidevs_unlock();
     return rc;
   });
@@ -57,7 +58,7 @@ export function XEN_DOMCTL_assign_device(d: number, sbdf: number): number {
 export function XEN_DOMCTL_deassign_device(d: number, sbdf: number): number {
   return hypercall('XEN_DOMCTL_deassign_device', () => {
     pcidevs_lock();
-    const rc = deassign_device(d, sbdf);
+    const rc = fn.deassign_device(d, sbdf);
     pcidevs_unlock();
     return rc;
   });

@@ -4,7 +4,7 @@
 import { M, cpu } from '../mem/machine.js';
 import { record, EV, tstat, TSTAT } from '../trace/recorder.js';
 import { S } from '../trace/sites.js';
-import { vpci_read, vpci_write } from './vpci.js';
+import { fn } from './fn.js';
 
 /** VPCI_ECAM_BDF(addr) = (addr & 0x0ffff000) >> 12; ECAM_REG_OFFSET(addr) = addr & 0xfff. */
 const ecam_bdf = (off: number): number => (off & 0x0ffff000) >>> 12;
@@ -20,8 +20,8 @@ export function vpci_mmcfg_read(off: number, len: number): number | [number, num
   record(EV.ENTER, S.vpci_read, off);
   const sbdf = ecam_bdf(off), reg = ecam_reg(off);
   if (!vpci_access_allowed(reg, len) || reg + len > 4096) return len === 8 ? [0xffffffff, 0xffffffff] : 0xffffffff;
-  if (len === 8) return [vpci_read(sbdf, reg, 4), vpci_read(sbdf, reg + 4, 4)];
-  return vpci_read(sbdf, reg, len);
+  if (len === 8) return [fn.vpci_read(sbdf, reg, 4), fn.vpci_read(sbdf, reg + 4, 4)];
+  return fn.vpci_read(sbdf, reg, len);
 }
 
 /** A guest write; refused accesses are dropped. 8-byte writes take [low, high]. */
@@ -32,9 +32,9 @@ export function vpci_mmcfg_write(off: number, len: number, data: number | [numbe
   if (!vpci_access_allowed(reg, len) || reg + len > 4096) return;
   if (len === 8) {
     const [lo, hi] = Array.isArray(data) ? data : [data, 0];
-    vpci_write(sbdf, reg, 4, lo);
-    vpci_write(sbdf, reg + 4, 4, hi);
+    fn.vpci_write(sbdf, reg, 4, lo);
+    fn.vpci_write(sbdf, reg + 4, 4, hi);
     return;
   }
-  vpci_write(sbdf, reg, len, Array.isArray(data) ? data[0] : data);
+  fn.vpci_write(sbdf, reg, len, Array.isArray(data) ? data[0] : data);
 }

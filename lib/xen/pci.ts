@@ -1,19 +1,15 @@
-// xen/drivers/passthrough/pci.c as of late 2021 (with the v4 series' vPCI assign/deassign hooks): device add and
-// remove, assignment, and the BAR sizing helper. pcidevs_lock is the global recursive lock Xen takes here.
+// xen/drivers/passthrough/pci.c, the parts both generations share: pcidevs_lock, BAR sizing, the device lists
+// (alldevs_list and d->pdev_list) and their walks. The device lifecycle (add, remove, assign, deassign) is each
+// generation's own: lib/xen/l21/pci.ts, lib/xen/head/pci.ts.
 
 import { M } from '../mem/machine.js';
 import { chk, xzalloc, xfree, NULL } from '../mem/heap.js';
 import { spin_lock_init, spin_lock_recursive, spin_unlock_recursive } from '../sync/spinlock.js';
-import { yield_point, backoff_point } from '../sched/mode.js';
-import { S } from '../trace/sites.js';
 import { pci_conf_read32, pci_conf_write32, barFrames as hwBarFrames } from '../hw/index.js';
 import { PCI_BASE_ADDRESS_MEM_TYPE_MASK, PCI_BASE_ADDRESS_MEM_TYPE_64, PCI_ROM_ADDRESS_MASK, PCI_BASE_ADDRESS_MEM_MASK } from '../hw/pci_regs.js';
-import { DOMAIN, PCI_DEV, ENOMEM, ENODEV, ERESTART, EBUSY } from './types.js';
-import { XEN, xen, CLASS, pcidevs_lock_addr, hardware_domain, chance, takeForced } from './state.js';
-import { X } from './ops.js';
-import { vpci_add_handlers } from './vpci.js';
+import { DOMAIN, PCI_DEV, NR_BARS, ENODEV } from './types.js';
+import { XEN, xen, CLASS, pcidevs_lock_addr, chance, takeForced } from './state.js';
 import { unmap_mmio_regions } from './p2m.js';
-import { NR_BARS } from './types.js';
 
 export function pcidevs_lock(): void { spin_lock_recursive(pcidevs_lock_addr()); }
 export function pcidevs_unlock(): void { spin_unlock_recursive(pcidevs_lock_addr()); }
@@ -64,7 +60,7 @@ export function pci_get_pdev_in_domain(d: number, sbdf: number, where: string): 
 }
 
 /** alloc_pdev: find or create the pci_dev on alldevs_list (caller holds pcidevs_lock). */
-function alloc_pdev(sbdf: number): number {
+export function alloc_pdev(sbdf: number): number {
   const found = pci_get_pdev_by_domain(NULL, sbdf, 'alloc_pdev');
   if (found !== NULL) return found;
   const pdev = xzalloc(PCI_DEV);
@@ -77,7 +73,7 @@ function alloc_pdev(sbdf: number): number {
 }
 
 /** free_pdev: unlink from alldevs_list and free (caller holds pcidevs_lock). */
-function free_pdev(pdev: number): void {
+export function free_pdev(pdev: number): void {
   for (let link = xen(XEN.alldevs_list); M[link] !== NULL; link = M[link] + PCI_DEV.alldevs_next) {
     if (M[link] === pdev) { M[link] = M[pdev + PCI_DEV.alldevs_next]; break; }
   }
@@ -100,76 +96,11 @@ export function list_del_pdev(pdev: number): void {
   M[pdev + PCI_DEV.domain] = NULL;
 }
 
-/** iommu_add_device, with fault injection: the failure that opens the seed's crash path 1. */
-export function iommu_add_device(_pdev: number): number {
-  if (takeForced(XEN.iommu_fail_next) || chance(M[xen(XEN.iommu_fail_permille)])) return ENODEV;
-  return 0;
-}
-
-/** Retire vPCI state where no continuation is possible: retry in place (what a -ERESTART strategy must do here). */
-function vpci_remove_device_sync(pdev: number): void {
-  while (X.vpci_remove_device(pdev) === ERESTART) backoff_point(S['vpci_process_pending:restart']);
-}
-
-/** pci_add_device (pci.c L21 726-871), the unowned-device branch. */
-export function pci_add_device(sbdf: number): number {
-  pcidevs_lock();
-  let ret = 0;
-  const pdev = alloc_pdev(sbdf);
-  if (pdev === NULL) ret = ENOMEM;
-  else if (M[pdev + PCI_DEV.domain] === NULL) {
-    const hwdom = hardware_domain();
-    X.pdev_list_write_enter(hwdom);
-    list_add_pdev(hwdom, pdev);              // before vPCI setup: modify_bars walks this list
-    ret = vpci_add_handlers(pdev);
-    if (ret) list_del_pdev(pdev);
-    X.pdev_list_write_exit(hwdom);
-    if (!ret) {
-      yield_point(S['pci_add_device:before-iommu_add_device']);
-      ret = iommu_add_device(pdev);
-      if (ret) {
-        yield_point(S['pci_add_device:iommu-failed']);
-        X.pdev_list_write_enter(hwdom);
-        vpci_remove_device_sync(pdev);
-        list_del_pdev(pdev);
-        X.pdev_list_write_exit(hwdom);
-      }
-    }
-  }
-  if (!ret) Atomics.add(M, xen(XEN.adds), 1);
-  pcidevs_unlock();
-  return ret;
-}
-
-/** pci_remove_device (pci.c L21 873-904): nothing waits for other vCPUs' pending work or in-flight accesses. */
-export function pci_remove_device(sbdf: number): number {
-  pcidevs_lock();
-  let ret = ENODEV;
-  const pdev = pci_get_pdev_by_domain(NULL, sbdf, 'pci_remove_device');
-  if (pdev !== NULL) {
-    const d = M[pdev + PCI_DEV.domain];
-    if (d !== NULL) X.pdev_list_write_enter(d);
-    ret = d !== NULL ? X.vpci_remove_device(pdev) : 0;
-    if (ret === 0) {
-      yield_point(S['pci_remove_device:after-vpci']);
-      list_del_pdev(pdev);                   // pci_cleanup_msi, iommu_remove_device: not modelled
-      if (d !== NULL) X.pdev_list_write_exit(d);
-      yield_point(S['pci_remove_device:before-free']);
-      free_pdev(pdev);
-      Atomics.add(M, xen(XEN.removes), 1);
-    } else if (d !== NULL) {
-      X.pdev_list_write_exit(d);
-    }
-  }
-  pcidevs_unlock();
-  return ret;
-}
-
 /**
  * Tear down d's MMIO mappings of the device's BARs, as the toolstack's memory_mapping removal does, after vPCI
  * state (and with it any pending work the strategy cancels) is gone: frames come from the hardware registers.
  */
-function unmap_device_bars(d: number, sbdf: number): void {
+export function unmap_device_bars(d: number, sbdf: number): void {
   for (let i = 0; i < NR_BARS; i++) {
     const f = hwBarFrames(sbdf, i);
     if (!f) continue;
@@ -177,42 +108,10 @@ function unmap_device_bars(d: number, sbdf: number): void {
   }
 }
 
-/** assign_device (L21 1473-1519 + v4 vPCI hooks): vPCI leaves the old owner, the IOMMU moves it, vPCI joins d. */
-export function assign_device(d: number, sbdf: number): number {
-  const pdev = pci_get_pdev_by_domain(NULL, sbdf, 'assign_device');
-  const hwdom = hardware_domain();
-  if (pdev === NULL) return ENODEV;
-  if (M[pdev + PCI_DEV.domain] !== hwdom) return EBUSY;
-  yield_point(S.assign_device);
-  X.pdev_list_write_enter(hwdom);
-  const rc = X.vpci_remove_device(pdev);     // vpci_deassign_device(pdev->domain, pdev)
-  if (rc === 0) list_del_pdev(pdev);
-  X.pdev_list_write_exit(hwdom);
-  if (rc) return rc;
-  X.pdev_list_write_enter(d);
-  list_add_pdev(d, pdev);                    // iommu assign: not modelled beyond ownership
-  const ret = vpci_add_handlers(pdev);       // vpci_assign_device(d, pdev)
-  X.pdev_list_write_exit(d);
-  return ret;
+
+/** iommu_add_device, with fault injection: the failure that opens the seed's crash path 1. */
+export function iommu_add_device(_pdev: number): number {
+  if (takeForced(XEN.iommu_fail_next) || chance(M[xen(XEN.iommu_fail_permille)])) return ENODEV;
+  return 0;
 }
 
-/** deassign_device (L21 906-956 + v4 vPCI hooks): back to the hardware domain. */
-export function deassign_device(d: number, sbdf: number): number {
-  const pdev = pci_get_pdev_by_domain(d, sbdf, 'deassign_device');
-  if (pdev === NULL) return ENODEV;
-  yield_point(S.deassign_device);
-  X.pdev_list_write_enter(d);
-  const rc = X.vpci_remove_device(pdev);     // vpci_deassign_device(d, pdev)
-  if (rc === 0) {
-    unmap_device_bars(d, sbdf);
-    list_del_pdev(pdev);
-  }
-  X.pdev_list_write_exit(d);
-  if (rc) return rc;
-  const hwdom = hardware_domain();
-  X.pdev_list_write_enter(hwdom);
-  list_add_pdev(hwdom, pdev);
-  const ret = vpci_add_handlers(pdev);
-  X.pdev_list_write_exit(hwdom);
-  return ret;
-}

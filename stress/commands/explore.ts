@@ -47,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (v.help) { process.stdout.write(HELP + '\n'); return 0; }
   let strategies;
-  try { strategies = parseStrategies((v.strategies as string | undefined) ?? 'all'); } catch (e) { throw new UsageError((e as Error).message); }
+  try { strategies = await parseStrategies((v.strategies as string | undefined) ?? 'all'); } catch (e) { throw new UsageError((e as Error).message); }
   const chooser = (v.chooser as string | undefined) ?? 'pct';
   if (chooser !== 'pct' && chooser !== 'random') throw new UsageError(`--chooser must be pct or random, got '${chooser}'`);
   const runs = intOpt(v.runs, 'runs', 50, 1, 1_000_000);

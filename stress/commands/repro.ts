@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, intOpt, UsageError } from '../args.js';
-import { strategyByName, STRATEGY_NAMES } from '../../lib/strategy/index.js';
+import { loadStrategy, STRATEGY_NAMES, PatchError } from '../../lib/strategy/index.js';
 import { createPool } from '../../lib/run/index.js';
 import { parseSchedule, ScheduleError, ScheduleDivergence } from '../../lib/sched/schedule.js';
 import { loadScenario, scenarioModel, ScenarioError } from '../scenario.js';
@@ -53,9 +53,10 @@ export async function run(argv: string[]): Promise<number> {
   if (v.help) { process.stdout.write(HELP + '\n'); return 0; }
   if (positionals.length !== 1) throw new UsageError('repro wants exactly one scenario name or path (see vpci-lab list)');
   const ref = positionals[0];
-  const strategy = v.strategy as string | undefined;
-  if (!strategy) throw new UsageError(`repro needs --strategy (one of ${STRATEGY_NAMES.join(', ')})`);
-  if (!strategyByName(strategy)) throw new UsageError(`unknown strategy '${strategy}' (known: ${STRATEGY_NAMES.join(', ')})`);
+  const strategyArg = v.strategy as string | undefined;
+  if (!strategyArg) throw new UsageError(`repro needs --strategy (one of ${STRATEGY_NAMES.join(', ')})`);
+  let strategy: string;
+  try { strategy = (await loadStrategy(strategyArg)).name; } catch (e) { if (e instanceof PatchError) throw new UsageError(e.message); throw e; }
   const chooser = (v.chooser as string | undefined) ?? 'pct';
   if (chooser !== 'pct' && chooser !== 'random') throw new UsageError(`--chooser must be pct or random, got '${chooser}'`);
   const runs = intOpt(v.runs, 'runs', 200, 1, 1_000_000);

@@ -51,7 +51,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (v.help) { process.stdout.write(HELP + '\n'); return 0; }
   let strategies;
-  try { strategies = parseStrategies((v.strategy as string | undefined) ?? 'all'); } catch (e) { throw new UsageError((e as Error).message); }
+  try { strategies = await parseStrategies((v.strategy as string | undefined) ?? 'all'); } catch (e) { throw new UsageError((e as Error).message); }
   const shape = { vcpus: intOpt(v.vcpus, 'vcpus', 2, 1, 7), domus: intOpt(v.domus, 'domus', 1, 0, 6), devices: intOpt(v.devices, 'devices', 3, 1, MAX_DEVICES) };
   if (shape.vcpus * (1 + shape.domus) > 15) throw new UsageError(`--vcpus x (1 + --domus) must be at most 15 threads, got ${shape.vcpus * (1 + shape.domus)}`);
   if (shape.vcpus * (1 + shape.domus) < 2) throw new UsageError('a campaign needs at least 2 vCPUs (a toolstack and a guest)');

@@ -1,20 +1,19 @@
 // xen/drivers/vpci/vpci.c as of late 2021 (L21 = 4ed7d5525f): handler registration, device add/remove, and the
 // config-space access paths vpci_read / vpci_write with their merge rules for partial and unhandled accesses.
-// Strategy-dependent steps go through X (lib/xen/ops.ts); X of the baseline strategy is exactly this file's L21 code.
+// Calls to other model functions go through the table (lib/xen/fn.ts), so a strategy's patch can replace any of them.
 
-import { M } from '../mem/machine.js';
-import { chk, xzalloc, xfree, NULL } from '../mem/heap.js';
-import { ASSERT } from '../mem/crash.js';
-import { spin_lock_init, spin_lock, spin_unlock } from '../sync/spinlock.js';
-import { yield_point } from '../sched/mode.js';
-import { S } from '../trace/sites.js';
-import { pci_conf_read8, pci_conf_read16, pci_conf_read32, pci_conf_write8, pci_conf_write16, pci_conf_write32 } from '../hw/index.js';
-import { PCI_CFG_SPACE_EXP_SIZE } from '../hw/pci_regs.js';
-import { DOMAIN, PCI_DEV, VPCI, VPCI_REGISTER, VCPU, EINVAL, ENOMEM, EEXIST, ENOENT } from './types.js';
-import { CLASS, current } from './state.js';
-import { callRead, callWrite } from './handlers.js';
-import { X } from './ops.js';
-import { init_bars } from './header.js';
+import { M } from '../../mem/machine.js';
+import { chk, xzalloc, xfree, NULL } from '../../mem/heap.js';
+import { ASSERT } from '../../mem/crash.js';
+import { spin_lock_init, spin_lock, spin_unlock } from '../../sync/spinlock.js';
+import { yield_point } from '../../sched/mode.js';
+import { S } from '../../trace/sites.js';
+import { pci_conf_read8, pci_conf_read16, pci_conf_read32, pci_conf_write8, pci_conf_write16, pci_conf_write32 } from '../../hw/index.js';
+import { PCI_CFG_SPACE_EXP_SIZE } from '../../hw/pci_regs.js';
+import { DOMAIN, PCI_DEV, VPCI, VPCI_REGISTER, VCPU, EINVAL, ENOMEM, EEXIST, ENOENT } from '../types.js';
+import { CLASS, current } from '../state.js';
+import { callRead, callWrite } from '../handlers.js';
+import { fn } from '../fn.js';
 
 export function has_vpci(d: number, where: string): boolean { return M[chk(d, DOMAIN, where) + DOMAIN.has_vpci] !== 0; }
 
@@ -28,8 +27,8 @@ export function vpci_add_handlers(pdev: number): number {
   spin_lock_init(vpci + VPCI.lock, CLASS.vpci_lock);
   M[pdev + PCI_DEV.vpci] = vpci;           // published before any handler is registered
   yield_point(S.vpci_add_handlers);
-  const rc = init_bars(pdev);              // __start_vpci_array order: init_msix (none modelled), init_bars, init_msi
-  if (rc) X.vpci_remove_device(pdev);
+  const rc = fn.init_bars(pdev);             // __start_vpci_array order: init_msix (none modelled), init_bars, init_msi
+  if (rc) fn.vpci_remove_device(pdev);
   return rc;
 }
 
@@ -163,13 +162,13 @@ export function vpci_read(sbdf: number, reg: number, size: number): number {
   const where = 'vpci_read';
   if (size === 0) return 0xffffffff;
   const d = current_domain(where);
-  X.vpci_read_enter(d);
-  const pdev = X.pci_get_pdev(d, sbdf, where);
+  fn.vpci_read_enter(d);
+  const pdev = fn.pci_get_pdev(d, sbdf, where);
   yield_point(S['vpci_read:after-lookup']);
-  const lock = pdev === NULL ? 0 : X.vpci_lock(pdev, where);
+  const lock = pdev === NULL ? 0 : fn.vpci_lock(pdev, where);
   if (lock === 0) {
-    X.vpci_read_exit(d);
-    return vpci_read_hw(sbdf, reg, size);
+    fn.vpci_read_exit(d);
+    return fn.vpci_read_hw(sbdf, reg, size);
   }
   const vpci = chk(M[pdev + PCI_DEV.vpci], VPCI, where);
   let data = 0xffffffff, off = 0;
@@ -183,7 +182,7 @@ export function vpci_read(sbdf: number, reg: number, size: number): number {
     if (emuOff < roff) {
       // Heading gap: read partial content from hardware.
       const n = roff - emuOff;
-      data = merge_result(data, vpci_read_hw(sbdf, emuOff, n), n, off);
+      data = merge_result(data, fn.vpci_read_hw(sbdf, emuOff, n), n, off);
       off += n;
     }
     let val = callRead(M[r + VPCI_REGISTER.read], pdev, roff, M[r + VPCI_REGISTER.private]) >>> 0;
@@ -194,9 +193,9 @@ export function vpci_read(sbdf: number, reg: number, size: number): number {
     if (off === size) break;
     ASSERT(off < size, where, 'data_offset < size');
   }
-  X.vpci_unlock(pdev, lock);
-  X.vpci_read_exit(d);
-  if (off < size) data = merge_result(data, vpci_read_hw(sbdf, reg + off, size - off), size - off, off);
+  fn.vpci_unlock(pdev, lock);
+  fn.vpci_read_exit(d);
+  if (off < size) data = merge_result(data, fn.vpci_read_hw(sbdf, reg + off, size - off), size - off, off);
   return (data & sizeMask(size)) >>> 0;
 }
 
@@ -215,13 +214,13 @@ export function vpci_write(sbdf: number, reg: number, size: number, data: number
   const where = 'vpci_write';
   if (size === 0) return;
   const d = current_domain(where);
-  X.vpci_write_enter(d);
-  const pdev = X.pci_get_pdev(d, sbdf, where);
+  fn.vpci_write_enter(d);
+  const pdev = fn.pci_get_pdev(d, sbdf, where);
   yield_point(S['vpci_write:after-lookup']);
-  const lock = pdev === NULL ? 0 : X.vpci_lock(pdev, where);
+  const lock = pdev === NULL ? 0 : fn.vpci_lock(pdev, where);
   if (lock === 0) {
-    X.vpci_write_exit(d);
-    vpci_write_hw(sbdf, reg, size, data);
+    fn.vpci_write_exit(d);
+    fn.vpci_write_hw(sbdf, reg, size, data);
     return;
   }
   const vpci = chk(M[pdev + PCI_DEV.vpci], VPCI, where);
@@ -235,7 +234,7 @@ export function vpci_write(sbdf: number, reg: number, size: number, data: number
     if (cmp > 0) continue;
     if (emuOff < roff) {
       // Heading gap: write partial content to hardware.
-      vpci_write_hw(sbdf, emuOff, roff - emuOff, data >>> (off * 8));
+      fn.vpci_write_hw(sbdf, emuOff, roff - emuOff, data >>> (off * 8));
       off += roff - emuOff;
     }
     const n = Math.min(emuOff + emuSize, roff + rsize) - Math.max(emuOff, roff);
@@ -244,7 +243,7 @@ export function vpci_write(sbdf: number, reg: number, size: number, data: number
     if (off === size) break;
     ASSERT(off < size, where, 'data_offset < size');
   }
-  X.vpci_unlock(pdev, lock);
-  X.vpci_write_exit(d);
-  if (off < size) vpci_write_hw(sbdf, reg + off, size - off, data >>> (off * 8));
+  fn.vpci_unlock(pdev, lock);
+  fn.vpci_write_exit(d);
+  if (off < size) fn.vpci_write_hw(sbdf, reg + off, size - off, data >>> (off * 8));
 }

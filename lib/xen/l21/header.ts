@@ -2,30 +2,30 @@
 // deferred map/unmap machinery (modify_bars -> defer_map -> vpci_process_pending -> modify_decoding) whose
 // interaction with vpci_remove_device is the race under study.
 
-import { M } from '../mem/machine.js';
-import { chk, NULL } from '../mem/heap.js';
-import { ASSERT } from '../mem/crash.js';
-import { spin_lock, spin_unlock } from '../sync/spinlock.js';
-import { yield_point } from '../sched/mode.js';
-import { S } from '../trace/sites.js';
-import { record, EV } from '../trace/recorder.js';
-import { pci_conf_read8, pci_conf_read16, pci_conf_read32, pci_conf_write16, pci_conf_write32 } from '../hw/index.js';
+import { M } from '../../mem/machine.js';
+import { chk, NULL } from '../../mem/heap.js';
+import { ASSERT } from '../../mem/crash.js';
+import { spin_lock, spin_unlock } from '../../sync/spinlock.js';
+import { yield_point } from '../../sched/mode.js';
+import { S } from '../../trace/sites.js';
+import { record, EV } from '../../trace/recorder.js';
+import { pci_conf_read8, pci_conf_read16, pci_conf_read32, pci_conf_write16, pci_conf_write32 } from '../../hw/index.js';
 import {
   PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_HEADER_TYPE, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_SPACE, PCI_BASE_ADDRESS_SPACE_IO,
   PCI_BASE_ADDRESS_MEM_TYPE_MASK, PCI_BASE_ADDRESS_MEM_TYPE_64, PCI_BASE_ADDRESS_MEM_TYPE_32, PCI_BASE_ADDRESS_MEM_PREFETCH,
   PCI_BASE_ADDRESS_MEM_MASK, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE, PCI_ROM_ADDRESS_MASK,
-} from '../hw/pci_regs.js';
+} from '../../hw/pci_regs.js';
 import {
   DOMAIN, PCI_DEV, VPCI, VCPU, BAR, BAR_WORDS, NR_BARS, PCI_HEADER_NORMAL_NR_BARS, ENOMEM, EOPNOTSUPP, ERESTART,
   VPCI_BAR_EMPTY, VPCI_BAR_IO, VPCI_BAR_MEM32, VPCI_BAR_MEM64_LO, VPCI_BAR_MEM64_HI, VPCI_BAR_ROM, XEN_PAGE_SHIFT,
-} from './types.js';
-import { XEN, xen, current, system_state, SYS_STATE_active, general_preempt_check } from './state.js';
-import { H, registerRead, registerWrite } from './handlers.js';
-import { rangeset_new, rangeset_destroy, rangeset_add_range, rangeset_remove_range, rangeset_overlaps_range, rangeset_consume_ranges } from './rangeset.js';
-import { map_mmio_regions, unmap_mmio_regions } from './p2m.js';
-import { pci_size_mem_bar, PCI_BAR_LAST, PCI_BAR_ROM } from './pci.js';
+} from '../types.js';
+import { XEN, xen, current, system_state, SYS_STATE_active, general_preempt_check } from '../state.js';
+import { H } from '../handlers.js';
+import { rangeset_new, rangeset_destroy, rangeset_add_range, rangeset_remove_range, rangeset_overlaps_range, rangeset_consume_ranges } from '../rangeset.js';
+import { map_mmio_regions, unmap_mmio_regions } from '../p2m.js';
+import { pci_size_mem_bar, PCI_BAR_LAST, PCI_BAR_ROM } from '../pci.js';
 import { vpci_add_register } from './vpci.js';
-import { X } from './ops.js';
+import { fn } from '../fn.js';
 
 // ---- BAR accessors: header.bars[i] inside struct vpci ----
 export const bar = (vpci: number, i: number): number => vpci + VPCI.bars + i * BAR_WORDS;
@@ -42,13 +42,6 @@ export const barFrames = (b: number): [number, number] => [PFN_DOWN(addrOf(b)), 
 
 const sbdfOf = (pdev: number, where: string): number => M[chk(pdev, PCI_DEV, where) + PCI_DEV.sbdf];
 const vpciOf = (pdev: number, where: string): number => chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
-
-// ---- register handlers (ids in handlers.ts) ----
-registerRead(H.vpci_hw_read16, (pdev, reg) => pci_conf_read16(sbdfOf(pdev, 'vpci_hw_read16'), reg));
-registerRead(H.vpci_hw_read32, (pdev, reg) => pci_conf_read32(sbdfOf(pdev, 'vpci_hw_read32'), reg));
-registerWrite(H.cmd_write, (pdev, reg, val) => cmd_write(pdev, reg, val));
-registerWrite(H.bar_write, (pdev, reg, val, data) => bar_write(pdev, reg, val, data));
-registerWrite(H.rom_write, (pdev, reg, val, data) => rom_write(pdev, reg, val, data));
 
 /** modify_decoding (L21 84-130): the moment BARs become enabled and MEMORY actually flips in hardware. */
 export function modify_decoding(pdev: number, cmd: number, rom_only: boolean): void {
@@ -94,7 +87,7 @@ export function vpci_process_pending(v: number, on_failure: (v: number, pdev: nu
   if (M[v + VCPU.vpci_mem] === NULL) return false;
   const d = M[v + VCPU.domain];
   const map = (M[v + VCPU.vpci_cmd] & PCI_COMMAND_MEMORY) !== 0;
-  const rc = rangeset_consume_ranges(M[v + VCPU.vpci_mem], (s, e, c) => map_range(d, map, s, e, c));
+  const rc = rangeset_consume_ranges(M[v + VCPU.vpci_mem], (s, e, c) => fn.map_range(d, map, s, e, c));
   if (rc === ERESTART) return true;
   yield_point(S['vpci_process_pending:after-consume']);
   const pdev = M[v + VCPU.vpci_pdev];
@@ -102,7 +95,7 @@ export function vpci_process_pending(v: number, on_failure: (v: number, pdev: nu
   const vpci = vpciOf(pdev, where);
   spin_lock(vpci + VPCI.lock);
   const cmd = M[v + VCPU.vpci_cmd];
-  modify_decoding(pdev, rc ? cmd & ~PCI_COMMAND_MEMORY : cmd, !rc && M[v + VCPU.vpci_rom_only] !== 0);
+  fn.modify_decoding(pdev, rc ? cmd & ~PCI_COMMAND_MEMORY : cmd, !rc && M[v + VCPU.vpci_rom_only] !== 0);
   spin_unlock(vpci + VPCI.lock);
   rangeset_destroy(M[v + VCPU.vpci_mem], where);
   M[v + VCPU.vpci_mem] = NULL;
@@ -115,14 +108,14 @@ export function vpci_process_pending(v: number, on_failure: (v: number, pdev: nu
 }
 
 /** FIXME (L21): remove the device on failure; leftover mappings are tolerable for Dom0 only. */
-function remove_on_failure(_v: number, pdev: number): void { X.vpci_remove_device(pdev); }
+function remove_on_failure(_v: number, pdev: number): void { fn.vpci_remove_device(pdev); }
 
 /** apply_map (__init, L21 168-187): synchronous, during Dom0 build only. */
 function apply_map(d: number, pdev: number, mem: number, cmd: number): number {
   let rc: number;
-  while ((rc = rangeset_consume_ranges(mem, (s, e, c) => map_range(d, true, s, e, c))) === ERESTART) { /* process_pending_softirqs() */ }
+  while ((rc = rangeset_consume_ranges(mem, (s, e, c) => fn.map_range(d, true, s, e, c))) === ERESTART) { /* process_pending_softirqs() */ }
   rangeset_destroy(mem, 'apply_map');
-  if (!rc) modify_decoding(pdev, cmd, false);
+  if (!rc) fn.modify_decoding(pdev, cmd, false);
   return rc;
 }
 
@@ -159,7 +152,7 @@ export function modify_bars(pdev: number, cmd: number, rom_only: boolean): numbe
     if (tmp === pdev) {
       dev = tmp;
       if (!rom_only) continue;
-    } else if (!X.modify_bars_get(pdev, tmp)) {
+    } else if (!fn.modify_bars_get(pdev, tmp)) {
       continue;
     }
     const tv = vpciOf(tmp, where);             // L21: tmp->vpci read with no lock and no NULL check (R5)
@@ -170,7 +163,7 @@ export function modify_bars(pdev: number, cmd: number, rom_only: boolean): numbe
       if (!M[b + BAR.enabled] || !rangeset_overlaps_range(mem, s, e) || (rom_only && tmp === pdev && M[b + BAR.type] === VPCI_BAR_ROM)) continue;
       rc = rangeset_remove_range(mem, s, e);
     }
-    if (tmp !== pdev) X.modify_bars_put(pdev, tmp);
+    if (tmp !== pdev) fn.modify_bars_put(pdev, tmp);
     if (rc) { rangeset_destroy(mem, where); return rc; }
   }
   ASSERT(dev !== NULL, where, 'dev');
@@ -178,7 +171,7 @@ export function modify_bars(pdev: number, cmd: number, rom_only: boolean): numbe
     ASSERT((cmd & PCI_COMMAND_MEMORY) !== 0 && !rom_only, where, '(cmd & PCI_COMMAND_MEMORY) && !rom_only');
     return apply_map(d, pdev, mem, cmd);
   }
-  defer_map(dev, mem, cmd, rom_only);
+  fn.defer_map(dev, mem, cmd, rom_only);
   return 0;
 }
 
@@ -186,7 +179,7 @@ export function modify_bars(pdev: number, cmd: number, rom_only: boolean): numbe
 export function cmd_write(pdev: number, reg: number, cmd: number): void {
   yield_point(S.cmd_write);
   const current_cmd = pci_conf_read16(sbdfOf(pdev, 'cmd_write'), reg);
-  if ((cmd ^ current_cmd) & PCI_COMMAND_MEMORY) modify_bars(pdev, cmd, false); // error ignored: guest may retry
+  if ((cmd ^ current_cmd) & PCI_COMMAND_MEMORY) fn.modify_bars(pdev, cmd, false); // error ignored: guest may retry
   else pci_conf_write16(M[pdev + PCI_DEV.sbdf], reg, cmd);
 }
 
@@ -225,7 +218,7 @@ export function rom_write(pdev: number, reg: number, val: number, data: number):
   if (!(cmd & PCI_COMMAND_MEMORY) || rom_enabled === new_enabled) {
     M[vpci + VPCI.rom_enabled] = new_enabled ? 1 : 0;
     pci_conf_write32(sbdf, reg, val >>> 0);
-  } else if (modify_bars(pdev, new_enabled ? PCI_COMMAND_MEMORY : 0, true)) {
+  } else if (fn.modify_bars(pdev, new_enabled ? PCI_COMMAND_MEMORY : 0, true)) {
     return; // nothing changed yet: leave rom->addr alone so a retried unmap finds the ROM
   }
   if (!new_enabled) setAddr(rom, (val & PCI_ROM_ADDRESS_MASK) >>> 0);
@@ -238,7 +231,7 @@ export function init_bars(pdev: number): number {
   const vpci = vpciOf(pdev, where);
   if ((pci_conf_read8(sbdf, PCI_HEADER_TYPE) & 0x7f) !== 0) return EOPNOTSUPP; // bridges not modelled
   const num_bars = PCI_HEADER_NORMAL_NR_BARS, rom_reg = PCI_ROM_ADDRESS;
-  let rc = vpci_add_register(vpci, H.vpci_hw_read16, H.cmd_write, PCI_COMMAND, 2, 0);
+  let rc = fn.vpci_add_register(vpci, H.vpci_hw_read16, H.cmd_write, PCI_COMMAND, 2, 0);
   if (rc) return rc;
   if (M[pdev + PCI_DEV.ignore_bars]) return 0;
   const cmd = pci_conf_read16(sbdf, PCI_COMMAND);
@@ -249,7 +242,7 @@ export function init_bars(pdev: number): number {
     const b = bar(vpci, i);
     if (i && M[bar(vpci, i - 1) + BAR.type] === VPCI_BAR_MEM64_LO) {
       M[b + BAR.type] = VPCI_BAR_MEM64_HI;
-      rc = vpci_add_register(vpci, H.vpci_hw_read32, H.bar_write, reg, 4, i);
+      rc = fn.vpci_add_register(vpci, H.vpci_hw_read32, H.bar_write, reg, 4, i);
       if (rc) { pci_conf_write16(sbdf, PCI_COMMAND, cmd); return rc; }
       continue;
     }
@@ -261,7 +254,7 @@ export function init_bars(pdev: number): number {
     setAddr(b, sized.addr);
     M[b + BAR.size_lo] = sized.size % 2 ** 32; M[b + BAR.size_hi] = Math.floor(sized.size / 2 ** 32);
     M[b + BAR.prefetchable] = val & PCI_BASE_ADDRESS_MEM_PREFETCH ? 1 : 0;
-    rc = vpci_add_register(vpci, H.vpci_hw_read32, H.bar_write, reg, 4, i);
+    rc = fn.vpci_add_register(vpci, H.vpci_hw_read32, H.bar_write, reg, 4, i);
     if (rc) { pci_conf_write16(sbdf, PCI_COMMAND, cmd); return rc; }
   }
   const romSized = pci_size_mem_bar(sbdf, rom_reg, PCI_BAR_ROM);
@@ -271,7 +264,7 @@ export function init_bars(pdev: number): number {
     M[rom + BAR.size_lo] = romSized.size % 2 ** 32; M[rom + BAR.size_hi] = Math.floor(romSized.size / 2 ** 32);
     setAddr(rom, romSized.addr);
     M[vpci + VPCI.rom_enabled] = pci_conf_read32(sbdf, rom_reg) & PCI_ROM_ADDRESS_ENABLE;
-    if (vpci_add_register(vpci, H.vpci_hw_read32, H.rom_write, rom_reg, 4, num_bars)) M[rom + BAR.type] = VPCI_BAR_EMPTY;
+    if (fn.vpci_add_register(vpci, H.vpci_hw_read32, H.rom_write, rom_reg, 4, num_bars)) M[rom + BAR.type] = VPCI_BAR_EMPTY;
   }
-  return cmd & PCI_COMMAND_MEMORY ? modify_bars(pdev, cmd, false) : 0;
+  return cmd & PCI_COMMAND_MEMORY ? fn.modify_bars(pdev, cmd, false) : 0;
 }

@@ -1,0 +1,88 @@
+// The model's functions by Xen name, in one table that every call between model functions goes through. Xen's
+// vpci.c reaches init_bars through its REGISTER_VPCI_INIT table rather than a direct call; the lab does the same
+// for every function, so that
+//   - a generation (lib/xen/l21, lib/xen/head) fills the table with its code, and shared files (hypercall.ts,
+//     domain.ts, mmio.ts) call whichever generation the machine was booted with, without importing it;
+//   - a patch (a built-in strategy or a user's file, lib/strategy/patch.ts) replaces any entry by its Xen name,
+//     and its replacement can call the function it replaces.
+// The table object is created once with every name, so its shape never changes and calls through it stay
+// monomorphic property loads.
+
+/** Every function a generation may provide. A generation provides a subset; the rest throw if called. */
+export interface ModelFns {
+  // ---- vpci.c
+  vpci_read(sbdf: number, reg: number, size: number): number;
+  vpci_write(sbdf: number, reg: number, size: number, data: number): void;
+  vpci_read_hw(sbdf: number, reg: number, size: number): number;
+  vpci_write_hw(sbdf: number, reg: number, size: number, data: number): void;
+  vpci_add_register(vpci: number, read: number, write: number, offset: number, size: number, data: number): number;
+  vpci_remove_register(vpci: number, offset: number, size: number): number;
+  /** L21: publish pdev->vpci and run the init hooks. */
+  vpci_add_handlers(pdev: number): number;
+  /** L21: 0, or -ERESTART when removal must be retried through a hypercall continuation (the seed's proposal). */
+  vpci_remove_device(pdev: number, before_free?: (pdev: number) => void): number;
+  /** HEAD (f20dde9259): the replacements of vpci_add_handlers / vpci_remove_device; caller holds d->pci_lock. */
+  vpci_assign_device(pdev: number): number;
+  vpci_deassign_device(pdev: number): void;
+  // ---- header.c
+  init_bars(pdev: number): number;
+  vpci_init_header(pdev: number): number;
+  cmd_write(pdev: number, reg: number, cmd: number): void;
+  bar_write(pdev: number, reg: number, val: number, data: number): void;
+  rom_write(pdev: number, reg: number, val: number, data: number): void;
+  modify_bars(pdev: number, cmd: number, rom_only: boolean): number;
+  modify_decoding(pdev: number, cmd: number, rom_only: boolean): void;
+  /** L21 passes the rangeset; HEAD keeps it in the BARs (pass 0). */
+  defer_map(pdev: number, mem: number, cmd: number, rom_only: boolean): void;
+  map_range(d: number, map: boolean, s: number, e: number, consumed: { c: number }): number;
+  /** L21's optional second argument is the failure policy (the FIXME) proposals change. */
+  vpci_process_pending(v: number, on_failure?: (v: number, pdev: number) => void): boolean;
+  // ---- drivers/passthrough/pci.c
+  pci_add_device(sbdf: number): number;
+  pci_remove_device(sbdf: number): number;
+  assign_device(d: number, sbdf: number): number;
+  deassign_device(d: number, sbdf: number): number;
+  iommu_add_device(pdev: number): number;
+  pci_get_pdev(d: number, sbdf: number, where: string): number;
+  // ---- L21 hook points: where the 2021 proposals add locking around otherwise unchanged code. Empty in L21
+  // (pci_get_pdev is L21's unlocked alldevs_list walk, vpci_lock is spin_lock(&pdev->vpci->lock)).
+  vpci_read_enter(d: number): void;
+  vpci_read_exit(d: number): void;
+  vpci_write_enter(d: number): void;
+  vpci_write_exit(d: number): void;
+  /** Take the lock guarding pdev's vPCI state; its address, or 0 when the access goes to hardware. */
+  vpci_lock(pdev: number, where: string): number;
+  vpci_unlock(pdev: number, lock: number): void;
+  /** modify_bars' walk over other devices: false skips tmp; true requires modify_bars_put(tmp). */
+  modify_bars_get(pdev: number, tmp: number): boolean;
+  modify_bars_put(pdev: number, tmp: number): void;
+  /** pci.c: around the parts that publish or retire a device's vPCI state on a domain's list. */
+  pdev_list_write_enter(d: number): void;
+  pdev_list_write_exit(d: number): void;
+}
+
+export type ModelFnName = keyof ModelFns;
+export type ModelTable = Partial<ModelFns>;
+
+export const MODEL_FN_NAMES: readonly ModelFnName[] = [
+  'vpci_read', 'vpci_write', 'vpci_read_hw', 'vpci_write_hw', 'vpci_add_register', 'vpci_remove_register',
+  'vpci_add_handlers', 'vpci_remove_device', 'vpci_assign_device', 'vpci_deassign_device',
+  'init_bars', 'vpci_init_header', 'cmd_write', 'bar_write', 'rom_write', 'modify_bars', 'modify_decoding', 'defer_map',
+  'map_range', 'vpci_process_pending',
+  'pci_add_device', 'pci_remove_device', 'assign_device', 'deassign_device', 'iommu_add_device', 'pci_get_pdev',
+  'vpci_read_enter', 'vpci_read_exit', 'vpci_write_enter', 'vpci_write_exit', 'vpci_lock', 'vpci_unlock',
+  'modify_bars_get', 'modify_bars_put', 'pdev_list_write_enter', 'pdev_list_write_exit',
+];
+
+const absent = (name: string, gen: string) => (): never => {
+  throw new Error(`model function ${name} does not exist in the ${gen} model`);
+};
+
+/** The live table of this thread: `fn.vpci_process_pending(v)`. */
+export const fn = Object.fromEntries(MODEL_FN_NAMES.map((n) => [n, absent(n, 'installed')])) as unknown as ModelFns;
+
+/** Install a complete table (lib/strategy builds it from a generation and its patches). */
+export function installModel(table: ModelTable, generation: string): void {
+  const live = fn as unknown as Record<string, unknown>;
+  for (const n of MODEL_FN_NAMES) live[n] = table[n] ?? absent(n, generation);
+}

@@ -1,0 +1,110 @@
+// xen/drivers/passthrough/pci.c as of late 2021 (with the v4 series' vPCI assign/deassign hooks): device add and
+// remove, assignment. pcidevs_lock, the lists and BAR sizing are shared with HEAD (lib/xen/pci.ts).
+
+import { M } from '../../mem/machine.js';
+import { NULL } from '../../mem/heap.js';
+import { yield_point, backoff_point } from '../../sched/mode.js';
+import { S } from '../../trace/sites.js';
+import { PCI_DEV, ENOMEM, ENODEV, ERESTART, EBUSY } from '../types.js';
+import { XEN, xen, hardware_domain } from '../state.js';
+import { fn } from '../fn.js';
+import { pcidevs_lock, pcidevs_unlock, alloc_pdev, free_pdev, list_add_pdev, list_del_pdev, pci_get_pdev_by_domain, unmap_device_bars } from '../pci.js';
+
+/** Retire vPCI state where no continuation is possible: retry in place (what a -ERESTART strategy must do here). */
+function vpci_remove_device_sync(pdev: number): void {
+  while (fn.vpci_remove_device(pdev) === ERESTART) backoff_point(S['vpci_process_pending:restart']);
+}
+
+/** pci_add_device (pci.c L21 726-871), the unowned-device branch. */
+export function pci_add_device(sbdf: number): number {
+  pcidevs_lock();
+  let ret = 0;
+  const pdev = alloc_pdev(sbdf);
+  if (pdev === NULL) ret = ENOMEM;
+  else if (M[pdev + PCI_DEV.domain] === NULL) {
+    const hwdom = hardware_domain();
+    fn.pdev_list_write_enter(hwdom);
+    list_add_pdev(hwdom, pdev);              // before vPCI setup: modify_bars walks this list
+    ret = fn.vpci_add_handlers(pdev);
+    if (ret) list_del_pdev(pdev);
+    fn.pdev_list_write_exit(hwdom);
+    if (!ret) {
+      yield_point(S['pci_add_device:before-iommu_add_device']);
+      ret = fn.iommu_add_device(pdev);
+      if (ret) {
+        yield_point(S['pci_add_device:iommu-failed']);
+        fn.pdev_list_write_enter(hwdom);
+        vpci_remove_device_sync(pdev);
+        list_del_pdev(pdev);
+        fn.pdev_list_write_exit(hwdom);
+      }
+    }
+  }
+  if (!ret) Atomics.add(M, xen(XEN.adds), 1);
+  pcidevs_unlock();
+  return ret;
+}
+
+/** pci_remove_device (pci.c L21 873-904): nothing waits for other vCPUs' pending work or in-flight accesses. */
+export function pci_remove_device(sbdf: number): number {
+  pcidevs_lock();
+  let ret = ENODEV;
+  const pdev = pci_get_pdev_by_domain(NULL, sbdf, 'pci_remove_device');
+  if (pdev !== NULL) {
+    const d = M[pdev + PCI_DEV.domain];
+    if (d !== NULL) fn.pdev_list_write_enter(d);
+    ret = d !== NULL ? fn.vpci_remove_device(pdev) : 0;
+    if (ret === 0) {
+      yield_point(S['pci_remove_device:after-vpci']);
+      list_del_pdev(pdev);                   // pci_cleanup_msi, iommu_remove_device: not modelled
+      if (d !== NULL) fn.pdev_list_write_exit(d);
+      yield_point(S['pci_remove_device:before-free']);
+      free_pdev(pdev);
+      Atomics.add(M, xen(XEN.removes), 1);
+    } else if (d !== NULL) {
+      fn.pdev_list_write_exit(d);
+    }
+  }
+  pcidevs_unlock();
+  return ret;
+}
+
+/** assign_device (L21 1473-1519 + v4 vPCI hooks): vPCI leaves the old owner, the IOMMU moves it, vPCI joins d. */
+export function assign_device(d: number, sbdf: number): number {
+  const pdev = pci_get_pdev_by_domain(NULL, sbdf, 'assign_device');
+  const hwdom = hardware_domain();
+  if (pdev === NULL) return ENODEV;
+  if (M[pdev + PCI_DEV.domain] !== hwdom) return EBUSY;
+  yield_point(S.assign_device);
+  fn.pdev_list_write_enter(hwdom);
+  const rc = fn.vpci_remove_device(pdev);     // vpci_deassign_device(pdev->domain, pdev)
+  if (rc === 0) list_del_pdev(pdev);
+  fn.pdev_list_write_exit(hwdom);
+  if (rc) return rc;
+  fn.pdev_list_write_enter(d);
+  list_add_pdev(d, pdev);                    // iommu assign: not modelled beyond ownership
+  const ret = fn.vpci_add_handlers(pdev);       // vpci_assign_device(d, pdev)
+  fn.pdev_list_write_exit(d);
+  return ret;
+}
+
+/** deassign_device (L21 906-956 + v4 vPCI hooks): back to the hardware domain. */
+export function deassign_device(d: number, sbdf: number): number {
+  const pdev = pci_get_pdev_by_domain(d, sbdf, 'deassign_device');
+  if (pdev === NULL) return ENODEV;
+  yield_point(S.deassign_device);
+  fn.pdev_list_write_enter(d);
+  const rc = fn.vpci_remove_device(pdev);     // vpci_deassign_device(d, pdev)
+  if (rc === 0) {
+    unmap_device_bars(d, sbdf);
+    list_del_pdev(pdev);
+  }
+  fn.pdev_list_write_exit(d);
+  if (rc) return rc;
+  const hwdom = hardware_domain();
+  fn.pdev_list_write_enter(hwdom);
+  list_add_pdev(hwdom, pdev);
+  const ret = fn.vpci_add_handlers(pdev);
+  fn.pdev_list_write_exit(hwdom);
+  return ret;
+}
