@@ -7,6 +7,7 @@ import { installModel } from '../xen/fn.js';
 import type { Generation } from '../xen/generation.js';
 import { l21 } from '../xen/l21/index.js';
 import { checkPatch, buildTable, PatchError, type Patch, type Strategy } from './patch.js';
+import { ensureModelEntry } from './model-entry.js';
 import { baseline } from './baseline.js';
 import { cancel } from './cancel.js';
 import { cancelAll } from './cancel-all.js';
@@ -74,13 +75,17 @@ export async function loadStrategy(spec: string, from?: string): Promise<Strateg
   const file = fileURLToPath(url);
   let mod: { default?: unknown };
   try {
+    ensureModelEntry();
     mod = await import(url) as { default?: unknown };
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(file) ? 'no such file' : String(err?.message ?? e).split('\n')[0];
     throw new PatchError(`patch ${spec} does not load: ${why}`);
   }
-  const p = checkPatch(mod.default, `patch ${spec}`);
+  // A patch is an object, or a function given the model API (a file that wants no import at all).
+  let exported = mod.default;
+  if (typeof exported === 'function') exported = (exported as (api: unknown) => unknown)(await import('../model.js'));
+  const p = checkPatch(exported, `patch ${spec}`);
   let under: Strategy | undefined;
   if (!GENERATIONS[p.base]) {
     under = isPatchPath(p.base) ? await loadStrategy(p.base, resolvePath(file, '..')) : resolved.get(p.base);

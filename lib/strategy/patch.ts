@@ -38,7 +38,7 @@ export class PatchError extends Error {}
 
 const KNOWN = new Set<string>(MODEL_FN_NAMES);
 
-/** Check a patch object's shape against the generation it will be applied to; throws PatchError. */
+/** Check a patch object's shape, and its names against the generation it applies to once known; throws PatchError. */
 export function checkPatch(p: unknown, what: string, gen?: Generation): Patch {
   if (typeof p !== 'object' || p === null) throw new PatchError(`${what}: a patch must be an object (export default { name, base, replace })`);
   const o = p as Record<string, unknown>;
@@ -46,9 +46,7 @@ export function checkPatch(p: unknown, what: string, gen?: Generation): Patch {
   if (typeof o.base !== 'string' || o.base === '') throw new PatchError(`${what}: 'base' must name l21, head or a strategy`);
   if (o.replace !== undefined && (typeof o.replace !== 'object' || o.replace === null)) throw new PatchError(`${what}: 'replace' must be an object of functions`);
   for (const [k, f] of Object.entries((o.replace ?? {}) as Record<string, unknown>)) {
-    if (!KNOWN.has(k) || (gen && !(k in gen.fns))) {
-      throw new PatchError(`${what}: replaces '${k}', which the ${gen?.name ?? ''} model does not have`.replace('  ', ' '));
-    }
+    if (gen && (!KNOWN.has(k) || !(k in gen.fns))) throw new PatchError(`${what}: replaces '${k}', which the ${gen.name} model does not have`);
     if (typeof f !== 'function') throw new PatchError(`${what}: replace.${k} must be a function (prev) => newFunction`);
   }
   return p as Patch;

@@ -1,20 +1,30 @@
 // vpci-lab list: scenarios and strategies, one line each.
 
-import { parse } from '../args.js';
-import { STRATEGIES } from '../../lib/strategy/index.js';
+import { parse, UsageError } from '../args.js';
+import { STRATEGIES, parseStrategies, PatchError, type Strategy } from '../../lib/strategy/index.js';
 import { BUILTIN_SCENARIOS, loadScenario } from '../scenario.js';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values: v } = parse(argv, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
-  if (v.help) { process.stdout.write('usage: vpci-lab list [--json]\n'); return 0; }
-  const scenarios = await Promise.all(BUILTIN_SCENARIOS.map(async (n) => (await loadScenario(n)).scenario));
-  const strategies = STRATEGIES.map((s) => ({ name: s.name, summary: s.summary, source: s.source }));
+  const { values: v } = parse(argv, { json: { type: 'boolean' }, strategy: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  if (v.help) { process.stdout.write('usage: vpci-lab list [--json] [--strategy NAME|FILE,...]   (with --strategy: what each one patches)\n'); return 0; }
+  let chosen: readonly Strategy[] = STRATEGIES;
+  if (v.strategy !== undefined) {
+    try { chosen = await parseStrategies(v.strategy as string); } catch (e) { if (e instanceof PatchError) throw new UsageError(e.message); throw e; }
+  }
+  const scenarios = v.strategy !== undefined ? [] : await Promise.all(BUILTIN_SCENARIOS.map(async (n) => (await loadScenario(n)).scenario));
+  const strategies = chosen.map((s) => ({
+    name: s.name, summary: s.summary, source: s.source, generation: s.generation.name, file: s.file ?? null,
+    patches: s.chain.map((p) => p.name), replaces: [...new Set(s.chain.flatMap((p) => Object.keys(p.replace ?? {})))],
+  }));
   if (v.json) {
     process.stdout.write(JSON.stringify({ scenarios: scenarios.map((s) => ({ name: s.name, description: s.description, source: s.source ?? '' })), strategies }, null, 2) + '\n');
     return 0;
   }
   const w = Math.max(...scenarios.map((s) => s.name.length), ...strategies.map((s) => s.name.length));
-  process.stdout.write('scenarios:\n' + scenarios.map((s) => `  ${s.name.padEnd(w)}  ${s.description}`).join('\n') + '\n\n');
-  process.stdout.write('strategies:\n' + strategies.map((s) => `  ${s.name.padEnd(w)}  ${s.summary}`).join('\n') + '\n');
+  if (scenarios.length) process.stdout.write('scenarios:\n' + scenarios.map((s) => `  ${s.name.padEnd(w)}  ${s.description}`).join('\n') + '\n\n');
+  process.stdout.write('strategies:\n' + strategies.map((s) => `  ${s.name.padEnd(w)}  [${s.generation}] ${s.summary}`).join('\n') + '\n');
+  if (v.strategy !== undefined) {
+    for (const s of strategies) process.stdout.write(`\n${s.name}: ${s.generation} + ${s.patches.join(' + ')}${s.file ? ` (${s.file})` : ''}\n  replaces: ${s.replaces.join(', ') || 'nothing'}\n`);
+  }
   return 0;
 }

@@ -1,0 +1,27 @@
+// vpci-lab/model: the model's API for patch and scenario files, so they import nothing from dist/ paths.
+// `import { fn, M, chk, PCI_DEV, spin_lock, yield_point, S } from 'vpci-lab/model'`. Everything here is a live
+// binding into the running model (M is the attached machine's memory in whichever thread loads the file).
+
+// Memory: the machine's words, the checked dereference, the heap, crashes.
+export { M } from './mem/machine.js';
+export { chk, xzalloc, xfree, NULL, POISON } from './mem/heap.js';
+export { crash, ASSERT, BUG_ON } from './mem/crash.js';
+// Locks, Xen's algorithms.
+export {
+  spin_lock, spin_unlock, spin_trylock, spin_is_locked, spin_barrier, spin_lock_recursive, spin_unlock_recursive,
+  read_lock, read_unlock, read_trylock, write_lock, write_unlock, write_trylock,
+} from './sync/index.js';
+// Yield points (where other CPUs may run) and their names.
+export { yield_point, backoff_point } from './sched/mode.js';
+export { S, SITE_NAMES } from './trace/sites.js';
+// Struct layouts and Xen's error codes.
+export * from './xen/types.js';
+export { PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE, PCI_BASE_ADDRESS_0 } from './hw/pci_regs.js';
+// Xen globals and helpers shared by both generations.
+export { current, hardware_domain, system_state } from './xen/state.js';
+export { domain_crash, is_hardware_domain, domain_by_index, nr_domains, domain_vcpu } from './xen/domain.js';
+export { pcidevs_lock, pcidevs_unlock, pci_get_pdev_by_domain, pci_get_pdev_in_domain } from './xen/pci.js';
+export { rangeset_destroy } from './xen/rangeset.js';
+// The table of model functions by Xen name: call other model functions through it, as the model does.
+export { fn, MODEL_FN_NAMES, type ModelFns, type ModelFnName } from './xen/fn.js';
+export type { Patch, Replacements } from './strategy/patch.js';
