@@ -1,5 +1,5 @@
-// Command-line parsing on node:util parseArgs (strict: unknown flags are errors). Every usage problem becomes a
-// UsageError: one line on stderr, exit code 2, never a stack trace.
+// Usage errors and the value parsers behind stress/options.ts. Every usage problem becomes a UsageError: one line
+// on stderr, exit code 2, never a stack trace.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
@@ -7,6 +7,27 @@ export class UsageError extends Error {
   constructor(message: string) { super(message); this.name = 'UsageError'; }
 }
 
+/** A whole number in [min, max]; negative numbers are read so the message can say what range is allowed. */
+export function parseInt10(s: string, flag: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^-?\d+$/.test(s)) throw new UsageError(`${flag} wants a whole number, got '${s}'`);
+  const n = Number(s);
+  if (n < min || n > max) {
+    throw new UsageError(max === Number.MAX_SAFE_INTEGER ? `${flag} must be at least ${min}, got ${n}` : `${flag} must be between ${min} and ${max}, got ${n}`);
+  }
+  return n;
+}
+
+/** "30s", "2m", "1500ms", "45" (seconds) -> milliseconds. */
+export function parseDuration(s: string, flag: string): number {
+  const m = /^(-?\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s);
+  if (!m) throw new UsageError(`${flag} wants a duration like 30s, 2m or 500ms, got '${s}'`);
+  const n = Number(m[1]);
+  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60000 : n * 1000;
+  if (!(ms > 0)) throw new UsageError(`${flag} must be positive, got '${s}'`);
+  return ms;
+}
+
+// The pre-table helpers, kept for commands not yet on stress/options.ts.
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
 export function parse(argv: string[], options: Options, allowPositionals = false): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
@@ -20,19 +41,12 @@ export function parse(argv: string[], options: Options, allowPositionals = false
 
 export function intOpt(v: string | boolean | undefined, name: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return def;
-  if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new UsageError(`--${name} wants a whole number, got '${String(v)}'`);
-  const n = Number(v);
-  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
+  if (typeof v !== 'string') throw new UsageError(`--${name} wants a whole number`);
+  return parseInt10(v, `--${name}`, min, max);
 }
 
-/** "30s", "2m", "1500ms", "45" (seconds) -> milliseconds. */
 export function durationOpt(v: string | boolean | undefined, name: string, defMs: number): number {
   if (v === undefined) return defMs;
-  const m = typeof v === 'string' ? /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v) : null;
-  if (!m) throw new UsageError(`--${name} wants a duration like 30s, 2m or 500ms, got '${String(v)}'`);
-  const n = Number(m[1]);
-  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60000 : n * 1000;
-  if (ms <= 0) throw new UsageError(`--${name} must be positive`);
-  return ms;
+  if (typeof v !== 'string') throw new UsageError(`--${name} wants a duration`);
+  return parseDuration(v, `--${name}`);
 }

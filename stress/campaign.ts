@@ -14,6 +14,7 @@ import { runTrial, type TrialPool, type ActorSpec } from '../lib/run/index.js';
 import type { Strategy } from '../lib/strategy/index.js';
 import { stressModel, type StressShape } from './machine.js';
 import type { VcpuArg } from '../workers/vcpu.js';
+import type { Shard } from './shard.js';
 
 const VCPU_MODULE = new URL('../workers/vcpu.js', import.meta.url).href;
 
@@ -27,6 +28,8 @@ export interface CampaignOptions {
   /** Per strategy: stop after this many trials or this much time, whichever comes first. */
   trials: number;
   timeMs: number;
+  /** Run only the trials this shard owns (trial k, seed from k, belongs to shard k mod n). */
+  shard?: Shard;
 }
 
 export interface FirstFailure {
@@ -98,7 +101,8 @@ export class Campaign {
     const started = performance.now();
     const replacedBefore = this.pool.replacedWorkers;
     const lockdep = new Set<string>();
-    for (let trial = 0; trial < this.o.trials && performance.now() - started < this.o.timeMs && !this.interrupted; trial++) {
+    const step = this.o.shard?.count ?? 1;
+    for (let trial = this.o.shard?.index ?? 0; trial < this.o.trials && performance.now() - started < this.o.timeMs && !this.interrupted; trial += step) {
       const seed = (this.o.seed + trial * 7919) >>> 0;
       const { machine, world } = bootMachine(stressModel(this.o.shape, s.name, seed, this.o.inject));
       this.current = () => Atomics.store(M, CTL.STOP, 1);

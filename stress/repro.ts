@@ -12,6 +12,7 @@ import { runTrial, type TrialPool, type ActorSpec } from '../lib/run/index.js';
 import { judge, scenarioModel, type Scenario, type Verdict } from './scenario.js';
 import type { ScenarioActorArg } from '../workers/scenario-actor.js';
 import type { TimelineEvent } from './timeline.js';
+import { owns, type Shard } from './shard.js';
 
 const ACTOR_MODULE = new URL('../workers/scenario-actor.js', import.meta.url).href;
 
@@ -25,7 +26,12 @@ export interface ReproOptions {
   /** Keep going after the first failure (explore). */
   all?: boolean;
   maxSteps?: number;
+  /** Run only the runs this shard owns (run k belongs to shard k mod n); run numbers and seeds stay global. */
+  shard?: Shard;
 }
+
+/** The first run that ended in one forbidden outcome: what a JUnit failure and a replay need. */
+export interface ForbiddenRun { outcome: Outcome; count: number; run: number; where: string; vcpu: string; message: string; schedule: string }
 
 export interface RunFailure {
   run: number; outcome: Outcome; verdict: Verdict; where: string; vcpu: string; message: string; schedule: string;
@@ -35,15 +41,18 @@ export interface RunFailure {
 export interface ReproResult {
   scenario: string; strategy: string; runs: number; outcomes: Record<Outcome, number>;
   verdicts: Record<Verdict, number>; firstFailure: RunFailure | null; surprise: RunFailure | null; lastSchedule?: string;
+  /** One entry per forbidden outcome kind, in order of first occurrence. */
+  forbidden: ForbiddenRun[];
 }
 
 export async function reproduce(pool: TrialPool, url: string, s: Scenario, strategy: string, o: ReproOptions,
   onRun?: (run: number, outcome: Outcome) => void): Promise<ReproResult> {
   const outcomes = Object.fromEntries(OUTCOMES.map((k) => [k, 0])) as Record<Outcome, number>;
   const verdicts: Record<Verdict, number> = { expected: 0, acceptable: 0, forbidden: 0 };
-  const out: ReproResult = { scenario: s.name, strategy, runs: 0, outcomes, verdicts, firstFailure: null, surprise: null };
+  const out: ReproResult = { scenario: s.name, strategy, runs: 0, outcomes, verdicts, firstFailure: null, surprise: null, forbidden: [] };
   const runs = o.schedule ? 1 : o.runs;
   for (let run = 0; run < runs; run++) {
+    if (!owns(o.shard, run)) continue;
     const { desc, actors } = scenarioModel(s, strategy);
     const { machine, world } = bootMachine(desc);
     const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world } satisfies ScenarioActorArg }));
@@ -59,6 +68,11 @@ export async function reproduce(pool: TrialPool, url: string, s: Scenario, strat
     verdicts[verdict]++;
     out.lastSchedule = res.schedule;
     onRun?.(run, c.outcome);
+    if (verdict === 'forbidden') {
+      const known = out.forbidden.find((x) => x.outcome === c.outcome);
+      if (known) known.count++;
+      else out.forbidden.push({ outcome: c.outcome, count: 1, run, where: c.where, vcpu: c.vcpu, message: c.message, schedule: res.schedule ?? '' });
+    }
     const failed = c.outcome !== 'ok';
     const keep = (failed && !out.firstFailure) || (verdict === 'forbidden' && !out.surprise) || o.schedule !== undefined;
     if (keep) {

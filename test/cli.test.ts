@@ -51,6 +51,14 @@ describe('command line: bad input is one line and exit 2', function () {
     usageError(['repro', f, '--strategy', 'baseline'], /default export must be/);
   });
   it('repro of a missing file', () => usageError(['repro', path.join(dir, 'missing.mjs'), '--strategy', 'upstream'], /not found/));
+  it('a negative number says what range is allowed', () => usageError(['stress', '--seed', '-1'], /--seed must be between 0 and \d+, got -1/));
+  it('an output path that cannot be written is refused before any work', () => {
+    const t0 = Date.now();
+    usageError(['stress', '--json', '/nonexistent/dir/x.json'], /--json .*does not exist/);
+    usageError(['explore', '--junit', dir], /--junit .*is a directory/);
+    usageError(['stress', '--trials', '1', '--html-dir', '/nonexistent/a/b'], /Unknown option|does not exist/);
+    assert.ok(Date.now() - t0 < 20_000, 'refused before the campaign');
+  });
   it('explore with an unknown strategy', () => usageError(['explore', '--strategies', 'nope'], /unknown strategy/));
   it('help exits 0 and lists the commands', () => {
     const r = cli('--help');
@@ -89,6 +97,31 @@ describe('command line: repro and explore outputs', function () {
     const j = JSON.parse(fs.readFileSync(json, 'utf8'));
     assert.equal(j.cells.length, 4);
     for (const c of j.cells) assert.equal(Object.values(c.outcomes as Record<string, number>).reduce((a, b) => a + b, 0), 20);
+  });
+
+  it('a write that fails at the end keeps the results on the terminal and exits 1', () => {
+    if (!fs.existsSync('/dev/full')) return;
+    const r = cli('explore', '--scenarios', 'crash-path-1', '--strategies', 'baseline', '--runs', '3', '--json', '/dev/full');
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /crash-path-1\s+null-deref\+/, 'the matrix is printed');
+    assert.match(r.stderr, /could not write \/dev\/full: no space left on device/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('exit 1 and a JUnit failure with its schedule when a scenario sees a forbidden outcome', () => {
+    const f = path.join(dir, 'strict.mjs'), junit = path.join(dir, 'j.xml');
+    fs.writeFileSync(f, `export default { name: 'strict', description: 'removal racing a read; baseline must stay ok (it does not)',
+      actors: { d0v0(x) { x.remove(x.dev(0)); x.resume(); }, d0v1(x) { x.read(x.dev(0), x.regs.PCI_VENDOR_ID, 4); x.resume(); } },
+      expect: { '*': { expected: ['ok'] } } };`);
+    const r = cli('explore', '--scenarios', `crash-path-4,${f}`, '--strategies', 'baseline', '--runs', '30', '--junit', junit);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const x = fs.readFileSync(junit, 'utf8');
+    assert.match(x, /^<\?xml/);
+    assert.equal((x.match(/<testcase /g) ?? []).length, 2);
+    assert.match(x, /<testcase classname="vpci-lab.explore.strict" name="baseline">\n\s+<failure type="[a-z-]+" message="[^"]*forbidden for baseline[^"]*">[^<]*schedule: S1:2:/);
+    assert.match(x, /<testcase classname="vpci-lab.explore.crash-path-4" name="baseline">\n\s+<system-out>/);
+    const ok = cli('explore', '--scenarios', 'crash-path-4', '--strategies', 'baseline', '--runs', '5');
+    assert.equal(ok.code, 0, ok.stderr);
   });
 
   it('list names every built-in scenario and strategy', () => {

@@ -1,15 +1,20 @@
 // vpci-lab list: scenarios and strategies, one line each.
 
-import { parse, UsageError } from '../args.js';
+import { UsageError } from '../args.js';
+import { parseCommand, flag, string } from '../options.js';
 import { STRATEGIES, parseStrategies, PatchError, type Strategy } from '../../lib/strategy/index.js';
 import { BUILTIN_SCENARIOS, loadScenario } from '../scenario.js';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values: v } = parse(argv, { json: { type: 'boolean' }, strategy: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
-  if (v.help) { process.stdout.write('usage: vpci-lab list [--json] [--strategy NAME|FILE,...]   (with --strategy: what each one patches)\n'); return 0; }
+  const args = parseCommand({
+    usage: 'list [--json] [--strategy NAME|FILE,...]', description: 'The built-in scenarios and the strategies, one line each; with --strategy, what each one patches.',
+    options: { json: flag('print { scenarios, strategies } as JSON'), strategy: string('strategies or patch files, comma-separated', { arg: 'NAME|FILE,...' }) },
+  }, argv);
+  if (!args) return 0;
+  const v = args.values;
   let chosen: readonly Strategy[] = STRATEGIES;
   if (v.strategy !== undefined) {
-    try { chosen = await parseStrategies(v.strategy as string); } catch (e) { if (e instanceof PatchError) throw new UsageError(e.message); throw e; }
+    try { chosen = await parseStrategies(v.strategy); } catch (e) { if (e instanceof PatchError) throw new UsageError(e.message); throw e; }
   }
   const scenarios = v.strategy !== undefined ? [] : await Promise.all(BUILTIN_SCENARIOS.map(async (n) => (await loadScenario(n)).scenario));
   const strategies = chosen.map((s) => ({
