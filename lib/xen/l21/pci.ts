@@ -53,7 +53,9 @@ export function pci_remove_device(sbdf: number): number {
   if (pdev !== NULL) {
     const d = M[pdev + PCI_DEV.domain];
     if (d !== NULL) fn.pdev_list_write_enter(d);
-    ret = d !== NULL ? fn.vpci_remove_device(pdev) : 0;
+    // L21 pci.c:892 calls vpci_remove_device whatever the owner: a pdev whose add failed (pci.c:839, 847 leave it
+    // on alldevs_list with pdev->domain == NULL) reaches has_vpci(NULL) there.
+    ret = fn.vpci_remove_device(pdev);
     if (ret === 0) {
       yield_point(S['pci_remove_device:after-vpci']);
       list_del_pdev(pdev);                   // pci_cleanup_msi, iommu_remove_device: not modelled
