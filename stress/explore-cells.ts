@@ -3,8 +3,8 @@
 // unsharded result: counts add up, and the first failure is the one with the lowest (global) run number.
 
 import { OUTCOMES, type Outcome } from '../lib/mem/crash.js';
-import { judge, type Scenario, type Verdict } from './scenario.js';
-import type { ForbiddenRun, ReproResult } from './repro.js';
+import type { Verdict } from './judge.js';
+import type { ForbiddenRun, ReproResult, Tally } from './repro.js';
 import { failureJson } from './commands/repro.js';
 import { table } from './report.js';
 import type { TimelineEvent } from './timeline.js';
@@ -19,8 +19,8 @@ export interface ExploreCell {
   scenario: string; strategy: string; runs: number;
   outcomes: Record<Outcome, number>;
   verdicts: Record<Verdict, number>;
-  /** The verdict of every outcome seen in this cell. */
-  verdictOf: Partial<Record<Outcome, Verdict>>;
+  /** Runs by (outcome, crash site, verdict): one outcome can be expected at one site and a surprise at another. */
+  tally: Tally[];
   firstFailure: FailureRecord | null;
   surprise: FailureRecord | null;
   forbidden: ForbiddenRun[];
@@ -34,18 +34,32 @@ export interface ExploreJson {
   cells: ExploreCell[];
 }
 
-export function cellOf(r: ReproResult, s: Scenario): ExploreCell {
-  const verdictOf: Partial<Record<Outcome, Verdict>> = {};
-  for (const o of OUTCOMES) if (r.outcomes[o] > 0) verdictOf[o] = judge(s, r.strategy, o);
-  return { scenario: r.scenario, strategy: r.strategy, runs: r.runs, outcomes: r.outcomes, verdicts: r.verdicts, verdictOf,
+export function cellOf(r: ReproResult): ExploreCell {
+  return { scenario: r.scenario, strategy: r.strategy, runs: r.runs, outcomes: r.outcomes, verdicts: r.verdicts, tally: r.tally.map((t) => ({ ...t })),
     firstFailure: failureJson(r.firstFailure, true) as FailureRecord | null, surprise: failureJson(r.surprise, true) as FailureRecord | null, forbidden: r.forbidden };
 }
 
 const MARK: Record<Verdict, string> = { expected: '+', acceptable: '~', forbidden: '!' };
 
-export function cellText(c: ExploreCell): string {
-  return OUTCOMES.filter((o) => c.outcomes[o] > 0).sort((a, b) => c.outcomes[b] - c.outcomes[a])
-    .map((o) => `${o}${MARK[c.verdictOf[o] ?? 'forbidden']}${c.outcomes[o] === c.runs ? '' : ` ${c.outcomes[o]}`}`).join(' ');
+/** Each (outcome, verdict) seen, most frequent first, with its count unless it is every run: a crash seen at its
+ * expected site and elsewhere shows twice, once with + and once with !. */
+export function cellText(c: Pick<ExploreCell, 'runs' | 'tally'>): string {
+  const merged: Array<{ outcome: Outcome; verdict: Verdict; count: number }> = [];
+  for (const t of c.tally) {
+    const m = merged.find((x) => x.outcome === t.outcome && x.verdict === t.verdict);
+    if (m) m.count += t.count; else merged.push({ outcome: t.outcome, verdict: t.verdict, count: t.count });
+  }
+  merged.sort((a, b) => b.count - a.count || OUTCOMES.indexOf(a.outcome) - OUTCOMES.indexOf(b.outcome));
+  return merged.map((m) => `${m.outcome}${MARK[m.verdict]}${m.count === c.runs ? '' : ` ${m.count}`}`).join(' ');
+}
+
+function mergeTally(a: Tally[], b: Tally[]): Tally[] {
+  const out = a.map((t) => ({ ...t }));
+  for (const t of b) {
+    const m = out.find((x) => x.outcome === t.outcome && x.where === t.where && x.verdict === t.verdict);
+    if (m) m.count += t.count; else out.push({ ...t });
+  }
+  return out.sort((x, y) => y.count - x.count);
 }
 
 export function matrixText(j: ExploreJson): string {
@@ -69,7 +83,7 @@ function mergeCell(a: ExploreCell, b: ExploreCell): ExploreCell {
     else { const count = k.count + f.count; Object.assign(k, f.run < k.run ? f : k, { count }); }
   }
   forbidden.sort((x, y) => x.run - y.run);
-  return { ...a, runs: a.runs + b.runs, outcomes, verdicts, verdictOf: { ...a.verdictOf, ...b.verdictOf },
+  return { ...a, runs: a.runs + b.runs, outcomes, verdicts, tally: mergeTally(a.tally, b.tally),
     firstFailure: earlier(a.firstFailure, b.firstFailure), surprise: earlier(a.surprise, b.surprise), forbidden };
 }
 

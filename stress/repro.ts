@@ -2,14 +2,15 @@
 // threads, one at a time between yield points, in the order a chooser (PCT or random walk) or a replayed schedule
 // picks. The first failing run keeps its schedule and full interleaving.
 
-import { OUTCOMES, type Outcome } from '../lib/mem/crash.js';
+import { OUTCOMES, CRASH_OUTCOMES, type Outcome } from '../lib/mem/crash.js';
 import { LAYOUT } from '../lib/mem/machine.js';
 import { readRing } from '../lib/trace/recorder.js';
 import { bootMachine } from '../lib/lab/boot.js';
 import { lockNamer, describeEvent } from '../lib/lab/names.js';
 import { classifyTrial } from '../lib/lab/classify.js';
 import { runTrial, type TrialPool, type ActorSpec } from '../lib/run/index.js';
-import { judge, scenarioModel, type Scenario, type Verdict } from './scenario.js';
+import { scenarioModel, type Scenario } from './scenario.js';
+import { judge, type Verdict } from './judge.js';
 import type { ScenarioActorArg } from '../workers/scenario-actor.js';
 import type { TimelineEvent } from './timeline.js';
 import { owns, type Shard } from './shard.js';
@@ -38,18 +39,27 @@ export interface RunFailure {
   cpuNames: string[]; lockClasses: string[]; events: TimelineEvent[]; crashCpu?: number;
 }
 
+/** Runs that ended alike: same outcome, same crash site (empty for non-crashes), same verdict. */
+export interface Tally { outcome: Outcome; where: string; verdict: Verdict; count: number }
+
 export interface ReproResult {
   scenario: string; strategy: string; runs: number; outcomes: Record<Outcome, number>;
-  verdicts: Record<Verdict, number>; firstFailure: RunFailure | null; surprise: RunFailure | null; lastSchedule?: string;
+  verdicts: Record<Verdict, number>; tally: Tally[]; firstFailure: RunFailure | null; surprise: RunFailure | null; lastSchedule?: string;
   /** One entry per forbidden outcome kind, in order of first occurrence. */
   forbidden: ForbiddenRun[];
+}
+
+function count(tally: Tally[], outcome: Outcome, where: string, verdict: Verdict): void {
+  const site = CRASH_OUTCOMES.has(outcome) ? where : '';
+  const t = tally.find((x) => x.outcome === outcome && x.where === site && x.verdict === verdict);
+  if (t) t.count++; else tally.push({ outcome, where: site, verdict, count: 1 });
 }
 
 export async function reproduce(pool: TrialPool, url: string, s: Scenario, strategy: string, o: ReproOptions,
   onRun?: (run: number, outcome: Outcome) => void): Promise<ReproResult> {
   const outcomes = Object.fromEntries(OUTCOMES.map((k) => [k, 0])) as Record<Outcome, number>;
   const verdicts: Record<Verdict, number> = { expected: 0, acceptable: 0, forbidden: 0 };
-  const out: ReproResult = { scenario: s.name, strategy, runs: 0, outcomes, verdicts, firstFailure: null, surprise: null, forbidden: [] };
+  const out: ReproResult = { scenario: s.name, strategy, runs: 0, outcomes, verdicts, tally: [], firstFailure: null, surprise: null, forbidden: [] };
   const runs = o.schedule ? 1 : o.runs;
   for (let run = 0; run < runs; run++) {
     if (!owns(o.shard, run)) continue;
@@ -62,10 +72,11 @@ export async function reproduce(pool: TrialPool, url: string, s: Scenario, strat
     });
     const cpuNames = actors.map((a) => a.name);
     const c = classifyTrial(res, world, cpuNames);
-    const verdict = judge(s, strategy, c.outcome);
+    const verdict = judge(s.expect, strategy, c.outcome, c.where);
     out.runs++;
     outcomes[c.outcome]++;
     verdicts[verdict]++;
+    count(out.tally, c.outcome, c.where, verdict);
     out.lastSchedule = res.schedule;
     onRun?.(run, c.outcome);
     if (verdict === 'forbidden') {
@@ -86,5 +97,6 @@ export async function reproduce(pool: TrialPool, url: string, s: Scenario, strat
     }
     if (failed && !o.all) break;
   }
+  out.tally.sort((a, b) => b.count - a.count);
   return out;
 }

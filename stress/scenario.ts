@@ -6,7 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import fs from 'node:fs';
 import path from 'node:path';
-import { OUTCOMES, type Outcome } from '../lib/mem/crash.js';
+import { checkExpectations, type Expectations } from './judge.js';
 import type { ModelDesc } from '../lib/lab/boot.js';
 import { stressHw, deviceSbdf } from './machine.js';
 
@@ -35,12 +35,7 @@ export interface ScenarioApi {
 
 export type ActorFn = (x: ScenarioApi) => void;
 
-export interface Expectation {
-  /** Outcomes the scenario exists to show under this strategy. */
-  expected?: Outcome[];
-  /** Outcomes that may happen and are fine. Anything in neither list is forbidden (a surprise). */
-  acceptable?: Outcome[];
-}
+export { judge, type Expectation, type ExpectEntry, type Expectations, type Verdict } from './judge.js';
 
 export interface ScenarioMachine {
   /** vCPUs per domain, Dom0 first. Default [2]. */
@@ -62,20 +57,11 @@ export interface Scenario {
   machine?: ScenarioMachine;
   /** vCPU name ("d0v0", "d1v0", ...) -> its actor. One OS thread each. */
   actors: Record<string, ActorFn>;
-  /** Per strategy name; '*' applies to strategies not listed. */
-  expect: Record<string, Expectation>;
+  /** Per strategy name; '*' applies to strategies not listed (see judge.ts). */
+  expect: Expectations;
 }
 
 export function defineScenario(s: Scenario): Scenario { return s; }
-
-export type Verdict = 'expected' | 'acceptable' | 'forbidden';
-
-export function judge(s: Scenario, strategy: string, o: Outcome): Verdict {
-  const e = s.expect[strategy] ?? s.expect['*'] ?? {};
-  if (e.expected?.includes(o)) return 'expected';
-  if (e.acceptable?.includes(o)) return 'acceptable';
-  return 'forbidden';
-}
 
 const VCPU_NAME = /^d(\d+)v(\d+)$/;
 
@@ -131,10 +117,7 @@ export async function loadScenario(ref: string): Promise<{ url: string; scenario
     throw new ScenarioError(`scenario ${ref}: the default export must be { name, description, actors, expect }`);
   }
   for (const [k, f] of Object.entries(s.actors)) if (typeof f !== 'function') throw new ScenarioError(`scenario ${s.name}: actor ${k} is not a function`);
-  for (const [k, e] of Object.entries(s.expect)) {
-    for (const o of [...(e.expected ?? []), ...(e.acceptable ?? [])]) {
-      if (!(OUTCOMES as readonly string[]).includes(o)) throw new ScenarioError(`scenario ${s.name}: expect.${k} names unknown outcome '${o}' (known: ${OUTCOMES.join(', ')})`);
-    }
-  }
+  const problem = checkExpectations(s.expect);
+  if (problem) throw new ScenarioError(`scenario ${s.name}: ${problem}`);
   return { url, scenario: s };
 }

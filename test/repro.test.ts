@@ -25,7 +25,7 @@ describe('repro: controlled races on real threads', function () {
       const { scenario, r } = await find(name, 'baseline', 200);
       assert.ok(r.firstFailure, `no failure in ${r.runs} runs`);
       assert.ok(CRASH_OUTCOMES.has(r.firstFailure.outcome), `crash outcome, got ${r.firstFailure.outcome}`);
-      assert.equal(judge(scenario, 'baseline', r.firstFailure.outcome) === 'forbidden', false);
+      assert.equal(judge(scenario.expect, 'baseline', r.firstFailure.outcome, r.firstFailure.where) === 'forbidden', false);
       assert.match(r.firstFailure.schedule, /^S1:\d+:/);
     });
   }

@@ -63,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const l of loaded) {
       for (const s of strategies) {
         if (interrupted) break;
-        cells.push(cellOf(await reproduce(pool, l.url, l.scenario, s.name, o), l.scenario));
+        cells.push(cellOf(await reproduce(pool, l.url, l.scenario, s.name, o)));
       }
       if (!process.stdout.isTTY) process.stdout.write(`[explore] ${l.scenario.name}: done (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
       if (interrupted) break;

@@ -17,7 +17,7 @@ export default defineScenario({
   machine: { vcpus: [2], devices: 2 },
   actors: { d0v0: toggle(0), d0v1: toggle(1) },
   expect: {
-    'cancel-all': { expected: ['deadlock'], acceptable: ['ok'] },
-    '*': { expected: ['ok'] },
+    'cancel-all': { expected: ['deadlock'], acceptable: ['ok'] },   // B.6: the ABBA of the v6 discussion
+    '*': { expected: ['ok'] },   // no device lock taken inside another's (L21 takes none; S2, S3, S6 a lock above both)
   },
 });

@@ -25,13 +25,36 @@ export default defineScenario({
     },
   },
   expect: {
-    // Secondary race R5: d0v1's modify_bars walks Dom0's list and meets device 0 half-removed.
-    baseline: { expected: ['null-deref'], acceptable: ['use-after-free'] },
-    cancel: { expected: ['ok'], acceptable: ['null-deref', 'use-after-free'] },
-    'cancel-all': { expected: ['ok'], acceptable: ['assert', 'use-after-free'] },   // ASSERT(dev): the walk lost its list
-    pcidevs: { expected: ['ok'] },
-    'rwlock-trylock': { expected: ['null-deref'] },  // the sketch never rechecks pdev->vpci
-    upstream: { expected: ['ok'] },
-    'upstream-drain': { expected: ['ok'] },
+    // R1 (A.17): the deferred map stays in d0v0's slot after vpci_remove_device NULLs pdev->vpci; the pending step
+    // locks pdev->vpci->lock through NULL. Secondary race R5: d0v1's modify_bars walks Dom0's pdev_list with no
+    // lock and meets device 0 half-removed: its vpci NULL or freed, or the list unlinked under the walk (the walk
+    // ends without finding its own device: ASSERT(dev)).
+    baseline: { expected: [
+      { outcome: 'null-deref', where: 'vpci_process_pending' },   // R1, the reported Arm crash
+      { outcome: 'null-deref', where: 'modify_bars' },            // R5: tmp->vpci already NULL
+      { outcome: 'use-after-free', where: 'modify_bars' },        // R5: tmp->vpci read between xfree and NULL
+      { outcome: 'assert', where: 'modify_bars' },                // R5: list_del under the walk, ASSERT(dev)
+    ] },
+    cancel: { expected: [
+      'ok',                                                       // B.2: current (d0v0) is the vCPU whose slot holds the work
+      { outcome: 'null-deref', where: 'modify_bars' },            // R5 untouched by cancelling
+      { outcome: 'use-after-free', where: 'modify_bars' },        // R5
+      { outcome: 'assert', where: 'modify_bars' },                // R5 (list)
+    ] },
+    'cancel-all': { expected: [
+      'ok',                                                       // B.5: every vCPU of the domain is cancelled
+      { outcome: 'assert', where: 'modify_bars' },                // R5 (list): per-device locks do not cover pdev_list
+    ] },
+    pcidevs: { expected: ['ok'] },                                // §G S2: add, accesses and pending work all under pcidevs_lock
+    'rwlock-trylock': {
+      expected: [
+        { outcome: 'null-deref', where: 'vpci_process_pending' }, // §G S3: nothing in the sketch rechecks pdev->vpci
+        { outcome: 'null-deref', where: 'modify_bars' },          // R5: the walk reads a NULLed tmp->vpci (no recheck)
+        { outcome: 'assert', where: 'modify_bars' },              // R5 (list): list_del is under pcidevs_lock only
+      ],
+      acceptable: ['ok'],                                         // write_trylock failed: vpci left in place, nothing freed
+    },
+    upstream: { expected: ['ok'] },                               // C.2/C.3: deassign under the write lock, pending step sees vpci NULL
+    'upstream-drain': { expected: ['ok'] },                       // upstream plus draining: no more than upstream here
   },
 });

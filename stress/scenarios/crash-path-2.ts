@@ -16,12 +16,33 @@ export default defineScenario({
   machine: { vcpus: [2], devices: 1, inject: { mapNext: 1 } },
   actors: { d0v0: off, d0v1: off },
   expect: {
-    baseline: { expected: ['null-deref', 'use-after-free'], acceptable: ['ok'] },
-    cancel: { expected: ['null-deref', 'use-after-free'], acceptable: ['ok'] },
-    'cancel-all': { expected: ['ok'] },
-    pcidevs: { expected: ['ok'] },
-    'rwlock-trylock': { expected: ['ok'] },
-    upstream: { expected: ['ok'] },
-    'upstream-drain': { expected: ['ok'] },
+    // R4 (A.17): the failing pending step calls vpci_remove_device with no lock while the other vCPU's slot (and
+    // its config access) still target the device; what the other vCPU then hits is R1's NULL, R2's freed vpci or
+    // R3's lock in freed memory, in its pending step or its vpci_write (the NULL there is what 6ccb5e308c fixed).
+    baseline: {
+      expected: [
+        { outcome: 'null-deref', where: 'vpci_process_pending' },   // seed path 2: pdev->vpci NULL after removal
+        { outcome: 'use-after-free', where: 'vpci_process_pending' }, // read between xfree and the NULL store
+        { outcome: 'use-after-free', where: 'spin_lock' },        // R3: waiting on vpci->lock while removal frees it
+        { outcome: 'null-deref', where: 'vpci_write' },           // C.5 / 6ccb5e308c: vpci_write after removal
+        { outcome: 'use-after-free', where: 'vpci_write' },       // R2: vpci freed under the access
+      ],
+      acceptable: ['ok'],                                         // the second write ends before removal and defers nothing
+    },
+    cancel: {
+      expected: [                                                 // B.2: cancels current's slot only, the failing vCPU's own
+        { outcome: 'null-deref', where: 'vpci_process_pending' },
+        { outcome: 'use-after-free', where: 'vpci_process_pending' },
+        { outcome: 'use-after-free', where: 'spin_lock' },
+        { outcome: 'null-deref', where: 'vpci_write' },
+        { outcome: 'use-after-free', where: 'vpci_write' },
+      ],
+      acceptable: ['ok'],
+    },
+    'cancel-all': { expected: ['ok'] },     // B.5: removal under the pdev lock cancels every slot; accesses recheck vpci
+    pcidevs: { expected: ['ok'] },          // §G S2: serialised, removal drains every slot
+    'rwlock-trylock': { expected: ['ok'] }, // B.4: pending work no longer removes the device; Dom0 carries on
+    upstream: { expected: ['ok'] },         // C.3 step 4: failure purges and clears, no removal; Dom0 not crashed
+    'upstream-drain': { expected: ['ok'] }, // as upstream
   },
 });

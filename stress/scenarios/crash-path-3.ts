@@ -15,12 +15,39 @@ export default defineScenario({
     },
   },
   expect: {
-    baseline: { expected: ['null-deref', 'use-after-free'], acceptable: ['ok'] },
-    cancel: { expected: ['null-deref', 'use-after-free'], acceptable: ['ok'] },
-    'cancel-all': { expected: ['use-after-free'], acceptable: ['ok'] },   // the lock survives vpci, not pdev
-    pcidevs: { expected: ['ok'] },
-    'rwlock-trylock': { expected: ['null-deref', 'use-after-free'], acceptable: ['ok'] },
-    upstream: { expected: ['ok'] },
+    // R2/R3 (A.17): vpci_read finds the device with no lock; removal NULLs and frees pdev->vpci, then frees pdev.
+    baseline: {
+      expected: [
+        { outcome: 'null-deref', where: 'vpci_read' },            // seed path 3: pdev->vpci NULL after removal
+        { outcome: 'use-after-free', where: 'vpci_read' },        // R2: vpci or pdev freed under the access
+        { outcome: 'use-after-free', where: 'spin_lock' },        // R3: waiting on vpci->lock while removal frees it
+      ],
+      acceptable: ['ok'],                                         // reads wholly before or after removal
+    },
+    cancel: {
+      expected: [                                                 // B.2: cancelling pending work does not touch reads
+        { outcome: 'null-deref', where: 'vpci_read' },
+        { outcome: 'use-after-free', where: 'vpci_read' },
+        { outcome: 'use-after-free', where: 'spin_lock' },
+      ],
+      acceptable: ['ok'],
+    },
+    'cancel-all': {
+      expected: [                                                 // B.5: the lock survives vpci, not pdev
+        { outcome: 'use-after-free', where: 'vpci_read' },        // R2: pdev freed by pci_remove_device
+        { outcome: 'use-after-free', where: 'spin_lock' },        // pdev->vpci_lock lies in the freed pdev
+      ],
+      acceptable: ['ok'],
+    },
+    pcidevs: { expected: ['ok'] },                                // §G S2: reads and removal under pcidevs_lock
+    'rwlock-trylock': {
+      expected: [                                                 // B.4: the rwlock guards vpci's free, not pdev's
+        { outcome: 'use-after-free', where: 'vpci_read' },        // R2: free_pdev is outside the write lock
+        { outcome: 'null-deref', where: 'vpci_read' },            // no recheck of pdev->vpci after read_lock
+      ],
+      acceptable: ['ok'],
+    },
+    upstream: { expected: ['ok'] },         // C.2: lookup under d->pci_lock read; list_del under write, before free_pdev
     'upstream-drain': { expected: ['ok'] },
   },
 });

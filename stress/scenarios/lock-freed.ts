@@ -13,12 +13,40 @@ export default defineScenario({
     d0v1(x) { x.write(x.dev(0), x.regs.PCI_COMMAND, 2, x.regs.PCI_COMMAND_MEMORY | x.regs.PCI_COMMAND_MASTER); x.resume(); },
   },
   expect: {
-    baseline: { expected: ['use-after-free', 'null-deref'], acceptable: ['ok'] },
-    cancel: { expected: ['use-after-free', 'null-deref'], acceptable: ['ok'] },
-    'cancel-all': { expected: ['use-after-free'], acceptable: ['ok'] },
+    // R3 (A.17): the writer queues on pdev->vpci->lock while vpci_remove_device holds it, then takes a lock inside
+    // freed memory; or R2: it reads pdev->vpci (NULL or freed) or a freed pdev.
+    baseline: {
+      expected: [
+        { outcome: 'use-after-free', where: 'spin_lock' },        // R3, the v6 cover letter's race
+        { outcome: 'use-after-free', where: 'vpci_write' },       // R2
+        { outcome: 'null-deref', where: 'vpci_write' },           // pdev->vpci already NULL (6ccb5e308c)
+      ],
+      acceptable: ['ok'],
+    },
+    cancel: {
+      expected: [                                                 // B.2 changes nothing for accesses
+        { outcome: 'use-after-free', where: 'spin_lock' },
+        { outcome: 'use-after-free', where: 'vpci_write' },
+        { outcome: 'null-deref', where: 'vpci_write' },
+      ],
+      acceptable: ['ok'],
+    },
+    'cancel-all': {
+      expected: [                                                 // B.5: the lock moved to pdev, which is freed too
+        { outcome: 'use-after-free', where: 'spin_lock' },
+        { outcome: 'use-after-free', where: 'vpci_write' },
+      ],
+      acceptable: ['ok'],
+    },
     pcidevs: { expected: ['ok'] },
-    'rwlock-trylock': { expected: ['use-after-free', 'null-deref'], acceptable: ['ok'] },
-    upstream: { expected: ['ok'] },
+    'rwlock-trylock': {
+      expected: [                                                 // B.4: vpci freed under the write lock, pdev is not
+        { outcome: 'use-after-free', where: 'vpci_write' },       // R2: free_pdev outside the lock
+        { outcome: 'null-deref', where: 'vpci_write' },           // no recheck of pdev->vpci
+      ],
+      acceptable: ['ok'],
+    },
+    upstream: { expected: ['ok'] },         // C.2: vpci_write holds d->pci_lock write; removal needs it too
     'upstream-drain': { expected: ['ok'] },
   },
 });

@@ -14,12 +14,49 @@ export default defineScenario({
     d0v1(x) { x.write(x.dev(0), x.regs.PCI_COMMAND, 2, 0); x.resume(); },
   },
   expect: {
-    baseline: { expected: ['use-after-free', 'null-deref'], acceptable: ['ok'] },
-    cancel: { expected: ['use-after-free', 'null-deref'], acceptable: ['ok'] },
-    'cancel-all': { expected: ['ok'], acceptable: ['use-after-free'] },
-    pcidevs: { expected: ['ok'] },
-    'rwlock-trylock': { expected: ['use-after-free', 'null-deref'], acceptable: ['ok'] },
-    upstream: { expected: ['use-after-free'], acceptable: ['ok'] },   // the derived weakness
-    'upstream-drain': { expected: ['ok'] },            // the drain closes it
+    // d0v1's deferred unmap (and its config write) race PHYSDEVOP_pci_device_remove, which NULLs and frees
+    // pdev->vpci and then frees pdev itself.
+    baseline: {
+      expected: [
+        { outcome: 'null-deref', where: 'vpci_process_pending' }, // R1/R4 shape: pdev->vpci NULL
+        { outcome: 'use-after-free', where: 'vpci_process_pending' }, // vpci or pdev freed under the step
+        { outcome: 'use-after-free', where: 'spin_lock' },        // R3
+        { outcome: 'null-deref', where: 'vpci_write' },           // C.5: the write after removal
+        { outcome: 'use-after-free', where: 'vpci_write' },       // R2
+      ],
+      acceptable: ['ok'],
+    },
+    cancel: {
+      expected: [                                                 // B.2: cancels d0v0's slot, the work is in d0v1's
+        { outcome: 'null-deref', where: 'vpci_process_pending' },
+        { outcome: 'use-after-free', where: 'vpci_process_pending' },
+        { outcome: 'use-after-free', where: 'spin_lock' },
+        { outcome: 'null-deref', where: 'vpci_write' },
+        { outcome: 'use-after-free', where: 'vpci_write' },
+      ],
+      acceptable: ['ok'],
+    },
+    'cancel-all': {
+      expected: [                                                 // B.5 (Roger): another vCPU's v->vpci read unprotected
+        { outcome: 'use-after-free', where: 'vpci_process_pending' }, // pdev read from the slot before the cancel, freed after
+        { outcome: 'use-after-free', where: 'spin_lock' },        // waiting on pdev->vpci_lock inside the freed pdev
+        { outcome: 'use-after-free', where: 'vpci_write' },       // R2: pdev freed under the lookup
+      ],
+      acceptable: ['ok'],
+    },
+    pcidevs: { expected: ['ok'] },                                // §G S2: removal drains every slot under the lock
+    'rwlock-trylock': {
+      expected: [                                                 // B.4: no recheck, pdev freed outside the lock
+        { outcome: 'use-after-free', where: 'vpci_process_pending' },
+        { outcome: 'null-deref', where: 'vpci_process_pending' },
+        { outcome: 'use-after-free', where: 'vpci_write' },
+        { outcome: 'null-deref', where: 'vpci_write' },
+      ],
+      acceptable: ['ok'],
+    },
+    // C.3 (derived): nothing clears other vCPUs' v->vpci.pdev when pci_remove_device frees the pdev; step 3 reads
+    // pdev->vpci through that raw pointer.
+    upstream: { expected: [{ outcome: 'use-after-free', where: 'vpci_process_pending' }], acceptable: ['ok'] },
+    'upstream-drain': { expected: ['ok'] },   // removal empties the owner's slots under the write lock it holds
   },
 });
