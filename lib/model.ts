@@ -23,5 +23,4 @@ export { domain_crash, is_hardware_domain, domain_by_index, nr_domains, domain_v
 export { pcidevs_lock, pcidevs_unlock, pci_get_pdev_by_domain, pci_get_pdev_in_domain } from './xen/pci.js';
 export { rangeset_destroy } from './xen/rangeset.js';
 // The table of model functions by Xen name: call other model functions through it, as the model does.
-export { fn, MODEL_FN_NAMES, type ModelFns, type ModelFnName } from './xen/fn.js';
-export type { Patch, Replacements } from './strategy/patch.js';
+export { fn, MODEL_FN_NAMES, type ModelFns, type ModelFnName, type Patch, type Replacements } from './xen/fn.js';

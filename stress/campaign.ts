@@ -12,7 +12,7 @@ import { classifyTrial } from '../lib/lab/classify.js';
 import { XEN, xen } from '../lib/xen/state.js';
 import { runTrial, type TrialPool, type ActorSpec } from '../lib/run/index.js';
 import type { Strategy } from '../lib/strategy/index.js';
-import { stressModel, type StressShape } from './machine.js';
+import { stressModel, type StressShape } from '../lib/lab/workload.js';
 import type { VcpuArg } from '../workers/vcpu.js';
 import type { Shard } from './shard.js';
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { checkExpectations, type Expectations } from './judge.js';
 import type { ModelDesc } from '../lib/lab/boot.js';
-import { stressHw, deviceSbdf } from './machine.js';
+import { stressHw, deviceSbdf } from '../lib/lab/workload.js';
 
 /** What an actor can do: the model's entry points, as a vCPU of its domain. */
 export interface ScenarioApi {

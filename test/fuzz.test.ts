@@ -13,7 +13,7 @@ import { vpci_mmcfg_read, vpci_mmcfg_write } from '../lib/xen/mmio.js';
 import { pci_conf_read } from '../lib/hw/index.js';
 import { staleMappingScan } from '../lib/check/stale.js';
 import { bootMachine } from '../lib/lab/boot.js';
-import { stressHw, deviceSbdf, deviceBase } from '../stress/machine.js';
+import { stressHw, deviceSbdf, deviceBase } from '../lib/lab/workload.js';
 
 const DEVICES = 3;
 const ABSENT = (0 << 8) | (0x1e << 3);

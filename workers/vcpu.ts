@@ -11,7 +11,7 @@ import { PHYSDEVOP_pci_device_add, PHYSDEVOP_pci_device_remove, XEN_DOMCTL_assig
 import { PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_BASE_ADDRESS_0, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE, PCI_VENDOR_ID } from '../lib/hw/pci_regs.js';
 import type { World } from '../lib/lab/boot.js';
 import type { ActorContext } from '../lib/run/task.js';
-import { WL, BAR0_OFFSETS, deviceBase } from '../stress/machine.js';
+import { WL, BAR0_OFFSETS, deviceBase } from '../lib/lab/workload.js';
 
 export interface VcpuArg {
   world: World;

@@ -8,13 +8,15 @@ import { pci_conf_read16, PCI_COMMAND, PCI_COMMAND_MEMORY } from '../hw/index.js
 import { DOMAIN, PCI_DEV, VPCI, VCPU, BAR, NR_BARS, VPCI_BAR_ROM } from '../xen/types.js';
 import { bar, barFrames, MAPPABLE_BAR } from '../xen/l21/header.js';
 import { p2m_mapped, p2m_lookup } from '../xen/p2m.js';
-import type { World } from '../lab/boot.js';
+
+/** What the scan needs of a booted machine (lib/lab's World has it): the domains and their vCPUs. */
+export interface ScanWorld { domains: readonly number[]; vcpus: readonly (readonly number[])[] }
 
 export interface StaleFinding { domain: number; sbdf: number; gfn: number; what: string }
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
-export function staleMappingScan(world: World): StaleFinding[] {
+export function staleMappingScan(world: ScanWorld): StaleFinding[] {
   const out: StaleFinding[] = [];
   const pendingFor = new Set<number>();
   for (const vs of world.vcpus) for (const v of vs) if (M[v + VCPU.vpci_mem] !== NULL) pendingFor.add(M[v + VCPU.vpci_pdev]);

@@ -3,22 +3,10 @@
 // shimmer-style wrappers are (`replace: { vpci_remove_device: (prev) => (pdev) => { ...; return prev(pdev); } }`),
 // so a patch reads like the diff it models: the changed lines, then the old code.
 
-import type { ModelFns, ModelFnName, ModelTable } from '../xen/fn.js';
+import type { ModelFnName, ModelTable, Patch } from '../xen/fn.js';
+export type { Patch, Replacements } from '../xen/fn.js';
 import { MODEL_FN_NAMES } from '../xen/fn.js';
 import type { Generation } from '../xen/generation.js';
-
-export type Replacements = { [K in ModelFnName]?: (prev: ModelFns[K]) => ModelFns[K] };
-
-export interface Patch {
-  readonly name: string;
-  /** `l21`, `head`, or the name (or, in a patch file, the path) of the strategy this one applies on top of. */
-  readonly base: string;
-  /** One line: what the patch does. */
-  readonly summary?: string;
-  /** The patch or mail it models (Message-ID or commit), and the row of xen-vpci-model.md §G. */
-  readonly source?: string;
-  readonly replace?: Replacements;
-}
 
 /** A patch resolved down to its generation: what a machine runs. */
 export interface Strategy {

@@ -86,3 +86,21 @@ export function installModel(table: ModelTable, generation: string): void {
   const live = fn as unknown as Record<string, unknown>;
   for (const n of MODEL_FN_NAMES) live[n] = table[n] ?? absent(n, generation);
 }
+
+/** A patch's replacements: each is given the function it replaces and returns the new one. */
+export type Replacements = { [K in ModelFnName]?: (prev: ModelFns[K]) => ModelFns[K] };
+
+/**
+ * A patch: what a strategy is. It names the model it patches (`l21`, `head`, or another strategy) and replaces
+ * model functions by their Xen names (lib/strategy/patch.ts applies it).
+ */
+export interface Patch {
+  readonly name: string;
+  /** `l21`, `head`, or the name (or, in a patch file, the path) of the strategy this one applies on top of. */
+  readonly base: string;
+  /** One line: what the patch does. */
+  readonly summary?: string;
+  /** The patch or mail it models (Message-ID or commit), and the row of xen-vpci-model.md §G. */
+  readonly source?: string;
+  readonly replace?: Replacements;
+}

@@ -10,7 +10,7 @@ import { exitCode } from '../exit.js';
 import { parseStrategies } from '../../lib/strategy/index.js';
 import { createPool } from '../../lib/run/index.js';
 import { Campaign, type StrategyTotals, type TrialLine } from '../campaign.js';
-import { MAX_DEVICES } from '../machine.js';
+import { MAX_DEVICES } from '../../lib/lab/workload.js';
 import { summary, statsLine, stressJson } from '../report.js';
 
 const SPEC = {

@@ -1,9 +1,10 @@
-// The stress campaign's machine: Dom0 plus DomUs with the same number of vCPUs, N devices that Dom0 owns at boot
-// with decoding on, each in its own 1 MiB slice of the p2m's MMIO window so BAR moves never collide.
+// The lab's standard machine, for stress campaigns and scenarios: Dom0 plus DomUs with the same number of vCPUs,
+// N devices that Dom0 owns at boot with decoding on, each in its own 1 MiB slice of the p2m's MMIO window so BAR
+// moves never collide. Below workers/ (whose vCPU bodies rely on its layout) and stress/ (which boots it).
 
-import type { HwDesc, PciFunctionDesc } from '../lib/hw/index.js';
-import type { ModelDesc } from '../lib/lab/boot.js';
-import { P2M_BASE_PFN, P2M_FRAMES } from '../lib/xen/p2m.js';
+import type { HwDesc, PciFunctionDesc } from '../hw/index.js';
+import type { ModelDesc } from './boot.js';
+import { P2M_BASE_PFN, P2M_FRAMES } from '../xen/p2m.js';
 
 export const DEVICE_SLICE = 0x100000;
 export const MAX_DEVICES = Math.floor((P2M_FRAMES * 4096) / DEVICE_SLICE) - 1;

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// The house plan, checked: every import must point down a layer (or stay in its own), and no file may import
+// itself back through a cycle. Reads the TypeScript sources, so it runs before any build. Exit 1 on a violation.
+
+import fs from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+
+/** Bottom to top; a file may import its own layer or any layer listed before it. test/ may import anything. */
+export const LAYERS = [
+  ['lib/mem'], ['lib/trace'], ['lib/sched'], ['lib/sync'], ['lib/hw'], ['lib/xen'], ['lib/model.ts'], ['lib/strategy'],
+  ['lib/run'], ['lib/check'], ['lib/lab'], ['workers'], ['bench'], ['stress'],
+];
+
+const layerOf = (rel) => {
+  const i = LAYERS.findIndex((ps) => ps.some((p) => rel === p || rel.startsWith(p + '/')));
+  return i;
+};
+
+function* sources(dir) {
+  for (const e of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
+    const rel = path.join(dir, e.name);
+    if (e.isDirectory()) yield* sources(rel);
+    else if (/\.ts$/.test(e.name) && !/\.d\.ts$/.test(e.name)) yield rel;
+  }
+}
+
+const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^'"`;]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+function importsOf(rel) {
+  const text = fs.readFileSync(path.join(root, rel), 'utf8');
+  const out = [];
+  for (const m of text.matchAll(IMPORT)) {
+    const spec = m[1] ?? m[2];
+    if (!spec.startsWith('.')) continue;
+    out.push(path.normalize(path.join(path.dirname(rel), spec)).replace(/\.js$/, '.ts'));
+  }
+  return out;
+}
+
+const files = ['lib', 'workers', 'stress', 'bench'].filter((d) => fs.existsSync(path.join(root, d))).flatMap((d) => [...sources(d)]);
+const graph = new Map(files.map((f) => [f, importsOf(f).filter((t) => fs.existsSync(path.join(root, t)))]));
+const problems = [];
+
+for (const [f, targets] of graph) {
+  const lf = layerOf(f);
+  if (lf < 0) { problems.push(`${f}: in no layer (add its directory to LAYERS in scripts/check-layers.mjs)`); continue; }
+  for (const t of targets) {
+    const lt = layerOf(t);
+    if (lt > lf) problems.push(`${f} imports ${t}: ${LAYERS[lf][0]} may not depend on ${LAYERS[lt][0]}, a layer above it`);
+  }
+}
+
+// Cycles between files (Tarjan's strongly connected components).
+let index = 0;
+const idx = new Map(), low = new Map(), stack = [], on = new Set();
+function strong(v) {
+  idx.set(v, index); low.set(v, index); index++; stack.push(v); on.add(v);
+  for (const w of graph.get(v) ?? []) {
+    if (!graph.has(w)) continue;
+    if (!idx.has(w)) { strong(w); low.set(v, Math.min(low.get(v), low.get(w))); }
+    else if (on.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
+  }
+  if (low.get(v) === idx.get(v)) {
+    const comp = [];
+    let w;
+    do { w = stack.pop(); on.delete(w); comp.push(w); } while (w !== v);
+    if (comp.length > 1) problems.push(`import cycle: ${comp.reverse().join(' -> ')}`);
+  }
+}
+for (const f of graph.keys()) if (!idx.has(f)) strong(f);
+
+if (problems.length) {
+  for (const p of problems) process.stderr.write(`check:layers: ${p}\n`);
+  process.exit(1);
+}
+process.stdout.write(`check:layers: ${graph.size} files, ${LAYERS.length} layers, every import points down, no cycles\n`);
