@@ -8,8 +8,8 @@ import { readRing } from '../lib/trace/recorder.js';
 import { bootMachine } from '../lib/lab/boot.js';
 import { lockNamer, describeEvent } from '../lib/lab/names.js';
 import { classifyTrial } from '../lib/lab/classify.js';
-import { runTrial, type TrialPool, type ActorSpec } from '../lib/run/index.js';
-import { scenarioModel, type Scenario } from './scenario.js';
+import { runTrial, TrialError, type TrialPool, type ActorSpec } from '../lib/run/index.js';
+import { scenarioModel, ScenarioError, type Scenario } from './scenario.js';
 import { judge, type Verdict } from './judge.js';
 import type { ScenarioActorArg } from '../workers/scenario-actor.js';
 import type { TimelineEvent } from './timeline.js';
@@ -55,6 +55,12 @@ function count(tally: Tally[], outcome: Outcome, where: string, verdict: Verdict
   if (t) t.count++; else tally.push({ outcome, where: site, verdict, count: 1 });
 }
 
+/** An actor's own mistake (a thrown error, a device the machine lacks) is the scenario's error, one line. */
+function asScenarioError(e: unknown): unknown {
+  const fault = e instanceof TrialError ? e.threads.find((t) => t.fault)?.fault : undefined;
+  return fault ? new ScenarioError(fault) : e;
+}
+
 export async function reproduce(pool: TrialPool, url: string, s: Scenario, strategy: string, o: ReproOptions,
   onRun?: (run: number, outcome: Outcome) => void): Promise<ReproResult> {
   const outcomes = Object.fromEntries(OUTCOMES.map((k) => [k, 0])) as Record<Outcome, number>;
@@ -69,7 +75,7 @@ export async function reproduce(pool: TrialPool, url: string, s: Scenario, strat
     const res = await runTrial(pool, machine, specs, {
       mode: 'controlled', chooser: o.schedule ? 'replay' : o.chooser, schedule: o.schedule, seed: (o.seed + run * 0x9e3779b1) >>> 0,
       pctDepth: o.pctDepth, maxSteps: o.maxSteps ?? 20_000, budgetMs: 15_000, lockName: lockNamer(world),
-    });
+    }).catch((e: unknown) => { throw asScenarioError(e); });
     const cpuNames = actors.map((a) => a.name);
     const c = classifyTrial(res, world, cpuNames);
     const verdict = judge(s.expect, strategy, c.outcome, c.where);

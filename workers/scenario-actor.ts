@@ -1,5 +1,12 @@
-// Runs one actor of a scenario on this worker thread: installs the machine's strategy, becomes the vCPU, hands the
-// actor the scenario API (lib entry points wrapped for that vCPU), and returns to the guest at the end.
+// Runs one actor of a scenario on this worker thread: becomes the vCPU, hands the actor the scenario API (lib entry
+// points wrapped for that vCPU), and returns to the guest at the end.
+//
+// A guest cannot act while Xen owes it work: defer_map raises SCHEDULE_SOFTIRQ so that the vCPU does not re-enter
+// the guest until vpci_process_pending is done. So every action (config access, hypercall) first returns the vCPU
+// to the guest (hvm_do_resume until nothing is pending), as the stress vCPUs do between their steps.
+//
+// An actor that throws, or calls the API with what the machine does not have, is the scenario's bug: it is reported
+// as one line naming the actor, the error and the scenario file's line (a ScenarioFault), never as a lab error.
 
 import { M } from '../lib/mem/machine.js';
 import { XEN, xen, set_current } from '../lib/xen/state.js';
@@ -22,27 +29,78 @@ export async function prepare(url: string): Promise<Scenario> {
   return p;
 }
 
+/** The scenario's own mistake; workers/thread.ts reports its message as is (no stack), the CLI exits 2. */
+export class ScenarioFault extends Error {
+  constructor(message: string) { super(message); this.name = 'ScenarioFault'; }
+}
+
+// Model outcomes and trial stops pass through untouched (duck-typed, as in workers/thread.ts).
+const isModelSignal = (e: unknown): boolean => ['ModelCrash', 'TrialStopped'].includes((e as Error | undefined)?.name ?? '');
+
+/** "mine.mjs:12": the first frame of the stack that lies in the scenario file. */
+export function scenarioLine(stack: string | undefined, url: string): string {
+  for (const line of (stack ?? '').split('\n')) {
+    const i = line.indexOf(url + ':');
+    if (i < 0) continue;
+    const m = /^:(\d+)/.exec(line.slice(i + url.length));
+    if (m) return `${url.slice(url.lastIndexOf('/') + 1)}:${m[1]}`;
+  }
+  return url.slice(url.lastIndexOf('/') + 1);
+}
+
 export async function run(ctx: ActorContext): Promise<void> {
   const a = ctx.arg as ScenarioActorArg;
   const scenario = await prepare(a.url);
   const v = a.world.vcpus[a.domain][a.vcpu];
   set_current(v);
-  const ecam = (sbdf: number, reg: number): number => (sbdf << 12) | reg;
-  const resume = (): void => vcpu_return_to_guest(v);
+  const fault = (what: string): never => {
+    const e = new ScenarioFault('');
+    e.message = `scenario ${scenario.name}, actor ${a.name}: ${what} (at ${scenarioLine(e.stack, a.url)})`;
+    throw e;
+  };
+  const nDev = a.world.devices.length, nDom = a.world.domains.length;
+  const device = (i: unknown): number => {
+    if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= nDev) fault(`x.dev(${String(i)}): the machine has ${nDev} device${nDev === 1 ? '' : 's'} (dev(0)..dev(${nDev - 1}))`);
+    return a.world.devices[i as number];
+  };
+  const access = (op: string, sbdf: number, reg: number, size: number): number => {
+    if (!Number.isInteger(sbdf) || sbdf < 0 || sbdf > 0xffff) fault(`x.${op}: sbdf ${String(sbdf)} is not a bus/device/function (use x.dev(i))`);
+    if (size !== 1 && size !== 2 && size !== 4) fault(`x.${op}: access size ${String(size)} (1, 2 or 4 bytes)`);
+    if (!Number.isInteger(reg) || reg < 0 || reg > 4095) fault(`x.${op}: offset ${String(reg)} is outside config space (0..4095)`);
+    if (reg + size > 4096) fault(`x.${op}: ${size} bytes at offset ${reg} run past the end of config space (4096)`);
+    vcpu_return_to_guest(v);
+    return (sbdf << 12) | reg;
+  };
+  const domain = (op: string, d: unknown): number => {
+    if (!Number.isInteger(d) || (d as number) < 0 || (d as number) >= nDom) fault(`x.${op}: domain ${String(d)}: the machine has d0..d${nDom - 1}`);
+    return a.world.domains[d as number];
+  };
+  const hypercall = (f: () => number): number => { vcpu_return_to_guest(v); return f(); };
   const api: ScenarioApi = {
     name: a.name,
     domain: a.domain,
-    dev: (i) => a.world.devices[i],
-    read: (sbdf, reg, size) => vpci_mmcfg_read(ecam(sbdf, reg), size) as number,
-    write: (sbdf, reg, size, value) => vpci_mmcfg_write(ecam(sbdf, reg), size, value),
-    resume,
-    add: (sbdf) => PHYSDEVOP_pci_device_add(sbdf),
-    remove: (sbdf) => PHYSDEVOP_pci_device_remove(sbdf),
-    assign: (d, sbdf) => XEN_DOMCTL_assign_device(a.world.domains[d], sbdf),
-    deassign: (d, sbdf) => XEN_DOMCTL_deassign_device(a.world.domains[d], sbdf),
-    failNext: (what, n = 1) => { Atomics.add(M, xen(what === 'iommu' ? XEN.iommu_fail_next : XEN.map_fail_next), n); },
+    dev: device,
+    read: (sbdf, reg, size) => vpci_mmcfg_read(access('read', sbdf, reg, size), size) as number,
+    write: (sbdf, reg, size, value) => vpci_mmcfg_write(access('write', sbdf, reg, size), size, value),
+    resume: () => vcpu_return_to_guest(v),
+    add: (sbdf) => hypercall(() => PHYSDEVOP_pci_device_add(sbdf)),
+    remove: (sbdf) => hypercall(() => PHYSDEVOP_pci_device_remove(sbdf)),
+    assign: (d, sbdf) => { const dom = domain('assign', d); return hypercall(() => XEN_DOMCTL_assign_device(dom, sbdf)); },
+    deassign: (d, sbdf) => { const dom = domain('deassign', d); return hypercall(() => XEN_DOMCTL_deassign_device(dom, sbdf)); },
+    failNext: (what, n = 1) => {
+      if (what !== 'iommu' && what !== 'map') fault(`x.failNext('${String(what)}'): 'iommu' or 'map'`);
+      if (!Number.isInteger(n) || n < 1) fault(`x.failNext('${what}', ${String(n)}): a count of 1 or more`);
+      Atomics.add(M, xen(what === 'iommu' ? XEN.iommu_fail_next : XEN.map_fail_next), n);
+    },
     regs: REGS,
   };
-  scenario.actors[a.name](api);
-  resume();
+  try {
+    scenario.actors[a.name](api);
+  } catch (e) {
+    if (isModelSignal(e) || e instanceof ScenarioFault) throw e;
+    const err = e as Error | undefined;
+    const what = err instanceof Error ? `${err.name}: ${err.message.split('\n')[0]}` : String(e);
+    throw new ScenarioFault(`scenario ${scenario.name}, actor ${a.name} threw ${what} (at ${scenarioLine(err?.stack, a.url)})`);
+  }
+  vcpu_return_to_guest(v);
 }

@@ -76,6 +76,8 @@ export default async function thread(task: ThreadTask): Promise<ThreadResult> {
     }
     if (isStopped(e)) return result('stopped');
     stopAll();
+    // A scenario's own mistake (workers/scenario-actor.ts) is one line for its author, not a lab stack trace.
+    if ((e as Error | undefined)?.name === 'ScenarioFault') return result('error', { error: (e as Error).message, fault: (e as Error).message });
     return result('error', { error: `actor ${task.export} threw: ${(e as Error)?.stack ?? String(e)}` });
   }
 }

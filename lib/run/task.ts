@@ -41,6 +41,8 @@ export interface ThreadResult {
   crash?: { kind: Outcome; where: string; message: string };
   /** status 'error' / 'aborted' / 'start-timeout': what went wrong (a lab bug, not a model outcome). */
   error?: string;
+  /** status 'error' caused by the actor's own code (a scenario's bug), as one line: see workers/scenario-actor.ts. */
+  fault?: string;
   /** lib/sync/lockdep reports made on this CPU during the trial. */
   lockdep: Array<{ cpu: number; message: string }>;
   /** worker_threads threadId of the worker that ran it (-1 if none answered). */

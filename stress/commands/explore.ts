@@ -63,7 +63,10 @@ export async function run(argv: string[]): Promise<number> {
     for (const l of loaded) {
       for (const s of strategies) {
         if (interrupted) break;
-        cells.push(cellOf(await reproduce(pool, l.url, l.scenario, s.name, o)));
+        try { cells.push(cellOf(await reproduce(pool, l.url, l.scenario, s.name, o))); } catch (e) {
+          if (e instanceof ScenarioError) throw new UsageError(e.message);   // an actor's own bug
+          throw e;
+        }
       }
       if (!process.stdout.isTTY) process.stdout.write(`[explore] ${l.scenario.name}: done (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
       if (interrupted) break;

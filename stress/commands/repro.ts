@@ -78,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     r = await reproduce(pool, url, scenario, strategy, { runs, chooser, pctDepth, seed, schedule });
   } catch (e) {
-    if (e instanceof ScheduleError) throw new UsageError(e.message);
+    if (e instanceof ScheduleError || e instanceof ScenarioError) throw new UsageError(e.message);
     if (e instanceof ScheduleDivergence) { process.stderr.write(`vpci-lab: ${e.message}\n`); return 1; }
     throw e;
   } finally {
