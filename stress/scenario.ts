@@ -47,6 +47,8 @@ export interface ScenarioMachine {
   inject?: ModelDesc['inject'];
   mapBatch?: number;
   preemptEvery?: number;
+  /** Freed blocks reused at once (Xen's allocator may): a stale pointer meets the next object, no crash. */
+  heapReuse?: boolean;
 }
 
 export interface Scenario {
@@ -82,7 +84,7 @@ export function scenarioModel(s: Scenario, strategy: string, seed = 1): { desc: 
     dom0Vcpus: vcpus[0], domUVcpus: vcpus.slice(1), hw: stressHw(devices),
     bootDevices: (m.boot ?? Array.from({ length: devices }, (_, i) => i)).map(deviceSbdf),
     strategy, seed, inject: m.inject, mapBatch: m.mapBatch ?? 4, preemptEvery: m.preemptEvery ?? 0,
-    threads: actors.length, heapWords: 1 << 16,
+    threads: actors.length, heapWords: 1 << 16, heapReuse: m.heapReuse,
   };
   return { desc, actors };
 }

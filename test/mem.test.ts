@@ -55,7 +55,7 @@ describe('mem: checked heap misuse', () => {
     M[p + T_NODE.val] = 42;
     xfree(p, 'test');
     assert.equal(M[p + T_NODE.val], POISON, 'freed memory holds the poison pattern');
-    expectCrash(() => chk(p, T_NODE, 'vpci_read'), 'use-after-free', /test_mem_node .* used after free/);
+    expectCrash(() => chk(p, T_NODE, 'vpci_read'), 'use-after-free', /read of struct test_mem_node .* after it was freed/);
     assert.equal(heapLive(), 0);
   });
 

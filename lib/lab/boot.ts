@@ -29,6 +29,8 @@ export interface ModelDesc {
   /** OS threads that will attach (at most 15: one slot is the boot thread's). */
   threads: number;
   heapWords?: number;
+  /** Reuse freed blocks at once, as Xen's allocator may (no quarantine): stale pointers land on new objects. */
+  heapReuse?: boolean;
   profile?: boolean;
   lockdep?: boolean;
   /** Extra shared regions (words) for the lab's own use, e.g. a workload's control words. */
@@ -49,6 +51,7 @@ export function bootMachine(desc: ModelDesc): { machine: Machine; world: World }
   const machine = createMachine({
     threads: desc.threads,
     heapWords: desc.heapWords,
+    heapReuse: desc.heapReuse,
     lockClasses: MODEL_LOCK_CLASSES,
     profile: desc.profile,
     lockdep: desc.lockdep,

@@ -1,6 +1,9 @@
 // Xen's xzalloc/xfree over the shared heap. Pointers are word offsets into the SharedArrayBuffer; 0 is NULL.
 // Every model dereference goes through chk(): NULL, freed (poisoned, quarantined) and mistyped objects become
 // classified model crashes, the way KASAN turns a stray access into a report instead of silent corruption.
+// Xen itself does not fault on most of these: each report says what Xen would do (see xenWould below). With
+// reuse on (no quarantine, as Xen's xmalloc pool may hand a freed block straight back), a stale pointer can land
+// on a new object of the same type: no crash at all, and the damage shows as the wrong device's state.
 
 import { CTL, M, SHADOW, LAYOUT, MAX_SIZE_CLASS, QUARANTINE, region, stopped, onAttach } from './machine.js';
 import { crash, TrialStopped } from './crash.js';
@@ -11,8 +14,12 @@ export const POISON = 0x6b6b6b6b;          // Linux's POISON_FREE byte, four tim
 const LIVE = 1, FREED = 2;                 // block state (low byte of the header tag) and shadow values
 const HDR = 2;                             // header words: [tag = typeId << 8 | state, size in words]
 
-let heapBase = 0, heapWords = 0, freeBase = 0, quarBase = 0;
+/** CTL.FLAGS bit: freed blocks go straight back to the free lists (no quarantine). */
+export const FLAG_HEAP_REUSE = 0x100;
+
+let heapBase = 0, heapWords = 0, freeBase = 0, quarBase = 0, reuse = false;
 onAttach(() => {
+  reuse = (M[CTL.FLAGS] & FLAG_HEAP_REUSE) !== 0;
   heapBase = LAYOUT.heap.base;
   heapWords = LAYOUT.heap.words;
   freeBase = region('freelists').base;
@@ -68,7 +75,7 @@ export function xzalloc_words(T: Struct, words: number): number {
 /** Xen's xfree: NULL is a no-op; a second free is a double free; the block is poisoned and quarantined. */
 export function xfree(p: number, where: string): void {
   if (p === NULL) return;
-  if (p === POISON) crash('use-after-free', where, `xfree of a pointer read from freed memory (${hex(p)})`);
+  if (p === POISON) crash('use-after-free', where, `xfree of a pointer read from freed memory (${hex(p)}); ${xenWould('poisoned-pointer', 'write')}`);
   const i = p - heapBase;
   if (i < HDR || i >= heapWords) crash('bug', where, `xfree of wild pointer ${hex(p)}`);
   let error: [kind: 'double-free' | 'bug', detail: string] | undefined;
@@ -91,6 +98,7 @@ function release(p: number, tag: number): void {
   M.fill(POISON, p, p + words);
   SHADOW.fill(FREED, i, i + words);
   M[CTL.HEAP_LIVE]--;
+  if (reuse) { if (words <= MAX_SIZE_CLASS) { M[p] = M[freeBase + words]; M[freeBase + words] = p; } return; }
   // Quarantine: a FIFO of freed blocks; only the oldest, once it falls out, becomes reusable.
   const n = M[CTL.HEAP_QCOUNT];
   const head = M[CTL.HEAP_QHEAD];
@@ -110,17 +118,33 @@ function release(p: number, tag: number): void {
  * The one checked dereference path: returns p if it points at a live struct of type T, else ends the CPU with the
  * crash Xen would have suffered (page fault on NULL, KASAN-style use-after-free, type confusion).
  */
-export function chk(p: number, T: Struct, where: string): number {
+export function chk(p: number, T: Struct, where: string, access: Access = 'read'): number {
   if ((p - heapBase) >>> 0 < heapWords && M[p - 2] === ((T.id << 8) | LIVE)) return p;
-  return badPointer(p, T, where);
+  return badPointer(p, T, where, access);
 }
 
-function badPointer(p: number, T: Struct, where: string): never {
+/** What the dereference does with the object: the report says which. */
+export type Access = 'read' | 'write';
+
+/**
+ * What Xen would do where the lab reports a use-after-free. Xen's xfree neither faults on later accesses nor checks
+ * them; debug builds (CONFIG_XMEM_POOL_POISON, default DEBUG; common/xmalloc_tlsf.c INSERT_BLOCK) fill a freed
+ * block with 0xAA bytes past its free-list pointers, so a pointer read from it is non-canonical and faults when
+ * followed, and a write into it is caught as "XMEM Pool corruption found" (BUG) when the block is next allocated.
+ */
+export function xenWould(how: 'poisoned-pointer' | 'stale-pointer', access: Access): string {
+  if (how === 'poisoned-pointer') return 'Xen: a debug build faults following 0xAA..AA (#GP); a release build follows the stale value silently';
+  return access === 'write'
+    ? 'Xen: no fault; the write corrupts the freed block (debug builds BUG with "XMEM Pool corruption found" when it is next allocated)'
+    : 'Xen: no fault; the read returns freed memory (0xAA bytes in a debug build, stale data in a release build)';
+}
+
+function badPointer(p: number, T: Struct, where: string, access: Access): never {
   if (p === NULL) crash('null-deref', where, `NULL pointer dereference (struct ${T.name})`);
-  if (p === POISON) crash('use-after-free', where, `struct ${T.name} pointer read from freed memory (${hex(p)})`);
+  if (p === POISON) crash('use-after-free', where, `${access} through a struct ${T.name} pointer read from freed memory (${hex(p)}); ${xenWould('poisoned-pointer', access)}`);
   const i = p - heapBase;
   if (i < HDR || i >= heapWords || SHADOW[i] === 0) crash('null-deref', where, `page fault at wild pointer ${hex(p)} (struct ${T.name})`);
-  if (SHADOW[i] === FREED) crash('use-after-free', where, `struct ${typeName(M[p - 2])} at ${hex(p)} used after free`);
+  if (SHADOW[i] === FREED) crash('use-after-free', where, `${access} of struct ${typeName(M[p - 2])} at ${hex(p)} after it was freed; ${xenWould('stale-pointer', access)}`);
   crash('bug', where, `type confusion: ${hex(p)} is struct ${typeName(M[p - 2])}, used as struct ${T.name}`);
 }
 

@@ -52,6 +52,8 @@ export interface MachineSpec {
   regions?: Record<string, number>;
   /** Lock profiling (default on) and lock-order checking (default on). */
   profile?: boolean;
+  /** Freed heap blocks are reused at once instead of quarantined (lib/mem/heap.ts FLAG_HEAP_REUSE). */
+  heapReuse?: boolean;
   lockdep?: boolean;
   /** Most scheduling decisions a controlled run can log and replay (default SCHED_DECISIONS_DEFAULT). */
   schedDecisions?: number;
@@ -92,7 +94,7 @@ export function createMachine(spec: MachineSpec): Machine {
   const layout: Layout = { bytes, threads: spec.threads, lockClasses: classes, heap, shadowByte, regions };
   const sab = new SharedArrayBuffer(bytes);
   const m = new Int32Array(sab);
-  m[CTL.FLAGS] = (spec.profile === false ? 0 : 1) | (spec.lockdep === false ? 0 : 2);
+  m[CTL.FLAGS] = (spec.profile === false ? 0 : 1) | (spec.lockdep === false ? 0 : 2) | (spec.heapReuse ? 0x100 : 0);
   m[CTL.HEAP_BUMP] = heap.base + 2; // word 0 of the heap is never handed out: pointer 0 is NULL
   return { sab, layout, meta: { ...spec.meta } };
 }

@@ -20,7 +20,7 @@
 
 import { M, stopped } from '../mem/machine.js';
 import { TrialStopped, crash } from '../mem/crash.js';
-import { shadowOf, SHADOW_FREED } from '../mem/heap.js';
+import { shadowOf, SHADOW_FREED, xenWould } from '../mem/heap.js';
 import { controlled, block_on } from '../sched/mode.js';
 
 /**
@@ -40,7 +40,7 @@ const PARKED = 0x10000;
 
 /** Fail the CPU if the lock word now lies in freed memory: Xen would be spinning on (or taking) a dead lock. */
 export function checkLockMemory(addr: number, what: string, where: string): void {
-  if (shadowOf(addr) === SHADOW_FREED) crash('use-after-free', where, `${what} on a lock inside freed memory`);
+  if (shadowOf(addr) === SHADOW_FREED) crash('use-after-free', where, `${what} on a lock inside freed memory (an atomic write); ${xenWould('stale-pointer', 'write')}`);
 }
 
 /**

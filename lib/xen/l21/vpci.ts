@@ -63,7 +63,7 @@ export function vpci_free(pdev: number, vpci: number, where: string): void {
   xfree(M[vpci + VPCI.msi], where);
   xfree(vpci, where);
   yield_point(S['vpci_remove_device:after-free']);
-  M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci] = NULL;
+  M[chk(pdev, PCI_DEV, where, 'write') + PCI_DEV.vpci] = NULL;
 }
 
 /** vpci_register_cmp: 0 if [offset, offset+size) overlap, -1 if r1 sorts first, +1 otherwise. */
