@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// The house plan, checked: every import must point down a layer (or stay in its own), and no file may import
-// itself back through a cycle. Reads the TypeScript sources, so it runs before any build. Exit 1 on a violation.
+// The house plan, checked: every import must point down a layer (or stay in its own), no file may import itself
+// back through a cycle, and lib/ and stress/ keep short files (<= 300 lines) and short functions (<= 80 lines)
+// except a model function that mirrors one Xen function (snake_case, in lib/xen). Reads the TypeScript sources,
+// so it runs before any build. Exit 1 on a violation.
 
 import fs from 'node:fs';
 import path from 'node:path';
+import ts from 'typescript';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
@@ -71,8 +74,29 @@ function strong(v) {
 }
 for (const f of graph.keys()) if (!idx.has(f)) strong(f);
 
+// Sizes: files and functions.
+const MAX_FILE = 300, MAX_FN = 80;
+const mirrorsXen = (file, name) => file.startsWith('lib/xen/') && /^[a-z][a-z0-9_]*$/.test(name ?? '') && (name ?? '').includes('_');
+for (const f of graph.keys()) {
+  if (!f.startsWith('lib/') && !f.startsWith('stress/')) continue;
+  const text = fs.readFileSync(path.join(root, f), 'utf8');
+  const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+  if (lines > MAX_FILE) problems.push(`${f}: ${lines} lines (at most ${MAX_FILE}): split it by concern`);
+  const sf = ts.createSourceFile(f, text, ts.ScriptTarget.ES2022, true);
+  const visit = (node) => {
+    if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+      const a = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line;
+      const b = sf.getLineAndCharacterOfPosition(node.end).line;
+      const name = node.name?.getText(sf) ?? (ts.isVariableDeclaration(node.parent) ? node.parent.name.getText(sf) : undefined);
+      if (b - a + 1 > MAX_FN && !mirrorsXen(f, name)) problems.push(`${f}:${a + 1}: function ${name ?? '(anonymous)'} is ${b - a + 1} lines (at most ${MAX_FN})`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+}
+
 if (problems.length) {
   for (const p of problems) process.stderr.write(`check:layers: ${p}\n`);
   process.exit(1);
 }
-process.stdout.write(`check:layers: ${graph.size} files, ${LAYERS.length} layers, every import points down, no cycles\n`);
+process.stdout.write(`check:layers: ${graph.size} files, ${LAYERS.length} layers, every import points down, no cycles, no file over ${MAX_FILE} lines, no function over ${MAX_FN}\n`);
