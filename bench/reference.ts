@@ -25,7 +25,9 @@ function run(file: string, args: string[], timeoutMs: number): Promise<string> {
   });
 }
 
-export interface NativeRun { mode: string; threads: number; ops: number; ns: number }
+export interface NativeRun { mode: string; threads: number; ops: number; ns: number; starts?: number[]; ends?: number[] }
+/** Wait policies of ticket.c: `futex` is wait.ts in C (the like-for-like reference), `yield` spins then sched_yield(). */
+export type NativePolicy = 'futex' | 'yield';
 
 export class NativeReference {
   private constructor(private readonly dir: string, private readonly exe: string, readonly compiler: string) {}
@@ -48,8 +50,8 @@ export class NativeReference {
   }
 
   /** One run: ns for `ops` lock/unlock pairs (uncontended) or acquisitions across `threads` threads (contended). */
-  async run(mode: 'uncontended' | 'contended', opsPerThread: number, threads = 1, timeoutMs = 60000): Promise<NativeRun> {
-    const args = mode === 'uncontended' ? [mode, String(opsPerThread)] : [mode, String(opsPerThread), String(threads)];
+  async run(mode: 'uncontended' | 'contended', opsPerThread: number, threads = 1, timeoutMs = 60000, policy: NativePolicy = 'futex'): Promise<NativeRun> {
+    const args = mode === 'uncontended' ? [mode, String(opsPerThread)] : [mode, String(opsPerThread), String(threads), policy];
     const out = await run(this.exe, args, timeoutMs);
     const r = JSON.parse(out.trim().split('\n').pop()!) as NativeRun;
     return r;

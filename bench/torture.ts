@@ -4,6 +4,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { CTL, type Machine } from '../lib/mem/machine.js';
+import { overlapOf } from './rounds.js';
 import { TC, type Instrument, type Job, type JobResult, type TortureBoot, type TortureMessage } from '../workers/locktorture.js';
 
 const WORKER_URL = new URL('../workers/locktorture.js', import.meta.url);
@@ -13,11 +14,12 @@ export class DeadlineError extends Error {
 }
 
 /**
- * elapsedMs runs from the first worker's start to the last worker's end. overlap = (sum of the workers' own run
- * times) / (workers × elapsedMs): 1 when they all ran the whole time side by side, 1/workers when they ran one
- * after another (a round too short for the OS to have them all running at once measures no contention).
+ * elapsedMs runs from the first worker's loop entry to the last worker's exit; starts/ends are each worker's entry
+ * and exit (epoch ms). overlap (bench/rounds.ts overlapOf) is the share of the round during which every worker was
+ * inside its loop: 1 when they all ran side by side, near 0 when they ran one after another (a round too short for
+ * the OS to have them all running at once measures no contention).
  */
-export interface Round { elapsedMs: number; overlap: number; results: JobResult[] }
+export interface Round { elapsedMs: number; overlap: number; starts: number[]; ends: number[]; results: JobResult[] }
 
 export class TorturePool {
   private readonly workers: Worker[] = [];
@@ -99,13 +101,10 @@ export class TorturePool {
       Atomics.store(this.m, this.ctl + TC.GO, round);
       Atomics.notify(this.m, this.ctl + TC.GO);
       const done = await withDeadline(Promise.all(results), Math.max(1, deadline - Date.now()), 'locktorture round');
-      let start = Infinity, end = -Infinity, busy = 0;
-      for (const i of active) {
-        const s = this.f64[(this.ctl + TC.START_TIMES) / 2 + this.cpus[i]], e = this.f64[(this.ctl + TC.END_TIMES) / 2 + this.cpus[i]];
-        start = Math.min(start, s); end = Math.max(end, e); busy += e - s;
-      }
-      const elapsedMs = Math.max(end - start, 1e-6);
-      return { elapsedMs, overlap: busy / (active.length * elapsedMs), results: done };
+      const starts = active.map((i) => this.f64[(this.ctl + TC.START_TIMES) / 2 + this.cpus[i]]);
+      const ends = active.map((i) => this.f64[(this.ctl + TC.END_TIMES) / 2 + this.cpus[i]]);
+      const elapsedMs = Math.max(Math.max(...ends) - Math.min(...starts), 1e-6);
+      return { elapsedMs, overlap: overlapOf(starts, ends), starts, ends, results: done };
     } catch (e) {
       await this.close(true);
       throw e;

@@ -1,22 +1,30 @@
 /*
  * C11 reference for `vpci-lab bench locks`: the same ticket lock as lib/sync/spinlock.ts (Xen's spinlock_t,
- * xen/common/spinlock.c at late 2021), in C11 atomics on pthreads.
+ * xen/common/spinlock.c at late 2021), with the same wait policy as lib/sync/wait.ts, in C11 atomics on pthreads.
  *
- *   lock:   ticket = fetch_add(&head_tail, 1 << 16) >> 16; spin until head == ticket
- *   unlock: fetch_add(&head, 1) with release order (on x86 a locked add, like Xen's smp_mb() + add_sized())
+ *   lock:   ticket = fetch_add(&head_tail, 1 << 16) >> 16; if head == ticket we have it
+ *   unlock: compare-exchange head_tail from (head+1, head) to (head+1, head+1) (nobody queued), else a 16-bit add on
+ *           head and wake the one waiter whose turn it now is (spinlock.ts ticket_release)
  *
- * Waiting is fair to the reference: the next ticket holder spins with a pause instruction; a waiter further back,
- * or one that has spun for a while, calls sched_yield() so that a descheduled holder can run (the C analogue of the
- * lab's Atomics.wait backoff; without it 8 threads on 2 cores would spin through whole time slices).
+ * Wait policies (argument POLICY of the contended mode):
+ *   futex  lib/sync/wait.ts line for line: only the next ticket holder spins (up to SPIN_LIMIT loads, and only
+ *          while the holder runs); everyone else parks on its own ticket's slot (FUTEX_WAIT, 20 ms bound); an
+ *          unlock wakes at most one thread. The lab's Atomics.wait/notify are futex-like, so this is the like-for-like
+ *          reference: the same algorithm, the same critical section, the same waits.
+ *   yield  the next ticket holder spins with pause up to SPIN_LIMIT, everyone else calls sched_yield() (a
+ *          policy Node cannot express; shown for information).
  *
- * Modes (the same workloads as bench/locks.ts):
- *   uncontended N            one thread, N lock+unlock pairs
- *   contended   N THREADS    THREADS threads, N acquisitions each, critical section = non-atomic increment of a
- *                            shared counter (checked at the end: a lost update is a failure)
- * Output: one JSON line per run: {"mode":..., "threads":..., "ops":..., "ns":...}
+ * Modes:
+ *   uncontended N                   one thread, N lock + counter++ + unlock
+ *   contended N THREADS [POLICY]    THREADS threads, N acquisitions each, critical section = non-atomic increment
+ *                                   of a shared counter on its own cache line (a lost update is a failure)
+ * Output: one JSON line: {"mode", "threads", "ops", "ns", "starts": [ns...], "ends": [ns...]} where starts/ends
+ * are each thread's entry to and exit from its loop (CLOCK_MONOTONIC ns, relative to the first start): the
+ * benchmark keeps a round only if every thread was inside its loop for most of it.
  * Build: cc -O2 -std=c11 -pthread ticket.c -o ticket
  */
 #define _GNU_SOURCE
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -24,7 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #define cpu_relax() __builtin_ia32_pause()
@@ -34,31 +44,99 @@
 #define cpu_relax() do { } while (0)
 #endif
 
-#define SPIN_LIMIT 4096 /* pause-loops the next ticket holder spins before yielding */
+#define SPIN_LIMIT 4096     /* wait.ts SPIN_LIMIT */
+#define SLOTS 16            /* wait.ts TICKET_SLOTS */
+#define PARKED 0x10000u
+#define MAX_T 64
 
+/* The lab's spinlock_t words in the same order: tickets, recurse, debug, cls, sleepers, handoff, slots. */
 typedef struct {
-    union {
-        _Atomic uint32_t head_tail;
-        struct { _Atomic uint16_t head, tail; } t; /* little-endian: head = bits 0-15, tail = bits 16-31 */
-    };
+    _Atomic uint32_t head_tail;
+    uint32_t recurse, debug, cls, sleepers;
+    _Atomic uint32_t handoff;
+    _Atomic uint32_t slot[SLOTS];
 } spinlock_t;
 
-static void spin_lock(spinlock_t *l)
+static int policy_futex = 1;
+
+static void futex_wait(_Atomic uint32_t *w, uint32_t val)
 {
-    uint16_t ticket = (uint16_t)(atomic_fetch_add_explicit(&l->head_tail, 0x10000u, memory_order_acq_rel) >> 16);
+    struct timespec to = { 0, 20 * 1000 * 1000 };
+    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, val, &to, NULL, 0);
+}
+static void futex_wake1(_Atomic uint32_t *w) { syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0); }
+
+static int cas(_Atomic uint32_t *w, uint32_t expect, uint32_t val)
+{
+    return atomic_compare_exchange_strong(w, &expect, val);
+}
+
+static void unpark(spinlock_t *l, uint32_t ticket)
+{
+    _Atomic uint32_t *s = &l->slot[ticket & (SLOTS - 1)];
+    if (atomic_load(s) == (ticket | PARKED) && cas(s, ticket | PARKED, 0)) futex_wake1(s);
+}
+
+static void park(spinlock_t *l, uint32_t ticket, int at_head)
+{
+    _Atomic uint32_t *s = &l->slot[ticket & (SLOTS - 1)];
+    uint32_t mark = ticket | PARKED;
+    atomic_store(s, mark);
+    uint32_t d = (ticket - atomic_load(&l->head_tail)) & 0xffff;
+    if (d > 1 || (d == 1 && at_head)) futex_wait(s, mark);
+    cas(s, mark, 0);
+}
+
+static void ticket_wait(spinlock_t *l, uint32_t ticket)
+{
     unsigned spins = 0;
     for (;;) {
-        uint16_t head = atomic_load_explicit(&l->t.head, memory_order_acquire);
-        if (head == ticket) return;
-        if ((uint16_t)(ticket - head) == 1 && spins < SPIN_LIMIT) { spins++; cpu_relax(); continue; }
-        sched_yield();
+        uint32_t v = atomic_load(&l->head_tail);
+        uint32_t d = (ticket - v) & 0xffff;
+        if (d == 0) {
+            if (policy_futex && atomic_load(&l->handoff) == (ticket | PARKED) && cas(&l->handoff, ticket | PARKED, 0))
+                unpark(l, (ticket + 1) & 0xffff);
+            return;
+        }
+        if (!policy_futex) {
+            if (d == 1 && spins < SPIN_LIMIT) { spins++; cpu_relax(); continue; }
+            sched_yield();
+            spins = 0;
+            continue;
+        }
+        if (d == 1 && spins < SPIN_LIMIT && atomic_load(&l->handoff) != ((v & 0xffff) | PARKED)) { spins++; continue; }
+        park(l, ticket, d == 1);
         spins = 0;
     }
 }
 
+static void ticket_wake(spinlock_t *l, uint32_t head)
+{
+    uint32_t mark = head | PARKED;
+    _Atomic uint32_t *s = &l->slot[head & (SLOTS - 1)];
+    if (atomic_load(s) == mark) {
+        atomic_store(&l->handoff, mark);
+        if (cas(s, mark, 0)) { futex_wake1(s); return; }
+        cas(&l->handoff, mark, 0);
+    }
+    unpark(l, (head + 1) & 0xffff);
+}
+
+static void spin_lock(spinlock_t *l)
+{
+    uint32_t old = atomic_fetch_add(&l->head_tail, 0x10000u);
+    uint32_t ticket = old >> 16;
+    if ((old & 0xffff) == ticket) return;
+    ticket_wait(l, ticket);
+}
+
 static void spin_unlock(spinlock_t *l)
 {
-    atomic_fetch_add_explicit(&l->t.head, 1, memory_order_release);
+    uint32_t v = atomic_load_explicit(&l->head_tail, memory_order_relaxed);
+    uint32_t head = v & 0xffff, next = (head + 1) & 0xffff;
+    if (cas(&l->head_tail, (next << 16) | head, (next << 16) | next)) return;
+    atomic_fetch_add((_Atomic uint16_t *)&l->head_tail, 1); /* little-endian: head is the low half */
+    if (policy_futex) ticket_wake(l, next);
 }
 
 static double now_ns(void)
@@ -68,32 +146,35 @@ static double now_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* One cache line each, so that the counter does not share the lock's line. */
+/* One cache line each, so that the counter does not share the lock's lines. */
 static _Alignas(64) spinlock_t lock;
 static _Alignas(64) volatile long counter;
 static _Alignas(64) atomic_int ready;
 static long per_thread;
 static int nthreads;
+static double starts[MAX_T], ends[MAX_T];
 
 static void *worker(void *arg)
 {
-    (void)arg;
+    long me = (long)arg;
     atomic_fetch_add(&ready, 1);
     while (atomic_load(&ready) < nthreads) sched_yield();
+    starts[me] = now_ns();
     for (long i = 0; i < per_thread; i++) {
         spin_lock(&lock);
         counter = counter + 1;
         spin_unlock(&lock);
     }
+    ends[me] = now_ns();
     return NULL;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) { fprintf(stderr, "usage: %s uncontended N | contended N THREADS\n", argv[0]); return 2; }
+    if (argc < 3) { fprintf(stderr, "usage: %s uncontended N | contended N THREADS [futex|yield]\n", argv[0]); return 2; }
     long n = atol(argv[2]);
     if (strcmp(argv[1], "uncontended") == 0) {
-        for (long i = 0; i < n / 10; i++) { spin_lock(&lock); counter++; spin_unlock(&lock); } /* warm up */
+        for (long i = 0; i < n / 10; i++) { spin_lock(&lock); counter = counter + 1; spin_unlock(&lock); } /* warm up */
         double t0 = now_ns();
         for (long i = 0; i < n; i++) { spin_lock(&lock); counter = counter + 1; spin_unlock(&lock); }
         double ns = now_ns() - t0;
@@ -102,17 +183,22 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "contended") == 0 && argc >= 4) {
         nthreads = atoi(argv[3]);
-        if (nthreads < 1 || nthreads > 256) return 2;
+        if (nthreads < 1 || nthreads > MAX_T) return 2;
+        if (argc >= 5) policy_futex = strcmp(argv[4], "yield") != 0;
         per_thread = n;
-        pthread_t th[256];
+        pthread_t th[MAX_T];
         counter = 0;
         atomic_store(&ready, 0);
-        double t0 = now_ns();
-        for (int i = 0; i < nthreads; i++) pthread_create(&th[i], NULL, worker, NULL);
+        for (long i = 0; i < nthreads; i++) pthread_create(&th[i], NULL, worker, (void *)i);
         for (int i = 0; i < nthreads; i++) pthread_join(th[i], NULL);
-        double ns = now_ns() - t0;
         if (counter != per_thread * nthreads) { fprintf(stderr, "lost update: %ld of %ld\n", counter, per_thread * nthreads); return 1; }
-        printf("{\"mode\":\"contended\",\"threads\":%d,\"ops\":%ld,\"ns\":%.0f}\n", nthreads, per_thread * nthreads, ns);
+        double t0 = starts[0], t1 = ends[0];
+        for (int i = 1; i < nthreads; i++) { if (starts[i] < t0) t0 = starts[i]; if (ends[i] > t1) t1 = ends[i]; }
+        printf("{\"mode\":\"contended\",\"threads\":%d,\"ops\":%ld,\"ns\":%.0f,\"starts\":[", nthreads, per_thread * nthreads, t1 - t0);
+        for (int i = 0; i < nthreads; i++) printf("%s%.0f", i ? "," : "", starts[i] - t0);
+        printf("],\"ends\":[");
+        for (int i = 0; i < nthreads; i++) printf("%s%.0f", i ? "," : "", ends[i] - t0);
+        printf("]}\n");
         return 0;
     }
     fprintf(stderr, "unknown mode %s\n", argv[1]);

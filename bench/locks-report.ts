@@ -1,0 +1,90 @@
+// The report of `vpci-lab bench locks`: rows, goal ratios (issue 10), and the text table.
+
+export interface BenchRow {
+  lock: string; mode: string; threads: number; nsPerOp: number; opsPerSec: number;
+  /** Contended modes: ns/op of each counted round, rounds dropped (no overlap / too short), iterations per thread. */
+  rounds?: { counted: number[]; dropped: number; itersPerThread: number; overlaps: number[] };
+}
+export interface Goal { goal: string; value: number | null; limit: number; met: boolean | null; detail: string }
+export interface BenchReport {
+  cores: number;
+  node: string;
+  quick: boolean;
+  /** os.loadavg() when the run started and ended: other work on the machine skews absolute figures. */
+  load?: { start: number[]; end: number[] };
+  results: BenchRow[];
+  reference: BenchRow[];
+  referenceNote?: string;
+  goals: Goal[];
+}
+
+function find(rows: readonly BenchRow[], lock: string, mode: string, threads: number): number | undefined {
+  return rows.find((r) => r.lock === lock && r.mode === mode && r.threads === threads)?.nsPerOp;
+}
+const ok = (x: number | undefined): number | undefined => (x === undefined || Number.isNaN(x) ? undefined : x);
+
+/** The goals of issue 10, as ratios of figures from the same run. */
+export function goals(results: readonly BenchRow[], reference: readonly BenchRow[], refNote?: string): Goal[] {
+  const out: Goal[] = [];
+  const ratio = (goal: string, a: number | undefined, b: number | undefined, limit: number, what: string, missing: string): void => {
+    a = ok(a); b = ok(b);
+    if (a === undefined || b === undefined) { out.push({ goal, value: null, limit, met: null, detail: missing }); return; }
+    const v = Math.round((a / b) * 100) / 100;
+    out.push({ goal, value: v, limit, met: v <= limit, detail: `${what}: ${a.toFixed(1)} / ${b.toFixed(1)} ns = ${v.toFixed(2)}x` });
+  };
+  const noRef = refNote ?? 'no C reference row';
+  ratio('uncontended spin_lock+spin_unlock <= 2.5x C', find(results, 'spinlock', 'uncontended', 1), find(reference, 'spinlock-c11', 'uncontended', 1), 2.5,
+    'lab (raw) / C per pair', noRef);
+  for (const t of [2, 4, 8]) {
+    if (!results.some((r) => r.mode === 'contended' && r.threads === t)) continue;
+    ratio(`contended, ${t} threads <= 3x C per acquisition`, find(results, 'spinlock', 'contended', t), find(reference, 'spinlock-c11-futex', 'contended', t), 3,
+      'lab / C (same wait policy)', refNote ?? 'no counted C round');
+  }
+  return out;
+}
+
+const dropped = (x: BenchRow | undefined): string => (x?.rounds ? String(x.rounds.dropped) : '-');
+
+export function formatReport(r: BenchReport): string {
+  const lines: string[] = [];
+  const load = r.load ? `; load average ${r.load.start[0].toFixed(1)} at start, ${r.load.end[0].toFixed(1)} at end` : '';
+  lines.push(`vpci-lab bench locks — ${r.cores} cores, node ${r.node}${r.quick ? ', --quick' : ''}${load}`);
+  lines.push('');
+  lines.push('uncontended pairs, ns (one thread; raw = profiling, lockdep and lock tracing off):');
+  const un = (lock: string, mode: string): string => { const v = find(r.results, lock, mode, 1); return v === undefined ? '-' : v.toFixed(1); };
+  const floor = find(r.results, 'atomics-floor', 'uncontended', 1);
+  const c = find(r.reference, 'spinlock-c11', 'uncontended', 1);
+  lines.push(table([
+    ['pair', 'atomics floor', 'raw', 'instrumented', 'C11'],
+    ['spin_lock+spin_unlock', floor === undefined ? '-' : floor.toFixed(1), un('spinlock', 'uncontended'), un('spinlock', 'uncontended-instrumented'), c === undefined ? '-' : c.toFixed(1)],
+    ['read_lock+read_unlock', '', un('rwlock-read', 'uncontended'), un('rwlock-read', 'uncontended-instrumented'), ''],
+    ['write_lock+write_unlock', '', un('rwlock-write', 'uncontended'), un('rwlock-write', 'uncontended-instrumented'), ''],
+  ]));
+  lines.push('');
+  lines.push('contended spinlock, ns per acquisition (median of counted rounds; dropped = rounds without >= 90% overlap or < 200 ms):');
+  const rows = [['threads', 'lab', 'dropped', 'C futex', 'dropped', 'lab / C', 'C yield', 'dropped']];
+  for (const x of r.results.filter((y) => y.lock === 'spinlock' && y.mode === 'contended')) {
+    const f = r.reference.find((y) => y.lock === 'spinlock-c11-futex' && y.threads === x.threads);
+    const y = r.reference.find((z) => z.lock === 'spinlock-c11-yield' && z.threads === x.threads);
+    const fx = ok(f?.nsPerOp), yx = ok(y?.nsPerOp), lx = ok(x.nsPerOp);
+    rows.push([String(x.threads), lx === undefined ? '-' : lx.toFixed(0), dropped(x), fx === undefined ? '-' : fx.toFixed(0), dropped(f),
+      lx !== undefined && fx !== undefined ? `${(lx / fx).toFixed(2)}x` : '-', yx === undefined ? '-' : yx.toFixed(0), dropped(y)]);
+  }
+  lines.push(table(rows));
+  const rm = r.results.find((x) => x.mode === 'read-mostly-90/10');
+  if (rm) lines.push(`\nread-mostly rwlock 90/10, ${rm.threads} threads: ${rm.nsPerOp.toFixed(0)} ns per section (${dropped(rm)} rounds dropped)`);
+  if (r.referenceNote) lines.push(`note: ${r.referenceNote}`);
+  lines.push('');
+  lines.push('goals:');
+  for (const g of r.goals) {
+    const status = g.met === null ? 'n/a' : g.met ? 'met' : 'NOT MET';
+    lines.push(`  ${status.padEnd(7)}  ${g.goal}: ${g.detail}`);
+  }
+  return lines.join('\n');
+}
+
+function table(rows: string[][]): string {
+  const w = rows[0].map((_, i) => Math.max(...rows.map((x) => x[i].length)));
+  const fmt = (cells: string[]): string => cells.map((s, i) => (i === 0 ? s.padEnd(w[i]) : s.padStart(w[i]))).join('  ');
+  return [fmt(rows[0]), w.map((n) => '-'.repeat(n)).join('  '), ...rows.slice(1).map(fmt)].join('\n');
+}
