@@ -84,11 +84,12 @@ export class TorturePool {
    * Run jobs[i] on worker i (undefined: that worker sits out), all starting together; resolves when all are done.
    * elapsedMs runs from the common start to the last worker's end.
    */
-  async run(jobs: readonly (Job | undefined)[], deadlineMs: number, instrument?: Instrument): Promise<Round> {
+  async run(jobs: readonly (Job | undefined)[], deadlineMs: number, instrument?: Instrument, haltAfterMs?: number): Promise<Round> {
     const round = ++this.round;
     const active = jobs.map((j, i) => (j ? i : -1)).filter((i) => i >= 0);
     Atomics.store(this.m, this.ctl + TC.READY, 0);
     Atomics.store(this.m, this.ctl + TC.DONE, 0);
+    Atomics.store(this.m, this.ctl + TC.HALT, 0);
     const results = active.map((i) => this.post(i, { job: jobs[i]!, round, now: false, instrument }));
     const deadline = Date.now() + deadlineMs;
     try {
@@ -100,7 +101,8 @@ export class TorturePool {
       }
       Atomics.store(this.m, this.ctl + TC.GO, round);
       Atomics.notify(this.m, this.ctl + TC.GO);
-      const done = await withDeadline(Promise.all(results), Math.max(1, deadline - Date.now()), 'locktorture round');
+      const halt = haltAfterMs === undefined ? undefined : setTimeout(() => Atomics.store(this.m, this.ctl + TC.HALT, 1), haltAfterMs);
+      const done = await withDeadline(Promise.all(results), Math.max(1, deadline - Date.now()), 'locktorture round').finally(() => clearTimeout(halt));
       const starts = active.map((i) => this.f64[(this.ctl + TC.START_TIMES) / 2 + this.cpus[i]]);
       const ends = active.map((i) => this.f64[(this.ctl + TC.END_TIMES) / 2 + this.cpus[i]]);
       const elapsedMs = Math.max(Math.max(...ends) - Math.min(...starts), 1e-6);

@@ -19,7 +19,7 @@ import {
  * Words of the pool's control block (a machine region, 8-word aligned), relative to its base. START_TIMES and
  * END_TIMES hold one Float64 per CPU (epoch ms): when the worker saw GO, and when it finished.
  */
-export const TC = { GO: 0, READY: 1, DONE: 2, SLEEP: 3, START_TIMES: 8, END_TIMES: 40 } as const;
+export const TC = { GO: 0, READY: 1, DONE: 2, SLEEP: 3, HALT: 4, START_TIMES: 8, END_TIMES: 40 } as const;
 export const TC_WORDS = TC.END_TIMES + 2 * 16;
 
 /**
@@ -43,8 +43,11 @@ export type Job =
    * [cpu, ticket] per acquisition.
    */
   | { kind: 'spin'; lock: number; counter: number; iters: number; hold?: number; log?: number; recursive?: boolean }
-  /** iters × read (or, writePermille/1000 of the time, write) sections with locktorture's checks in `state`. */
-  | { kind: 'rw'; lock: number; state: number; iters: number; writePermille: number; hold?: number; seed?: number }
+  /**
+   * iters × read (or, writePermille/1000 of the time, write) sections with locktorture's checks in `state`;
+   * `untilHalt`: instead, until the pool raises HALT (timed rounds: a non-FIFO lock lets threads finish apart).
+   */
+  | { kind: 'rw'; lock: number; state: number; iters: number; writePermille: number; hold?: number; seed?: number; untilHalt?: boolean }
   /**
    * One acquisition: log tag*2 when it has the lock, hold holdMs, log tag*2+1, release. 'recursive' takes the lock
    * twice with spin_lock_recursive; 'barrier' is spin_barrier (log tag*2 once it returns, then tag*2+1).
@@ -95,13 +98,15 @@ function runSpin(j: Extract<Job, { kind: 'spin' }>, cpu: number): void {
   }
 }
 
-function runRw(j: Extract<Job, { kind: 'rw' }>, cpu: number): { maxReaders: number; reads: number; writes: number } {
-  const { lock, state, iters, writePermille } = j;
+function runRw(j: Extract<Job, { kind: 'rw' }>, cpu: number, ctl: number): { maxReaders: number; reads: number; writes: number } {
+  const { lock, state, writePermille } = j;
+  const iters = j.untilHalt ? 0x7fffffff : j.iters;
   const h = j.hold ?? 0;
   const R = state + TS.READERS, W = state + TS.WRITER, E = state + TS.ERRORS;
   let rng = (j.seed ?? 0x9e3779b9) ^ (cpu * 0x85ebca6b) | 1;
   let maxReaders = 0, reads = 0, writes = 0;
   for (let i = 0; i < iters; i++) {
+    if (j.untilHalt && (i & 63) === 0 && Atomics.load(M, ctl + TC.HALT) !== 0) break;
     rng ^= rng << 13; rng ^= rng >>> 17; rng ^= rng << 5;
     if ((rng >>> 0) % 1000 < writePermille) {
       write_lock(lock);
@@ -185,7 +190,7 @@ function main(boot: TortureBoot): void {
     try {
       const j = msg.job;
       if (j.kind === 'spin') runSpin(j, cpu);
-      else if (j.kind === 'rw') extra = runRw(j, cpu);
+      else if (j.kind === 'rw') extra = runRw(j, cpu, ctl);
       else if (j.kind === 'once') runOnce(j, ctl);
       else runNest(j);
       result = { ok: true, cpu, ...extra, ms: performance.now() - t0, lockdep: reports() };

@@ -1,28 +1,37 @@
 // The machine's memory: one SharedArrayBuffer holding every piece of state that can race. A worker receives the
 // buffer plus this small layout descriptor and attaches to it; it keeps no private copy of shared state.
 
-export const CTL_WORDS = 64;
-/** Control block word indices (lab machinery, not Xen state). */
+export const CTL_WORDS = 80;
+/**
+ * Control block word indices (lab machinery, not Xen state), grouped by 64-byte line (16 words) so that a word
+ * written on every event does not drag the lines other threads poll: line 0 is read-mostly (STOP is polled by
+ * waiters), line 1 is the scheduler's, line 2 lockdep's, line 3 holds only SEQ (one atomic add per recorded event),
+ * line 4 the heap allocator's lock and state (written under that lock). Progress counters are per thread (held.ts).
+ */
 export const CTL = {
   STOP: 0,          // non-zero: the trial is over, every thread unwinds
-  SEQ: 1,           // global event sequence (flight recorder ordering)
   OUTCOME: 2,       // first classified outcome code + 1 (0 = none yet); set once by compare-exchange
   OUTCOME_CPU: 3,
-  HEAP_LOCK: 4,
-  HEAP_BUMP: 5,
-  HEAP_QHEAD: 6,
-  HEAP_QCOUNT: 7,
-  HEAP_LIVE: 8,
+  THREADS_DONE: 4,
+  FLAGS: 5,         // lock profiling / lockdep switches (lib/sync/profile.ts)
   SCHED: 16,        // 16 words owned by lib/sched
   LOCKDEP: 32,      // 8 words owned by lib/sync/lockdep
-  PROGRESS: 40,     // bumped by threads as they make progress (watchdog)
-  THREADS_DONE: 41,
-  FLAGS: 42,        // lock profiling / lockdep switches (lib/sync/profile.ts)
+  SEQ: 48,          // global event sequence (flight recorder ordering), alone on its line
+  HEAP_LOCK: 64,
+  HEAP_BUMP: 65,
+  HEAP_QHEAD: 66,
+  HEAP_QCOUNT: 67,
+  HEAP_LIVE: 68,
+  HEAP_SLEEPERS: 69, // threads asleep on HEAP_LOCK: its unlock notifies only when there are any
 } as const;
 
+/** Words per 64-byte cache line. */
+export const LINE_WORDS = 16;
 export const MAX_THREADS = 16;
 export const HELD_MAX = 8;          // held-lock slots published per thread
-export const HELD_WORDS = HELD_MAX + 2; // [waitingOn, depth, held...]
+/** Per-thread published lock state, one 64-byte line each: [waitingOn, depth, progress, -, ..., held x HELD_MAX]. */
+export const HELD_WORDS = 16;
+export const HELD = { WAITING: 0, DEPTH: 1, PROGRESS: 2, LOCKS: 8 } as const;
 export const RING_ENTRIES = 256;    // flight recorder entries per thread (power of two)
 export const RING_ENTRY_WORDS = 4;  // seq, event, a, b
 export const PROFILE_FIELDS = 6;    // acquisitions, contended, waitSum, waitMax, holdSum, holdMax (Float64 each)
@@ -81,11 +90,11 @@ export function createMachine(spec: MachineSpec): Machine {
   const heapWords = spec.heapWords ?? (1 << 18);
   take('freelists', MAX_SIZE_CLASS + 1);
   take('quarantine', QUARANTINE);
-  take('held', MAX_THREADS * HELD_WORDS);
+  take('held', MAX_THREADS * HELD_WORDS, LINE_WORDS);
   take('lockdep', nc * nc);
-  take('ring', MAX_THREADS * RING_ENTRIES * RING_ENTRY_WORDS);
-  take('profile', MAX_THREADS * nc * PROFILE_FIELDS * 2, 2);
-  take('threadStat', MAX_THREADS * 16);
+  take('ring', MAX_THREADS * RING_ENTRIES * RING_ENTRY_WORDS, LINE_WORDS);
+  take('profile', MAX_THREADS * nc * PROFILE_FIELDS * 2, LINE_WORDS);
+  take('threadStat', MAX_THREADS * 16, LINE_WORDS);
   take('sched', SCHED_HEADER_WORDS + MAX_THREADS * SCHED_SLOT_WORDS + Math.ceil((spec.schedDecisions ?? SCHED_DECISIONS_DEFAULT) / 4), 16);
   for (const [name, words] of Object.entries(spec.regions ?? {})) take(name, words, 2);
   const heap = take('heap', heapWords, 2);

@@ -1,9 +1,10 @@
-// The free-running watchdog (main thread): every few ms it samples CTL.PROGRESS (bumped on every lock
-// acquisition and by layers that count work) and the published wait-for graph.
+// The free-running watchdog (main thread): every few ms it samples the CPUs' progress counters (each bumps its own
+// on every lock acquisition, lib/sync/held.ts) and the published wait-for graph.
 //  - the same cycle of waiters in two consecutive samples -> deadlock, with the cycle;
 //  - no progress for hangMs and no cycle -> hang, listing the stuck CPUs and what they wait for or last did.
 
-import { CTL, M } from '../mem/machine.js';
+import { MAX_THREADS } from '../mem/machine.js';
+import { progressSum } from '../sync/index.js';
 import { snapshotWaits, findCycle, cycleKey, describeCycle, describeStuck, type LockNamer } from './waitfor.js';
 
 export type Verdict =
@@ -16,7 +17,7 @@ export class Watchdog {
   private progressAt: number;
 
   constructor(private readonly hangMs: number, now: number, private readonly namer?: LockNamer) {
-    this.progress = Atomics.load(M, CTL.PROGRESS);
+    this.progress = progressSum(MAX_THREADS);
     this.progressAt = now;
   }
 
@@ -28,7 +29,7 @@ export class Watchdog {
     const persisted = cycle !== undefined && key === this.lastKey;
     this.lastKey = key;
     if (persisted) return { kind: 'deadlock', cycle: describeCycle(cycle, this.namer), cpus: cycle.map((w) => w.cpu) };
-    const p = Atomics.load(M, CTL.PROGRESS);
+    const p = progressSum(MAX_THREADS);
     if (p !== this.progress) { this.progress = p; this.progressAt = now; return undefined; }
     if (cycle === undefined && now - this.progressAt > this.hangMs && running.length > 0) {
       return { kind: 'hang', reason: 'no-progress', detail: `no progress for ${Math.round(now - this.progressAt)} ms: ${describeStuck(snap, this.namer, running)}` };

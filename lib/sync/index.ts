@@ -1,5 +1,6 @@
 export * from './spinlock.js';
 export * from './rwlock.js';
-export { lockStats, resetLockStats, setProfiling, setLockTracing, type LockStat } from './profile.js';
-export { lockdepReports, lockdepCount, lockdepEdges, setLockdep, clearLockdepReports, type LockdepReport } from './lockdep.js';
-export { publishedOf, holds, heldDepth } from './held.js';
+export { lockStats, resetLockStats, type LockStat } from './profile.js';
+export { lockdepReports, lockdepCount, lockdepEdges, clearLockdepReports, type LockdepReport } from './lockdep.js';
+export { setProfiling, setLockTracing, setLockdep } from './instrument.js';
+export { publishedOf, holds, heldDepth, progressSum } from './held.js';

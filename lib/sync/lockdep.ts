@@ -22,6 +22,7 @@ const local: LockdepReport[] = [];
 export function lockdepReports(): readonly LockdepReport[] { return local; }
 export function clearLockdepReports(): void { local.length = 0; }
 
+/** Use instrument.ts setLockdep, which also refreshes the lock fast paths' flag. */
 export function setLockdep(on: boolean): void {
   lockdepOn = on;
   if (on) Atomics.or(M, CTL.FLAGS, FLAG_LOCKDEP); else Atomics.and(M, CTL.FLAGS, ~FLAG_LOCKDEP);

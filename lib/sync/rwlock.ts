@@ -8,7 +8,8 @@ import { POISON } from '../mem/heap.js';
 import { record, EV } from '../trace/recorder.js';
 import { lock_yield } from '../sched/mode.js';
 import { profiling, lockTracing, now } from './profile.js';
-import { acquired, released, aboutToAcquire, setWaiting } from './held.js';
+import { acquired, acquiredPlain, released, releasedPlain, aboutToAcquire, setWaiting } from './held.js';
+import { lockHooks } from './instrument.js';
 import { checkLockMemory, waitStep } from './wait.js';
 import { spin_lock_init, ticket_acquire, ticket_release, SPINLOCK_WORDS } from './spinlock.js';
 
@@ -69,7 +70,16 @@ function readerGone(l: number, c: number): void {
  * heap shadow.
  */
 
+/* The fast paths test one flag (instrument.ts lockHooks), as in spinlock.ts; the algorithm is the same on both. */
+
 export function read_lock(l: number): void {
+  if (lockHooks) { read_lock_instrumented(l); return; }
+  const old = Atomics.add(M, l, _QR_BIAS);
+  if (_can_read_lock((old + _QR_BIAS) | 0)) { acquiredPlain(l, M[l + F_cls]); return; }
+  queue_read_lock_slowpath(l, M[l + F_cls], old);
+}
+
+function read_lock_instrumented(l: number): void {
   lock_yield(0);
   const cls = M[l + F_cls];
   aboutToAcquire(l, cls, 'read_lock');
@@ -115,6 +125,14 @@ export function read_trylock(l: number): boolean {
 }
 
 export function read_unlock(l: number): void {
+  if (lockHooks) { read_unlock_instrumented(l); return; }
+  if (!releasedPlain(l)) notHolder(l, 'read_unlock', 'releases a read lock it does not hold');
+  const old = Atomics.sub(M, l, _QR_BIAS);
+  if (old === POISON) checkLockMemory(l, 'read_unlock', 'read_unlock');
+  readerGone(l, old - _QR_BIAS);
+}
+
+function read_unlock_instrumented(l: number): void {
   if (!released(l)) notHolder(l, 'read_unlock', 'releases a read lock it does not hold');
   if (lockTracing) record(EV.RUNLOCK, M[l + F_cls], l);
   const old = Atomics.sub(M, l, _QR_BIAS);
@@ -128,6 +146,12 @@ function notHolder(l: number, where: string, what: string): never {
 }
 
 export function write_lock(l: number): void {
+  if (lockHooks) { write_lock_instrumented(l); return; }
+  if (Atomics.compareExchange(M, l, 0, _QW_LOCKED | cpu) === 0) { acquiredPlain(l, M[l + F_cls]); return; }
+  queue_write_lock_slowpath(l, M[l + F_cls]);
+}
+
+function write_lock_instrumented(l: number): void {
   lock_yield(0);
   const cls = M[l + F_cls];
   aboutToAcquire(l, cls, 'write_lock');
@@ -172,6 +196,13 @@ export function write_trylock(l: number): boolean {
 }
 
 export function write_unlock(l: number): void {
+  if (lockHooks) { write_unlock_instrumented(l); return; }
+  if (!_is_write_locked_by_me(M[l]) || !releasedPlain(l)) notHolder(l, 'write_unlock', 'is not the writer');
+  Atomics.and(M, l, ~(_QW_CPUMASK | _QW_WMASK));
+  wakeCnts(l);
+}
+
+function write_unlock_instrumented(l: number): void {
   // Plain read: only this CPU changes the writer bits of a lock it holds (a freed lock reads POISON: not ours).
   if (!_is_write_locked_by_me(M[l]) || !released(l)) notHolder(l, 'write_unlock', 'is not the writer');
   if (lockTracing) record(EV.UNLOCK, M[l + F_cls], l);

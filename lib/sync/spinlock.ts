@@ -7,7 +7,8 @@ import { crash, ASSERT } from '../mem/crash.js';
 import { record, EV } from '../trace/recorder.js';
 import { lock_yield } from '../sched/mode.js';
 import { profiling, lockTracing, now } from './profile.js';
-import { acquired, released, aboutToAcquire, setWaiting } from './held.js';
+import { acquired, acquiredPlain, released, releasedPlain, aboutToAcquire, setWaiting } from './held.js';
+import { lockHooks } from './instrument.js';
 import { checkLockMemory, waitStep, ticketWait, ticketWake, TICKET_WAIT_WORDS } from './wait.js';
 import { POISON } from '../mem/heap.js';
 
@@ -69,12 +70,28 @@ export function ticket_release(l: number): void {
  * Use-after-free of lock memory is caught without a shadow lookup on the fast paths: xfree poisons a freed block,
  * so the first atomic operation on a freed lock word returns exactly POISON (and any later one finds the lock
  * contended or not owned, where the slow paths look at the shadow). Only then is the heap shadow consulted.
+ *
+ * One flag (instrument.ts lockHooks) separates the bare path from the instrumented one: with profiling, lockdep,
+ * lock tracing and scheduling hooks all off, an uncontended pair is the two atomic operations, the debug word and
+ * the published held-lock slot (the wait-for graph and the "unlock of a lock not held" BUG need it).
  */
 export function spin_lock(l: number): void {
+  if (lockHooks) { spin_lock_instrumented(l); return; }
+  const old = Atomics.add(M, l, SPINLOCK_TICKET_INC);     // fetch_and_add(&head_tail, SPINLOCK_TICKET_INC)
+  const ticket = old >>> 16;
+  if ((old & 0xffff) === ticket && old !== POISON) {
+    M[l + F.debug] = cpu;
+    acquiredPlain(l, M[l + F.cls]);
+    return;
+  }
+  spin_lock_slow(l, M[l + F.cls], ticket, (old & 0xffff) !== ticket);
+}
+
+function spin_lock_instrumented(l: number): void {
   lock_yield(0);
   const cls = M[l + F.cls];
   aboutToAcquire(l, cls, 'spin_lock');
-  const old = Atomics.add(M, l, SPINLOCK_TICKET_INC);     // fetch_and_add(&head_tail, SPINLOCK_TICKET_INC)
+  const old = Atomics.add(M, l, SPINLOCK_TICKET_INC);
   const ticket = old >>> 16;
   if ((old & 0xffff) === ticket && old !== POISON) {
     got_lock(l, cls, 0);
@@ -102,6 +119,13 @@ function got_lock(l: number, cls: number, waitStart: number): void {
 }
 
 export function spin_unlock(l: number): void {
+  if (lockHooks) { spin_unlock_instrumented(l); return; }
+  if (M[l + F.debug] !== cpu || !releasedPlain(l)) notHolder(l, 'spin_unlock');
+  M[l + F.debug] = SPINLOCK_NO_CPU;
+  ticket_release(l);
+}
+
+function spin_unlock_instrumented(l: number): void {
   if (M[l + F.debug] !== cpu || !released(l)) notHolder(l, 'spin_unlock');
   M[l + F.debug] = SPINLOCK_NO_CPU;
   if (lockTracing) record(EV.UNLOCK, M[l + F.cls], l);

@@ -1,6 +1,7 @@
 // Flight recorder: a ring of recent events per thread, in shared memory, stamped with a global sequence number so
 // the last events of every vCPU can be merged into one global order after a failure (like ftrace's per-CPU
-// buffers). Writing an entry is one atomic increment and four plain stores.
+// buffers). Writing an entry is one atomic increment (CTL.SEQ, alone on its cache line) and four plain stores
+// on the thread's own ring.
 
 import { CTL, M, cpu, region, onAttach, RING_ENTRIES, RING_ENTRY_WORDS, MAX_THREADS } from '../mem/machine.js';
 
