@@ -9,6 +9,7 @@ const COMMANDS: Record<string, Command> = {
   stress: { summary: 'race the locking strategies on real threads (free-running) and report outcomes and cost', load: () => import('./commands/stress.js') },
   repro: { summary: 'run one race scenario under controlled scheduling until it fails; replay a schedule', load: () => import('./commands/repro.js') },
   explore: { summary: 'every scenario under every strategy: the matrix of outcomes', load: () => import('./commands/explore.js') },
+  hunt: { summary: 'generate concurrent programs, run them under PCT, shrink every failure into a scenario file', load: () => import('./commands/hunt.js') },
   list: { summary: 'scenarios and strategies, one line each', load: () => import('./commands/list.js') },
   bench: { summary: 'lock benchmarks: bench locks [--quick] [--json FILE]', load: () => import('./commands/bench.js') },
 };

@@ -26,6 +26,8 @@ export interface ReproOptions {
   schedule?: string;
   /** Keep going after the first failure (explore). */
   all?: boolean;
+  /** Stop at the first forbidden outcome only (hunt: a DomU crashed on purpose is not what it looks for). */
+  untilForbidden?: boolean;
   maxSteps?: number;
   /** Run only the runs this shard owns (run k belongs to shard k mod n); run numbers and seeds stay global. */
   shard?: Shard;
@@ -71,7 +73,7 @@ export async function reproduce(pool: TrialPool, url: string, s: Scenario, strat
     if (!owns(o.shard, run)) continue;
     const { desc, actors } = scenarioModel(s, strategy);
     const { machine, world } = bootMachine(desc);
-    const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world } satisfies ScenarioActorArg }));
+    const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
     const res = await runTrial(pool, machine, specs, {
       mode: 'controlled', chooser: o.schedule ? 'replay' : o.chooser, schedule: o.schedule, seed: (o.seed + run * 0x9e3779b1) >>> 0,
       pctDepth: o.pctDepth, maxSteps: o.maxSteps ?? 20_000, budgetMs: 15_000, lockName: lockNamer(world),
@@ -101,7 +103,7 @@ export async function reproduce(pool: TrialPool, url: string, s: Scenario, strat
       if ((failed || o.schedule !== undefined) && !out.firstFailure) out.firstFailure = f;
       if (verdict === 'forbidden' && !out.surprise) out.surprise = f;
     }
-    if (failed && !o.all) break;
+    if (o.untilForbidden ? verdict === 'forbidden' : failed && !o.all) break;
   }
   out.tally.sort((a, b) => b.count - a.count);
   return out;

@@ -33,7 +33,7 @@ export interface ScenarioApi {
   readonly regs: Readonly<Record<string, number>>;
 }
 
-export type ActorFn = (x: ScenarioApi) => void;
+export type ActorFn = (x: ScenarioApi, params?: unknown) => void;
 
 export { judge, type Expectation, type ExpectEntry, type Expectations, type Verdict } from './judge.js';
 
@@ -44,6 +44,8 @@ export interface ScenarioMachine {
   devices?: number;
   /** Devices Dom0 owns at boot (indices); default all. */
   boot?: number[];
+  /** Devices the toolstack assigned to a DomU before its vCPUs started (xl create with pci=[...]): { 1: [0] }. */
+  assigned?: Record<number, number[]>;
   inject?: ModelDesc['inject'];
   mapBatch?: number;
   preemptEvery?: number;
@@ -61,6 +63,8 @@ export interface Scenario {
   actors: Record<string, ActorFn>;
   /** Per strategy name; '*' applies to strategies not listed (see judge.ts). */
   expect: Expectations;
+  /** Structured-clonable data handed to every actor as its second argument (hunt's interpreted programs). */
+  params?: unknown;
 }
 
 export function defineScenario(s: Scenario): Scenario { return s; }
@@ -80,9 +84,17 @@ export function scenarioModel(s: Scenario, strategy: string, seed = 1): { desc: 
     return { name, domain, vcpu };
   });
   if (actors.length === 0) throw new ScenarioError(`scenario ${s.name} has no actors`);
+  for (const [d, devs] of Object.entries(m.assigned ?? {})) {
+    const dom = Number(d);
+    if (!Number.isInteger(dom) || dom < 1 || dom >= vcpus.length) throw new ScenarioError(`scenario ${s.name}: machine.assigned names domain ${d}, which is not a DomU of the machine`);
+    if (!Array.isArray(devs) || devs.some((i) => !Number.isInteger(i) || i < 0 || i >= devices || !(m.boot ?? [i]).includes(i))) {
+      throw new ScenarioError(`scenario ${s.name}: machine.assigned.${d} must list devices Dom0 has at boot (0..${devices - 1})`);
+    }
+  }
   const desc: ModelDesc = {
     dom0Vcpus: vcpus[0], domUVcpus: vcpus.slice(1), hw: stressHw(devices),
     bootDevices: (m.boot ?? Array.from({ length: devices }, (_, i) => i)).map(deviceSbdf),
+    bootAssign: Object.entries(m.assigned ?? {}).flatMap(([d, devs]) => devs.map((i) => ({ domain: Number(d), sbdf: deviceSbdf(i) }))),
     strategy, seed, inject: m.inject, mapBatch: m.mapBatch ?? 4, preemptEvery: m.preemptEvery ?? 0,
     threads: actors.length, heapWords: 1 << 16, heapReuse: m.heapReuse,
   };

@@ -18,7 +18,7 @@ import type { World } from '../lib/lab/boot.js';
 import type { ActorContext } from '../lib/run/task.js';
 import type { Scenario, ScenarioApi } from '../stress/scenario.js';
 
-export interface ScenarioActorArg { url: string; name: string; domain: number; vcpu: number; world: World }
+export interface ScenarioActorArg { url: string; name: string; domain: number; vcpu: number; world: World; params?: unknown }
 
 const cache = new Map<string, Promise<Scenario>>();
 const REGS = Object.fromEntries(Object.entries(regs).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
@@ -95,7 +95,7 @@ export async function run(ctx: ActorContext): Promise<void> {
     regs: REGS,
   };
   try {
-    scenario.actors[a.name](api);
+    scenario.actors[a.name](api, a.params);
   } catch (e) {
     if (isModelSignal(e) || e instanceof ScenarioFault) throw e;
     const err = e as Error | undefined;

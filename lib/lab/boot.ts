@@ -9,6 +9,7 @@ import { p2mWords } from '../xen/p2m.js';
 import { domain_create } from '../xen/domain.js';
 import { DOMAIN } from '../xen/types.js';
 import { fn } from '../xen/fn.js';
+import { pcidevs_lock, pcidevs_unlock } from '../xen/pci.js';
 import { installStrategy, loadedStrategy } from '../strategy/index.js';
 
 export interface ModelDesc {
@@ -18,6 +19,8 @@ export interface ModelDesc {
   hw: HwDesc;
   /** Functions Dom0 owns from boot (PHYSDEVOP-free: setup_one_hwdom_device with apply_map). */
   bootDevices?: number[];
+  /** Then assigned to a DomU before its vCPUs start (the toolstack's `xl create` with pci=[...]). */
+  bootAssign?: Array<{ domain: number; sbdf: number }>;
   /** A built-in strategy name, or a patch file already loaded with loadStrategy. */
   strategy: string;
   seed?: number;
@@ -70,6 +73,12 @@ export function bootMachine(desc: ModelDesc): { machine: Machine; world: World }
   for (const sbdf of desc.bootDevices ?? []) {
     const rc = fn.pci_add_device(sbdf);
     if (rc) throw new Error(`boot device ${sbdf.toString(16)} failed to add: ${rc}`);
+  }
+  for (const { domain, sbdf } of desc.bootAssign ?? []) {
+    pcidevs_lock();
+    const rc = fn.assign_device(domains[domain], sbdf);
+    pcidevs_unlock();
+    if (rc) throw new Error(`boot assignment of ${sbdf.toString(16)} to d${domain} failed: ${rc}`);
   }
   // Faults are for the run, not for Dom0's build.
   M[xen(XEN.iommu_fail_permille)] = desc.inject?.iommu ?? 0;

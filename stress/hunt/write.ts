@@ -1,0 +1,59 @@
+// A finding as an ordinary scenario file (README "Writing a scenario"): no imports, the program's actions as plain
+// API calls, a comment saying what failed and where, and the schedule that replays it with `repro --schedule`.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { RunFailure } from '../repro.js';
+import { actorLines, programMachine, type Program } from './program.js';
+import { groupKey, type Group } from './dedup.js';
+import { HUNT_EXPECT } from './interp.js';
+
+export interface FindingMeta {
+  id: number; strategy: string; failure: RunFailure; group: Group;
+  /** How the schedule was found: PCT depth and seed, context switches; hunt command line. */
+  depth: number; switches: number; command: string; original: { vcpus: number; actions: number }; shrinkSteps: number;
+}
+
+const js = (v: unknown): string => JSON.stringify(v).replace(/"([a-z_][a-z0-9_]*)":/gi, '$1: ').replace(/,/g, ', ');
+
+export function findingSource(p: Program, m: FindingMeta, file: string): string {
+  const f = m.failure;
+  const name = `finding-${m.id}`;
+  const actions = p.vcpus.reduce((n, v) => n + v.actions.length, 0);
+  const head = [
+    `// ${name}: ${f.outcome} under ${m.strategy}${f.where ? ` in ${f.where}` : ''}${f.vcpu ? ` on ${f.vcpu}` : ''}.`,
+    ...(f.message ? [`//   ${f.message}`] : []),
+    `// Found by: ${m.command}`,
+    `// Shrunk from ${m.original.vcpus} vCPUs / ${m.original.actions} actions to ${p.vcpus.length} / ${actions} in ${m.shrinkSteps} steps.`,
+    `// Group: ${groupKey(m.group)}`,
+    `// Schedule (PCT depth ${m.depth}: at most ${m.depth - 1} priority change${m.depth === 2 ? '' : 's'}; ${m.switches} context switches):`,
+    `//   ${f.schedule}`,
+    `// Replay: vpci-lab repro ${file} --strategy ${m.strategy} --schedule ${f.schedule}`,
+    '',
+    `export const schedule = '${f.schedule}';`,
+    '',
+  ];
+  const actors = p.vcpus.flatMap((v) => [`    ${v.name}(x) {`, ...actorLines(v.actions).map((l) => `      ${l}`), '    },']);
+  const body = [
+    'export default {',
+    `  name: '${name}',`,
+    `  description: ${JSON.stringify(`${f.outcome} found by vpci-lab hunt under ${m.strategy}`)},`,
+    `  source: ${JSON.stringify(`vpci-lab hunt (${m.command})`)},`,
+    `  machine: ${js(programMachine(p))},`,
+    '  actors: {',
+    ...actors,
+    '  },',
+    '  // What the hunt counts as no finding; anything else (this finding too) is forbidden.',
+    `  expect: ${js(HUNT_EXPECT)},`,
+    '};',
+    '',
+  ];
+  return [...head, ...body].join('\n');
+}
+
+export function writeFinding(dir: string, p: Program, m: FindingMeta): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `finding-${m.id}.mjs`);
+  fs.writeFileSync(file, findingSource(p, m, file));
+  return file;
+}
