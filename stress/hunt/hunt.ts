@@ -17,8 +17,8 @@ import { writeFinding } from './write.js';
 export interface HuntOptions {
   strategy: string; budgetMs: number; seed: number; runsPerProgram: number; pctDepth: number;
   out: string; known: KnownGroup[]; domu: DomuPolicy;
-  /** The command line, written into each finding. */
-  command: string;
+  /** The command line, written into each finding, and the --strategy text a replay command should repeat. */
+  command: string; replayStrategy?: string;
 }
 
 export interface HuntFinding {
@@ -87,7 +87,7 @@ export async function hunt(pool: TrialPool, o: HuntOptions, hooks: HuntHooks = {
     if (dup) { s.duplicates[key] = (s.duplicates[key] ?? 0) + 1; continue; }
     const id = s.findings.length + 1;
     const meta = {
-      id, strategy: o.strategy, failure: f, group, depth: sched?.depth ?? o.pctDepth, switches: sched?.switches ?? switches(f.schedule),
+      id, strategy: o.replayStrategy ?? o.strategy, failure: f, group, depth: sched?.depth ?? o.pctDepth, switches: sched?.switches ?? switches(f.schedule),
       command: o.command, original: { vcpus: v.value.vcpus.length, actions: actionCount(v.value) }, shrinkSteps: shrunk.steps,
     };
     const file = writeFinding(o.out, shrunk.program, meta);

@@ -5,7 +5,7 @@
 // New action kinds (MSI-X table entries, once the model has them) are one entry in ACTION_KINDS: a statement and,
 // in generate.ts, an arbitrary.
 
-import { deviceBase } from '../machine.js';
+import { deviceBase } from '../../lib/lab/workload.js';
 
 export type ConfigReg = 'command' | 'vendor' | 'bar0' | 'bar1' | 'rom';
 export type BarValue = 'home' | 'moved' | 'sizing';
