@@ -1,7 +1,11 @@
-// What the runner sends to a worker (workers/thread.ts) for one simulated CPU, and what comes back.
+// The runner's data: a trial's options and result, and what it sends to a worker (workers/thread.ts) for one
+// simulated CPU and gets back.
 
 import type { Machine } from '../mem/machine.js';
 import type { Outcome } from '../mem/crash.js';
+import type { ControlledOptions, FreeOptions } from '../sched/controlled.js';
+import type { ChooserName } from '../sched/choosers/index.js';
+import type { LockNamer } from './waitfor.js';
 
 export type RunMode = 'free' | 'controlled';
 
@@ -49,4 +53,39 @@ export interface ThreadResult {
   workerId: number;
   /** Time inside the worker, ms. */
   ms: number;
+}
+
+export interface TrialOptions extends ControlledOptions, FreeOptions {
+  /** Default 'free'. */
+  mode?: RunMode;
+  /** Wall-clock budget of the whole trial (ms, default 10 000): past it, the trial ends as a hang. */
+  budgetMs?: number;
+  /** After STOP, how long a worker may take to come back before it is aborted (ms, default 1000). */
+  graceMs?: number;
+  /** How long all tasks may take to reach the start barrier (ms, default 10 000: covers cold workers). */
+  startTimeoutMs?: number;
+  /** Free mode: watchdog sampling period (ms, default 5). */
+  sampleMs?: number;
+  /** Free mode: no progress for this long (and no cycle) is a hang (ms, default 2000). */
+  hangMs?: number;
+  /** Names for lock addresses in deadlock / hang reports. */
+  lockName?: LockNamer;
+}
+
+export interface TrialResult {
+  outcome: Outcome;
+  mode: RunMode;
+  /** The outcome came from a thread's ModelCrash. */
+  crash?: { kind: Outcome; cpu: number; where: string; message: string };
+  deadlock?: { cycle: string; cpus: number[] };
+  hang?: { reason: 'step-budget' | 'no-progress' | 'wall-clock'; detail: string };
+  /** Controlled mode: the schedule string (replays this run), decisions made, chooser settings. */
+  schedule?: string;
+  steps?: number;
+  chooser?: ChooserName;
+  seed?: number;
+  threads: ThreadResult[];
+  /** Tasks aborted because they did not come back after STOP (their workers were replaced). */
+  aborted: number;
+  durationMs: number;
 }

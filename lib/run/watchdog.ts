@@ -9,7 +9,9 @@ import { snapshotWaits, findCycle, cycleKey, describeCycle, describeStuck, type 
 
 export type Verdict =
   | { kind: 'deadlock'; cycle: string; cpus: number[] }
-  | { kind: 'hang'; reason: 'step-budget' | 'no-progress' | 'wall-clock'; detail: string };
+  | { kind: 'hang'; reason: 'step-budget' | 'no-progress' | 'wall-clock'; detail: string }
+  /** Controlled replay: the run left the schedule it was asked to follow (reported by the driver at the end). */
+  | { kind: 'diverged' };
 
 export class Watchdog {
   private lastKey = '';
