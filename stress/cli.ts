@@ -11,6 +11,7 @@ const COMMANDS: Record<string, Command> = {
   explore: { summary: 'every scenario under every strategy: the matrix of outcomes', load: () => import('./commands/explore.js') },
   hunt: { summary: 'generate concurrent programs, run them under PCT, shrink every failure into a scenario file', load: () => import('./commands/hunt.js') },
   list: { summary: 'scenarios and strategies, one line each', load: () => import('./commands/list.js') },
+  verify: { summary: 'every schedule within K preemptions and every fault placement: verified, refuted or incomplete', load: () => import('./commands/verify.js') },
   bench: { summary: 'lock benchmarks: bench locks [--quick] [--json FILE]', load: () => import('./commands/bench.js') },
 };
 

@@ -9,6 +9,9 @@ import { bootMachine } from '../lib/lab/boot.js';
 import { lockNamer, describeEvent } from '../lib/lab/names.js';
 import { classifyTrial } from '../lib/lab/classify.js';
 import { runTrial, TrialError, type TrialPool, type ActorSpec } from '../lib/run/index.js';
+import { parseSchedule, ScheduleDivergence } from '../lib/sched/schedule.js';
+import { siteDigest } from '../lib/sched/controlled.js';
+import { armVerify, ALL_FAULT_KINDS, VERIFY_WORDS } from '../lib/verify/trace.js';
 import { scenarioModel, ScenarioError, type Scenario } from './scenario.js';
 import { judge, type Verdict } from './judge.js';
 import type { ScenarioActorArg } from '../workers/scenario-actor.js';
@@ -63,21 +66,37 @@ function asScenarioError(e: unknown): unknown {
   return fault ? new ScenarioError(fault) : e;
 }
 
+/** The flight recorder's events of the run just made, in global order, labelled (attached machine). */
+export function interleaving(cpuNames: string[]): TimelineEvent[] {
+  return cpuNames.flatMap((_, cpu) => readRing(cpu))
+    .sort((x, y) => x.seq - y.seq)
+    .map((e) => ({ ...e, label: describeEvent(e, (k) => cpuNames[k] ?? `cpu${k}`) }));
+}
+
 export async function reproduce(pool: TrialPool, url: string, s: Scenario, strategy: string, o: ReproOptions,
   onRun?: (run: number, outcome: Outcome) => void): Promise<ReproResult> {
   const outcomes = Object.fromEntries(OUTCOMES.map((k) => [k, 0])) as Record<Outcome, number>;
   const verdicts: Record<Verdict, number> = { expected: 0, acceptable: 0, forbidden: 0 };
   const out: ReproResult = { scenario: s.name, strategy, runs: 0, outcomes, verdicts, tally: [], firstFailure: null, surprise: null, forbidden: [] };
   const runs = o.schedule ? 1 : o.runs;
+  // An S2 schedule (from verify) also fixes the model seed, which fault points fail, and the sites it must meet.
+  const v2 = o.schedule !== undefined ? parseSchedule(o.schedule) : undefined;
+  const faulted = v2?.digest !== undefined;
   for (let run = 0; run < runs; run++) {
     if (!owns(o.shard, run)) continue;
-    const { desc, actors } = scenarioModel(s, strategy);
+    const { desc, actors } = scenarioModel(s, strategy, v2?.seed ?? 1);
+    if (faulted) desc.extraRegions = { ...desc.extraRegions, verify: VERIFY_WORDS };
     const { machine, world } = bootMachine(desc);
+    if (faulted) armVerify({ kinds: ALL_FAULT_KINDS, maxFaults: 1 << 20, forced: v2!.faults ?? [] });
     const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
     const res = await runTrial(pool, machine, specs, {
       mode: 'controlled', chooser: o.schedule ? 'replay' : o.chooser, schedule: o.schedule, seed: (o.seed + run * 0x9e3779b1) >>> 0,
       pctDepth: o.pctDepth, maxSteps: o.maxSteps ?? 20_000, budgetMs: 15_000, lockName: lockNamer(world),
     }).catch((e: unknown) => { throw asScenarioError(e); });
+    if (faulted && siteDigest() !== v2!.digest) {
+      throw new ScheduleDivergence(`replay diverged: the run met a different sequence of sites (digest ${siteDigest().toString(16).padStart(8, '0')}, ` +
+        `the schedule says ${v2!.digest!.toString(16).padStart(8, '0')}): a changed model, scenario or strategy?`, res.steps ?? 0, -1, []);
+    }
     const cpuNames = actors.map((a) => a.name);
     const c = classifyTrial(res, world, cpuNames);
     const verdict = judge(s.expect, strategy, c.outcome, c.where);
@@ -95,10 +114,8 @@ export async function reproduce(pool: TrialPool, url: string, s: Scenario, strat
     const failed = c.outcome !== 'ok';
     const keep = (failed && !out.firstFailure) || (verdict === 'forbidden' && !out.surprise) || o.schedule !== undefined;
     if (keep) {
-      const events = actors.flatMap((_, cpu) => readRing(cpu))
-        .sort((x, y) => x.seq - y.seq)
-        .map((e) => ({ ...e, label: describeEvent(e, (k) => cpuNames[k] ?? `cpu${k}`) }));
-      const f: RunFailure = { run, outcome: c.outcome, verdict, where: c.where, vcpu: c.vcpu, message: c.message, schedule: res.schedule ?? '',
+      const events = interleaving(cpuNames);
+      const f: RunFailure = { run, outcome: c.outcome, verdict, where: c.where, vcpu: c.vcpu, message: c.message, schedule: (faulted ? o.schedule : res.schedule) ?? '',
         cpuNames, lockClasses: [...LAYOUT.lockClasses], events, crashCpu: res.crash?.cpu };
       if ((failed || o.schedule !== undefined) && !out.firstFailure) out.firstFailure = f;
       if (verdict === 'forbidden' && !out.surprise) out.surprise = f;

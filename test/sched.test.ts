@@ -31,7 +31,7 @@ describe('schedule strings', () => {
     const bad: Array<[string, RegExp]> = [
       ['', /expected S1/],
       ['hello', /expected S1/],
-      ['S2:2:ab', /unknown version/],
+      ['S9:2:ab', /unknown version/],
       ['S1:0:a', /thread count/],
       ['S1:17:a', /thread count/],
       ['S1:x:a', /thread count/],

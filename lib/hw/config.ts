@@ -4,8 +4,9 @@
 // is applied on every write, which is what makes BAR sizing, read-only type bits and read-only registers work.
 
 import { M } from '../mem/machine.js';
+import { fp, fpOn } from '../mem/footprint.js';
 import { fnBlock } from './lookup.js';
-import { FN_WMASK, HDR_DWORDS } from './layout.js';
+import { FN_WMASK, FN_WORDS, HDR_DWORDS } from './layout.js';
 import { PCI_CFG_SPACE_EXP_SIZE } from './pci_regs.js';
 
 /** Sizes 1, 2, 4, naturally aligned, inside the 4 KiB extended config space. */
@@ -22,6 +23,7 @@ export function allOnes(size: number): number {
 export function pci_conf_read(sbdf: number, reg: number, size: number): number {
   const fb = fnBlock(sbdf);
   if (fb < 0 || !pci_access_ok(reg, size)) return allOnes(size);
+  if (fpOn) fp(fb + (reg >>> 2), fb + (reg >>> 2) + 1);
   const v = Atomics.load(M, fb + (reg >>> 2));
   return size === 4 ? v >>> 0 : (v >>> ((reg & 3) << 3)) & (size === 1 ? 0xff : 0xffff);
 }
@@ -34,6 +36,7 @@ export function pci_conf_write(sbdf: number, reg: number, size: number, val: num
   if (dw >= HDR_DWORDS) return; // everything past the type-0 header is read-only (no capabilities modelled)
   const shift = (reg & 3) << 3;
   const lanes = size === 4 ? -1 : (size === 1 ? 0xff : 0xffff) << shift;
+  if (fpOn) fp(fb, fb + FN_WORDS); // a BAR write also moves the function's decode state (frames.ts)
   const wm = M[fb + FN_WMASK + dw] & lanes; // masks are written once at power-on: a plain read is enough
   if (wm === 0) return;
   const bits = (val << shift) & wm;

@@ -4,8 +4,9 @@
 // The reads of one function are individually atomic but not a snapshot; scan when the CPUs are quiescent.
 
 import { M } from '../mem/machine.js';
+import { fp, fpOn } from '../mem/footprint.js';
 import { fnBlock, hwFunctions } from './lookup.js';
-import { FN_SLOTS, SLOT_WORDS, SLOT } from './layout.js';
+import { FN_SLOTS, FN_WORDS, SLOT_WORDS, SLOT } from './layout.js';
 import { BAR_EMPTY, BAR_IO, BAR_MEM32, BAR_MEM64_LO, BAR_ROM, HW_SLOTS, ROM_SLOT } from './desc.js';
 import { PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_BASE_ADDRESS_0, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE } from './pci_regs.js';
 
@@ -31,6 +32,7 @@ const slotWord = (fb: number, bar: number, f: number): number => M[fb + FN_SLOTS
 /** The hardware kind of a BAR slot (BAR_EMPTY/IO/MEM32/MEM64_LO/MEM64_HI/ROM); BAR_EMPTY for an absent function. */
 export function barKind(sbdf: number, bar: number): number {
   const fb = fnBlock(sbdf);
+  if (fpOn && fb >= 0) fp(fb, fb + FN_WORDS); // barFrames and barDecoding go on to read the registers
   return fb < 0 || !(bar >= 0 && bar < HW_SLOTS) ? BAR_EMPTY : slotWord(fb, bar, SLOT.kind);
 }
 
@@ -45,6 +47,7 @@ export function barSize(sbdf: number, bar: number): number {
 export function barAddr(sbdf: number, bar: number): number {
   const fb = fnBlock(sbdf);
   if (fb < 0 || !(bar >= 0 && bar < HW_SLOTS)) return 0;
+  if (fpOn) fp(fb, fb + FN_WORDS); // the registers read below (model steps read decode state through here)
   const kind = slotWord(fb, bar, SLOT.kind);
   const reg = fb + ((bar === ROM_SLOT ? PCI_ROM_ADDRESS : PCI_BASE_ADDRESS_0 + 4 * bar) >>> 2);
   const lo = Atomics.load(M, reg) >>> 0;

@@ -8,6 +8,7 @@
 import { CTL, M, SHADOW, LAYOUT, MAX_SIZE_CLASS, QUARANTINE, region, stopped, onAttach } from './machine.js';
 import { crash, TrialStopped } from './crash.js';
 import { structById, type Struct } from './layout.js';
+import { fp, fpOn } from './footprint.js';
 
 export const NULL = 0;
 export const POISON = 0x6b6b6b6b;          // Linux's POISON_FREE byte, four times
@@ -48,6 +49,10 @@ function heapUnlock(): void {
   if (Atomics.load(M, CTL.HEAP_SLEEPERS) !== 0) Atomics.notify(M, CTL.HEAP_LOCK, 1);
 }
 
+let allocFault: (() => boolean) | null = null;
+/** lib/xen/fault.ts: under verify, every allocation is a fault point (the model's -ENOMEM). */
+export function setAllocFault(f: (() => boolean) | null): void { allocFault = f; }
+
 /** Allocate and zero a struct; returns NULL when the heap is exhausted (callers turn it into -ENOMEM). */
 export function xzalloc(T: Struct): number {
   return xzalloc_words(T, T.words);
@@ -55,6 +60,8 @@ export function xzalloc(T: Struct): number {
 
 /** Variable-size allocation of a typed block (arrays of ranges, for instance). */
 export function xzalloc_words(T: Struct, words: number): number {
+  if (fpOn) fp(CTL.HEAP_LOCK, CTL.HEAP_LIVE + 1); // the allocator's state: every allocation and free conflict
+  if (allocFault !== null && allocFault()) return NULL;
   heapLock();
   let p = NULL;
   try {
@@ -69,6 +76,7 @@ export function xzalloc_words(T: Struct, words: number): number {
       }
     }
     if (p !== NULL) {
+      if (fpOn) fp(p - HDR, p + words);
       M.fill(0, p, p + words);
       SHADOW.fill(LIVE, p - heapBase, p - heapBase + words);
       M[p - 1] = words;
@@ -88,6 +96,7 @@ export function xfree(p: number, where: string): void {
   const i = p - heapBase;
   if (i < HDR || i >= heapWords) crash('bug', where, `xfree of wild pointer ${hex(p)}`);
   let error: [kind: 'double-free' | 'bug', detail: string] | undefined;
+  if (fpOn) { fp(CTL.HEAP_LOCK, CTL.HEAP_LIVE + 1); fp(p - HDR, p + Math.max(1, M[p - 1] | 0)); }
   heapLock();
   try {
     const tag = M[p - 2];
@@ -128,6 +137,7 @@ function release(p: number, tag: number): void {
  * crash Xen would have suffered (page fault on NULL, KASAN-style use-after-free, type confusion).
  */
 export function chk(p: number, T: Struct, where: string, access: Access = 'read'): number {
+  if (fpOn) fp(p - HDR, p + Math.max(T.words, M[p - 1] | 0)); // arrays: the whole block
   if ((p - heapBase) >>> 0 < heapWords && M[p - 2] === ((T.id << 8) | LIVE)) return p;
   return badPointer(p, T, where, access);
 }

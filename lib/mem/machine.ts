@@ -38,7 +38,7 @@ export const PROFILE_FIELDS = 6;    // acquisitions, contended, waitSum, waitMax
 export const QUARANTINE = 128;      // freed blocks held back from reuse (KASAN-style)
 export const MAX_SIZE_CLASS = 512;  // exact-size free lists up to this many words
 /** Region 'sched' (lib/sched/controlled.ts): a header, one slot per thread, then one byte per decision. */
-export const SCHED_HEADER_WORDS = 64;
+export const SCHED_HEADER_WORDS = 80;
 export const SCHED_SLOT_WORDS = 16;
 export const SCHED_DECISIONS_DEFAULT = 1 << 18;
 

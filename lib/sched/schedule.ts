@@ -8,10 +8,17 @@
 // Example: `S1:3:a5b3ac12` = a a a a a b b b a c c c c c c c c c c c c. Replaying it feeds the same decisions to
 // the same threads; the model is deterministic given the decisions, so the run, its flight-recorder events and
 // its outcome repeat exactly.
+//
+//   S2:<threads>:s<seed>:<digest>:<decisions>[:f<i>,<j>,...]
+//
+// S2 adds what else a replay depends on: the model seed, the digest of the run's sequence of sites, picks and
+// runnable sets (8 hex digits; a replay whose digest differs ran something else: divergence), and the fault
+// points that failed (indices in the run's order of fault points; the others succeed). S1 strings still replay.
 
 import { MAX_THREADS } from '../mem/machine.js';
 
 export const SCHEDULE_VERSION = 'S1';
+export const SCHEDULE_VERSION_2 = 'S2';
 
 /** A malformed schedule string (the CLI turns it into a one-line usage error). */
 export class ScheduleError extends Error {
@@ -26,12 +33,28 @@ export class ScheduleDivergence extends Error {
   }
 }
 
-export interface Schedule { threads: number; decisions: Uint8Array }
+export interface Schedule {
+  threads: number;
+  decisions: Uint8Array;
+  /** S2 only: the model seed, the site digest, the failing fault points. */
+  seed?: number;
+  digest?: number;
+  faults?: number[];
+}
 
 export function threadLetter(c: number): string { return String.fromCharCode(97 + c); }
 
 export function formatSchedule(threads: number, decisions: ArrayLike<number>): string {
-  let out = `${SCHEDULE_VERSION}:${threads}:`;
+  return `${SCHEDULE_VERSION}:${threads}:${encodeDecisions(decisions)}`;
+}
+
+export function formatScheduleV2(threads: number, decisions: ArrayLike<number>, seed: number, digest: number, faults: readonly number[]): string {
+  const f = faults.length > 0 ? `:f${faults.join(',')}` : '';
+  return `${SCHEDULE_VERSION_2}:${threads}:s${seed >>> 0}:${(digest >>> 0).toString(16).padStart(8, '0')}:${encodeDecisions(decisions)}${f}`;
+}
+
+function encodeDecisions(decisions: ArrayLike<number>): string {
+  let out = '';
   for (let i = 0; i < decisions.length;) {
     const c = decisions[i];
     let j = i + 1;
@@ -48,6 +71,7 @@ const MAX_DECISIONS = 1 << 26;
 export function parseSchedule(text: string): Schedule {
   if (typeof text !== 'string') throw new ScheduleError('schedule must be a string');
   const s = text.trim();
+  if (s.startsWith(`${SCHEDULE_VERSION_2}:`)) return parseV2(s);
   const m = /^([^:]*):([^:]*):(.*)$/s.exec(s);
   if (!m) throw new ScheduleError(`malformed schedule '${clip(s)}': expected ${SCHEDULE_VERSION}:<threads>:<decisions>, e.g. S1:2:a3b2a`);
   if (m[1] !== SCHEDULE_VERSION) throw new ScheduleError(`malformed schedule '${clip(s)}': unknown version '${clip(m[1])}' (expected ${SCHEDULE_VERSION})`);
@@ -55,7 +79,24 @@ export function parseSchedule(text: string): Schedule {
     throw new ScheduleError(`malformed schedule '${clip(s)}': thread count must be 1..${MAX_THREADS}, got '${clip(m[2])}'`);
   }
   const threads = Number(m[2]);
-  const body = m[3];
+  return { threads, decisions: decodeDecisions(s, m[3], threads) };
+}
+
+function parseV2(s: string): Schedule {
+  const m = /^S2:([^:]*):s(\d{1,10}):([0-9a-f]{8}):([^:]*)(?::f(\d{1,7}(?:,\d{1,7})*))?$/.exec(s);
+  if (!m) throw new ScheduleError(`malformed schedule '${clip(s)}': expected S2:<threads>:s<seed>:<8 hex digits>:<decisions>[:f<i>,<j>...]`);
+  if (!/^[1-9]\d?$/.test(m[1]) || Number(m[1]) > MAX_THREADS) {
+    throw new ScheduleError(`malformed schedule '${clip(s)}': thread count must be 1..${MAX_THREADS}, got '${clip(m[1])}'`);
+  }
+  const threads = Number(m[1]);
+  const seed = Number(m[2]);
+  if (seed > 0xffffffff) throw new ScheduleError(`malformed schedule '${clip(s)}': seed out of range`);
+  const faults = m[5] ? m[5].split(',').map(Number) : [];
+  for (let i = 1; i < faults.length; i++) if (faults[i] <= faults[i - 1]) throw new ScheduleError(`malformed schedule '${clip(s)}': fault indices must ascend`);
+  return { threads, decisions: decodeDecisions(s, m[4], threads), seed, digest: parseInt(m[3], 16) >>> 0, faults };
+}
+
+function decodeDecisions(s: string, body: string, threads: number): Uint8Array {
   if (body.length === 0) throw new ScheduleError(`malformed schedule '${clip(s)}': no decisions`);
   const runs: Array<[number, number]> = [];
   let total = 0;
@@ -76,7 +117,7 @@ export function parseSchedule(text: string): Schedule {
   const decisions = new Uint8Array(total);
   let k = 0;
   for (const [c, n] of runs) { decisions.fill(c, k, k + n); k += n; }
-  return { threads, decisions };
+  return decisions;
 }
 
 function clip(s: string): string { return s.length > 60 ? `${s.slice(0, 57)}...` : s; }

@@ -29,6 +29,8 @@ export const H = {
   PCT_NCP: 19,     // number of PCT change points
   SEED: 20,
   PCT_CP: 32,      // PCT change points (up to 32), ascending
+  SITE_HASH: 64,   // digest of the run's sequence of sites, picks and runnable sets (schedule strings S2)
+  YIELDING: 65,    // the thread at this decision point is retrying (backoff): switching away is no preemption
 } as const;
 export const PCT_MAX_CHANGE_POINTS = 32;
 

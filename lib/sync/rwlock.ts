@@ -10,6 +10,7 @@ import { lock_yield } from '../sched/mode.js';
 import { profiling, lockTracing, now } from './profile.js';
 import { acquired, acquiredPlain, released, releasedPlain, aboutToAcquire, setWaiting } from './held.js';
 import { lockHooks } from './instrument.js';
+import { fp, fpOn } from '../mem/footprint.js';
 import { checkLockMemory, waitStep } from './wait.js';
 import { spin_lock_init, ticket_acquire, ticket_release, SPINLOCK_WORDS } from './spinlock.js';
 
@@ -81,6 +82,7 @@ export function read_lock(l: number): void {
 
 function read_lock_instrumented(l: number): void {
   lock_yield(0);
+  if (fpOn) fp(l, l + RWLOCK_WORDS);
   const cls = M[l + F_cls];
   aboutToAcquire(l, cls, 'read_lock');
   const old = Atomics.add(M, l, _QR_BIAS);
@@ -112,6 +114,7 @@ function queue_read_lock_slowpath(l: number, cls: number, old: number): void {
 
 export function read_trylock(l: number): boolean {
   lock_yield(0);
+  if (fpOn) fp(l, l + RWLOCK_WORDS);
   const cls = M[l + F_cls];
   let c = Atomics.load(M, l);
   if (c === POISON) checkLockMemory(l, 'read_trylock', 'read_trylock');
@@ -133,6 +136,7 @@ export function read_unlock(l: number): void {
 }
 
 function read_unlock_instrumented(l: number): void {
+  if (fpOn) fp(l, l + RWLOCK_WORDS);
   if (!released(l)) notHolder(l, 'read_unlock', 'releases a read lock it does not hold');
   if (lockTracing) record(EV.RUNLOCK, M[l + F_cls], l);
   const old = Atomics.sub(M, l, _QR_BIAS);
@@ -153,6 +157,7 @@ export function write_lock(l: number): void {
 
 function write_lock_instrumented(l: number): void {
   lock_yield(0);
+  if (fpOn) fp(l, l + RWLOCK_WORDS);
   const cls = M[l + F_cls];
   aboutToAcquire(l, cls, 'write_lock');
   if (Atomics.compareExchange(M, l, 0, _QW_LOCKED | cpu) === 0) {
@@ -183,6 +188,7 @@ function queue_write_lock_slowpath(l: number, cls: number): void {
 
 export function write_trylock(l: number): boolean {
   lock_yield(0);
+  if (fpOn) fp(l, l + RWLOCK_WORDS);
   const cls = M[l + F_cls];
   const c = Atomics.load(M, l);
   if (c === POISON) checkLockMemory(l, 'write_trylock', 'write_trylock');
@@ -203,6 +209,7 @@ export function write_unlock(l: number): void {
 }
 
 function write_unlock_instrumented(l: number): void {
+  if (fpOn) fp(l, l + RWLOCK_WORDS);
   // Plain read: only this CPU changes the writer bits of a lock it holds (a freed lock reads POISON: not ours).
   if (!_is_write_locked_by_me(M[l]) || !released(l)) notHolder(l, 'write_unlock', 'is not the writer');
   if (lockTracing) record(EV.UNLOCK, M[l + F_cls], l);
@@ -211,6 +218,6 @@ function write_unlock_instrumented(l: number): void {
 }
 
 /** True even when a writer is only waiting (cnts != 0), as in Xen. */
-export function rw_is_locked(l: number): boolean { return Atomics.load(M, l) !== 0; }
-export function rw_is_write_locked(l: number): boolean { return (Atomics.load(M, l) & _QW_WMASK) === _QW_LOCKED; }
-export function rw_readers(l: number): number { return Atomics.load(M, l) >>> _QR_SHIFT; }
+export function rw_is_locked(l: number): boolean { if (fpOn) fp(l, l + RWLOCK_WORDS); return Atomics.load(M, l) !== 0; }
+export function rw_is_write_locked(l: number): boolean { if (fpOn) fp(l, l + RWLOCK_WORDS); return (Atomics.load(M, l) & _QW_WMASK) === _QW_LOCKED; }
+export function rw_readers(l: number): number { if (fpOn) fp(l, l + RWLOCK_WORDS); return Atomics.load(M, l) >>> _QR_SHIFT; }

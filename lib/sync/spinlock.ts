@@ -11,6 +11,7 @@ import { acquired, acquiredPlain, released, releasedPlain, aboutToAcquire, setWa
 import { lockHooks } from './instrument.js';
 import { checkLockMemory, waitStep, ticketWait, ticketWake, TICKET_WAIT_WORDS } from './wait.js';
 import { POISON } from '../mem/heap.js';
+import { fp, fpOn } from '../mem/footprint.js';
 
 /**
  * spinlock_t words. `tickets`, `recurse` and `debug` mirror Xen's struct; `cls` (lock class), `sleepers` (word
@@ -89,6 +90,7 @@ export function spin_lock(l: number): void {
 
 function spin_lock_instrumented(l: number): void {
   lock_yield(0);
+  if (fpOn) fp(l, l + SPINLOCK_WORDS);
   const cls = M[l + F.cls];
   aboutToAcquire(l, cls, 'spin_lock');
   const old = Atomics.add(M, l, SPINLOCK_TICKET_INC);
@@ -126,6 +128,7 @@ export function spin_unlock(l: number): void {
 }
 
 function spin_unlock_instrumented(l: number): void {
+  if (fpOn) fp(l, l + SPINLOCK_WORDS);
   if (M[l + F.debug] !== cpu || !released(l)) notHolder(l, 'spin_unlock');
   M[l + F.debug] = SPINLOCK_NO_CPU;
   if (lockTracing) record(EV.UNLOCK, M[l + F.cls], l);
@@ -141,6 +144,7 @@ function notHolder(l: number, where: string): never {
 export function spin_trylock(l: number): boolean {
   const cls = M[l + F.cls];
   lock_yield(0);
+  if (fpOn) fp(l, l + SPINLOCK_WORDS);
   checkLockMemory(l, 'spin_trylock', 'spin_trylock');
   const old = Atomics.load(M, l);
   if ((old & 0xffff) !== (old >>> 16) || Atomics.compareExchange(M, l, old, (old + SPINLOCK_TICKET_INC) | 0) !== old) {
@@ -153,6 +157,7 @@ export function spin_trylock(l: number): boolean {
 
 /** L21 semantics: a recursive lock answers "held by this CPU"; a plain one answers "held by anyone". */
 export function spin_is_locked(l: number): boolean {
+  if (fpOn) fp(l, l + SPINLOCK_WORDS);
   const rc = M[l + F.recurse] & 0xfff;
   if (rc === SPINLOCK_NO_CPU) { const v = Atomics.load(M, l); return (v & 0xffff) !== (v >>> 16); }
   return rc === cpu;
@@ -161,6 +166,7 @@ export function spin_is_locked(l: number): boolean {
 /** Wait until whoever holds the lock now has released it once. */
 export function spin_barrier(l: number): void {
   lock_yield(0);
+  if (fpOn) fp(l, l + SPINLOCK_WORDS);
   const v = Atomics.load(M, l);
   if ((v & 0xffff) === (v >>> 16)) return;
   const head = v & 0xffff;
@@ -173,6 +179,7 @@ export function spin_barrier(l: number): void {
 }
 
 export function spin_lock_recursive(l: number): void {
+  if (fpOn) fp(l, l + SPINLOCK_WORDS);
   if ((M[l + F.recurse] & 0xfff) !== cpu) {
     spin_lock(l);
     M[l + F.recurse] = (M[l + F.recurse] & ~0xfff) | cpu;
@@ -183,6 +190,7 @@ export function spin_lock_recursive(l: number): void {
 }
 
 export function spin_unlock_recursive(l: number): void {
+  if (fpOn) fp(l, l + SPINLOCK_WORDS);
   const r = M[l + F.recurse];
   if ((r & 0xfff) !== cpu || (r >>> RECURSE_CNT_SHIFT) === 0) crash('bug', 'spin_unlock_recursive', `cpu${cpu} does not hold the lock`);
   const cnt = (r >>> RECURSE_CNT_SHIFT) - 1;
@@ -194,4 +202,7 @@ export function spin_unlock_recursive(l: number): void {
   }
 }
 
-export function spin_recurse_count(l: number): number { return M[l + F.recurse] >>> RECURSE_CNT_SHIFT; }
+export function spin_recurse_count(l: number): number {
+  if (fpOn) fp(l, l + SPINLOCK_WORDS);
+  return M[l + F.recurse] >>> RECURSE_CNT_SHIFT;
+}

@@ -5,7 +5,8 @@
 import { M, region, onAttach, LAYOUT } from '../mem/machine.js';
 import { chk } from '../mem/heap.js';
 import { DOMAIN, ENOMEM, EINVAL } from './types.js';
-import { XEN, xen, chance, takeForced } from './state.js';
+import { XEN, xen } from './state.js';
+import { fault_point } from './fault.js';
 
 /** Guest frames [P2M_BASE_PFN, P2M_BASE_PFN + P2M_FRAMES) can hold MMIO mappings. */
 export const P2M_BASE_PFN = 0xe0000;        // 0xe000_0000: a typical 32-bit MMIO hole
@@ -25,7 +26,7 @@ function slot(d: number, gfn: number, where: string): number {
 
 function update(d: number, gfn: number, nr: number, mfn: number, map: boolean): number {
   const where = map ? 'map_mmio_regions' : 'unmap_mmio_regions';
-  if (takeForced(XEN.map_fail_next) || chance(M[xen(XEN.map_fail_permille)])) return ENOMEM;
+  if (fault_point('map')) return ENOMEM;
   const batch = Math.max(1, M[xen(XEN.map_batch)]);
   const n = Math.min(nr, batch);
   for (let i = 0; i < n; i++) {

@@ -8,7 +8,8 @@ import { spin_lock_init, spin_lock_recursive, spin_unlock_recursive } from '../s
 import { pci_conf_read32, pci_conf_write32, barFrames as hwBarFrames } from '../hw/index.js';
 import { PCI_BASE_ADDRESS_MEM_TYPE_MASK, PCI_BASE_ADDRESS_MEM_TYPE_64, PCI_ROM_ADDRESS_MASK, PCI_BASE_ADDRESS_MEM_MASK } from '../hw/pci_regs.js';
 import { DOMAIN, PCI_DEV, NR_BARS, ENODEV } from './types.js';
-import { XEN, xen, CLASS, pcidevs_lock_addr, chance, takeForced } from './state.js';
+import { XEN, xen, CLASS, pcidevs_lock_addr } from './state.js';
+import { fault_point } from './fault.js';
 import { unmap_mmio_regions } from './p2m.js';
 
 export function pcidevs_lock(): void { spin_lock_recursive(pcidevs_lock_addr()); }
@@ -111,7 +112,7 @@ export function unmap_device_bars(d: number, sbdf: number): void {
 
 /** iommu_add_device, with fault injection: the failure that opens the seed's crash path 1. */
 export function iommu_add_device(_pdev: number): number {
-  if (takeForced(XEN.iommu_fail_next) || chance(M[xen(XEN.iommu_fail_permille)])) return ENODEV;
+  if (fault_point('iommu')) return ENODEV;
   return 0;
 }
 

@@ -2,6 +2,7 @@
 // system_state and fault-injection knobs. Plus per-thread `current` (the vCPU this OS thread is running now).
 
 import { M, cpu, region, onAttach, LAYOUT, lockClassId } from '../mem/machine.js';
+import { fp, fpOn } from '../mem/footprint.js';
 import { SPINLOCK_WORDS, spin_lock_init } from '../sync/spinlock.js';
 import { MAX_DOMAINS, LOCK_CLASSES } from './types.js';
 
@@ -51,7 +52,7 @@ onAttach(() => {
 });
 
 /** Word address of a field of the global state. */
-export function xen(field: number): number { return base + field; }
+export function xen(field: number): number { if (fpOn) fp(base + field, base + field + 1); return base + field; }
 
 export function initXenState(seed: number): void {
   spin_lock_init(xen(XEN.pcidevs_lock), CLASS.pcidevs_lock);
@@ -79,6 +80,7 @@ export function chance(permille: number): boolean { return permille > 0 && rand3
 /** Consume one forced failure from a one-shot counter (scenarios use these for exact fault placement). */
 export function takeForced(field: number): boolean {
   const a = base + field;
+  if (fpOn) fp(a, a + 1);
   for (;;) {
     const n = Atomics.load(M, a);
     if (n <= 0) return false;

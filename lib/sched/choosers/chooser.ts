@@ -1,7 +1,7 @@
 // One interface for every way of picking the next thread (like shuttle's schedulers). A chooser keeps its state in
 // the 'sched' region: whichever thread holds the token at a decision point runs it.
 
-export type ChooserName = 'random' | 'pct' | 'replay';
+export type ChooserName = 'random' | 'pct' | 'replay' | 'verify';
 
 export interface ChooserSetup {
   threads: number;

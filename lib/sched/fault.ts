@@ -1,0 +1,41 @@
+// Faults as choices: under a verify run (or the replay of one), each fault point the model reaches is a decision
+// recorded beside the scheduling decisions — fail or succeed — instead of a coin flip. The n-th fault point of a
+// run (counted over all threads: only the token holder runs, so the count is deterministic) fails when the
+// forced-fault bitmap says so; the model checker (lib/verify) flips these bits to branch.
+
+import { M } from '../mem/machine.js';
+import { fp, fpOn, VB, VH, VFLT, VFORCED, VERIFY_FAULTS } from '../mem/footprint.js';
+import { H, HB } from './state.js';
+
+export const FAULT_KINDS = ['iommu', 'map', 'alloc'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Fault log entry bits: kind in bits 0-3, then: */
+export const FLT_FAIL = 0x10, FLT_BRANCH = 0x20, FLT_SCRIPTED = 0x40;
+
+/** FNV-1a step over one 32-bit value: the running digest of sites (schedule strings S2). */
+export function mixSite(h: number, v: number): number {
+  return Math.imul((h ^ v) | 0, 16777619) | 0;
+}
+
+/** Are fault points decisions on this thread now (a verify run or its replay)? */
+export function faultsRecorded(): boolean { return fpOn; }
+
+/**
+ * Decide the fault point of `kind` (FAULT_KINDS index) reached now. `scripted`: the scenario forced this failure
+ * (failNext), which stays a failure and is no branch. Returns true when the call must fail.
+ */
+export function faultChoice(kind: number, scripted: boolean): boolean {
+  const n = M[VB + VH.FLT_N];
+  M[HB + H.SITE_HASH] = mixSite(M[HB + H.SITE_HASH], 0x1000000 | kind);
+  const branch = !scripted && ((M[VB + VH.FLT_KINDS] >>> kind) & 1) !== 0 && M[VB + VH.FLT_TAKEN] < M[VB + VH.FLT_MAX];
+  if (branch) fp(VB + VH.FLT_TAKEN, VB + VH.FLT_TAKEN + 1); // the fault budget is shared: its users conflict
+  const fail = scripted || (branch && n < VERIFY_FAULTS && ((M[VFORCED + (n >>> 5)] >>> (n & 31)) & 1) !== 0);
+  if (fail && !scripted) M[VB + VH.FLT_TAKEN]++;
+  if (n < VERIFY_FAULTS) {
+    M[VFLT + 2 * n] = M[VB + VH.STEP];
+    M[VFLT + 2 * n + 1] = kind | (fail ? FLT_FAIL : 0) | (branch ? FLT_BRANCH : 0) | (scripted ? FLT_SCRIPTED : 0);
+    M[VB + VH.FLT_N] = n + 1;
+  }
+  return fail;
+}

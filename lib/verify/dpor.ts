@@ -1,0 +1,45 @@
+// Dynamic partial-order reduction over one finished run (Flanagan & Godefroid, POPL 2005, applied to the whole
+// trace after the run as stateless checkers do): two steps of different threads are dependent when their
+// footprints overlap (every access counted as a write: sound, less reduction); a race is a dependent pair not
+// ordered by happens-before through a third step; for each race (j, i) the thread of i must also be tried at the
+// decision before j — or, when it could not run there, every thread that could. Threads that had not ended when
+// the run stopped (crash, deadlock, hang) have a pending step of unknown footprint: it conflicts with everything.
+
+import type { Step } from './trace.js';
+
+function overlap(a: Step, b: Step): boolean {
+  if (a.universal || b.universal) return true;
+  const x = a.fp, y = b.fp;
+  for (let i = 0; i < x.length; i += 2) {
+    for (let j = 0; j < y.length; j += 2) if (x[i] < y[j + 1] && y[j] < x[i + 1]) return true;
+  }
+  return false;
+}
+
+/** Races of the run: pairs (j, thread of i) — "try that thread at decision j". `ended`: threads that finished. */
+export function races(steps: readonly Step[], threads: number, ended: (t: number) => boolean): Array<[number, number]> {
+  const all: Step[] = [...steps];
+  // Pending steps of threads still in the run when it stopped: unknown footprints, so universal.
+  for (let t = 0; t < threads; t++) if (!ended(t)) all.push({ thread: t, runnable: 0, current: -1, yielding: false, fp: [], universal: true });
+  const n = all.length;
+  const vc: Int32Array[] = [];
+  const lastOf = new Int32Array(threads).fill(-1);
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < n; i++) {
+    const t = all[i].thread;
+    const c = lastOf[t] >= 0 ? Int32Array.from(vc[lastOf[t]]) : new Int32Array(threads).fill(-1);
+    const deps: number[] = [];
+    for (let j = 0; j < Math.min(i, steps.length); j++) if (all[j].thread !== t && overlap(all[j], all[i])) deps.push(j);
+    for (const j of deps) for (let k = 0; k < threads; k++) if (vc[j][k] > c[k]) c[k] = vc[j][k];
+    c[t] = i;
+    vc.push(c);
+    // (j, i) is a race when no other direct predecessor of i already has j before it.
+    const preds = lastOf[t] >= 0 ? [lastOf[t], ...deps] : deps;
+    for (const j of deps) {
+      const tj = all[j].thread;
+      if (!preds.some((k) => k !== j && vc[k][tj] >= j)) out.push([j, t]);
+    }
+    if (i < steps.length) lastOf[t] = i;
+  }
+  return out;
+}

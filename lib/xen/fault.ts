@@ -1,0 +1,22 @@
+// fault_point(kind): the one place the model asks "does this call fail?" — iommu_add_device, map_mmio_regions /
+// unmap_mmio_regions, xzalloc (-ENOMEM). A scenario's one-shot failNext always fails; under verify every other
+// call is a recorded choice (lib/sched/fault.ts); otherwise the --inject probabilities decide.
+
+import { M, onAttach } from '../mem/machine.js';
+import { setAllocFault } from '../mem/heap.js';
+import { faultChoice, faultsRecorded, FAULT_KINDS, type FaultKind } from '../sched/fault.js';
+import { XEN, xen, chance, takeForced } from './state.js';
+
+export { FAULT_KINDS, type FaultKind };
+const KIND = { iommu: 0, map: 1, alloc: 2 } as const;
+
+export function fault_point(kind: FaultKind): boolean {
+  const scripted = kind === 'iommu' ? takeForced(XEN.iommu_fail_next) : kind === 'map' ? takeForced(XEN.map_fail_next) : false;
+  if (faultsRecorded()) return faultChoice(KIND[kind], scripted);
+  if (scripted) return true;
+  return kind === 'iommu' ? chance(M[xen(XEN.iommu_fail_permille)]) : kind === 'map' ? chance(M[xen(XEN.map_fail_permille)]) : false;
+}
+
+const allocFault = (): boolean => faultChoice(KIND.alloc, false);
+// xzalloc's -ENOMEM is a choice only under verify: otherwise the allocator's hot path tests one null hook.
+onAttach(() => setAllocFault(faultsRecorded() ? allocFault : null));
