@@ -38,6 +38,8 @@ export interface VerifyOptions {
   /** Set to stop the search at the next run (Ctrl-C). */
   interrupt?: { stop: boolean };
   onRun?: (runs: number) => void;
+  /** Every counted run's terminal-state digest and schedule (tests, debugging). */
+  onState?: (digest: string, schedule: string, outcome: Outcome) => void;
 }
 
 export interface FailureReport {
@@ -76,6 +78,7 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
   outer: for (const k of levels) {
     const search = new Search({ bound: k, reduce: o.reduce, shard: o.shard && { ...o.shard, splitDepth: 4 } });
     let n = 0;
+    r.runsByBound.push(0);
     for (let p = search.next(); p; p = search.next()) {
       if (o.interrupt?.stop) { cut = 'interrupt'; break outer; }
       if (r.runs >= o.maxRuns) { cut = 'max-runs'; break outer; }
@@ -84,9 +87,11 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
       search.record(run.trace, run.ended);
       r.runsMade++;
       if (search.foreign) continue;
-      n++; r.runs++;
+      r.runsByBound[r.runsByBound.length - 1] = ++n;
+      r.runs++;
       o.onRun?.(r.runs);
       digests.add(run.digest);
+      o.onState?.(run.digest, run.schedule(), run.outcome);
       const verdict = judge(s, strategy, run.outcome);
       const st = (r.outcomes[run.outcome] ??= { runs: 0, minPreemptions: search.preemptions, verdict, where: [], schedule: run.schedule() });
       st.runs++;
@@ -98,7 +103,6 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
         if (verdict === 'forbidden' && !r.firstForbidden) r.firstForbidden = f;
       }
     }
-    r.runsByBound.push(n);
   }
   r.complete = cut === undefined;
   r.cutBy = cut;

@@ -27,9 +27,12 @@ export function cost(n: SchedNode, t: number): number {
   return n.current >= 0 && !n.yielding && t !== n.current && ((n.runnable >>> n.current) & 1) !== 0 ? 1 : 0;
 }
 
+/** Threads that may be chosen at n within the bound. A yielding thread gives way (CHESS's yield): never itself while another can run. */
 function allowed(n: SchedNode, bound: number): number {
+  let r0 = n.runnable;
+  if (n.yielding && n.current >= 0 && (r0 & ~(1 << n.current)) !== 0) r0 &= ~(1 << n.current);
   let m = 0;
-  for (let t = 0, r = n.runnable; r !== 0; t++, r >>>= 1) if ((r & 1) && n.pre + cost(n, t) <= bound) m |= 1 << t;
+  for (let t = 0, r = r0; r !== 0; t++, r >>>= 1) if ((r & 1) && n.pre + cost(n, t) <= bound) m |= 1 << t;
   return m;
 }
 
@@ -97,11 +100,14 @@ export class Search {
     for (const n of this.stack) if (n.kind === 'sched') at.set(n.step, n);
     for (const [j, t] of races(tr.steps, tr.threads, ended)) {
       this.backtrack(at.get(j), t);
-      // Bounded search (Coons, Musuvathi, McKinley, OOPSLA 2013): the reversal may need more preemptions at j
-      // than the bound allows; also try it where the thread of j was switched to, which may be free.
+      // Bounded search (after Coons, Musuvathi, McKinley, OOPSLA 2013): the reversal may need more preemptions at
+      // j than the bound allows; also try it where the thread of j was switched to and at the decision before
+      // (the last step of the thread it replaced), where it may be cheaper. Conservative: the soundness test of
+      // reduced against unreduced search (test/verify.test.ts, bench/verify.ts) missed a state without the second.
       let s = j;
       while (s > 0 && tr.steps[s - 1].thread === tr.steps[j].thread) s--;
       if (s !== j) this.backtrack(at.get(s), t);
+      if (s > 0) this.backtrack(at.get(s - 1), t);
     }
   }
 

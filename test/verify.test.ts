@@ -1,0 +1,149 @@
+// verify: exhaustive search within bounds on real worker threads. Counts against combinatorics, reduced against
+// unreduced search (same outcomes, same terminal states), fewest preemptions, replay of a counterexample string,
+// shards against the whole, bad input.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createPool, type TrialPool } from '../lib/run/index.js';
+import { parseSchedule, formatScheduleV2, ScheduleDivergence } from '../lib/sched/schedule.js';
+import { loadScenario } from '../stress/scenario.js';
+import { reproduce } from '../stress/repro.js';
+import { verify, FAILURE, type VerifyOptions, type VerifyResult } from '../stress/verify.js';
+import { mergeCells, cellJson, verdictLine } from '../stress/verify-report.js';
+import { ALL_FAULT_KINDS } from '../lib/verify/trace.js';
+
+const COUNT = fileURLToPath(new URL('./fixtures/verify-count.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../stress/cli.js', import.meta.url));
+const BASE: VerifyOptions = { bound: 2, reduce: true, kinds: 0, maxFaults: 1, maxRuns: 100_000, budgetMs: 120_000, seed: 1 };
+
+/** Interleavings of two threads with a and b segments and at most k preemptions, by enumeration. */
+function interleavings(a: number, b: number, k: number): number {
+  let n = 0;
+  const walk = (i: number, j: number, cur: number, pre: number): void => {
+    if (pre > k) return;
+    if (i === a && j === b) { n++; return; }
+    // Switching away from a thread that still has segments left is a preemption.
+    const left = (t: number): boolean => (t === 0 ? i < a : j < b);
+    if (i < a) walk(i + 1, j, 0, pre + (cur === 1 && left(1) ? 1 : 0));
+    if (j < b) walk(i, j + 1, 1, pre + (cur === 0 && left(0) ? 1 : 0));
+  };
+  walk(0, 0, -1, 0);
+  return n;
+}
+
+describe('verify: every schedule and fault placement within bounds', function () {
+  this.timeout(240_000);
+  let pool: TrialPool;
+  before(() => { pool = createPool(3); });
+  after(async () => { await pool.close(); });
+
+  const run = async (name: string, strategy: string, o: Partial<VerifyOptions> = {}, onState?: VerifyOptions['onState']): Promise<VerifyResult> => {
+    const { url, scenario } = await loadScenario(name);
+    return verify(pool, url, scenario, strategy, { ...BASE, ...o, onState });
+  };
+
+  it('counts by hand: unreduced, unbounded, it runs exactly C(5,2) = 10 interleavings of 3 and 2 segments', async () => {
+    const all = await run(COUNT, 'baseline', { bound: Infinity, reduce: false });
+    // d0v0: 2 yield points = 3 segments; d0v1: 1 yield point = 2 segments (its return to the guest has none).
+    assert.equal(all.runs, 10);
+    assert.equal(all.runs, interleavings(3, 2, Infinity));
+    assert.ok(all.complete);
+    assert.match(verdictLine(all), /^verified \(K=all, no faults\): 10 runs, 1 distinct terminal states, 0 forbidden$/);
+    const k1 = await run(COUNT, 'baseline', { bound: 1, reduce: false });
+    assert.deepEqual(k1.runsByBound, [interleavings(3, 2, 0), interleavings(3, 2, 1)]);
+    assert.equal(k1.runsByBound[0], 2);
+    const red = await run(COUNT, 'baseline', { bound: Infinity, reduce: true });
+    assert.ok(red.runs < all.runs, `reduction: ${red.runs} runs`);
+    assert.deepEqual(red.digests, all.digests);
+  });
+
+  const sameSearch = async (name: string, strategy: string, o: Partial<VerifyOptions>): Promise<void> => {
+    const a = await run(name, strategy, { ...o, reduce: true });
+    const b = await run(name, strategy, { ...o, reduce: false });
+    assert.ok(a.complete && b.complete);
+    assert.deepEqual(Object.keys(a.outcomes).sort(), Object.keys(b.outcomes).sort(), `${name}/${strategy}: outcomes`);
+    assert.deepEqual(a.digests, b.digests, `${name}/${strategy}: terminal states (${a.digests.length} reduced, ${b.digests.length} unreduced)`);
+    assert.ok(a.runs <= b.runs);
+  };
+  // The full matrix (every scenario x strategy, K <= 2, with and without faults) is bench/verify.ts --soundness.
+  it('reduced and unreduced search reach the same outcomes and terminal states: stale-pdev, K=2', async () => {
+    for (const s of ['baseline', 'upstream', 'upstream-drain']) await sameSearch('stale-pdev', s, { bound: 2 });
+  });
+  it('... and with every fault kind branching: crash-path-2 under upstream and pcidevs, K=1, faults<=1', async () => {
+    for (const s of ['upstream', 'pcidevs']) await sameSearch('crash-path-2', s, { bound: 1, kinds: ALL_FAULT_KINDS });
+  });
+
+  it('refutes crash-path-1 under baseline with the fewest preemptions, and stale-pdev under upstream with one', async () => {
+    const cp1 = await run('crash-path-1', 'baseline', { bound: 1 });
+    assert.ok(cp1.firstFailure);
+    assert.match(verdictLine(cp1), /^refuted: null-deref at vpci_process_pending with 0 preemptions/);
+    const sp = await run('stale-pdev', 'upstream', { bound: 2 });
+    const f = sp.firstFailure!;
+    assert.equal(f.outcome, 'use-after-free');
+    // Iterative deepening: nothing failed at fewer preemptions than the first failure found.
+    const min = Math.min(...Object.values(sp.outcomes).filter((s, i) => FAILURE(Object.keys(sp.outcomes)[i] as never)).map((s) => s!.minPreemptions));
+    assert.equal(f.preemptions, min);
+    assert.equal(f.preemptions, 1);
+    const zero = await run('stale-pdev', 'upstream', { bound: 0 });
+    assert.equal(zero.firstFailure, null);
+    assert.ok(zero.complete);
+  });
+
+  it('a counterexample string replays through repro to the same outcome; a changed digest is divergence', async () => {
+    const { url, scenario } = await loadScenario('stale-pdev');
+    const withFault: Array<[string, string]> = [];
+    const r = await verify(pool, url, scenario, 'upstream', { ...BASE, bound: 1, kinds: ALL_FAULT_KINDS, onState: (_d, s, o) => { if (s.includes(':f')) withFault.push([s, o]); } });
+    const f = r.firstFailure!;
+    assert.ok(r.complete && r.runs > 10, `${r.runs} runs`);
+    const again = await reproduce(pool, url, scenario, 'upstream', { runs: 1, chooser: 'pct', pctDepth: 3, seed: 0, schedule: f.schedule });
+    assert.equal(again.firstFailure?.outcome, f.outcome);
+    assert.equal(again.firstFailure?.where, f.where);
+    assert.ok(withFault.length > 0, 'some run failed a fault point');
+    for (const [s, o] of withFault.slice(0, 3)) {
+      const g = await reproduce(pool, url, scenario, 'upstream', { runs: 1, chooser: 'pct', pctDepth: 3, seed: 0, schedule: s, all: true });
+      assert.equal(Object.entries(g.outcomes).find(([, n]) => n > 0)?.[0], o, s);
+    }
+    const p = parseSchedule(f.schedule);
+    const bad = formatScheduleV2(p.threads, p.decisions, p.seed!, (p.digest! ^ 1) >>> 0, p.faults!);
+    await assert.rejects(reproduce(pool, url, scenario, 'upstream', { runs: 1, chooser: 'pct', pctDepth: 3, seed: 0, schedule: bad }), ScheduleDivergence);
+  });
+
+  it('three shards together cover exactly the unsharded search, and their JSON merges into one verdict', async () => {
+    const o = { bound: 2, kinds: ALL_FAULT_KINDS };
+    const whole = await run('crash-path-3', 'upstream', o);
+    const shards = [];
+    for (let i = 0; i < 3; i++) shards.push(await run('crash-path-3', 'upstream', { ...o, shard: { index: i, count: 3 } }));
+    const merged = mergeCells(shards.map((s) => JSON.parse(JSON.stringify(cellJson(s)))));
+    assert.deepEqual(merged.digests, whole.digests);
+    assert.deepEqual(Object.keys(merged.outcomes).sort(), Object.keys(whole.outcomes).sort());
+    assert.ok(merged.complete);
+    assert.equal(merged.forbidden, whole.forbidden);
+    assert.ok(shards.filter((s) => s.runs > 0).length >= 2, `work split: ${shards.map((s) => s.runs).join('/')}`);
+    assert.equal(mergeCells(shards.slice(0, 2).map((s) => JSON.parse(JSON.stringify(cellJson(s))))).complete, false);
+  });
+
+  it('S2 schedule strings round-trip; S1 strings still parse', () => {
+    const s = formatScheduleV2(2, Uint8Array.from([0, 0, 1, 0]), 7, 0xdeadbeef, [2, 5]);
+    assert.equal(s, 'S2:2:s7:deadbeef:a2ba:f2,5');
+    const p = parseSchedule(s);
+    assert.deepEqual([...p.decisions], [0, 0, 1, 0]);
+    assert.deepEqual([p.seed, p.digest, p.faults], [7, 0xdeadbeef, [2, 5]]);
+    assert.deepEqual([...parseSchedule('S1:2:a2b').decisions], [0, 0, 1]);
+    assert.throws(() => parseSchedule('S2:2:s7:xyz:a2b'), /malformed schedule/);
+  });
+
+  for (const [args, pattern] of [
+    [['crash-path-1', '--strategy', 'baseline', '--faults', 'iommu,disk'], /unknown fault kind 'disk'/],
+    [['crash-path-1', '--strategy', 'baseline', '--preemptions', '-1'], /--preemptions/],
+    [['crash-path-1', '--strategy', 'baseline', '--shard', '4/3'], /--shard 4\/3/],
+    [['crash-path-1'], /--strategy/],
+  ] as Array<[string[], RegExp]>) {
+    it(`bad input: verify ${args.slice(1).join(' ')} is one line, exit 2`, () => {
+      const r = spawnSync(process.execPath, [CLI, 'verify', ...args], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, pattern);
+    });
+  }
+});
