@@ -10,7 +10,7 @@ import { lockNamer, describeEvent } from '../lib/lab/names.js';
 import { classifyTrial } from '../lib/lab/classify.js';
 import { runTrial, TrialError, type TrialPool, type ActorSpec } from '../lib/run/index.js';
 import { parseSchedule, ScheduleDivergence } from '../lib/sched/schedule.js';
-import { siteDigest } from '../lib/sched/controlled.js';
+import { siteDigest } from '../lib/sched/fault.js';
 import { armVerify, ALL_FAULT_KINDS, VERIFY_WORDS } from '../lib/verify/trace.js';
 import { scenarioModel, ScenarioError, type Scenario } from './scenario.js';
 import { judge, type Verdict } from './judge.js';

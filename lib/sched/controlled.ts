@@ -20,11 +20,8 @@ import {
 } from './state.js';
 import { CHOOSERS, chooserByName, CHOOSE_EXHAUSTED, type ChooserName } from './choosers/index.js';
 import { formatSchedule, parseSchedule, threadLetter, ScheduleError, type Schedule } from './schedule.js';
-import { fp, fpDecision, fpOn } from '../mem/footprint.js';
-import { mixSite } from './fault.js';
-
-/** Words a woken lock waiter may touch again: the largest lock struct (rwlock: cnts, inner spinlock, extras). */
-const LOCK_SPAN = 32;
+import { fp, fpOn } from '../mem/footprint.js';
+import { noteDecision } from './fault.js';
 
 const WAIT_MS = 50;
 export const DEFAULT_MAX_STEPS = 100_000;
@@ -51,9 +48,7 @@ function decide(current: number): number {
   if (mask === 0) return live > 0 ? -END_DEADLOCK : -END_DONE;
   const step = M[HB + H.STEP];
   if (step >= M[HB + H.MAX_STEPS]) return -END_HANG;
-  if (fpOn) fpDecision(step, mask, current, M[HB + H.YIELDING] !== 0);
   const pick = CHOOSERS[M[HB + H.CHOOSER]].choose(mask, current, step);
-  M[HB + H.YIELDING] = 0;
   if (pick < 0) {
     M[HB + H.DIV_STEP] = step;
     M[HB + H.DIV_WANT] = pick === CHOOSE_EXHAUSTED ? -1 : LOG[step];
@@ -62,7 +57,7 @@ function decide(current: number): number {
   }
   LOG[step] = pick;
   M[HB + H.STEP] = step + 1;
-  M[HB + H.SITE_HASH] = mixSite(M[HB + H.SITE_HASH], (current >= 0 ? M[slot(current) + T.SITE] : 0xffff) ^ (pick << 16) ^ (mask << 20));
+  noteDecision(step, mask, current, pick);
   if (pick !== current) M[HB + H.HANDOFFS]++;
   return pick;
 }
@@ -121,7 +116,7 @@ function blockOn(addr: number, seen: number): void {
   M[s + T.SEEN] = seen;
   M[s + T.STATE] = ST_BLOCKED;
   proceed(decide(me)); // chosen again only once M[addr] !== seen (decide marks it runnable)
-  if (fpOn) fp(addr, addr + LOCK_SPAN); // woken: the caller rereads the lock it waits for in this new step
+  if (fpOn) fp(addr, addr + 32); // woken, the caller rereads its lock in a new step: 32 words cover any lock struct
 }
 
 /**
@@ -281,8 +276,6 @@ export function schedStarted(): number { return Atomics.load(M, HB + H.STARTED);
 export function scheduleString(): string {
   return formatSchedule(M[HB + H.NTHREADS], LOG.subarray(0, M[HB + H.STEP]));
 }
-/** Digest of the sites, picks and runnable sets of the run so far (replays check it to detect a changed model). */
-export function siteDigest(): number { return M[HB + H.SITE_HASH] >>> 0; }
 
 export interface ThreadSchedState { cpu: number; state: (typeof STATE_NAMES)[number]; blockedOn: number; lastSite: number }
 export function threadSchedState(c: number): ThreadSchedState {

@@ -4,8 +4,8 @@
 // forced-fault bitmap says so; the model checker (lib/verify) flips these bits to branch.
 
 import { M } from '../mem/machine.js';
-import { fp, fpOn, VB, VH, VFLT, VFORCED, VERIFY_FAULTS } from '../mem/footprint.js';
-import { H, HB } from './state.js';
+import { fp, fpOn, fpDecision, VB, VH, VFLT, VFORCED, VERIFY_FAULTS } from '../mem/footprint.js';
+import { H, HB, T, slot } from './state.js';
 
 export const FAULT_KINDS = ['iommu', 'map', 'alloc'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -17,6 +17,19 @@ export const FLT_FAIL = 0x10, FLT_BRANCH = 0x20, FLT_SCRIPTED = 0x40;
 export function mixSite(h: number, v: number): number {
   return Math.imul((h ^ v) | 0, 16777619) | 0;
 }
+
+/**
+ * The token holder made decision `step` (picked `pick` among `runnable`; `current` was at the decision point): fold
+ * it into the site digest, and under verify record it with whether the thread at the decision point was yielding.
+ */
+export function noteDecision(step: number, runnable: number, current: number, pick: number): void {
+  if (fpOn) fpDecision(step, runnable, current, M[HB + H.YIELDING] !== 0);
+  M[HB + H.YIELDING] = 0;
+  M[HB + H.SITE_HASH] = mixSite(M[HB + H.SITE_HASH], (current >= 0 ? M[slot(current) + T.SITE] : 0xffff) ^ (pick << 16) ^ (runnable << 20));
+}
+
+/** Digest of the sites, picks and runnable sets of the run so far (replays check it to detect a changed model). */
+export function siteDigest(): number { return M[HB + H.SITE_HASH] >>> 0; }
 
 /** Are fault points decisions on this thread now (a verify run or its replay)? */
 export function faultsRecorded(): boolean { return fpOn; }
