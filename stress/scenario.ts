@@ -10,28 +10,9 @@ import { checkExpectations, type Expectations } from './judge.js';
 import type { ModelDesc } from '../lib/lab/boot.js';
 import { stressHw, deviceSbdf } from '../lib/lab/workload.js';
 
-/** What an actor can do: the model's entry points, as a vCPU of its domain. */
-export interface ScenarioApi {
-  /** This vCPU, e.g. "d0v1"; its domain index (0 = Dom0). */
-  readonly name: string;
-  readonly domain: number;
-  /** sbdf of device i (0-based). */
-  dev(i: number): number;
-  /** Guest config-space accesses through ECAM (trapped by Xen: vpci_read / vpci_write). */
-  read(sbdf: number, reg: number, size: 1 | 2 | 4): number;
-  write(sbdf: number, reg: number, size: 1 | 2 | 4, value: number): void;
-  /** Return to the guest: hvm_do_resume until pending vPCI work is done (what every exit from Xen does). */
-  resume(): void;
-  /** Hypercalls (Dom0): return Xen's rc (0 or -errno). */
-  add(sbdf: number): number;
-  remove(sbdf: number): number;
-  assign(domain: number, sbdf: number): number;
-  deassign(domain: number, sbdf: number): number;
-  /** One-shot faults from now on: fail the next n iommu_add_device / map_mmio_regions calls. */
-  failNext(what: 'iommu' | 'map', n?: number): void;
-  /** Register offsets and bits (PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_VENDOR_ID, PCI_BASE_ADDRESS_0, PCI_ROM_ADDRESS ...). */
-  readonly regs: Readonly<Record<string, number>>;
-}
+import type { ScenarioApi } from '../workers/scenario-actor.js';
+
+export type { ScenarioApi };
 
 export type ActorFn = (x: ScenarioApi, params?: unknown) => void;
 
