@@ -22,7 +22,8 @@ export interface CampaignOptions {
   shape: StressShape;
   seed: number;
   inject: { iommu: number; map: number };
-  jitter: boolean;
+  /** Random delays at yield points: per mille of yield points, up to maxUs each (seeded per trial); none if absent. */
+  jitter?: { permille: number; maxUs: number };
   /** Device cycles the toolstack runs per trial. */
   cyclesPerTrial: number;
   /** Per strategy: stop after this many trials or this much time, whichever comes first. */
@@ -107,7 +108,7 @@ export class Campaign {
       const { machine, world } = bootMachine(stressModel(this.o.shape, s.name, seed, this.o.inject));
       this.current = () => Atomics.store(M, CTL.STOP, 1);
       const res = await runTrial(this.pool, machine, actorsFor(world, seed, this.o.cyclesPerTrial), {
-        mode: 'free', jitter: this.o.jitter ? { permille: 20, maxUs: 20 } : undefined,
+        mode: 'free', jitter: this.o.jitter && { ...this.o.jitter, seed },
         budgetMs: 20_000, hangMs: 3000, lockName: lockNamer(world),
       });
       this.current = undefined;

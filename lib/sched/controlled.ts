@@ -208,8 +208,9 @@ export interface ControlledOptions {
 }
 
 export interface FreeOptions {
-  /** Random delays at yield points (locktorture-style), per mille of yield points, up to maxUs each. */
-  jitter?: { permille: number; maxUs: number };
+  /** Random delays at yield points (locktorture-style), per mille of yield points, up to maxUs each; the delay
+   * generator of each CPU is seeded from `seed` (default 1) and the CPU number. */
+  jitter?: { permille: number; maxUs: number; seed?: number };
 }
 
 /** Capacity of the decision log of the attached machine. */
@@ -232,6 +233,7 @@ export function prepareFree(threads: number, o: FreeOptions = {}): void {
   M[CTL.SCHED + SCHED.MODE] = j && j.permille > 0 ? MODE_JITTER : MODE_FREE;
   M[CTL.SCHED + SCHED.JITTER_PERMILLE] = j ? Math.max(0, Math.min(1000, Math.round(j.permille))) : 0;
   M[CTL.SCHED + SCHED.JITTER_MAX_US] = j ? Math.max(0, Math.round(j.maxUs)) : 0;
+  M[CTL.SCHED + SCHED.JITTER_SEED] = (j?.seed ?? 1) | 0;
 }
 
 export interface ControlledSettings { chooser: ChooserName; seed: number; pctDepth: number; pctLength: number; maxSteps: number; replayLength: number }

@@ -26,12 +26,13 @@ trial, throughput relative to baseline, lock statistics and the first failure of
     trials: int('trials per strategy (with no --duration: no time limit)', { min: 1 }),
     cycles: int('device cycles (assign, deassign, remove, add) per trial (default: one per device)', { min: 1, max: 10_000 }),
     seed: int('campaign seed (trial k uses seed + 7919 k)', { default: 1, min: 0, max: 2 ** 31 - 1 }),
-    jitter: flag('random delays at yield points, to widen race windows'),
+    jitter: flag('random delays at yield points, to widen race windows (seeded from --seed per trial)'),
+    'jitter-rate': int('per mille of yield points that delay, 20 if not given (implies --jitter)', { min: 1, max: 1000 }),
+    'jitter-max-us': int('longest delay in microseconds, 20 if not given (implies --jitter)', { min: 1, max: 100_000 }),
     inject: string('fault injection probabilities', { default: 'iommu=0.1,map=0.01', arg: 'SPEC', check: (s) => { parseInject(s); } }),
     ...shardOptions,
     json: outFile('write the summary as JSON (first failures with their flight records)'),
     jsonl: outFile('append one JSON line per trial, as it goes'),
-    default: flag('the embedded default campaign (npm start)'),
   },
 };
 
@@ -69,7 +70,9 @@ export async function run(argv: string[]): Promise<number> {
 
   const threads = shape.vcpus * (1 + shape.domus);
   const pool = createPool(threads);
-  const campaign = new Campaign(pool, { shape, seed, inject, jitter: v.jitter, cyclesPerTrial, trials, timeMs: totalMs / strategies.length, shard });
+  const jitterOn = v.jitter || v['jitter-rate'] !== undefined || v['jitter-max-us'] !== undefined;
+  const jitter = jitterOn ? { permille: v['jitter-rate'] ?? 20, maxUs: v['jitter-max-us'] ?? 20 } : undefined;
+  const campaign = new Campaign(pool, { shape, seed, inject, jitter, cyclesPerTrial, trials, timeMs: totalMs / strategies.length, shard });
   const onSigint = (): void => { process.stderr.write('\ninterrupted: finishing with what was measured\n'); campaign.interrupt(); };
   process.on('SIGINT', onSigint);
 
@@ -81,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
   const t0 = performance.now();
   let done = 0, lastLine = 0;
   const results: StrategyTotals[] = [];
-  process.stdout.write(`vpci-lab stress: ${strategies.map((s) => s.name).join(', ')} | ${shape.domus + 1} domains x ${shape.vcpus} vCPUs, ${shape.devices} devices | inject iommu=${inject.iommu / 1000} map=${inject.map / 1000}${v.jitter ? ' | jitter' : ''} | seed ${seed}${shard ? ` | ${shardLabel(shard)}` : ''}\n`);
+  process.stdout.write(`vpci-lab stress: ${strategies.map((s) => s.name).join(', ')} | ${shape.domus + 1} domains x ${shape.vcpus} vCPUs, ${shape.devices} devices | inject iommu=${inject.iommu / 1000} map=${inject.map / 1000}${jitter ? ` | jitter ${jitter.permille}‰ up to ${jitter.maxUs} µs` : ''} | seed ${seed}${shard ? ` | ${shardLabel(shard)}` : ''}\n`);
   try {
     for (const s of strategies) {
       if (campaign.wasInterrupted) break;

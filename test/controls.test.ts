@@ -1,0 +1,85 @@
+// Controls for the lab's headline claims: each test fails when its claim is false.
+
+import assert from 'node:assert/strict';
+import { createPool, runTrial, type TrialPool } from '../lib/run/index.js';
+import { M, region } from '../lib/mem/machine.js';
+import { CRASH_OUTCOMES } from '../lib/mem/crash.js';
+import { bootMachine } from '../lib/lab/boot.js';
+import { stressModel } from '../lib/lab/workload.js';
+import { loadStrategy } from '../lib/strategy/index.js';
+import { loadScenario, BUILTIN_SCENARIOS } from '../stress/scenario.js';
+import { reproduce } from '../stress/repro.js';
+import { Campaign } from '../stress/campaign.js';
+import { basicMachine } from './fixtures/actors-basic.js';
+import { PROBE } from './fixtures/controls-actors.js';
+import type { VcpuArg } from '../workers/vcpu.js';
+
+const FIX = new URL('./fixtures/controls-actors.js', import.meta.url).href;
+type Loop = { delays: number; delayedUs: number; ms: number; hash: number };
+
+describe('controls', function () {
+  this.timeout(240_000);
+  let pool: TrialPool;
+  before(() => { pool = createPool(4); });
+  after(async () => { await pool.close(); });
+
+  describe('--jitter', () => {
+    const N = 3000;
+    const loops = async (jitter?: { permille: number; maxUs: number; seed?: number }): Promise<Loop[]> => {
+      const r = await runTrial(pool, basicMachine(2), [0, 1].map(() => ({ module: FIX, export: 'jitterLoop', arg: { n: N } })), { jitter });
+      return r.threads.map((t) => t.value as Loop);
+    };
+
+    it('delays the given share of yield points, each CPU as its seed says, and the time is really spent', async () => {
+      const a = await loops({ permille: 200, maxUs: 50, seed: 7 });
+      const again = await loops({ permille: 200, maxUs: 50, seed: 7 });
+      const other = await loops({ permille: 200, maxUs: 50, seed: 8 });
+      for (const x of a) assert.ok(x.delays > N * 0.1 && x.delays < N * 0.3, `about 20% of ${N}: ${x.delays}`);
+      assert.deepEqual(again.map((x) => [x.hash, x.delays, x.delayedUs]), a.map((x) => [x.hash, x.delays, x.delayedUs]), 'same seed, same pattern');
+      assert.notEqual(a[0].hash, a[1].hash, 'each CPU has its own pattern');
+      assert.notEqual(other[0].hash, a[0].hash, 'another seed, another pattern');
+      for (const x of a) assert.ok(x.ms * 1000 >= x.delayedUs, `the delays take their time: ${x.ms} ms for ${x.delayedUs} us`);
+    });
+
+    it('rate and maximum delay are options; without jitter nothing is delayed', async () => {
+      for (const x of await loops({ permille: 1000, maxUs: 3, seed: 1 })) { assert.equal(x.delays, N); assert.ok(x.delayedUs <= 2 * N); }
+      for (const x of await loops(undefined)) assert.equal(x.delays, 0);
+    });
+  });
+
+  it('free-running really overlaps: on the stress machine, two CPUs are seen past a yield point at the same moment', async () => {
+    await loadStrategy('upstream');
+    let overlaps = 0, trials = 0;
+    for (; trials < 5 && overlaps === 0; trials++) {
+      const { machine, world } = bootMachine(stressModel({ vcpus: 2, domus: 1, devices: 3 }, 'upstream', trials + 1, { iommu: 0, map: 0 }));
+      const actors = world.vcpus.flatMap((vs, d) => vs.map((_, i) => {
+        const arg: VcpuArg = { world, domain: d, vcpu: i, seed: 17 + d * 8 + i, iterations: d === 0 && i === 0 ? 3 : 1_000_000 };
+        return { module: FIX, export: d === 0 && i === 0 ? 'probedToolstack' : 'probedGuest', arg };
+      }));
+      await runTrial(pool, machine, actors, { budgetMs: 20_000 });
+      overlaps = M[region('workload').base + PROBE.OVERLAPS];
+      assert.ok(M[region('workload').base + PROBE.PASSES] > 100, 'the probe saw the yield points');
+    }
+    assert.ok(overlaps > 0, `no overlap observed in ${trials} trials`);
+    console.log(`      (overlaps seen at ${overlaps} yield points in trial ${trials})`);
+  });
+
+  for (const strategy of ['pcidevs', 'upstream-drain']) {
+    it(`${strategy}: no forbidden outcome over 250 controlled runs of every built-in scenario`, async () => {
+      for (const name of BUILTIN_SCENARIOS) {
+        const { url, scenario } = await loadScenario(name);
+        const r = await reproduce(pool, url, scenario, strategy, { runs: 250, chooser: 'pct', pctDepth: 3, seed: 21, all: true });
+        assert.equal(r.runs, 250);
+        assert.equal(r.verdicts.forbidden, 0, `${name}: ${JSON.stringify(r.tally)}`);
+      }
+    });
+
+    it(`${strategy}: no crash, deadlock or hang in a short stress run`, async () => {
+      const c = new Campaign(pool, { shape: { vcpus: 2, domus: 1, devices: 3 }, seed: 5, inject: { iommu: 100, map: 10 }, cyclesPerTrial: 3, trials: 12, timeMs: 60_000 });
+      const t = await c.runStrategy(await loadStrategy(strategy), () => {});
+      assert.equal(t.trials, 12);
+      assert.ok(t.guestAccesses > 0 && t.removes > 0, 'the workload ran');
+      for (const o of [...CRASH_OUTCOMES, 'deadlock', 'hang'] as const) assert.equal(t.outcomes[o], 0, `${o}: ${JSON.stringify(t.firstFailures)}`);
+    });
+  }
+});
