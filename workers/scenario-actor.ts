@@ -18,7 +18,7 @@ import type { World } from '../lib/lab/boot.js';
 import type { ActorContext } from '../lib/run/task.js';
 
 /** What a scenario module gives this worker: its name and one actor per vCPU (stress/scenario.ts has the rest). */
-interface Scenario { name: string; actors: Record<string, (x: ScenarioApi) => void> }
+interface Scenario { name: string; actors: Record<string, (x: ScenarioApi, params?: unknown) => void> }
 
 /** What an actor can do: the model's entry points, as a vCPU of its domain. */
 export interface ScenarioApi {
