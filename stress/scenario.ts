@@ -23,6 +23,8 @@ export interface ScenarioMachine {
   vcpus?: number[];
   /** Devices (the stress machine's: 64 KiB BAR0, 16 KiB 64-bit BAR, 32 KiB ROM, decoding on). Default 2. */
   devices?: number;
+  /** Give every device an MSI-X capability (8 entries; table and PBA in BAR0). Default false. */
+  msix?: boolean;
   /** Devices Dom0 owns at boot (indices); default all. */
   boot?: number[];
   /** Devices the toolstack assigned to a DomU before its vCPUs started (xl create with pci=[...]): { 1: [0] }. */
@@ -73,7 +75,7 @@ export function scenarioModel(s: Scenario, strategy: string, seed = 1): { desc: 
     }
   }
   const desc: ModelDesc = {
-    dom0Vcpus: vcpus[0], domUVcpus: vcpus.slice(1), hw: stressHw(devices),
+    dom0Vcpus: vcpus[0], domUVcpus: vcpus.slice(1), hw: stressHw(devices, m.msix === true),
     bootDevices: (m.boot ?? Array.from({ length: devices }, (_, i) => i)).map(deviceSbdf),
     bootAssign: Object.entries(m.assigned ?? {}).flatMap(([d, devs]) => devs.map((i) => ({ domain: Number(d), sbdf: deviceSbdf(i) }))),
     strategy, seed, inject: m.inject, mapBatch: m.mapBatch ?? 4, preemptEvery: m.preemptEvery ?? 0,
@@ -89,7 +91,7 @@ export class ScenarioError extends Error {
 
 export const BUILTIN_DIR = new URL('./scenarios/', import.meta.url);
 export const BUILTIN_SCENARIOS = [
-  'crash-path-1', 'crash-path-2', 'crash-path-3', 'crash-path-4', 'cancel-race', 'lock-freed', 'abba', 'double-modify', 'stale-pdev',
+  'crash-path-1', 'crash-path-2', 'crash-path-3', 'crash-path-4', 'cancel-race', 'lock-freed', 'abba', 'double-modify', 'stale-pdev', 'msix-race',
 ] as const;
 
 /** A built-in name or a path to a .js/.mjs module; returns the module URL (for workers) and the scenario. */

@@ -12,6 +12,8 @@ import { M } from '../lib/mem/machine.js';
 import { XEN, xen, set_current } from '../lib/xen/state.js';
 import { vcpu_return_to_guest } from '../lib/xen/domain.js';
 import { vpci_mmcfg_read, vpci_mmcfg_write } from '../lib/xen/mmio.js';
+import { guest_mmio_read, guest_mmio_write } from '../lib/xen/intercept.js';
+import { msixEntryAddr } from '../lib/lab/workload.js';
 import { PHYSDEVOP_pci_device_add, PHYSDEVOP_pci_device_remove, XEN_DOMCTL_assign_device, XEN_DOMCTL_deassign_device } from '../lib/xen/hypercall.js';
 import * as regs from '../lib/hw/pci_regs.js';
 import type { World } from '../lib/lab/boot.js';
@@ -37,6 +39,14 @@ export interface ScenarioApi {
   remove(sbdf: number): number;
   assign(domain: number, sbdf: number): number;
   deassign(domain: number, sbdf: number): number;
+  /**
+   * Guest accesses to dword `field` (PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET, _UPPER_ADDR_, _DATA_, _VECTOR_CTRL_OFFSET:
+   * 0, 4, 8, 12) of MSI-X table entry `entry`, at the table's current address (machine: { msix: true }), each after
+   * a return to the guest. The table page is not mapped, so the access traps: msix_accept, then msix_read /
+   * msix_write; an address no table claims reads all-ones.
+   */
+  msixRead(sbdf: number, entry: number, field: number): number;
+  msixWrite(sbdf: number, entry: number, field: number, value: number): void;
   /** One-shot faults from now on: fail the next n iommu_add_device / map_mmio_regions calls. */
   failNext(what: 'iommu' | 'map', n?: number): void;
   /** Register offsets and bits (PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_VENDOR_ID, PCI_BASE_ADDRESS_0, PCI_ROM_ADDRESS ...). */
@@ -101,6 +111,13 @@ export async function run(ctx: ActorContext): Promise<void> {
     return a.world.domains[d as number];
   };
   const hypercall = (f: () => number): number => { vcpu_return_to_guest(v); return f(); };
+  /** Where the guest finds dword `field` of MSI-X table entry `entry` of a device (machine: { msix: true }). */
+  const msix = (op: string, sbdf: number, entry: number, field: number): number => {
+    const addr = msixEntryAddr(sbdf, entry, field);
+    if (addr === null) fault(`x.${op}: device ${String(sbdf)} has no MSI-X entry ${String(entry)} with field ${String(field)} (machine: { msix: true }; entries 0..7; fields 0, 4, 8, 12)`);
+    vcpu_return_to_guest(v);
+    return addr!;
+  };
   const api: ScenarioApi = {
     name: a.name,
     domain: a.domain,
@@ -112,6 +129,8 @@ export async function run(ctx: ActorContext): Promise<void> {
     remove: (sbdf) => hypercall(() => PHYSDEVOP_pci_device_remove(sbdf)),
     assign: (d, sbdf) => { const dom = domain('assign', d); return hypercall(() => XEN_DOMCTL_assign_device(dom, sbdf)); },
     deassign: (d, sbdf) => { const dom = domain('deassign', d); return hypercall(() => XEN_DOMCTL_deassign_device(dom, sbdf)); },
+    msixRead: (sbdf, entry, field) => guest_mmio_read(msix('msixRead', sbdf, entry, field), 4) as number,
+    msixWrite: (sbdf, entry, field, value) => guest_mmio_write(msix('msixWrite', sbdf, entry, field), 4, value >>> 0),
     failNext: (what, n = 1) => {
       if (what !== 'iommu' && what !== 'map') fault(`x.failNext('${String(what)}'): 'iommu' or 'map'`);
       if (!Number.isInteger(n) || n < 1) fault(`x.failNext('${what}', ${String(n)}): a count of 1 or more`);

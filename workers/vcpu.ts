@@ -7,11 +7,17 @@ import { M, region, stopped } from '../lib/mem/machine.js';
 import { set_current } from '../lib/xen/state.js';
 import { vcpu_return_to_guest, domain_is_crashed } from '../lib/xen/domain.js';
 import { vpci_mmcfg_read, vpci_mmcfg_write } from '../lib/xen/mmio.js';
+import { guest_mmio_read, guest_mmio_write } from '../lib/xen/intercept.js';
 import { PHYSDEVOP_pci_device_add, PHYSDEVOP_pci_device_remove, XEN_DOMCTL_assign_device, XEN_DOMCTL_deassign_device } from '../lib/xen/hypercall.js';
-import { PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_BASE_ADDRESS_0, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE, PCI_VENDOR_ID } from '../lib/hw/pci_regs.js';
+import {
+  PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_BASE_ADDRESS_0, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE, PCI_VENDOR_ID, PCI_MSIX_FLAGS,
+  PCI_MSIX_FLAGS_ENABLE, PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET, PCI_MSIX_ENTRY_DATA_OFFSET, PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET,
+  PCI_MSIX_VECTOR_BITMASK,
+} from '../lib/hw/pci_regs.js';
+import { msixLayout } from '../lib/hw/msix.js';
 import type { World } from '../lib/lab/boot.js';
 import type { ActorContext } from '../lib/run/task.js';
-import { WL, BAR0_OFFSETS, deviceBase } from '../lib/lab/workload.js';
+import { WL, BAR0_OFFSETS, deviceBase, MSIX_ENTRIES, msixEntryAddr } from '../lib/lab/workload.js';
 
 export interface VcpuArg {
   world: World;
@@ -75,11 +81,15 @@ export function guest(ctx: ActorContext): { accesses: number } {
   const devs = arg.world.devices;
   let rng = (arg.seed * 2654435761) | 1;
   const next = (): number => { rng ^= rng << 13; rng ^= rng >>> 17; rng ^= rng << 5; return rng >>> 0; };
+  const msix = devs.map((s) => msixLayout(s));
   let n = 0;
   while (n < arg.iterations && Atomics.load(M, done) === 0 && !stopped() && !domain_is_crashed(d)) {
     const r = next();
     const i = r % devs.length, sbdf = devs[i];
-    switch ((r >>> 8) % 10) {
+    const l = msix[i];
+    const op = (r >>> 8) % (l ? 14 : 10);
+    if (op >= 10) { n += msixStep(sbdf, l!.pos, op - 10, r >>> 16, arg.vcpu); n++; resume(v); continue; }
+    switch (op) {
       case 0: case 1: case 2:
         vpci_mmcfg_read(ecam(sbdf, PCI_VENDOR_ID), 4);
         break;
@@ -109,4 +119,33 @@ export function guest(ctx: ActorContext): { accesses: number } {
   }
   resume(v);
   return { accesses: n };
+}
+
+/**
+ * One MSI-X step of a guest: read an entry, program its address and data, flip its mask bit (which binds or masks
+ * the vector through the arch hooks when MSI-X is on), or flip MSI-X enable in the control register. Returns the
+ * number of writes.
+ */
+function msixStep(sbdf: number, pos: number, kind: number, r: number, vcpu: number): number {
+  const entry = r % MSIX_ENTRIES;
+  const at = (field: number): number => msixEntryAddr(sbdf, entry, field)!;
+  switch (kind) {
+    case 0:
+      guest_mmio_read(at(PCI_MSIX_ENTRY_DATA_OFFSET), 4);
+      return 0;
+    case 1:
+      guest_mmio_write(at(PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET), 8, [0xfee00000 | (vcpu << 12), 0]);
+      guest_mmio_write(at(PCI_MSIX_ENTRY_DATA_OFFSET), 4, 0x30 + entry);
+      return 2;
+    case 2: {
+      const ctrl = guest_mmio_read(at(PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET), 4) as number;
+      guest_mmio_write(at(PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET), 4, (ctrl ^ PCI_MSIX_VECTOR_BITMASK) >>> 0);
+      return 1;
+    }
+    default: {
+      const ctl = vpci_mmcfg_read(ecam(sbdf, pos + PCI_MSIX_FLAGS), 2) as number;
+      vpci_mmcfg_write(ecam(sbdf, pos + PCI_MSIX_FLAGS), 2, (ctl ^ PCI_MSIX_FLAGS_ENABLE) & 0xffff);
+      return 1;
+    }
+  }
 }

@@ -1,11 +1,13 @@
 // The stale-mapping scan, run after a trial that did not crash: a DomU's p2m may map only frames of enabled BARs
 // of devices it owns; every enabled BAR must be mapped in its owner's p2m (Dom0 is allowed leftovers, as Roger
-// said of the hardware domain); and, with no work pending for a device, hardware decoding agrees with its BARs.
+// said of the hardware domain) except its MSI-X table and PBA frames, which must trap; and, with no work pending
+// for a device, hardware decoding agrees with its BARs.
 
 import { M } from '../mem/machine.js';
 import { chk, NULL } from '../mem/heap.js';
 import { pci_conf_read16, PCI_COMMAND, PCI_COMMAND_MEMORY } from '../hw/index.js';
-import { DOMAIN, PCI_DEV, VPCI, VCPU, BAR, NR_BARS, VPCI_BAR_ROM } from '../xen/types.js';
+import { DOMAIN, PCI_DEV, VPCI, VCPU, BAR, NR_BARS, VPCI_BAR_ROM, VPCI_MSIX_MEM_NUM } from '../xen/types.js';
+import { vmsix_table_addr, vmsix_table_size } from '../xen/vmsix.js';
 import { bar, barFrames, MAPPABLE_BAR } from '../xen/l21/header.js';
 import { p2m_mapped, p2m_lookup } from '../xen/p2m.js';
 
@@ -39,7 +41,7 @@ export function staleMappingScan(world: ScanWorld): StaleFinding[] {
         if (!M[b + BAR.enabled]) continue;
         for (let f = s; f <= e; f++) legit.add(f);
         if (pending) continue;
-        const mappedAll = p2mCovers(d, s, e);
+        const mappedAll = p2mCovers(d, s, e, msixHoles(vpci));
         if (!mappedAll) out.push({ domain: di, sbdf, gfn: s, what: `BAR${i === 6 ? ' ROM' : i} enabled but not mapped in d${di}` });
       }
       if (!pending && memBars > 0) {
@@ -57,7 +59,19 @@ export function staleMappingScan(world: ScanWorld): StaleFinding[] {
   return out;
 }
 
-function p2mCovers(d: number, s: number, e: number): boolean {
-  for (let f = s; f <= e; f++) if (p2m_lookup(d, f) !== f) return false;
+/** Every frame of [s, e] identity-mapped in d's p2m, but for the MSI-X table and PBA frames, which must trap. */
+function p2mCovers(d: number, s: number, e: number, holes: ReadonlySet<number>): boolean {
+  for (let f = s; f <= e; f++) if (!holes.has(f) && p2m_lookup(d, f) !== f) return false;
   return true;
+}
+
+/** Frames of the device's MSI-X table and PBA (vpci_make_msix_hole keeps them unmapped). */
+function msixHoles(vpci: number): Set<number> {
+  const out = new Set<number>();
+  if (M[vpci + VPCI.msix] === NULL) return out;
+  for (let i = 0; i < VPCI_MSIX_MEM_NUM; i++) {
+    const a = vmsix_table_addr(vpci, i, 'scan');
+    for (let f = Math.floor(a / 4096); f <= Math.floor((a + vmsix_table_size(vpci, i, 'scan') - 1) / 4096); f++) out.add(f);
+  }
+  return out;
 }

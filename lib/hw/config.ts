@@ -6,7 +6,7 @@
 import { M } from '../mem/machine.js';
 import { fp, fpOn } from '../mem/footprint.js';
 import { fnBlock } from './lookup.js';
-import { FN_WMASK, FN_WORDS, HDR_DWORDS } from './layout.js';
+import { FN_WMASK, FN_WORDS, WMASK_DWORDS } from './layout.js';
 import { PCI_CFG_SPACE_EXP_SIZE } from './pci_regs.js';
 
 /** Sizes 1, 2, 4, naturally aligned, inside the 4 KiB extended config space. */
@@ -33,7 +33,7 @@ export function pci_conf_write(sbdf: number, reg: number, size: number, val: num
   const fb = fnBlock(sbdf);
   if (fb < 0 || !pci_access_ok(reg, size)) return;
   const dw = reg >>> 2;
-  if (dw >= HDR_DWORDS) return; // everything past the type-0 header is read-only (no capabilities modelled)
+  if (dw >= WMASK_DWORDS) return; // extended config space (past 256 bytes) has no writable register here
   const shift = (reg & 3) << 3;
   const lanes = size === 4 ? -1 : (size === 1 ? 0xff : 0xffff) << shift;
   if (fpOn) fp(fb, fb + FN_WORDS); // a BAR write also moves the function's decode state (frames.ts)

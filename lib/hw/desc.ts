@@ -40,7 +40,27 @@ export interface PciFunctionDesc {
   /** 24-bit class code (class << 16 | subclass << 8 | prog-if) and revision; both default to 0. */
   classCode?: number;
   revision?: number;
+  /** An MSI-X capability (at config offset MSIX_CAP_POS), its table and PBA inside memory BARs of this function. */
+  msix?: MsixDesc;
 }
+
+export interface MsixDesc {
+  /** Table entries, 1..MSIX_MAX_ENTRIES. */
+  entries: number;
+  /** BAR slot (0..5) of a memory BAR holding the table, and the table's byte offset in it (8-byte aligned). */
+  tableBar: number;
+  tableOffset: number;
+  /** The same for the pending-bit array, ROUNDUP(DIV_ROUND_UP(entries, 8), 8) bytes. */
+  pbaBar: number;
+  pbaOffset: number;
+}
+
+/** Where the MSI-X capability sits in config space (the first capability, right after the type-0 header). */
+export const MSIX_CAP_POS = 0x40;
+/** Table entries the emulated device memory has room for (the spec allows 2048). */
+export const MSIX_MAX_ENTRIES = 64;
+/** Bytes of the pending-bit array for n entries (vpci.h's vmsix_table_size for VPCI_MSIX_PBA). */
+export const msixPbaBytes = (n: number): number => Math.ceil(Math.ceil(n / 8) / 8) * 8;
 
 export interface HwDesc { functions: PciFunctionDesc[] }
 
@@ -96,6 +116,20 @@ export function planSlots(f: PciFunctionDesc): SlotPlan[] {
   return slots;
 }
 
+function checkMsix(name: string, m: MsixDesc, slots: SlotPlan[]): void {
+  if (!Number.isInteger(m.entries) || m.entries < 1 || m.entries > MSIX_MAX_ENTRIES) throw new RangeError(`${name}: MSI-X entries must be 1..${MSIX_MAX_ENTRIES}`);
+  const parts: Array<[string, number, number, number]> = [
+    ['table', m.tableBar, m.tableOffset, m.entries * 16], ['PBA', m.pbaBar, m.pbaOffset, msixPbaBytes(m.entries)],
+  ];
+  for (const [what, bar, off, bytes] of parts) {
+    const s = slots[bar];
+    if (!Number.isInteger(bar) || !s || (s.kind !== BAR_MEM32 && s.kind !== BAR_MEM64_LO)) throw new RangeError(`${name}: MSI-X ${what} must be in a memory BAR (BAR${bar} is not one)`);
+    if (!Number.isInteger(off) || off < 0 || off % 8 !== 0 || off + bytes > s.size) throw new RangeError(`${name}: MSI-X ${what} offset 0x${off.toString(16)} is not 8-byte aligned inside BAR${bar}`);
+  }
+  const [t, p] = parts;
+  if (t[1] === p[1] && t[2] < p[2] + p[3] && p[2] < t[2] + t[3]) throw new RangeError(`${name}: MSI-X table and PBA overlap`);
+}
+
 export function validateHwDesc(desc: HwDesc): void {
   const seen = new Set<number>();
   for (const f of desc.functions) {
@@ -106,6 +140,7 @@ export function validateHwDesc(desc: HwDesc): void {
     const u16 = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= 0xffff;
     if (!u16(f.vendor) || f.vendor === 0xffff) throw new RangeError(`function 0x${s.toString(16)}: bad vendor id`);
     if (!u16(f.device)) throw new RangeError(`function 0x${s.toString(16)}: bad device id`);
-    planSlots(f);
+    const slots = planSlots(f);
+    if (f.msix) checkMsix(`function 0x${s.toString(16)}`, f.msix, slots);
   }
 }

@@ -10,3 +10,4 @@ export { hwFunctions } from './lookup.js';
 export * from './config.js';
 export * from './ecam.js';
 export * from './frames.js';
+export * from './msix.js';

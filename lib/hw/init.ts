@@ -3,12 +3,14 @@
 
 import type { Machine } from '../mem/machine.js';
 import type { HwDesc, PciFunctionDesc, SlotPlan } from './desc.js';
-import { planSlots, validateHwDesc, BAR_IO, BAR_MEM32, BAR_MEM64_LO, BAR_MEM64_HI, BAR_ROM, ROM_SLOT } from './desc.js';
-import { HW_REGION, HW_MAGIC, HW_COUNT, HW_TABLE, FN_WMASK, FN_SLOTS, SLOT_WORDS, SLOT, FN_WORDS, hwWords } from './layout.js';
+import { planSlots, validateHwDesc, BAR_IO, BAR_MEM32, BAR_MEM64_LO, BAR_MEM64_HI, BAR_ROM, ROM_SLOT, MSIX_CAP_POS, MSIX_MAX_ENTRIES, type MsixDesc } from './desc.js';
+import { HW_REGION, HW_MAGIC, HW_COUNT, HW_TABLE, FN_WMASK, FN_SLOTS, SLOT_WORDS, SLOT, FN_WORDS, FN_MSIX_TABLE, hwWords } from './layout.js';
 import {
   PCI_VENDOR_ID, PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_CLASS_REVISION, PCI_CACHE_LINE_SIZE, PCI_HEADER_TYPE_NORMAL,
   PCI_HEADER_TYPE_MULTIFUNC, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_SPACE_IO, PCI_BASE_ADDRESS_MEM_TYPE_64,
-  PCI_BASE_ADDRESS_MEM_PREFETCH, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE, PCI_INTERRUPT_LINE,
+  PCI_BASE_ADDRESS_MEM_PREFETCH, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE, PCI_INTERRUPT_LINE, PCI_STATUS_CAP_LIST,
+  PCI_CAPABILITY_LIST, PCI_CAP_ID_MSIX, PCI_MSIX_TABLE, PCI_MSIX_PBA, PCI_MSIX_FLAGS_ENABLE, PCI_MSIX_FLAGS_MASKALL,
+  PCI_MSIX_VECTOR_BITMASK,
 } from './pci_regs.js';
 
 const TWO32 = 2 ** 32;
@@ -45,6 +47,21 @@ function barTypeBits(s: SlotPlan): number {
   }
 }
 
+/**
+ * The MSI-X capability: ID, next = 0 (the only one), Message Control with table size - 1 and only ENABLE and
+ * MASKALL writable, then the read-only table and PBA offset|BIR registers. Every table entry resets masked.
+ */
+function writeMsix(m: Int32Array, fb: number, x: MsixDesc): void {
+  m[fb + (PCI_CAPABILITY_LIST >> 2)] = MSIX_CAP_POS;
+  m[fb + 1] |= PCI_STATUS_CAP_LIST << 16;
+  const cap = fb + (MSIX_CAP_POS >> 2);
+  m[cap] = PCI_CAP_ID_MSIX | ((x.entries - 1) << 16);
+  m[fb + FN_WMASK + (MSIX_CAP_POS >> 2)] = (PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL) << 16;
+  m[cap + (PCI_MSIX_TABLE >> 2)] = x.tableOffset | x.tableBar;
+  m[cap + (PCI_MSIX_PBA >> 2)] = x.pbaOffset | x.pbaBar;
+  for (let i = 0; i < MSIX_MAX_ENTRIES; i++) m[fb + FN_MSIX_TABLE + i * 4 + 3] = PCI_MSIX_VECTOR_BITMASK;
+}
+
 function writeFunction(m: Int32Array, fb: number, f: PciFunctionDesc, multifunction: boolean): void {
   const cfg = (reg: number, v: number): void => { m[fb + (reg >> 2)] = v | 0; };
   const wmask = (reg: number, v: number): void => { m[fb + FN_WMASK + (reg >> 2)] = v | 0; };
@@ -70,6 +87,7 @@ function writeFunction(m: Int32Array, fb: number, f: PciFunctionDesc, multifunct
     cfg(reg, (s.addr % TWO32) | barTypeBits(s));
     if (s.kind === BAR_MEM64_LO) { wmask(reg + 4, hi); cfg(reg + 4, Math.floor(s.addr / TWO32)); }
   });
+  if (f.msix) writeMsix(m, fb, f.msix);
 }
 
 /** Write the power-on state of every described function into machine's 'pci' region. Throws on a bad description. */

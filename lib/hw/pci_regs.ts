@@ -81,3 +81,21 @@ export const PCI_INTERRUPT_LINE = 0x3c;
 export const PCI_INTERRUPT_PIN = 0x3d;
 export const PCI_MIN_GNT = 0x3e;
 export const PCI_MAX_LAT = 0x3f;
+
+// Capability list (pci_regs.h L21 205-226) and the MSI-X capability (L21 310-325), as Xen names them.
+export const PCI_CAP_LIST_ID = 0;                    /* Capability ID */
+export const PCI_CAP_LIST_NEXT = 1;                  /* Next capability in the list */
+export const PCI_CAP_ID_MSIX = 0x11;
+export const PCI_MSIX_FLAGS = 2;                     /* Message Control, 16 bits */
+export const PCI_MSIX_FLAGS_QSIZE = 0x7ff;           /* table size - 1 */
+export const PCI_MSIX_FLAGS_ENABLE = 0x8000;
+export const PCI_MSIX_FLAGS_MASKALL = 0x4000;
+export const PCI_MSIX_TABLE = 4;                     /* Table offset | BIR */
+export const PCI_MSIX_PBA = 8;                       /* PBA offset | BIR */
+export const PCI_MSIX_BIRMASK = 7;
+export const PCI_MSIX_ENTRY_SIZE = 16;
+export const PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET = 0;
+export const PCI_MSIX_ENTRY_UPPER_ADDR_OFFSET = 4;
+export const PCI_MSIX_ENTRY_DATA_OFFSET = 8;
+export const PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET = 12;
+export const PCI_MSIX_VECTOR_BITMASK = 1;

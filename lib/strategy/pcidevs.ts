@@ -41,6 +41,11 @@ const vpci_process_pending = (prev: ModelFns['vpci_process_pending']) => (v: num
   return again;
 };
 
+/** The MSI-X intercept touches vPCI state too: the whole of it under pcidevs_lock (msix_find included). */
+function underPcidevs<A extends unknown[], R>(prev: (...a: A) => R): (...a: A) => R {
+  return (...a) => { pcidevs_lock(); const r = prev(...a); pcidevs_unlock(); return r; };
+}
+
 export const pcidevs: Patch = {
   name: 'pcidevs',
   base: 'l21',
@@ -55,5 +60,8 @@ export const pcidevs: Patch = {
     modify_bars_get: () => (_pdev, tmp) => M[chk(tmp, PCI_DEV, 'modify_bars') + PCI_DEV.vpci] !== NULL,
     vpci_process_pending,
     vpci_remove_device,
+    msix_accept: underPcidevs,
+    msix_read: underPcidevs,
+    msix_write: underPcidevs,
   },
 };

@@ -49,6 +49,17 @@ const vpci_process_pending = (prev: ModelFns['vpci_process_pending']) => (v: num
 const readLockCurrent = (d: number): void => read_lock(rwlock(d, 'vpci_mmio'));
 const readUnlockCurrent = (d: number): void => read_unlock(rwlock(d, 'vpci_mmio'));
 
+/** The MSI-X table intercept is an MMIO handler too: a reader, like config accesses. */
+function msixReader<A extends unknown[], R>(prev: (v: number, ...a: A) => R): (v: number, ...a: A) => R {
+  return (v, ...a) => {
+    const d = M[chk(v, VCPU, 'msix') + VCPU.domain];
+    readLockCurrent(d);
+    const r = prev(v, ...a);
+    readUnlockCurrent(d);
+    return r;
+  };
+}
+
 export const rwlockTrylock: Patch = {
   name: 'rwlock-trylock',
   base: 'l21',
@@ -61,5 +72,8 @@ export const rwlockTrylock: Patch = {
     vpci_write_exit: () => readUnlockCurrent,
     vpci_process_pending,
     vpci_remove_device: () => vpci_remove_device,
+    msix_accept: msixReader,
+    msix_read: msixReader,
+    msix_write: msixReader,
   },
 };

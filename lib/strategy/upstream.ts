@@ -1,7 +1,9 @@
 // S6, what Xen merged: d->pci_lock (8862c7b8b6, 4f78438b45, 622bdd9628). Read mode for vpci_read and pending work,
 // write mode for vpci_write (modify_bars looks at several devices) and for add/remove/assign; pending work
 // rechecks pdev->vpci and the owner under the read lock (an implicit cancel); a failed map crashes a DomU and no
-// longer removes the device. Lock order: pcidevs_lock -> d->pci_lock -> vpci->lock. The L21 pending slot (with
+// longer removes the device. Lock order: pcidevs_lock -> d->pci_lock -> vpci->lock. MSI-X: the table intercept
+// holds d->pci_lock for reading, removal unlinks the table first (c14aea137e) and the arch hooks no longer take
+// pcidevs_lock (4f78438b45). The L21 pending slot (with
 // its rangeset) is kept; HEAD's per-BAR rangesets are not modelled.
 
 import { M } from '../mem/machine.js';
@@ -18,6 +20,8 @@ import { rangeset_consume_ranges } from '../xen/rangeset.js';
 import { domain_crash, is_hardware_domain } from '../xen/domain.js';
 import { pci_get_pdev_in_domain } from '../xen/pci.js';
 import { cancel_slot } from './slots.js';
+import { msix_list_del } from '../xen/vmsix.js';
+import { msixArchHooks } from '../xen/l21/vmsi.js';
 import type { Patch } from './patch.js';
 
 const pciLock = (d: number, where: string): number => chk(d, DOMAIN, where) + DOMAIN.pci_lock;
@@ -60,9 +64,29 @@ function vpci_process_pending(v: number): boolean {
   return false;
 }
 
-const vpci_remove_device = (prev: ModelFns['vpci_remove_device']) => (pdev: number): number =>
-  // Callers hold d->pci_lock in write mode; tolerate a device whose vPCI state is already gone (6ccb5e308c).
-  M[chk(pdev, PCI_DEV, 'vpci_remove_device') + PCI_DEV.vpci] === NULL ? 0 : prev(pdev);
+/**
+ * Callers hold d->pci_lock in write mode; tolerate a device whose vPCI state is already gone (6ccb5e308c); take
+ * the MSI-X table off the domain's list before it is freed (c14aea137e).
+ */
+const vpci_remove_device = (prev: ModelFns['vpci_remove_device']) => (pdev: number): number => {
+  const vpci = M[chk(pdev, PCI_DEV, 'vpci_remove_device') + PCI_DEV.vpci];
+  if (vpci === NULL) return 0;
+  const msix = M[chk(vpci, VPCI, 'vpci_remove_device') + VPCI.msix];
+  if (msix !== NULL) msix_list_del(M[pdev + PCI_DEV.domain], msix, 'vpci_remove_device');
+  return prev(pdev);
+};
+
+/** The MSI-X intercept under v->domain->pci_lock for reading, whole (msix_accept, msix_read, msix_write at HEAD). */
+function readLocked<A extends unknown[], R>(prev: (v: number, ...a: A) => R): (v: number, ...a: A) => R {
+  return (v, ...a) => {
+    const lock = pciLock(M[chk(v, VCPU, 'msix') + VCPU.domain], 'msix');
+    read_lock(lock);
+    const r = prev(v, ...a);
+    read_unlock(lock);
+    return r;
+  };
+}
+const unlockedArch = msixArchHooks(false);
 
 export const upstream: Patch = {
   name: 'upstream',
@@ -81,5 +105,10 @@ export const upstream: Patch = {
     pdev_list_write_exit: () => (d) => write_unlock(pciLock(d, 'pci.c')),
     vpci_process_pending: () => vpci_process_pending,
     vpci_remove_device,
+    msix_accept: readLocked,
+    msix_read: readLocked,
+    msix_write: readLocked,
+    vpci_msix_arch_enable_entry: () => unlockedArch.enable,
+    vpci_msix_arch_disable_entry: () => unlockedArch.disable,
   },
 };

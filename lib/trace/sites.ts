@@ -15,6 +15,7 @@ export const SITE_NAMES = [
   'vpci_cancel_pending', 'vpci_remove_device:terminating', 'hypercall_create_continuation', 'domain_crash',
   'actor', 'cmd_write', 'rom_write', 'bar_write', 'init_bars', 'vpci_add_handlers', 'modify_decoding',
   'vpci_process_pending:restart', 'rangeset_consume_ranges', 'scenario', 'pci_remove_device:after-vpci',
+  'guest_mmio', 'msix_find', 'msix_read:after-find', 'msix_write:after-find', 'msix:retry', 'init_msix',
 ] as const;
 export type SiteName = (typeof SITE_NAMES)[number];
 

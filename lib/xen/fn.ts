@@ -8,6 +8,8 @@
 // The table object is created once with every name, so its shape never changes and calls through it stay
 // monomorphic property loads.
 
+import type { MmioData } from './types.js';
+
 /** Every function a generation may provide. A generation provides a subset; the rest throw if called. */
 export interface ModelFns {
   // ---- vpci.c
@@ -37,6 +39,23 @@ export interface ModelFns {
   map_range(d: number, map: boolean, s: number, e: number, consumed: { c: number }): number;
   /** L21's optional second argument is the failure policy (the FIXME) proposals change. */
   vpci_process_pending(v: number, on_failure?: (v: number, pdev: number) => void): boolean;
+  // ---- msix.c: the capability's control register, the table/PBA MMIO intercept, the p2m hole
+  init_msix(pdev: number): number;
+  /** msix.c's control_read / control_write (msi.c's statics of the same names are not modelled); data = msix. */
+  control_read(pdev: number, reg: number, msix: number): number;
+  control_write(pdev: number, reg: number, val: number, msix: number): void;
+  update_entry(entry: number, pdev: number, nr: number): void;
+  /** The vpci_msix whose table or PBA covers addr in d's list, or NULL. */
+  msix_find(d: number, addr: number): number;
+  msix_accept(v: number, addr: number): boolean;
+  /** X86EMUL_OKAY or X86EMUL_RETRY; the value read is left in data. */
+  msix_read(v: number, addr: number, len: number, data: MmioData): number;
+  msix_write(v: number, addr: number, len: number, data: MmioData): number;
+  vpci_make_msix_hole(pdev: number): number;
+  // ---- arch/x86/hvm/vmsi.c: the arch hooks MSI-X emulation calls (entry = &msix->entries[nr])
+  vpci_msix_arch_enable_entry(entry: number, pdev: number, table_base: number): number;
+  vpci_msix_arch_disable_entry(entry: number, pdev: number): number;
+  vpci_msix_arch_mask_entry(entry: number, pdev: number, mask: boolean): void;
   // ---- drivers/passthrough/pci.c
   pci_add_device(sbdf: number): number;
   pci_remove_device(sbdf: number): number;
@@ -69,6 +88,8 @@ export const MODEL_FN_NAMES: readonly ModelFnName[] = [
   'vpci_add_handlers', 'vpci_remove_device', 'vpci_assign_device', 'vpci_deassign_device',
   'init_bars', 'vpci_init_header', 'cmd_write', 'bar_write', 'rom_write', 'modify_bars', 'modify_decoding', 'defer_map',
   'map_range', 'vpci_process_pending',
+  'init_msix', 'control_read', 'control_write', 'update_entry', 'msix_find', 'msix_accept', 'msix_read', 'msix_write',
+  'vpci_make_msix_hole', 'vpci_msix_arch_enable_entry', 'vpci_msix_arch_disable_entry', 'vpci_msix_arch_mask_entry',
   'pci_add_device', 'pci_remove_device', 'assign_device', 'deassign_device', 'iommu_add_device', 'pci_get_pdev',
   'vpci_read_enter', 'vpci_read_exit', 'vpci_write_enter', 'vpci_write_exit', 'vpci_lock', 'vpci_unlock',
   'modify_bars_get', 'modify_bars_put', 'pdev_list_write_enter', 'pdev_list_write_exit',

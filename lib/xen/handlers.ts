@@ -14,9 +14,9 @@ export type WriteHandler = (pdev: number, reg: number, val: number, data: number
 export const H = {
   none: 0,
   // reads
-  vpci_hw_read16: 1, vpci_hw_read32: 2,
+  vpci_hw_read16: 1, vpci_hw_read32: 2, control_read: 3,
   // writes
-  cmd_write: 1, bar_write: 2, rom_write: 3,
+  cmd_write: 1, bar_write: 2, rom_write: 3, control_write: 4,
   /** First id free for tests and scenarios (tools/tests/vpci style storage handlers). */
   user: 32,
 } as const;
@@ -43,3 +43,5 @@ registerRead(H.vpci_hw_read32, (pdev, reg) => pci_conf_read32(sbdfOf(pdev, 'vpci
 registerWrite(H.cmd_write, (pdev, reg, val) => fn.cmd_write(pdev, reg, val));
 registerWrite(H.bar_write, (pdev, reg, val, data) => fn.bar_write(pdev, reg, val, data));
 registerWrite(H.rom_write, (pdev, reg, val, data) => fn.rom_write(pdev, reg, val, data));
+registerRead(H.control_read, (pdev, reg, data) => fn.control_read(pdev, reg, data));
+registerWrite(H.control_write, (pdev, reg, val, data) => fn.control_write(pdev, reg, val, data));

@@ -41,6 +41,12 @@ function update(d: number, gfn: number, nr: number, mfn: number, map: boolean): 
 export function map_mmio_regions(d: number, gfn: number, nr: number, mfn: number): number { return update(d, gfn, nr, mfn, true); }
 export function unmap_mmio_regions(d: number, gfn: number, nr: number, mfn: number): number { return update(d, gfn, nr, mfn, false); }
 
+/** clear_identity_p2m_entry: drop one identity MMIO mapping (vpci_make_msix_hole); no batching, no injected fault. */
+export function clear_identity_p2m_entry(d: number, gfn: number): void {
+  const s = slot(d, gfn, 'clear_identity_p2m_entry');
+  if (s >= 0) Atomics.store(M, s, NOT_MAPPED);
+}
+
 /** The machine frame a guest frame maps to, or -1 (checks and tests). */
 export function p2m_lookup(d: number, gfn: number): number {
   const s = slot(d, gfn, 'p2m_lookup');

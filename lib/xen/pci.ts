@@ -5,8 +5,11 @@
 import { M } from '../mem/machine.js';
 import { chk, xzalloc, xfree, NULL } from '../mem/heap.js';
 import { spin_lock_init, spin_lock_recursive, spin_unlock_recursive } from '../sync/spinlock.js';
-import { pci_conf_read32, pci_conf_write32, barFrames as hwBarFrames } from '../hw/index.js';
-import { PCI_BASE_ADDRESS_MEM_TYPE_MASK, PCI_BASE_ADDRESS_MEM_TYPE_64, PCI_ROM_ADDRESS_MASK, PCI_BASE_ADDRESS_MEM_MASK } from '../hw/pci_regs.js';
+import { pci_conf_read8, pci_conf_read16, pci_conf_read32, pci_conf_write32, barFrames as hwBarFrames } from '../hw/index.js';
+import {
+  PCI_BASE_ADDRESS_MEM_TYPE_MASK, PCI_BASE_ADDRESS_MEM_TYPE_64, PCI_ROM_ADDRESS_MASK, PCI_BASE_ADDRESS_MEM_MASK, PCI_STATUS,
+  PCI_STATUS_CAP_LIST, PCI_CAPABILITY_LIST, PCI_CAP_LIST_ID, PCI_CAP_LIST_NEXT,
+} from '../hw/pci_regs.js';
 import { DOMAIN, PCI_DEV, NR_BARS, ENODEV } from './types.js';
 import { XEN, xen, CLASS, pcidevs_lock_addr } from './state.js';
 import { fault_point } from './fault.js';
@@ -41,6 +44,22 @@ export function pci_size_mem_bar(sbdf: number, pos: number, flags: number): { sl
   size = BigInt.asUintN(64, -size);
   const addr = (BigInt(bar32) & mask) | (BigInt(hi) << 32n);
   return { slots: is64 ? 2 : 1, addr: Number(addr), size: Number(size) };
+}
+
+/** pci_find_cap_offset (drivers/pci/pci.c L21): walk the capability list, at most 48 hops; 0 when absent. */
+export function pci_find_cap_offset(sbdf: number, cap: number): number {
+  if (!(pci_conf_read16(sbdf, PCI_STATUS) & PCI_STATUS_CAP_LIST)) return 0;
+  let pos = PCI_CAPABILITY_LIST;
+  for (let max_cap = 48; max_cap-- > 0;) {
+    pos = pci_conf_read8(sbdf, pos);
+    if (pos < 0x40) break;
+    pos &= ~3;
+    const id = pci_conf_read8(sbdf, pos + PCI_CAP_LIST_ID);
+    if (id === 0xff) break;
+    if (id === cap) return pos;
+    pos += PCI_CAP_LIST_NEXT;
+  }
+  return 0;
 }
 
 /** pci_get_pdev_by_domain (L21): walks alldevs_list — from vpci_read/vpci_write with no lock at all (R2). */

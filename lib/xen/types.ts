@@ -24,6 +24,8 @@ export const DOMAIN = defineStruct('domain', {
   pci_lock: RWLOCK_WORDS,     // upstream: d->pci_lock
   vpci_rwlock: RWLOCK_WORDS,  // 19 Nov 2021 proposal: d->vpci_rwlock
   vpci_terminating: 1,        // 19 Nov 2021 proposal: d->vpci_terminating
+  msix_tables: 1,             // d->arch.hvm.msix_tables: first vpci_msix (linked through vpci_msix.next/prev)
+  msix_mmio_handler: 1,       // register_mmio_handler(d, &vpci_msix_table_ops) done (never undone)
 });
 
 /** struct vcpu with its vPCI pending slot v->vpci = struct vpci_vcpu (xen/include/xen/vpci.h L21 142-148). */
@@ -65,6 +67,26 @@ export const VPCI = defineStruct('vpci', {
   msi: 1,
 });
 
+/**
+ * struct vpci_msix (vpci.h L21 114-140), followed in the same block by max_entries struct vpci_msix_entry of
+ * MSIX_ENTRY_WORDS each (the flexible array entries[]). `table` holds HEAD's ioremap()ed pages (msix.c get_table).
+ */
+export const VPCI_MSIX = defineStruct('vpci_msix', {
+  pdev: 1,
+  next: 1,                    // struct list_head next: the domain's list, doubly linked; prev 0 = first
+  prev: 1,
+  tables: 2,                  // tables[VPCI_MSIX_TABLE], tables[VPCI_MSIX_PBA]: offset | BIR as read at init
+  max_entries: 1,
+  enabled: 1,
+  masked: 1,
+  table: 4,                   // HEAD: void __iomem *table[VPCI_MSIX_MEM_NUM * 2]
+});
+export const VPCI_MSIX_TABLE = 0, VPCI_MSIX_PBA = 1, VPCI_MSIX_MEM_NUM = 2;
+/** struct vpci_msix_entry: 64-bit addr as two words, data, masked, updated, and arch.pirq (INVALID_PIRQ = -1). */
+export const MSIX_ENTRY = { addr_lo: 0, addr_hi: 1, data: 2, masked: 3, updated: 4, arch_pirq: 5 } as const;
+export const MSIX_ENTRY_WORDS = 6;
+export const INVALID_PIRQ = -1;
+
 /** struct vpci_register (vpci.c L21 24-31): handlers are small integers naming functions (lib/xen/handlers). */
 export const VPCI_REGISTER = defineStruct('vpci_register', {
   next: 1,
@@ -89,6 +111,11 @@ export const U32_CELL = defineStruct('u32_cell', { val: 1 });
 export const EPERM = -1, ENOENT = -2, EIO = -5, ENOMEM = -12, EBUSY = -16, EEXIST = -17, ENODEV = -19, EINVAL = -22, EOPNOTSUPP = -95, ERESTART = -85;
 
 export const XEN_PAGE_SHIFT = 12;
+
+// x86_emulate.h: what an MMIO intercept returns.
+export const X86EMUL_OKAY = 0, X86EMUL_UNHANDLEABLE = 1, X86EMUL_RETRY = 3;
+/** An MMIO access's value: unsigned long *data, as two 32-bit halves (hi is 0 for 4-byte accesses). */
+export interface MmioData { lo: number; hi: number }
 
 export const LOCK_CLASSES = [
   'pcidevs_lock', 'd->pci_lock', 'd->vpci_rwlock', 'vpci->lock', 'pdev->vpci_lock', 'rangeset->lock',

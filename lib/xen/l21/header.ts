@@ -18,7 +18,9 @@ import {
 import {
   DOMAIN, PCI_DEV, VPCI, VCPU, BAR, BAR_WORDS, NR_BARS, PCI_HEADER_NORMAL_NR_BARS, ENOMEM, EOPNOTSUPP, ERESTART,
   VPCI_BAR_EMPTY, VPCI_BAR_IO, VPCI_BAR_MEM32, VPCI_BAR_MEM64_LO, VPCI_BAR_MEM64_HI, VPCI_BAR_ROM, XEN_PAGE_SHIFT,
+  VPCI_MSIX_MEM_NUM,
 } from '../types.js';
+import { vmsix_table_addr, vmsix_table_size } from '../vmsix.js';
 import { XEN, xen, current, system_state, SYS_STATE_active, general_preempt_check } from '../state.js';
 import { H } from '../handlers.js';
 import { rangeset_new, rangeset_destroy, rangeset_add_range, rangeset_remove_range, rangeset_overlaps_range, rangeset_consume_ranges } from '../rangeset.js';
@@ -48,7 +50,8 @@ export function modify_decoding(pdev: number, cmd: number, rom_only: boolean): v
   const where = 'modify_decoding';
   const vpci = vpciOf(pdev, where);
   const map = (cmd & PCI_COMMAND_MEMORY) !== 0;
-  // vpci_make_msix_hole: no MSI-X modelled.
+  // No mapping may cover the MSI-X table or PBA once decoding is on, so accesses trap (the FIXME: racy for DomUs).
+  if (map && !rom_only && fn.vpci_make_msix_hole(pdev)) return;
   for (let i = 0; i < NR_BARS; i++) {
     const b = bar(vpci, i);
     if (!MAPPABLE_BAR(b)) continue;
@@ -142,6 +145,12 @@ export function modify_bars(pdev: number, cmd: number, rom_only: boolean): numbe
     if (!MAPPABLE_BAR(b) || (rom_only ? M[b + BAR.type] !== VPCI_BAR_ROM : M[b + BAR.type] === VPCI_BAR_ROM && !M[vpci + VPCI.rom_enabled])) continue;
     const [s, e] = barFrames(b);
     const rc = rangeset_add_range(mem, s, e);
+    if (rc) { rangeset_destroy(mem, where); return rc; }
+  }
+  // Remove any MSI-X regions if present: they stay trapped.
+  for (let i = 0; M[vpci + VPCI.msix] !== NULL && i < VPCI_MSIX_MEM_NUM; i++) {
+    const a = vmsix_table_addr(vpci, i, where);
+    const rc = rangeset_remove_range(mem, PFN_DOWN(a), PFN_DOWN(a + vmsix_table_size(vpci, i, where) - 1));
     if (rc) { rangeset_destroy(mem, where); return rc; }
   }
   // Only BARs currently mapped (enabled) of the domain's devices are checked for overlaps.

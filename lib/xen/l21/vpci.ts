@@ -15,6 +15,9 @@ import { CLASS, current } from '../state.js';
 import { callRead, callWrite } from '../handlers.js';
 import { fn } from '../fn.js';
 
+/** __start_vpci_array by priority: init_msix (HIGH), init_bars (MIDDLE); init_msi (LOW) is not modelled. */
+const VPCI_INIT = ['init_msix', 'init_bars'] as const;
+
 export function has_vpci(d: number, where: string): boolean { return M[chk(d, DOMAIN, where) + DOMAIN.has_vpci] !== 0; }
 
 /** vpci_add_handlers (vpci.c L21 60-89): publish pdev->vpci, then run the init hooks (only init_bars here). */
@@ -27,7 +30,8 @@ export function vpci_add_handlers(pdev: number): number {
   spin_lock_init(vpci + VPCI.lock, CLASS.vpci_lock);
   M[pdev + PCI_DEV.vpci] = vpci;           // published before any handler is registered
   yield_point(S.vpci_add_handlers);
-  const rc = fn.init_bars(pdev);             // __start_vpci_array order: init_msix (none modelled), init_bars, init_msi
+  let rc = 0;
+  for (const init of VPCI_INIT) if ((rc = fn[init](pdev))) break;
   if (rc) fn.vpci_remove_device(pdev);
   return rc;
 }

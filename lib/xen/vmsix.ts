@@ -1,0 +1,77 @@
+// The MSI-X helpers both generations share: vpci.h's (L21; private.h at HEAD) inline accessors that locate the table
+// and PBA through the BARs, the entries[] array of struct vpci_msix, and the domain's list of MSI-X tables
+// (d->arch.hvm.msix_tables) with list.h's list_add / list_del. Every pointer they follow is a checked dereference.
+
+import { M } from '../mem/machine.js';
+import { chk, NULL } from '../mem/heap.js';
+import { PCI_MSIX_BIRMASK, PCI_MSIX_ENTRY_SIZE } from '../hw/pci_regs.js';
+import { DOMAIN, VPCI, VPCI_MSIX, BAR, BAR_WORDS, MSIX_ENTRY_WORDS, VPCI_MSIX_TABLE } from './types.js';
+
+/** list.h: what list_del leaves in the links; following one faults (an address nothing maps). */
+export const LIST_POISON1 = 0x00100100, LIST_POISON2 = 0x00200200;
+
+const barOf = (vpci: number, msix: number, nr: number): number =>
+  vpci + VPCI.bars + (M[msix + VPCI_MSIX.tables + nr] & PCI_MSIX_BIRMASK) * BAR_WORDS;
+
+/** vpci->msix, checked. */
+export const msixOf = (vpci: number, where: string): number => chk(M[chk(vpci, VPCI, where) + VPCI.msix], VPCI_MSIX, where);
+
+/** vmsix_table_base: the address of the BAR the table (nr = VPCI_MSIX_TABLE) or PBA lives in. */
+export function vmsix_table_base(vpci: number, nr: number, where: string): number {
+  const b = barOf(vpci, msixOf(vpci, where), nr);
+  return (M[b + BAR.addr_hi] >>> 0) * 2 ** 32 + (M[b + BAR.addr_lo] >>> 0);
+}
+
+export function vmsix_table_addr(vpci: number, nr: number, where: string): number {
+  return vmsix_table_base(vpci, nr, where) + ((M[msixOf(vpci, where) + VPCI_MSIX.tables + nr] & ~PCI_MSIX_BIRMASK) >>> 0);
+}
+
+/** Bytes: max_entries * 16 for the table; the PBA rounded up to whole qwords. */
+export function vmsix_table_size(vpci: number, nr: number, where: string): number {
+  const n = M[msixOf(vpci, where) + VPCI_MSIX.max_entries];
+  return nr === VPCI_MSIX_TABLE ? n * PCI_MSIX_ENTRY_SIZE : Math.ceil(Math.ceil(n / 8) / 8) * 8;
+}
+
+/** HEAD's vmsix_table_bar_valid: the BAR holding the table or PBA is mapped into the guest p2m. */
+export function vmsix_table_bar_valid(vpci: number, nr: number, where: string): boolean {
+  return M[barOf(vpci, msixOf(vpci, where), nr) + BAR.enabled] !== 0;
+}
+
+/** VMSIX_ADDR_IN_RANGE(addr, vpci, nr). */
+export function VMSIX_ADDR_IN_RANGE(addr: number, vpci: number, nr: number, where: string): boolean {
+  const a = vmsix_table_addr(vpci, nr, where);
+  return addr >= a && addr < a + vmsix_table_size(vpci, nr, where);
+}
+
+/** HEAD's VMSIX_ADDR_SAME_PAGE(addr, vpci, nr): addr is on a page the table or PBA touches. */
+export function VMSIX_ADDR_SAME_PAGE(addr: number, vpci: number, nr: number, where: string): boolean {
+  const a = vmsix_table_addr(vpci, nr, where), pfn = Math.floor(addr / 4096);
+  return pfn >= Math.floor(a / 4096) && pfn <= Math.floor((a + vmsix_table_size(vpci, nr, where) - 1) / 4096);
+}
+
+/** &msix->entries[nr]: a word address inside the vpci_msix block. */
+export const msix_entry = (msix: number, nr: number): number => msix + VPCI_MSIX.words + nr * MSIX_ENTRY_WORDS;
+/** vmsix_entry_nr(msix, entry). */
+export const vmsix_entry_nr = (msix: number, entry: number): number => (entry - msix - VPCI_MSIX.words) / MSIX_ENTRY_WORDS;
+/** Words of a vpci_msix with n entries (xzalloc_flex_struct). */
+export const msix_words = (n: number): number => VPCI_MSIX.words + n * MSIX_ENTRY_WORDS;
+
+/** list_add(&msix->next, &d->arch.hvm.msix_tables): at the head. */
+export function msix_list_add(d: number, msix: number, where: string): void {
+  const head = chk(d, DOMAIN, where) + DOMAIN.msix_tables;
+  const first = M[head];
+  M[msix + VPCI_MSIX.next] = first;
+  M[msix + VPCI_MSIX.prev] = NULL;
+  if (first !== NULL) M[chk(first, VPCI_MSIX, where) + VPCI_MSIX.prev] = msix;
+  M[head] = msix;
+}
+
+/** list_del(&msix->next): unlink, then poison the links. */
+export function msix_list_del(d: number, msix: number, where: string): void {
+  const next = M[chk(msix, VPCI_MSIX, where) + VPCI_MSIX.next], prev = M[msix + VPCI_MSIX.prev];
+  if (next !== NULL) M[chk(next, VPCI_MSIX, where) + VPCI_MSIX.prev] = prev;
+  if (prev !== NULL) M[chk(prev, VPCI_MSIX, where) + VPCI_MSIX.next] = next;
+  else M[chk(d, DOMAIN, where) + DOMAIN.msix_tables] = next;
+  M[msix + VPCI_MSIX.next] = LIST_POISON1;
+  M[msix + VPCI_MSIX.prev] = LIST_POISON2;
+}
