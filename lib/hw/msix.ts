@@ -5,8 +5,9 @@
 // The device finds its own table through its read-only capability registers, as silicon decodes its own layout.
 
 import { M } from '../mem/machine.js';
+import { fp, fpOn } from '../mem/footprint.js';
 import { fnBlock, hwFunctions } from './lookup.js';
-import { FN_MSIX_TABLE, FN_MSIX_PBA } from './layout.js';
+import { FN_MSIX_TABLE, FN_MSIX_PBA, FN_WORDS } from './layout.js';
 import { barAddr, barDecoding, barSize } from './frames.js';
 import { MSIX_CAP_POS, msixPbaBytes } from './desc.js';
 import {
@@ -31,6 +32,7 @@ export interface MsixLayout {
 export function msixLayout(sbdf: number): MsixLayout | null {
   const fb = fnBlock(sbdf);
   if (fb < 0) return null;
+  if (fpOn) fp(fb, fb + FN_WORDS); // callers go on to the table and PBA words of the same block
   const cap = fb + (MSIX_CAP_POS >> 2);
   const id = Atomics.load(M, cap);
   if ((id & 0xff) !== PCI_CAP_ID_MSIX) return null;
