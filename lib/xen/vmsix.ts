@@ -16,14 +16,17 @@ const barOf = (vpci: number, msix: number, nr: number): number =>
 /** vpci->msix, checked. */
 export const msixOf = (vpci: number, where: string): number => chk(M[chk(vpci, VPCI, where) + VPCI.msix], VPCI_MSIX, where);
 
-/** vmsix_table_base: the address of the BAR the table (nr = VPCI_MSIX_TABLE) or PBA lives in. */
-export function vmsix_table_base(vpci: number, nr: number, where: string): number {
+/**
+ * vmsix_table_base: the address of the BAR the table (nr = VPCI_MSIX_TABLE) or PBA lives in. `at` picks the BAR
+ * field: the host address (L21, and HEAD's vmsix_table_host_base) or, at HEAD, the guest's (vmsix_table_base).
+ */
+export function vmsix_table_base(vpci: number, nr: number, where: string, at: number = BAR.addr_lo): number {
   const b = barOf(vpci, msixOf(vpci, where), nr);
-  return (M[b + BAR.addr_hi] >>> 0) * 2 ** 32 + (M[b + BAR.addr_lo] >>> 0);
+  return (M[b + at + 1] >>> 0) * 2 ** 32 + (M[b + at] >>> 0);
 }
 
-export function vmsix_table_addr(vpci: number, nr: number, where: string): number {
-  return vmsix_table_base(vpci, nr, where) + ((M[msixOf(vpci, where) + VPCI_MSIX.tables + nr] & ~PCI_MSIX_BIRMASK) >>> 0);
+export function vmsix_table_addr(vpci: number, nr: number, where: string, at: number = BAR.addr_lo): number {
+  return vmsix_table_base(vpci, nr, where, at) + ((M[msixOf(vpci, where) + VPCI_MSIX.tables + nr] & ~PCI_MSIX_BIRMASK) >>> 0);
 }
 
 /** Bytes: max_entries * 16 for the table; the PBA rounded up to whole qwords. */
@@ -38,14 +41,14 @@ export function vmsix_table_bar_valid(vpci: number, nr: number, where: string): 
 }
 
 /** VMSIX_ADDR_IN_RANGE(addr, vpci, nr). */
-export function VMSIX_ADDR_IN_RANGE(addr: number, vpci: number, nr: number, where: string): boolean {
-  const a = vmsix_table_addr(vpci, nr, where);
+export function VMSIX_ADDR_IN_RANGE(addr: number, vpci: number, nr: number, where: string, at: number = BAR.addr_lo): boolean {
+  const a = vmsix_table_addr(vpci, nr, where, at);
   return addr >= a && addr < a + vmsix_table_size(vpci, nr, where);
 }
 
 /** HEAD's VMSIX_ADDR_SAME_PAGE(addr, vpci, nr): addr is on a page the table or PBA touches. */
-export function VMSIX_ADDR_SAME_PAGE(addr: number, vpci: number, nr: number, where: string): boolean {
-  const a = vmsix_table_addr(vpci, nr, where), pfn = Math.floor(addr / 4096);
+export function VMSIX_ADDR_SAME_PAGE(addr: number, vpci: number, nr: number, where: string, at: number = BAR.addr_lo): boolean {
+  const a = vmsix_table_addr(vpci, nr, where, at), pfn = Math.floor(addr / 4096);
   return pfn >= Math.floor(a / 4096) && pfn <= Math.floor((a + vmsix_table_size(vpci, nr, where) - 1) / 4096);
 }
 

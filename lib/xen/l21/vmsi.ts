@@ -46,17 +46,17 @@ export function vpci_msix_arch_mask_entry(entry: number, pdev: number, mask: boo
 
 /**
  * vpci_msix_arch_enable_entry / _disable_entry. `pcidevs` says whether they take pcidevs_lock as L21 does; since
- * 4f78438b45 they rely on the caller's d->pci_lock instead (ASSERT_PDEV_LIST_IS_READ_LOCKED), which breaks the
- * vpci->lock -> pcidevs_lock order.
+ * 4f78438b45 they rely on the caller's d->pci_lock instead (`held` asserts it: ASSERT_PDEV_LIST_IS_READ_LOCKED), which
+ * breaks the vpci->lock -> pcidevs_lock order.
  */
-export function msixArchHooks(pcidevs: boolean): {
+export function msixArchHooks(pcidevs: boolean, held: (pdev: number) => void = () => {}): {
   enable(entry: number, pdev: number, table_base: number): number;
   disable(entry: number, pdev: number): number;
 } {
   const lock = pcidevs ? pcidevs_lock : (): void => {};
   const unlock = pcidevs ? pcidevs_unlock : (): void => {};
   /** vpci_msi_disable: unbind and unmap the PIRQ; the device entry ends masked. */
-  const vpci_msi_disable = (pdev: number, pirq: number): void => { lock(); vpci_mask_pirq(pdev, pirq, true); unlock(); };
+  const vpci_msi_disable = (pdev: number, pirq: number): void => { held(pdev); lock(); vpci_mask_pirq(pdev, pirq, true); unlock(); };
   return {
     enable(entry, pdev) {
       const where = 'vpci_msix_arch_enable_entry';
@@ -65,6 +65,7 @@ export function msixArchHooks(pcidevs: boolean): {
       const vpci = chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
       const pirq = PIRQ_BASE + vmsix_entry_nr(msixOf(vpci, where), entry);
       M[entry + MSIX_ENTRY.arch_pirq] = pirq;
+      held(pdev);
       lock();
       const rc = vpci_msi_update(pdev, entry, pirq);
       if (rc) {
