@@ -12,7 +12,7 @@ const COMMANDS: Record<string, Command> = {
   hunt: { summary: 'generate concurrent programs, run them under PCT, shrink every failure into a scenario file', load: () => import('./commands/hunt.js') },
   list: { summary: 'scenarios and strategies, one line each', load: () => import('./commands/list.js') },
   verify: { summary: 'every schedule within K preemptions and every fault placement: verified, refuted or incomplete', load: () => import('./commands/verify.js') },
-  bench: { summary: 'lock benchmarks: bench locks [--quick] [--json FILE]', load: () => import('./commands/bench.js') },
+  bench: { summary: 'benchmarks: bench locks [--quick] [--json FILE]; bench verify [--soundness]', load: () => import('./commands/bench.js') },
 };
 
 function usage(): string {

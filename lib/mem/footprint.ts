@@ -12,7 +12,7 @@ export const VH = {
 } as const;
 export const VERIFY_HEADER_WORDS = 16;
 /** Capacities: decisions, footprint entries (step, lo, hi), fault points (step, info), forced-fault bitmap. */
-export const VERIFY_STEPS = 4096, VERIFY_FP = 32768, VERIFY_FAULTS = 1024;
+export const VERIFY_STEPS = 4096, VERIFY_FP = 8192, VERIFY_FAULTS = 1024;
 export const VERIFY_WORDS = VERIFY_HEADER_WORDS + 2 * VERIFY_STEPS + 3 * VERIFY_FP + 2 * VERIFY_FAULTS + VERIFY_FAULTS / 32;
 
 export let fpOn = false;

@@ -3,7 +3,9 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse, intOpt, durationOpt, UsageError } from '../args.js';
+import { UsageError } from '../args.js';
+import { parseCommand, string, int, flag, duration, outFile } from '../options.js';
+import { exitCode } from '../exit.js';
 import { parseStrategies } from '../../lib/strategy/index.js';
 import { createPool } from '../../lib/run/index.js';
 import { FAULT_KINDS } from '../../lib/sched/fault.js';
@@ -13,72 +15,72 @@ import { verdictLine, outcomeLines, matrix, cellJson, mergeCells, boundsText } f
 import { replayCommand } from './repro.js';
 import { renderTimeline } from '../timeline.js';
 
-const HELP = `usage: vpci-lab verify [SCENARIO|PATH|all] --strategy NAME|LIST|all [options]
-
-Search every schedule with at most K preemptions, and every placement of at most F faults, of a race scenario
+const SPEC = {
+  usage: 'verify [SCENARIO|PATH|LIST|all] --strategy NAME|LIST|all [options]',
+  description: `Search every schedule with at most K preemptions, and every placement of at most F faults, of a race scenario
 (default: all built-in) under a strategy, on the real threads with controlled scheduling; partial-order reduction
 skips schedules that only reorder independent steps. Verdicts: verified (no failing run within the bounds),
-refuted (a failing run, with the fewest preemptions, its schedule string and timeline), incomplete (cut short).
+refuted (a failing run, the first one found having the fewest preemptions, with its schedule string and timeline),
+incomplete (cut short by --max-runs, --budget or Ctrl-C: never verified). Exit 1 when an outcome the scenario
+forbids for the strategy is reachable, 0 otherwise, 2 for bad input, 130 when interrupted.`,
+  positionals: { min: 0, max: 1, what: 'verify wants at most one scenario argument (a name, a path, a comma list or all)' },
+  options: {
+    strategy: string('strategy, comma list or all', { arg: 'NAME|LIST' }),
+    preemptions: string('preemption bound K, or all for none; searched K = 0, 1, ... in turn', { default: '2', arg: 'K', check: checkBound }),
+    faults: string(`fault kinds that branch (${FAULT_KINDS.join(',')}); default none`, { arg: 'LIST', check: (v, f) => { parseKinds(v, f); } }),
+    'max-faults': int('faults per run', { default: 1, max: 64 }),
+    'no-reduce': flag('no partial-order reduction: every schedule within the bound'),
+    'max-runs': int('stop each cell after N runs (verdict: incomplete)', { min: 1 }),
+    budget: duration('stop each cell after this long (verdict: incomplete)'),
+    shard: string('search only shard i of n (1-based); merge the shards\' JSON with --merge', { arg: 'i/n', check: (v, f) => { parseShard(v, f); } }),
+    merge: string('merge shard JSON files (comma-separated) into one verdict per cell, run nothing', { arg: 'FILES' }),
+    seed: int('model seed', { default: 1, max: 2 ** 31 - 1 }),
+    events: int('interleaving lines to print, 0 = all', { default: 60 }),
+    json: outFile('write every cell\'s result'),
+    html: outFile('timeline of the first failure (one cell; default out/verify-<scenario>-<strategy>.html)'),
+  },
+};
 
-  --strategy S        strategy, comma list or all
-  --preemptions K     preemption bound, or all for none (default 2); searched K = 0, 1, ... in turn
-  --faults LIST       fault kinds that branch: ${FAULT_KINDS.join(',')} (default none)
-  --max-faults F      faults per run (default 1)
-  --no-reduce         no partial-order reduction (every schedule within the bound)
-  --max-runs N        stop after N runs per cell (verdict: incomplete)
-  --budget 10m        stop after this long per cell (verdict: incomplete)
-  --shard i/n         search only shard i of n (1-based); merge shards' JSON with --merge
-  --merge FILES       merge shard JSON files (comma-separated) into one verdict per cell
-  --seed N            model seed (default 1)
-  --json FILE         write every cell's result
-  --html FILE         timeline of the first failure (single cell; default out/verify-<scenario>-<strategy>.html)
-  --events N          interleaving lines to print (default 60, 0 = all)
+function checkBound(v: string, flagName: string): void {
+  if (v !== 'all' && !/^\d{1,2}$/.test(v)) throw new UsageError(`${flagName} wants a whole number >= 0 or all, got '${v}'`);
+}
 
-Exit code 1 when an outcome the scenario forbids for the strategy is reachable, else 0; bad input 2.`;
-
-function parseShard(v: string | undefined): { index: number; count: number } | undefined {
+function parseShard(v: string | undefined, flagName = '--shard'): { index: number; count: number } | undefined {
   if (v === undefined) return undefined;
-  const m = /^(\d+)\/(\d+)$/.exec(v);
-  if (!m) throw new UsageError(`--shard wants i/n like 2/3, got '${v}'`);
+  const m = /^(\d{1,4})\/(\d{1,4})$/.exec(v);
+  if (!m) throw new UsageError(`${flagName} wants i/n like 2/3, got '${v}'`);
   const i = Number(m[1]), n = Number(m[2]);
-  if (n < 1 || i < 1 || i > n) throw new UsageError(`--shard ${v}: i must be between 1 and n`);
+  if (n < 1 || i < 1 || i > n) throw new UsageError(`${flagName} ${v}: i must be between 1 and n`);
   return { index: i - 1, count: n };
 }
 
-function parseKinds(v: string | undefined): number {
-  if (v === undefined || v === '' || v === 'none') return 0;
+function parseKinds(v: string | undefined, flagName = '--faults'): number {
+  if (v === undefined || v === 'none') return 0;
   let m = 0;
   for (const k of v.split(',').map((x) => x.trim())) {
     const i = (FAULT_KINDS as readonly string[]).indexOf(k);
-    if (i < 0) throw new UsageError(`--faults: unknown fault kind '${k}' (known: ${FAULT_KINDS.join(', ')})`);
+    if (i < 0) throw new UsageError(`${flagName}: unknown fault kind '${k}' (known: ${FAULT_KINDS.join(', ')})`);
     m |= 1 << i;
   }
   return m;
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parse(argv, {
-    strategy: { type: 'string' }, preemptions: { type: 'string' }, faults: { type: 'string' }, 'max-faults': { type: 'string' },
-    'no-reduce': { type: 'boolean' }, 'max-runs': { type: 'string' }, budget: { type: 'string' }, shard: { type: 'string' },
-    merge: { type: 'string' }, seed: { type: 'string' }, json: { type: 'string' }, html: { type: 'string' }, events: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  }, true);
-  if (v.help) { process.stdout.write(HELP + '\n'); return 0; }
-  if (v.merge !== undefined) return merge(String(v.merge), v.json as string | undefined);
-  const pre = (v.preemptions as string | undefined) ?? '2';
-  if (pre !== 'all' && !/^\d+$/.test(pre)) throw new UsageError(`--preemptions wants a whole number >= 0 or all, got '${pre}'`);
-  const bound = pre === 'all' ? Infinity : intOpt(pre, 'preemptions', 2, 0, 64);
-  const kinds = parseKinds(v.faults as string | undefined);
-  const maxFaults = intOpt(v['max-faults'], 'max-faults', 1, 0, 64);
-  const maxRuns = intOpt(v['max-runs'], 'max-runs', Number.MAX_SAFE_INTEGER, 1);
-  const budgetMs = durationOpt(v.budget, 'budget', Infinity);
-  const shard = parseShard(v.shard as string | undefined);
-  const seed = intOpt(v.seed, 'seed', 1, 0, 2 ** 31 - 1);
-  const maxEvents = intOpt(v.events, 'events', 60, 0);
-  if (positionals.length > 1) throw new UsageError('verify wants at most one scenario (name, path, comma list or all)');
+  const args = parseCommand(SPEC, argv);
+  if (!args) return 0;
+  const { values: v, positionals } = args;
+  if (v.merge !== undefined) return merge(v.merge, v.json);
+  const bound = v.preemptions === 'all' ? Infinity : Number(v.preemptions);
+  const kinds = parseKinds(v.faults);
+  const maxFaults = v['max-faults'];
+  const maxRuns = v['max-runs'] ?? Number.MAX_SAFE_INTEGER;
+  const budgetMs = v.budget ?? Infinity;
+  const shard = parseShard(v.shard);
+  const { seed } = v;
+  const maxEvents = v.events;
   if (!v.strategy) throw new UsageError('verify needs --strategy (a name, a comma list or all)');
   let strategies;
-  try { strategies = await parseStrategies(String(v.strategy)); } catch (e) { throw new UsageError((e as Error).message); }
+  try { strategies = await parseStrategies(v.strategy); } catch (e) { throw new UsageError((e as Error).message); }
   const refs = (positionals[0] ?? 'all') === 'all' ? [...BUILTIN_SCENARIOS] : positionals[0].split(',').filter(Boolean);
   const loaded: Array<{ ref: string; url: string; scenario: Scenario }> = [];
   for (const ref of refs) {
@@ -97,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
         if (interrupt.stop) break;
         const r = await verify(pool, url, scenario, st.name, { bound, reduce: !v['no-reduce'], kinds, maxFaults, maxRuns, budgetMs, seed, shard, interrupt });
         results.push(r);
-        if (single) printCell(r, ref, maxEvents, (v.html as string | undefined) ?? path.join('out', `verify-${scenario.name}-${st.name}.html`));
+        if (single) printCell(r, ref, maxEvents, v.html ?? path.join('out', `verify-${scenario.name}-${st.name}.html`));
         else process.stderr.write(`${scenario.name} / ${st.name}: ${verdictLine(r)}\n`);
       }
     }
@@ -109,8 +111,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`verify (${boundsText(results[0])}${shard ? `; shard ${shard.index + 1}/${shard.count}` : ''}):\n${matrix(results)}\n`);
   }
   if (interrupt.stop) process.stdout.write(`interrupted: ${results.length} cell(s) covered, the last one incomplete\n`);
-  if (v.json) writeJson(String(v.json), results);
-  return results.some((r) => r.forbidden > 0) ? 1 : 0;
+  if (v.json) writeJson(v.json, results);
+  return exitCode({ forbidden: results.reduce((n, r) => n + r.forbidden, 0), interrupted: interrupt.stop });
 }
 
 function printCell(r: VerifyResult, ref: string, maxEvents: number, html: string): void {
@@ -155,5 +157,5 @@ function merge(list: string, json: string | undefined): number {
   try { results = [...cells.values()].map(mergeCells); } catch (e) { throw new UsageError((e as Error).message); }
   for (const r of results) process.stdout.write(`${r.scenario} under ${r.strategy}: ${verdictLine(r)}\n`);
   if (json) writeJson(json, results);
-  return results.some((r) => r.forbidden > 0) ? 1 : 0;
+  return exitCode({ forbidden: results.reduce((n, r) => n + r.forbidden, 0) });
 }
