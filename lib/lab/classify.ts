@@ -25,7 +25,8 @@ export function classifyTrial(res: TrialResult, world: World, cpuNames: string[]
       message: res.crash?.message ?? res.deadlock?.cycle ?? res.hang?.detail ?? '',
     };
   }
-  const stale = staleMappingScan(world);
+  // A crashed domain's p2m goes away with it: what it still maps is not a stale mapping (its crash is the outcome).
+  const stale = staleMappingScan(world).filter((f) => f.domain === 0 || !domain_is_crashed(world.domains[f.domain]));
   if (stale.length) return { outcome: 'stale-mapping', where: 'stale-mapping scan', vcpu: '', message: stale.slice(0, 3).map((f) => f.what).join('; ') };
   const crashed = world.domains.slice(1).findIndex((d) => domain_is_crashed(d));
   if (crashed >= 0) return { outcome: 'domain-crashed', where: 'domain_crash', vcpu: '', message: `d${crashed + 1} was crashed by the strategy after a failed map` };
