@@ -55,7 +55,9 @@ export function legalize(r: RawProgram, policy: DomuPolicy): Program {
       if (!('dev' in a)) return true;
       if (asDomU[vi]) return !isHypercall(a);
       if ((a.op === 'assign' || a.op === 'deassign') && toolstack.get(a.dev) !== vi) return false;
-      if (domu.includes(a.dev)) return isHypercall(a) && (policy === 'detach' || (a.op !== 'remove' && a.op !== 'deassign'));
+      // assign starts with pciback's reset write: not on the DomU's device, nor on one already given away.
+      if (domu.includes(a.dev)) return isHypercall(a) && a.op !== 'assign' && (policy === 'detach' || (a.op !== 'remove' && a.op !== 'deassign'));
+      if (a.op === 'assign' && assigned.has(a.dev)) return false;
       if (a.op === 'assign' || a.op === 'deassign') {
         if (a.op === 'assign') assigned.add(a.dev); else assigned.delete(a.dev);
         return true;

@@ -75,7 +75,8 @@ export function statement(a: Action): { code: string; note?: string } {
     case 'rom': { const [v, note] = writeValue(a); return { code: `x.write(${dev(a.dev)}, x.regs.PCI_ROM_ADDRESS, 4, ${hex(v)});`, note: `ROM ${note}` }; }
     case 'add': return { code: `x.add(${dev(a.dev)});` };
     case 'remove': return { code: `x.remove(${dev(a.dev)});` };
-    case 'assign': return { code: `x.assign(1, ${dev(a.dev)});` };
+    // The toolstack hands over a reset device (pciback resets it first): decoding off, then the hypercall.
+    case 'assign': return { code: `x.write(${dev(a.dev)}, x.regs.PCI_COMMAND, 2, 0); x.resume(); x.assign(1, ${dev(a.dev)});`, note: 'reset by pciback, then assigned' };
     case 'deassign': return { code: `x.deassign(1, ${dev(a.dev)});` };
     case 'fail': return { code: `x.failNext('${a.what}');`, note: `the next ${a.what === 'iommu' ? 'iommu_add_device' : 'map_mmio_regions'} fails` };
   }
@@ -125,6 +126,7 @@ export function illegal(p: Program, policy: DomuPolicy): string[] {
       if (isHypercall(a)) {
         if (d !== 0) out.push(`${v.name}: ${a.op} is a Dom0-only hypercall`);
         if (policy !== 'detach' && (a.op === 'remove' || a.op === 'deassign') && p.domu.includes(a.dev)) out.push(`${v.name}: ${a.op} of the DomU's device under policy ${policy}`);
+        if (a.op === 'assign' && (p.domu.includes(a.dev) || givenAway.has(a.dev))) out.push(`${v.name}: assign resets device ${a.dev}, which is the DomU's`);
         if (a.op === 'assign') givenAway.add(a.dev);
         if (a.op === 'deassign' || a.op === 'remove') givenAway = new Set([...givenAway].filter((k) => k !== a.dev));
         continue;
