@@ -117,7 +117,7 @@ async function oneRun(pool: TrialPool, url: string, s: Scenario, strategy: strin
   const { machine, world } = bootMachine(desc);
   armVerify({ kinds: o.kinds, maxFaults: o.maxFaults, forced: p.faults });
   const n = actors.length;
-  const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world } satisfies ScenarioActorArg }));
+  const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
   const res = await runTrial(pool, machine, specs, {
     mode: 'controlled', chooser: 'verify', schedule: { threads: n, decisions: p.decisions }, seed: o.seed,
     maxSteps: VERIFY_MAX_STEPS, budgetMs: 15_000, lockName: lockNamer(world),

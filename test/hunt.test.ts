@@ -3,7 +3,7 @@
 // --known file is one line and exit 2; known groups mask what they should and nothing else.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,6 +49,24 @@ describe('hunt: generated races, shrunk, written, replayed', function () {
     const r = cli('repro', f.file, '--strategy', 'upstream', '--schedule', f.schedule, '--html', path.join(dir, 't.html'));
     assert.match(r.stdout, /replayed run: use-after-free \(forbidden for upstream\)/, r.stderr);
     assert.ok(CRASH_OUTCOMES.has(f.outcome));
+  });
+
+  it('Ctrl-C ends the hunt with 130 and keeps every finding written so far, and the JSON', async () => {
+    const out = path.join(dir, 'int'), json = path.join(dir, 'int.json');
+    const child = spawn(process.execPath, [CLI, 'hunt', '--strategy', 'upstream', '--budget', '90s', '--domu', 'off', '--out', out, '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', sent = false;
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const deadline = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no finding or no exit in time: ${stdout}`)); }, 80_000);
+      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); if (!sent && /^finding 1:/m.test(stdout)) { sent = true; child.kill('SIGINT'); } });
+      child.on('exit', (c) => { clearTimeout(deadline); resolve(c); });
+    });
+    assert.equal(code, 130, stdout);
+    const written = fs.readdirSync(out).filter((f) => /^finding-\d+\.mjs$/.test(f));
+    assert.ok(written.length >= 1, 'the finding file is kept');
+    const j = JSON.parse(fs.readFileSync(json, 'utf8')) as { interrupted: boolean; findings: Array<{ file: string }> };
+    assert.equal(j.interrupted, true);
+    assert.equal(j.findings.length, written.length);
+    for (const f of j.findings) assert.ok(fs.existsSync(f.file));
   });
 
   it('a bad --known file is one line on stderr and exit 2', () => {

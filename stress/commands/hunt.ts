@@ -12,6 +12,7 @@ import { createPool } from '../../lib/run/index.js';
 import { hunt, type HuntFinding, type HuntState } from '../hunt/hunt.js';
 import { readKnown, KnownFileError, type KnownGroup } from '../hunt/dedup.js';
 import type { DomuPolicy } from '../hunt/program.js';
+import { scheduleNote } from '../hunt/write.js';
 
 const SPEC = {
   usage: 'hunt --strategy NAME|FILE [options]',
@@ -27,6 +28,7 @@ when there is none, 2 for bad input, 130 on Ctrl-C (every finding written so far
     seed: int('generator seed', { default: 1, min: 0, max: 2 ** 31 - 1 }),
     'runs-per-program': int('PCT runs per program', { default: 20, min: 1, max: 100_000 }),
     'pct-depth': int('PCT depth of the search', { default: 3, min: 1, max: 16, arg: 'D' }),
+    verify: int('also verify every program PCT found nothing in: every schedule with at most K preemptions (default: off)', { min: 0, max: 4, arg: 'K' }),
     domu: choice('DomU vCPUs (the v4/v5 series\' DomU vPCI): none; on devices assigned at boot that it keeps; or that Dom0 may force-detach meanwhile', ['off', 'owned', 'detach'] as const, 'owned'),
     known: string('JSON list of known groups [{ "name", "outcome", "where"?, "sites"? }]: counted, not reported again', { arg: 'FILE' }),
     'max-findings': int('stop after N new findings', { min: 1 }),
@@ -41,7 +43,7 @@ export function huntJson(o: { strategy: string; seed: number; budgetMs: number; 
     interrupted: s.interrupted, duplicates: s.duplicates, known: s.known,
     findings: s.findings.map((f) => ({
       id: f.id, file: f.file, outcome: f.outcome, where: f.where, vcpu: f.vcpu, message: f.message, group: f.group, schedule: f.schedule,
-      pctDepth: f.depth, switches: f.switches, vcpus: f.vcpus, actions: f.actions, original: f.original, atMs: Math.round(f.atMs),
+      reduced: f.reduced, vcpus: f.vcpus, actions: f.actions, original: f.original, atMs: Math.round(f.atMs),
       program: f.programIndex, replayed: f.replayed,
     })),
   };
@@ -57,7 +59,7 @@ export function progressLine(s: HuntState): string {
 
 function findingText(f: HuntFinding, strategy: string): string {
   return `finding ${f.id}: ${f.outcome}${f.where ? ` in ${f.where}` : ''}${f.vcpu ? ` on ${f.vcpu}` : ''}: ${f.vcpus} vCPUs, ${f.actions} actions (from ${f.original.vcpus}/${f.original.actions}), `
-    + `PCT depth ${f.depth}, ${f.switches} switches, at ${fmtTime(f.atMs)}${f.replayed ? '' : ' (REPLAY FROM THE FILE DIFFERED)'}\n`
+    + `${scheduleNote(f.reduced)}, at ${fmtTime(f.atMs)}${f.replayed ? '' : ' (REPLAY FROM THE FILE DIFFERED)'}\n`
     + `  ${f.file}\n  vpci-lab repro ${f.file} --strategy ${strategy} --schedule ${f.schedule}\n`;
 }
 
@@ -90,7 +92,7 @@ export async function run(argv: string[]): Promise<number> {
   const pool = createPool(4);
   let s: HuntState;
   try {
-    s = await hunt(pool, { strategy, seed, budgetMs, runsPerProgram, pctDepth: v['pct-depth'], domu, out, known, command, replayStrategy: v.strategy }, {
+    s = await hunt(pool, { strategy, seed, budgetMs, runsPerProgram, pctDepth: v['pct-depth'], verifyBound: v.verify, domu, out, known, command, replayStrategy: v.strategy }, {
       shouldStop: (st) => interrupted || st.findings.length >= (v['max-findings'] ?? Infinity),
       onProgress: (st) => {
         const now = performance.now();

@@ -40,7 +40,10 @@ export function staleKind(message: string): string {
  * A crash's group starts where the crashing vCPU last entered Xen (the action whose consequences crashed it): what
  * it and everyone else passed since then. A stale mapping, deadlock or hang has no such vCPU: the whole run counts.
  */
-export function groupOf(f: RunFailure): Group {
+/** What grouping reads of a failure (repro's RunFailure and verify's FailureReport both have it). */
+export type FailureLike = Pick<RunFailure, 'outcome' | 'where' | 'message' | 'events' | 'crashCpu'>;
+
+export function groupOf(f: FailureLike): Group {
   let events = f.events;
   if (f.crashCpu !== undefined) {
     for (let i = events.length - 1; i >= 0; i--) if (events[i].cpu === f.crashCpu && events[i].ev === EV.ENTER) { events = events.slice(i); break; }

@@ -4,6 +4,7 @@
 import type { TrialPool } from '../../lib/run/index.js';
 import { reproduce, type ReproResult, type RunFailure } from '../repro.js';
 import type { Scenario } from '../scenario.js';
+import { verify } from '../verify.js';
 import { interpret, HUNT_EXPECT } from './interp.js';
 import { programMachine, type Program } from './program.js';
 
@@ -23,15 +24,23 @@ export function runProgram(pool: TrialPool, p: Program, strategy: string, o: Run
   return reproduce(pool, INTERP_URL, programScenario(p), strategy, { runs: o.runs, chooser: 'pct', pctDepth: o.pctDepth, seed: o.seed, schedule: o.schedule, untilForbidden: true });
 }
 
-/**
- * How a program is searched for a forbidden outcome. PCT sampling is the one there is today; a bounded exhaustive
- * search (`verify` with a small preemption bound, issue 8) plugs in here as a second explorer once it exists, run
- * after PCT found nothing.
- */
+/** How a program is searched for a forbidden outcome: PCT sampling, and (hunt --verify K) verify after it. */
 export interface Explorer {
   name: string;
   explore(pool: TrialPool, p: Program, strategy: string, o: RunOptions): Promise<{ runs: number; failure: RunFailure | null }>;
 }
+
+/** A bounded exhaustive search of the program (verify, every schedule with at most K preemptions), cut short at
+ *  a few thousand runs: programs are small, but a hunt must keep moving. */
+export const verifyExplorer = (bound: number, stop: () => boolean, maxRuns = 2000): Explorer => ({
+  name: `verify K=${bound}`,
+  async explore(pool, p, strategy) {
+    const r = await verify(pool, INTERP_URL, programScenario(p), strategy, {
+      bound, reduce: true, kinds: 0, maxFaults: 0, maxRuns, budgetMs: 30_000, seed: 1, interrupt: { get stop() { return stop(); } },
+    });
+    return { runs: r.runsMade, failure: r.firstForbidden && { ...r.firstForbidden, run: 0 } };
+  },
+});
 
 export const pctExplorer: Explorer = {
   name: 'pct',

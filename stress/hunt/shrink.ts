@@ -1,17 +1,14 @@
-// Shrinking a failing program, then its schedule. The program is shrunk greedily with fast-check's own shrinkers
-// (first candidate that still fails wins, then shrink again from it): array shrinking drops vCPUs and actions,
-// constantFrom shrinking simplifies values. "Still fails" means a forbidden outcome in the same function within the
-// same number of PCT runs. The schedule is then reduced: PCT depth 1 (no priority change: only the switches a
-// blocked or finished thread forces), then 2, 3, ...; the first depth that fails gives a schedule with at most
-// depth-1 priority changes, and among a few such schedules the one with the fewest context switches is kept.
+// Shrinking a failing program (its schedule is reduced afterwards, in schedule.ts). The program is shrunk greedily
+// with fast-check's own shrinkers (first candidate that still fails wins, then shrink again from it): array
+// shrinking drops vCPUs and actions, constantFrom shrinking simplifies values. "Still fails" means a forbidden
+// outcome in the same function within the given number of PCT runs.
 
 import fc from 'fast-check';
 import type { TrialPool } from '../../lib/run/index.js';
-import { parseSchedule } from '../../lib/sched/schedule.js';
 import type { RunFailure } from '../repro.js';
 import { illegal, domainOf, type DomuPolicy, type Program } from './program.js';
 import { runProgram } from './run.js';
-import { groupOf } from './dedup.js';
+import { groupOf, type FailureLike } from './dedup.js';
 
 export interface ShrinkContext {
   pool: TrialPool; strategy: string; runs: number; seed: number; pctDepth: number; policy: DomuPolicy;
@@ -23,9 +20,9 @@ export interface ShrinkContext {
 
 export interface Shrunk { program: Program; failure: RunFailure; steps: number; tried: number }
 
-const sameBug = (a: RunFailure, b: RunFailure): boolean => a.outcome === b.outcome && groupOf(a).where === groupOf(b).where;
+export const sameBug = (a: FailureLike, b: FailureLike): boolean => a.outcome === b.outcome && groupOf(a).where === groupOf(b).where;
 
-async function failsLike(ctx: ShrinkContext, p: Program, target: RunFailure, o: { runs: number; seed: number; pctDepth: number }): Promise<RunFailure | null> {
+export async function failsLike(ctx: ShrinkContext, p: Program, target: RunFailure, o: { runs: number; seed: number; pctDepth: number }): Promise<RunFailure | null> {
   const r = await runProgram(ctx.pool, p, ctx.strategy, o);
   ctx.onRuns?.(r.runs);
   return r.surprise && sameBug(r.surprise, target) ? r.surprise : null;
@@ -88,30 +85,4 @@ function* deletions(p: Program): Generator<Program> {
 function renameDense(p: Program): Program {
   const n = [0, 0];
   return { ...p, vcpus: p.vcpus.map((v) => { const d = domainOf(v.name); return { ...v, name: `d${d}v${n[d]++}` }; }) };
-}
-
-/** Context switches in a schedule: decisions that pick another thread than the one before. */
-export function switches(schedule: string): number {
-  const d = parseSchedule(schedule).decisions;
-  let n = 0;
-  for (let i = 1; i < d.length; i++) if (d[i] !== d[i - 1]) n++;
-  return n;
-}
-
-export interface MinimalSchedule { failure: RunFailure; depth: number; seed: number; switches: number }
-
-export async function minimalSchedule(p: Program, target: RunFailure, ctx: ShrinkContext, maxDepth = 4, triesPerDepth = 60, keep = 6): Promise<MinimalSchedule | null> {
-  for (let depth = 1; depth <= maxDepth && !ctx.stop(); depth++) {
-    let best: MinimalSchedule | null = null, found = 0;
-    for (let i = 0; i < triesPerDepth && found < keep && !ctx.stop(); i++) {
-      const seed = (ctx.seed + i * 7919) >>> 0;
-      const f = await failsLike(ctx, p, target, { runs: 1, seed, pctDepth: depth });
-      if (!f) continue;
-      found++;
-      const sw = switches(f.schedule);
-      if (!best || sw < best.switches || (sw === best.switches && f.schedule.length < best.failure.schedule.length)) best = { failure: f, depth, seed, switches: sw };
-    }
-    if (best) return best;
-  }
-  return null;
 }

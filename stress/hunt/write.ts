@@ -7,14 +7,21 @@ import type { RunFailure } from '../repro.js';
 import { actorLines, programMachine, type Program } from './program.js';
 import { groupKey, type Group } from './dedup.js';
 import { HUNT_EXPECT } from './interp.js';
+import type { ReducedSchedule } from './schedule.js';
 
 export interface FindingMeta {
   id: number; strategy: string; failure: RunFailure; group: Group;
-  /** How the schedule was found: PCT depth and seed, context switches; hunt command line. */
-  depth: number; switches: number; command: string; original: { vcpus: number; actions: number }; shrinkSteps: number;
+  /** How the schedule was reduced; the hunt's command line; the program before shrinking. */
+  reduced: Omit<ReducedSchedule, 'failure'>; command: string; original: { vcpus: number; actions: number }; shrinkSteps: number;
 }
 
 const js = (v: unknown): string => JSON.stringify(v).replace(/"([a-z_][a-z0-9_]*)":/gi, '$1: ').replace(/,/g, ', ');
+
+export function scheduleNote(r: Omit<ReducedSchedule, 'failure'>): string {
+  const sw = `${r.switches} context switch${r.switches === 1 ? '' : 'es'}`;
+  if (r.method === 'verify') return `verify: ${r.preemptions} preemption${r.preemptions === 1 ? '' : 's'}, the fewest of any failing schedule; ${sw}`;
+  return `PCT depth ${r.depth}: at most ${(r.depth ?? 1) - 1} priority change${r.depth === 2 ? '' : 's'}; ${sw}`;
+}
 
 export function findingSource(p: Program, m: FindingMeta, file: string): string {
   const f = m.failure;
@@ -26,7 +33,7 @@ export function findingSource(p: Program, m: FindingMeta, file: string): string 
     `// Found by: ${m.command}`,
     `// Shrunk from ${m.original.vcpus} vCPUs / ${m.original.actions} actions to ${p.vcpus.length} / ${actions} in ${m.shrinkSteps} steps.`,
     `// Group: ${groupKey(m.group)}`,
-    `// Schedule (PCT depth ${m.depth}: at most ${m.depth - 1} priority change${m.depth === 2 ? '' : 's'}; ${m.switches} context switches):`,
+    `// Schedule (${scheduleNote(m.reduced)}):`,
     `//   ${f.schedule}`,
     `// Replay: vpci-lab repro ${file} --strategy ${m.strategy} --schedule ${f.schedule}`,
     '',

@@ -2,18 +2,20 @@
 // under upstream takes, unaided, to its first stale-pdev use-after-free (a pending slot's pdev freed by a Dom0
 // remove on another vCPU), per seed, with the median.
 //
-//   node dist/bench/hunt.js [--seeds 5] [--budget 180s] [--throughput 30s] [--domu owned] [--json FILE]
+// (It lives beside the hunt, not in bench/, because bench/ sits below stress/ in the layers.)
+//
+//   node dist/stress/hunt/bench.js [--seeds 5] [--budget 180s] [--throughput 30s] [--domu owned] [--json FILE]
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createPool } from '../lib/run/index.js';
-import { hunt, type HuntFinding } from '../stress/hunt/hunt.js';
-import { readKnown } from '../stress/hunt/dedup.js';
-import type { DomuPolicy } from '../stress/hunt/program.js';
+import { createPool } from '../../lib/run/index.js';
+import { hunt, type HuntFinding } from './hunt.js';
+import { readKnown } from './dedup.js';
+import type { DomuPolicy } from './program.js';
 
-const KNOWN = new URL('../../examples/hunt/known-defer-map.json', import.meta.url);
+const KNOWN = new URL('../../../examples/hunt/known-defer-map.json', import.meta.url);
 
 /** The stale-pdev shape: a use-after-free in the pending step of a vCPU whose device another vCPU removed. */
 export function isStalePdev(f: HuntFinding): boolean {
