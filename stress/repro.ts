@@ -73,6 +73,21 @@ export function interleaving(cpuNames: string[]): TimelineEvent[] {
     .map((e) => ({ ...e, label: describeEvent(e, (k) => cpuNames[k] ?? `cpu${k}`) }));
 }
 
+/**
+ * PCT's estimate k of a run's length, from one uncounted random-walk run of this cell with the campaign seed.
+ * The runner would otherwise take the pool's previous run, so a run's outcome would depend on what ran before it
+ * (another cell, another shard's runs): with this, run r of a cell is a function of (scenario, strategy, seed, r)
+ * alone, and shards merge into exactly the unsharded result.
+ */
+async function pctEstimate(pool: TrialPool, url: string, s: Scenario, strategy: string, o: ReproOptions): Promise<number> {
+  const { desc, actors } = scenarioModel(s, strategy);
+  const { machine, world } = bootMachine(desc);
+  const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
+  const res = await runTrial(pool, machine, specs, { mode: 'controlled', chooser: 'random', seed: o.seed >>> 0, maxSteps: o.maxSteps ?? 20_000, budgetMs: 15_000, lockName: lockNamer(world) })
+    .catch((e: unknown) => { throw asScenarioError(e); });
+  return res.outcome !== 'hang' && res.steps ? res.steps : 100;
+}
+
 export async function reproduce(pool: TrialPool, url: string, s: Scenario, strategy: string, o: ReproOptions,
   onRun?: (run: number, outcome: Outcome) => void): Promise<ReproResult> {
   const outcomes = Object.fromEntries(OUTCOMES.map((k) => [k, 0])) as Record<Outcome, number>;
@@ -82,6 +97,7 @@ export async function reproduce(pool: TrialPool, url: string, s: Scenario, strat
   // An S2 schedule (from verify) also fixes the model seed, which fault points fail, and the sites it must meet.
   const v2 = o.schedule !== undefined ? parseSchedule(o.schedule) : undefined;
   const faulted = v2?.digest !== undefined;
+  const pctLength = o.chooser === 'pct' && !o.schedule ? await pctEstimate(pool, url, s, strategy, o) : undefined;
   for (let run = 0; run < runs; run++) {
     if (!owns(o.shard, run)) continue;
     const { desc, actors } = scenarioModel(s, strategy, v2?.seed ?? 1);
@@ -91,7 +107,7 @@ export async function reproduce(pool: TrialPool, url: string, s: Scenario, strat
     const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
     const res = await runTrial(pool, machine, specs, {
       mode: 'controlled', chooser: o.schedule ? 'replay' : o.chooser, schedule: o.schedule, seed: (o.seed + run * 0x9e3779b1) >>> 0,
-      pctDepth: o.pctDepth, maxSteps: o.maxSteps ?? 20_000, budgetMs: 15_000, lockName: lockNamer(world),
+      pctDepth: o.pctDepth, pctLength, maxSteps: o.maxSteps ?? 20_000, budgetMs: 15_000, lockName: lockNamer(world),
     }).catch((e: unknown) => { throw asScenarioError(e); });
     if (faulted && siteDigest() !== v2!.digest) {
       throw new ScheduleDivergence(`replay diverged: the run met a different sequence of sites (digest ${siteDigest().toString(16).padStart(8, '0')}, ` +
