@@ -2,10 +2,10 @@
 // machine where the toolstack vCPU cycles devices through assign/deassign/remove/add while guest vCPUs hit config
 // space. Every trial ends in one outcome; counters, lock statistics and the first failure of each kind are kept.
 
-import { M, CTL, MAX_THREADS } from '../lib/mem/machine.js';
+import { M, CTL, MAX_THREADS, LAYOUT } from '../lib/mem/machine.js';
 import { OUTCOMES, type Outcome } from '../lib/mem/crash.js';
-import { lockStats, type LockStat } from '../lib/sync/profile.js';
-import { mergedTail, tstat, TSTAT } from '../lib/trace/recorder.js';
+import { lockStats, mergeLockHistograms, type LockStat, type LockHistograms } from '../lib/sync/profile.js';
+import { mergedTail, readRing, tstat, TSTAT } from '../lib/trace/recorder.js';
 import { bootMachine, type World } from '../lib/lab/boot.js';
 import { vcpuNames, lockNamer, describeEvent } from '../lib/lab/names.js';
 import { classifyTrial } from '../lib/lab/classify.js';
@@ -15,6 +15,7 @@ import type { Strategy } from '../lib/strategy/index.js';
 import { stressModel, type StressShape } from '../lib/lab/workload.js';
 import type { VcpuArg } from '../workers/vcpu.js';
 import type { Shard } from './shard.js';
+import type { TimelineEvent } from './timeline.js';
 
 const VCPU_MODULE = new URL('../workers/vcpu.js', import.meta.url).href;
 
@@ -34,7 +35,11 @@ export interface CampaignOptions {
 }
 
 export interface FirstFailure {
-  trial: number; outcome: Outcome; where: string; vcpu: string; message: string; events: string[];
+  trial: number; outcome: Outcome; where: string; vcpu: string; message: string;
+  /** The last few events of every CPU, merged: the terminal's and JSON's quick look. */
+  events: string[];
+  /** The full flight record (every CPU's ring) a timeline is drawn from. */
+  record: { cpuNames: string[]; lockClasses: string[]; crashCpu?: number; events: TimelineEvent[] };
 }
 
 export interface StrategyTotals {
@@ -51,6 +56,8 @@ export interface StrategyTotals {
   firstFailures: FirstFailure[];
   lockdep: string[];
   replacedWorkers: number;
+  /** Wait and hold distributions per lock class, merged from every CPU of every trial. */
+  lockHist: Map<string, LockHistograms>;
 }
 
 export interface TrialLine {
@@ -61,7 +68,7 @@ export interface TrialLine {
 export function emptyTotals(strategy: string): StrategyTotals {
   return {
     strategy, trials: 0, durationMs: 0, outcomes: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>,
-    guestAccesses: 0, hypercalls: 0, pendingDone: 0, adds: 0, removes: 0, locks: [], firstFailures: [], lockdep: [], replacedWorkers: 0,
+    guestAccesses: 0, hypercalls: 0, pendingDone: 0, adds: 0, removes: 0, locks: [], firstFailures: [], lockdep: [], replacedWorkers: 0, lockHist: new Map(),
   };
 }
 
@@ -127,10 +134,13 @@ export class Campaign {
       totals.adds += M[xen(XEN.adds)];
       totals.removes += M[xen(XEN.removes)];
       mergeLocks(totals.locks, lockStats());
-      for (const t of res.threads) for (const r of t.lockdep) lockdep.add(r.message);
+      for (const t of res.threads) { for (const r of t.lockdep) lockdep.add(r.message); mergeLockHistograms(totals.lockHist, t.lockHist); }
       if (outcome !== 'ok' && !totals.firstFailures.some((f) => f.outcome === outcome)) {
-        const events = mergedTail(threads, 10).map((e) => describeEvent(e, (c) => names[c] ?? `cpu${c}`));
-        totals.firstFailures.push({ trial, outcome, where, vcpu, message, events });
+        const label = (c: number): string => names[c] ?? `cpu${c}`;
+        const events = mergedTail(threads, 10).map((e) => describeEvent(e, label));
+        const full = Array.from({ length: threads }, (_, c) => readRing(c)).flat().sort((x, y) => x.seq - y.seq).map((e) => ({ ...e, label: describeEvent(e, label) }));
+        totals.firstFailures.push({ trial, outcome, where, vcpu, message, events,
+          record: { cpuNames: Array.from({ length: threads }, (_, c) => label(c)), lockClasses: [...LAYOUT.lockClasses], crashCpu: res.crash?.cpu, events: full } });
       }
       onTrial({ strategy: s.name, trial, outcome, durationMs: Math.round(res.durationMs * 100) / 100, accesses, hypercalls,
         ...(outcome !== 'ok' ? { where, vcpu, message } : {}) }, totals);

@@ -6,6 +6,8 @@ import { renderTimeline } from './timeline.js';
 import { junitXml } from './junit.js';
 import { replayCommand } from './commands/repro.js';
 import type { Outputs } from './output.js';
+import { renderReport } from './report/html.js';
+import { exploreReport, failureTimeline } from './report/from-explore.js';
 
 export function printExplore(j: ExploreJson): void {
   const w = (s: string): boolean => process.stdout.write(s);
@@ -23,12 +25,9 @@ export function printExplore(j: ExploreJson): void {
   if (!j.shard && missing.length) w(`\nincomplete: ${missing.length} cells ran fewer than ${j.runs} runs\n`);
 }
 
-export function failureTimeline(scenario: string, strategy: string, f: FailureRecord): string {
-  return renderTimeline({
-    title: `${scenario} under ${strategy} (run ${f.run})`, outcome: f.outcome, verdict: f.verdict, schedule: f.schedule,
-    replayCommand: replayCommand(scenario, strategy, f.schedule), cpuNames: f.cpuNames, lockClasses: f.lockClasses, events: f.events,
-    crash: f.crashCpu !== undefined && f.crashCpu !== null ? { cpu: f.crashCpu, where: f.where, message: f.message } : undefined,
-  });
+function timelinePage(scenario: string, strategy: string, f: FailureRecord): string {
+  const replay = replayCommand(scenario, strategy, f.schedule);
+  return renderTimeline({ ...failureTimeline(`${scenario} under ${strategy} (run ${f.run})`, replay, f), events: f.events });
 }
 
 export interface ExplorePaths { json?: string; html?: string; htmlDir?: string; junit?: string }
@@ -36,9 +35,10 @@ export interface ExplorePaths { json?: string; html?: string; htmlDir?: string; 
 export function writeExploreOutputs(j: ExploreJson, p: ExplorePaths, out: Outputs): void {
   if (p.htmlDir) {
     let n = 0;
-    for (const c of j.cells) if (c.firstFailure && out.write(path.join(p.htmlDir, `${c.scenario}-${c.strategy}.html`), failureTimeline(c.scenario, c.strategy, c.firstFailure))) n++;
+    for (const c of j.cells) if (c.firstFailure && out.write(path.join(p.htmlDir, `${c.scenario}-${c.strategy}.html`), timelinePage(c.scenario, c.strategy, c.firstFailure))) n++;
     process.stdout.write(`${n} timelines in ${p.htmlDir}\n`);
   }
+  if (p.html && out.write(p.html, () => renderReport(exploreReport(j)))) process.stdout.write(`report: ${p.html}\n`);
   if (p.json) out.write(p.json, () => JSON.stringify(j) + '\n');
   if (p.junit) out.write(p.junit, () => junitXml('explore', j.cells));
 }

@@ -1,9 +1,12 @@
-// Text and JSON reports of a stress campaign: the outcome matrix with each strategy's cost next to its safety,
-// lock statistics per class, and the first failure of each kind with the flight recorder's last events.
+// Text reports of a stress campaign: the outcome matrix with each strategy's cost next to its safety, one lock
+// table with wait and hold percentiles, and one line per first failure (the flight records are in the JSON and the
+// HTML report, not on the terminal).
 
-import os from 'node:os';
 import { OUTCOMES, type Outcome } from '../lib/mem/crash.js';
 import type { StrategyTotals } from './campaign.js';
+import { histogramsOf, type StressJson } from './stress-json.js';
+
+export { stressJson } from './stress-json.js';
 
 export function table(rows: string[][], align: Array<'l' | 'r'> = []): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -20,8 +23,8 @@ export function statsLine(t: StrategyTotals): string {
   return `[stress] ${t.strategy}: trials ${t.trials} | ${seen || 'no trials yet'} | ${fmt(rate(t.guestAccesses, t.durationMs))} accesses/s ${fmt(rate(t.hypercalls, t.durationMs))} hypercalls/s`;
 }
 
-export function summary(all: StrategyTotals[]): string {
-  if (all.length === 0) return 'no trials ran';
+function matrix(j: StressJson): string {
+  const all = j.results;
   const kinds: Outcome[] = OUTCOMES.filter((o) => o === 'ok' || all.some((t) => t.outcomes[o] > 0));
   const base = all.find((t) => t.strategy === 'baseline');
   const baseRate = base ? rate(base.guestAccesses, base.durationMs) : 0;
@@ -29,36 +32,31 @@ export function summary(all: StrategyTotals[]): string {
   for (const t of all) {
     const r = rate(t.guestAccesses, t.durationMs);
     rows.push([t.strategy, String(t.trials), ...kinds.map((k) => String(t.outcomes[k])), fmt(r),
-      baseRate ? `${(r / baseRate).toFixed(2)}x` : '-', fmt(rate(t.hypercalls, t.durationMs)), String(t.adds + t.removes), String(t.pendingDone)]);
+      baseRate ? `${(r / baseRate).toFixed(2)}x` : '-', fmt(rate(t.hypercalls, t.durationMs)), String(t.addRemove), String(t.pendingDone)]);
   }
-  const out = [table(rows, ['l']), ''];
-  for (const t of all) {
-    out.push(`${t.strategy}: ${t.guestAccesses.toLocaleString('en-US')} guest accesses, ${t.hypercalls.toLocaleString('en-US')} hypercalls in ${(t.durationMs / 1000).toFixed(1)} s of trials${t.replacedWorkers ? `, ${t.replacedWorkers} workers replaced` : ''}`);
-    const locks = [['  lock class', 'acquired', 'contended', 'max wait us', 'max hold us']];
-    for (const l of t.locks.filter((x) => x.name !== 'heap')) {
-      locks.push([`  ${l.name}`, l.acquisitions.toLocaleString('en-US'), `${((100 * l.contended) / Math.max(1, l.acquisitions)).toFixed(1)}%`, us(l.maxWaitNs), us(l.maxHoldNs)]);
-    }
-    if (locks.length > 1) out.push(table(locks, ['l']));
-    for (const f of t.firstFailures) {
-      out.push(`  first ${f.outcome} (trial ${f.trial})${f.vcpu ? ` on ${f.vcpu}` : ''} in ${f.where}: ${f.message}`);
-      for (const e of f.events) out.push(`      ${e}`);
-    }
-    for (const m of t.lockdep.slice(0, 3)) out.push(`  lockdep: ${m}`);
-    out.push('');
-  }
-  return out.join('\n');
+  return table(rows, ['l']);
 }
 
-export function stressJson(all: StrategyTotals[], extra: Record<string, unknown> = {}): unknown {
-  return {
-    command: 'stress',
-    cores: os.availableParallelism(),
-    ...extra,
-    results: all.map((t) => ({
-      strategy: t.strategy, trials: t.trials, durationMs: Math.round(t.durationMs), outcomes: t.outcomes,
-      guestAccesses: t.guestAccesses, hypercalls: t.hypercalls, pendingDone: t.pendingDone, addRemove: t.adds + t.removes,
-      locks: t.locks.filter((l) => l.name !== 'heap').map((l) => ({ name: l.name, acquisitions: l.acquisitions, contended: l.contended, maxWaitNs: Math.round(l.maxWaitNs), maxHoldNs: Math.round(l.maxHoldNs) })),
-      firstFailures: t.firstFailures, lockdep: t.lockdep,
-    })),
-  };
+function lockTable(j: StressJson): string {
+  const rows = [['strategy', 'lock class', 'acquired', 'contended', 'wait p50 us', 'wait p99 us', 'max wait us', 'hold p99 us', 'max hold us']];
+  for (const t of j.results) {
+    const h = histogramsOf(t);
+    for (const l of t.locks) {
+      const x = h.get(l.name);
+      const p = (k: 'wait' | 'hold', q: number): string => (x && x[k].totalCount ? us(x[k].getValueAtPercentile(q)) : '-');
+      rows.push([t.strategy, l.name, l.acquisitions.toLocaleString('en-US'), `${((100 * l.contended) / Math.max(1, l.acquisitions)).toFixed(1)}%`,
+        p('wait', 50), p('wait', 99), us(l.maxWaitNs), p('hold', 99), us(l.maxHoldNs)]);
+    }
+  }
+  return rows.length > 1 ? table(rows, ['l', 'l']) : '';
+}
+
+export function summary(j: StressJson): string {
+  if (j.results.length === 0) return 'no trials ran';
+  const out = [matrix(j), '', lockTable(j), ''];
+  const firsts = j.results.flatMap((t) => t.firstFailures.map((f) => [t.strategy, f.outcome, f.where ? `in ${f.where}` : '', f.vcpu ? `on ${f.vcpu}` : '', `trial ${f.trial}`]));
+  out.push(firsts.length ? `first failures:\n${table(firsts.map((r) => ['', ...r]), ['l', 'l', 'l', 'l', 'l', 'l'])}` : 'no failures');
+  const lockdep = j.results.flatMap((t) => t.lockdep.slice(0, 2).map((m) => `  ${t.strategy}: ${m.split('\n')[0]}`));
+  if (lockdep.length) out.push('', 'lockdep:', ...lockdep);
+  return out.join('\n');
 }

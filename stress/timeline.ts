@@ -22,7 +22,7 @@ const AXIS = 20, LABEL_ROW = 14, MARK_Y = 24, HOLD_TOP = 34, SLOT = 7, BAR = 5, 
 const PALETTE = ['#2563eb', '#d97706', '#059669', '#7c3aed', '#db2777', '#0891b2', '#65a30d', '#b45309', '#4f46e5', '#be123c'];
 const KIND = ['?', 'site', 'lock', 'unlock', 'read_lock', 'read_unlock', 'trylock fail', 'wait', 'enter', 'ret', 'crash', 'done', 'note'];
 
-function esc(s: unknown): string {
+export function esc(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
 
@@ -100,7 +100,8 @@ function enterText(label: string, cpuName: string, cols: number): string {
   return t.length > room ? t.slice(0, room - 1) + '…' : t;
 }
 
-export function renderTimeline(input: TimelineInput): string {
+/** The timeline without a page around it (inside a <div class="timeline">): a report embeds several. */
+export function timelineFragment(input: TimelineInput, o: { eventTable?: boolean } = {}): string {
   const ev = input.events;
   const n = ev.length;
   const lanes = ev.reduce((m, e) => Math.max(m, e.cpu + 1), Math.max(input.cpuNames.length, input.crash ? input.crash.cpu + 1 : 0));
@@ -186,38 +187,7 @@ export function renderTimeline(input: TimelineInput): string {
   const rows = ev.map((e, i) =>
     `<tr${i === crashAt && input.crash ? ' class="crash-row"' : ''}><td>${i}</td><td>${esc(name(e.cpu))}</td><td>${esc(KIND[e.ev] ?? e.ev)}</td><td>${esc(e.label)}</td></tr>`).join('\n');
 
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(input.title)}</title>
-<style>
-body { font: 14px/1.4 system-ui, sans-serif; margin: 16px 24px; color: #111827; }
-h1 { font-size: 20px; margin: 0 0 6px; }
-code, pre { font: 12px/1.4 ui-monospace, Menlo, Consolas, monospace; }
-pre { background: #f3f4f6; padding: 6px 10px; overflow-x: auto; user-select: all; }
-.outcome { font-weight: 600; padding: 1px 6px; border-radius: 3px; }
-.verdict-expected { background: #dcfce7; color: #166534; } .verdict-acceptable { background: #fef3c7; color: #92400e; }
-.verdict-forbidden { background: #fee2e2; color: #991b1b; } .verdict-unknown { background: #e5e7eb; }
-.crash-banner { border-left: 4px solid #dc2626; background: #fef2f2; padding: 6px 10px; margin: 10px 0; }
-.legend { margin: 8px 0; font-size: 12px; } .legend .item { margin-right: 14px; white-space: nowrap; } .legend svg { vertical-align: middle; }
-.chart { display: flex; border: 1px solid #e5e7eb; }
-.chart .scroll { overflow-x: auto; flex: 1; }
-.lane-bg { fill: #fff; } .lane-bg.odd { fill: #f9fafb; }
-.grid { stroke: #e5e7eb; } .tick { font-size: 10px; fill: #6b7280; }
-.lane-name { font: 600 12px ui-monospace, monospace; text-anchor: end; }
-.enter { font-size: 10px; fill: #111827; } .empty { font-size: 12px; fill: #6b7280; }
-.hit { fill: transparent; } .ev:hover .hit { fill: #00000010; }
-.wait { stroke-width: 1.5; stroke-dasharray: 3 2; }
-.hold.open { stroke-dasharray: 2 1; }
-table { border-collapse: collapse; margin-top: 16px; font-size: 12px; }
-td, th { padding: 1px 10px 1px 0; text-align: left; vertical-align: top; } td:nth-child(4) { font-family: ui-monospace, monospace; white-space: pre; }
-tr.crash-row { background: #fee2e2; }
-</style>
-</head>
-<body>
-<h1>${esc(input.title)}</h1>
+  return `<div class="timeline">
 <div>outcome: <span class="outcome verdict-${verdict}">${esc(input.outcome)}</span>${input.verdict ? ` (${esc(input.verdict)})` : ''} · ${n} events</div>
 ${input.schedule !== undefined ? `<div>schedule: <code>${esc(input.schedule)}</code></div>` : ''}
 ${input.replayCommand !== undefined ? `<pre><code>${esc(input.replayCommand)}</code></pre>` : ''}
@@ -227,16 +197,59 @@ ${input.crash ? `<div class="crash-banner"><strong>crash on ${esc(name(input.cra
 <div class="legend">${key}</div>
 <div class="chart">
 <svg class="names" width="${NAME_W}" height="${height}">${names}</svg>
-<div class="scroll"><svg width="${width}" height="${height}">
+<div class="scroll"><svg class="lanes" width="${width}" height="${height}">
 ${svg.join('\n')}
 </svg></div>
 </div>
-<table>
+${o.eventTable === false ? '' : `<table class="events">
 <thead><tr><th>#</th><th>vCPU</th><th>kind</th><th>event</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
-</table>
+</table>`}
+</div>`;
+}
+
+/** Styles of timelineFragment, scoped to .timeline so a report page can carry them. */
+export const TIMELINE_CSS = `
+.timeline code, .timeline pre { font: 12px/1.4 ui-monospace, Menlo, Consolas, monospace; }
+.timeline pre { background: #f3f4f6; padding: 6px 10px; overflow-x: auto; user-select: all; }
+.timeline .outcome { font-weight: 600; padding: 1px 6px; border-radius: 3px; }
+.verdict-expected { background: #dcfce7; color: #166534; } .verdict-acceptable { background: #fef3c7; color: #92400e; }
+.verdict-forbidden { background: #fee2e2; color: #991b1b; } .verdict-unknown { background: #e5e7eb; }
+.timeline .crash-banner { border-left: 4px solid #dc2626; background: #fef2f2; padding: 6px 10px; margin: 10px 0; }
+.timeline .legend { margin: 8px 0; font-size: 12px; } .timeline .legend .item { margin-right: 14px; white-space: nowrap; } .timeline .legend svg { vertical-align: middle; }
+.timeline .chart { display: flex; border: 1px solid #e5e7eb; }
+.timeline .chart .scroll { overflow-x: auto; flex: 1; }
+.timeline .lane-bg { fill: #fff; } .timeline .lane-bg.odd { fill: #f9fafb; }
+.timeline .grid { stroke: #e5e7eb; } .timeline .tick { font-size: 10px; fill: #6b7280; }
+.timeline .lane-name { font: 600 12px ui-monospace, monospace; text-anchor: end; }
+.timeline .enter { font-size: 10px; fill: #111827; } .timeline .empty { font-size: 12px; fill: #6b7280; }
+.timeline .hit { fill: transparent; } .timeline .ev:hover .hit { fill: #00000010; }
+.timeline .wait { stroke-width: 1.5; stroke-dasharray: 3 2; }
+.timeline .hold.open { stroke-dasharray: 2 1; }
+.timeline table { border-collapse: collapse; margin-top: 16px; font-size: 12px; }
+.timeline td, .timeline th { padding: 1px 10px 1px 0; text-align: left; vertical-align: top; }
+.timeline td:nth-child(4) { font-family: ui-monospace, monospace; white-space: pre; }
+.timeline tr.crash-row { background: #fee2e2; }
+`;
+
+/** One failing interleaving as a page of its own, to attach to a bug report. */
+export function renderTimeline(input: TimelineInput): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(input.title)}</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 16px 24px; color: #111827; }
+h1 { font-size: 20px; margin: 0 0 6px; }
+${TIMELINE_CSS}</style>
+</head>
+<body>
+<h1>${esc(input.title)}</h1>
+${timelineFragment(input)}
 </body>
 </html>
 `;

@@ -10,6 +10,7 @@ import { outcomeCode, type Outcome } from '../lib/mem/crash.js';
 import { schedThreadStart, schedThreadDone, stopAll, startBarrier } from '../lib/sched/controlled.js';
 import { recordOutcome } from '../lib/run/outcome.js';
 import { lockdepReports, clearLockdepReports } from '../lib/sync/index.js';
+import { takeLockHistograms } from '../lib/sync/profile.js';
 import { record, EV } from '../lib/trace/recorder.js';
 import { loadStrategy, installStrategy } from '../lib/strategy/index.js';
 import type { Actor, ThreadResult, ThreadTask } from '../lib/run/task.js';
@@ -39,8 +40,9 @@ export default async function thread(task: ThreadTask): Promise<ThreadResult> {
   const { cpu } = task;
   attach(task.machine, cpu);
   clearLockdepReports();
+  // Lock timing under the controlled scheduler measures token handoffs, not contention: only free runs ship it.
   const result = (status: ThreadResult['status'], extra: Partial<ThreadResult> = {}): ThreadResult =>
-    ({ cpu, status, lockdep: [...lockdepReports()], workerId: threadId, ms: performance.now() - t0, ...extra });
+    ({ cpu, status, lockdep: [...lockdepReports()], lockHist: task.mode === 'free' ? takeLockHistograms() : undefined, workerId: threadId, ms: performance.now() - t0, ...extra });
 
   let actor: Actor;
   try {

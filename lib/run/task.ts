@@ -36,6 +36,8 @@ export interface ThreadTask {
 
 export type ThreadStatus = 'done' | 'crash' | 'stopped' | 'error' | 'start-timeout' | 'aborted';
 
+import type { EncodedLockHistograms } from '../sync/profile.js';
+
 export interface ThreadResult {
   cpu: number;
   status: ThreadStatus;
@@ -49,6 +51,8 @@ export interface ThreadResult {
   fault?: string;
   /** lib/sync/lockdep reports made on this CPU during the trial. */
   lockdep: Array<{ cpu: number; message: string }>;
+  /** With lock profiling on: this CPU's wait and hold histograms per lock class (lib/sync/profile.ts). */
+  lockHist?: EncodedLockHistograms;
   /** worker_threads threadId of the worker that ran it (-1 if none answered). */
   workerId: number;
   /** Time inside the worker, ms. */

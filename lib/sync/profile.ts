@@ -1,7 +1,11 @@
 // Lock profiling per lock class, like Xen's CONFIG_DEBUG_LOCK_PROFILE (lock_cnt, block_cnt, time_hold,
 // time_block) and Linux lock_stat (max wait / max hold). Each CPU writes only its own row, so counting needs no
-// atomics; rows are summed when the report is made.
+// atomics; rows are summed when the report is made. Wait and hold times also go into HdrHistograms kept by each
+// CPU's thread (hdr-histogram-js: bounded relative error over nanoseconds to seconds, a standard encoding to
+// ship and merge); the trial runner hands them to the main thread, which merges them (mergeLockHistograms).
+// All of it runs only when profiling is on: the lock code calls in here behind its `profiling` test.
 
+import * as hdr from 'hdr-histogram-js';
 import { CTL, F64, M, cpu, region, onAttach, LAYOUT, MAX_THREADS, PROFILE_FIELDS } from '../mem/machine.js';
 
 export const FLAG_PROFILE = 1, FLAG_LOCKDEP = 2;
@@ -18,7 +22,15 @@ onAttach(() => {
   lockTracing = (M[CTL.FLAGS] & FLAG_NO_LOCK_TRACE) === 0;
   nc = LAYOUT.lockClasses.length;
   rowBase = region('profile').base / 2 + cpu * nc * PROFILE_FIELDS; // Float64 index
+  for (const h of waitHist) h?.reset();
+  for (const h of holdHist) h?.reset();
 });
+
+// This thread's histograms per lock class, made on first use, reset for every trial (attach).
+const waitHist: Array<hdr.Histogram | undefined> = [];
+const holdHist: Array<hdr.Histogram | undefined> = [];
+/** 2 significant digits (1% error) from 1 ns; grows as larger values arrive. */
+export const newHistogram = (): hdr.Histogram => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 1_000_000, numberOfSignificantValueDigits: 2, autoResize: true });
 
 /** Switch profiling for this thread (and, through the control block, for threads attached later). */
 export function setProfiling(on: boolean): void {
@@ -46,6 +58,7 @@ export function profileAcquired(cls: number, waitStart: number, t: number): void
     F64[r + P.CONTENDED]++;
     F64[r + P.WAIT_SUM] += w;
     if (w > F64[r + P.WAIT_MAX]) F64[r + P.WAIT_MAX] = w;
+    (waitHist[cls] ??= newHistogram()).recordValue(w > 0 ? Math.round(w) : 0);
   }
 }
 
@@ -53,6 +66,43 @@ export function profileReleased(cls: number, hold: number): void {
   const r = rowBase + cls * PROFILE_FIELDS;
   F64[r + P.HOLD_SUM] += hold;
   if (hold > F64[r + P.HOLD_MAX]) F64[r + P.HOLD_MAX] = hold;
+  (holdHist[cls] ??= newHistogram()).recordValue(hold > 0 ? Math.round(hold) : 0);
+}
+
+/** Per lock class name: this thread's wait and hold histograms, compressed (HdrHistogram's base64 encoding). */
+export type EncodedLockHistograms = Record<string, { wait?: string; hold?: string }>;
+
+/** This thread's histograms since attach, encoded for the trip to the main thread; undefined when none. */
+export function takeLockHistograms(): EncodedLockHistograms | undefined {
+  if (!profiling) return undefined;
+  let out: EncodedLockHistograms | undefined;
+  const enc = (h: hdr.Histogram | undefined): string | undefined => (h && h.totalCount > 0 ? hdr.encodeIntoCompressedBase64(h) : undefined);
+  for (let c = 0; c < Math.max(waitHist.length, holdHist.length); c++) {
+    const wait = enc(waitHist[c]), hold = enc(holdHist[c]);
+    if (wait || hold) (out ??= {})[LAYOUT.lockClasses[c] ?? `class${c}`] = { ...(wait ? { wait } : {}), ...(hold ? { hold } : {}) };
+  }
+  return out;
+}
+
+export interface LockHistograms { wait: hdr.Histogram; hold: hdr.Histogram }
+
+/** Add encoded histograms (one CPU's, or a whole saved run's) into per-class totals, on the main thread. */
+export function mergeLockHistograms(into: Map<string, LockHistograms>, add: EncodedLockHistograms | undefined): void {
+  for (const [name, e] of Object.entries(add ?? {})) {
+    let t = into.get(name);
+    if (!t) { t = { wait: newHistogram(), hold: newHistogram() }; into.set(name, t); }
+    if (e.wait) t.wait.add(hdr.decodeFromCompressedBase64(e.wait));
+    if (e.hold) t.hold.add(hdr.decodeFromCompressedBase64(e.hold));
+  }
+}
+
+/** Per-class totals encoded again, for JSON that `merge` can combine. */
+export function encodeLockHistograms(h: Map<string, LockHistograms>): EncodedLockHistograms {
+  const out: EncodedLockHistograms = {};
+  for (const [name, t] of h) {
+    out[name] = { ...(t.wait.totalCount ? { wait: hdr.encodeIntoCompressedBase64(t.wait) } : {}), ...(t.hold.totalCount ? { hold: hdr.encodeIntoCompressedBase64(t.hold) } : {}) };
+  }
+  return out;
 }
 
 export interface LockStat {

@@ -2,6 +2,7 @@
 // question of which strategy fixes which crash path.
 
 import os from 'node:os';
+import path from 'node:path';
 import { UsageError } from '../args.js';
 import { parseCommand, string, outFile, outDir } from '../options.js';
 import { controlledOptions, shardOptions, shardOf } from '../common-options.js';
@@ -26,6 +27,7 @@ Exit 1 when any cell saw a surprise, 0 otherwise, 2 for bad input.`,
     ...controlledOptions(50),
     ...shardOptions,
     json: outFile('write the matrix as JSON (every cell, its first failure and surprise with full flight records)'),
+    html: outFile('one self-contained HTML report: the matrix coloured by verdict, every first failure with its timeline', { default: path.join('out', 'explore.html') }),
     'html-dir': outDir('also write one timeline file per cell that failed'),
     junit: outFile('write JUnit XML: a test case per scenario x strategy, a failure per forbidden outcome'),
   },
@@ -82,6 +84,6 @@ export async function run(argv: string[]): Promise<number> {
   };
   printExplore(result);
   const out = new Outputs();
-  writeExploreOutputs(result, { json: v.json, htmlDir: v['html-dir'], junit: v.junit }, out);
+  writeExploreOutputs(result, { json: v.json, html: v.html, htmlDir: v['html-dir'], junit: v.junit }, out);
   return exitCode({ interrupted, forbidden: cells.reduce((n, c) => n + c.verdicts.forbidden, 0), writeFailures: out.failed.length });
 }

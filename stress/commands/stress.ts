@@ -12,6 +12,9 @@ import { createPool } from '../../lib/run/index.js';
 import { Campaign, type StrategyTotals, type TrialLine } from '../campaign.js';
 import { MAX_DEVICES } from '../../lib/lab/workload.js';
 import { summary, statsLine, stressJson } from '../report.js';
+import { renderReport } from '../report/html.js';
+import { stressReport } from '../report/from-stress.js';
+import path from 'node:path';
 
 const SPEC = {
   usage: 'stress [options]',
@@ -34,6 +37,7 @@ trial, throughput relative to baseline, lock statistics and the first failure of
     ...shardOptions,
     json: outFile('write the summary as JSON (first failures with their flight records)'),
     jsonl: outFile('append one JSON line per trial, as it goes'),
+    html: outFile('one self-contained HTML report: the matrix, lock wait/hold distributions, each first failure\'s timeline', { default: path.join('out', 'stress.html') }),
   },
 };
 
@@ -104,7 +108,9 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGINT', onSigint);
     await pool.close().catch(() => {});
   }
-  process.stdout.write('\n' + summary(results) + '\n');
-  if (v.json) out.write(v.json, () => JSON.stringify(stressJson(results, { interrupted: campaign.wasInterrupted, seed, shape, inject, ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}) }), null, 2) + '\n');
+  const result = stressJson(results, { interrupted: campaign.wasInterrupted, seed, shape, inject, ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}) });
+  process.stdout.write('\n' + summary(result) + '\n');
+  if (v.html && out.write(v.html, () => renderReport(stressReport(result)))) process.stdout.write(`\nreport: ${v.html}\n`);
+  if (v.json) out.write(v.json, () => JSON.stringify(result) + '\n');
   return exitCode({ interrupted: campaign.wasInterrupted, writeFailures: out.failed.length });
 }

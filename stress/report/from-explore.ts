@@ -1,0 +1,50 @@
+// explore's result (stress/explore-cells.ts) as a report page.
+
+import { OUTCOMES } from '../../lib/mem/crash.js';
+import type { ExploreJson, FailureRecord } from '../explore-cells.js';
+import { replayCommand } from '../commands/repro.js';
+import type { ReportModel, FailureSection, MatrixCell, Tone } from './model.js';
+import type { TimelineInput } from '../timeline.js';
+
+/** A report timeline shows at most this many of the last events; the JSON keeps the whole flight record. */
+export const REPORT_EVENTS = 400;
+
+export function failureTimeline(title: string, replay: string, f: Pick<FailureRecord, 'outcome' | 'verdict' | 'schedule' | 'where' | 'message'> & { cpuNames: string[]; lockClasses: string[]; crashCpu?: number | null; events: TimelineInput['events'] }): TimelineInput {
+  return {
+    title, outcome: f.outcome, verdict: f.verdict, schedule: f.schedule || undefined, replayCommand: replay, cpuNames: f.cpuNames, lockClasses: f.lockClasses,
+    events: f.events.slice(-REPORT_EVENTS),
+    crash: f.crashCpu !== undefined && f.crashCpu !== null ? { cpu: f.crashCpu, where: f.where, message: f.message } : undefined,
+  };
+}
+
+const cut = (n: number): string | undefined => (n > REPORT_EVENTS ? `the timeline shows the last ${REPORT_EVENTS} of ${n} events; the JSON keeps all` : undefined);
+
+export function exploreReport(j: ExploreJson, title = 'vpci-lab explore'): ReportModel {
+  const failures: FailureSection[] = [];
+  const idOf = (scenario: string, strategy: string, kind: string): string => `${kind}-${scenario}-${strategy}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  const section = (scenario: string, strategy: string, f: FailureRecord, kind: string): FailureSection => ({
+    id: idOf(scenario, strategy, kind), title: `${scenario} / ${strategy}`, tone: f.verdict,
+    summary: `${kind === 'surprise' ? 'surprise: ' : ''}${f.outcome} (${f.verdict})${f.where ? ` in ${f.where}` : ''}${f.vcpu ? ` on ${f.vcpu}` : ''}, run ${f.run}`,
+    replay: replayCommand(scenario, strategy, f.schedule), note: cut(f.events.length),
+    timeline: failureTimeline(`${scenario} under ${strategy} (run ${f.run})`, replayCommand(scenario, strategy, f.schedule), f),
+  });
+  // Surprises first: they are what a reader must see.
+  for (const c of j.cells) if (c.surprise && c.surprise.run !== c.firstFailure?.run) failures.push(section(c.scenario, c.strategy, c.surprise, 'surprise'));
+  for (const c of j.cells) if (c.firstFailure) failures.push(section(c.scenario, c.strategy, c.firstFailure, 'first'));
+  failures.sort((a, b) => Number(b.tone === 'forbidden') - Number(a.tone === 'forbidden'));
+  const cellFor = (scenario: string, strategy: string): MatrixCell | null => {
+    const c = j.cells.find((x) => x.scenario === scenario && x.strategy === strategy);
+    if (!c) return null;
+    const parts = OUTCOMES.filter((o) => c.outcomes[o] > 0).sort((a, b) => c.outcomes[b] - c.outcomes[a])
+      .map((o) => ({ label: o, count: c.outcomes[o] === c.runs ? undefined : c.outcomes[o], tone: (c.verdictOf[o] ?? 'forbidden') as Tone }));
+    const target = c.surprise ? (c.surprise.run !== c.firstFailure?.run ? 'surprise' : 'first') : c.firstFailure ? 'first' : undefined;
+    return { parts, title: `${scenario} under ${strategy}: ${c.runs} runs`, href: target && idOf(scenario, strategy, target) };
+  };
+  return {
+    title,
+    subtitle: `${j.runs} controlled runs per cell (${j.chooser}${j.chooser === 'pct' ? ` depth ${j.pctDepth}` : ''}, seed ${j.seed}); ${j.cells.length} cells${j.shard ? `; shard ${j.shard.index + 1}/${j.shard.count}` : ''}${j.interrupted ? '; interrupted' : ''}`,
+    matrix: { corner: 'scenario', columns: j.strategies, rows: j.scenarios.map((sc) => ({ name: sc, cells: j.strategies.map((st) => cellFor(sc, st)) })) },
+    legend: [{ tone: 'expected', text: 'the analysis predicts it' }, { tone: 'acceptable', text: 'allowed, not predicted' }, { tone: 'forbidden', text: 'a surprise: the scenario forbids it' }],
+    failures,
+  };
+}
