@@ -10,6 +10,7 @@ const COMMANDS: Record<string, Command> = {
   repro: { summary: 'run one race scenario under controlled scheduling until it fails; replay a schedule', load: () => import('./commands/repro.js') },
   explore: { summary: 'every scenario under every strategy: the matrix of outcomes', load: () => import('./commands/explore.js') },
   hunt: { summary: 'generate concurrent programs, run them under PCT, shrink every failure into a scenario file', load: () => import('./commands/hunt.js') },
+  merge: { summary: 'combine the JSON of stress or explore shards into one result and one report', load: () => import('./commands/merge.js') },
   list: { summary: 'scenarios and strategies, one line each', load: () => import('./commands/list.js') },
   verify: { summary: 'every schedule within K preemptions and every fault placement: verified, refuted or incomplete', load: () => import('./commands/verify.js') },
   bench: { summary: 'benchmarks: bench locks [--quick] [--json FILE]; bench verify [--soundness]', load: () => import('./commands/bench.js') },

@@ -34,8 +34,12 @@ export interface ExploreJson {
   cells: ExploreCell[];
 }
 
+/** One order for a tally, whatever order runs came in: shards merge into the very bytes of an unsharded run. */
+const byTally = (x: Tally, y: Tally): number => y.count - x.count || OUTCOMES.indexOf(x.outcome) - OUTCOMES.indexOf(y.outcome)
+  || (x.where < y.where ? -1 : x.where > y.where ? 1 : 0) || (x.verdict < y.verdict ? -1 : x.verdict > y.verdict ? 1 : 0);
+
 export function cellOf(r: ReproResult): ExploreCell {
-  return { scenario: r.scenario, strategy: r.strategy, runs: r.runs, outcomes: r.outcomes, verdicts: r.verdicts, tally: r.tally.map((t) => ({ ...t })),
+  return { scenario: r.scenario, strategy: r.strategy, runs: r.runs, outcomes: r.outcomes, verdicts: r.verdicts, tally: r.tally.map((t) => ({ ...t })).sort(byTally),
     firstFailure: failureJson(r.firstFailure, true) as FailureRecord | null, surprise: failureJson(r.surprise, true) as FailureRecord | null, forbidden: r.forbidden };
 }
 
@@ -59,7 +63,7 @@ function mergeTally(a: Tally[], b: Tally[]): Tally[] {
     const m = out.find((x) => x.outcome === t.outcome && x.where === t.where && x.verdict === t.verdict);
     if (m) m.count += t.count; else out.push({ ...t });
   }
-  return out.sort((x, y) => y.count - x.count);
+  return out.sort(byTally);
 }
 
 export function matrixText(j: ExploreJson): string {

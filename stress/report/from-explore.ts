@@ -1,6 +1,5 @@
 // explore's result (stress/explore-cells.ts) as a report page.
 
-import { OUTCOMES } from '../../lib/mem/crash.js';
 import type { ExploreJson, FailureRecord } from '../explore-cells.js';
 import { replayCommand } from '../commands/repro.js';
 import type { ReportModel, FailureSection, MatrixCell, Tone } from './model.js';
@@ -35,10 +34,16 @@ export function exploreReport(j: ExploreJson, title = 'vpci-lab explore'): Repor
   const cellFor = (scenario: string, strategy: string): MatrixCell | null => {
     const c = j.cells.find((x) => x.scenario === scenario && x.strategy === strategy);
     if (!c) return null;
-    const parts = OUTCOMES.filter((o) => c.outcomes[o] > 0).sort((a, b) => c.outcomes[b] - c.outcomes[a])
-      .map((o) => ({ label: o, count: c.outcomes[o] === c.runs ? undefined : c.outcomes[o], tone: (c.verdictOf[o] ?? 'forbidden') as Tone }));
+    const parts: Array<{ label: string; count?: number; tone: Tone }> = [];
+    for (const t of c.tally) {
+      const m = parts.find((p) => p.label === t.outcome && p.tone === t.verdict);
+      if (m) m.count = (m.count ?? 0) + t.count; else parts.push({ label: t.outcome, count: t.count, tone: t.verdict });
+    }
+    parts.sort((a, b) => (b.count ?? 0) - (a.count ?? 0));
+    for (const p of parts) if (p.count === c.runs) p.count = undefined;
+    const sites = c.tally.filter((t) => t.where).map((t) => `${t.outcome} in ${t.where} (${t.verdict}) ${t.count}`);
     const target = c.surprise ? (c.surprise.run !== c.firstFailure?.run ? 'surprise' : 'first') : c.firstFailure ? 'first' : undefined;
-    return { parts, title: `${scenario} under ${strategy}: ${c.runs} runs`, href: target && idOf(scenario, strategy, target) };
+    return { parts, title: `${scenario} under ${strategy}: ${c.runs} runs${sites.length ? `; ${sites.join('; ')}` : ''}`, href: target && idOf(scenario, strategy, target) };
   };
   return {
     title,
