@@ -100,6 +100,61 @@ function enterText(label: string, cpuName: string, cols: number): string {
   return t.length > room ? t.slice(0, room - 1) + '…' : t;
 }
 
+/** The lock-class colours in use and the key to the event marks. */
+function keys(usedClasses: number[], spans: Span[], className: (k: number) => string): { legend: string; key: string } {
+  const swatch = (fill: string, stroke: string): string =>
+    `<svg width="22" height="10"><rect x="1" y="2" width="20" height="${BAR}" fill="${fill}" stroke="${stroke}" stroke-width="0.5"/></svg>`;
+  const legend = usedClasses.map((k) =>
+    `<span class="item">${swatch(colour(k), colour(k))}${spans.some((s) => s.cls === k && s.read) ? swatch(hatch(k), colour(k)) : ''} ${esc(className(k))}</span>`).join('');
+  const key = ([[EV.ENTER, 'entry'], [EV.SITE, 'site'], [EV.LOCK, 'lock'], [EV.RLOCK, 'read_lock'], [EV.UNLOCK, 'release'],
+    [EV.WAIT, 'wait (dashed until acquired)'], [EV.TRYFAIL, 'trylock failed'], [EV.RET, 'return'], [EV.NOTE, 'note'], [EV.DONE, 'done'], [EV.CRASH, 'crash']] as const)
+    .map(([k, t]) => `<span class="item"><svg width="14" height="14">${mark(k, 7, 7, 0)}</svg> ${t}</span>`).join('');
+  return { legend, key };
+}
+
+interface LaneCtx {
+  input: TimelineInput; n: number; width: number; laneY: number[]; laneH: number[]; spans: Span[]; waits: Wait[]; crashAt: number;
+  name(c: number): string; className(k: number): string;
+}
+
+/** One vCPU's lane: its lock holds (stacked when nested), waits, event marks, entry labels and the crash. */
+function drawLane(c: number, x: LaneCtx): string {
+  const { input, n, width, laneH, spans, waits, crashAt, name, className } = x;
+  const ev = input.events;
+  const y0 = x.laneY[c];
+  const out: string[] = [`<g class="lane" data-cpu="${c}">`];
+  for (const s of spans.filter((x) => x.cpu === c)) {
+    // From the acquire mark to the release mark; an unreleased hold runs off the right edge.
+    const x0 = cx(s.start) - 3, w = (s.open ? width : cx(s.end) + 3) - x0;
+    const note = s.orphan ? ', acquired before the recorded window' : s.open ? ', never released in the trace' : '';
+    out.push(`<rect class="hold${s.read ? ' read' : ''}${s.open ? ' open' : ''}" x="${x0}" y="${y0 + HOLD_TOP + s.slot * SLOT}" width="${w}" height="${BAR}" ` +
+      `fill="${s.read ? hatch(s.cls) : colour(s.cls)}" stroke="${colour(s.cls)}" stroke-width="0.5">` +
+      `<title>${esc(`${s.read ? 'read ' : ''}${className(s.cls)} ${hex(s.addr)} held by ${name(c)}, events ${s.start}–${s.end}${note}`)}</title></rect>`);
+  }
+  for (const w of waits.filter((x) => x.cpu === c)) {
+    out.push(`<line class="wait${w.open ? ' open' : ''}" x1="${cx(w.start)}" y1="${y0 + MARK_Y}" x2="${w.open ? width : cx(w.end)}" y2="${y0 + MARK_Y}" stroke="${colour(w.cls)}">` +
+      `<title>${esc(`${name(c)} waits for ${className(w.cls)}${w.open ? ' and never gets it' : `, events ${w.start}–${w.end}`}`)}</title></line>`);
+  }
+  const enters = ev.map((e, i) => (e.cpu === c && e.ev === EV.ENTER ? i : -1)).filter((i) => i >= 0);
+  ev.forEach((e, i) => {
+    if (e.cpu !== c) return;
+    out.push(`<g class="ev k${e.ev | 0}"><title>${esc(`#${i} seq ${e.seq} ${name(c)}: ${e.label}`)}</title>` +
+      `<rect class="hit" x="${i * COL}" y="${y0}" width="${COL}" height="${HOLD_TOP}"/>${mark(e.ev, cx(i), y0 + MARK_Y, e.a)}</g>`);
+  });
+  enters.forEach((i, k) => {
+    const room = (enters[k + 1] ?? Math.max(n, 8)) - i;
+    out.push(`<text class="enter" x="${i * COL + 2}" y="${y0 + LABEL_ROW - 2}">${esc(enterText(ev[i].label, name(c), room))}</text>`);
+  });
+  if (input.crash && input.crash.cpu === c) {
+    out.push(`<g class="crash-marker"><title>${esc(`crash: ${input.crash.where}: ${input.crash.message}`)}</title>` +
+      `<rect x="${crashAt * COL}" y="${y0}" width="${COL}" height="${laneH[c]}" fill="#dc2626" fill-opacity="0.18"/>` +
+      `<line x1="${cx(crashAt)}" y1="${y0}" x2="${cx(crashAt)}" y2="${y0 + laneH[c]}" stroke="#dc2626" stroke-width="2"/>` +
+      `${mark(EV.CRASH, cx(crashAt), y0 + MARK_Y, 0)}</g>`);
+  }
+  out.push('</g>');
+  return out.join('');
+}
+
 /** The timeline without a page around it (inside a <div class="timeline">): a report embeds several. */
 export function timelineFragment(input: TimelineInput, o: { eventTable?: boolean } = {}): string {
   const ev = input.events;
@@ -136,52 +191,13 @@ export function timelineFragment(input: TimelineInput, o: { eventTable?: boolean
     svg.push(`<line x1="${i * COL}" y1="${AXIS - 4}" x2="${i * COL}" y2="${height}" class="grid"/>`,
       `<text x="${i * COL + 2}" y="${AXIS - 7}" class="tick">${i}</text>`);
   }
-  for (let c = 0; c < lanes; c++) {
-    const y0 = laneY[c];
-    const out: string[] = [`<g class="lane" data-cpu="${c}">`];
-    for (const s of spans.filter((x) => x.cpu === c)) {
-      // From the acquire mark to the release mark; an unreleased hold runs off the right edge.
-      const x = cx(s.start) - 3, w = (s.open ? width : cx(s.end) + 3) - x;
-      const note = s.orphan ? ', acquired before the recorded window' : s.open ? ', never released in the trace' : '';
-      out.push(`<rect class="hold${s.read ? ' read' : ''}${s.open ? ' open' : ''}" x="${x}" y="${y0 + HOLD_TOP + s.slot * SLOT}" width="${w}" height="${BAR}" ` +
-        `fill="${s.read ? hatch(s.cls) : colour(s.cls)}" stroke="${colour(s.cls)}" stroke-width="0.5">` +
-        `<title>${esc(`${s.read ? 'read ' : ''}${className(s.cls)} ${hex(s.addr)} held by ${name(c)}, events ${s.start}–${s.end}${note}`)}</title></rect>`);
-    }
-    for (const w of waits.filter((x) => x.cpu === c)) {
-      out.push(`<line class="wait${w.open ? ' open' : ''}" x1="${cx(w.start)}" y1="${y0 + MARK_Y}" x2="${w.open ? width : cx(w.end)}" y2="${y0 + MARK_Y}" stroke="${colour(w.cls)}">` +
-        `<title>${esc(`${name(c)} waits for ${className(w.cls)}${w.open ? ' and never gets it' : `, events ${w.start}–${w.end}`}`)}</title></line>`);
-    }
-    const enters = ev.map((e, i) => (e.cpu === c && e.ev === EV.ENTER ? i : -1)).filter((i) => i >= 0);
-    ev.forEach((e, i) => {
-      if (e.cpu !== c) return;
-      out.push(`<g class="ev k${e.ev | 0}"><title>${esc(`#${i} seq ${e.seq} ${name(c)}: ${e.label}`)}</title>` +
-        `<rect class="hit" x="${i * COL}" y="${y0}" width="${COL}" height="${HOLD_TOP}"/>${mark(e.ev, cx(i), y0 + MARK_Y, e.a)}</g>`);
-    });
-    enters.forEach((i, k) => {
-      const room = (enters[k + 1] ?? Math.max(n, 8)) - i;
-      out.push(`<text class="enter" x="${i * COL + 2}" y="${y0 + LABEL_ROW - 2}">${esc(enterText(ev[i].label, name(c), room))}</text>`);
-    });
-    if (input.crash && input.crash.cpu === c) {
-      out.push(`<g class="crash-marker"><title>${esc(`crash: ${input.crash.where}: ${input.crash.message}`)}</title>` +
-        `<rect x="${crashAt * COL}" y="${y0}" width="${COL}" height="${laneH[c]}" fill="#dc2626" fill-opacity="0.18"/>` +
-        `<line x1="${cx(crashAt)}" y1="${y0}" x2="${cx(crashAt)}" y2="${y0 + laneH[c]}" stroke="#dc2626" stroke-width="2"/>` +
-        `${mark(EV.CRASH, cx(crashAt), y0 + MARK_Y, 0)}</g>`);
-    }
-    out.push('</g>');
-    svg.push(out.join(''));
-  }
+  for (let c = 0; c < lanes; c++) svg.push(drawLane(c, { input, n, width, laneY, laneH, spans, waits, crashAt, name, className }));
   if (n === 0) svg.push(`<text x="8" y="${AXIS + 28}" class="empty">no events recorded</text>`);
 
   const names = Array.from({ length: lanes }, (_, c) =>
     `<text class="lane-name" x="${NAME_W - 8}" y="${laneY[c] + MARK_Y + 4}">${esc(name(c))}</text>`).join('');
 
-  const swatch = (fill: string, stroke: string): string =>
-    `<svg width="22" height="10"><rect x="1" y="2" width="20" height="${BAR}" fill="${fill}" stroke="${stroke}" stroke-width="0.5"/></svg>`;
-  const legend = usedClasses.map((k) =>
-    `<span class="item">${swatch(colour(k), colour(k))}${spans.some((s) => s.cls === k && s.read) ? swatch(hatch(k), colour(k)) : ''} ${esc(className(k))}</span>`).join('');
-  const key = ([[EV.ENTER, 'entry'], [EV.SITE, 'site'], [EV.LOCK, 'lock'], [EV.RLOCK, 'read_lock'], [EV.UNLOCK, 'release'],
-    [EV.WAIT, 'wait (dashed until acquired)'], [EV.TRYFAIL, 'trylock failed'], [EV.RET, 'return'], [EV.NOTE, 'note'], [EV.DONE, 'done'], [EV.CRASH, 'crash']] as const)
-    .map(([k, t]) => `<span class="item"><svg width="14" height="14">${mark(k, 7, 7, 0)}</svg> ${t}</span>`).join('');
+  const { legend, key } = keys(usedClasses, spans, className);
 
   const verdict = ['expected', 'acceptable', 'forbidden'].includes(input.verdict ?? '') ? input.verdict : 'unknown';
   const rows = ev.map((e, i) =>
