@@ -22,7 +22,7 @@ export interface StressResultJson {
 
 export interface StressJson {
   command: 'stress'; cores: number; interrupted: boolean; seed: number;
-  shape: { vcpus: number; domus: number; devices: number };
+  shape: { vcpus: number; domus: number; devices: number; msix?: boolean };
   inject: { iommu: number; map: number };
   shard?: { index: number; count: number };
   results: StressResultJson[];

@@ -36,7 +36,7 @@ export function stressReport(j: StressJson, title = 'vpci-lab stress'): ReportMo
   const n = (x: number): string => Math.round(x).toLocaleString('en-US');
   return {
     title,
-    subtitle: `${j.shape.domus + 1} domains x ${j.shape.vcpus} vCPUs, ${j.shape.devices} devices; inject iommu=${j.inject.iommu / 1000} map=${j.inject.map / 1000}; seed ${j.seed}; ${j.cores} cores${j.shard ? `; shard ${j.shard.index + 1}/${j.shard.count}` : ''}${j.interrupted ? '; interrupted' : ''}`,
+    subtitle: `${j.shape.domus + 1} domains x ${j.shape.vcpus} vCPUs, ${j.shape.devices} devices${j.shape.msix ? ' with MSI-X' : ''}; inject iommu=${j.inject.iommu / 1000} map=${j.inject.map / 1000}; seed ${j.seed}; ${j.cores} cores${j.shard ? `; shard ${j.shard.index + 1}/${j.shard.count}` : ''}${j.interrupted ? '; interrupted' : ''}`,
     matrix: {
       corner: 'strategy', columns: ['trials', ...kinds, 'accesses/s', 'vs baseline'],
       rows: j.results.map((t) => ({ name: t.strategy, cells: [
