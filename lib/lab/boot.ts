@@ -11,6 +11,7 @@ import { DOMAIN } from '../xen/types.js';
 import { fn } from '../xen/fn.js';
 import { pcidevs_lock, pcidevs_unlock } from '../xen/pci.js';
 import { installStrategy, loadedStrategy } from '../strategy/index.js';
+import { FLAG_HEAD_LOCKS } from '../sync/layouts.js';
 
 export interface ModelDesc {
   /** vCPUs of Dom0 (the hardware domain), then of each DomU. */
@@ -59,6 +60,8 @@ export function bootMachine(desc: ModelDesc): { machine: Machine; world: World }
     profile: desc.profile,
     lockdep: desc.lockdep,
     meta: { strategy: loadedStrategy(desc.strategy).spec },
+    // HEAD's lock word layouts for a machine running the HEAD generation (lib/sync/layouts.ts).
+    extraFlags: loadedStrategy(desc.strategy).generation.name === 'head' ? FLAG_HEAD_LOCKS : 0,
     regions: { xen: XEN.words, p2m: p2mWords(ndom), ...hwRegions(desc.hw), ...desc.extraRegions },
   });
   attach(machine, BOOT_CPU);

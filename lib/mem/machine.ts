@@ -63,6 +63,8 @@ export interface MachineSpec {
   profile?: boolean;
   /** Freed heap blocks are reused at once instead of quarantined (lib/mem/heap.ts FLAG_HEAP_REUSE). */
   heapReuse?: boolean;
+  /** More CTL.FLAGS bits, defined by the layers that read them (e.g. lib/sync/layouts.ts FLAG_HEAD_LOCKS). */
+  extraFlags?: number;
   lockdep?: boolean;
   /** Most scheduling decisions a controlled run can log and replay (default SCHED_DECISIONS_DEFAULT). */
   schedDecisions?: number;
@@ -103,7 +105,7 @@ export function createMachine(spec: MachineSpec): Machine {
   const layout: Layout = { bytes, threads: spec.threads, lockClasses: classes, heap, shadowByte, regions };
   const sab = new SharedArrayBuffer(bytes);
   const m = new Int32Array(sab);
-  m[CTL.FLAGS] = (spec.profile === false ? 0 : 1) | (spec.lockdep === false ? 0 : 2) | (spec.heapReuse ? 0x100 : 0);
+  m[CTL.FLAGS] = (spec.profile === false ? 0 : 1) | (spec.lockdep === false ? 0 : 2) | (spec.heapReuse ? 0x100 : 0) | (spec.extraFlags ?? 0);
   m[CTL.HEAP_BUMP] = heap.base + 2; // word 0 of the heap is never handed out: pointer 0 is NULL
   return { sab, layout, meta: { ...spec.meta } };
 }

@@ -4,7 +4,7 @@
 // deadlock; it is reported naming CPUs and lock classes.
 
 import { M, LAYOUT } from '../mem/machine.js';
-import { publishedOf, SPIN, RW, SPINLOCK_NO_CPU } from '../sync/index.js';
+import { publishedOf, SPIN, RW, LOCK_KIND_SPIN, LOCK_KIND_RW } from '../sync/index.js';
 import { readRing, EV } from '../trace/recorder.js';
 import { siteName } from '../trace/sites.js';
 
@@ -64,16 +64,12 @@ export function cycleKey(cycle: readonly CpuWait[]): string {
   return cycle.map((w) => `${w.cpu}:${w.waitingOn}`).join(',');
 }
 
-/**
- * Kind and class of the lock at addr. Spinlocks keep their class at +SPIN.cls; an rwlock's word +SPIN.cls is
- * its inner queue spinlock's debug word, which always reads SPINLOCK_NO_CPU, and its class is at +RW.cls.
- */
+/** Kind and class of the lock at addr, as its init recorded them (the `kind` word of spinlock_t / rwlock_t). */
 export function lockInfo(addr: number): { kind: 'spinlock' | 'rwlock' | 'word'; cls: string } {
   const classes = LAYOUT.lockClasses;
-  const sc = M[addr + SPIN.cls];
-  if (sc >= 0 && sc < classes.length) return { kind: 'spinlock', cls: classes[sc] };
-  const rc = M[addr + RW.cls];
-  if (sc === SPINLOCK_NO_CPU && rc >= 0 && rc < classes.length) return { kind: 'rwlock', cls: classes[rc] };
+  const name = (c: number): string => classes[c] ?? '?';
+  if (M[addr + RW.kind] === LOCK_KIND_RW) return { kind: 'rwlock', cls: name(M[addr + RW.cls]) };
+  if (M[addr + SPIN.kind] === LOCK_KIND_SPIN) return { kind: 'spinlock', cls: name(M[addr + SPIN.cls]) };
   return { kind: 'word', cls: '?' };
 }
 

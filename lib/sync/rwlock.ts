@@ -1,6 +1,6 @@
-// Xen's queued rwlock_t (xen/common/rwlock.c, xen/include/xen/rwlock.h at late 2021): the cnts word holds the
-// writer CPU (bits 0-11), the writer state (WAITING 0x1000, LOCKED 0x3000) and the reader count (from bit 14);
-// the embedded spinlock is the FIFO queue for slow paths. A waiting writer diverts new readers into that queue.
+// Xen's queued rwlock_t (xen/common/rwlock.c, xen/include/xen/rwlock.h): the cnts word holds the writer CPU, the
+// writer state (WAITING, LOCKED) and the reader count, at the bit positions of the machine's generation
+// (layouts.ts); the embedded spinlock is the FIFO queue for slow paths. A waiting writer diverts new readers.
 
 import { M, cpu } from '../mem/machine.js';
 import { crash } from '../mem/crash.js';
@@ -12,32 +12,27 @@ import { acquired, acquiredPlain, released, releasedPlain, aboutToAcquire, setWa
 import { lockHooks } from './instrument.js';
 import { fp, fpOn } from '../mem/footprint.js';
 import { checkLockMemory, waitStep } from './wait.js';
-import { spin_lock_init, ticket_acquire, ticket_release, SPINLOCK_WORDS } from './spinlock.js';
+import { spin_lock_init, ticket_acquire, ticket_release, SPINLOCK_WORDS, LOCK_KIND_RW } from './spinlock.js';
 
-export const _QW_CPUMASK = 0xfff;
-export const _QW_SHIFT = 12;
-export const _QW_WAITING = 0x1000;
-export const _QW_LOCKED = 0x3000;
-export const _QW_WMASK = 0x3000;
-export const _QR_SHIFT = 14;
-export const _QR_BIAS = 1 << _QR_SHIFT;
+import { _QW_CPUMASK, _QW_WAITING, _QW_LOCKED, _QW_WMASK, _QR_SHIFT, _QR_BIAS, READ_NEEDS_NONNEGATIVE } from './layouts.js';
+
+export { _QW_CPUMASK, _QW_SHIFT, _QW_WAITING, _QW_LOCKED, _QW_WMASK, _QR_SHIFT, _QR_BIAS } from './layouts.js';
 
 /**
- * rwlock_t words: cnts, the queue spinlock, then lab machinery (sleepers on cnts, lock class). lib/run/waitfor
- * tells an rwlock from a spinlock by reading +SPIN.cls, which here is the queue spinlock's debug word (always
- * SPINLOCK_NO_CPU): keep the queue spinlock at +1.
+ * rwlock_t words: cnts, the queue spinlock, then lab machinery (sleepers on cnts, lock class, the kind word that
+ * tells reports this is an rwlock).
  */
-export const RW = { cnts: 0, lock: 1, sleepers: 1 + SPINLOCK_WORDS, cls: 2 + SPINLOCK_WORDS } as const;
-export const RWLOCK_WORDS = 3 + SPINLOCK_WORDS;
+export const RW = { cnts: 0, lock: 1, sleepers: 1 + SPINLOCK_WORDS, cls: 2 + SPINLOCK_WORDS, kind: 3 + SPINLOCK_WORDS } as const;
+export const RWLOCK_WORDS = 4 + SPINLOCK_WORDS;
 const enum F { cnts = 0, lock = 1 }
 const F_sleepers = RW.sleepers, F_cls = RW.cls;
 
 export function rwlock_init(l: number, cls = 0): void {
-  M[l] = 0; M[l + F_cls] = cls; M[l + F_sleepers] = 0; spin_lock_init(l + F.lock, 0);
+  M[l] = 0; M[l + F_cls] = cls; M[l + F_sleepers] = 0; M[l + RW.kind] = LOCK_KIND_RW; spin_lock_init(l + F.lock, 0);
 }
 
 const _is_write_locked_by_me = (c: number): boolean => (c & _QW_WMASK) === _QW_LOCKED && (c & _QW_CPUMASK) === cpu;
-const _can_read_lock = (c: number): boolean => (c & _QW_WMASK) === 0 || _is_write_locked_by_me(c);
+const _can_read_lock = (c: number): boolean => (!READ_NEEDS_NONNEGATIVE || c >= 0) && ((c & _QW_WMASK) === 0 || _is_write_locked_by_me(c));
 
 /**
  * Spin/sleep until pred(cnts) holds. Only the holder of the queue spinlock ever waits on cnts, so there is at most

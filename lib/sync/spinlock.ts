@@ -1,6 +1,7 @@
-// Xen's spinlock_t (xen/common/spinlock.c at late 2021): a ticket lock in one 32-bit word, head in bits 0-15 and
-// tail in bits 16-31 (little-endian halves), taking a ticket is a fetch-and-add on the tail, release is a 16-bit
-// add on the head. The recursive variant used by pcidevs_lock keeps recurse_cpu:12 / recurse_cnt:4 as Xen does.
+// Xen's spinlock_t (xen/common/spinlock.c): a ticket lock in one 32-bit word, head in bits 0-15 and tail in bits
+// 16-31 (little-endian halves), taking a ticket is a fetch-and-add on the tail, release is a 16-bit add on the
+// head. The recursive variant used by pcidevs_lock keeps recurse_cpu / recurse_cnt with the widths of the
+// machine's generation (layouts.ts: 12/4 bits at late 2021, rspinlock_t's 16/8 at HEAD).
 
 import { M, H16, cpu } from '../mem/machine.js';
 import { crash, ASSERT } from '../mem/crash.js';
@@ -12,24 +13,29 @@ import { lockHooks } from './instrument.js';
 import { checkLockMemory, waitStep, ticketWait, ticketWake, TICKET_WAIT_WORDS } from './wait.js';
 import { POISON } from '../mem/heap.js';
 import { fp, fpOn } from '../mem/footprint.js';
+import { SPINLOCK_NO_CPU, RECURSE_CPU_MASK, RECURSE_CNT_SHIFT } from './layouts.js';
 
 /**
  * spinlock_t words. `tickets`, `recurse` and `debug` mirror Xen's struct; `cls` (lock class), `sleepers` (word
  * waiters of spin_barrier) and the wait block (`wait`: handoff word + one slot per ticket in flight, see wait.ts)
  * are lab machinery.
  */
-export const SPIN = { tickets: 0, recurse: 1, debug: 2, cls: 3, sleepers: 4, wait: 5 } as const;
+export const SPIN = { tickets: 0, recurse: 1, debug: 2, cls: 3, sleepers: 4, wait: 5, kind: 5 + TICKET_WAIT_WORDS } as const;
 /** The same offsets, inlined by tsc (smaller bytecode on the hot paths keeps them within V8's inlining budget). */
 const enum F { tickets = 0, recurse = 1, debug = 2, cls = 3, sleepers = 4, wait = 5 }
-export const SPINLOCK_WORDS = 5 + TICKET_WAIT_WORDS;
-export const SPINLOCK_NO_CPU = 0xfff;
+export const SPINLOCK_WORDS = 6 + TICKET_WAIT_WORDS;
+/** What a lock is, recorded at init in its `kind` word so reports never guess it from other words' values. */
+export const LOCK_KIND_SPIN = 0x5350494e, LOCK_KIND_RW = 0x52574c4b; // 'SPIN', 'RWLK'
+export { SPINLOCK_NO_CPU } from './layouts.js';
 /** Adds one to the tail half of head_tail (Xen's SPINLOCK_TICKET_INC). */
 export const SPINLOCK_TICKET_INC = 0x10000;
-const RECURSE_CNT_SHIFT = 12, RECURSE_MAX = 15;
+/** SPINLOCK_MAX_RECURSE, the same in both generations. */
+const RECURSE_MAX = 15;
 
 export function spin_lock_init(l: number, cls = 0): void {
   M[l] = 0; M[l + F.recurse] = SPINLOCK_NO_CPU; M[l + F.debug] = SPINLOCK_NO_CPU; M[l + F.cls] = cls; M[l + F.sleepers] = 0;
   M.fill(0, l + F.wait, l + F.wait + TICKET_WAIT_WORDS);
+  M[l + SPIN.kind] = LOCK_KIND_SPIN;
 }
 
 /** Take a ticket and wait for it to come up, with no lockdep/profiling (the rwlock's inner queue uses this). */
@@ -158,7 +164,7 @@ export function spin_trylock(l: number): boolean {
 /** L21 semantics: a recursive lock answers "held by this CPU"; a plain one answers "held by anyone". */
 export function spin_is_locked(l: number): boolean {
   if (fpOn) fp(l, l + SPINLOCK_WORDS);
-  const rc = M[l + F.recurse] & 0xfff;
+  const rc = M[l + F.recurse] & RECURSE_CPU_MASK;
   if (rc === SPINLOCK_NO_CPU) { const v = Atomics.load(M, l); return (v & 0xffff) !== (v >>> 16); }
   return rc === cpu;
 }
@@ -180,9 +186,9 @@ export function spin_barrier(l: number): void {
 
 export function spin_lock_recursive(l: number): void {
   if (fpOn) fp(l, l + SPINLOCK_WORDS);
-  if ((M[l + F.recurse] & 0xfff) !== cpu) {
+  if ((M[l + F.recurse] & RECURSE_CPU_MASK) !== cpu) {
     spin_lock(l);
-    M[l + F.recurse] = (M[l + F.recurse] & ~0xfff) | cpu;
+    M[l + F.recurse] = (M[l + F.recurse] & ~RECURSE_CPU_MASK) | cpu;
   }
   const cnt = M[l + F.recurse] >>> RECURSE_CNT_SHIFT;
   ASSERT(cnt < RECURSE_MAX, 'spin_lock_recursive', 'recurse_cnt < SPINLOCK_MAX_RECURSE');
@@ -192,7 +198,7 @@ export function spin_lock_recursive(l: number): void {
 export function spin_unlock_recursive(l: number): void {
   if (fpOn) fp(l, l + SPINLOCK_WORDS);
   const r = M[l + F.recurse];
-  if ((r & 0xfff) !== cpu || (r >>> RECURSE_CNT_SHIFT) === 0) crash('bug', 'spin_unlock_recursive', `cpu${cpu} does not hold the lock`);
+  if ((r & RECURSE_CPU_MASK) !== cpu || (r >>> RECURSE_CNT_SHIFT) === 0) crash('bug', 'spin_unlock_recursive', `cpu${cpu} does not hold the lock`);
   const cnt = (r >>> RECURSE_CNT_SHIFT) - 1;
   if (cnt === 0) {
     M[l + F.recurse] = SPINLOCK_NO_CPU;
