@@ -4,6 +4,9 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPool, type TrialPool } from '../lib/run/index.js';
 import { parseSchedule, formatScheduleV2, ScheduleDivergence } from '../lib/sched/schedule.js';
@@ -121,6 +124,20 @@ describe('verify: every schedule and fault placement within bounds', function ()
     assert.equal(merged.forbidden, whole.forbidden);
     assert.ok(shards.filter((s) => s.runs > 0).length >= 2, `work split: ${shards.map((s) => s.runs).join('/')}`);
     assert.equal(mergeCells(shards.slice(0, 2).map((s) => JSON.parse(JSON.stringify(cellJson(s))))).complete, false);
+  });
+
+  it('--jobs 2 (child processes, one cell in 6 shards) reaches the same verdict and terminal states as one process', async function () {
+    const whole = await run('crash-path-3', 'baseline', { bound: 2 });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-verify-test-'));
+    try {
+      const file = path.join(dir, 'v.json');
+      const r = spawnSync(process.execPath, [CLI, 'verify', 'crash-path-3', '--strategy', 'baseline', '--jobs', '2', '--json', file], { encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const cell = (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Array<{ digests: string[]; verdict: string }> }).cells[0];
+      assert.deepEqual(cell.digests, whole.digests);
+      assert.equal(cell.verdict, 'refuted');
+      assert.match(r.stdout, /^crash-path-3 under baseline: refuted: null-deref at vpci_read with 1 preemption /);
+    } finally { fs.rmSync(dir, { recursive: true, force: true }); }
   });
 
   it('S2 schedule strings round-trip; S1 strings still parse', () => {

@@ -14,6 +14,7 @@ import { verify, type VerifyResult } from '../verify.js';
 import { verdictLine, outcomeLines, matrix, cellJson, mergeCells, boundsText } from '../verify-report.js';
 import { replayCommand } from './repro.js';
 import { renderTimeline } from '../timeline.js';
+import { runJobs } from '../verify-jobs.js';
 
 const SPEC = {
   usage: 'verify [SCENARIO|PATH|LIST|all] --strategy NAME|LIST|all [options]',
@@ -35,6 +36,7 @@ forbids for the strategy is reachable, 0 otherwise, 2 for bad input, 130 when in
     shard: string('search only shard i of n (1-based); merge the shards\' JSON with --merge', { arg: 'i/n', check: (v, f) => { parseShard(v, f); } }),
     merge: string('merge shard JSON files (comma-separated) into one verdict per cell, run nothing', { arg: 'FILES' }),
     seed: int('model seed', { default: 1, max: 2 ** 31 - 1 }),
+    jobs: int('child processes: cells from a queue, or one cell in 3N shards merged (--max-runs and --budget then apply per shard)', { default: 1, min: 1, max: 64 }),
     events: int('interleaving lines to print, 0 = all', { default: 60 }),
     json: outFile('write every cell\'s result'),
     html: outFile('timeline of the first failure (one cell; default out/verify-<scenario>-<strategy>.html)'),
@@ -87,6 +89,7 @@ export async function run(argv: string[]): Promise<number> {
     try { loaded.push({ ref, ...(await loadScenario(ref)) }); } catch (e) { if (e instanceof ScenarioError) throw new UsageError(e.message); throw e; }
   }
 
+  if (v.jobs > 1 && !shard) return runParallel(loaded, strategies.map((s) => s.name), argv, v.jobs, v.json);
   const interrupt = { stop: false };
   const onSig = (): void => { interrupt.stop = true; process.stderr.write('\nvpci-lab: interrupted; reporting what was covered\n'); };
   process.once('SIGINT', onSig);
@@ -135,6 +138,35 @@ function printCell(r: VerifyResult, ref: string, maxEvents: number, html: string
     crash: f.crashCpu !== undefined ? { cpu: f.crashCpu, where: f.where, message: f.message } : undefined,
   }));
   out(`timeline: ${html}`);
+}
+
+/** --jobs: the same search in child processes (stress/verify-jobs.ts), reported like --merge. */
+async function runParallel(loaded: Array<{ ref: string }>, strategies: string[], argv: string[], jobs: number, json: string | undefined): Promise<number> {
+  const keep = ['preemptions', 'faults', 'max-faults', 'max-runs', 'budget', 'seed'];
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(argv[i]);
+    if (!m) continue;
+    if (m[1] === 'no-reduce') args.push('--no-reduce');
+    else if (keep.includes(m[1])) args.push(`--${m[1]}`, m[2] ?? argv[++i]);
+  }
+  const cells = loaded.flatMap((l) => strategies.map((st) => ({ scenario: l.ref, strategy: st })));
+  const n = 3 * jobs;
+  const list = cells.length === 1 ? Array.from({ length: n }, (_, k) => ({ ...cells[0], shard: `${k + 1}/${n}` })) : cells;
+  const interrupt = { stop: false };
+  const onSig = (): void => { interrupt.stop = true; };
+  process.once('SIGINT', onSig);
+  let results: VerifyResult[];
+  try { results = await runJobs(list, args, jobs, interrupt); } finally { process.off('SIGINT', onSig); }
+  for (const r of results) {
+    process.stdout.write(`${r.scenario} under ${r.strategy}: ${verdictLine(r)}\n`);
+    if (cells.length === 1) for (const l of outcomeLines(r)) process.stdout.write(l + '\n');
+    const f = r.firstForbidden ?? r.firstFailure;
+    if (cells.length === 1 && f) process.stdout.write(`replay:   ${replayCommand(loaded[0].ref, r.strategy, f.schedule)}\n`);
+  }
+  if (cells.length > 1 && results.length > 0) process.stdout.write(`verify (${boundsText(results[0])}; ${jobs} jobs):\n${matrix(results)}\n`);
+  if (json) writeJson(json, results);
+  return exitCode({ forbidden: results.reduce((k, r) => k + r.forbidden, 0), interrupted: interrupt.stop });
 }
 
 function writeJson(file: string, results: VerifyResult[]): void {
