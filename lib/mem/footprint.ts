@@ -1,47 +1,83 @@
 // What a verify run records for the model checker (lib/verify), in the machine's optional 'verify' region: per
 // scheduling decision the runnable set, the thread at the decision point and whether it was yielding; per step
-// (the code one thread runs between two decisions) the word ranges it touched; per fault point the choice made.
-// Only the thread holding the controlled scheduler's token writes here, so plain stores suffice. Off (no region,
-// or not armed), the hot paths pay one flag test: `fpOn`.
+// (the code one thread runs between two decisions) the word ranges it touched, and which of them it changed; per
+// fault point the choice made. Only the thread holding the controlled scheduler's token writes here, so plain
+// stores suffice. Off (no region, or not armed), the hot paths pay one flag test: `fpOn`.
+//
+// Reads and writes: a range's words are copied when the step first touches it, and compared when the step ends
+// (the next decision). Steps run one at a time, so a step's effect on memory is exactly its net change: a range
+// it touched but left as it was is read (two such steps commute), a changed one written. A range that does not fit
+// the copy area, and every range of a run's last step (nobody compares it), counts as written.
 
 import { CTL, M, LAYOUT, onAttach } from './machine.js';
 
 /** Header words of the region (offsets from VB). */
 export const VH = {
   ARMED: 0, STEP: 1, FP_N: 2, FP_OVER: 3, FLT_N: 4, FLT_KINDS: 5, FLT_MAX: 6, FLT_TAKEN: 7, STEPS_N: 8, STEP_OVER: 9,
+  STEP_FIRST: 10, SNAP_N: 11,
 } as const;
 export const VERIFY_HEADER_WORDS = 16;
-/** Capacities: decisions, footprint entries (step, lo, hi), fault points (step, info), forced-fault bitmap. */
-export const VERIFY_STEPS = 4096, VERIFY_FP = 8192, VERIFY_FAULTS = 1024;
-export const VERIFY_WORDS = VERIFY_HEADER_WORDS + 2 * VERIFY_STEPS + 3 * VERIFY_FP + 2 * VERIFY_FAULTS + VERIFY_FAULTS / 32;
+/** Capacities: decisions, footprint entries (step, lo, hi, copy|flag), fault points, forced-fault bitmap, copies. */
+export const VERIFY_STEPS = 4096, VERIFY_FP = 8192, VERIFY_FAULTS = 1024, VERIFY_SNAP = 32768;
+export const FP_ENTRY = 4;
+/** Entry word 3: the copy's offset in the copy area, or one of: */
+export const FP_WRITTEN = -1, FP_READ = -2;
+const MAX_COPY = 1024;
+export const VERIFY_WORDS = VERIFY_HEADER_WORDS + 2 * VERIFY_STEPS + FP_ENTRY * VERIFY_FP + 2 * VERIFY_FAULTS + VERIFY_FAULTS / 32 + VERIFY_SNAP;
 
 export let fpOn = false;
 /** Base of the region and of its arrays (word indices into M). */
-export let VB = 0, VSTEPS = 0, VFP = 0, VFLT = 0, VFORCED = 0;
+export let VB = 0, VSTEPS = 0, VFP = 0, VFLT = 0, VFORCED = 0, VSNAP = 0;
 
 onAttach(() => {
   const r = LAYOUT.regions.verify;
   VB = r ? r.base : 0;
   VSTEPS = VB + VERIFY_HEADER_WORDS;
   VFP = VSTEPS + 2 * VERIFY_STEPS;
-  VFLT = VFP + 3 * VERIFY_FP;
+  VFLT = VFP + FP_ENTRY * VERIFY_FP;
   VFORCED = VFLT + 2 * VERIFY_FAULTS;
+  VSNAP = VFORCED + VERIFY_FAULTS / 32;
   fpOn = r !== undefined && M[VB + VH.ARMED] !== 0;
 });
 
-/** The step under way touches words [lo, hi). Repeats of the last entry are dropped; a full log marks overflow. */
+/** The step under way touches words [lo, hi). A range already recorded in this step keeps its first copy. */
 export function fp(lo: number, hi: number): void {
   if (Atomics.load(M, CTL.STOP) !== 0) return; // threads unwinding a finished run are not steps
   const n = M[VB + VH.FP_N], step = M[VB + VH.STEP];
-  const e = VFP + 3 * n;
-  if (n > 0 && M[e - 3] === step && M[e - 2] === lo && M[e - 1] === hi) return;
+  for (let i = M[VB + VH.STEP_FIRST]; i < n; i++) {
+    const e = VFP + FP_ENTRY * i;
+    if (M[e + 1] === lo && M[e + 2] === hi) return;
+  }
   if (n >= VERIFY_FP) { if (M[VB + VH.FP_OVER] === 0) M[VB + VH.FP_OVER] = step + 1; return; }
+  const e = VFP + FP_ENTRY * n;
   M[e] = step; M[e + 1] = lo; M[e + 2] = hi;
+  const len = hi - lo, s = M[VB + VH.SNAP_N];
+  if (lo >= 0 && len > 0 && len <= MAX_COPY && hi <= M.length && s + len <= VERIFY_SNAP) {
+    M.copyWithin(VSNAP + s, lo, hi);
+    M[VB + VH.SNAP_N] = s + len;
+    M[e + 3] = s;
+  } else M[e + 3] = FP_WRITTEN;
   M[VB + VH.FP_N] = n + 1;
+}
+
+/** The step under way ends: each of its ranges is written if its words changed since first touched, else read. */
+function endStep(): void {
+  const n = M[VB + VH.FP_N];
+  for (let i = M[VB + VH.STEP_FIRST]; i < n; i++) {
+    const e = VFP + FP_ENTRY * i, s = M[e + 3];
+    if (s < 0) continue;
+    const lo = M[e + 1], len = M[e + 2] - lo;
+    let same = true;
+    for (let k = 0; k < len; k++) if (M[lo + k] !== M[VSNAP + s + k]) { same = false; break; }
+    M[e + 3] = same ? FP_READ : FP_WRITTEN;
+  }
+  M[VB + VH.STEP_FIRST] = n;
+  M[VB + VH.SNAP_N] = 0;
 }
 
 /** The controlled scheduler made decision `step`: who could run, who was at the decision point, was it yielding. */
 export function fpDecision(step: number, runnable: number, current: number, yielding: boolean): void {
+  endStep();
   if (step < VERIFY_STEPS) {
     M[VSTEPS + 2 * step] = runnable;
     M[VSTEPS + 2 * step + 1] = ((current + 1) & 0xff) | (yielding ? 0x100 : 0);

@@ -1,6 +1,6 @@
 // Dynamic partial-order reduction over one finished run (Flanagan & Godefroid, POPL 2005, applied to the whole
 // trace after the run as stateless checkers do): two steps of different threads are dependent when their
-// footprints overlap (every access counted as a write: sound, less reduction); a race is a dependent pair not
+// footprints overlap and one of them changed the words in common (lib/mem/footprint.ts); a race is a dependent pair not
 // ordered by happens-before through a third step; for each race (j, i) the thread of i must also be tried at the
 // decision before j — or, when it could not run there, every thread that could. Threads that had not ended when
 // the run stopped (crash, deadlock, hang) have a pending step of unknown footprint: it conflicts with everything.
@@ -10,8 +10,8 @@ import type { Step } from './trace.js';
 function overlap(a: Step, b: Step): boolean {
   if (a.universal || b.universal) return true;
   const x = a.fp, y = b.fp;
-  for (let i = 0; i < x.length; i += 2) {
-    for (let j = 0; j < y.length; j += 2) if (x[i] < y[j + 1] && y[j] < x[i + 1]) return true;
+  for (let i = 0; i < x.length; i += 3) {
+    for (let j = 0; j < y.length; j += 3) if ((x[i + 2] | y[j + 2]) !== 0 && x[i] < y[j + 1] && y[j] < x[i + 1]) return true;
   }
   return false;
 }

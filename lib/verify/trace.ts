@@ -2,7 +2,7 @@
 // fault budget, forced faults), and read back what the run recorded (lib/mem/footprint.ts) as a trace.
 
 import { M, LAYOUT } from '../mem/machine.js';
-import { VB, VH, VSTEPS, VFP, VFLT, VFORCED, VERIFY_FAULTS, VERIFY_WORDS } from '../mem/footprint.js';
+import { VB, VH, VSTEPS, VFP, VFLT, VFORCED, VERIFY_FAULTS, VERIFY_WORDS, FP_ENTRY, FP_READ } from '../mem/footprint.js';
 import { FLT_BRANCH, FLT_FAIL, FLT_SCRIPTED } from '../sched/fault.js';
 
 export { VERIFY_WORDS };
@@ -15,7 +15,7 @@ export interface Step {
   /** The thread at the decision point (-1: none, at the start or after a thread ended). */
   current: number;
   yielding: boolean;
-  /** Word ranges the step touched: [lo0, hi0, lo1, hi1, ...]. */
+  /** Word ranges the step touched, and whether it changed them: [lo0, hi0, written0, lo1, hi1, written1, ...]. */
   fp: number[];
   /** The footprint log overflowed here or earlier: treat the step as touching everything. */
   universal: boolean;
@@ -51,9 +51,10 @@ export function readTrace(threads: number, decisions: Uint8Array): Trace {
   }
   const nfp = M[b + VH.FP_N];
   for (let i = 0; i < nfp; i++) {
-    const e = off(VFP) + 3 * i;
+    const e = off(VFP) + FP_ENTRY * i;
     const s = M[e];
-    if (s >= 0 && s < n) steps[s].fp.push(M[e + 1], M[e + 2]);
+    // A range of the last step was never compared (the run ended there): written.
+    if (s >= 0 && s < n) steps[s].fp.push(M[e + 1], M[e + 2], M[e + 3] === FP_READ ? 0 : 1);
   }
   const faults: FaultPoint[] = [];
   const nf = Math.min(M[b + VH.FLT_N], VERIFY_FAULTS);
