@@ -27,10 +27,14 @@ export async function runJobs(list: Job[], args: string[], jobs: number, interru
       const file = path.join(dir, `${i}.json`);
       const argv = [CLI, 'verify', j.scenario, '--strategy', j.strategy, ...args, '--json', file, '--events', '0', '--html', path.join(dir, `${i}.html`)];
       if (j.shard) argv.push('--shard', j.shard);
-      const code = await new Promise<number | null>((resolve) => {
-        const c = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
-        c.on('exit', (status) => resolve(status));
-      });
+      let code: number | null = null;
+      for (let attempt = 0; attempt < 2 && !fs.existsSync(file) && !interrupt.stop; attempt++) {
+        code = await new Promise<number | null>((resolve) => {
+          const c = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
+          c.on('exit', (status) => resolve(status));
+        });
+      }
+      if (!fs.existsSync(file) && interrupt.stop) continue;
       if (!fs.existsSync(file)) throw new Error(`verify job ${j.scenario}/${j.strategy}${j.shard ? ` shard ${j.shard}` : ''} wrote no result (exit ${code})`);
       for (const c of (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: CellJson[] }).cells) {
         const k = `${j.scenario}\u0000${j.strategy}`;

@@ -8,7 +8,7 @@ import { CRASH_OUTCOMES, type Outcome } from '../lib/mem/crash.js';
 import { bootMachine } from '../lib/lab/boot.js';
 import { lockNamer } from '../lib/lab/names.js';
 import { classifyTrial } from '../lib/lab/classify.js';
-import { runTrial, type TrialPool, type ActorSpec } from '../lib/run/index.js';
+import { runTrial, TrialError, type TrialPool, type ActorSpec } from '../lib/run/index.js';
 import { parseSchedule, formatScheduleV2 } from '../lib/sched/schedule.js';
 import { siteDigest } from '../lib/sched/fault.js';
 import { armVerify, readTrace, VERIFY_WORDS } from '../lib/verify/trace.js';
@@ -83,7 +83,7 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
       if (o.interrupt?.stop) { cut = 'interrupt'; break outer; }
       if (r.runs >= o.maxRuns) { cut = 'max-runs'; break outer; }
       if (performance.now() - t0 > o.budgetMs) { cut = 'budget'; break outer; }
-      const run = await oneRun(pool, url, s, strategy, o, p);
+      const run = await retried(pool, () => oneRun(pool, url, s, strategy, o, p));
       search.record(run.trace, run.ended);
       r.runsMade++;
       if (search.foreign) continue;
@@ -111,6 +111,19 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
   return r;
 }
 
+/**
+ * A run whose CPUs did not all start (a pool starved of cores by other processes) is the lab's failure, not the
+ * model's: the run is deterministic, so it is run again on a fresh pool, twice at most.
+ */
+async function retried<T>(pool: TrialPool, f: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try { return await f(); } catch (e) {
+      if (!(e instanceof TrialError) || !/started/.test(e.message) || attempt >= 2) throw e;
+      pool.recreate();
+    }
+  }
+}
+
 async function oneRun(pool: TrialPool, url: string, s: Scenario, strategy: string, o: VerifyOptions, p: { decisions: Uint8Array; faults: number[] }) {
   const { desc, actors } = scenarioModel(s, strategy, o.seed);
   desc.extraRegions = { ...desc.extraRegions, verify: VERIFY_WORDS };
@@ -120,7 +133,7 @@ async function oneRun(pool: TrialPool, url: string, s: Scenario, strategy: strin
   const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
   const res = await runTrial(pool, machine, specs, {
     mode: 'controlled', chooser: 'verify', schedule: { threads: n, decisions: p.decisions }, seed: o.seed,
-    maxSteps: VERIFY_MAX_STEPS, budgetMs: 15_000, lockName: lockNamer(world),
+    maxSteps: VERIFY_MAX_STEPS, budgetMs: 30_000, startTimeoutMs: 20_000, lockName: lockNamer(world),
   });
   const cpuNames = actors.map((a) => a.name);
   const c = classifyTrial(res, world, cpuNames);
