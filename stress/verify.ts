@@ -64,6 +64,8 @@ export interface VerifyResult {
 }
 
 /** Outcomes that show the strategy wrong (domain-crashed is a strategy's deliberate policy, judged by the scenario). */
+const RANK = { expected: 0, acceptable: 1, forbidden: 2 } as const;
+
 export const FAILURE = (o: Outcome): boolean => CRASH_OUTCOMES.has(o) || o === 'deadlock' || o === 'hang' || o === 'stale-mapping';
 
 export async function verify(pool: TrialPool, url: string, s: Scenario, strategy: string, o: VerifyOptions): Promise<VerifyResult> {
@@ -95,6 +97,7 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
       const verdict = judge(s.expect, strategy, run.outcome, run.where);
       const st = (r.outcomes[run.outcome] ??= { runs: 0, minPreemptions: search.preemptions, verdict, where: [], schedule: run.schedule() });
       st.runs++;
+      if (RANK[verdict] > RANK[st.verdict]) { st.verdict = verdict; st.schedule = run.schedule(); } // the worst verdict shows
       if (!st.where.includes(run.where)) st.where.push(run.where);
       if (verdict === 'forbidden') r.forbidden++;
       if ((FAILURE(run.outcome) && !r.firstFailure) || (verdict === 'forbidden' && !r.firstForbidden)) {
