@@ -22,8 +22,8 @@ export type Expectations = Record<string, Expectation>;
 
 export type Verdict = 'expected' | 'acceptable' | 'forbidden';
 
-/** Outcomes that can never be acceptable: hypervisor crashes and liveness failures. */
-export const NEVER_ACCEPTABLE: ReadonlySet<Outcome> = new Set<Outcome>([...CRASH_OUTCOMES, 'deadlock', 'hang']);
+/** Outcomes that can never be acceptable: hypervisor crashes, liveness failures, a hypercall that never completed. */
+export const NEVER_ACCEPTABLE: ReadonlySet<Outcome> = new Set<Outcome>([...CRASH_OUTCOMES, 'deadlock', 'hang', 'restart-budget']);
 
 /** The expectation that applies to a strategy (its own entry, else '*', else nothing: every outcome forbidden). */
 export function expectationFor(expect: Expectations, strategy: string): Expectation {
@@ -65,7 +65,7 @@ export function checkExpectations(expect: unknown): string | undefined {
         if (problem) return problem;
         const o = typeof x === 'string' ? x as Outcome : (x as { outcome: Outcome }).outcome;
         if (list === 'acceptable' && NEVER_ACCEPTABLE.has(o)) {
-          return `expect.${k}.acceptable lists '${o}': a hypervisor crash, deadlock or hang is never acceptable (list it under expected, with its site if it is not the race the scenario is about)`;
+          return `expect.${k}.acceptable lists '${o}': a hypervisor crash, deadlock, hang or exceeded restart budget is never acceptable (list it under expected, with its site if it is not the race the scenario is about)`;
         }
       }
     }

@@ -66,7 +66,7 @@ export interface VerifyResult {
 /** Outcomes that show the strategy wrong (domain-crashed is a strategy's deliberate policy, judged by the scenario). */
 const RANK = { expected: 0, acceptable: 1, forbidden: 2 } as const;
 
-export const FAILURE = (o: Outcome): boolean => CRASH_OUTCOMES.has(o) || o === 'deadlock' || o === 'hang' || o === 'stale-mapping';
+export const FAILURE = (o: Outcome): boolean => CRASH_OUTCOMES.has(o) || o === 'deadlock' || o === 'hang' || o === 'restart-budget' || o === 'stale-mapping';
 
 export async function verify(pool: TrialPool, url: string, s: Scenario, strategy: string, o: VerifyOptions): Promise<VerifyResult> {
   const t0 = performance.now();

@@ -13,9 +13,28 @@ import { Campaign } from '../stress/campaign.js';
 import { basicMachine } from './fixtures/actors-basic.js';
 import { PROBE } from './fixtures/controls-actors.js';
 import type { VcpuArg } from '../workers/vcpu.js';
+import { set_current } from '../lib/xen/state.js';
+import { DOMAIN } from '../lib/xen/types.js';
+import { read_lock } from '../lib/sync/rwlock.js';
+import { PHYSDEVOP_pci_device_remove, MAX_CONTINUATIONS } from '../lib/xen/hypercall.js';
+import { boot, crashOf, SBDF_A } from './helpers-model.js';
 
 const FIX = new URL('./fixtures/controls-actors.js', import.meta.url).href;
 type Loop = { delays: number; delayedUs: number; ms: number; hash: number };
+
+describe('labels', () => {
+  it("rwlock-trylock: a removal that never wins write_trylock ends as 'restart-budget', with the count and the time", async () => {
+    await loadStrategy('rwlock-trylock');
+    const { world } = boot({ strategy: 'rwlock-trylock', bootDevices: [SBDF_A] });
+    const d0 = world.domains[0];
+    read_lock(d0 + DOMAIN.vpci_rwlock);          // a reader that never leaves: the remover's trylock always fails
+    set_current(world.vcpus[0][0]);
+    const c = crashOf(() => PHYSDEVOP_pci_device_remove(SBDF_A));
+    assert.equal(c?.kind, 'restart-budget');
+    assert.equal(c?.where, 'PHYSDEVOP_pci_device_remove');
+    assert.match(c!.message, new RegExp(`continuation budget exceeded: -ERESTART ${MAX_CONTINUATIONS} times in \\d+ ms`));
+  });
+});
 
 describe('controls', function () {
   this.timeout(240_000);
@@ -79,7 +98,7 @@ describe('controls', function () {
       const t = await c.runStrategy(await loadStrategy(strategy), () => {});
       assert.equal(t.trials, 12);
       assert.ok(t.guestAccesses > 0 && t.removes > 0, 'the workload ran');
-      for (const o of [...CRASH_OUTCOMES, 'deadlock', 'hang'] as const) assert.equal(t.outcomes[o], 0, `${o}: ${JSON.stringify(t.firstFailures)}`);
+      for (const o of [...CRASH_OUTCOMES, 'deadlock', 'hang', 'restart-budget'] as const) assert.equal(t.outcomes[o], 0, `${o}: ${JSON.stringify(t.firstFailures)}`);
     });
   }
 });

@@ -32,7 +32,7 @@ describe('judge', function () {
     assert.equal(judge({ baseline: { expected: ['bug'] } }, 'upstream', 'ok'), 'forbidden');
   });
   it('refuses crashes, deadlock and hang in acceptable, unknown outcomes and sites without a name', () => {
-    for (const o of ['null-deref', 'use-after-free', 'double-free', 'assert', 'bug', 'deadlock', 'hang']) {
+    for (const o of ['null-deref', 'use-after-free', 'double-free', 'assert', 'bug', 'deadlock', 'hang', 'restart-budget']) {
       assert.match(checkExpectations({ x: { acceptable: [o] } }) ?? '', /never acceptable/, o);
       assert.match(checkExpectations({ x: { acceptable: [{ outcome: o, where: 'f' }] } }) ?? '', /never acceptable/, o);
     }

@@ -4,6 +4,8 @@
 export const OUTCOMES = [
   'ok', 'null-deref', 'use-after-free', 'double-free', 'assert', 'bug',
   'stale-mapping', 'domain-crashed', 'deadlock', 'hang',
+  // A hypercall re-issued MAX_CONTINUATIONS times (lib/xen/hypercall.ts) without completing: the lab's budget.
+  'restart-budget',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
