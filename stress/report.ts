@@ -23,7 +23,8 @@ export function statsLine(t: StrategyTotals): string {
   return `[stress] ${t.strategy}: trials ${t.trials} | ${seen || 'no trials yet'} | ${fmt(rate(t.guestAccesses, t.durationMs))} accesses/s ${fmt(rate(t.hypercalls, t.durationMs))} hypercalls/s`;
 }
 
-function matrix(j: StressJson): string {
+/** The outcome matrix with each strategy's cost next to its safety (the README's stress table is this). */
+export function matrix(j: Pick<StressJson, 'results'>): string {
   const all = j.results;
   const kinds: Outcome[] = OUTCOMES.filter((o) => o === 'ok' || all.some((t) => t.outcomes[o] > 0));
   const base = all.find((t) => t.strategy === 'baseline');

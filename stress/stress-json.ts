@@ -25,6 +25,9 @@ export interface StressJson {
   shape: { vcpus: number; domus: number; devices: number; msix?: boolean };
   inject: { iommu: number; map: number };
   shard?: { index: number; count: number };
+  /** --jitter's shape, if on; the load average at start and end (other work on the machine skews throughput). */
+  jitter?: { permille: number; maxUs: number } | null;
+  load?: { start: number[]; end: number[] };
   results: StressResultJson[];
 }
 

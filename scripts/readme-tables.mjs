@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// npm run readme:tables [-- --run] [README]: rewrite the README's marked result tables from their JSON runs
+// (stress/readme-tables.ts). With --run, first run each block's command (in the README's directory) to write its
+// JSON afresh. Needs a build (dist/).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { renderTables, blocks } = await import(path.join(root, 'dist/stress/readme-tables.js'));
+const cli = path.join(root, 'dist/stress/cli.js');
+
+const args = process.argv.slice(2);
+const run = args.includes('--run');
+const readme = path.resolve(args.find((a) => !a.startsWith('--')) ?? path.join(root, 'README.md'));
+const dir = path.dirname(readme);
+try {
+  const text = fs.readFileSync(readme, 'utf8');
+  const found = blocks(text);
+  if (run) {
+    for (const b of found) {
+      const argv = b.command.replace(/^vpci-lab\s+/, '').split(/\s+/);
+      process.stderr.write(`readme:tables: ${b.command}\n`);
+      const r = spawnSync(process.execPath, [cli, ...argv], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+      // explore exits 1 when a cell saw a surprise: its JSON is written all the same.
+      if (r.status !== 0 && r.status !== 1) throw new Error(`'${b.command}' exited ${r.status}`);
+    }
+  }
+  fs.writeFileSync(readme, renderTables(text, dir));
+  process.stderr.write(`readme:tables: ${found.length} table(s) rewritten in ${path.relative(process.cwd(), readme) || readme}\n`);
+} catch (e) {
+  process.stderr.write(`${e.message}\n`);
+  process.exit(2);
+}
