@@ -51,12 +51,15 @@ function stressBlock(cmd: string, j: StressJson): string {
   const s = j.shape, i = j.inject;
   const secs = j.results.map((r) => (r.durationMs / 1000).toFixed(1)).join('/');
   return `\`${cmd}\` — ${s ? `${s.domus + 1} domains × ${s.vcpus} vCPUs, ${s.devices} devices, ` : ''}` +
-    `${i ? `inject iommu=${i.iommu / 1000} map=${i.map / 1000}, ` : ''}seed ${j.seed}, ${j.cores} cores${j.interrupted ? ', interrupted' : ''}; ` +
+    `${i ? `inject iommu=${i.iommu / 1000} map=${i.map / 1000}, ` : ''}seed ${j.seed}, ${j.cores} cores` +
+    `${j.load ? ` (load average ${j.load.start[0].toFixed(1)} at start, ${j.load.end[0].toFixed(1)} at end)` : ''}${j.interrupted ? ', interrupted' : ''}; ` +
     `seconds of trials per strategy: ${secs}. A trial ends at its first crash, so crashing strategies run shorter trials.\n\n` + fence(matrix(j));
 }
 
 function locksBlock(cmd: string, j: BenchReport): string {
-  return `\`${cmd}\`:\n\n` + fence(formatReport(j));
+  // JSON has no NaN: a figure with no counted round comes back as null, which the report shows as '-'.
+  const rows = (xs: BenchReport['results']): BenchReport['results'] => xs.map((r) => ({ ...r, nsPerOp: r.nsPerOp ?? NaN }));
+  return `\`${cmd}\`:\n\n` + fence(formatReport({ ...j, results: rows(j.results), reference: rows(j.reference) }));
 }
 
 /** The block's new body (between the markers) from its JSON. */

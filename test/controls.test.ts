@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { createPool, runTrial, type TrialPool } from '../lib/run/index.js';
 import { M, region } from '../lib/mem/machine.js';
-import { CRASH_OUTCOMES } from '../lib/mem/crash.js';
 import { bootMachine } from '../lib/lab/boot.js';
 import { stressModel } from '../lib/lab/workload.js';
 import { loadStrategy } from '../lib/strategy/index.js';
 import { loadScenario, BUILTIN_SCENARIOS } from '../stress/scenario.js';
 import { reproduce } from '../stress/repro.js';
+import { judge, type Expectations } from '../stress/judge.js';
 import { Campaign } from '../stress/campaign.js';
 import { basicMachine } from './fixtures/actors-basic.js';
 import { PROBE } from './fixtures/controls-actors.js';
@@ -18,6 +18,14 @@ import { DOMAIN } from '../lib/xen/types.js';
 import { read_lock } from '../lib/sync/rwlock.js';
 import { PHYSDEVOP_pci_device_remove, MAX_CONTINUATIONS } from '../lib/xen/hypercall.js';
 import { boot, crashOf, SBDF_A } from './helpers-model.js';
+
+// What a stress trial may end in, from the analysis: the defer_map FIXME (stale-mapping) and the DomU policy on
+// injected map failures are there under every strategy; pcidevs leaves L21's MSI-X teardown as it was, so a freed
+// table can stay on the domain's list (fixed upstream by c14aea137e). Nothing else.
+const STRESS_EXPECT: Expectations = {
+  pcidevs: { expected: [{ outcome: 'use-after-free', where: 'msix_find' }], acceptable: ['ok', 'stale-mapping', 'domain-crashed'] },
+  'upstream-drain': { acceptable: ['ok', 'stale-mapping', 'domain-crashed'] },
+};
 
 const FIX = new URL('./fixtures/controls-actors.js', import.meta.url).href;
 type Loop = { delays: number; delayedUs: number; ms: number; hash: number };
@@ -93,12 +101,15 @@ describe('controls', function () {
       }
     });
 
-    it(`${strategy}: no crash, deadlock or hang in a short stress run`, async () => {
+    it(`${strategy}: no forbidden outcome in a short stress run`, async () => {
       const c = new Campaign(pool, { shape: { vcpus: 2, domus: 1, devices: 3 }, seed: 5, inject: { iommu: 100, map: 10 }, cyclesPerTrial: 3, trials: 12, timeMs: 60_000 });
-      const t = await c.runStrategy(await loadStrategy(strategy), () => {});
+      const seen: string[] = [];
+      const t = await c.runStrategy(await loadStrategy(strategy), (line) => {
+        if (judge(STRESS_EXPECT, strategy, line.outcome, line.where) === 'forbidden') seen.push(`${line.outcome} in ${line.where}: ${line.message}`);
+      });
       assert.equal(t.trials, 12);
       assert.ok(t.guestAccesses > 0 && t.removes > 0, 'the workload ran');
-      for (const o of [...CRASH_OUTCOMES, 'deadlock', 'hang', 'restart-budget'] as const) assert.equal(t.outcomes[o], 0, `${o}: ${JSON.stringify(t.firstFailures)}`);
+      assert.deepEqual(seen, []);
     });
   }
 });

@@ -1,5 +1,6 @@
 // vpci-lab stress: race the locking strategies on real threads, free-running, and report outcomes and cost.
 
+import os from 'node:os';
 import cliProgress from 'cli-progress';
 import { UsageError } from '../args.js';
 import { parseCommand, string, int, flag, duration, outFile } from '../options.js';
@@ -75,6 +76,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const threads = shape.vcpus * (1 + shape.domus);
   const pool = createPool(threads);
+  const loadStart = os.loadavg();   // other work on the machine skews throughput: the JSON says how much there was
   const jitterOn = v.jitter || v['jitter-rate'] !== undefined || v['jitter-max-us'] !== undefined;
   const jitter = jitterOn ? { permille: v['jitter-rate'] ?? 20, maxUs: v['jitter-max-us'] ?? 20 } : undefined;
   const campaign = new Campaign(pool, { shape, seed, inject, jitter, cyclesPerTrial, trials, timeMs: totalMs / strategies.length, shard });
@@ -108,7 +110,7 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGINT', onSigint);
     await pool.close().catch(() => {});
   }
-  const result = stressJson(results, { interrupted: campaign.wasInterrupted, seed, shape, inject, ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}) });
+  const result = stressJson(results, { interrupted: campaign.wasInterrupted, seed, shape, inject, jitter: jitter ?? null, load: { start: loadStart, end: os.loadavg() }, ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}) });
   process.stdout.write('\n' + summary(result) + '\n');
   if (v.html && out.write(v.html, () => renderReport(stressReport(result)))) process.stdout.write(`\nreport: ${v.html}\n`);
   if (v.json) out.write(v.json, () => JSON.stringify(result) + '\n');
