@@ -22,7 +22,7 @@ function recorder(): { x: ScenarioApi; calls: string[]; violations: string[] } {
   };
   const x = {
     name: 'd0v0', domain: 0, dev: (i: number) => 0x18 + 8 * i,
-    read: act('read'), write: act('write'), add: act('add'), remove: act('remove'), assign: act('assign'), deassign: act('deassign'),
+    read: act('read'), write: act('write'), msixRead: act('msixRead'), msixWrite: act('msixWrite'), add: act('add'), remove: act('remove'), assign: act('assign'), deassign: act('deassign'),
     resume: () => { owed = false; calls.push('resume'); },
     failNext: (w: string) => { calls.push(`failNext(${w})`); },
     regs: Object.fromEntries(Object.entries(regs).filter(([, v]) => typeof v === 'number')) as Record<string, number>,
@@ -58,6 +58,7 @@ describe('hunt: generated programs are legal behaviour', function () {
       ['access after assigning away', { ...base, vcpus: [{ name: 'd0v0', actions: [{ op: 'assign', dev: 0 }, { op: 'read', dev: 0, reg: 'bar0' }] }] }, 'owned'],
       ['access racing another vCPU\'s assign', { ...base, vcpus: [{ name: 'd0v0', actions: [{ op: 'assign', dev: 0 }] }, { name: 'd0v1', actions: [{ op: 'read', dev: 0, reg: 'bar0' }] }] }, 'owned'],
       ['DomU with --domu off', base, 'off'],
+      ['MSI-X access without MSI-X', { ...base, vcpus: [{ name: 'd0v0', actions: [{ op: 'msix', dev: 0, entry: 0, access: 'mask' }] }] }, 'owned'],
       ['assign (pciback\'s reset) of the DomU\'s device', { ...base, vcpus: [{ name: 'd0v0', actions: [{ op: 'assign', dev: 1 }] }] }, 'owned'],
     ];
     for (const [what, p, pol] of bad) assert.notDeepEqual(illegal(p, pol), [], what);

@@ -7,16 +7,18 @@ import { isHypercall, type Action, type DomuPolicy, type Program, type VcpuProgr
 
 type Boot = 'dom0' | 'absent' | 'domu';
 interface RawVcpu { domu: boolean; actions: Action[] }
-interface RawProgram { devices: number; boot: Boot[]; vcpus: RawVcpu[] }
+interface RawProgram { devices: number; boot: Boot[]; msix: boolean; vcpus: RawVcpu[] }
 
 const dev = fc.nat({ max: 1 });
 
-/** Action kinds and how often they are drawn. Another kind (MSI-X table entries) is one more entry here and one
- *  more case in program.ts' statement(). `dom0` marks what only Dom0 may do (the hypercalls). */
+/** Action kinds and how often they are drawn. Another kind is one more entry here and one more case in program.ts'
+ *  statement(). `dom0` marks what only Dom0 may do (the hypercalls). MSI-X accesses appear only in programs whose
+ *  machine has MSI-X. */
 export const ACTION_KINDS: Array<{ name: string; weight: number; dom0?: boolean; arbitrary: fc.Arbitrary<Action> }> = [
   { name: 'command', weight: 4, arbitrary: fc.record({ op: fc.constant('command' as const), dev, memory: fc.boolean() }) },
   { name: 'bar', weight: 3, arbitrary: fc.record({ op: fc.constant('bar' as const), dev, bar: fc.constantFrom(0 as const, 1 as const), value: fc.constantFrom('home' as const, 'moved' as const, 'sizing' as const) }) },
   { name: 'rom', weight: 1, arbitrary: fc.record({ op: fc.constant('rom' as const), dev, value: fc.constantFrom('off' as const, 'on' as const, 'moved' as const, 'sizing' as const) }) },
+  { name: 'msix', weight: 2, arbitrary: fc.record({ op: fc.constant('msix' as const), dev, entry: fc.constantFrom(0 as const, 1 as const), access: fc.constantFrom('read' as const, 'addr' as const, 'data' as const, 'mask' as const, 'unmask' as const) }) },
   { name: 'read', weight: 1, arbitrary: fc.record({ op: fc.constant('read' as const), dev, reg: fc.constantFrom('vendor' as const, 'command' as const, 'bar0' as const, 'bar1' as const, 'rom' as const) }) },
   { name: 'hypercall', weight: 4, dom0: true, arbitrary: fc.record({ op: fc.constantFrom('remove' as const, 'add' as const, 'deassign' as const, 'assign' as const), dev }) },
   { name: 'fail', weight: 1, arbitrary: fc.record({ op: fc.constant('fail' as const), what: fc.constantFrom('map' as const, 'iommu' as const) }) },
@@ -28,6 +30,7 @@ export function rawProgramArb(o: GenOptions): fc.Arbitrary<RawProgram> {
   const action = fc.oneof(...ACTION_KINDS.map((k) => ({ weight: k.weight, arbitrary: k.arbitrary })));
   return fc.record({
     devices: fc.integer({ min: 1, max: 2 }),
+    msix: fc.boolean(),
     boot: fc.tuple(fc.constantFrom<Boot>('dom0', 'absent', 'domu'), fc.constantFrom<Boot>('dom0', 'absent', 'domu')),
     vcpus: fc.array(fc.record({ domu: fc.boolean(), actions: fc.array(action, { minLength: 1, maxLength: o.maxActions ?? 6 }) }),
       { minLength: o.minVcpus ?? 2, maxLength: o.maxVcpus ?? 4 }),
@@ -53,6 +56,7 @@ export function legalize(r: RawProgram, policy: DomuPolicy): Program {
     const assigned = new Set<number>();
     const actions = acts.filter((a) => {
       if (!('dev' in a)) return true;
+      if (a.op === 'msix' && !r.msix) return false;
       if (asDomU[vi]) return !isHypercall(a);
       if ((a.op === 'assign' || a.op === 'deassign') && toolstack.get(a.dev) !== vi) return false;
       // assign starts with pciback's reset write: not on the DomU's device, nor on one already given away.
@@ -74,7 +78,7 @@ export function legalize(r: RawProgram, policy: DomuPolicy): Program {
     ...dom0.map((actions, i) => ({ name: `d0v${i}`, actions })),
     ...domU.map((actions, i) => ({ name: `d1v${i}`, actions })),
   ];
-  return { devices, absent, domu, vcpus };
+  return { devices, absent, domu, vcpus, ...(r.msix ? { msix: true } : {}) };
 }
 
 export function programArb(o: GenOptions): fc.Arbitrary<Program> {

@@ -11,12 +11,14 @@ export type ConfigReg = 'command' | 'vendor' | 'bar0' | 'bar1' | 'rom';
 export type BarValue = 'home' | 'moved' | 'sizing';
 export type RomValue = 'off' | 'on' | 'moved' | 'sizing';
 export type Hypercall = 'add' | 'remove' | 'assign' | 'deassign';
+export type MsixAccess = 'read' | 'addr' | 'data' | 'mask' | 'unmask';
 
 export type Action =
   | { op: 'read'; dev: number; reg: ConfigReg }
   | { op: 'command'; dev: number; memory: boolean }
   | { op: 'bar'; dev: number; bar: 0 | 1; value: BarValue }
   | { op: 'rom'; dev: number; value: RomValue }
+  | { op: 'msix'; dev: number; entry: 0 | 1; access: MsixAccess }
   | { op: Hypercall; dev: number }
   | { op: 'fail'; what: 'iommu' | 'map' };
 
@@ -29,6 +31,8 @@ export interface Program {
   absent: number[];
   /** Devices the toolstack assigned to the DomU (domain 1) before the DomU started. */
   domu: number[];
+  /** Devices have an MSI-X capability (table and PBA in BAR0); only then do programs touch table entries. */
+  msix?: boolean;
   /** One entry per acting vCPU, Dom0's first: d0v0, d0v1, ..., then d1v0, ... */
   vcpus: VcpuProgram[];
 }
@@ -73,6 +77,7 @@ export function statement(a: Action): { code: string; note?: string } {
     case 'command': return { code: `x.write(${dev(a.dev)}, x.regs.PCI_COMMAND, 2, ${a.memory ? 'x.regs.PCI_COMMAND_MEMORY' : '0'});` };
     case 'bar': { const [v, note] = writeValue(a); return { code: `x.write(${dev(a.dev)}, x.regs.${REG[a.bar === 0 ? 'bar0' : 'bar1'][0]}, 4, ${hex(v)});`, note }; }
     case 'rom': { const [v, note] = writeValue(a); return { code: `x.write(${dev(a.dev)}, x.regs.PCI_ROM_ADDRESS, 4, ${hex(v)});`, note: `ROM ${note}` }; }
+    case 'msix': return msixStatement(a);
     case 'add': return { code: `x.add(${dev(a.dev)});` };
     case 'remove': return { code: `x.remove(${dev(a.dev)});` };
     // The toolstack hands over a reset device (pciback resets it first): decoding off, then the hypercall.
@@ -80,6 +85,17 @@ export function statement(a: Action): { code: string; note?: string } {
     case 'deassign': return { code: `x.deassign(1, ${dev(a.dev)});` };
     case 'fail': return { code: `x.failNext('${a.what}');`, note: `the next ${a.what === 'iommu' ? 'iommu_add_device' : 'map_mmio_regions'} fails` };
   }
+}
+
+const MSIX_WRITE: Record<Exclude<MsixAccess, 'read'>, [string, number, string]> = {
+  addr: ['LOWER_ADDR', 0xfee00000, 'message address'], data: ['DATA', 0x4021, 'message data'],
+  mask: ['VECTOR_CTRL', 1, 'masked'], unmask: ['VECTOR_CTRL', 0, 'unmasked'],
+};
+
+function msixStatement(a: Extract<Action, { op: 'msix' }>): { code: string; note?: string } {
+  if (a.access === 'read') return { code: `x.msixRead(${dev(a.dev)}, ${a.entry}, x.regs.PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET);` };
+  const [field, value, note] = MSIX_WRITE[a.access];
+  return { code: `x.msixWrite(${dev(a.dev)}, ${a.entry}, x.regs.PCI_MSIX_ENTRY_${field}_OFFSET, ${hex(value)});`, note: `MSI-X entry ${a.entry} ${note}` };
 }
 
 /** One vCPU's actor as executable statements: every action that enters Xen is followed by the return to the guest,
@@ -95,10 +111,10 @@ export function actorLines(actions: readonly Action[]): string[] {
 }
 
 /** The scenario machine of a program: Dom0 with its acting vCPUs, one DomU (always there, so assign has a target). */
-export function programMachine(p: Program): { vcpus: number[]; devices: number; boot: number[]; assigned?: Record<number, number[]> } {
+export function programMachine(p: Program): { vcpus: number[]; devices: number; boot: number[]; assigned?: Record<number, number[]>; msix?: true } {
   const count = (d: number): number => p.vcpus.filter((v) => domainOf(v.name) === d).length;
   const boot = Array.from({ length: p.devices }, (_, i) => i).filter((i) => !p.absent.includes(i));
-  return { vcpus: [Math.max(1, count(0)), Math.max(1, count(1))], devices: p.devices, boot, ...(p.domu.length ? { assigned: { 1: [...p.domu] } } : {}) };
+  return { vcpus: [Math.max(1, count(0)), Math.max(1, count(1))], devices: p.devices, boot, ...(p.domu.length ? { assigned: { 1: [...p.domu] } } : {}), ...(p.msix ? { msix: true as const } : {}) };
 }
 
 /** Why a program is not legal behaviour (empty if it is). The generator's property test checks this. */
@@ -131,6 +147,7 @@ export function illegal(p: Program, policy: DomuPolicy): string[] {
         if (a.op === 'deassign' || a.op === 'remove') givenAway = new Set([...givenAway].filter((k) => k !== a.dev));
         continue;
       }
+      if (a.op === 'msix' && !p.msix) out.push(`${v.name}: an MSI-X access on a machine without MSI-X`);
       if (d !== 0 && !p.domu.includes(a.dev)) out.push(`${v.name}: touches device ${a.dev}, which the DomU was never given`);
       if (d === 0 && p.domu.includes(a.dev)) out.push(`${v.name}: touches device ${a.dev}, the DomU's since boot`);
       if (d === 0 && movers.has(a.dev) && !movers.get(a.dev)!.has(v.name)) out.push(`${v.name}: touches device ${a.dev}, which another vCPU may have assigned to the DomU`);
