@@ -3,7 +3,7 @@
 // shards against the whole, bad input.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -137,6 +137,26 @@ describe('verify: every schedule and fault placement within bounds', function ()
       assert.deepEqual(cell.digests, whole.digests);
       assert.equal(cell.verdict, 'refuted');
       assert.match(r.stdout, /^crash-path-3 under baseline: refuted: null-deref at vpci_read with 1 preemption /);
+    } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+  });
+
+  it('Ctrl-C ends the search at the next run: covered cells are reported, the cut one is incomplete, exit 130', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-verify-int-'));
+    try {
+      const file = path.join(dir, 'v.json');
+      const child = spawn(process.execPath, [CLI, 'verify', 'crash-path-3,crash-path-4', '--strategy', 'upstream', '--faults', 'iommu,map,alloc', '--json', file]);
+      let out = '', err = '', sent = false;
+      child.stdout.on('data', (d: Buffer) => { out += d; });
+      child.stderr.on('data', (d: Buffer) => {
+        err += d;
+        if (!sent && /crash-path-3 \/ upstream: verified/.test(err)) { sent = true; child.kill('SIGINT'); }
+      });
+      const code = await new Promise<number | null>((resolve) => { const t = setTimeout(() => child.kill('SIGKILL'), 120_000); child.on('exit', (c) => { clearTimeout(t); resolve(c); }); });
+      assert.equal(code, 130, err);
+      assert.match(out, /crash-path-3 +verified/);
+      assert.match(out, /crash-path-4 +incomplete/);
+      const cells = (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Array<{ complete: boolean; verdict: string }> }).cells;
+      assert.deepEqual(cells.map((c) => c.verdict), ['verified', 'incomplete']);
     } finally { fs.rmSync(dir, { recursive: true, force: true }); }
   });
 

@@ -13,15 +13,12 @@ import { CTL, M, MAX_THREADS } from '../mem/machine.js';
 import { TrialStopped } from '../mem/crash.js';
 import { installControlled, MODE_CONTROLLED, MODE_FREE, MODE_JITTER, SCHED } from './mode.js';
 import {
-  H, HB, T, LOG, slot,
-  ST_NOT_STARTED, ST_RUNNABLE, ST_BLOCKED, ST_DONE, STATE_NAMES,
-  END_DONE, END_DEADLOCK, END_HANG, END_DIVERGED, END_STOPPED, END_RUNNING,
-  PCT_MAX_CHANGE_POINTS,
+  H, HB, T, LOG, slot, ST_NOT_STARTED, ST_RUNNABLE, ST_BLOCKED, ST_DONE, STATE_NAMES,
+  END_DONE, END_DEADLOCK, END_HANG, END_DIVERGED, END_STOPPED, END_RUNNING, PCT_MAX_CHANGE_POINTS,
 } from './state.js';
 import { CHOOSERS, chooserByName, CHOOSE_EXHAUSTED, type ChooserName } from './choosers/index.js';
 import { formatSchedule, parseSchedule, threadLetter, ScheduleError, type Schedule } from './schedule.js';
-import { fp, fpOn } from '../mem/footprint.js';
-import { noteDecision } from './fault.js';
+import { noteDecision, noteWake } from './fault.js';
 
 const WAIT_MS = 50;
 export const DEFAULT_MAX_STEPS = 100_000;
@@ -116,7 +113,7 @@ function blockOn(addr: number, seen: number): void {
   M[s + T.SEEN] = seen;
   M[s + T.STATE] = ST_BLOCKED;
   proceed(decide(me)); // chosen again only once M[addr] !== seen (decide marks it runnable)
-  if (fpOn) fp(addr, addr + 32); // woken, the caller rereads its lock in a new step: 32 words cover any lock struct
+  noteWake(addr);
 }
 
 /**

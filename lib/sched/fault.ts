@@ -28,6 +28,11 @@ export function noteDecision(step: number, runnable: number, current: number, pi
   M[HB + H.SITE_HASH] = mixSite(M[HB + H.SITE_HASH], (current >= 0 ? M[slot(current) + T.SITE] : 0xffff) ^ (pick << 16) ^ (runnable << 20));
 }
 
+/** A blocked thread was woken: in this new step it rereads the lock it waits for (32 words cover any lock struct). */
+export function noteWake(addr: number): void {
+  if (fpOn) fp(addr, addr + 32);
+}
+
 /** Digest of the sites, picks and runnable sets of the run so far (replays check it to detect a changed model). */
 export function siteDigest(): number { return M[HB + H.SITE_HASH] >>> 0; }
 
