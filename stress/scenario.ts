@@ -34,6 +34,11 @@ export interface ScenarioMachine {
   preemptEvery?: number;
   /** Freed blocks reused at once (Xen's allocator may): a stale pointer meets the next object, no crash. */
   heapReuse?: boolean;
+  /**
+   * DomUs have vPCI (CONFIG_HAS_VPCI_GUEST_SUPPORT, from the v4/v5 "PCI devices passthrough on Arm" series).
+   * Default false: in Xen, both generations, only the hardware domain has vPCI.
+   */
+  vpciGuestSupport?: boolean;
 }
 
 export interface Scenario {
@@ -79,7 +84,7 @@ export function scenarioModel(s: Scenario, strategy: string, seed = 1): { desc: 
     bootDevices: (m.boot ?? Array.from({ length: devices }, (_, i) => i)).map(deviceSbdf),
     bootAssign: Object.entries(m.assigned ?? {}).flatMap(([d, devs]) => devs.map((i) => ({ domain: Number(d), sbdf: deviceSbdf(i) }))),
     strategy, seed, inject: m.inject, mapBatch: m.mapBatch ?? 4, preemptEvery: m.preemptEvery ?? 0,
-    threads: actors.length, heapWords: 1 << 16, heapReuse: m.heapReuse,
+    threads: actors.length, heapWords: 1 << 16, heapReuse: m.heapReuse, vpciGuestSupport: m.vpciGuestSupport === true,
   };
   return { desc, actors };
 }
@@ -92,6 +97,7 @@ export class ScenarioError extends Error {
 export const BUILTIN_DIR = new URL('./scenarios/', import.meta.url);
 export const BUILTIN_SCENARIOS = [
   'crash-path-1', 'crash-path-2', 'crash-path-3', 'crash-path-4', 'cancel-race', 'lock-freed', 'abba', 'double-modify', 'stale-pdev', 'msix-race',
+  'alldevs-walk',
 ] as const;
 
 /** A built-in name or a path to a .js/.mjs module; returns the module URL (for workers) and the scenario. */

@@ -81,14 +81,29 @@ describe('crash path 2: a failing vpci_process_pending removes the device while 
     assert.equal(p2m_lookup(world.domains[0], A_BAR0_PFN), -1);
     assert.deepEqual(staleMappingScan(world), []);
   });
-  it('cancel does not fix it (only current\'s work is cancelled); upstream does', () => {
-    for (const [strategy, expected] of [['cancel', 'null-deref'], ['upstream', 'ok']] as const) {
-      const { world } = boot({ strategy });
-      const [v0, v1] = world.vcpus[0];
-      twoPendingUnmaps(world);
-      M[xen(XEN.map_fail_next)] = 1;
-      assert.equal(outcomeOf(() => { resume(v0); resume(v1); }), expected, strategy);
-    }
+  it('cancel does not fix it (only current\'s work is cancelled)', () => {
+    const { world } = boot({ strategy: 'cancel' });
+    const [v0, v1] = world.vcpus[0];
+    twoPendingUnmaps(world);
+    M[xen(XEN.map_fail_next)] = 1;
+    assert.equal(outcomeOf(() => { resume(v0); resume(v1); }), 'null-deref');
+  });
+  it('upstream (HEAD): the second request already fails ASSERT(rangeset_is_empty(bar->mem)), header.c:357', () => {
+    const { world } = boot({ strategy: 'upstream' });
+    const c = crashOf(() => twoPendingUnmaps(world));
+    assert.equal(c?.kind, 'assert');
+    assert.equal(c?.where, 'modify_bars');
+    assert.match(c!.message, /rangeset_is_empty\(bar->mem\)/);
+  });
+  it('upstream (HEAD): a failed unmap purges the BAR rangesets and keeps vPCI (header.c:217-237)', () => {
+    const { world } = boot({ strategy: 'upstream' });
+    const [v0] = world.vcpus[0];
+    resume(v0);
+    as(v0, () => vpci_mmcfg_write(ecam(SBDF_A, PCI_COMMAND), 2, 0));
+    M[xen(XEN.map_fail_next)] = 1;
+    assert.equal(outcomeOf(() => resume(v0)), 'ok');
+    assert.ok(!vcpu_has_pending(v0));
+    assert.notEqual(as(v0, () => vpci_mmcfg_read(ecam(SBDF_A, PCI_COMMAND), 2)), 0xffff, 'the device still answers through vPCI');
   });
 });
 
@@ -115,8 +130,8 @@ describe('crash path 3: a guest config access racing PHYSDEVOP_pci_device_remove
   it('baseline: the access finds pdev->vpci freed but not yet NULL (use-after-free)', () => {
     assert.equal(raced('baseline', S['vpci_remove_device:after-free']), 'use-after-free');
   });
-  it('upstream: the same windows are closed (the access waits or goes to hardware)', () => {
-    assert.equal(raced('upstream', S['pci_remove_device:after-vpci']), 'ok');
+  it('upstream (HEAD): an access between the owner\'s section and free_pdev finds pdev->vpci NULL (pci.c:875-885)', () => {
+    assert.equal(raced('upstream', S['pci_remove_device:before-free']), 'ok');
   });
   it('without the race: the access after removal reads hardware, ok', () => {
     const { world } = boot();
@@ -130,7 +145,7 @@ describe('crash path 3: a guest config access racing PHYSDEVOP_pci_device_remove
 
 describe('crash path 4: assign / deassign', () => {
   it('baseline: assign to a DomU, guest use, deassign — completes without crash, mappings consistent', () => {
-    const { world } = boot();
+    const { world } = boot({ vpciGuestSupport: true });
     const [v0] = world.vcpus[0];
     const domU = world.domains[1];
     const [u0] = world.vcpus[1];

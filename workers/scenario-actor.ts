@@ -14,7 +14,7 @@ import { vcpu_return_to_guest } from '../lib/xen/domain.js';
 import { vpci_mmcfg_read, vpci_mmcfg_write } from '../lib/xen/mmio.js';
 import { guest_mmio_read, guest_mmio_write } from '../lib/xen/intercept.js';
 import { msixEntryAddr } from '../lib/lab/workload.js';
-import { PHYSDEVOP_pci_device_add, PHYSDEVOP_pci_device_remove, XEN_DOMCTL_assign_device, XEN_DOMCTL_deassign_device } from '../lib/xen/hypercall.js';
+import { PHYSDEVOP_pci_device_add, PHYSDEVOP_pci_device_remove, PHYSDEVOP_pci_device_reset, XEN_DOMCTL_assign_device, XEN_DOMCTL_deassign_device, XEN_DOMCTL_memory_mapping_remove } from '../lib/xen/hypercall.js';
 import * as regs from '../lib/hw/pci_regs.js';
 import type { World } from '../lib/lab/boot.js';
 import type { ActorContext } from '../lib/run/task.js';
@@ -47,6 +47,10 @@ export interface ScenarioApi {
    */
   msixRead(sbdf: number, entry: number, field: number): number;
   msixWrite(sbdf: number, entry: number, field: number, value: number): void;
+  /** PHYSDEVOP_pci_device_reset (HEAD physdev.c:71-123; -ENOSYS on the late-2021 model). */
+  reset(sbdf: number): number;
+  /** The toolstack's XEN_DOMCTL_memory_mapping removal of a device's BARs from a domain's p2m (after deassign). */
+  unmapBars(domain: number, sbdf: number): number;
   /** One-shot faults from now on: fail the next n iommu_add_device / map_mmio_regions calls. */
   failNext(what: 'iommu' | 'map', n?: number): void;
   /** Register offsets and bits (PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_VENDOR_ID, PCI_BASE_ADDRESS_0, PCI_ROM_ADDRESS ...). */
@@ -131,6 +135,8 @@ export async function run(ctx: ActorContext): Promise<void> {
     deassign: (d, sbdf) => { const dom = domain('deassign', d); return hypercall(() => XEN_DOMCTL_deassign_device(dom, sbdf)); },
     msixRead: (sbdf, entry, field) => guest_mmio_read(msix('msixRead', sbdf, entry, field), 4) as number,
     msixWrite: (sbdf, entry, field, value) => guest_mmio_write(msix('msixWrite', sbdf, entry, field), 4, value >>> 0),
+    reset: (sbdf) => hypercall(() => PHYSDEVOP_pci_device_reset(sbdf)),
+    unmapBars: (d, sbdf) => { const dom = domain('unmapBars', d); return hypercall(() => XEN_DOMCTL_memory_mapping_remove(dom, sbdf)); },
     failNext: (what, n = 1) => {
       if (what !== 'iommu' && what !== 'map') fault(`x.failNext('${String(what)}'): 'iommu' or 'map'`);
       if (!Number.isInteger(n) || n < 1) fault(`x.failNext('${what}', ${String(n)}): a count of 1 or more`);

@@ -1,14 +1,14 @@
 // vCPU bodies for the stress campaign, run as actors on the pool's worker threads (one OS thread = one pCPU
 // running one vCPU). Dom0's vCPU 0 is the toolstack: hypercalls cycling every device through assign, deassign,
-// remove and add. Every other vCPU is a guest poking config space through ECAM. Between any two guest-visible
-// steps a vCPU goes through hvm_do_resume, so deferred map/unmap work runs on its own thread, as in Xen.
+// the removal of the DomU's BAR mappings, reset, remove and add. Every other vCPU is a guest poking config space
+// through ECAM. Between any two guest-visible steps a vCPU goes through hvm_do_resume, so deferred map/unmap work runs on its own thread, as in Xen.
 
 import { M, region, stopped } from '../lib/mem/machine.js';
 import { set_current } from '../lib/xen/state.js';
 import { vcpu_return_to_guest, domain_is_crashed } from '../lib/xen/domain.js';
 import { vpci_mmcfg_read, vpci_mmcfg_write } from '../lib/xen/mmio.js';
 import { guest_mmio_read, guest_mmio_write } from '../lib/xen/intercept.js';
-import { PHYSDEVOP_pci_device_add, PHYSDEVOP_pci_device_remove, XEN_DOMCTL_assign_device, XEN_DOMCTL_deassign_device } from '../lib/xen/hypercall.js';
+import { PHYSDEVOP_pci_device_add, PHYSDEVOP_pci_device_remove, PHYSDEVOP_pci_device_reset, XEN_DOMCTL_assign_device, XEN_DOMCTL_deassign_device, XEN_DOMCTL_memory_mapping_remove } from '../lib/xen/hypercall.js';
 import {
   PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_BASE_ADDRESS_0, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE, PCI_VENDOR_ID, PCI_MSIX_FLAGS,
   PCI_MSIX_FLAGS_ENABLE, PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET, PCI_MSIX_ENTRY_DATA_OFFSET, PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET,
@@ -58,8 +58,12 @@ export function toolstack(ctx: ActorContext): { cycles: number } {
           resume(v);
           XEN_DOMCTL_deassign_device(domU, sbdf);
           resume(v);
+          XEN_DOMCTL_memory_mapping_remove(domU, sbdf);  // the toolstack's own step: HEAD's deassign leaves the p2m
+          resume(v);
         }
       }
+      PHYSDEVOP_pci_device_reset(sbdf);                  // HEAD physdev.c:71-123; -ENOSYS at late 2021
+      resume(v);
       PHYSDEVOP_pci_device_remove(sbdf);
       resume(v);
       for (let tries = 0; tries < 8 && PHYSDEVOP_pci_device_add(sbdf) !== 0; tries++) resume(v);

@@ -10,6 +10,17 @@ import { DOMAIN, PCI_DEV, VPCI, VCPU, BAR, NR_BARS, VPCI_BAR_ROM, VPCI_MSIX_MEM_
 import { vmsix_table_addr, vmsix_table_size } from '../xen/vmsix.js';
 import { bar, barFrames, MAPPABLE_BAR } from '../xen/l21/header.js';
 import { p2m_mapped, p2m_lookup } from '../xen/p2m.js';
+import { installedGeneration } from '../xen/fn.js';
+import { vcpu_has_pending } from '../xen/domain.js';
+import { guestFrames } from '../xen/head/header.js';
+
+/** Guest frames of a BAR and the host frame of its first: HEAD maps guest_addr to addr, L21 identity. */
+function frames(b: number): { s: number; e: number; mfn: number } {
+  const [s, e] = barFrames(b);
+  if (installedGeneration !== 'head') return { s, e, mfn: s };
+  const [gs, ge] = guestFrames(b);
+  return { s: gs, e: ge, mfn: s };
+}
 
 /** What the scan needs of a booted machine (lib/lab's World has it): the domains and their vCPUs. */
 export interface ScanWorld { domains: readonly number[]; vcpus: readonly (readonly number[])[] }
@@ -21,7 +32,7 @@ const hex = (n: number): string => `0x${n.toString(16)}`;
 export function staleMappingScan(world: ScanWorld): StaleFinding[] {
   const out: StaleFinding[] = [];
   const pendingFor = new Set<number>();
-  for (const vs of world.vcpus) for (const v of vs) if (M[v + VCPU.vpci_mem] !== NULL) pendingFor.add(M[v + VCPU.vpci_pdev]);
+  for (const vs of world.vcpus) for (const v of vs) if (vcpu_has_pending(v)) pendingFor.add(M[v + VCPU.vpci_pdev]);
   world.domains.forEach((d, di) => {
     const hw = M[chk(d, DOMAIN, 'scan') + DOMAIN.is_hardware_domain] !== 0;
     const legit = new Set<number>();
@@ -35,13 +46,13 @@ export function staleMappingScan(world: ScanWorld): StaleFinding[] {
       for (let i = 0; i < NR_BARS; i++) {
         const b = bar(vpci, i);
         if (!MAPPABLE_BAR(b)) continue;
-        const [s, e] = barFrames(b);
+        const { s, e, mfn } = frames(b);
         const isRom = M[b + BAR.type] === VPCI_BAR_ROM;
         if (!isRom) { memBars++; if (M[b + BAR.enabled]) enabledBars++; }
         if (!M[b + BAR.enabled]) continue;
         for (let f = s; f <= e; f++) legit.add(f);
         if (pending) continue;
-        const mappedAll = p2mCovers(d, s, e, msixHoles(vpci));
+        const mappedAll = p2mCovers(d, s, e, mfn, msixHoles(vpci));
         if (!mappedAll) out.push({ domain: di, sbdf, gfn: s, what: `BAR${i === 6 ? ' ROM' : i} enabled but not mapped in d${di}` });
       }
       if (!pending && memBars > 0) {
@@ -59,9 +70,9 @@ export function staleMappingScan(world: ScanWorld): StaleFinding[] {
   return out;
 }
 
-/** Every frame of [s, e] identity-mapped in d's p2m, but for the MSI-X table and PBA frames, which must trap. */
-function p2mCovers(d: number, s: number, e: number, holes: ReadonlySet<number>): boolean {
-  for (let f = s; f <= e; f++) if (!holes.has(f) && p2m_lookup(d, f) !== f) return false;
+/** Every frame of [s, e] mapped to its host frame in d's p2m, but for the MSI-X table and PBA frames, which must trap. */
+function p2mCovers(d: number, s: number, e: number, mfn: number, holes: ReadonlySet<number>): boolean {
+  for (let f = s; f <= e; f++) if (!holes.has(mfn + (f - s)) && p2m_lookup(d, f) !== mfn + (f - s)) return false;
   return true;
 }
 

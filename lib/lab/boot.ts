@@ -37,6 +37,11 @@ export interface ModelDesc {
   heapReuse?: boolean;
   profile?: boolean;
   lockdep?: boolean;
+  /**
+   * DomUs get vPCI too: CONFIG_HAS_VPCI_GUEST_SUPPORT, from the v4/v5 "PCI devices passthrough on Arm" series.
+   * Off by default, as in Xen (only the hardware domain has vPCI, both generations).
+   */
+  vpciGuestSupport?: boolean;
   /** Extra shared regions (words) for the lab's own use, e.g. a workload's control words. */
   extraRegions?: Record<string, number>;
 }
@@ -70,7 +75,7 @@ export function bootMachine(desc: ModelDesc): { machine: Machine; world: World }
   if (desc.mapBatch !== undefined) M[xen(XEN.map_batch)] = desc.mapBatch;
   if (desc.preemptEvery !== undefined) M[xen(XEN.preempt_every)] = desc.preemptEvery;
   installStrategy(desc.strategy);
-  const domains = [domain_create(0, true, desc.dom0Vcpus), ...desc.domUVcpus.map((n, i) => domain_create(i + 1, false, n))];
+  const domains = [domain_create(0, true, desc.dom0Vcpus), ...desc.domUVcpus.map((n, i) => domain_create(i + 1, false, n, desc.vpciGuestSupport === true))];
   const vcpus = domains.map((d) => Array.from({ length: M[d + DOMAIN.max_vcpus] }, (_, i) => M[d + DOMAIN.vcpu + i]));
   set_current(vcpus[0][0]);
   for (const sbdf of desc.bootDevices ?? []) {

@@ -38,7 +38,8 @@ export function stressHw(devices: number, msix = false): HwDesc {
   return { functions };
 }
 
-export interface StressShape { vcpus: number; domus: number; devices: number; msix?: boolean }
+/** vpciGuestSupport: DomUs get vPCI (off by default, as in Xen; see ModelDesc). */
+export interface StressShape { vcpus: number; domus: number; devices: number; msix?: boolean; vpciGuestSupport?: boolean }
 
 export const WORKLOAD_WORDS = 8;
 /** Words of the 'workload' region: the hypercall vCPU sets DONE when its cycles are over. */
@@ -50,7 +51,7 @@ export function stressModel(shape: StressShape, strategy: string, seed: number, 
     domUVcpus: Array.from({ length: shape.domus }, () => shape.vcpus),
     hw: stressHw(shape.devices, shape.msix),
     bootDevices: Array.from({ length: shape.devices }, (_, i) => deviceSbdf(i)),
-    strategy, seed, inject, mapBatch: 4, preemptEvery: 3,
+    strategy, seed, inject, mapBatch: 4, preemptEvery: 3, vpciGuestSupport: shape.vpciGuestSupport === true,
     threads: shape.vcpus * (1 + shape.domus),
     extraRegions: { workload: WORKLOAD_WORDS },
   };

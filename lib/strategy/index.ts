@@ -6,6 +6,7 @@ import { resolve as resolvePath, isAbsolute } from 'node:path';
 import { installModel } from '../xen/fn.js';
 import type { Generation } from '../xen/generation.js';
 import { l21 } from '../xen/l21/index.js';
+import { head } from '../xen/head/index.js';
 import { checkPatch, buildTable, PatchError, type Patch, type Strategy } from './patch.js';
 import { ensureModelEntry } from './model-entry.js';
 import { baseline } from './baseline.js';
@@ -19,7 +20,7 @@ import { upstreamDrain } from './upstream-drain.js';
 export type { Strategy, Patch } from './patch.js';
 export { PatchError } from './patch.js';
 
-export const GENERATIONS: Readonly<Record<string, Generation>> = { l21 };
+export const GENERATIONS: Readonly<Record<string, Generation>> = { l21, head };
 
 const BUILTIN_PATCHES: readonly Patch[] = [baseline, cancel, cancelAll, pcidevs, rwlockTrylock, upstream, upstreamDrain];
 

@@ -10,8 +10,17 @@ import type { ModelFns } from '../xen/fn.js';
 import { pcidevs_lock, pcidevs_unlock } from '../xen/pci.js';
 import { nr_domains, domain_by_index } from '../xen/domain.js';
 import { cancel_slot, cancel_domain_slots } from './slots.js';
-import { lock_pdev_vpci_if_present } from './upstream.js';
+import { spin_lock } from '../sync/spinlock.js';
+import { VPCI } from '../xen/types.js';
 import type { Patch } from './patch.js';
+
+/** `!pdev->vpci` after locking: the access goes to hardware (as 6ccb5e308c later made Xen do). */
+function lock_pdev_vpci_if_present(pdev: number, where: string): number {
+  const vpci = M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci];
+  if (vpci === NULL) return 0;
+  spin_lock(chk(vpci, VPCI, where) + VPCI.lock);
+  return vpci + VPCI.lock;
+}
 
 /** Drop every vCPU's pending work for pdev (all domains: current may belong to another one). */
 function drain_pending(pdev: number): void {

@@ -16,6 +16,10 @@ export const SITE_NAMES = [
   'actor', 'cmd_write', 'rom_write', 'bar_write', 'init_bars', 'vpci_add_handlers', 'modify_decoding',
   'vpci_process_pending:restart', 'rangeset_consume_ranges', 'scenario', 'pci_remove_device:after-vpci',
   'guest_mmio', 'msix_find', 'msix_read:after-find', 'msix_write:after-find', 'msix:retry', 'init_msix',
+  // HEAD generation
+  'vpci_process_pending:before-lock', 'pci_get_pdev', 'free_pdev:after-list_del', 'vpci_assign_device',
+  'vpci_deassign_device', 'reassign_device:between-lists', 'reassign_device:after-move', 'PHYSDEVOP_pci_device_reset',
+  'XEN_DOMCTL_memory_mapping', 'pci_add_device:after-unlock', 'vpci_init_header',
 ] as const;
 export type SiteName = (typeof SITE_NAMES)[number];
 

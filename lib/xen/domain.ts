@@ -10,10 +10,15 @@ import { S } from '../trace/sites.js';
 import { record, EV } from '../trace/recorder.js';
 import { DOMAIN, VCPU, MAX_VCPUS, MAX_DOMAINS } from './types.js';
 import { XEN, xen, CLASS } from './state.js';
-import { fn } from './fn.js';
+import { fn, installedGeneration } from './fn.js';
 
-/** Boot-time: create a domain with n vCPUs (main thread, before any worker runs). */
-export function domain_create(domid: number, hardware: boolean, nvcpus: number): number {
+/**
+ * Boot-time: create a domain with n vCPUs (main thread, before any worker runs). `vpci`: whether it has vPCI. In Xen
+ * only the hardware domain does (x86 arch/x86/domain.c:781-791 refuses X86_EMU_VPCI for DomUs; Arm's has_vpci is
+ * false, arch/arm/include/asm/domain.h:288-289); DomU vPCI is the machine option `vpciGuestSupport`, after
+ * CONFIG_HAS_VPCI_GUEST_SUPPORT from the v4/v5 "PCI devices passthrough on Arm" series.
+ */
+export function domain_create(domid: number, hardware: boolean, nvcpus: number, vpci = hardware): number {
   if (nvcpus < 1 || nvcpus > MAX_VCPUS) throw new RangeError(`a domain has 1..${MAX_VCPUS} vCPUs`);
   const n = M[xen(XEN.nr_domains)];
   if (n >= MAX_DOMAINS) throw new RangeError(`at most ${MAX_DOMAINS} domains`);
@@ -21,7 +26,7 @@ export function domain_create(domid: number, hardware: boolean, nvcpus: number):
   if (d === NULL) throw new RangeError('heap too small for the domains');
   M[d + DOMAIN.domain_id] = domid;
   M[d + DOMAIN.is_hardware_domain] = hardware ? 1 : 0;
-  M[d + DOMAIN.has_vpci] = 1;            // vPCI for DomUs as in the v4 series under review
+  M[d + DOMAIN.has_vpci] = vpci ? 1 : 0;
   M[d + DOMAIN.max_vcpus] = nvcpus;
   M[d + DOMAIN.p2m_index] = n;
   rwlock_init(d + DOMAIN.pci_lock, CLASS.pci_lock);
@@ -75,5 +80,8 @@ export function vcpu_return_to_guest(v: number): void {
   while (!hvm_do_resume(v)) { /* -ERESTART: SCHEDULE_SOFTIRQ, come back */ }
 }
 
-/** True while v has deferred map/unmap work. */
-export function vcpu_has_pending(v: number): boolean { return M[chk(v, VCPU, 'vcpu_has_pending') + VCPU.vpci_mem] !== NULL; }
+/** True while v has deferred map/unmap work: L21 keeps a rangeset in the slot, HEAD only the pdev (vpci.h HEAD 155-160). */
+export function vcpu_has_pending(v: number): boolean {
+  const field = installedGeneration === 'head' ? VCPU.vpci_pdev : VCPU.vpci_mem;
+  return M[chk(v, VCPU, 'vcpu_has_pending') + field] !== NULL;
+}

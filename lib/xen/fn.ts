@@ -26,17 +26,29 @@ export interface ModelFns {
   /** HEAD (f20dde9259): the replacements of vpci_add_handlers / vpci_remove_device; caller holds d->pci_lock. */
   vpci_assign_device(pdev: number): number;
   vpci_deassign_device(pdev: number): void;
+  /** HEAD vpci.h:241-245: vpci_deassign_device then vpci_assign_device (PHYSDEVOP_pci_device_reset). */
+  vpci_reset_device(pdev: number): number;
+  /** HEAD vpci.c:265-324 (a3c8fb450a): registration with ro / rw1c / rsvdp / rsvdz masks. */
+  vpci_add_register_mask(vpci: number, read: number, write: number, offset: number, size: number, data: number,
+    ro_mask: number, rw1c_mask: number, rsvdp_mask: number, rsvdz_mask: number): number;
+  /** HEAD vpci.c:334-364 (8623318157): remove every register inside [start, start+size); -ERANGE on a straddler. */
+  vpci_remove_registers(vpci: number, start: number, size: number): number;
   // ---- header.c
   init_bars(pdev: number): number;
   vpci_init_header(pdev: number): number;
   cmd_write(pdev: number, reg: number, cmd: number): void;
   bar_write(pdev: number, reg: number, val: number, data: number): void;
   rom_write(pdev: number, reg: number, val: number, data: number): void;
+  /** HEAD header.c:554-675: a DomU's view of COMMAND and of its BARs (guest addresses). */
+  guest_cmd_read(pdev: number, reg: number, data: number): number;
+  guest_mem_bar_read(pdev: number, reg: number, data: number): number;
+  guest_mem_bar_write(pdev: number, reg: number, val: number, data: number): void;
   modify_bars(pdev: number, cmd: number, rom_only: boolean): number;
   modify_decoding(pdev: number, cmd: number, rom_only: boolean): void;
   /** L21 passes the rangeset; HEAD keeps it in the BARs (pass 0). */
   defer_map(pdev: number, mem: number, cmd: number, rom_only: boolean): void;
-  map_range(d: number, map: boolean, s: number, e: number, consumed: { c: number }): number;
+  /** HEAD passes the BAR (header.c:36-40 struct map_data): guest frame s maps to the BAR's host frame. */
+  map_range(d: number, map: boolean, s: number, e: number, consumed: { c: number }, bar?: number): number;
   /** L21's optional second argument is the failure policy (the FIXME) proposals change. */
   vpci_process_pending(v: number, on_failure?: (v: number, pdev: number) => void): boolean;
   // ---- msix.c: the capability's control register, the table/PBA MMIO intercept, the p2m hole
@@ -63,6 +75,8 @@ export interface ModelFns {
   deassign_device(d: number, sbdf: number): number;
   iommu_add_device(pdev: number): number;
   pci_get_pdev(d: number, sbdf: number, where: string): number;
+  /** HEAD pci.c:436-467: list_del from alldevs_list, then xfree (caller holds pcidevs_lock). */
+  free_pdev(pdev: number): void;
   // ---- L21 hook points: where the 2021 proposals add locking around otherwise unchanged code. Empty in L21
   // (pci_get_pdev is L21's unlocked alldevs_list walk, vpci_lock is spin_lock(&pdev->vpci->lock)).
   vpci_read_enter(d: number): void;
@@ -85,12 +99,14 @@ export type ModelTable = Partial<ModelFns>;
 
 export const MODEL_FN_NAMES: readonly ModelFnName[] = [
   'vpci_read', 'vpci_write', 'vpci_read_hw', 'vpci_write_hw', 'vpci_add_register', 'vpci_remove_register',
-  'vpci_add_handlers', 'vpci_remove_device', 'vpci_assign_device', 'vpci_deassign_device',
-  'init_bars', 'vpci_init_header', 'cmd_write', 'bar_write', 'rom_write', 'modify_bars', 'modify_decoding', 'defer_map',
+  'vpci_add_handlers', 'vpci_remove_device', 'vpci_assign_device', 'vpci_deassign_device', 'vpci_reset_device',
+  'vpci_add_register_mask', 'vpci_remove_registers',
+  'init_bars', 'vpci_init_header', 'cmd_write', 'bar_write', 'rom_write', 'guest_cmd_read', 'guest_mem_bar_read',
+  'guest_mem_bar_write', 'modify_bars', 'modify_decoding', 'defer_map',
   'map_range', 'vpci_process_pending',
   'init_msix', 'control_read', 'control_write', 'update_entry', 'msix_find', 'msix_accept', 'msix_read', 'msix_write',
   'vpci_make_msix_hole', 'vpci_msix_arch_enable_entry', 'vpci_msix_arch_disable_entry', 'vpci_msix_arch_mask_entry',
-  'pci_add_device', 'pci_remove_device', 'assign_device', 'deassign_device', 'iommu_add_device', 'pci_get_pdev',
+  'pci_add_device', 'pci_remove_device', 'assign_device', 'deassign_device', 'iommu_add_device', 'pci_get_pdev', 'free_pdev',
   'vpci_read_enter', 'vpci_read_exit', 'vpci_write_enter', 'vpci_write_exit', 'vpci_lock', 'vpci_unlock',
   'modify_bars_get', 'modify_bars_put', 'pdev_list_write_enter', 'pdev_list_write_exit',
 ];
@@ -102,8 +118,15 @@ const absent = (name: string, gen: string) => (): never => {
 /** The live table of this thread: `fn.vpci_process_pending(v)`. */
 export const fn = Object.fromEntries(MODEL_FN_NAMES.map((n) => [n, absent(n, 'installed')])) as unknown as ModelFns;
 
+/**
+ * The generation this thread's table comes from. Shared code reads it only where the generations lay out the same
+ * struct differently (the pending slot: L21's v->vpci.mem, HEAD's v->vpci.pdev).
+ */
+export let installedGeneration = '';
+
 /** Install a complete table (lib/strategy builds it from a generation and its patches). */
 export function installModel(table: ModelTable, generation: string): void {
+  installedGeneration = generation;
   const live = fn as unknown as Record<string, unknown>;
   for (const n of MODEL_FN_NAMES) live[n] = table[n] ?? absent(n, generation);
 }

@@ -13,10 +13,10 @@ export type WriteHandler = (pdev: number, reg: number, val: number, data: number
 
 export const H = {
   none: 0,
-  // reads
-  vpci_hw_read16: 1, vpci_hw_read32: 2, control_read: 3,
+  // reads (guest_* and vpci_read_val: HEAD's DomU view, header.c:554-675, vpci.c:229-233)
+  vpci_hw_read16: 1, vpci_hw_read32: 2, control_read: 3, guest_cmd_read: 4, guest_mem_bar_read: 5, vpci_read_val: 6,
   // writes
-  cmd_write: 1, bar_write: 2, rom_write: 3, control_write: 4,
+  cmd_write: 1, bar_write: 2, rom_write: 3, control_write: 4, guest_mem_bar_write: 5,
   /** First id free for tests and scenarios (tools/tests/vpci style storage handlers). */
   user: 32,
 } as const;
@@ -45,3 +45,7 @@ registerWrite(H.bar_write, (pdev, reg, val, data) => fn.bar_write(pdev, reg, val
 registerWrite(H.rom_write, (pdev, reg, val, data) => fn.rom_write(pdev, reg, val, data));
 registerRead(H.control_read, (pdev, reg, data) => fn.control_read(pdev, reg, data));
 registerWrite(H.control_write, (pdev, reg, val, data) => fn.control_write(pdev, reg, val, data));
+registerRead(H.guest_cmd_read, (pdev, reg, data) => fn.guest_cmd_read(pdev, reg, data));
+registerRead(H.guest_mem_bar_read, (pdev, reg, data) => fn.guest_mem_bar_read(pdev, reg, data));
+registerRead(H.vpci_read_val, (_pdev, _reg, data) => data);
+registerWrite(H.guest_mem_bar_write, (pdev, reg, val, data) => fn.guest_mem_bar_write(pdev, reg, val, data));

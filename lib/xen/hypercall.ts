@@ -9,10 +9,12 @@ import { yield_point, backoff_point } from '../sched/mode.js';
 import { S, type SiteName } from '../trace/sites.js';
 import { record, EV, tstat, TSTAT } from '../trace/recorder.js';
 import { cpu } from '../mem/machine.js';
-import { VCPU, ERESTART } from './types.js';
+import { VCPU, DOMAIN, PCI_DEV, ERESTART, ENODEV } from './types.js';
 import { current } from './state.js';
-import { pcidevs_lock, pcidevs_unlock } from './pci.js';
-import { fn } from './fn.js';
+import { pcidevs_lock, pcidevs_unlock, unmap_device_frames } from './pci.js';
+import { fn, installedGeneration } from './fn.js';
+import { write_lock, write_unlock } from '../sync/rwlock.js';
+import { NULL } from '../mem/heap.js';
 import { vcpu_return_to_guest } from './domain.js';
 
 /**
@@ -69,4 +71,34 @@ export function XEN_DOMCTL_deassign_device(d: number, sbdf: number): number {
     pcidevs_unlock();
     return rc;
   });
+}
+
+const ENOSYS = -38;
+
+/**
+ * do_physdev_op(PHYSDEVOP_pci_device_reset) (HEAD drivers/pci/physdev.c:71-123): look the device up under
+ * pcidevs_lock, take its owner's pci_lock for writing, drop pcidevs_lock, vpci_reset_device. Late-2021 Xen has no
+ * such sub-op (-ENOSYS).
+ */
+export function PHYSDEVOP_pci_device_reset(sbdf: number): number {
+  return hypercall('PHYSDEVOP_pci_device_reset', () => {
+    if (installedGeneration === 'l21') return ENOSYS;
+    const where = 'PHYSDEVOP_pci_device_reset';
+    pcidevs_lock();
+    const pdev = fn.pci_get_pdev(NULL, sbdf, where);        // physdev.c:97
+    if (pdev === NULL) { pcidevs_unlock(); return ENODEV; }
+    write_lock(chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], DOMAIN, where) + DOMAIN.pci_lock);   // physdev.c:105
+    pcidevs_unlock();
+    const ret = fn.vpci_reset_device(pdev);                 // physdev.c:113, any of the four reset kinds
+    write_unlock(chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], DOMAIN, where) + DOMAIN.pci_lock);   // physdev.c:120
+    return ret;
+  });
+}
+
+/**
+ * XEN_DOMCTL_memory_mapping with DPCI_REMOVE_MAPPING, for every BAR of a device the toolstack took from d: the
+ * toolstack's own step after XEN_DOMCTL_deassign_device (HEAD's deassign_device leaves the p2m alone).
+ */
+export function XEN_DOMCTL_memory_mapping_remove(d: number, sbdf: number): number {
+  return hypercall('XEN_DOMCTL_memory_mapping', () => { unmap_device_frames(d, sbdf); return 0; });
 }

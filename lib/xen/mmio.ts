@@ -5,6 +5,18 @@ import { M, cpu } from '../mem/machine.js';
 import { record, EV, tstat, TSTAT } from '../trace/recorder.js';
 import { S } from '../trace/sites.js';
 import { fn } from './fn.js';
+import { chk } from '../mem/heap.js';
+import { DOMAIN, VCPU } from './types.js';
+import { current } from './state.js';
+
+/**
+ * Without vPCI (every DomU unless the machine has vpciGuestSupport) Xen registers no MMCFG handler for the domain:
+ * the access is not vPCI's. The lab has no device model behind it: reads are all-ones, writes go nowhere.
+ */
+function trapped(): boolean {
+  const d = M[chk(current(), VCPU, 'vpci_mmcfg_access') + VCPU.domain];
+  return M[chk(d, DOMAIN, 'vpci_mmcfg_access') + DOMAIN.has_vpci] !== 0;
+}
 
 /** VPCI_ECAM_BDF(addr) = (addr & 0x0ffff000) >> 12; ECAM_REG_OFFSET(addr) = addr & 0xfff. */
 const ecam_bdf = (off: number): number => (off & 0x0ffff000) >>> 12;
@@ -19,7 +31,7 @@ export function vpci_mmcfg_read(off: number, len: number): number | [number, num
   M[tstat(cpu, TSTAT.ACCESSES)]++;
   record(EV.ENTER, S.vpci_read, off);
   const sbdf = ecam_bdf(off), reg = ecam_reg(off);
-  if (!vpci_access_allowed(reg, len) || reg + len > 4096) return len === 8 ? [0xffffffff, 0xffffffff] : 0xffffffff;
+  if (!trapped() || !vpci_access_allowed(reg, len) || reg + len > 4096) return len === 8 ? [0xffffffff, 0xffffffff] : 0xffffffff;
   if (len === 8) return [fn.vpci_read(sbdf, reg, 4), fn.vpci_read(sbdf, reg + 4, 4)];
   return fn.vpci_read(sbdf, reg, len);
 }
@@ -29,7 +41,7 @@ export function vpci_mmcfg_write(off: number, len: number, data: number | [numbe
   M[tstat(cpu, TSTAT.ACCESSES)]++;
   record(EV.ENTER, S.vpci_write, off);
   const sbdf = ecam_bdf(off), reg = ecam_reg(off);
-  if (!vpci_access_allowed(reg, len) || reg + len > 4096) return;
+  if (!trapped() || !vpci_access_allowed(reg, len) || reg + len > 4096) return;
   if (len === 8) {
     const [lo, hi] = Array.isArray(data) ? data : [data, 0];
     fn.vpci_write(sbdf, reg, 4, lo);

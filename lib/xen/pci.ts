@@ -13,7 +13,7 @@ import {
 import { DOMAIN, PCI_DEV, NR_BARS, ENODEV } from './types.js';
 import { XEN, xen, CLASS, pcidevs_lock_addr } from './state.js';
 import { fault_point } from './fault.js';
-import { unmap_mmio_regions } from './p2m.js';
+import { unmap_mmio_regions, p2m_mapped } from './p2m.js';
 
 export function pcidevs_lock(): void { spin_lock_recursive(pcidevs_lock_addr()); }
 export function pcidevs_unlock(): void { spin_unlock_recursive(pcidevs_lock_addr()); }
@@ -128,6 +128,21 @@ export function unmap_device_bars(d: number, sbdf: number): void {
   }
 }
 
+/**
+ * The toolstack's XEN_DOMCTL_memory_mapping removal for a device it took from d: unmap every frame of d's p2m that
+ * maps one of the device's BAR frames (from the hardware registers), wherever the guest had placed the BAR.
+ */
+export function unmap_device_frames(d: number, sbdf: number): void {
+  const mfns = new Set<number>();
+  for (let i = 0; i < NR_BARS; i++) {
+    const f = hwBarFrames(sbdf, i);
+    if (f) for (let g = f.start; g <= f.end; g++) mfns.add(g);
+  }
+  for (const [gfn, mfn] of p2m_mapped(M[chk(d, DOMAIN, 'memory_mapping') + DOMAIN.p2m_index])) {
+    if (!mfns.has(mfn)) continue;
+    while (unmap_mmio_regions(d, gfn, 1, mfn) > 0) { /* partial progress: again */ }
+  }
+}
 
 /** iommu_add_device, with fault injection: the failure that opens the seed's crash path 1. */
 export function iommu_add_device(_pdev: number): number {

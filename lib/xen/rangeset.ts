@@ -73,7 +73,9 @@ export function rangeset_remove_range(r: number, s: number, e: number): number {
   return rc;
 }
 
+/** A NULL set overlaps nothing (rangeset.c HEAD 279-280): HEAD asks it of BARs that have no rangeset. */
 export function rangeset_overlaps_range(r: number, s: number, e: number): boolean {
+  if (r === NULL) return false;
   chk(r, RANGESET, 'rangeset_overlaps_range');
   s = clampFrame(s); e = clampFrame(e);
   read_lock(r + RANGESET.lock);
@@ -82,8 +84,15 @@ export function rangeset_overlaps_range(r: number, s: number, e: number): boolea
   return hit;
 }
 
+/** NULL counts as empty (rangeset.c HEAD 430-434). */
 export function rangeset_is_empty(r: number): boolean {
-  return M[chk(r, RANGESET, 'rangeset_is_empty') + RANGESET.nr] === 0;
+  return r === NULL || M[chk(r, RANGESET, 'rangeset_is_empty') + RANGESET.nr] === 0;
+}
+
+/** rangeset_purge (rangeset.c HEAD 464-473): drop every range, keep the set; Xen takes no lock here either. */
+export function rangeset_purge(r: number): void {
+  if (r === NULL) return;
+  M[chk(r, RANGESET, 'rangeset_purge') + RANGESET.nr] = 0;
 }
 
 export type ConsumeCb = (s: number, e: number, consumed: { c: number }) => number;

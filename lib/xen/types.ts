@@ -28,7 +28,10 @@ export const DOMAIN = defineStruct('domain', {
   msix_mmio_handler: 1,       // register_mmio_handler(d, &vpci_msix_table_ops) done (never undone)
 });
 
-/** struct vcpu with its vPCI pending slot v->vpci = struct vpci_vcpu (xen/include/xen/vpci.h L21 142-148). */
+/**
+ * struct vcpu with its vPCI pending slot v->vpci = struct vpci_vcpu (xen/include/xen/vpci.h L21 142-148). HEAD's
+ * struct vpci_vcpu (vpci.h HEAD 155-160) has only pdev, cmd and rom_only: pending = pdev != NULL, vpci_mem unused.
+ */
 export const VCPU = defineStruct('vcpu', {
   vcpu_id: 1,
   domain: 1,
@@ -52,9 +55,16 @@ export const PCI_DEV = defineStruct('pci_dev', {
   vpci_cancel_pending: 1,     // v5: flag set by vpci_remove_device_locked
 });
 
-/** struct vpci_bar (xen/include/xen/vpci.h). Addresses and sizes are 64-bit: two words each. */
-export const BAR = { addr_lo: 0, addr_hi: 1, size_lo: 2, size_hi: 3, type: 4, prefetchable: 5, enabled: 6 } as const;
-export const BAR_WORDS = 7;
+/**
+ * struct vpci_bar (xen/include/xen/vpci.h). Addresses and sizes are 64-bit: two words each. `guest_addr` and `mem`
+ * are HEAD only (vpci.h HEAD 50-57: the guest address of a DomU's BAR, and the per-BAR rangeset of 622bdd9628 that
+ * replaced L21's v->vpci.mem); the L21 generation leaves them 0.
+ */
+export const BAR = {
+  addr_lo: 0, addr_hi: 1, size_lo: 2, size_hi: 3, type: 4, prefetchable: 5, enabled: 6,
+  guest_addr_lo: 7, guest_addr_hi: 8, mem: 9,
+} as const;
+export const BAR_WORDS = 10;
 export const VPCI_BAR_EMPTY = 0, VPCI_BAR_IO = 1, VPCI_BAR_MEM32 = 2, VPCI_BAR_MEM64_LO = 3, VPCI_BAR_MEM64_HI = 4, VPCI_BAR_ROM = 5;
 
 /** struct vpci: the handler list, the lock embedded in it (freed with it), and header state. */
@@ -65,6 +75,8 @@ export const VPCI = defineStruct('vpci', {
   rom_enabled: 1,             // header.rom_enabled
   msix: 1,
   msi: 1,
+  bars_mapped: 1,             // HEAD only: header.bars_mapped, set by modify_decoding when it writes COMMAND
+  guest_cmd: 1,               // HEAD only: header.guest_cmd, the COMMAND value a DomU reads back
 });
 
 /**
@@ -95,6 +107,10 @@ export const VPCI_REGISTER = defineStruct('vpci_register', {
   size: 1,
   offset: 1,
   private: 1,
+  ro_mask: 1,                 // HEAD only (a3c8fb450a): vpci_add_register_mask's four masks
+  rw1c_mask: 1,
+  rsvdp_mask: 1,
+  rsvdz_mask: 1,
 });
 
 /** struct rangeset with its own rwlock; ranges [s, e] of page frames, sorted, disjoint. */
@@ -108,7 +124,7 @@ export const RANGESET = defineStruct('rangeset', {
 export const U32_CELL = defineStruct('u32_cell', { val: 1 });
 
 // errno values as Xen returns them (negative).
-export const EPERM = -1, ENOENT = -2, EIO = -5, ENOMEM = -12, EBUSY = -16, EEXIST = -17, ENODEV = -19, EINVAL = -22, EOPNOTSUPP = -95, ERESTART = -85;
+export const EPERM = -1, ENOENT = -2, EIO = -5, ENOMEM = -12, EBUSY = -16, EEXIST = -17, ENODEV = -19, EINVAL = -22, ERANGE = -34, EOPNOTSUPP = -95, ERESTART = -85;
 
 export const XEN_PAGE_SHIFT = 12;
 

@@ -84,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await pool.close().catch(() => {});
   }
-  printResult(r, ref, { schedule, chooser, pctDepth, seed, maxEvents: v.events });
+  printResult(r, ref, { schedule, chooser, pctDepth, seed, maxEvents: v.events, guestVpci: scenario.machine?.vpciGuestSupport === true });
   const out = new Outputs();
   const f = r.firstFailure;
   if (f && out.write(html, () => timelineHtml(r, f, ref))) process.stdout.write(`timeline: ${html}\n`);
@@ -93,10 +93,11 @@ export async function run(argv: string[]): Promise<number> {
   return exitCode({ forbidden: r.verdicts.forbidden, writeFailures: out.failed.length });
 }
 
-function printResult(r: ReproResult, ref: string, o: { schedule?: string; chooser: string; pctDepth: number; seed: number; maxEvents: number }): void {
+function printResult(r: ReproResult, ref: string, o: { schedule?: string; chooser: string; pctDepth: number; seed: number; maxEvents: number; guestVpci?: boolean }): void {
   const counts = OUTCOMES.filter((k) => r.outcomes[k] > 0).map((k) => `${k} ${r.outcomes[k]}`).join(', ');
   const how = o.schedule ? 'replay' : `${o.chooser}${o.chooser === 'pct' ? ` depth ${o.pctDepth}` : ''}, seed ${o.seed}`;
   process.stdout.write(`${r.scenario} under ${r.strategy}: ${r.runs} run${r.runs === 1 ? '' : 's'} (${how}): ${counts}\n`);
+  if (o.guestVpci) process.stdout.write('DomU vPCI: on (vpciGuestSupport: the v4/v5 series\' CONFIG_HAS_VPCI_GUEST_SUPPORT; Xen gives DomUs none)\n');
   const f = r.firstFailure;
   if (!f) { process.stdout.write(`no failure in ${r.runs} runs; last schedule: ${r.lastSchedule ?? '-'}\n`); return; }
   process.stdout.write(`${o.schedule ? 'replayed run' : `run ${f.run}`}: ${f.outcome} (${f.verdict} for ${r.strategy})${f.vcpu ? ` on ${f.vcpu}` : ''}${f.where ? ` in ${f.where}` : ''}\n`);

@@ -34,6 +34,7 @@ trial, throughput relative to baseline, lock statistics and the first failure of
     'jitter-rate': int('per mille of yield points that delay, 20 if not given (implies --jitter)', { min: 1, max: 1000 }),
     'jitter-max-us': int('longest delay in microseconds, 20 if not given (implies --jitter)', { min: 1, max: 100_000 }),
     msix: flag('devices have MSI-X and guests also touch their tables (late-2021 code never unlinks a removed table)'),
+    'vpci-guest-support': flag('DomUs get vPCI (the v4/v5 series\' CONFIG_HAS_VPCI_GUEST_SUPPORT); Xen gives them none'),
     inject: string('fault injection probabilities', { default: 'iommu=0.1,map=0.01', arg: 'SPEC', check: (s) => { parseInject(s); } }),
     ...shardOptions,
     json: outFile('write the summary as JSON (first failures with their flight records)'),
@@ -61,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
   const v = args.values;
   let strategies;
   try { strategies = await parseStrategies(v.strategy); } catch (e) { throw new UsageError((e as Error).message); }
-  const shape = { vcpus: v.vcpus, domus: v.domus, devices: v.devices, msix: v.msix };
+  const shape = { vcpus: v.vcpus, domus: v.domus, devices: v.devices, msix: v.msix, vpciGuestSupport: v['vpci-guest-support'] };
   if (shape.vcpus * (1 + shape.domus) > 15) throw new UsageError(`--vcpus x (1 + --domus) must be at most 15 threads, got ${shape.vcpus * (1 + shape.domus)}`);
   if (shape.vcpus * (1 + shape.domus) < 2) throw new UsageError('a campaign needs at least 2 vCPUs (a toolstack and a guest)');
   const trials = v.trials ?? Number.MAX_SAFE_INTEGER;
@@ -91,7 +92,7 @@ export async function run(argv: string[]): Promise<number> {
   const t0 = performance.now();
   let done = 0, lastLine = 0;
   const results: StrategyTotals[] = [];
-  process.stdout.write(`vpci-lab stress: ${strategies.map((s) => s.name).join(', ')} | ${shape.domus + 1} domains x ${shape.vcpus} vCPUs, ${shape.devices} devices${shape.msix ? ' with MSI-X' : ''} | inject iommu=${inject.iommu / 1000} map=${inject.map / 1000}${jitter ? ` | jitter ${jitter.permille}‰ up to ${jitter.maxUs} µs` : ''} | seed ${seed}${shard ? ` | ${shardLabel(shard)}` : ''}\n`);
+  process.stdout.write(`vpci-lab stress: ${strategies.map((s) => s.name).join(', ')} | ${shape.domus + 1} domains x ${shape.vcpus} vCPUs, ${shape.devices} devices${shape.msix ? ' with MSI-X' : ''} | inject iommu=${inject.iommu / 1000} map=${inject.map / 1000}${jitter ? ` | jitter ${jitter.permille}‰ up to ${jitter.maxUs} µs` : ''}${shape.vpciGuestSupport ? ' | DomU vPCI on (v4/v5 series)' : ''} | seed ${seed}${shard ? ` | ${shardLabel(shard)}` : ''}\n`);
   try {
     for (const s of strategies) {
       if (campaign.wasInterrupted) break;

@@ -42,7 +42,10 @@ export default defineScenario({
     'cancel-all': { expected: ['ok'] },     // B.5: removal under the pdev lock cancels every slot; accesses recheck vpci
     pcidevs: { expected: ['ok'] },          // §G S2: serialised, removal drains every slot
     'rwlock-trylock': { expected: ['ok'] }, // B.4: pending work no longer removes the device; Dom0 carries on
-    upstream: { expected: ['ok'] },         // C.3 step 4: failure purges and clears, no removal; Dom0 not crashed
-    'upstream-drain': { expected: ['ok'] }, // as upstream
+    // C.3 step 4: a failure purges and clears, no removal, Dom0 not crashed. C.3 (derived), the defer_map FIXME:
+    // the second vCPU's modify_bars finds the BARs still enabled with the first operation's ranges in bar->mem and
+    // fails ASSERT(rangeset_is_empty(bar->mem)) (header.c:357) in a debug build. The drain proposal leaves it.
+    upstream: { expected: [{ outcome: 'assert', where: 'modify_bars' }], acceptable: ['ok'] },
+    'upstream-drain': { expected: [{ outcome: 'assert', where: 'modify_bars' }], acceptable: ['ok'] },
   },
 });

@@ -47,7 +47,9 @@ export default defineScenario({
       ],
       acceptable: ['ok'],
     },
-    upstream: { expected: ['ok'] },         // C.2: lookup under d->pci_lock read; list_del under write, before free_pdev
-    'upstream-drain': { expected: ['ok'] },
+    // issue 15 point 2: hwdom's lookup walks alldevs_list under hwdom->pci_lock only (pci.c:548-575, vpci.c:495-500) and
+    // can return the pdev pci_remove_device has taken off hwdom's list; free_pdev frees it under pcidevs_lock alone (pci.c:460-466).
+    upstream: { expected: [{ outcome: 'use-after-free', where: 'vpci_read' }], acceptable: ['ok'] },
+    'upstream-drain': { expected: ['ok'] },  // part 4: free_pdev under hwdom->pci_lock
   },
 });

@@ -46,7 +46,10 @@ export default defineScenario({
       ],
       acceptable: ['ok'],
     },
-    upstream: { expected: ['ok'] },         // C.2: vpci_write holds d->pci_lock write; removal needs it too
-    'upstream-drain': { expected: ['ok'] },
+    // C.2: vpci_write holds d->pci_lock write and vpci_deassign_device needs it too; but
+    // issue 15 point 2: hwdom's lookup walks alldevs_list under hwdom->pci_lock only (pci.c:548-575, vpci.c:495-500) and
+    // can return the pdev pci_remove_device has taken off hwdom's list; free_pdev frees it under pcidevs_lock alone (pci.c:460-466).
+    upstream: { expected: [{ outcome: 'use-after-free', where: 'vpci_write' }], acceptable: ['ok'] },
+    'upstream-drain': { expected: ['ok'] },  // part 4: free_pdev under hwdom->pci_lock
   },
 });

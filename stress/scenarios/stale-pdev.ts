@@ -1,5 +1,6 @@
 // Derived in C.3: upstream's pending step rechecks pdev->vpci and pdev->domain under d->pci_lock, but it reads
-// them through v->vpci.pdev, a raw pointer nobody clears when pci_remove_device frees the pdev. A Dom0 vCPU turns
+// them through v->vpci.pdev, a raw pointer loaded before the lock (header.c:179) that nobody clears when
+// pci_remove_device frees the pdev. A Dom0 vCPU turns
 // decoding off (work deferred) while another removes the device.
 
 import { defineScenario } from '../scenario.js';
@@ -56,7 +57,13 @@ export default defineScenario({
     },
     // C.3 (derived): nothing clears other vCPUs' v->vpci.pdev when pci_remove_device frees the pdev; step 3 reads
     // pdev->vpci through that raw pointer.
-    upstream: { expected: [{ outcome: 'use-after-free', where: 'vpci_process_pending' }], acceptable: ['ok'] },
-    'upstream-drain': { expected: ['ok'] },   // removal empties the owner's slots under the write lock it holds
+    // HEAD loads the slot before taking the lock (header.c:179 vs 186): the copy outlives free_pdev. And
+    // issue 15 point 2: hwdom's lookup walks alldevs_list under hwdom->pci_lock only (pci.c:548-575, vpci.c:495-500) and
+    // can return the pdev pci_remove_device has taken off hwdom's list; free_pdev frees it under pcidevs_lock alone (pci.c:460-466).
+    upstream: {
+      expected: [{ outcome: 'use-after-free', where: 'vpci_process_pending' }, { outcome: 'use-after-free', where: 'vpci_write' }],
+      acceptable: ['ok'],
+    },
+    'upstream-drain': { expected: ['ok'] },   // slot loaded under the lock, every slot drained, free under hwdom's lock
   },
 });

@@ -1,0 +1,26 @@
+// Xen HEAD (c447b7308b), model document section C: d->pci_lock guards pdev->vpci and the domain's device list,
+// BAR rangesets live in struct vpci_bar, the pending slot is {pdev, cmd, rom_only}. `upstream` is this, unpatched.
+
+import type { Generation } from '../generation.js';
+import { iommu_add_device } from '../pci.js';
+import { vpci_read_hw, vpci_write_hw } from '../l21/vpci.js';   // vpci.c:367-458, unchanged since 80b0eb095a
+import {
+  vpci_read, vpci_write, vpci_add_register, vpci_add_register_mask, vpci_remove_registers, vpci_remove_register,
+  vpci_assign_device, vpci_deassign_device, vpci_reset_device,
+} from './vpci.js';
+import { cmd_write, guest_cmd_read, rom_write, modify_bars, modify_decoding, defer_map, map_range, vpci_process_pending } from './header.js';
+import { bar_write, guest_mem_bar_read, guest_mem_bar_write, vpci_init_header } from './header-bars.js';
+import { pci_add_device, pci_remove_device, assign_device, deassign_device, pci_get_pdev, free_pdev } from './pci.js';
+
+export const head: Generation = {
+  name: 'head',
+  summary: 'Xen HEAD: d->pci_lock (read for reads and pending work, write for writes and device changes), per-BAR rangesets',
+  commit: 'c447b7308b',
+  fns: {
+    vpci_read, vpci_write, vpci_read_hw, vpci_write_hw, vpci_add_register, vpci_add_register_mask, vpci_remove_registers,
+    vpci_remove_register, vpci_assign_device, vpci_deassign_device, vpci_reset_device,
+    vpci_init_header, cmd_write, bar_write, rom_write, guest_cmd_read, guest_mem_bar_read, guest_mem_bar_write,
+    modify_bars, modify_decoding, defer_map, map_range, vpci_process_pending,
+    pci_add_device, pci_remove_device, assign_device, deassign_device, iommu_add_device, pci_get_pdev, free_pdev,
+  },
+};
