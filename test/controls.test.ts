@@ -24,7 +24,9 @@ import { boot, crashOf, SBDF_A } from './helpers-model.js';
 // table can stay on the domain's list (fixed upstream by c14aea137e). Nothing else.
 const STRESS_EXPECT: Expectations = {
   pcidevs: { expected: [{ outcome: 'use-after-free', where: 'msix_find' }], acceptable: ['ok', 'stale-mapping', 'domain-crashed'] },
-  'upstream-drain': { acceptable: ['ok', 'stale-mapping', 'domain-crashed'] },
+  // HEAD keeps the defer_map FIXME's debug-build ASSERT too (C.3 derived): a second modify_bars while the first is
+  // pending fails ASSERT(rangeset_is_empty(bar->mem)) (header.c:357); the drain proposal does not claim to cover it.
+  'upstream-drain': { expected: [{ outcome: 'assert', where: 'modify_bars' }], acceptable: ['ok', 'stale-mapping', 'domain-crashed'] },
 };
 
 const FIX = new URL('./fixtures/controls-actors.js', import.meta.url).href;

@@ -1,7 +1,8 @@
 // vCPU bodies for the stress campaign, run as actors on the pool's worker threads (one OS thread = one pCPU
 // running one vCPU). Dom0's vCPU 0 is the toolstack: hypercalls cycling every device through assign, deassign,
 // the removal of the DomU's BAR mappings, reset, remove and add. Every other vCPU is a guest poking config space
-// through ECAM. Between any two guest-visible steps a vCPU goes through hvm_do_resume, so deferred map/unmap work runs on its own thread, as in Xen.
+// through ECAM. Between any two guest-visible steps a vCPU goes through hvm_do_resume, so deferred map/unmap work
+// runs on its own thread, as in Xen.
 
 import { M, region, stopped } from '../lib/mem/machine.js';
 import { set_current } from '../lib/xen/state.js';
