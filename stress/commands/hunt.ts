@@ -29,7 +29,7 @@ when there is none, 2 for bad input, 130 on Ctrl-C (every finding written so far
     'runs-per-program': int('PCT runs per program', { default: 20, min: 1, max: 100_000 }),
     'pct-depth': int('PCT depth of the search', { default: 3, min: 1, max: 16, arg: 'D' }),
     verify: int('also verify every program PCT found nothing in: every schedule with at most K preemptions (default: off)', { min: 0, max: 4, arg: 'K' }),
-    domu: choice('DomU vCPUs (the v4/v5 series\' DomU vPCI): none; on devices assigned at boot that it keeps; or that Dom0 may force-detach meanwhile', ['off', 'owned', 'detach'] as const, 'owned'),
+    domu: choice('DomU vCPUs, with the v4/v5 series\' DomU vPCI: none, as Xen has it (only the hardware domain has vPCI); on devices assigned at boot that it keeps; or that Dom0 may force-detach meanwhile', ['off', 'owned', 'detach'] as const, 'off'),
     known: string('JSON list of known groups [{ "name", "outcome", "where"?, "sites"? }]: counted, not reported again', { arg: 'FILE' }),
     'max-findings': int('stop after N new findings', { min: 1 }),
     out: outDir('where findings go (default out/hunt)'),

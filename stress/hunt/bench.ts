@@ -4,7 +4,7 @@
 //
 // (It lives beside the hunt, not in bench/, because bench/ sits below stress/ in the layers.)
 //
-//   node dist/stress/hunt/bench.js [--seeds 5] [--budget 180s] [--throughput 30s] [--domu owned] [--json FILE]
+//   node dist/stress/hunt/bench.js [--seeds 5] [--budget 180s] [--throughput 30s] [--domu off] [--json FILE]
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,7 +30,7 @@ const ms = (v: string): number => (/m$/.test(v) ? parseFloat(v) * 60_000 : parse
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     seeds: { type: 'string', default: '5' }, budget: { type: 'string', default: '180s' }, throughput: { type: 'string', default: '30s' },
-    domu: { type: 'string', default: 'owned' }, json: { type: 'string' },
+    domu: { type: 'string', default: 'off' }, json: { type: 'string' },
   } });
   const domu = values.domu as DomuPolicy;
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-bench-hunt-'));

@@ -111,10 +111,15 @@ export function actorLines(actions: readonly Action[]): string[] {
 }
 
 /** The scenario machine of a program: Dom0 with its acting vCPUs, one DomU (always there, so assign has a target). */
-export function programMachine(p: Program): { vcpus: number[]; devices: number; boot: number[]; assigned?: Record<number, number[]>; msix?: true } {
+export interface ProgramMachine { vcpus: number[]; devices: number; boot: number[]; assigned?: Record<number, number[]>; msix?: true; vpciGuestSupport?: true }
+
+/** DomU vCPUs act only with the v4/v5 series' DomU vPCI (CONFIG_HAS_VPCI_GUEST_SUPPORT), which such a program
+ *  turns on; without DomU activity the machine is Xen's own: vPCI for the hardware domain only. */
+export function programMachine(p: Program): ProgramMachine {
   const count = (d: number): number => p.vcpus.filter((v) => domainOf(v.name) === d).length;
   const boot = Array.from({ length: p.devices }, (_, i) => i).filter((i) => !p.absent.includes(i));
-  return { vcpus: [Math.max(1, count(0)), Math.max(1, count(1))], devices: p.devices, boot, ...(p.domu.length ? { assigned: { 1: [...p.domu] } } : {}), ...(p.msix ? { msix: true as const } : {}) };
+  return { vcpus: [Math.max(1, count(0)), Math.max(1, count(1))], devices: p.devices, boot, ...(p.domu.length ? { assigned: { 1: [...p.domu] } } : {}), ...(p.msix ? { msix: true as const } : {}),
+    ...(p.domu.length ? { vpciGuestSupport: true as const } : {}) };
 }
 
 /** Why a program is not legal behaviour (empty if it is). The generator's property test checks this. */
