@@ -97,13 +97,17 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
       const verdict = judge(s.expect, strategy, run.outcome, run.where);
       const st = (r.outcomes[run.outcome] ??= { runs: 0, minPreemptions: search.preemptions, verdict, where: [], schedule: run.schedule() });
       st.runs++;
+      st.minPreemptions = Math.min(st.minPreemptions, search.preemptions);
       if (RANK[verdict] > RANK[st.verdict]) { st.verdict = verdict; st.schedule = run.schedule(); } // the worst verdict shows
       if (!st.where.includes(run.where)) st.where.push(run.where);
       if (verdict === 'forbidden') r.forbidden++;
-      if ((FAILURE(run.outcome) && !r.firstFailure) || (verdict === 'forbidden' && !r.firstForbidden)) {
+      // Deepening makes the first failure one with the fewest preemptions; unbounded (K=all), a later one may have fewer.
+      const fewer = (f: FailureReport | null): boolean => f === null || search.preemptions < f.preemptions;
+      const fail = FAILURE(run.outcome) && fewer(r.firstFailure), forb = verdict === 'forbidden' && fewer(r.firstForbidden);
+      if (fail || forb) {
         const f = run.report(verdict, search.preemptions);
-        if (FAILURE(run.outcome) && !r.firstFailure) r.firstFailure = f;
-        if (verdict === 'forbidden' && !r.firstForbidden) r.firstForbidden = f;
+        if (fail) r.firstFailure = f;
+        if (forb) r.firstForbidden = f;
       }
     }
   }
