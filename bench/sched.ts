@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const chooser = values.chooser as 'random' | 'pct';
   const { createMachine } = await import('../lib/mem/machine.js');
   const { createPool, runTrial } = await import('../lib/run/index.js');
-  const { schedHandoffs } = await import('../lib/sched/controlled.js');
+  const { schedHandoffs } = await import('../lib/sched/index.js');
   const pool = createPool(threads);
   const actors = Array.from({ length: threads }, () => ({ module: import.meta.url, export: 'spinner', arg: yields }));
   const decisionsNeeded = threads * (yields + 1) + 1;

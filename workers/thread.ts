@@ -7,7 +7,7 @@ import { threadId } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { attach, stopped, CTL, M } from '../lib/mem/machine.js';
 import { outcomeCode, type Outcome } from '../lib/mem/crash.js';
-import { schedThreadStart, schedThreadDone, stopAll, startBarrier } from '../lib/sched/controlled.js';
+import { schedThreadStart, schedThreadDone, stopAll, startBarrier } from '../lib/sched/index.js';
 import { recordOutcome } from '../lib/run/outcome.js';
 import { lockdepReports, clearLockdepReports } from '../lib/sync/index.js';
 import { takeLockHistograms } from '../lib/sync/profile.js';

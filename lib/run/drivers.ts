@@ -5,7 +5,7 @@
 import {
   prepareControlled, prepareFree, schedEnd, schedSteps, scheduleString, divergenceInfo, checkedIn, threadSchedState,
   type ControlledSettings,
-} from '../sched/controlled.js';
+} from '../sched/index.js';
 import { END_DEADLOCK, END_HANG, END_DIVERGED } from '../sched/state.js';
 import { ScheduleDivergence } from '../sched/schedule.js';
 import { snapshotWaits, findCycle, describeCycle, describeStuck } from './waitfor.js';
@@ -27,11 +27,17 @@ export interface ModeDriver {
 export function freeDriver(n: number, opts: TrialOptions): ModeDriver {
   prepareFree(n, opts);
   const all = Array.from({ length: n }, (_, c) => c);
-  const watchdog = new Watchdog(opts.hangMs ?? 2000, 0, opts.lockName);
+  // The no-progress clock starts once every CPU is past the start barrier: a cold pool may take seconds to get
+  // there, and that is not the model hanging.
+  let watchdog: Watchdog | undefined;
   return {
     mode: 'free',
     pollMs: opts.sampleMs ?? 5,
-    poll: (now, running) => (checkedIn() >= n ? watchdog.sample(now, all, running) : undefined),
+    poll(now, running) {
+      if (checkedIn() < n) return undefined;
+      watchdog ??= new Watchdog(opts.hangMs ?? 2000, now, opts.lockName);
+      return watchdog.sample(now, all, running);
+    },
     stuck: (running) => describeStuck(snapshotWaits(all), opts.lockName, running),
     finish: () => {},
   };

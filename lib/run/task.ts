@@ -3,7 +3,7 @@
 
 import type { Machine } from '../mem/machine.js';
 import type { Outcome } from '../mem/crash.js';
-import type { ControlledOptions, FreeOptions } from '../sched/controlled.js';
+import type { ControlledOptions, FreeOptions } from '../sched/index.js';
 import type { ChooserName } from '../sched/choosers/index.js';
 import type { LockNamer } from './waitfor.js';
 

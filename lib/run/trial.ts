@@ -5,7 +5,7 @@
 
 import { CTL, M, LAYOUT, attach, type Machine } from '../mem/machine.js';
 import { CRASH_OUTCOMES } from '../mem/crash.js';
-import { stopAll, checkedIn } from '../sched/controlled.js';
+import { stopAll, checkedIn } from '../sched/index.js';
 import { clearOutcome, readOutcome } from './outcome.js';
 import type { Verdict } from './watchdog.js';
 import { freeDriver, controlledDriver, type ModeDriver } from './drivers.js';

@@ -11,21 +11,20 @@
 
 import { CTL, M, MAX_THREADS } from '../mem/machine.js';
 import { TrialStopped } from '../mem/crash.js';
-import { installControlled, MODE_CONTROLLED, MODE_FREE, MODE_JITTER, SCHED } from './mode.js';
+import { installControlled } from './mode.js';
 import {
-  H, HB, T, LOG, slot, ST_NOT_STARTED, ST_RUNNABLE, ST_BLOCKED, ST_DONE, STATE_NAMES,
-  END_DONE, END_DEADLOCK, END_HANG, END_DIVERGED, END_STOPPED, END_RUNNING, PCT_MAX_CHANGE_POINTS,
+  H, HB, T, LOG, slot, ST_NOT_STARTED, ST_RUNNABLE, ST_BLOCKED, ST_DONE,
+  END_DONE, END_DEADLOCK, END_HANG, END_DIVERGED, END_STOPPED, END_RUNNING,
 } from './state.js';
-import { CHOOSERS, chooserByName, CHOOSE_EXHAUSTED, type ChooserName } from './choosers/index.js';
-import { formatSchedule, parseSchedule, threadLetter, ScheduleError, type Schedule } from './schedule.js';
+import { CHOOSERS, CHOOSE_EXHAUSTED } from './choosers/index.js';
 import { noteDecision, noteWake } from './fault.js';
 
 const WAIT_MS = 50;
-export const DEFAULT_MAX_STEPS = 100_000;
-export const DEFAULT_PCT_DEPTH = 3;
 
 /** This thread's index in the run (its cpu), -1 outside a controlled run. */
 let me = -1;
+/** A new run is being set up in this thread: it is no thread of it (yet). */
+export function forgetThread(): void { me = -1; }
 
 // ---------------------------------------------------------------- decisions (run by the token holder)
 
@@ -45,7 +44,7 @@ function decide(current: number): number {
   if (mask === 0) return live > 0 ? -END_DEADLOCK : -END_DONE;
   const step = M[HB + H.STEP];
   if (step >= M[HB + H.MAX_STEPS]) return -END_HANG;
-  const pick = CHOOSERS[M[HB + H.CHOOSER]].choose(mask, current, step);
+  const pick = CHOOSERS[M[HB + H.CHOOSER]].choose(mask, current, step, M[HB + H.YIELDING] !== 0);
   if (pick < 0) {
     M[HB + H.DIV_STEP] = step;
     M[HB + H.DIV_WANT] = pick === CHOOSE_EXHAUSTED ? -1 : LOG[step];
@@ -118,14 +117,11 @@ function blockOn(addr: number, seen: number): void {
 
 /**
  * A thread retrying an operation that failed because others hold something (a trylock, a -ERESTART
- * continuation): as CHESS does for yielding threads, drop it below every other priority so a priority-based
- * chooser cannot starve the threads it waits for. Real CPUs run in parallel; the retry loop must not livelock here.
+ * continuation) tells the chooser it is yielding, as shuttle's is_yielding does; a priority-based chooser drops
+ * it below the others so it cannot starve the threads it waits for. Real CPUs run in parallel; no livelock here.
  */
 function backoff(site: number): void {
-  let lowest = Infinity;
-  for (let c = 0; c < M[HB + H.NTHREADS]; c++) lowest = Math.min(lowest, M[slot(c) + T.PRIO]);
-  M[slot(me) + T.PRIO] = lowest - 1;
-  M[HB + H.YIELDING] = 1;
+  M[HB + H.YIELDING] = 1;                  // the chooser is told (choose's `yielding`); noteDecision clears it
   yieldNow(site);
 }
 
@@ -165,135 +161,3 @@ export function stopAll(): void {
   }
   endRun(END_STOPPED);
 }
-
-// ---------------------------------------------------------------- the start barrier (both modes)
-
-/**
- * Every task of a trial checks in here before its actor starts and waits until all `threads` have: proof that the
- * pool runs them concurrently (one worker each), and a common start line for free-running races.
- */
-export function startBarrier(threads: number, timeoutMs: number): 'ok' | 'timeout' | 'stopped' {
-  const w = HB + H.CHECKIN;
-  let v = Atomics.add(M, w, 1) + 1;
-  if (v >= threads) { Atomics.notify(M, w); return 'ok'; }
-  const deadline = performance.now() + timeoutMs;
-  while ((v = Atomics.load(M, w)) < threads) {
-    if (Atomics.load(M, CTL.STOP) !== 0) return 'stopped';
-    if (performance.now() > deadline) return 'timeout';
-    Atomics.wait(M, w, v, 20);
-  }
-  return 'ok';
-}
-export function checkedIn(): number { return Atomics.load(M, HB + H.CHECKIN); }
-
-// ---------------------------------------------------------------- main thread: set up a run, read its end
-
-export interface ControlledOptions {
-  /** Default: 'replay' when `schedule` is given, else 'random'. */
-  chooser?: ChooserName;
-  seed?: number;
-  /** PCT depth d (bug depth it targets): d-1 priority change points. Default 3. */
-  pctDepth?: number;
-  /** PCT's estimate k of the run length in decisions. Default 100 (runTrial: the pool's last run length). */
-  pctLength?: number;
-  /** Replay this schedule (string or parsed). */
-  schedule?: string | Schedule;
-  /** Step budget: more decisions than this ends the run as a hang. Default DEFAULT_MAX_STEPS. */
-  maxSteps?: number;
-  /** Polls of the wake word before sleeping on it (0: sleep at once). */
-  spin?: number;
-}
-
-export interface FreeOptions {
-  /** Random delays at yield points (locktorture-style), per mille of yield points, up to maxUs each; the delay
-   * generator of each CPU is seeded from `seed` (default 1) and the CPU number. */
-  jitter?: { permille: number; maxUs: number; seed?: number };
-}
-
-/** Capacity of the decision log of the attached machine. */
-export function decisionCapacity(): number { return LOG.length; }
-
-function resetHeader(threads: number): void {
-  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw new RangeError(`threads must be 1..${MAX_THREADS}`);
-  M.fill(0, HB, HB + H.PCT_CP + PCT_MAX_CHANGE_POINTS);
-  for (let c = 0; c < MAX_THREADS; c++) M.fill(0, slot(c), slot(c) + T.WAKE + 1);
-  M[HB + H.TOKEN] = -1;
-  M[HB + H.NTHREADS] = threads;
-  M[HB + H.CAPACITY] = LOG.length;
-  me = -1;
-}
-
-/** Main thread, machine attached, before the threads start: a free-running run. */
-export function prepareFree(threads: number, o: FreeOptions = {}): void {
-  resetHeader(threads);
-  const j = o.jitter;
-  M[CTL.SCHED + SCHED.MODE] = j && j.permille > 0 ? MODE_JITTER : MODE_FREE;
-  M[CTL.SCHED + SCHED.JITTER_PERMILLE] = j ? Math.max(0, Math.min(1000, Math.round(j.permille))) : 0;
-  M[CTL.SCHED + SCHED.JITTER_MAX_US] = j ? Math.max(0, Math.round(j.maxUs)) : 0;
-  M[CTL.SCHED + SCHED.JITTER_SEED] = (j?.seed ?? 1) | 0;
-}
-
-export interface ControlledSettings { chooser: ChooserName; seed: number; pctDepth: number; pctLength: number; maxSteps: number; replayLength: number }
-
-/** Main thread, machine attached, before the threads start: a controlled run. Returns the settings used. */
-export function prepareControlled(threads: number, o: ControlledOptions = {}): ControlledSettings {
-  resetHeader(threads);
-  let replay: Schedule | undefined;
-  if (o.schedule !== undefined) {
-    replay = typeof o.schedule === 'string' ? parseSchedule(o.schedule) : o.schedule;
-    if (replay.threads !== threads) throw new ScheduleError(`schedule is for ${replay.threads} thread(s), this run has ${threads}`);
-  }
-  const chooser = o.chooser ?? (replay ? 'replay' : 'random');
-  if (chooser === 'replay' && !replay) throw new ScheduleError('the replay chooser needs a schedule');
-  const seed = (o.seed ?? (Math.random() * 0x7fffffff)) >>> 0;
-  const pctDepth = o.pctDepth ?? DEFAULT_PCT_DEPTH;
-  if (!Number.isInteger(pctDepth) || pctDepth < 1 || pctDepth > PCT_MAX_CHANGE_POINTS + 1) throw new RangeError(`PCT depth must be 1..${PCT_MAX_CHANGE_POINTS + 1}`);
-  const pctLength = Math.max(1, Math.round(o.pctLength ?? 100));
-  const maxSteps = o.maxSteps ?? Math.min(DEFAULT_MAX_STEPS, LOG.length);
-  if (!Number.isInteger(maxSteps) || maxSteps < 1 || maxSteps > LOG.length) throw new RangeError(`maxSteps must be 1..${LOG.length} (the machine's decision log; see MachineSpec.schedDecisions)`);
-  if (replay && replay.decisions.length > LOG.length) throw new ScheduleError(`schedule has ${replay.decisions.length} decisions, the machine logs at most ${LOG.length}`);
-  const ch = chooserByName(chooser);
-  M[HB + H.CHOOSER] = ch.id;
-  M[HB + H.MAX_STEPS] = maxSteps;
-  M[HB + H.SPIN] = Math.max(0, o.spin ?? 0);
-  M[HB + H.SEED] = seed | 0;
-  ch.setup({ threads, seed, pctDepth, pctLength, replay: replay?.decisions });
-  M[CTL.SCHED + SCHED.MODE] = MODE_CONTROLLED;
-  M[CTL.SCHED + SCHED.JITTER_PERMILLE] = 0;
-  return { chooser, seed, pctDepth, pctLength, maxSteps, replayLength: replay?.decisions.length ?? 0 };
-}
-
-/** Word the main thread waits on (Atomics.waitAsync) for the scheduler's end. */
-export function schedEndAddr(): number { return HB + H.END; }
-export function schedEnd(): number { return Atomics.load(M, HB + H.END); }
-export function schedSteps(): number { return M[HB + H.STEP]; }
-export function schedHandoffs(): number { return M[HB + H.HANDOFFS]; }
-export function schedThreads(): number { return M[HB + H.NTHREADS]; }
-export function schedStarted(): number { return Atomics.load(M, HB + H.STARTED); }
-
-/** The schedule string of the run so far (its decisions). */
-export function scheduleString(): string {
-  return formatSchedule(M[HB + H.NTHREADS], LOG.subarray(0, M[HB + H.STEP]));
-}
-
-export interface ThreadSchedState { cpu: number; state: (typeof STATE_NAMES)[number]; blockedOn: number; lastSite: number }
-export function threadSchedState(c: number): ThreadSchedState {
-  const s = slot(c);
-  const st = M[s + T.STATE];
-  return { cpu: c, state: STATE_NAMES[st] ?? 'not-started', blockedOn: st === ST_BLOCKED ? M[s + T.ADDR] : 0, lastSite: M[s + T.SITE] };
-}
-
-/** Human-readable account of a replay divergence (after H.END === END_DIVERGED). */
-export function divergenceInfo(): { step: number; wanted: number; runnable: number[]; message: string } {
-  const step = M[HB + H.DIV_STEP], wanted = M[HB + H.DIV_WANT], mask = M[HB + H.DIV_RUNNABLE];
-  const runnable: number[] = [];
-  for (let c = 0; c < 32; c++) if ((mask >>> c) & 1) runnable.push(c);
-  const names = runnable.map((c) => `${threadLetter(c)} (cpu${c})`).join(', ');
-  const message = wanted < 0
-    ? `replay diverged: the schedule ended after ${step} decisions but the run goes on (runnable: ${names}); ` +
-      'a different scenario, strategy or step budget?'
-    : `replay diverged at decision ${step}: the schedule picks ${threadLetter(wanted)} (cpu${wanted}), which is ` +
-      `${threadSchedState(wanted).state} there; runnable: ${names}`;
-  return { step, wanted, runnable, message };
-}
-

@@ -1,11 +1,14 @@
-// lib/sched: yield points (mode.ts), controlled scheduling (controlled.ts), choosers, schedule strings.
+// lib/sched: yield points (mode.ts); controlled scheduling: the token protocol and decisions (controlled.ts), the
+// start barrier (barrier.ts), the main thread's setup and readout (setup.ts); choosers; schedule strings.
 export { yield_point, lock_yield, block_on, controlled, MODE_FREE, MODE_JITTER, MODE_CONTROLLED, SCHED } from './mode.js';
+export { schedThreadStart, schedThreadDone, stopAll } from './controlled.js';
+export { startBarrier, checkedIn } from './barrier.js';
 export {
-  schedThreadStart, schedThreadDone, stopAll, startBarrier, checkedIn, prepareFree, prepareControlled, scheduleString, divergenceInfo,
+  prepareFree, prepareControlled, scheduleString, divergenceInfo,
   schedEnd, schedEndAddr, schedSteps, schedHandoffs, schedThreads, schedStarted, threadSchedState, decisionCapacity,
   DEFAULT_MAX_STEPS, DEFAULT_PCT_DEPTH,
   type ControlledOptions, type ControlledSettings, type FreeOptions, type ThreadSchedState,
-} from './controlled.js';
+} from './setup.js';
 export { END_RUNNING, END_DONE, END_DEADLOCK, END_HANG, END_DIVERGED, END_STOPPED, END_NAMES, H as SCHED_HEADER } from './state.js';
 export { CHOOSERS, chooserByName, type Chooser, type ChooserName, type ChooserSetup } from './choosers/index.js';
 export { siteDigest } from './fault.js';

@@ -31,6 +31,7 @@ export const H = {
   PCT_CP: 32,      // PCT change points (up to 32), ascending
   SITE_HASH: 64,   // digest of the run's sequence of sites, picks and runnable sets (schedule strings S2)
   YIELDING: 65,    // the thread at this decision point is retrying (backoff): switching away is no preemption
+  PCT_CHOICES: 66, // PCT's step count: decisions with more than one runnable thread (its change points count these)
 } as const;
 export const PCT_MAX_CHANGE_POINTS = 32;
 

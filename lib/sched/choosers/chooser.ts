@@ -24,7 +24,8 @@ export interface Chooser {
   /**
    * Pick the next thread. `runnable`: bit mask, never empty. `current`: the thread at the decision point if it
    * stays in the run (it may or may not be in `runnable`), -1 at the start or when it just finished. `step`: the
-   * index of this decision. Returns a runnable thread, or CHOOSE_DIVERGED / CHOOSE_EXHAUSTED (replay only).
+   * index of this decision. `yielding`: `current` is retrying (a failed trylock or -ERESTART backoff) and asks to
+   * let the others run first (shuttle's is_yielding). Returns a runnable thread, or CHOOSE_DIVERGED / CHOOSE_EXHAUSTED (replay only).
    */
-  choose(runnable: number, current: number, step: number): number;
+  choose(runnable: number, current: number, step: number, yielding: boolean): number;
 }

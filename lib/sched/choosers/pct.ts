@@ -2,7 +2,9 @@
 // threads get random distinct priorities d..d+n-1; d-1 change points are drawn uniformly from [1, k] (k = the
 // estimated number of decisions); the highest-priority runnable thread always runs; when the run reaches the i-th
 // change point, the thread running there drops to priority d-1-i, below every other. A bug of depth d is found
-// with probability at least 1/(n k^(d-1)) per run.
+// with probability at least 1/(n k^(d-1)) per run. Steps are real choices only (more than one runnable thread), so
+// a change point never falls on a forced decision; a yielding thread (a retry loop's backoff) drops below every
+// other, as CHESS does, so PCT cannot livelock it against the holder it waits for.
 
 import { M } from '../../mem/machine.js';
 import { H, HB, T, slot, rand, seedState } from '../state.js';
@@ -32,8 +34,17 @@ export const pctChooser: Chooser = {
     sorted.forEach((cp, i) => { M[HB + H.PCT_CP + i] = cp; });
     M[HB + H.PCT_NCP] = sorted.length;
     M[HB + H.PCT_NEXT] = 0;
+    M[HB + H.PCT_CHOICES] = 0;
   },
-  choose(runnable, current, step) {
+  choose(runnable, current, _step, yielding) {
+    if ((runnable & (runnable - 1)) === 0) return 31 - Math.clz32(runnable);   // forced: not a step of PCT's
+    const n = M[HB + H.NTHREADS];
+    if (yielding && current >= 0) {
+      let lowest = Infinity;
+      for (let c = 0; c < n; c++) lowest = Math.min(lowest, M[slot(c) + T.PRIO]);
+      M[slot(current) + T.PRIO] = lowest - 1;
+    }
+    const step = M[HB + H.PCT_CHOICES]++;
     const d = M[HB + H.PCT_DEPTH], ncp = M[HB + H.PCT_NCP];
     let next = M[HB + H.PCT_NEXT];
     while (next < ncp && M[HB + H.PCT_CP + next] <= step) {

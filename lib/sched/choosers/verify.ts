@@ -14,12 +14,12 @@ export const verifyChooser: Chooser = {
     LOG.set(d, 0);
     M[HB + H.REPLAY_LEN] = d.length;
   },
-  choose(runnable, current, step) {
+  choose(runnable, current, step, yielding) {
     if (step < M[HB + H.REPLAY_LEN]) {
       const want = LOG[step];
       return (runnable >>> want) & 1 ? want : CHOOSE_DIVERGED;
     }
-    return defaultPick(runnable, current, M[HB + H.YIELDING] !== 0, M[HB + H.NTHREADS]);
+    return defaultPick(runnable, current, yielding, M[HB + H.NTHREADS]);
   },
 };
 

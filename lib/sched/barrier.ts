@@ -1,0 +1,22 @@
+// The start barrier of a trial (both modes): every task checks in before its actor starts.
+
+import { CTL, M } from '../mem/machine.js';
+import { H, HB } from './state.js';
+
+/**
+ * Every task of a trial checks in here before its actor starts and waits until all `threads` have: proof that the
+ * pool runs them concurrently (one worker each), and a common start line for free-running races.
+ */
+export function startBarrier(threads: number, timeoutMs: number): 'ok' | 'timeout' | 'stopped' {
+  const w = HB + H.CHECKIN;
+  let v = Atomics.add(M, w, 1) + 1;
+  if (v >= threads) { Atomics.notify(M, w); return 'ok'; }
+  const deadline = performance.now() + timeoutMs;
+  while ((v = Atomics.load(M, w)) < threads) {
+    if (Atomics.load(M, CTL.STOP) !== 0) return 'stopped';
+    if (performance.now() > deadline) return 'timeout';
+    Atomics.wait(M, w, v, 20);
+  }
+  return 'ok';
+}
+export function checkedIn(): number { return Atomics.load(M, HB + H.CHECKIN); }
