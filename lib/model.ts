@@ -24,3 +24,5 @@ export { pcidevs_lock, pcidevs_unlock, pci_get_pdev_by_domain, pci_get_pdev_in_d
 export { rangeset_destroy } from './xen/rangeset.js';
 // The table of model functions by Xen name: call other model functions through it, as the model does.
 export { fn, MODEL_FN_NAMES, type ModelFns, type ModelFnName, type Patch, type Replacements } from './xen/fn.js';
+// HEAD's pending step after its slot load and lock (a patch that moves the load reuses the rest).
+export { process_pending_locked } from './xen/head/header.js';

@@ -42,6 +42,18 @@ describe('patch files', function () {
     assert.notDeepEqual(mine.outcomes, base.outcomes, 'the patch must change something: crash-path-1 differs from baseline');
   });
 
+  it('examples/patches/upstream-drain.mjs (the drain proposal on HEAD as a file) ends every run like the built-in upstream-drain; upstream fails where it does not', async () => {
+    const file = fileURLToPath(new URL('../../examples/patches/upstream-drain.mjs', import.meta.url));
+    const s = await loadStrategy(file);
+    assert.equal(s.generation.name, 'head');
+    const mine = await runs('drain-example', 'stale-pdev', 30);
+    const builtin = await runs('upstream-drain', 'stale-pdev', 30);
+    const head = await runs('upstream', 'stale-pdev', 30);
+    assert.deepEqual(mine.outcomes, builtin.outcomes);
+    assert.equal(mine.outcomes['use-after-free'] + mine.outcomes['null-deref'], 0, 'the drain patch fixes stale-pdev');
+    assert.ok(head.outcomes['use-after-free'] + head.outcomes['null-deref'] > 0, 'HEAD unpatched shows the stale pdev');
+  });
+
   it('a patch can be a function given the model API (no import), based on another strategy', async () => {
     const s = await loadStrategy(fixture('no-import.mjs'));
     assert.deepEqual(s.chain.map((p) => p.name), ['baseline', 'no-import']);
