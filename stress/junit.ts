@@ -18,7 +18,7 @@ function testcase(suite: string, c: JunitCell): string {
   const counts = Object.entries(c.outcomes).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
   const failures = c.forbidden.map((f) => {
     const msg = `${f.outcome} (forbidden for ${c.strategy}) in ${f.count} of ${c.runs} runs`;
-    const body = [`first in run ${f.run}${f.vcpu ? ` on ${f.vcpu}` : ''}${f.where ? ` in ${f.where}` : ''}: ${f.message}`,
+    const body = [`${f.run >= 0 ? `first in run ${f.run}` : 'reachable'}${f.vcpu ? ` on ${f.vcpu}` : ''}${f.where ? ` in ${f.where}` : ''}: ${f.message}`,
       `schedule: ${f.schedule}`, `replay: vpci-lab repro ${c.scenario} --strategy ${c.strategy} --schedule ${f.schedule}`].join('\n');
     return `      <failure type="${esc(f.outcome)}" message="${esc(msg)}">${esc(body)}</failure>\n`;
   }).join('');

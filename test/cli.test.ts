@@ -124,6 +124,20 @@ describe('command line: repro and explore outputs', function () {
     assert.equal(ok.code, 0, ok.stderr);
   });
 
+  it('verify writes the shared HTML report and JUnit: a test case per cell, no failure when every reachable outcome is allowed', () => {
+    const html = path.join(dir, 'v.html'), junit = path.join(dir, 'v.xml');
+    const r = cli('verify', 'crash-path-1', '--strategy', 'baseline,upstream', '--preemptions', '1', '--report', html, '--junit', junit);
+    assert.equal(r.code, 0, r.stderr);
+    const x = fs.readFileSync(junit, 'utf8');
+    assert.equal((x.match(/<testcase /g) ?? []).length, 2);
+    assert.doesNotMatch(x, /<failure/);
+    assert.match(x, /classname="vpci-lab.verify.crash-path-1" name="baseline"/);
+    const page = fs.readFileSync(html, 'utf8');
+    assert.match(page, /<table class="matrix" id="matrix">/);
+    assert.match(page, /refuted/);
+    assert.match(page, /<div class="timeline">/);
+  });
+
   it('list names every built-in scenario and strategy', () => {
     const r = cli('list', '--json');
     assert.equal(r.code, 0);

@@ -6,6 +6,11 @@ import path from 'node:path';
 import { UsageError } from '../args.js';
 import { parseCommand, string, int, flag, duration, outFile } from '../options.js';
 import { exitCode } from '../exit.js';
+import { Outputs } from '../output.js';
+import { shardOptions, shardOf } from '../common-options.js';
+import { junitXml } from '../junit.js';
+import { renderReport } from '../report/html.js';
+import { verifyReport, verifyJunitCells } from '../report/from-verify.js';
 import { parseStrategies } from '../../lib/strategy/index.js';
 import { createPool } from '../../lib/run/index.js';
 import { FAULT_KINDS } from '../../lib/sched/fault.js';
@@ -33,27 +38,20 @@ forbids for the strategy is reachable, 0 otherwise, 2 for bad input, 130 when in
     'no-reduce': flag('no partial-order reduction: every schedule within the bound'),
     'max-runs': int('stop each cell after N runs (verdict: incomplete)', { min: 1 }),
     budget: duration('stop each cell after this long (verdict: incomplete)'),
-    shard: string('search only shard i of n (1-based); merge the shards\' JSON with --merge', { arg: 'i/n', check: (v, f) => { parseShard(v, f); } }),
+    ...shardOptions,
     merge: string('merge shard JSON files (comma-separated) into one verdict per cell, run nothing', { arg: 'FILES' }),
     seed: int('model seed', { default: 1, max: 2 ** 31 - 1 }),
     jobs: int('child processes: cells from a queue, or one cell in 3N shards merged (--max-runs and --budget then apply per shard)', { default: 1, min: 1, max: 64 }),
     events: int('interleaving lines to print, 0 = all', { default: 60 }),
     json: outFile('write every cell\'s result'),
     html: outFile('timeline of the first failure (one cell; default out/verify-<scenario>-<strategy>.html)'),
+    report: outFile('the HTML report of every cell: the matrix coloured by verdict, each failing cell\'s timeline', { default: path.join('out', 'verify.html') }),
+    junit: outFile('write JUnit XML: a test case per scenario x strategy, a failure per forbidden outcome reachable'),
   },
 };
 
 function checkBound(v: string, flagName: string): void {
   if (v !== 'all' && !/^\d{1,2}$/.test(v)) throw new UsageError(`${flagName} wants a whole number >= 0 or all, got '${v}'`);
-}
-
-function parseShard(v: string | undefined, flagName = '--shard'): { index: number; count: number } | undefined {
-  if (v === undefined) return undefined;
-  const m = /^(\d{1,4})\/(\d{1,4})$/.exec(v);
-  if (!m) throw new UsageError(`${flagName} wants i/n like 2/3, got '${v}'`);
-  const i = Number(m[1]), n = Number(m[2]);
-  if (n < 1 || i < 1 || i > n) throw new UsageError(`${flagName} ${v}: i must be between 1 and n`);
-  return { index: i - 1, count: n };
 }
 
 function parseKinds(v: string | undefined, flagName = '--faults'): number {
@@ -71,13 +69,14 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseCommand(SPEC, argv);
   if (!args) return 0;
   const { values: v, positionals } = args;
-  if (v.merge !== undefined) return merge(v.merge, v.json);
+  if (v.merge !== undefined) return merge(v.merge, v);
   const bound = v.preemptions === 'all' ? Infinity : Number(v.preemptions);
   const kinds = parseKinds(v.faults);
   const maxFaults = v['max-faults'];
   const maxRuns = v['max-runs'] ?? Number.MAX_SAFE_INTEGER;
   const budgetMs = v.budget ?? Infinity;
-  const shard = parseShard(v.shard);
+  const engineShard = shardOf(v);
+  const shard = engineShard && { index: engineShard.index, count: engineShard.count };
   const { seed } = v;
   const maxEvents = v.events;
   if (!v.strategy) throw new UsageError('verify needs --strategy (a name, a comma list or all)');
@@ -89,7 +88,7 @@ export async function run(argv: string[]): Promise<number> {
     try { loaded.push({ ref, ...(await loadScenario(ref)) }); } catch (e) { if (e instanceof ScenarioError) throw new UsageError(e.message); throw e; }
   }
 
-  if (v.jobs > 1 && !shard) return runParallel(loaded, strategies.map((s) => s.name), argv, v.jobs, v.json);
+  if (v.jobs > 1 && !shard) return runParallel(loaded, strategies.map((s) => s.name), argv, v.jobs, v);
   const interrupt = { stop: false };
   const onSig = (): void => { interrupt.stop = true; process.stderr.write('\nvpci-lab: interrupted; reporting what was covered\n'); };
   process.once('SIGINT', onSig);
@@ -114,8 +113,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`verify (${boundsText(results[0])}${shard ? `; shard ${shard.index + 1}/${shard.count}` : ''}):\n${matrix(results)}\n`);
   }
   if (interrupt.stop) process.stdout.write(`interrupted: ${results.length} cell(s) covered, the last one incomplete\n`);
-  if (v.json) writeJson(v.json, results);
-  return exitCode({ forbidden: results.reduce((n, r) => n + r.forbidden, 0), interrupted: interrupt.stop });
+  const out = writeOutputs(results, v);
+  return exitCode({ forbidden: results.reduce((n, r) => n + r.forbidden, 0), interrupted: interrupt.stop, writeFailures: out.failed.length });
 }
 
 function printCell(r: VerifyResult, ref: string, maxEvents: number, html: string): void {
@@ -141,7 +140,7 @@ function printCell(r: VerifyResult, ref: string, maxEvents: number, html: string
 }
 
 /** --jobs: the same search in child processes (stress/verify-jobs.ts), reported like --merge. */
-async function runParallel(loaded: Array<{ ref: string }>, strategies: string[], argv: string[], jobs: number, json: string | undefined): Promise<number> {
+async function runParallel(loaded: Array<{ ref: string }>, strategies: string[], argv: string[], jobs: number, v: { json?: string; report?: string; junit?: string }): Promise<number> {
   const keep = ['preemptions', 'faults', 'max-faults', 'max-runs', 'budget', 'seed'];
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -165,16 +164,20 @@ async function runParallel(loaded: Array<{ ref: string }>, strategies: string[],
     if (cells.length === 1 && f) process.stdout.write(`replay:   ${replayCommand(loaded[0].ref, r.strategy, f.schedule)}\n`);
   }
   if (cells.length > 1 && results.length > 0) process.stdout.write(`verify (${boundsText(results[0])}; ${jobs} jobs):\n${matrix(results)}\n`);
-  if (json) writeJson(json, results);
-  return exitCode({ forbidden: results.reduce((k, r) => k + r.forbidden, 0), interrupted: interrupt.stop });
+  const out = writeOutputs(results, v);
+  return exitCode({ forbidden: results.reduce((k, r) => k + r.forbidden, 0), interrupted: interrupt.stop, writeFailures: out.failed.length });
 }
 
-function writeJson(file: string, results: VerifyResult[]): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify({ command: 'verify', cells: results.map(cellJson) }, null, 2) + '\n');
+/** --json, the HTML report and JUnit, after the results are printed: a failed write is reported, not thrown. */
+function writeOutputs(results: VerifyResult[], v: { json?: string; report?: string; junit?: string }): Outputs {
+  const out = new Outputs();
+  if (v.json) out.write(v.json, () => JSON.stringify({ command: 'verify', cells: results.map(cellJson) }, null, 2) + '\n');
+  if (v.report && results.length && out.write(v.report, () => renderReport(verifyReport(results)))) process.stdout.write(`report: ${v.report}\n`);
+  if (v.junit) out.write(v.junit, () => junitXml('verify', verifyJunitCells(results)));
+  return out;
 }
 
-function merge(list: string, json: string | undefined): number {
+function merge(list: string, v: { json?: string; report?: string; junit?: string }): number {
   const cells = new Map<string, Parameters<typeof mergeCells>[0]>();
   for (const file of list.split(',').filter(Boolean)) {
     let doc: { command?: string; cells?: unknown[] };
@@ -188,6 +191,6 @@ function merge(list: string, json: string | undefined): number {
   let results: VerifyResult[];
   try { results = [...cells.values()].map(mergeCells); } catch (e) { throw new UsageError((e as Error).message); }
   for (const r of results) process.stdout.write(`${r.scenario} under ${r.strategy}: ${verdictLine(r)}\n`);
-  if (json) writeJson(json, results);
-  return exitCode({ forbidden: results.reduce((n, r) => n + r.forbidden, 0) });
+  const out = writeOutputs(results, v);
+  return exitCode({ forbidden: results.reduce((n, r) => n + r.forbidden, 0), writeFailures: out.failed.length });
 }
