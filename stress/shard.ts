@@ -27,9 +27,9 @@ function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
 export function resolveShard(flag: string | undefined, countFlag: number | undefined, env: NodeJS.ProcessEnv = process.env): Shard | undefined {
   if (flag !== undefined) {
     const m = SHARD_RE.exec(flag);
-    if (!m) throw new UsageError(`--shard wants i/n with 1 <= i <= n, e.g. 2/4, got '${flag}'`);
+    if (!m) throw new UsageError(`--shard wants i/n like 2/4 (1 <= i <= n), got '${flag}'`);
     const i = Number(m[1]), n = Number(m[2]);
-    if (n < 1 || i < 1 || i > n) throw new UsageError(`--shard wants i/n with 1 <= i <= n, got '${flag}'`);
+    if (n < 1 || i < 1 || i > n) throw new UsageError(`--shard ${flag}: i must be between 1 and n`);
     return make(i - 1, n, '--shard');
   }
   const k8s = envInt(env, 'JOB_COMPLETION_INDEX');
