@@ -4,7 +4,8 @@
 
 import os from 'node:os';
 import { OUTCOMES, type Outcome } from '../lib/mem/crash.js';
-import { encodeLockHistograms, mergeLockHistograms, type EncodedLockHistograms, type LockHistograms } from '../lib/sync/profile.js';
+import type { LockHistograms } from '../lib/sync/profile.js';
+import { encodeLockHistograms, decodeLockHistograms, type EncodedLockHistograms } from './lock-histograms.js';
 import type { FirstFailure, StrategyTotals } from './campaign.js';
 
 export interface StressLockJson { name: string; acquisitions: number; contended: number; maxWaitNs: number; maxHoldNs: number }
@@ -47,7 +48,7 @@ export function stressJson(all: StrategyTotals[], o: Omit<StressJson, 'command' 
 /** The decoded histograms of one strategy's result. */
 export function histogramsOf(r: StressResultJson): Map<string, LockHistograms> {
   const m = new Map<string, LockHistograms>();
-  mergeLockHistograms(m, r.lockHistograms);
+  decodeLockHistograms(m, r.lockHistograms);
   return m;
 }
 
@@ -62,7 +63,7 @@ function mergeResult(a: StressResultJson, b: StressResultJson): StressResultJson
     t.maxWaitNs = Math.max(t.maxWaitNs, l.maxWaitNs); t.maxHoldNs = Math.max(t.maxHoldNs, l.maxHoldNs);
   }
   const hist = histogramsOf(a);
-  mergeLockHistograms(hist, b.lockHistograms);
+  decodeLockHistograms(hist, b.lockHistograms);
   const firsts = new Map<Outcome, FirstFailure>();
   for (const f of [...a.firstFailures, ...b.firstFailures]) { const k = firsts.get(f.outcome); if (!k || f.trial < k.trial) firsts.set(f.outcome, f); }
   return {

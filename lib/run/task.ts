@@ -36,7 +36,7 @@ export interface ThreadTask {
 
 export type ThreadStatus = 'done' | 'crash' | 'stopped' | 'error' | 'start-timeout' | 'aborted';
 
-import type { EncodedLockHistograms } from '../sync/profile.js';
+import type { LockHistogramPairs } from '../sync/profile.js';
 
 export interface ThreadResult {
   cpu: number;
@@ -52,7 +52,7 @@ export interface ThreadResult {
   /** lib/sync/lockdep reports made on this CPU during the trial. */
   lockdep: Array<{ cpu: number; message: string }>;
   /** With lock profiling on: this CPU's wait and hold histograms per lock class (lib/sync/profile.ts). */
-  lockHist?: EncodedLockHistograms;
+  lockHist?: LockHistogramPairs;
   /** worker_threads threadId of the worker that ran it (-1 if none answered). */
   workerId: number;
   /** Time inside the worker, ms. */

@@ -1,11 +1,12 @@
 // Lock profiling per lock class, like Xen's CONFIG_DEBUG_LOCK_PROFILE (lock_cnt, block_cnt, time_hold,
 // time_block) and Linux lock_stat (max wait / max hold). Each CPU writes only its own row, so counting needs no
 // atomics; rows are summed when the report is made. Wait and hold times also go into HdrHistograms kept by each
-// CPU's thread (hdr-histogram-js: bounded relative error over nanoseconds to seconds, a standard encoding to
-// ship and merge); the trial runner hands them to the main thread, which merges them (mergeLockHistograms).
+// CPU's thread (hdr-histogram-js: 1% relative error from nanoseconds to seconds); the trial runner hands them to
+// the main thread as (value, count) pairs, and the main thread merges them (mergeLockHistograms). Workers load only
+// the histogram class (a few ms), not the package's encoders and WebAssembly build (~100 ms per worker start).
 // All of it runs only when profiling is on: the lock code calls in here behind its `profiling` test.
 
-import * as hdr from 'hdr-histogram-js';
+import Int32HistogramModule from 'hdr-histogram-js/dist/Int32Histogram.js';
 import { CTL, F64, M, cpu, region, onAttach, LAYOUT, MAX_THREADS, PROFILE_FIELDS } from '../mem/machine.js';
 
 export const FLAG_PROFILE = 1, FLAG_LOCKDEP = 2;
@@ -27,10 +28,18 @@ onAttach(() => {
 });
 
 // This thread's histograms per lock class, made on first use, reset for every trial (attach).
-const waitHist: Array<hdr.Histogram | undefined> = [];
-const holdHist: Array<hdr.Histogram | undefined> = [];
+// A CommonJS module: its default export arrives as a property of the module object.
+const Int32Histogram = Int32HistogramModule.default;
+type JsHistogram = InstanceType<typeof Int32Histogram>;
+
+const waitHist: Array<JsHistogram | undefined> = [];
+const holdHist: Array<JsHistogram | undefined> = [];
 /** 2 significant digits (1% error) from 1 ns; grows as larger values arrive. */
-export const newHistogram = (): hdr.Histogram => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 1_000_000, numberOfSignificantValueDigits: 2, autoResize: true });
+export function newHistogram(): JsHistogram {
+  const h = new Int32Histogram(1, 1_000_000, 2);
+  h.autoResize = true;
+  return h;
+}
 
 /** Switch profiling for this thread (and, through the control block, for threads attached later). */
 export function setProfiling(on: boolean): void {
@@ -69,40 +78,39 @@ export function profileReleased(cls: number, hold: number): void {
   (holdHist[cls] ??= newHistogram()).recordValue(hold > 0 ? Math.round(hold) : 0);
 }
 
-/** Per lock class name: this thread's wait and hold histograms, compressed (HdrHistogram's base64 encoding). */
-export type EncodedLockHistograms = Record<string, { wait?: string; hold?: string }>;
+/** Per lock class name: wait and hold histograms as flat [value, count, value, count, ...] lists. */
+export type LockHistogramPairs = Record<string, { wait?: number[]; hold?: number[] }>;
 
-/** This thread's histograms since attach, encoded for the trip to the main thread; undefined when none. */
-export function takeLockHistograms(): EncodedLockHistograms | undefined {
+function pairsOf(h: JsHistogram | undefined): number[] | undefined {
+  if (!h || h.totalCount === 0) return undefined;
+  const out: number[] = [];
+  const it = h.recordedValuesIterator;
+  it.reset();
+  while (it.hasNext()) { const v = it.next(); out.push(v.valueIteratedTo, v.countAtValueIteratedTo); }
+  return out;
+}
+
+/** This thread's histograms since attach, for the trip to the main thread; undefined when none. */
+export function takeLockHistograms(): LockHistogramPairs | undefined {
   if (!profiling) return undefined;
-  let out: EncodedLockHistograms | undefined;
-  const enc = (h: hdr.Histogram | undefined): string | undefined => (h && h.totalCount > 0 ? hdr.encodeIntoCompressedBase64(h) : undefined);
+  let out: LockHistogramPairs | undefined;
   for (let c = 0; c < Math.max(waitHist.length, holdHist.length); c++) {
-    const wait = enc(waitHist[c]), hold = enc(holdHist[c]);
+    const wait = pairsOf(waitHist[c]), hold = pairsOf(holdHist[c]);
     if (wait || hold) (out ??= {})[LAYOUT.lockClasses[c] ?? `class${c}`] = { ...(wait ? { wait } : {}), ...(hold ? { hold } : {}) };
   }
   return out;
 }
 
-export interface LockHistograms { wait: hdr.Histogram; hold: hdr.Histogram }
+export type { JsHistogram };
+export interface LockHistograms { wait: JsHistogram; hold: JsHistogram }
 
-/** Add encoded histograms (one CPU's, or a whole saved run's) into per-class totals, on the main thread. */
-export function mergeLockHistograms(into: Map<string, LockHistograms>, add: EncodedLockHistograms | undefined): void {
+/** Add one CPU's histograms into per-class totals, on the main thread. */
+export function mergeLockHistograms(into: Map<string, LockHistograms>, add: LockHistogramPairs | undefined): void {
   for (const [name, e] of Object.entries(add ?? {})) {
     let t = into.get(name);
     if (!t) { t = { wait: newHistogram(), hold: newHistogram() }; into.set(name, t); }
-    if (e.wait) t.wait.add(hdr.decodeFromCompressedBase64(e.wait));
-    if (e.hold) t.hold.add(hdr.decodeFromCompressedBase64(e.hold));
+    for (const [h, xs] of [[t.wait, e.wait], [t.hold, e.hold]] as const) for (let i = 0; xs && i < xs.length; i += 2) h.recordValueWithCount(xs[i], xs[i + 1]);
   }
-}
-
-/** Per-class totals encoded again, for JSON that `merge` can combine. */
-export function encodeLockHistograms(h: Map<string, LockHistograms>): EncodedLockHistograms {
-  const out: EncodedLockHistograms = {};
-  for (const [name, t] of h) {
-    out[name] = { ...(t.wait.totalCount ? { wait: hdr.encodeIntoCompressedBase64(t.wait) } : {}), ...(t.hold.totalCount ? { hold: hdr.encodeIntoCompressedBase64(t.hold) } : {}) };
-  }
-  return out;
 }
 
 export interface LockStat {
