@@ -27,7 +27,7 @@ strategy (a surprise), 0 otherwise, 2 for bad input.`,
     ...controlledOptions(200),
     schedule: string('replay this schedule once (from an earlier run\'s output)', { arg: 'STRING' }),
     events: int('interleaving lines to print, 0 = all', { default: 80 }),
-    json: outFile('write { scenario, strategy, runs, outcomes, verdicts, firstFailure, surprise } (failures with their full flight records)'),
+    json: outFile('write { scenario, strategy, runs, outcomes, verdicts, tally, firstFailure, surprise } (tally: runs by outcome, crash site and verdict; failures with their full flight records)'),
     html: outFile('timeline of the first failure (default out/repro-<scenario>-<strategy>.html)'),
     junit: outFile('write JUnit XML: one test case, a failure per forbidden outcome'),
   },
@@ -88,7 +88,7 @@ export async function run(argv: string[]): Promise<number> {
   const out = new Outputs();
   const f = r.firstFailure;
   if (f && out.write(html, () => timelineHtml(r, f, ref))) process.stdout.write(`timeline: ${html}\n`);
-  if (v.json) out.write(v.json, JSON.stringify({ scenario: r.scenario, strategy, runs: r.runs, outcomes: r.outcomes, verdicts: r.verdicts, firstFailure: failureJson(f, true), surprise: failureJson(r.surprise, true) }, null, 2) + '\n');
+  if (v.json) out.write(v.json, JSON.stringify({ scenario: r.scenario, strategy, runs: r.runs, outcomes: r.outcomes, verdicts: r.verdicts, tally: r.tally, firstFailure: failureJson(f, true), surprise: failureJson(r.surprise, true) }, null, 2) + '\n');
   if (v.junit) out.write(v.junit, junitXml('repro', [r]));
   return exitCode({ forbidden: r.verdicts.forbidden, writeFailures: out.failed.length });
 }
@@ -98,6 +98,8 @@ function printResult(r: ReproResult, ref: string, o: { schedule?: string; choose
   const how = o.schedule ? 'replay' : `${o.chooser}${o.chooser === 'pct' ? ` depth ${o.pctDepth}` : ''}, seed ${o.seed}`;
   process.stdout.write(`${r.scenario} under ${r.strategy}: ${r.runs} run${r.runs === 1 ? '' : 's'} (${how}): ${counts}\n`);
   if (o.guestVpci) process.stdout.write('DomU vPCI: on (vpciGuestSupport: the v4/v5 series\' CONFIG_HAS_VPCI_GUEST_SUPPORT; Xen gives DomUs none)\n');
+  // Crashes by site: the verdict depends on where (a site-qualified expectation), so say it per site.
+  for (const t of r.tally.filter((x) => x.where)) process.stdout.write(`  ${t.outcome} in ${t.where}: ${t.count} (${t.verdict})\n`);
   const f = r.firstFailure;
   if (!f) { process.stdout.write(`no failure in ${r.runs} runs; last schedule: ${r.lastSchedule ?? '-'}\n`); return; }
   process.stdout.write(`${o.schedule ? 'replayed run' : `run ${f.run}`}: ${f.outcome} (${f.verdict} for ${r.strategy})${f.vcpu ? ` on ${f.vcpu}` : ''}${f.where ? ` in ${f.where}` : ''}\n`);
