@@ -2,7 +2,7 @@
 // machine where the toolstack vCPU cycles devices through assign/deassign/remove/add while guest vCPUs hit config
 // space. Every trial ends in one outcome; counters, lock statistics and the first failure of each kind are kept.
 
-import { M, CTL, MAX_THREADS, LAYOUT } from '../lib/mem/machine.js';
+import { M, CTL, MAX_THREADS, LAYOUT, releaseMachine } from '../lib/mem/machine.js';
 import { OUTCOMES, type Outcome } from '../lib/mem/crash.js';
 import { lockStats, mergeLockHistograms, type LockStat, type LockHistograms } from '../lib/sync/profile.js';
 import { mergedTail, readRing, tstat, TSTAT } from '../lib/trace/recorder.js';
@@ -144,6 +144,7 @@ export class Campaign {
       }
       onTrial({ strategy: s.name, trial, outcome, durationMs: Math.round(res.durationMs * 100) / 100, accesses, hypercalls,
         ...(outcome !== 'ok' ? { where, vcpu, message } : {}) }, totals);
+      if (res.aborted === 0) releaseMachine(machine); // read out: its buffer serves the next trial
     }
     totals.lockdep = [...lockdep];
     totals.replacedWorkers = this.pool.replacedWorkers - replacedBefore;

@@ -3,7 +3,7 @@
 // picks. The first failing run keeps its schedule and full interleaving.
 
 import { OUTCOMES, CRASH_OUTCOMES, type Outcome } from '../lib/mem/crash.js';
-import { LAYOUT } from '../lib/mem/machine.js';
+import { LAYOUT, releaseMachine } from '../lib/mem/machine.js';
 import { readRing } from '../lib/trace/recorder.js';
 import { bootMachine } from '../lib/lab/boot.js';
 import { lockNamer, describeEvent } from '../lib/lab/names.js';
@@ -85,6 +85,7 @@ async function pctEstimate(pool: TrialPool, url: string, s: Scenario, strategy: 
   const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
   const res = await runTrial(pool, machine, specs, { mode: 'controlled', chooser: 'random', seed: o.seed >>> 0, maxSteps: o.maxSteps ?? 20_000, budgetMs: 15_000, lockName: lockNamer(world) })
     .catch((e: unknown) => { throw asScenarioError(e); });
+  if (res.aborted === 0) releaseMachine(machine);
   return res.outcome !== 'hang' && res.steps ? res.steps : 100;
 }
 
@@ -136,6 +137,7 @@ export async function reproduce(pool: TrialPool, url: string, s: Scenario, strat
       if ((failed || o.schedule !== undefined) && !out.firstFailure) out.firstFailure = f;
       if (verdict === 'forbidden' && !out.surprise) out.surprise = f;
     }
+    if (res.aborted === 0) releaseMachine(machine); // read out: its buffer serves the next run
     if (o.untilForbidden ? verdict === 'forbidden' : failed && !o.all) break;
   }
   out.tally.sort((a, b) => b.count - a.count);

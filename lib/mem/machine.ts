@@ -103,11 +103,37 @@ export function createMachine(spec: MachineSpec): Machine {
   const shadowByte = next * 4;
   const bytes = Math.ceil((shadowByte + heapWords) / 8) * 8;
   const layout: Layout = { bytes, threads: spec.threads, lockClasses: classes, heap, shadowByte, regions };
-  const sab = new SharedArrayBuffer(bytes);
+  const sab = spareBuffer(bytes) ?? new SharedArrayBuffer(bytes);
   const m = new Int32Array(sab);
   m[CTL.FLAGS] = (spec.profile === false ? 0 : 1) | (spec.lockdep === false ? 0 : 2) | (spec.heapReuse ? 0x100 : 0) | (spec.extraFlags ?? 0);
   m[CTL.HEAP_BUMP] = heap.base + 2; // word 0 of the heap is never handed out: pointer 0 is NULL
   return { sab, layout, meta: { ...spec.meta } };
+}
+
+// ---- buffers of finished trials, reused: memory that does not grow with the number of trials ----
+// A trial's buffer is referenced by every worker that attached it until that worker's isolate collects its
+// garbage; fresh buffers per trial therefore pile up (hundreds of MB over a campaign) however small each is.
+// Callers that run trial after trial hand each machine back once nothing reads it any more.
+
+const spares: SharedArrayBuffer[] = [];
+const MAX_SPARES = 4;
+
+/**
+ * The machine's buffer may be handed to a later createMachine (zeroed first). Call only when no thread will touch
+ * this machine again: its trial is over, its workers came back (none was aborted) and its results were read.
+ */
+export function releaseMachine(m: Machine): void {
+  if (spares.includes(m.sab)) return;
+  if (spares.length >= MAX_SPARES) spares.shift();
+  spares.push(m.sab);
+}
+
+function spareBuffer(bytes: number): SharedArrayBuffer | undefined {
+  const i = spares.findIndex((s) => s.byteLength === bytes);
+  if (i < 0) return undefined;
+  const [sab] = spares.splice(i, 1);
+  new Int32Array(sab).fill(0);
+  return sab;
 }
 
 // ---- the attached machine of this thread (one at a time): module state so hot paths take no extra argument ----
