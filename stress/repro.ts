@@ -31,6 +31,8 @@ export interface ReproOptions {
   all?: boolean;
   /** Stop at the first forbidden outcome only (hunt: a DomU crashed on purpose is not what it looks for). */
   untilForbidden?: boolean;
+  /** Stop at the first run whose outcome this accepts (bench find: the first crash). */
+  until?: (outcome: Outcome) => boolean;
   maxSteps?: number;
   /** Run only the runs this shard owns (run k belongs to shard k mod n); run numbers and seeds stay global. */
   shard?: Shard;
@@ -138,7 +140,7 @@ export async function reproduce(pool: TrialPool, url: string, s: Scenario, strat
       if (verdict === 'forbidden' && !out.surprise) out.surprise = f;
     }
     if (res.aborted === 0) releaseMachine(machine); // read out: its buffer serves the next run
-    if (o.untilForbidden ? verdict === 'forbidden' : failed && !o.all) break;
+    if (o.until ? o.until(c.outcome) : o.untilForbidden ? verdict === 'forbidden' : failed && !o.all) break;
   }
   out.tally.sort((a, b) => b.count - a.count);
   return out;

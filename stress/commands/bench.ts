@@ -17,7 +17,7 @@ instrumented and the bare atomics floor), contended spinlock at each thread coun
 ns; rounds of >= 200 ms, counted only when all threads overlapped for >= 90% of the round, dropped rounds
 reported; C with the lab's own wait policy and, for information, with sched_yield), read-mostly rwlock 90/10 at
 4 threads. Prints tables and the goal ratios (uncontended <= 2.5x C, contended <= 3x C at 2, 4 and 8 threads).`,
-  positionals: { min: 0, max: 1, what: 'bench: one benchmark at a time (try: locks, verify)' },
+  positionals: { min: 0, max: 1, what: 'bench: one benchmark at a time (try: locks, verify, find)' },
   options: {
     quick: flag('shorter rounds, fewer repeats (a few minutes on 2 cores)'),
     json: outFile('also write { cores, results: [{ lock, mode, threads, nsPerOp, opsPerSec }], reference: [...], goals }'),
@@ -27,11 +27,12 @@ reported; C with the lab's own wait policy and, for information, with sched_yiel
 
 export async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'verify') return (await import('../verify-bench.js')).run(argv.slice(1));
+  if (argv[0] === 'find') return (await import('../find-command.js')).run(argv.slice(1));
   const args = parseCommand(SPEC, argv);
   if (!args) return 0;
   const { values, positionals } = args;
-  if (positionals.length === 0) throw new UsageError("bench: which benchmark? (try: vpci-lab bench locks, vpci-lab bench verify, or --help)");
-  if (positionals[0] !== 'locks') throw new UsageError(`bench: unknown benchmark '${positionals.join(' ')}' (try: locks, verify)`);
+  if (positionals.length === 0) throw new UsageError("bench: which benchmark? (try: vpci-lab bench locks, vpci-lab bench verify, vpci-lab bench find, or --help)");
+  if (positionals[0] !== 'locks') throw new UsageError(`bench: unknown benchmark '${positionals.join(' ')}' (try: locks, verify, find)`);
   const threads = threadList(values.threads);
 
   const { benchLocks, formatReport } = await import('../../bench/locks.js');
