@@ -41,9 +41,9 @@ describe('hunt: generated programs are legal behaviour', function () {
         // fast-check's shrinks are what the hunt runs while shrinking: they must be legal too.
         const v = arb.generate(new fc.Random(xoroshiro128plus(pick)), undefined);
         assert.deepEqual(illegal(v.value, policy), [], JSON.stringify(v.value));
-        for (const s of arb.shrink(v.value, v.context).take(20)) { shrinks++; assert.deepEqual(illegal(s.value, policy), [], JSON.stringify(s.value)); }
-      }), { numRuns: 300, seed: 42 });
-      assert.ok(shrinks > 1000, `only ${shrinks} shrinks checked`);
+        for (const s of arb.shrink(v.value, v.context).take(10)) { shrinks++; assert.deepEqual(illegal(s.value, policy), [], JSON.stringify(s.value)); }
+      }), { numRuns: 150, seed: 42 });
+      assert.ok(shrinks > 400, `only ${shrinks} shrinks checked`);
     });
   }
 
