@@ -12,7 +12,7 @@ import { vpci_mmcfg_read, vpci_mmcfg_write } from '../lib/xen/mmio.js';
 import { p2m_lookup } from '../lib/xen/p2m.js';
 import { DOMAIN, PCI_DEV, VCPU } from '../lib/xen/types.js';
 import { pci_get_pdev_by_domain } from '../lib/xen/pci.js';
-import { LIST_POISON1 } from '../lib/xen/head/list.js';
+import { LIST_POISON1 } from '../lib/xen/list.js';
 import { PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_ROM_ADDRESS } from '../lib/hw/index.js';
 import { staleMappingScan } from '../lib/check/stale.js';
 import { boot, outcomeOf, crashOf, SBDF_A, SBDF_B } from './helpers-model.js';

@@ -14,6 +14,7 @@ import { DOMAIN, PCI_DEV, NR_BARS, ENODEV } from './types.js';
 import { XEN, xen, CLASS, pcidevs_lock_addr } from './state.js';
 import { fault_point } from './fault.js';
 import { unmap_mmio_regions, p2m_mapped } from './p2m.js';
+import { list_next, list_add_alldevs, list_del_alldevs, list_add_domain, list_del_domain } from './list.js';
 
 export function pcidevs_lock(): void { spin_lock_recursive(pcidevs_lock_addr()); }
 export function pcidevs_unlock(): void { spin_unlock_recursive(pcidevs_lock_addr()); }
@@ -64,7 +65,7 @@ export function pci_find_cap_offset(sbdf: number, cap: number): number {
 
 /** pci_get_pdev_by_domain (L21): walks alldevs_list — from vpci_read/vpci_write with no lock at all (R2). */
 export function pci_get_pdev_by_domain(d: number, sbdf: number, where: string): number {
-  for (let p = M[xen(XEN.alldevs_list)]; p !== NULL; p = M[p + PCI_DEV.alldevs_next]) {
+  for (let p = M[xen(XEN.alldevs_list)]; p !== NULL; p = list_next(p, PCI_DEV.alldevs_next, where)) {
     chk(p, PCI_DEV, where);
     if (M[p + PCI_DEV.sbdf] === sbdf && (d === NULL || M[p + PCI_DEV.domain] === d)) return p;
   }
@@ -73,7 +74,7 @@ export function pci_get_pdev_by_domain(d: number, sbdf: number, where: string): 
 
 /** for_each_pdev(d, pdev) lookup (HEAD's pci_get_pdev(d, sbdf)): walks only d->pdev_list. */
 export function pci_get_pdev_in_domain(d: number, sbdf: number, where: string): number {
-  for (let p = M[chk(d, DOMAIN, where) + DOMAIN.pdev_list]; p !== NULL; p = M[p + PCI_DEV.domain_next]) {
+  for (let p = M[chk(d, DOMAIN, where) + DOMAIN.pdev_list]; p !== NULL; p = list_next(p, PCI_DEV.domain_next, where)) {
     if (M[chk(p, PCI_DEV, where) + PCI_DEV.sbdf] === sbdf) return p;
   }
   return NULL;
@@ -87,33 +88,29 @@ export function alloc_pdev(sbdf: number): number {
   if (pdev === NULL) return NULL;
   M[pdev + PCI_DEV.sbdf] = sbdf;
   spin_lock_init(pdev + PCI_DEV.vpci_lock, CLASS.pdev_vpci_lock);
-  M[pdev + PCI_DEV.alldevs_next] = M[xen(XEN.alldevs_list)];
-  M[xen(XEN.alldevs_list)] = pdev;
+  list_add_alldevs(pdev);
   return pdev;
 }
 
-/** free_pdev: unlink from alldevs_list and free (caller holds pcidevs_lock). */
+/** free_pdev (L21 pci.c:417-452): list_del from alldevs_list leaves LIST_POISON1, then xfree. */
 export function free_pdev(pdev: number): void {
-  for (let link = xen(XEN.alldevs_list); M[link] !== NULL; link = M[link] + PCI_DEV.alldevs_next) {
-    if (M[link] === pdev) { M[link] = M[pdev + PCI_DEV.alldevs_next]; break; }
-  }
+  list_del_alldevs(pdev, 'free_pdev');
   xfree(pdev, 'free_pdev');
 }
 
+/** pdev->domain = d; list_add(&pdev->domain_list, &d->pdev_list). */
 export function list_add_pdev(d: number, pdev: number): void {
-  M[pdev + PCI_DEV.domain_next] = M[chk(d, DOMAIN, 'list_add') + DOMAIN.pdev_list];
-  M[d + DOMAIN.pdev_list] = pdev;
+  list_add_domain(d, pdev);
   M[pdev + PCI_DEV.domain] = d;
 }
 
+/**
+ * list_del(&pdev->domain_list) from its owner's list, leaving LIST_POISON1. pdev->domain stays: L21 clears it only
+ * where pci_add_device fails (pci.c:839, 847), which its callers do themselves.
+ */
 export function list_del_pdev(pdev: number): void {
   const d = M[chk(pdev, PCI_DEV, 'list_del') + PCI_DEV.domain];
-  if (d === NULL) return;
-  for (let link = chk(d, DOMAIN, 'list_del') + DOMAIN.pdev_list; M[link] !== NULL; link = M[link] + PCI_DEV.domain_next) {
-    if (M[link] === pdev) { M[link] = M[pdev + PCI_DEV.domain_next]; break; }
-  }
-  M[pdev + PCI_DEV.domain_next] = NULL;
-  M[pdev + PCI_DEV.domain] = NULL;
+  if (d !== NULL) list_del_domain(d, pdev, 'list_del');
 }
 
 /**

@@ -27,30 +27,28 @@ export default defineScenario({
   expect: {
     // R1 (A.17): the deferred map stays in d0v0's slot after vpci_remove_device NULLs pdev->vpci; the pending step
     // locks pdev->vpci->lock through NULL. Secondary race R5: d0v1's modify_bars walks Dom0's pdev_list with no
-    // lock and meets device 0 half-removed: its vpci NULL or freed, or the list unlinked under the walk (the walk
-    // ends without finding its own device: ASSERT(dev)).
+    // lock and meets device 0 half-removed: its vpci NULL or freed, or unlinked under the walk: list_del left
+    // LIST_POISON1 in its next link (list.h:183) and the walk faults moving on.
     baseline: { expected: [
       { outcome: 'null-deref', where: 'vpci_process_pending' },   // R1, the reported Arm crash
       { outcome: 'null-deref', where: 'modify_bars' },            // R5: tmp->vpci already NULL
-      { outcome: 'use-after-free', where: 'modify_bars' },        // R5: tmp->vpci read between xfree and NULL
-      { outcome: 'assert', where: 'modify_bars' },                // R5: list_del under the walk, ASSERT(dev)
+      { outcome: 'use-after-free', where: 'modify_bars' },        // R5: tmp->vpci read between xfree and NULL, or LIST_POISON1 followed
     ] },
     cancel: { expected: [
       'ok',                                                       // B.2: current (d0v0) is the vCPU whose slot holds the work
       { outcome: 'null-deref', where: 'modify_bars' },            // R5 untouched by cancelling
-      { outcome: 'use-after-free', where: 'modify_bars' },        // R5
-      { outcome: 'assert', where: 'modify_bars' },                // R5 (list)
+      { outcome: 'use-after-free', where: 'modify_bars' },        // R5, and the list_del under the walk (LIST_POISON1)
     ] },
     'cancel-all': { expected: [
       'ok',                                                       // B.5: every vCPU of the domain is cancelled
-      { outcome: 'assert', where: 'modify_bars' },                // R5 (list): per-device locks do not cover pdev_list
+      { outcome: 'use-after-free', where: 'modify_bars' },        // R5 (list): per-device locks do not cover pdev_list; LIST_POISON1
     ] },
     pcidevs: { expected: ['ok'] },                                // §G S2: add, accesses and pending work all under pcidevs_lock
     'rwlock-trylock': {
       expected: [
         { outcome: 'null-deref', where: 'vpci_process_pending' }, // §G S3: nothing in the sketch rechecks pdev->vpci
         { outcome: 'null-deref', where: 'modify_bars' },          // R5: the walk reads a NULLed tmp->vpci (no recheck)
-        { outcome: 'assert', where: 'modify_bars' },              // R5 (list): list_del is under pcidevs_lock only
+        { outcome: 'use-after-free', where: 'modify_bars' },      // R5 (list): list_del is under pcidevs_lock only; LIST_POISON1
       ],
       acceptable: ['ok'],                                         // write_trylock failed: vpci left in place, nothing freed
     },

@@ -21,7 +21,7 @@ import { domain_crash } from '../domain.js';
 import { bar, MAPPABLE_BAR } from '../l21/header.js';
 import { map_mmio_regions, unmap_mmio_regions } from '../p2m.js';
 import { fn } from '../fn.js';
-import { list_next } from './list.js';
+import { list_next } from '../list.js';
 
 const pciLock = (d: number, where: string): number => chk(d, DOMAIN, where) + DOMAIN.pci_lock;
 const vpciOf = (pdev: number, where: string): number => chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);

@@ -12,7 +12,7 @@ import { DOMAIN, PCI_DEV, ENOMEM, ENODEV } from '../types.js';
 import { XEN, xen, hardware_domain } from '../state.js';
 import { pcidevs_lock, pcidevs_unlock, alloc_pdev, pci_get_pdev_by_domain } from '../pci.js';
 import { fn } from '../fn.js';
-import { list_next, list_add_domain, list_del_domain, list_del_alldevs } from './list.js';
+import { list_next, list_add_domain, list_del_domain, list_del_alldevs } from '../list.js';
 
 const pciLock = (d: number, where: string): number => chk(d, DOMAIN, where) + DOMAIN.pci_lock;
 const is_hardware_domain = (d: number): boolean => M[chk(d, DOMAIN, 'is_hardware_domain') + DOMAIN.is_hardware_domain] !== 0;

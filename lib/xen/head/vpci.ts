@@ -17,7 +17,7 @@ import { rangeset_destroy } from '../rangeset.js';
 import { fn } from '../fn.js';
 import { merge_result } from '../l21/vpci.js';   // vpci.c:467-473, the same function at L21
 import { bar } from '../l21/header.js';         // &header->bars[i]: the struct layout both generations share
-import { list_next } from './list.js';
+import { list_next } from '../list.js';
 
 const pciLock = (d: number, where: string): number => chk(d, DOMAIN, where) + DOMAIN.pci_lock;
 export const has_vpci = (d: number, where: string): boolean => M[chk(d, DOMAIN, where) + DOMAIN.has_vpci] !== 0;

@@ -28,6 +28,7 @@ import { map_mmio_regions, unmap_mmio_regions } from '../p2m.js';
 import { pci_size_mem_bar, PCI_BAR_LAST, PCI_BAR_ROM } from '../pci.js';
 import { vpci_add_register } from './vpci.js';
 import { fn } from '../fn.js';
+import { list_next } from '../list.js';
 
 // ---- BAR accessors: header.bars[i] inside struct vpci ----
 export const bar = (vpci: number, i: number): number => vpci + VPCI.bars + i * BAR_WORDS;
@@ -156,7 +157,7 @@ export function modify_bars(pdev: number, cmd: number, rom_only: boolean): numbe
   // Only BARs currently mapped (enabled) of the domain's devices are checked for overlaps.
   const d = M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain];
   let dev = NULL;
-  for (let tmp = M[chk(d, DOMAIN, where) + DOMAIN.pdev_list]; tmp !== NULL; tmp = M[chk(tmp, PCI_DEV, where) + PCI_DEV.domain_next]) {
+  for (let tmp = M[chk(d, DOMAIN, where) + DOMAIN.pdev_list]; tmp !== NULL; tmp = list_next(chk(tmp, PCI_DEV, where), PCI_DEV.domain_next, where)) {
     yield_point(S['modify_bars:for_each_pdev']);
     if (tmp === pdev) {
       dev = tmp;

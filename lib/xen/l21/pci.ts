@@ -26,7 +26,7 @@ export function pci_add_device(sbdf: number): number {
     fn.pdev_list_write_enter(hwdom);
     list_add_pdev(hwdom, pdev);              // before vPCI setup: modify_bars walks this list
     ret = fn.vpci_add_handlers(pdev);
-    if (ret) list_del_pdev(pdev);
+    if (ret) { list_del_pdev(pdev); M[pdev + PCI_DEV.domain] = NULL; }   // pci.c:838-839
     fn.pdev_list_write_exit(hwdom);
     if (!ret) {
       yield_point(S['pci_add_device:before-iommu_add_device']);
@@ -36,6 +36,7 @@ export function pci_add_device(sbdf: number): number {
         fn.pdev_list_write_enter(hwdom);
         vpci_remove_device_sync(pdev);
         list_del_pdev(pdev);
+        M[pdev + PCI_DEV.domain] = NULL;       // pci.c:846-847: left on alldevs_list with no owner
         fn.pdev_list_write_exit(hwdom);
       }
     }

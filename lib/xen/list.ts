@@ -1,12 +1,13 @@
-// xen/include/xen/list.h at HEAD, for the two pci_dev lists: pseg->alldevs_list and d->pdev_list. The model links
-// them singly (a next word per list in struct pci_dev); list_del leaves LIST_POISON1 in the deleted entry's next
-// link as Xen does (list.h:186), so a walker standing on an entry deleted under it faults when it moves on.
+// xen/include/xen/list.h, for the two pci_dev lists: pseg->alldevs_list and d->pdev_list, in both generations
+// (list_del has poisoned the entry since long before late 2021: L21 list.h:183-184, HEAD list.h:186). The model
+// links them singly (a next word per list in struct pci_dev); list_del leaves LIST_POISON1 in the deleted entry's
+// next link, so a walker standing on an entry deleted under it faults when it moves on.
 
-import { M } from '../../mem/machine.js';
-import { chk, NULL } from '../../mem/heap.js';
-import { crash } from '../../mem/crash.js';
-import { DOMAIN, PCI_DEV } from '../types.js';
-import { XEN, xen } from '../state.js';
+import { M } from '../mem/machine.js';
+import { chk, NULL } from '../mem/heap.js';
+import { crash } from '../mem/crash.js';
+import { DOMAIN, PCI_DEV } from './types.js';
+import { XEN, xen } from './state.js';
 
 /** LIST_POISON1 (list.h:19): an address Xen never maps. */
 export const LIST_POISON1 = 0x00100100;
