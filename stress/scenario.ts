@@ -25,6 +25,8 @@ export interface ScenarioMachine {
   devices?: number;
   /** Give every device an MSI-X capability (8 entries; table and PBA in BAR0). Default false. */
   msix?: boolean;
+  /** Give every device an MSI capability (one vector, 32-bit address), so L21's init_msi registers handlers. Default false. */
+  msi?: boolean;
   /** Devices Dom0 owns at boot (indices); default all. */
   boot?: number[];
   /** Devices the toolstack assigned to a DomU before its vCPUs started (xl create with pci=[...]): { 1: [0] }. */
@@ -80,7 +82,7 @@ export function scenarioModel(s: Scenario, strategy: string, seed = 1): { desc: 
     }
   }
   const desc: ModelDesc = {
-    dom0Vcpus: vcpus[0], domUVcpus: vcpus.slice(1), hw: stressHw(devices, m.msix === true),
+    dom0Vcpus: vcpus[0], domUVcpus: vcpus.slice(1), hw: stressHw(devices, m.msix === true, m.msi === true),
     bootDevices: (m.boot ?? Array.from({ length: devices }, (_, i) => i)).map(deviceSbdf),
     bootAssign: Object.entries(m.assigned ?? {}).flatMap(([d, devs]) => devs.map((i) => ({ domain: Number(d), sbdf: deviceSbdf(i) }))),
     strategy, seed, inject: m.inject, mapBatch: m.mapBatch ?? 4, preemptEvery: m.preemptEvery ?? 0,
@@ -96,7 +98,7 @@ export class ScenarioError extends Error {
 
 export const BUILTIN_DIR = new URL('./scenarios/', import.meta.url);
 export const BUILTIN_SCENARIOS = [
-  'crash-path-1', 'crash-path-2', 'crash-path-3', 'crash-path-4', 'cancel-race', 'lock-freed', 'abba', 'double-modify', 'stale-pdev', 'msix-race',
+  'crash-path-1', 'crash-path-2', 'crash-path-3', 'crash-path-4', 'cancel-race', 'lock-freed', 'abba', 'double-modify', 'stale-pdev', 'msix-race', 'init-msi-fail',
   'alldevs-walk',
 ] as const;
 

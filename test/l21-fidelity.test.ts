@@ -10,7 +10,14 @@ import { M } from '../lib/mem/machine.js';
 import { PCI_DEV } from '../lib/xen/types.js';
 import { pci_get_pdev_by_domain } from '../lib/xen/pci.js';
 import { LIST_POISON1 } from '../lib/xen/list.js';
+import { fileURLToPath } from 'node:url';
+import { createPool, type TrialPool } from '../lib/run/index.js';
+import { loadScenario } from '../stress/scenario.js';
+import { verify } from '../stress/verify.js';
+import { FAULT_KINDS } from '../lib/sched/fault.js';
 import { boot, crashOf, SBDF_A, SBDF_B } from './helpers-model.js';
+
+const INIT_FAULTS = fileURLToPath(new URL('./fixtures/init-faults.js', import.meta.url));
 
 function as<T>(v: number, f: () => T): T { set_current(v); return f(); }
 
@@ -42,5 +49,29 @@ describe('L21 fidelity (4ed7d5525f)', () => {
     try { as(world.vcpus[0][0], () => PHYSDEVOP_pci_device_remove(SBDF_A)); } finally { setSiteHook(undefined); }
     assert.equal(next, LIST_POISON1);
     assert.equal(owner, world.domains[0]);
+  });
+
+  describe('init order: init_msix, init_bars, init_msi, each a fault point (vpci.c L21 60-89)', function () {
+    this.timeout(60_000);
+    let pool: TrialPool;
+    before(() => { pool = createPool(1); });
+    after(async () => { await pool.close(); });
+    const INIT = 1 << FAULT_KINDS.indexOf('init');
+
+    it('baseline: verify finds init_msi failing after init_bars deferred the map (crash path 1 without an IOMMU fault)', async () => {
+      const { url, scenario } = await loadScenario(INIT_FAULTS);
+      const r = await verify(pool, url, scenario, 'baseline', { bound: 0, reduce: true, kinds: INIT, maxFaults: 1, maxRuns: 1000, budgetMs: 50_000, seed: 1 });
+      assert.ok(r.complete);
+      assert.equal(r.outcomes['null-deref']?.where.includes('vpci_process_pending'), true, JSON.stringify(r.outcomes));
+      assert.match(r.outcomes['null-deref']!.schedule, /:f/, 'the failing run carries its fault choice');
+      assert.ok(r.outcomes.ok, 'the runs where no hook, or init_msix/init_bars before any deferral, fails end ok');
+    });
+
+    it('pcidevs: the same search is clean (the pending step rechecks pdev->vpci under pcidevs_lock)', async () => {
+      const { url, scenario } = await loadScenario(INIT_FAULTS);
+      const r = await verify(pool, url, scenario, 'pcidevs', { bound: 0, reduce: true, kinds: INIT, maxFaults: 1, maxRuns: 1000, budgetMs: 50_000, seed: 1 });
+      assert.ok(r.complete);
+      assert.deepEqual(Object.keys(r.outcomes), ['ok']);
+    });
   });
 });

@@ -16,6 +16,9 @@ import { guest_mmio_read, guest_mmio_write } from '../lib/xen/intercept.js';
 import { msixEntryAddr } from '../lib/lab/workload.js';
 import { PHYSDEVOP_pci_device_add, PHYSDEVOP_pci_device_remove, PHYSDEVOP_pci_device_reset, XEN_DOMCTL_assign_device, XEN_DOMCTL_deassign_device, XEN_DOMCTL_memory_mapping_remove } from '../lib/xen/hypercall.js';
 import * as regs from '../lib/hw/pci_regs.js';
+import { VPCI_INIT } from '../lib/xen/l21/vpci.js';
+
+type InitHook = (typeof VPCI_INIT)[number];
 import type { World } from '../lib/lab/boot.js';
 import type { ActorContext } from '../lib/run/task.js';
 
@@ -52,7 +55,7 @@ export interface ScenarioApi {
   /** The toolstack's XEN_DOMCTL_memory_mapping removal of a device's BARs from a domain's p2m (after deassign). */
   unmapBars(domain: number, sbdf: number): number;
   /** One-shot faults from now on: fail the next n iommu_add_device / map_mmio_regions calls. */
-  failNext(what: 'iommu' | 'map', n?: number): void;
+  failNext(what: 'iommu' | 'map' | InitHook, n?: number): void;
   /** Register offsets and bits (PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_VENDOR_ID, PCI_BASE_ADDRESS_0, PCI_ROM_ADDRESS ...). */
   readonly regs: Readonly<Record<string, number>>;
 }
@@ -138,8 +141,10 @@ export async function run(ctx: ActorContext): Promise<void> {
     reset: (sbdf) => hypercall(() => PHYSDEVOP_pci_device_reset(sbdf)),
     unmapBars: (d, sbdf) => { const dom = domain('unmapBars', d); return hypercall(() => XEN_DOMCTL_memory_mapping_remove(dom, sbdf)); },
     failNext: (what, n = 1) => {
-      if (what !== 'iommu' && what !== 'map') fault(`x.failNext('${String(what)}'): 'iommu' or 'map'`);
-      if (!Number.isInteger(n) || n < 1) fault(`x.failNext('${what}', ${String(n)}): a count of 1 or more`);
+      const hook = (VPCI_INIT as readonly string[]).indexOf(what);
+      if (what !== 'iommu' && what !== 'map' && hook < 0) fault(`x.failNext('${String(what)}'): 'iommu', 'map' or a late-2021 init hook (${VPCI_INIT.join(', ')})`);
+      if (!Number.isInteger(n) || n < 1 || (hook >= 0 && n !== 1)) fault(`x.failNext('${what}', ${String(n)}): a count of 1 or more (exactly 1 for an init hook)`);
+      if (hook >= 0) { Atomics.store(M, xen(XEN.init_fail_next), hook + 1); return; }
       Atomics.add(M, xen(what === 'iommu' ? XEN.iommu_fail_next : XEN.map_fail_next), n);
     },
     regs: REGS,

@@ -42,6 +42,8 @@ export interface PciFunctionDesc {
   revision?: number;
   /** An MSI-X capability (at config offset MSIX_CAP_POS), its table and PBA inside memory BARs of this function. */
   msix?: MsixDesc;
+  /** An MSI capability (at MSI_CAP_POS, after MSI-X when both): one vector, 32-bit address, no per-vector mask. */
+  msi?: boolean;
 }
 
 export interface MsixDesc {
@@ -57,6 +59,8 @@ export interface MsixDesc {
 
 /** Where the MSI-X capability sits in config space (the first capability, right after the type-0 header). */
 export const MSIX_CAP_POS = 0x40;
+/** Where the MSI capability sits. */
+export const MSI_CAP_POS = 0x50;
 /** Table entries the emulated device memory has room for (the spec allows 2048). */
 export const MSIX_MAX_ENTRIES = 64;
 /** Bytes of the pending-bit array for n entries (vpci.h's vmsix_table_size for VPCI_MSIX_PBA). */

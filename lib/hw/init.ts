@@ -3,14 +3,14 @@
 
 import type { Machine } from '../mem/machine.js';
 import type { HwDesc, PciFunctionDesc, SlotPlan } from './desc.js';
-import { planSlots, validateHwDesc, BAR_IO, BAR_MEM32, BAR_MEM64_LO, BAR_MEM64_HI, BAR_ROM, ROM_SLOT, MSIX_CAP_POS, MSIX_MAX_ENTRIES, type MsixDesc } from './desc.js';
+import { planSlots, validateHwDesc, BAR_IO, BAR_MEM32, BAR_MEM64_LO, BAR_MEM64_HI, BAR_ROM, ROM_SLOT, MSIX_CAP_POS, MSI_CAP_POS, MSIX_MAX_ENTRIES, type MsixDesc } from './desc.js';
 import { HW_REGION, HW_MAGIC, HW_COUNT, HW_TABLE, FN_WMASK, FN_SLOTS, SLOT_WORDS, SLOT, FN_WORDS, FN_MSIX_TABLE, hwWords } from './layout.js';
 import {
   PCI_VENDOR_ID, PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_CLASS_REVISION, PCI_CACHE_LINE_SIZE, PCI_HEADER_TYPE_NORMAL,
   PCI_HEADER_TYPE_MULTIFUNC, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_SPACE_IO, PCI_BASE_ADDRESS_MEM_TYPE_64,
   PCI_BASE_ADDRESS_MEM_PREFETCH, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE, PCI_INTERRUPT_LINE, PCI_STATUS_CAP_LIST,
   PCI_CAPABILITY_LIST, PCI_CAP_ID_MSIX, PCI_MSIX_TABLE, PCI_MSIX_PBA, PCI_MSIX_FLAGS_ENABLE, PCI_MSIX_FLAGS_MASKALL,
-  PCI_MSIX_VECTOR_BITMASK,
+  PCI_MSIX_VECTOR_BITMASK, PCI_CAP_ID_MSI, PCI_MSI_FLAGS_ENABLE, PCI_MSI_FLAGS_QSIZE, PCI_MSI_ADDRESS_LO, PCI_MSI_DATA_32,
 } from './pci_regs.js';
 
 const TWO32 = 2 ** 32;
@@ -62,6 +62,20 @@ function writeMsix(m: Int32Array, fb: number, x: MsixDesc): void {
   for (let i = 0; i < MSIX_MAX_ENTRIES; i++) m[fb + FN_MSIX_TABLE + i * 4 + 3] = PCI_MSIX_VECTOR_BITMASK;
 }
 
+/**
+ * The MSI capability, linked after MSI-X when the function has both: Message Control with one vector capable and
+ * only ENABLE and the Multiple Message Enable field writable, a 32-bit address (dword aligned) and 16-bit data.
+ */
+function writeMsi(m: Int32Array, fb: number): void {
+  const ptr = m[fb + (MSIX_CAP_POS >> 2)] & 0xff ? fb + (MSIX_CAP_POS >> 2) : -1;
+  if (ptr >= 0) m[ptr] |= MSI_CAP_POS << 8;                      // MSI-X's next pointer
+  else { m[fb + (PCI_CAPABILITY_LIST >> 2)] = MSI_CAP_POS; m[fb + 1] |= PCI_STATUS_CAP_LIST << 16; }
+  m[fb + (MSI_CAP_POS >> 2)] = PCI_CAP_ID_MSI;
+  m[fb + FN_WMASK + (MSI_CAP_POS >> 2)] = (PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE) << 16;
+  m[fb + FN_WMASK + ((MSI_CAP_POS + PCI_MSI_ADDRESS_LO) >> 2)] = 0xfffffffc | 0;
+  m[fb + FN_WMASK + ((MSI_CAP_POS + PCI_MSI_DATA_32) >> 2)] = 0xffff;
+}
+
 function writeFunction(m: Int32Array, fb: number, f: PciFunctionDesc, multifunction: boolean): void {
   const cfg = (reg: number, v: number): void => { m[fb + (reg >> 2)] = v | 0; };
   const wmask = (reg: number, v: number): void => { m[fb + FN_WMASK + (reg >> 2)] = v | 0; };
@@ -88,6 +102,7 @@ function writeFunction(m: Int32Array, fb: number, f: PciFunctionDesc, multifunct
     if (s.kind === BAR_MEM64_LO) { wmask(reg + 4, hi); cfg(reg + 4, Math.floor(s.addr / TWO32)); }
   });
   if (f.msix) writeMsix(m, fb, f.msix);
+  if (f.msi) writeMsi(m, fb);
 }
 
 /** Write the power-on state of every described function into machine's 'pci' region. Throws on a bad description. */

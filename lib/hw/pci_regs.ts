@@ -85,7 +85,17 @@ export const PCI_MAX_LAT = 0x3f;
 // Capability list (pci_regs.h L21 205-226) and the MSI-X capability (L21 310-325), as Xen names them.
 export const PCI_CAP_LIST_ID = 0;                    /* Capability ID */
 export const PCI_CAP_LIST_NEXT = 1;                  /* Next capability in the list */
+export const PCI_CAP_ID_MSI = 0x05;
 export const PCI_CAP_ID_MSIX = 0x11;
+// The MSI capability (pci_regs.h L21 283-300; msi.h's msi_*_reg helpers).
+export const PCI_MSI_FLAGS = 2;                      /* Message Control, 16 bits */
+export const PCI_MSI_FLAGS_ENABLE = 0x0001;
+export const PCI_MSI_FLAGS_QMASK = 0x000e;           /* Multiple Message Capable */
+export const PCI_MSI_FLAGS_QSIZE = 0x0070;           /* Multiple Message Enable */
+export const PCI_MSI_FLAGS_64BIT = 0x0080;
+export const PCI_MSI_FLAGS_MASKBIT = 0x0100;
+export const PCI_MSI_ADDRESS_LO = 4;                 /* msi_lower_address_reg */
+export const PCI_MSI_DATA_32 = 8;                    /* msi_data_reg for a 32-bit address */
 export const PCI_MSIX_FLAGS = 2;                     /* Message Control, 16 bits */
 export const PCI_MSIX_FLAGS_QSIZE = 0x7ff;           /* table size - 1 */
 export const PCI_MSIX_FLAGS_ENABLE = 0x8000;

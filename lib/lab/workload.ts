@@ -19,7 +19,7 @@ export const MSIX_ENTRIES = 8, MSIX_TABLE_OFFSET = 0x8000, MSIX_PBA_OFFSET = 0x9
 export const deviceBase = (i: number): number => P2M_BASE_PFN * 4096 + (i + 1) * DEVICE_SLICE;
 export const deviceSbdf = (i: number): number => (0 << 8) | ((3 + i) << 3); // 00:03.0, 00:04.0, ...
 
-export function stressHw(devices: number, msix = false): HwDesc {
+export function stressHw(devices: number, msix = false, msi = false): HwDesc {
   const functions: PciFunctionDesc[] = [];
   for (let i = 0; i < devices; i++) {
     const base = deviceBase(i);
@@ -33,6 +33,7 @@ export function stressHw(devices: number, msix = false): HwDesc {
       ],
       rom: { size: 0x8000, addr: base + 0x80000 },
       ...(msix ? { msix: { entries: MSIX_ENTRIES, tableBar: 0, tableOffset: MSIX_TABLE_OFFSET, pbaBar: 0, pbaOffset: MSIX_PBA_OFFSET } } : {}),
+      ...(msi ? { msi: true } : {}),
     });
   }
   return { functions };

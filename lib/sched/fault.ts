@@ -7,7 +7,7 @@ import { M } from '../mem/machine.js';
 import { fp, fpOn, fpDecision, VB, VH, VFLT, VFORCED, VERIFY_FAULTS } from '../mem/footprint.js';
 import { H, HB, T, slot } from './state.js';
 
-export const FAULT_KINDS = ['iommu', 'map', 'alloc'] as const;
+export const FAULT_KINDS = ['iommu', 'map', 'alloc', 'init'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Fault log entry bits: kind in bits 0-3, then: */

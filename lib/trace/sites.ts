@@ -20,6 +20,8 @@ export const SITE_NAMES = [
   'vpci_process_pending:before-lock', 'pci_get_pdev', 'free_pdev:after-list_del', 'vpci_assign_device',
   'vpci_deassign_device', 'reassign_device:between-lists', 'reassign_device:after-move', 'PHYSDEVOP_pci_device_reset',
   'XEN_DOMCTL_memory_mapping', 'pci_add_device:after-unlock', 'vpci_init_header',
+  // late 2021, added later
+  'init_msi',
 ] as const;
 export type SiteName = (typeof SITE_NAMES)[number];
 

@@ -7,7 +7,7 @@ import { FLT_BRANCH, FLT_FAIL, FLT_SCRIPTED } from '../sched/fault.js';
 
 export { VERIFY_WORDS };
 /** Every fault kind (iommu, map, alloc) as a bit mask. */
-export const ALL_FAULT_KINDS = 0b111;
+export const ALL_FAULT_KINDS = 0b1111;
 
 export interface Step {
   thread: number;

@@ -1,5 +1,5 @@
 // fault_point(kind): the one place the model asks "does this call fail?" — iommu_add_device, map_mmio_regions /
-// unmap_mmio_regions, xzalloc (-ENOMEM). A scenario's one-shot failNext always fails; under verify every other
+// unmap_mmio_regions, xzalloc (-ENOMEM), and each vPCI init hook (init_fault_point). A scenario's one-shot failNext always fails; under verify every other
 // call is a recorded choice (lib/sched/fault.ts); otherwise the --inject probabilities decide.
 
 import { M, onAttach } from '../mem/machine.js';
@@ -8,13 +8,24 @@ import { faultChoice, faultsRecorded, FAULT_KINDS, type FaultKind } from '../sch
 import { XEN, xen, chance, takeForced } from './state.js';
 
 export { FAULT_KINDS, type FaultKind };
-const KIND = { iommu: 0, map: 1, alloc: 2 } as const;
+const KIND = { iommu: 0, map: 1, alloc: 2, init: 3 } as const;
 
 export function fault_point(kind: FaultKind): boolean {
   const scripted = kind === 'iommu' ? takeForced(XEN.iommu_fail_next) : kind === 'map' ? takeForced(XEN.map_fail_next) : false;
   if (faultsRecorded()) return faultChoice(KIND[kind], scripted);
   if (scripted) return true;
   return kind === 'iommu' ? chance(M[xen(XEN.iommu_fail_permille)]) : kind === 'map' ? chance(M[xen(XEN.map_fail_permille)]) : false;
+}
+
+/**
+ * A vPCI init hook's -ENOMEM (its xzalloc or a vpci_add_register failing), decided once per hook call: the failure
+ * that vpci_add_handlers turns into vpci_remove_device. `hook` is the hook's index in the init order.
+ */
+export function init_fault_point(hook: number): boolean {
+  const a = xen(XEN.init_fail_next);
+  const scripted = Atomics.load(M, a) === hook + 1 && Atomics.compareExchange(M, a, hook + 1, 0) === hook + 1;
+  if (faultsRecorded()) return faultChoice(KIND.init, scripted);
+  return scripted;
 }
 
 const allocFault = (): boolean => faultChoice(KIND.alloc, false);

@@ -53,6 +53,8 @@ export interface ModelFns {
   vpci_process_pending(v: number, on_failure?: (v: number, pdev: number) => void): boolean;
   // ---- msix.c: the capability's control register, the table/PBA MMIO intercept, the p2m hole
   init_msix(pdev: number): number;
+  /** msi.c's init hook (L21: the last REGISTER_VPCI_INIT). */
+  init_msi(pdev: number): number;
   /** msix.c's control_read / control_write (msi.c's statics of the same names are not modelled); data = msix. */
   control_read(pdev: number, reg: number, msix: number): number;
   control_write(pdev: number, reg: number, val: number, msix: number): void;
@@ -104,7 +106,7 @@ export const MODEL_FN_NAMES: readonly ModelFnName[] = [
   'init_bars', 'vpci_init_header', 'cmd_write', 'bar_write', 'rom_write', 'guest_cmd_read', 'guest_mem_bar_read',
   'guest_mem_bar_write', 'modify_bars', 'modify_decoding', 'defer_map',
   'map_range', 'vpci_process_pending',
-  'init_msix', 'control_read', 'control_write', 'update_entry', 'msix_find', 'msix_accept', 'msix_read', 'msix_write',
+  'init_msix', 'init_msi', 'control_read', 'control_write', 'update_entry', 'msix_find', 'msix_accept', 'msix_read', 'msix_write',
   'vpci_make_msix_hole', 'vpci_msix_arch_enable_entry', 'vpci_msix_arch_disable_entry', 'vpci_msix_arch_mask_entry',
   'pci_add_device', 'pci_remove_device', 'assign_device', 'deassign_device', 'iommu_add_device', 'pci_get_pdev', 'free_pdev',
   'vpci_read_enter', 'vpci_read_exit', 'vpci_write_enter', 'vpci_write_exit', 'vpci_lock', 'vpci_unlock',

@@ -17,6 +17,9 @@ export const H = {
   vpci_hw_read16: 1, vpci_hw_read32: 2, control_read: 3, guest_cmd_read: 4, guest_mem_bar_read: 5, vpci_read_val: 6,
   // writes
   cmd_write: 1, bar_write: 2, rom_write: 3, control_write: 4, guest_mem_bar_write: 5,
+  // msi.c's static handlers (the names clash with msix.c's, hence the prefix)
+  msi_control_read: 7, msi_address_read: 8, msi_data_read: 9,
+  msi_control_write: 6, msi_address_write: 7, msi_data_write: 8,
   /** First id free for tests and scenarios (tools/tests/vpci style storage handlers). */
   user: 32,
 } as const;

@@ -26,6 +26,7 @@ export const XEN = {
   pending_done: SPINLOCK_WORDS + 12 + MAX_DOMAINS,
   adds: SPINLOCK_WORDS + 13 + MAX_DOMAINS,
   removes: SPINLOCK_WORDS + 14 + MAX_DOMAINS,
+  init_fail_next: SPINLOCK_WORDS + 15 + MAX_DOMAINS,  // 1 + the index of the vPCI init hook whose next call fails
   words: SPINLOCK_WORDS + 16 + MAX_DOMAINS,
 } as const;
 

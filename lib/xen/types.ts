@@ -99,6 +99,19 @@ export const MSIX_ENTRY = { addr_lo: 0, addr_hi: 1, data: 2, masked: 3, updated:
 export const MSIX_ENTRY_WORDS = 6;
 export const INVALID_PIRQ = -1;
 
+/** struct vpci_msi (vpci.h L21 92-112), without the arch part beyond its PIRQ: the lab binds no interrupt. */
+export const VPCI_MSI = defineStruct('vpci_msi', {
+  address_lo: 1,
+  address_hi: 1,
+  data: 1,
+  mask: 1,
+  vectors: 1,
+  address64: 1,
+  masking: 1,
+  enabled: 1,
+  arch_pirq: 1,
+});
+
 /** struct vpci_register (vpci.c L21 24-31): handlers are small integers naming functions (lib/xen/handlers). */
 export const VPCI_REGISTER = defineStruct('vpci_register', {
   next: 1,

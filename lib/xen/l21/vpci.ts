@@ -14,13 +14,17 @@ import { DOMAIN, PCI_DEV, VPCI, VPCI_REGISTER, VCPU, EINVAL, ENOMEM, EEXIST, ENO
 import { CLASS, current } from '../state.js';
 import { callRead, callWrite } from '../handlers.js';
 import { fn } from '../fn.js';
+import { init_fault_point } from '../fault.js';
 
-/** __start_vpci_array by priority: init_msix (HIGH), init_bars (MIDDLE); init_msi (LOW) is not modelled. */
-const VPCI_INIT = ['init_msix', 'init_bars'] as const;
+/** __start_vpci_array by priority (REGISTER_VPCI_INIT): init_msix (HIGH), init_bars (MIDDLE), init_msi (LOW). */
+export const VPCI_INIT = ['init_msix', 'init_bars', 'init_msi'] as const;
 
 export function has_vpci(d: number, where: string): boolean { return M[chk(d, DOMAIN, where) + DOMAIN.has_vpci] !== 0; }
 
-/** vpci_add_handlers (vpci.c L21 60-89): publish pdev->vpci, then run the init hooks (only init_bars here). */
+/**
+ * vpci_add_handlers (vpci.c L21 60-89): publish pdev->vpci, then run the init hooks in order and stop at the first
+ * error; each hook call is a fault point (its -ENOMEM), so verify reaches every error path of the sequence.
+ */
 export function vpci_add_handlers(pdev: number): number {
   const where = 'vpci_add_handlers';
   if (!has_vpci(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], where)) return 0;
@@ -31,7 +35,7 @@ export function vpci_add_handlers(pdev: number): number {
   M[pdev + PCI_DEV.vpci] = vpci;           // published before any handler is registered
   yield_point(S.vpci_add_handlers);
   let rc = 0;
-  for (const init of VPCI_INIT) if ((rc = fn[init](pdev))) break;
+  for (let i = 0; i < VPCI_INIT.length; i++) if ((rc = init_fault_point(i) ? ENOMEM : fn[VPCI_INIT[i]](pdev))) break;
   if (rc) fn.vpci_remove_device(pdev);
   return rc;
 }
