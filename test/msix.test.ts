@@ -117,7 +117,7 @@ describe('MSI-X', () => {
       assert.equal(outcomeOf(() => guest_mmio_read(msixEntryAddr(DEV, 0, 0)!, 4)), 'use-after-free');
     });
 
-    // The unlinking on removal (c14aea137e) is HEAD's msix.c: it comes with MSI-X in lib/xen/head (upstream is HEAD).
+    // The unlinking on removal (c14aea137e) is HEAD's cleanup_msix: test/msix-head.test.ts.
   });
 
   describe('msix-race on real threads', function () {

@@ -66,6 +66,11 @@ export interface ModelFns {
   msix_read(v: number, addr: number, len: number, data: MmioData): number;
   msix_write(v: number, addr: number, len: number, data: MmioData): number;
   vpci_make_msix_hole(pdev: number): number;
+  /** HEAD msix.c:664-711: list_del from d->arch.hvm.msix_tables and free; `hide` leaves a read-only control. */
+  cleanup_msix(pdev: number, hide: boolean): number;
+  /** HEAD cap.c:288-390: the capability array's init / cleanup hooks (the lab's only capability is MSI-X). */
+  vpci_init_capabilities(pdev: number): number;
+  vpci_cleanup_capabilities(pdev: number): void;
   // ---- arch/x86/hvm/vmsi.c: the arch hooks MSI-X emulation calls (entry = &msix->entries[nr])
   vpci_msix_arch_enable_entry(entry: number, pdev: number, table_base: number): number;
   vpci_msix_arch_disable_entry(entry: number, pdev: number): number;
@@ -107,7 +112,8 @@ export const MODEL_FN_NAMES: readonly ModelFnName[] = [
   'guest_mem_bar_write', 'modify_bars', 'modify_decoding', 'defer_map',
   'map_range', 'vpci_process_pending',
   'init_msix', 'init_msi', 'control_read', 'control_write', 'update_entry', 'msix_find', 'msix_accept', 'msix_read', 'msix_write',
-  'vpci_make_msix_hole', 'vpci_msix_arch_enable_entry', 'vpci_msix_arch_disable_entry', 'vpci_msix_arch_mask_entry',
+  'vpci_make_msix_hole', 'cleanup_msix', 'vpci_init_capabilities', 'vpci_cleanup_capabilities',
+  'vpci_msix_arch_enable_entry', 'vpci_msix_arch_disable_entry', 'vpci_msix_arch_mask_entry',
   'pci_add_device', 'pci_remove_device', 'assign_device', 'deassign_device', 'iommu_add_device', 'pci_get_pdev', 'free_pdev',
   'vpci_read_enter', 'vpci_read_exit', 'vpci_write_enter', 'vpci_write_exit', 'vpci_lock', 'vpci_unlock',
   'modify_bars_get', 'modify_bars_put', 'pdev_list_write_enter', 'pdev_list_write_exit',

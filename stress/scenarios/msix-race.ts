@@ -10,7 +10,7 @@ import { defineScenario } from '../scenario.js';
 export default defineScenario({
   name: 'msix-race',
   description: 'a guest MSI-X table write racing PHYSDEVOP_pci_device_remove',
-  source: 'msix.c L21 msix_find/msix_write; c14aea137e (list_del on removal); 4f78438b45 (d->pci_lock in msix.c)',
+  source: 'msix.c L21 msix_find/msix_write; c14aea137e (list_del on removal); 4f78438b45 (d->pci_lock in msix.c); msix.c HEAD 157-587, 664-711',
   machine: { vcpus: [2], devices: 1, msix: true },
   actors: {
     d0v0(x) { x.remove(x.dev(0)); x.resume(); },
@@ -46,7 +46,10 @@ export default defineScenario({
     pcidevs: { expected: [{ outcome: 'use-after-free', where: 'msix_find' }], acceptable: ['ok'] },
     // The intercept as a reader of d->vpci_rwlock: removal waits (or restarts) for it; the list keeps the freed table.
     'rwlock-trylock': { expected: [{ outcome: 'use-after-free', where: 'msix_find' }], acceptable: ['ok'] },
-    // C.2: the intercept holds d->pci_lock for reading, removal holds it for writing and unlinks the table first.
+    // HEAD (C.2): msix_write holds d->pci_lock for reading from msix_find to the entry write (msix.c:487-584);
+    // pci_remove_device holds it for writing across vpci_deassign_device, whose cleanup_msix unlinks the table before
+    // freeing it (msix.c:672-677). The write lands before the removal, or finds no table afterwards (X86EMUL_RETRY,
+    // then msix_accept declines and the null handler drops it). No access touches alldevs_list.
     upstream: { expected: ['ok'] },
     'upstream-drain': { expected: ['ok'] },
   },

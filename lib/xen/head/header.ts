@@ -2,7 +2,7 @@
 // slot reduced to {pdev, cmd, rom_only}, vpci_process_pending under d->pci_lock read, modify_bars under the write
 // lock, bars_mapped. Line numbers below are header.c at c447b7308b. Not modelled: pci_check_bar and
 // pci_sanitize_bar_memory (the lab's BARs all sit in the MMIO hole), iomem_access_permitted and the XSM hook in
-// map_range (always granted), the MSI-X hole (no MSI-X yet), bridges, dom_xen (no hidden devices).
+// map_range (always granted), bridges, dom_xen (no hidden devices).
 
 import { M } from '../../mem/machine.js';
 import { chk, NULL } from '../../mem/heap.js';
@@ -13,8 +13,9 @@ import { yield_point } from '../../sched/mode.js';
 import { S } from '../../trace/sites.js';
 import { record, EV } from '../../trace/recorder.js';
 import { pci_conf_write16, pci_conf_write32 } from '../../hw/index.js';
-import { PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE, PCI_ROM_ADDRESS_MASK } from '../../hw/pci_regs.js';
-import { DOMAIN, PCI_DEV, VPCI, VCPU, BAR, NR_BARS, ERESTART, VPCI_BAR_ROM, XEN_PAGE_SHIFT } from '../types.js';
+import { PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_COMMAND_INTX_DISABLE, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE, PCI_ROM_ADDRESS_MASK } from '../../hw/pci_regs.js';
+import { DOMAIN, PCI_DEV, VPCI, VCPU, VPCI_MSIX, BAR, NR_BARS, ERESTART, VPCI_BAR_ROM, VPCI_MSIX_MEM_NUM, XEN_PAGE_SHIFT } from '../types.js';
+import { vmsix_table_addr, vmsix_table_size } from '../vmsix.js';
 import { XEN, xen, current, system_state, SYS_STATE_active, general_preempt_check } from '../state.js';
 import { rangeset_add_range, rangeset_remove_range, rangeset_overlaps_range, rangeset_consume_ranges, rangeset_is_empty, rangeset_purge } from '../rangeset.js';
 import { domain_crash } from '../domain.js';
@@ -51,6 +52,8 @@ export function modify_decoding(pdev: number, cmd: number, rom_only: boolean): v
     }
     if (!rom_only && (M[b + BAR.type] !== VPCI_BAR_ROM || M[vpci + VPCI.rom_enabled])) M[b + BAR.enabled] = map ? 1 : 0;
   }
+  // header.c:155-166: keep the MSI-X table and PBA trapping once decoding is on (its FIXME: racy for DomUs).
+  if (map && !rom_only && fn.vpci_make_msix_hole(pdev)) return;
   ASSERT(!rom_only, where, 'unreachable: rom_only without a ROM BAR');   // header.c:173-174
   pci_conf_write16(M[pdev + PCI_DEV.sbdf], PCI_COMMAND, cmd);
   M[vpci + VPCI.bars_mapped] = map ? 1 : 0;
@@ -181,6 +184,23 @@ function fill_own_bars(pdev: number, vpci: number, cmd: number, rom_only: boolea
   return 0;
 }
 
+/** header.c:408-431: the MSI-X table and PBA frames stay out of every BAR's rangeset, so that they keep trapping. */
+function remove_msix_regions(vpci: number): number {
+  const where = 'modify_bars';
+  if (M[vpci + VPCI.msix] === NULL) return 0;
+  for (let i = 0; i < VPCI_MSIX_MEM_NUM; i++) {
+    const a = vmsix_table_addr(vpci, i, where, BAR.guest_addr_lo);
+    const start = PFN_DOWN(a), end = PFN_DOWN(a + vmsix_table_size(vpci, i, where) - 1);
+    for (let j = 0; j < NR_BARS; j++) {
+      const mem = M[bar(vpci, j) + BAR.mem];
+      if (rangeset_is_empty(mem)) continue;
+      const rc = rangeset_remove_range(mem, start, end);
+      if (rc) return rc;                                   // gprintk: failed to remove MSIX table
+    }
+  }
+  return 0;
+}
+
 /** Subtract tmp's enabled BARs from pdev's rangesets (header.c:459-493). */
 function subtract_device(pdev: number, vpci: number, tmp: number, rom_only: boolean, where: string): number {
   const tv = vpciOf(tmp, where);
@@ -205,6 +225,7 @@ export function modify_bars(pdev: number, cmd: number, rom_only: boolean): numbe
   const d = M[pdev + PCI_DEV.domain];
   ASSERT(rw_is_write_locked(pciLock(d, where)), where, 'rw_is_write_locked(&pdev->domain->pci_lock)');   // header.c:317
   let rc = fill_own_bars(pdev, vpci, cmd, rom_only, where);
+  if (!rc) rc = remove_msix_regions(vpci);
   if (rc) return rc;
   // header.c:438-500: the owner's devices (and dom_xen's for hwdom: no hidden devices in the lab).
   for (let tmp = M[d + DOMAIN.pdev_list]; tmp !== NULL; tmp = list_next(tmp, PCI_DEV.domain_next, where)) {
@@ -228,7 +249,8 @@ export function cmd_write(pdev: number, reg: number, cmd: number): void {
   yield_point(S.cmd_write);
   const vpci = vpciOf(pdev, where);
   if (!M[chk(M[pdev + PCI_DEV.domain], DOMAIN, where) + DOMAIN.is_hardware_domain]) {
-    // No MSI/MSI-X modelled, so INTX_DISABLE is never forced (header.c:530-532).
+    const msix = M[vpci + VPCI.msix];                     // no MSI modelled (header.c:530-532)
+    if (msix !== NULL && M[chk(msix, VPCI_MSIX, where) + VPCI_MSIX.enabled]) cmd |= PCI_COMMAND_INTX_DISABLE;
     M[vpci + VPCI.guest_cmd] = cmd;
   }
   if (M[vpci + VPCI.bars_mapped] !== ((cmd & PCI_COMMAND_MEMORY) ? 1 : 0)) fn.modify_bars(pdev, cmd, false);   // error ignored

@@ -1,5 +1,6 @@
 // Xen HEAD (c447b7308b), model document section C: d->pci_lock guards pdev->vpci and the domain's device list,
-// BAR rangesets live in struct vpci_bar, the pending slot is {pdev, cmd, rom_only}. `upstream` is this, unpatched.
+// BAR rangesets live in struct vpci_bar, the pending slot is {pdev, cmd, rom_only}, MSI-X tables are unlinked on
+// deassign and trapped under d->pci_lock. `upstream` is this, unpatched.
 
 import type { Generation } from '../generation.js';
 import { iommu_add_device } from '../pci.js';
@@ -11,6 +12,11 @@ import {
 import { cmd_write, guest_cmd_read, rom_write, modify_bars, modify_decoding, defer_map, map_range, vpci_process_pending } from './header.js';
 import { bar_write, guest_mem_bar_read, guest_mem_bar_write, vpci_init_header } from './header-bars.js';
 import { pci_add_device, pci_remove_device, assign_device, deassign_device, pci_get_pdev, free_pdev } from './pci.js';
+import { vpci_init_capabilities, vpci_cleanup_capabilities } from './cap.js';
+import { msix_find, msix_accept, msix_read, msix_write } from './msix.js';
+import { control_write, vpci_make_msix_hole, cleanup_msix, init_msix } from './msix-cap.js';
+import { control_read, update_entry } from '../l21/msix.js';   // msix.c:39-75, unchanged since L21
+import { vpci_msix_arch_enable_entry, vpci_msix_arch_disable_entry, vpci_msix_arch_mask_entry } from './vmsi.js';
 
 export const head: Generation = {
   name: 'head',
@@ -22,5 +28,8 @@ export const head: Generation = {
     vpci_init_header, cmd_write, bar_write, rom_write, guest_cmd_read, guest_mem_bar_read, guest_mem_bar_write,
     modify_bars, modify_decoding, defer_map, map_range, vpci_process_pending,
     pci_add_device, pci_remove_device, assign_device, deassign_device, iommu_add_device, pci_get_pdev, free_pdev,
+    vpci_init_capabilities, vpci_cleanup_capabilities, init_msix, cleanup_msix, control_read, control_write, update_entry,
+    msix_find, msix_accept, msix_read, msix_write, vpci_make_msix_hole,
+    vpci_msix_arch_enable_entry, vpci_msix_arch_disable_entry, vpci_msix_arch_mask_entry,
   },
 };

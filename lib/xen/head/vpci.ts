@@ -23,14 +23,14 @@ const pciLock = (d: number, where: string): number => chk(d, DOMAIN, where) + DO
 export const has_vpci = (d: number, where: string): boolean => M[chk(d, DOMAIN, where) + DOMAIN.has_vpci] !== 0;
 const is_hardware_domain = (d: number, where: string): boolean => M[chk(d, DOMAIN, where) + DOMAIN.is_hardware_domain] !== 0;
 
-/** vpci_deassign_device (vpci.c:90-124): free handlers under vpci->lock, the BAR rangesets, then vpci itself. */
+/** vpci_deassign_device (vpci.c:90-124): capabilities first, then handlers under vpci->lock, BAR rangesets, vpci. */
 export function vpci_deassign_device(pdev: number): void {
   const where = 'vpci_deassign_device';
   const d = M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain];
   ASSERT(rw_is_write_locked(pciLock(d, where)), where, 'rw_is_write_locked(&pdev->domain->pci_lock)');
   if (!has_vpci(d, where) || M[pdev + PCI_DEV.vpci] === NULL) return;
+  fn.vpci_cleanup_capabilities(pdev);              // vpci.c:105: MSI-X off d->arch.hvm.msix_tables, freed
   const vpci = chk(M[pdev + PCI_DEV.vpci], VPCI, where);
-  // vpci_cleanup_capabilities: no MSI/MSI-X modelled.
   spin_lock(vpci + VPCI.lock);
   for (let r = M[vpci + VPCI.handlers]; r !== NULL; r = M[vpci + VPCI.handlers]) {
     M[vpci + VPCI.handlers] = M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.next];
@@ -59,7 +59,7 @@ export function vpci_assign_device(pdev: number): number {
   yield_point(S.vpci_assign_device);
   // assign_virtual_sbdf (vpci.c:28-66): the lab gives the guest the host SBDF (no virtual topology; see README).
   let rc = fn.vpci_init_header(pdev);
-  // vpci_init_capabilities: no MSI/MSI-X modelled.
+  if (!rc) rc = fn.vpci_init_capabilities(pdev);   // vpci.c:162: init_msix, after the header
   if (rc) fn.vpci_deassign_device(pdev);
   return rc;
 }
