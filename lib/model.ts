@@ -26,3 +26,14 @@ export { rangeset_destroy } from './xen/rangeset.js';
 export { fn, MODEL_FN_NAMES, type ModelFns, type ModelFnName, type Patch, type Replacements } from './xen/fn.js';
 // HEAD's pending step after its slot load and lock (a patch that moves the load reuses the rest).
 export { process_pending_locked } from './xen/head/header.js';
+// Pieces of HEAD's vpci_read / vpci_write a patch that rewrites them needs (examples/patches/history/6ccb5e308c-*):
+// the register callbacks by id, the overlap test, the byte merge, and the masked write of one register.
+export { callRead, callWrite } from './xen/handlers.js';
+export { merge_result } from './xen/l21/vpci.js';
+export { vpci_register_cmp, vpci_write_helper } from './xen/head/vpci.js';
+// ... and of HEAD's modify_bars (examples/patches/history/ee045f3a4a-*): filling the device's own BAR rangesets,
+// subtracting another device's enabled BARs, the boot-time apply_map, and the poison-checking list walk.
+export { fill_own_bars, subtract_device, apply_map } from './xen/head/header.js';
+export { list_next } from './xen/head/list.js';
+export { rw_is_write_locked } from './sync/rwlock.js';
+export { SYS_STATE_active } from './xen/state.js';

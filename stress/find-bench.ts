@@ -11,6 +11,7 @@
 // within its limit counts as not found (and is listed), never as a fast one.
 
 import { availableParallelism, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { CRASH_OUTCOMES, type Outcome } from '../lib/mem/crash.js';
 import { releaseMachine } from '../lib/mem/machine.js';
 import { bootMachine } from '../lib/lab/boot.js';
@@ -29,13 +30,25 @@ const ACTOR_MODULE = new URL('../workers/scenario-actor.js', import.meta.url).hr
 export const METHODS = ['pct', 'random', 'verify', 'free'] as const;
 export type Method = (typeof METHODS)[number];
 
-/** Known bugs: crash paths 1-3 of late-2021 Xen, and upstream's stale v->vpci.pdev. */
-export const KNOWN_BUGS = [
+/** A known bug: a scenario under the strategy it crashes; a historical one names its files (built-ins do not). */
+export interface KnownBug { bug: string; scenario: string; strategy: string; files?: { scenario: string; strategy: string } }
+
+const HISTORY = new URL('../../examples/patches/history/', import.meta.url);
+/** A real, fixed Xen bug: its scenario under the patch file that restores the code before the fix. */
+const history = (commit: string, slug: string): KnownBug => ({
+  bug: commit, scenario: `${commit}-${slug}`, strategy: `pre-${commit}`,
+  files: { scenario: fileURLToPath(new URL(`${commit}-${slug}.scenario.mjs`, HISTORY)), strategy: fileURLToPath(new URL(`${commit}-${slug}.mjs`, HISTORY)) },
+});
+
+/** Known bugs: crash paths 1-3 of late-2021 Xen, upstream's stale v->vpci.pdev, and the historical Xen bugs. */
+export const KNOWN_BUGS: readonly KnownBug[] = [
   { bug: 'crash path 1', scenario: 'crash-path-1', strategy: 'baseline' },
   { bug: 'crash path 2', scenario: 'crash-path-2', strategy: 'baseline' },
   { bug: 'crash path 3', scenario: 'crash-path-3', strategy: 'baseline' },
   { bug: 'stale-pdev', scenario: 'stale-pdev', strategy: 'upstream' },
-] as const;
+  history('6ccb5e308c', 'vpci-null'),
+  history('ee045f3a4a', 'walk-no-vpci'),
+];
 
 export interface Search { seed: number; found: boolean; runs: number; ms: number; outcome?: Outcome }
 export interface FindCell {
@@ -91,7 +104,7 @@ async function freeRunning(pool: TrialPool, url: string, s: Scenario, strategy: 
   return { seed, found: false, runs, ms: performance.now() - t0 };
 }
 
-function cell(b: (typeof KNOWN_BUGS)[number], method: Method, limit: string, searches: Search[]): FindCell {
+function cell(b: KnownBug, method: Method, limit: string, searches: Search[]): FindCell {
   const hit = searches.filter((x) => x.found);
   const stat = (xs: number[]): { median: number; p90: number } | null => (xs.length ? { median: median(xs), p90: percentile(xs, 90) } : null);
   return { ...b, method, limit, searches, found: hit.length, runs: stat(hit.map((x) => x.runs)), ms: stat(hit.map((x) => x.ms)) };
@@ -99,7 +112,7 @@ function cell(b: (typeof KNOWN_BUGS)[number], method: Method, limit: string, sea
 
 export interface FindReport { cores: number; node: string; load: { start: number[]; end: number[] }; options: Omit<FindOptions, 'log'>; cells: FindCell[] }
 
-export async function benchFind(pool: TrialPool, bugs: ReadonlyArray<{ b: (typeof KNOWN_BUGS)[number]; url: string; s: Scenario }>, methods: readonly Method[], o: FindOptions): Promise<FindReport> {
+export async function benchFind(pool: TrialPool, bugs: ReadonlyArray<{ b: KnownBug; url: string; s: Scenario }>, methods: readonly Method[], o: FindOptions): Promise<FindReport> {
   const start = loadavg();
   const cells: FindCell[] = [];
   for (const { b, url, s } of bugs) {

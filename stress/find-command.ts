@@ -11,7 +11,8 @@ import { benchFind, formatFind, KNOWN_BUGS, METHODS, type Method } from './find-
 
 const SPEC = {
   usage: 'bench find [options]',
-  description: `Time to bug: for every known bug (crash paths 1-3 under baseline, stale-pdev under upstream) and every method
+  description: `Time to bug: for every known bug (crash paths 1-3 under baseline, stale-pdev under upstream, the historical Xen
+bugs of examples/patches/history under their pre-fix patches) and every method
 (pct and random controlled runs, verify, free-running trials of the scenario's machine), the runs and wall time
 until the bug is first seen (a crash): median and p90 over the seeds whose search found it, and how many did.`,
   options: {
@@ -34,9 +35,9 @@ export async function run(argv: string[]): Promise<number> {
   for (const m of methods) if (!(METHODS as readonly string[]).includes(m)) throw new UsageError(`--methods: unknown method '${m}' (known: ${METHODS.join(', ')})`);
   const wanted = v.bugs ? v.bugs.split(',').map((x) => x.trim()) : KNOWN_BUGS.map((b) => b.scenario);
   for (const w of wanted) if (!KNOWN_BUGS.some((b) => b.scenario === w)) throw new UsageError(`--bugs: '${w}' is not a known bug (known: ${KNOWN_BUGS.map((b) => b.scenario).join(', ')})`);
-  await parseStrategies([...new Set(KNOWN_BUGS.map((b) => b.strategy))].join(','));
+  await parseStrategies([...new Set(KNOWN_BUGS.map((b) => b.files?.strategy ?? b.strategy))].join(','));
   const bugs = [];
-  for (const b of KNOWN_BUGS.filter((x) => wanted.includes(x.scenario))) bugs.push({ b, ...(await loadScenario(b.scenario).then(({ url, scenario }) => ({ url, s: scenario }))) });
+  for (const b of KNOWN_BUGS.filter((x) => wanted.includes(x.scenario))) bugs.push({ b, ...(await loadScenario(b.files?.scenario ?? b.scenario).then(({ url, scenario }) => ({ url, s: scenario }))) });
   const pool = createPool(Math.max(...bugs.map((x) => Object.keys(x.s.actors).length)));
   let report;
   try {

@@ -132,7 +132,7 @@ export function process_pending_locked(v: number, pdev: number, d: number): bool
 }
 
 /** apply_map (header.c:251-285, __init): boot-time, synchronous; drops the lock around softirqs. */
-function apply_map(d: number, pdev: number, cmd: number): number {
+export function apply_map(d: number, pdev: number, cmd: number): number {
   const where = 'apply_map';
   ASSERT(rw_is_write_locked(pciLock(d, where)), where, 'rw_is_write_locked(&d->pci_lock)');
   const vpci = vpciOf(pdev, where);
@@ -161,7 +161,7 @@ export function defer_map(pdev: number, _mem: number, cmd: number, rom_only: boo
 }
 
 /** Fill the wanted BARs' rangesets (header.c:331-406); rc, or 0. */
-function fill_own_bars(pdev: number, vpci: number, cmd: number, rom_only: boolean, where: string): number {
+export function fill_own_bars(pdev: number, vpci: number, cmd: number, rom_only: boolean, where: string): number {
   for (let i = 0; i < NR_BARS; i++) {
     const b = bar(vpci, i);
     if (M[b + BAR.mem] === NULL) continue;
@@ -202,7 +202,7 @@ function remove_msix_regions(vpci: number): number {
 }
 
 /** Subtract tmp's enabled BARs from pdev's rangesets (header.c:459-493). */
-function subtract_device(pdev: number, vpci: number, tmp: number, rom_only: boolean, where: string): number {
+export function subtract_device(pdev: number, vpci: number, tmp: number, rom_only: boolean, where: string): number {
   const tv = vpciOf(tmp, where);
   for (let i = 0; i < NR_BARS; i++) {
     const rb = bar(tv, i);
