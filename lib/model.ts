@@ -32,8 +32,8 @@ export { callRead, callWrite } from './xen/handlers.js';
 export { merge_result } from './xen/l21/vpci.js';
 export { vpci_register_cmp, vpci_write_helper } from './xen/head/vpci.js';
 // ... and of HEAD's modify_bars (examples/patches/history/ee045f3a4a-*): filling the device's own BAR rangesets,
-// subtracting another device's enabled BARs, the boot-time apply_map, and the poison-checking list walk.
-export { fill_own_bars, subtract_device, apply_map } from './xen/head/header.js';
-export { list_next } from './xen/head/list.js';
+// keeping the MSI-X table and PBA out of them, subtracting another device's enabled BARs, the boot-time apply_map, and the poison-checking list walk.
+export { fill_own_bars, remove_msix_regions, subtract_device, apply_map } from './xen/head/header.js';
+export { list_next } from './xen/list.js';
 export { rw_is_write_locked } from './sync/rwlock.js';
 export { SYS_STATE_active } from './xen/state.js';

@@ -20,7 +20,7 @@
 //   vpci-lab verify examples/patches/history/6ccb5e308c-vpci-null.scenario.mjs --strategy examples/patches/history/6ccb5e308c-vpci-null.mjs
 import {
   M, chk, NULL, ASSERT, DOMAIN, PCI_DEV, VPCI, VPCI_REGISTER, VCPU, current, fn, read_lock, read_unlock, write_lock,
-  write_unlock, spin_lock, spin_unlock, yield_point, S, callRead, merge_result, vpci_register_cmp, vpci_write_helper,
+  write_unlock, spin_lock, spin_unlock, yield_point, S, list_next, callRead, merge_result, vpci_register_cmp, vpci_write_helper,
 } from 'vpci-lab/model';
 
 const sizeMask = (size) => (size >= 4 ? 0xffffffff : (1 << (8 * size)) - 1);
@@ -28,7 +28,7 @@ const currentDomain = (where) => M[chk(current(), VCPU, where) + VCPU.domain];
 
 /** vpci.c:176-199 translate_virtual_device: a DomU (with DomU vPCI) finds its device on d->pdev_list. */
 function translate_virtual_device(d, sbdf, where) {
-  for (let p = M[d + DOMAIN.pdev_list]; p !== NULL; p = M[p + PCI_DEV.domain_next]) {
+  for (let p = M[d + DOMAIN.pdev_list]; p !== NULL; p = list_next(p, PCI_DEV.domain_next, where)) {
     if (M[chk(p, PCI_DEV, where) + PCI_DEV.vpci] !== NULL && M[p + PCI_DEV.sbdf] === sbdf) return p;
   }
   return NULL;

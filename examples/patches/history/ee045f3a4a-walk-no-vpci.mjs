@@ -9,7 +9,7 @@
 //            devices, or because vPCI setup has failed. */
 //         continue;
 // This patch is HEAD's modify_bars (lib/xen/head/header.ts) with those lines removed: the same steps, the same
-// helpers for the device's own BARs, the subtraction and the boot-time apply_map.
+// helpers for the device's own BARs, the MSI-X table and PBA hole, the subtraction and the boot-time apply_map.
 //
 // How a device of the hardware domain has no vpci at HEAD: vPCI setup failed (vpci_assign_device -ENOMEM in
 // deassign_device, pci.c:948-951), or the windows of assign_device and deassign_device, where the device is on
@@ -17,12 +17,9 @@
 // scenario next to this file toggles another device's decoding in those windows.
 //
 //   vpci-lab verify examples/patches/history/ee045f3a4a-walk-no-vpci.scenario.mjs --strategy examples/patches/history/ee045f3a4a-walk-no-vpci.mjs
-//
-// Not carried over: the MSI-X table and PBA subtraction HEAD does between the two steps (header.c:408-431) belongs
-// to the MSI-X model of the HEAD generation; the scenario's devices have no MSI-X.
 import {
   M, chk, NULL, ASSERT, DOMAIN, PCI_DEV, VPCI, fn, yield_point, S, system_state, SYS_STATE_active, PCI_COMMAND_MEMORY,
-  rw_is_write_locked, list_next, fill_own_bars, subtract_device, apply_map,
+  rw_is_write_locked, list_next, fill_own_bars, remove_msix_regions, subtract_device, apply_map,
 } from 'vpci-lab/model';
 
 /** modify_bars (header.c:308-519) before ee045f3a4a: every device of the owner is assumed to have vpci. */
@@ -32,6 +29,7 @@ function modify_bars(pdev, cmd, rom_only) {
   const d = M[pdev + PCI_DEV.domain];
   ASSERT(rw_is_write_locked(chk(d, DOMAIN, where) + DOMAIN.pci_lock), where, 'rw_is_write_locked(&pdev->domain->pci_lock)');
   let rc = fill_own_bars(pdev, vpci, cmd, rom_only, where);
+  if (!rc) rc = remove_msix_regions(vpci);                       // header.c:408-431
   if (rc) return rc;
   for (let tmp = M[d + DOMAIN.pdev_list]; tmp !== NULL; tmp = list_next(tmp, PCI_DEV.domain_next, where)) {
     yield_point(S['modify_bars:for_each_pdev']);

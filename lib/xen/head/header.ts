@@ -185,7 +185,7 @@ export function fill_own_bars(pdev: number, vpci: number, cmd: number, rom_only:
 }
 
 /** header.c:408-431: the MSI-X table and PBA frames stay out of every BAR's rangeset, so that they keep trapping. */
-function remove_msix_regions(vpci: number): number {
+export function remove_msix_regions(vpci: number): number {
   const where = 'modify_bars';
   if (M[vpci + VPCI.msix] === NULL) return 0;
   for (let i = 0; i < VPCI_MSIX_MEM_NUM; i++) {
