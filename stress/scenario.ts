@@ -29,6 +29,8 @@ export interface ScenarioMachine {
   msi?: boolean;
   /** Devices Dom0 owns at boot (indices); default all. */
   boot?: number[];
+  /** Devices Xen hides at boot (pci_hide_device: dom_xen owns them; at HEAD Dom0's vPCI covers them). Not in `boot`. */
+  hidden?: number[];
   /** Devices the toolstack assigned to a DomU before its vCPUs started (xl create with pci=[...]): { 1: [0] }. */
   assigned?: Record<number, number[]>;
   inject?: ModelDesc['inject'];
@@ -74,6 +76,10 @@ export function scenarioModel(s: Scenario, strategy: string, seed = 1): { desc: 
     return { name, domain, vcpu };
   });
   if (actors.length === 0) throw new ScenarioError(`scenario ${s.name} has no actors`);
+  const hidden = m.hidden ?? [];
+  if (!Array.isArray(hidden) || hidden.some((i) => !Number.isInteger(i) || i < 0 || i >= devices || (m.boot ?? []).includes(i))) {
+    throw new ScenarioError(`scenario ${s.name}: machine.hidden must list device indices (0..${devices - 1}) that are not in machine.boot`);
+  }
   for (const [d, devs] of Object.entries(m.assigned ?? {})) {
     const dom = Number(d);
     if (!Number.isInteger(dom) || dom < 1 || dom >= vcpus.length) throw new ScenarioError(`scenario ${s.name}: machine.assigned names domain ${d}, which is not a DomU of the machine`);
@@ -83,7 +89,8 @@ export function scenarioModel(s: Scenario, strategy: string, seed = 1): { desc: 
   }
   const desc: ModelDesc = {
     dom0Vcpus: vcpus[0], domUVcpus: vcpus.slice(1), hw: stressHw(devices, m.msix === true, m.msi === true),
-    bootDevices: (m.boot ?? Array.from({ length: devices }, (_, i) => i)).map(deviceSbdf),
+    bootDevices: (m.boot ?? Array.from({ length: devices }, (_, i) => i).filter((i) => !(m.hidden ?? []).includes(i))).map(deviceSbdf),
+    hiddenDevices: (m.hidden ?? []).map(deviceSbdf),
     bootAssign: Object.entries(m.assigned ?? {}).flatMap(([d, devs]) => devs.map((i) => ({ domain: Number(d), sbdf: deviceSbdf(i) }))),
     strategy, seed, inject: m.inject, mapBatch: m.mapBatch ?? 4, preemptEvery: m.preemptEvery ?? 0,
     threads: actors.length, heapWords: 1 << 16, heapReuse: m.heapReuse, vpciGuestSupport: m.vpciGuestSupport === true,
@@ -99,7 +106,7 @@ export class ScenarioError extends Error {
 export const BUILTIN_DIR = new URL('./scenarios/', import.meta.url);
 export const BUILTIN_SCENARIOS = [
   'crash-path-1', 'crash-path-2', 'crash-path-3', 'crash-path-4', 'cancel-race', 'lock-freed', 'abba', 'double-modify', 'stale-pdev', 'msix-race', 'init-msi-fail',
-  'msix-abba',
+  'msix-abba', 'hidden-device',
   'alldevs-walk',
 ] as const;
 

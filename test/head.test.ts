@@ -127,3 +127,20 @@ describe('HEAD: modify_bars with rom_only never subtracts the device\'s own BARs
     }
   });
 });
+
+describe('HEAD: hidden devices (dom_xen)', () => {
+  it('Dom0 finds a hidden device on dom_xen\'s list (vpci.c:495-503) and reads it through vPCI', () => {
+    const { world } = boot({ strategy: 'upstream', bootDevices: [SBDF_A], hiddenDevices: [SBDF_B] });
+    const pdev = pci_get_pdev_by_domain(0, SBDF_B, 'test');
+    assert.notEqual(M[pdev + PCI_DEV.vpci], 0, 'setup_hwdom_pci_devices gave it vPCI (pci.c:1317-1322)');
+    assert.notEqual(M[pdev + PCI_DEV.domain], world.domains[0], 'owned by dom_xen');
+    assert.equal((as(world.vcpus[0][0], () => vpci_mmcfg_read(ecam(SBDF_B, PCI_COMMAND), 2)) as number) & PCI_COMMAND_MEMORY, PCI_COMMAND_MEMORY);
+  });
+  it('Dom0 clearing a hidden device\'s memory decoding trips ASSERT(rw_is_write_locked(&pdev->domain->pci_lock)) in modify_bars (header.c:317 against vpci.c:612-617)', () => {
+    const { world } = boot({ strategy: 'upstream', bootDevices: [SBDF_A], hiddenDevices: [SBDF_B] });
+    const c = crashOf(() => as(world.vcpus[0][0], () => vpci_mmcfg_write(ecam(SBDF_B, PCI_COMMAND), 2, 0)));
+    assert.equal(c?.kind, 'assert');
+    assert.equal(c?.where, 'modify_bars');
+    assert.match(c!.message, /pdev->domain->pci_lock/);
+  });
+});

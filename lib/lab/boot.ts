@@ -6,10 +6,11 @@ import { createMachine, attach, M, MAX_THREADS, type Machine } from '../mem/mach
 import { initHw, hwRegions, type HwDesc } from '../hw/index.js';
 import { XEN, xen, initXenState, MODEL_LOCK_CLASSES, SYS_STATE_active, set_current } from '../xen/state.js';
 import { p2mWords } from '../xen/p2m.js';
-import { domain_create } from '../xen/domain.js';
-import { DOMAIN } from '../xen/types.js';
+import { domain_create, dom_xen_create } from '../xen/domain.js';
+import { DOMAIN, PCI_DEV } from '../xen/types.js';
 import { fn } from '../xen/fn.js';
-import { pcidevs_lock, pcidevs_unlock } from '../xen/pci.js';
+import { pcidevs_lock, pcidevs_unlock, pci_hide_device } from '../xen/pci.js';
+import { write_lock, write_unlock } from '../sync/rwlock.js';
 import { installStrategy, loadedStrategy } from '../strategy/index.js';
 import { FLAG_HEAD_LOCKS } from '../sync/layouts.js';
 
@@ -20,6 +21,8 @@ export interface ModelDesc {
   hw: HwDesc;
   /** Functions Dom0 owns from boot (PHYSDEVOP-free: setup_one_hwdom_device with apply_map). */
   bootDevices?: number[];
+  /** Devices Xen hides at boot (pci_hide_device: dom_xen owns them), by SBDF; at HEAD the hardware domain's vPCI covers them. */
+  hiddenDevices?: number[];
   /** Then assigned to a DomU before its vCPUs start (the toolstack's `xl create` with pci=[...]). */
   bootAssign?: Array<{ domain: number; sbdf: number }>;
   /** A built-in strategy name, or a patch file already loaded with loadStrategy. */
@@ -55,6 +58,23 @@ export interface World {
 
 export const BOOT_CPU = MAX_THREADS - 1;
 
+/**
+ * pci_hide_device, then what setup_hwdom_pci_devices does for a dom_xen device at HEAD (pci.c:1317-1322, 1285-1287):
+ * pdev->domain is the hardware domain just long enough for vpci_assign_device under hwdom's lock. L21 leaves hidden
+ * devices out of vPCI: its lookups (pci_get_pdev_by_domain(hwdom)) never find them (465217b0f8 came in 2023).
+ */
+function hideDevice(sbdf: number, hwdom: number, dx: number, head: boolean): void {
+  const pdev = pci_hide_device(sbdf);
+  if (pdev === 0) throw new Error(`hidden device ${sbdf.toString(16)}: no memory`);
+  if (!head) return;
+  M[pdev + PCI_DEV.domain] = hwdom;
+  write_lock(hwdom + DOMAIN.pci_lock);
+  const rc = fn.vpci_assign_device(pdev);
+  write_unlock(hwdom + DOMAIN.pci_lock);
+  M[pdev + PCI_DEV.domain] = dx;
+  if (rc) throw new Error(`hidden device ${sbdf.toString(16)}: vPCI setup failed: ${rc}`);
+}
+
 export function bootMachine(desc: ModelDesc): { machine: Machine; world: World } {
   const ndom = 1 + desc.domUVcpus.length;
   const machine = createMachine({
@@ -78,6 +98,8 @@ export function bootMachine(desc: ModelDesc): { machine: Machine; world: World }
   const domains = [domain_create(0, true, desc.dom0Vcpus), ...desc.domUVcpus.map((n, i) => domain_create(i + 1, false, n, desc.vpciGuestSupport === true))];
   const vcpus = domains.map((d) => Array.from({ length: M[d + DOMAIN.max_vcpus] }, (_, i) => M[d + DOMAIN.vcpu + i]));
   set_current(vcpus[0][0]);
+  const dx = dom_xen_create();
+  for (const sbdf of desc.hiddenDevices ?? []) hideDevice(sbdf, domains[0], dx, loadedStrategy(desc.strategy).generation.name === 'head');
   for (const sbdf of desc.bootDevices ?? []) {
     const rc = fn.pci_add_device(sbdf);
     if (rc) throw new Error(`boot device ${sbdf.toString(16)} failed to add: ${rc}`);

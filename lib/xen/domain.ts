@@ -44,6 +44,25 @@ export function domain_create(domid: number, hardware: boolean, nvcpus: number, 
   return d;
 }
 
+/** DOMID_XEN. */
+export const DOMID_XEN = 0x7ff2;
+
+/**
+ * dom_xen (common/domain.c setup_system_domains): the owner of devices Xen keeps for itself (pci_hide_device, a PCI
+ * serial card for the console). No vCPUs, no p2m, no X86_EMU_VPCI: has_vpci(dom_xen) is false. Not in the domain
+ * table the toolstack and the stress workload walk.
+ */
+export function dom_xen_create(): number {
+  const d = xzalloc(DOMAIN);
+  if (d === NULL) throw new RangeError('heap too small for dom_xen');
+  M[d + DOMAIN.domain_id] = DOMID_XEN;
+  M[d + DOMAIN.p2m_index] = -1;
+  rwlock_init(d + DOMAIN.pci_lock, CLASS.pci_lock);
+  rwlock_init(d + DOMAIN.vpci_rwlock, CLASS.vpci_rwlock);
+  M[xen(XEN.dom_xen)] = d;
+  return d;
+}
+
 export function domain_by_index(i: number): number { return M[xen(XEN.domains) + i]; }
 export function nr_domains(): number { return M[xen(XEN.nr_domains)]; }
 export function domain_vcpu(d: number, i: number): number { return M[chk(d, DOMAIN, 'domain_vcpu') + DOMAIN.vcpu + i]; }

@@ -11,7 +11,8 @@ import {
   PCI_STATUS_CAP_LIST, PCI_CAPABILITY_LIST, PCI_CAP_LIST_ID, PCI_CAP_LIST_NEXT,
 } from '../hw/pci_regs.js';
 import { DOMAIN, PCI_DEV, NR_BARS, ENODEV } from './types.js';
-import { XEN, xen, CLASS, pcidevs_lock_addr } from './state.js';
+import { XEN, xen, CLASS, pcidevs_lock_addr, dom_xen } from './state.js';
+import { write_lock, write_unlock } from '../sync/rwlock.js';
 import { fault_point } from './fault.js';
 import { unmap_mmio_regions, p2m_mapped } from './p2m.js';
 import { list_next, list_add_alldevs, list_del_alldevs, list_add_domain, list_del_domain } from './list.js';
@@ -96,6 +97,24 @@ export function alloc_pdev(sbdf: number): number {
 export function free_pdev(pdev: number): void {
   list_del_alldevs(pdev, 'free_pdev');
   xfree(pdev, 'free_pdev');
+}
+
+/**
+ * pci_hide_device / _pci_hide_device (HEAD pci.c:468-500; the same at L21 without the lock): boot-time, the device
+ * becomes dom_xen's, on dom_xen's pdev_list under dom_xen's pci_lock.
+ */
+export function pci_hide_device(sbdf: number): number {
+  pcidevs_lock();
+  const pdev = alloc_pdev(sbdf);
+  if (pdev !== NULL && M[pdev + PCI_DEV.domain] === NULL) {
+    const dx = dom_xen();
+    M[pdev + PCI_DEV.domain] = dx;
+    write_lock(dx + DOMAIN.pci_lock);
+    list_add_domain(dx, pdev);
+    write_unlock(dx + DOMAIN.pci_lock);
+  }
+  pcidevs_unlock();
+  return pdev;
 }
 
 /** pdev->domain = d; list_add(&pdev->domain_list, &d->pdev_list). */

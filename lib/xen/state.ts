@@ -27,7 +27,8 @@ export const XEN = {
   adds: SPINLOCK_WORDS + 13 + MAX_DOMAINS,
   removes: SPINLOCK_WORDS + 14 + MAX_DOMAINS,
   init_fail_next: SPINLOCK_WORDS + 15 + MAX_DOMAINS,  // 1 + the index of the vPCI init hook whose next call fails
-  words: SPINLOCK_WORDS + 16 + MAX_DOMAINS,
+  dom_xen: SPINLOCK_WORDS + 16 + MAX_DOMAINS,         // DomXEN: owner of hidden devices (no vCPUs, no vPCI)
+  words: SPINLOCK_WORDS + 17 + MAX_DOMAINS,
 } as const;
 
 export const SYS_STATE_boot = 0, SYS_STATE_active = 1;
@@ -66,6 +67,7 @@ export function initXenState(seed: number): void {
 export function pcidevs_lock_addr(): number { return base + XEN.pcidevs_lock; }
 export function system_state(): number { return M[base + XEN.system_state]; }
 export function hardware_domain(): number { return M[base + XEN.hardware_domain]; }
+export function dom_xen(): number { return M[base + XEN.dom_xen]; }
 
 // ---- current: which vCPU this thread runs (Xen's per-CPU `current`) ----
 export function set_current(v: number): void { current_vcpu = v; }

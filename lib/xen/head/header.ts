@@ -16,7 +16,7 @@ import { pci_conf_write16, pci_conf_write32 } from '../../hw/index.js';
 import { PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_COMMAND_INTX_DISABLE, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE, PCI_ROM_ADDRESS_MASK } from '../../hw/pci_regs.js';
 import { DOMAIN, PCI_DEV, VPCI, VCPU, VPCI_MSIX, BAR, NR_BARS, ERESTART, VPCI_BAR_ROM, VPCI_MSIX_MEM_NUM, XEN_PAGE_SHIFT } from '../types.js';
 import { vmsix_table_addr, vmsix_table_size } from '../vmsix.js';
-import { XEN, xen, current, system_state, SYS_STATE_active, general_preempt_check } from '../state.js';
+import { XEN, xen, current, system_state, SYS_STATE_active, general_preempt_check, dom_xen, hardware_domain } from '../state.js';
 import { rangeset_add_range, rangeset_remove_range, rangeset_overlaps_range, rangeset_consume_ranges, rangeset_is_empty, rangeset_purge } from '../rangeset.js';
 import { domain_crash } from '../domain.js';
 import { bar, MAPPABLE_BAR } from '../l21/header.js';
@@ -227,13 +227,16 @@ export function modify_bars(pdev: number, cmd: number, rom_only: boolean): numbe
   let rc = fill_own_bars(pdev, vpci, cmd, rom_only, where);
   if (!rc) rc = remove_msix_regions(vpci);
   if (rc) return rc;
-  // header.c:438-500: the owner's devices (and dom_xen's for hwdom: no hidden devices in the lab).
-  for (let tmp = M[d + DOMAIN.pdev_list]; tmp !== NULL; tmp = list_next(tmp, PCI_DEV.domain_next, where)) {
-    yield_point(S['modify_bars:for_each_pdev']);
-    if (M[chk(tmp, PCI_DEV, where) + PCI_DEV.vpci] === NULL) continue;   // header.c:442 (ee045f3a4a)
-    if (tmp === pdev && !rom_only) continue;                               // header.c:451
-    rc = subtract_device(pdev, vpci, tmp, rom_only, where);
-    if (rc) return rc;
+  // header.c:438-500: the owner's devices, and for hwdom dom_xen's too (465217b0f8), with only the owner's lock.
+  for (let od = d !== dom_xen() ? d : hardware_domain(); ; od = dom_xen()) {
+    for (let tmp = M[chk(od, DOMAIN, where) + DOMAIN.pdev_list]; tmp !== NULL; tmp = list_next(tmp, PCI_DEV.domain_next, where)) {
+      yield_point(S['modify_bars:for_each_pdev']);
+      if (M[chk(tmp, PCI_DEV, where) + PCI_DEV.vpci] === NULL) continue;   // header.c:442 (ee045f3a4a)
+      if (tmp === pdev && !rom_only) continue;                               // header.c:451
+      rc = subtract_device(pdev, vpci, tmp, rom_only, where);
+      if (rc) return rc;
+    }
+    if (M[od + DOMAIN.is_hardware_domain] === 0) break;                    // header.c:496-499
   }
   if (system_state() < SYS_STATE_active) {
     ASSERT((cmd & PCI_COMMAND_MEMORY) !== 0 && !rom_only, where, '(cmd & PCI_COMMAND_MEMORY) && !rom_only');

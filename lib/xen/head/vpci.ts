@@ -11,7 +11,7 @@ import { yield_point } from '../../sched/mode.js';
 import { S } from '../../trace/sites.js';
 import { PCI_CFG_SPACE_EXP_SIZE } from '../../hw/pci_regs.js';
 import { DOMAIN, PCI_DEV, VPCI, VPCI_REGISTER, VCPU, BAR, NR_BARS, EINVAL, ENOMEM, EEXIST, ERANGE } from '../types.js';
-import { CLASS, current } from '../state.js';
+import { CLASS, current, dom_xen } from '../state.js';
 import { callRead, callWrite } from '../handlers.js';
 import { rangeset_destroy } from '../rangeset.js';
 import { fn } from '../fn.js';
@@ -140,9 +140,15 @@ function translate_virtual_device(d: number, sbdf: number, where: string): numbe
   return NULL;
 }
 
-/** vpci.c:495-503 / 619-627: hwdom looks on alldevs_list (pci_get_pdev; dom_xen not modelled), a DomU translates. */
+/**
+ * vpci.c:495-503 / 619-627: hwdom looks on alldevs_list (pci_get_pdev), then on dom_xen's pdev_list ("acquiring
+ * hwdom's pci_lock is sufficient", vpci.c:488-490 — dom_xen's list and devices change under dom_xen's lock); a DomU
+ * translates.
+ */
 function lookup(d: number, sbdf: number, where: string): number {
-  return is_hardware_domain(d, where) ? fn.pci_get_pdev(d, sbdf, where) : translate_virtual_device(d, sbdf, where);
+  if (!is_hardware_domain(d, where)) return translate_virtual_device(d, sbdf, where);
+  const pdev = fn.pci_get_pdev(d, sbdf, where);
+  return pdev !== NULL ? pdev : fn.pci_get_pdev(dom_xen(), sbdf, where);
 }
 
 const sizeMask = (size: number): number => (size >= 4 ? 0xffffffff : (1 << (8 * size)) - 1);
