@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { M } from '../lib/mem/machine.js';
 import { NULL } from '../lib/mem/heap.js';
-import { read_lock, read_unlock } from '../lib/sync/rwlock.js';
+import { read_lock, read_unlock, write_lock, write_unlock } from '../lib/sync/rwlock.js';
 import {
   pci_conf_read16, msix_entry_read, PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE,
   PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET, PCI_MSIX_ENTRY_DATA_OFFSET, PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET,
@@ -25,6 +25,8 @@ import { stressHw, deviceSbdf, deviceBase, msixEntryAddr, MSIX_TABLE_OFFSET, MSI
 import { createPool, type TrialPool } from '../lib/run/index.js';
 import { loadScenario } from '../stress/scenario.js';
 import { verify, type VerifyOptions, type VerifyResult } from '../stress/verify.js';
+import { loadStrategy } from '../lib/strategy/index.js';
+import { fileURLToPath } from 'node:url';
 import { outcomeOf } from './helpers-model.js';
 
 const DEV = deviceSbdf(0);
@@ -129,6 +131,20 @@ describe('MSI-X, HEAD msix.c', () => {
     void old;
   });
 
+  it('a failed init_msix is masked (cap.c:318-337): cleanup_msix(hide) unlinks and leaves Dom0 a read-only control', () => {
+    const w = boot(), d0 = w.domains[0];
+    set_current(w.vcpus[0][0]);
+    const pdev = pdevOf(d0);
+    write_lock(d0 + DOMAIN.pci_lock);
+    assert.equal(fn.cleanup_msix(pdev, true), 0);
+    write_unlock(d0 + DOMAIN.pci_lock);
+    assert.equal(M[d0 + DOMAIN.msix_tables], NULL);
+    assert.equal(M[M[pdev + PCI_DEV.vpci] + VPCI.msix], NULL);
+    fn.vpci_write(DEV, POS + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+    assert.equal(pci_conf_read16(DEV, POS + PCI_MSIX_FLAGS) & PCI_MSIX_FLAGS_ENABLE, 0, 'the enable write is ignored');
+    assert.equal(fn.vpci_read(DEV, POS + PCI_MSIX_FLAGS, 2), pci_conf_read16(DEV, POS + PCI_MSIX_FLAGS), 'reads the hardware');
+  });
+
   it('assign and deassign move the table between the domains\' lists (vpci_deassign_device, vpci_assign_device)', () => {
     const w = boot({ domUVcpus: [1], vpciGuestSupport: true, threads: 3 });
     const [d0, d1] = w.domains;
@@ -166,6 +182,14 @@ describe('MSI-X scenarios under HEAD, every schedule within bounds', function ()
     assert.deepEqual(kinds(r), ['ok']);
     assert.equal(r.forbidden, 0);
     assert.ok(r.digests.length >= 2, `terminal states: ${r.digests.length} (before and after the removal)`);
+  });
+
+  it('c14aea137e undone on HEAD (test/fixtures/patches): the freed table left on the list is a use-after-free in msix_find', async () => {
+    await loadStrategy(fileURLToPath(new URL('../../test/fixtures/patches/c14aea137e-no-list-del.mjs', import.meta.url)));
+    const pre = await run('msix-race', 'c14aea137e-prefix');
+    assert.equal(pre.firstFailure?.outcome, 'use-after-free');
+    assert.equal(pre.firstFailure?.where, 'msix_find');
+    assert.equal(pre.firstFailure?.preemptions, 0, 'no race needed: any write after the removal walks into it');
   });
 
   it('msix-abba: L21 deadlocks on vpci->lock against pcidevs_lock; HEAD cannot, and upstream-drain is clean', async () => {
