@@ -1,11 +1,12 @@
-// `vpci-lab bench find`: time to bug. For every known bug (a scenario under the strategy it crashes) and every
-// method the lab offers, how many runs and how much wall time until the bug is first seen (a crash outcome):
+// `vpci-lab bench find`: time to bug. For every known bug (a scenario under the strategy it breaks) and every
+// method the lab offers, how many runs and how much wall time until the bug is first seen (a crash outcome, or the
+// outcome the bug names, e.g. 3e568fa9e1's stale mapping):
 //
-//   pct, random  controlled runs (stress/repro.ts), one search per seed, stopped at the first crash
+//   pct, random  controlled runs (stress/repro.ts), one search per seed, stopped when the bug is seen
 //   verify       the bounded systematic search (stress/verify.ts; K = 2 preemptions, one fault of any kind),
-//                stopped at the first crashing run: deterministic, so its seeds only repeat the timing
+//                stopped at the first run that shows it: deterministic, so its seeds only repeat the timing
 //   free         free-running trials of the scenario's own machine and actors (no scheduler), a new trial until
-//                a crash or the budget (default 10 s) is spent: found / not found
+//                the bug shows or the budget (default 10 s) is spent: found / not found
 //
 // Per method: median and p90 over the seeds, of the searches that found the bug; a search that did not find it
 // within its limit counts as not found (and is listed), never as a fast one.
@@ -30,13 +31,16 @@ const ACTOR_MODULE = new URL('../workers/scenario-actor.js', import.meta.url).hr
 export const METHODS = ['pct', 'random', 'verify', 'free'] as const;
 export type Method = (typeof METHODS)[number];
 
-/** A known bug: a scenario under the strategy it crashes; a historical one names its files (built-ins do not). */
-export interface KnownBug { bug: string; scenario: string; strategy: string; files?: { scenario: string; strategy: string } }
+/**
+ * A known bug: a scenario under the strategy it breaks; a historical one names its files (built-ins do not). Seen
+ * when a run ends in `outcome`, or in any crash when none is named.
+ */
+export interface KnownBug { bug: string; scenario: string; strategy: string; outcome?: Outcome; files?: { scenario: string; strategy: string } }
 
 const HISTORY = new URL('../../examples/patches/history/', import.meta.url);
 /** A real, fixed Xen bug: its scenario under the patch file that restores the code before the fix. */
-const history = (commit: string, slug: string): KnownBug => ({
-  bug: commit, scenario: `${commit}-${slug}`, strategy: `pre-${commit}`,
+const history = (commit: string, slug: string, outcome?: Outcome): KnownBug => ({
+  bug: commit, scenario: `${commit}-${slug}`, strategy: `pre-${commit}`, ...(outcome ? { outcome } : {}),
   files: { scenario: fileURLToPath(new URL(`${commit}-${slug}.scenario.mjs`, HISTORY)), strategy: fileURLToPath(new URL(`${commit}-${slug}.mjs`, HISTORY)) },
 });
 
@@ -48,6 +52,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   { bug: 'stale-pdev', scenario: 'stale-pdev', strategy: 'upstream' },
   history('6ccb5e308c', 'vpci-null'),
   history('ee045f3a4a', 'walk-no-vpci'),
+  history('3e568fa9e1', 'guest-runs', 'stale-mapping'),
 ];
 
 export interface Search { seed: number; found: boolean; runs: number; ms: number; outcome?: Outcome }
@@ -61,6 +66,8 @@ export interface FindCell {
 export interface FindOptions { seeds: number; maxRuns: number; freeMs: number; freeSeeds: number; verifyRepeats: number; log: (s: string) => void }
 
 const isCrash = (o: Outcome): boolean => CRASH_OUTCOMES.has(o);
+/** Whether a run's outcome is the bug being looked for. */
+const sees = (b: KnownBug) => (o: Outcome): boolean => (b.outcome ? o === b.outcome : isCrash(o));
 
 /** Nearest-rank percentile. */
 export function percentile(xs: readonly number[], p: number): number {
@@ -68,38 +75,38 @@ export function percentile(xs: readonly number[], p: number): number {
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 }
 
-async function controlled(pool: TrialPool, url: string, s: Scenario, strategy: string, chooser: 'pct' | 'random', seed: number, maxRuns: number): Promise<Search> {
-  const t0 = performance.now();
+async function controlled(pool: TrialPool, url: string, s: Scenario, b: KnownBug, chooser: 'pct' | 'random', seed: number, maxRuns: number): Promise<Search> {
+  const t0 = performance.now(), seen = sees(b);
   let first: Outcome | undefined;
-  const r = await reproduce(pool, url, s, strategy, { runs: maxRuns, chooser, pctDepth: 3, seed, until: isCrash },
-    (_run, outcome) => { if (first === undefined && isCrash(outcome)) first = outcome; });
+  const r = await reproduce(pool, url, s, b.strategy, { runs: maxRuns, chooser, pctDepth: 3, seed, until: seen },
+    (_run, outcome) => { if (first === undefined && seen(outcome)) first = outcome; });
   return { seed, found: first !== undefined, runs: r.runs, ms: performance.now() - t0, ...(first ? { outcome: first } : {}) };
 }
 
-async function systematic(pool: TrialPool, url: string, s: Scenario, strategy: string, seed: number): Promise<Search> {
-  const interrupt = { stop: false };
+async function systematic(pool: TrialPool, url: string, s: Scenario, b: KnownBug, seed: number): Promise<Search> {
+  const interrupt = { stop: false }, seen = sees(b);
   let runs = 0, first: Outcome | undefined;
   const kinds = (1 << FAULT_KINDS.length) - 1;
-  const r = await verify(pool, url, s, strategy, {
+  const r = await verify(pool, url, s, b.strategy, {
     bound: 2, reduce: true, kinds, maxFaults: 1, maxRuns: Number.MAX_SAFE_INTEGER, budgetMs: 60_000, seed, interrupt,
     onRun: (n) => { runs = n; },
-    onState: (_d, _sch, outcome) => { if (first === undefined && isCrash(outcome)) { first = outcome; interrupt.stop = true; } },
+    onState: (_d, _sch, outcome) => { if (first === undefined && seen(outcome)) { first = outcome; interrupt.stop = true; } },
   });
   return { seed, found: first !== undefined, runs: Math.max(runs, r.runs), ms: r.ms, ...(first ? { outcome: first } : {}) };
 }
 
-async function freeRunning(pool: TrialPool, url: string, s: Scenario, strategy: string, seed: number, budgetMs: number): Promise<Search> {
-  const t0 = performance.now();
+async function freeRunning(pool: TrialPool, url: string, s: Scenario, b: KnownBug, seed: number, budgetMs: number): Promise<Search> {
+  const t0 = performance.now(), seen = sees(b);
   let runs = 0;
   while (performance.now() - t0 < budgetMs) {
-    const { desc, actors } = scenarioModel(s, strategy, (seed * 7919 + runs) >>> 0);
+    const { desc, actors } = scenarioModel(s, b.strategy, (seed * 7919 + runs) >>> 0);
     const { machine, world } = bootMachine(desc);
     const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
     const res = await runTrial(pool, machine, specs, { mode: 'free', budgetMs: Math.max(1000, budgetMs), hangMs: 2000, lockName: lockNamer(world) });
     runs++;
     const c = classifyTrial(res, world, actors.map((a) => a.name));
     if (res.aborted === 0) releaseMachine(machine);
-    if (isCrash(c.outcome)) return { seed, found: true, runs, ms: performance.now() - t0, outcome: c.outcome };
+    if (seen(c.outcome)) return { seed, found: true, runs, ms: performance.now() - t0, outcome: c.outcome };
   }
   return { seed, found: false, runs, ms: performance.now() - t0 };
 }
@@ -120,9 +127,9 @@ export async function benchFind(pool: TrialPool, bugs: ReadonlyArray<{ b: KnownB
       const searches: Search[] = [];
       const n = m === 'verify' ? o.verifyRepeats : m === 'free' ? o.freeSeeds : o.seeds;
       for (let seed = 1; seed <= n; seed++) {
-        if (m === 'pct' || m === 'random') searches.push(await controlled(pool, url, s, b.strategy, m, seed, o.maxRuns));
-        else if (m === 'verify') searches.push(await systematic(pool, url, s, b.strategy, seed));
-        else searches.push(await freeRunning(pool, url, s, b.strategy, seed, o.freeMs));
+        if (m === 'pct' || m === 'random') searches.push(await controlled(pool, url, s, b, m, seed, o.maxRuns));
+        else if (m === 'verify') searches.push(await systematic(pool, url, s, b, seed));
+        else searches.push(await freeRunning(pool, url, s, b, seed, o.freeMs));
       }
       const limit = m === 'verify' ? 'K=2, faults<=1' : m === 'free' ? `${o.freeMs / 1000} s` : `${o.maxRuns} runs`;
       const c = cell(b, m, limit, searches);

@@ -94,9 +94,12 @@ export function hvm_do_resume(v: number): boolean {
   return true;
 }
 
-/** Return to the guest: come back through SCHEDULE_SOFTIRQ until hvm_do_resume lets v in. */
+/**
+ * Return to the guest: come back through SCHEDULE_SOFTIRQ until hvm_do_resume lets v in. Through the table, so a
+ * patch can restore an older return path (examples/patches/history/3e568fa9e1-*: before 2018 the vCPU went in anyway).
+ */
 export function vcpu_return_to_guest(v: number): void {
-  while (!hvm_do_resume(v)) { /* -ERESTART: SCHEDULE_SOFTIRQ, come back */ }
+  while (!fn.hvm_do_resume(v)) { /* -ERESTART: SCHEDULE_SOFTIRQ, come back */ }
 }
 
 /** True while v has deferred map/unmap work: L21 keeps a rangeset in the slot, HEAD only the pdev (vpci.h HEAD 155-160). */

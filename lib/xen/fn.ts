@@ -75,6 +75,9 @@ export interface ModelFns {
   vpci_msix_arch_enable_entry(entry: number, pdev: number, table_base: number): number;
   vpci_msix_arch_disable_entry(entry: number, pdev: number): number;
   vpci_msix_arch_mask_entry(entry: number, pdev: number, mask: boolean): void;
+  // ---- arch/x86/hvm/hvm.c: the return to the guest (lib/xen/domain.ts)
+  /** true when v may enter the guest, false when it must come back first (deferred vPCI work not finished). */
+  hvm_do_resume(v: number): boolean;
   // ---- drivers/passthrough/pci.c
   pci_add_device(sbdf: number): number;
   pci_remove_device(sbdf: number): number;
@@ -114,6 +117,7 @@ export const MODEL_FN_NAMES: readonly ModelFnName[] = [
   'init_msix', 'init_msi', 'control_read', 'control_write', 'update_entry', 'msix_find', 'msix_accept', 'msix_read', 'msix_write',
   'vpci_make_msix_hole', 'cleanup_msix', 'vpci_init_capabilities', 'vpci_cleanup_capabilities',
   'vpci_msix_arch_enable_entry', 'vpci_msix_arch_disable_entry', 'vpci_msix_arch_mask_entry',
+  'hvm_do_resume',
   'pci_add_device', 'pci_remove_device', 'assign_device', 'deassign_device', 'iommu_add_device', 'pci_get_pdev', 'free_pdev',
   'vpci_read_enter', 'vpci_read_exit', 'vpci_write_enter', 'vpci_write_exit', 'vpci_lock', 'vpci_unlock',
   'modify_bars_get', 'modify_bars_put', 'pdev_list_write_enter', 'pdev_list_write_exit',

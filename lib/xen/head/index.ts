@@ -12,6 +12,7 @@ import {
 import { cmd_write, guest_cmd_read, rom_write, modify_bars, modify_decoding, defer_map, map_range, vpci_process_pending } from './header.js';
 import { bar_write, guest_mem_bar_read, guest_mem_bar_write, vpci_init_header } from './header-bars.js';
 import { pci_add_device, pci_remove_device, assign_device, deassign_device, pci_get_pdev, free_pdev } from './pci.js';
+import { hvm_do_resume } from '../domain.js';          // hvm.c: the return to the guest, both generations
 import { vpci_init_capabilities, vpci_cleanup_capabilities } from './cap.js';
 import { msix_find, msix_accept, msix_read, msix_write } from './msix.js';
 import { control_write, vpci_make_msix_hole, cleanup_msix, init_msix } from './msix-cap.js';
@@ -27,6 +28,7 @@ export const head: Generation = {
     vpci_remove_register, vpci_assign_device, vpci_deassign_device, vpci_reset_device,
     vpci_init_header, cmd_write, bar_write, rom_write, guest_cmd_read, guest_mem_bar_read, guest_mem_bar_write,
     modify_bars, modify_decoding, defer_map, map_range, vpci_process_pending,
+    hvm_do_resume,
     pci_add_device, pci_remove_device, assign_device, deassign_device, iommu_add_device, pci_get_pdev, free_pdev,
     vpci_init_capabilities, vpci_cleanup_capabilities, init_msix, cleanup_msix, control_read, control_write, update_entry,
     msix_find, msix_accept, msix_read, msix_write, vpci_make_msix_hole,

@@ -9,6 +9,7 @@ import type { Generation } from '../generation.js';
 import { vpci_read, vpci_write, vpci_read_hw, vpci_write_hw, vpci_add_register, vpci_remove_register, vpci_add_handlers, vpci_remove_device } from './vpci.js';
 import { init_bars, cmd_write, bar_write, rom_write, modify_bars, modify_decoding, defer_map, map_range, vpci_process_pending } from './header.js';
 import { pci_add_device, pci_remove_device, assign_device, deassign_device } from './pci.js';
+import { hvm_do_resume } from '../domain.js';          // hvm.c: the return to the guest, both generations
 import { init_msi } from './msi.js';
 import { init_msix, control_read, control_write, update_entry, msix_find, msix_accept, msix_read, msix_write, vpci_make_msix_hole } from './msix.js';
 import { vpci_msix_arch_enable_entry, vpci_msix_arch_disable_entry, vpci_msix_arch_mask_entry } from './vmsi.js';
@@ -32,6 +33,7 @@ export const l21: Generation = {
     init_bars, cmd_write, bar_write, rom_write, modify_bars, modify_decoding, defer_map, map_range, vpci_process_pending,
     init_msix, init_msi, control_read, control_write, update_entry, msix_find, msix_accept, msix_read, msix_write, vpci_make_msix_hole,
     vpci_msix_arch_enable_entry, vpci_msix_arch_disable_entry, vpci_msix_arch_mask_entry,
+    hvm_do_resume,
     pci_add_device, pci_remove_device, assign_device, deassign_device, iommu_add_device,
     pci_get_pdev: pci_get_pdev_by_domain,
     vpci_read_enter: nothing, vpci_read_exit: nothing, vpci_write_enter: nothing, vpci_write_exit: nothing,
