@@ -18,7 +18,7 @@ export { S, SITE_NAMES } from './trace/sites.js';
 export * from './xen/types.js';
 export { PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE, PCI_BASE_ADDRESS_0 } from './hw/pci_regs.js';
 // Xen globals and helpers shared by both generations.
-export { current, hardware_domain, system_state } from './xen/state.js';
+export { current, hardware_domain, dom_xen, system_state } from './xen/state.js';
 export { domain_crash, is_hardware_domain, domain_by_index, nr_domains, domain_vcpu } from './xen/domain.js';
 export { pcidevs_lock, pcidevs_unlock, pci_get_pdev_by_domain, pci_get_pdev_in_domain } from './xen/pci.js';
 export { rangeset_destroy } from './xen/rangeset.js';

@@ -19,7 +19,7 @@
 //   vpci-lab repro examples/patches/history/6ccb5e308c-vpci-null.scenario.mjs --strategy examples/patches/history/6ccb5e308c-vpci-null.mjs
 //   vpci-lab verify examples/patches/history/6ccb5e308c-vpci-null.scenario.mjs --strategy examples/patches/history/6ccb5e308c-vpci-null.mjs
 import {
-  M, chk, NULL, ASSERT, DOMAIN, PCI_DEV, VPCI, VPCI_REGISTER, VCPU, current, fn, read_lock, read_unlock, write_lock,
+  M, chk, NULL, ASSERT, DOMAIN, PCI_DEV, VPCI, VPCI_REGISTER, VCPU, current, dom_xen, fn, read_lock, read_unlock, write_lock,
   write_unlock, spin_lock, spin_unlock, yield_point, S, list_next, callRead, merge_result, vpci_register_cmp, vpci_write_helper,
 } from 'vpci-lab/model';
 
@@ -34,9 +34,11 @@ function translate_virtual_device(d, sbdf, where) {
   return NULL;
 }
 
-/** vpci.c:495-503 / 619-627: the hardware domain looks the device up with pci_get_pdev, a DomU translates. */
+/** vpci.c:495-503 / 619-627: the hardware domain looks with pci_get_pdev, then among dom_xen's; a DomU translates. */
 function lookup(d, sbdf, where) {
-  return M[chk(d, DOMAIN, where) + DOMAIN.is_hardware_domain] ? fn.pci_get_pdev(d, sbdf, where) : translate_virtual_device(d, sbdf, where);
+  if (!M[chk(d, DOMAIN, where) + DOMAIN.is_hardware_domain]) return translate_virtual_device(d, sbdf, where);
+  const pdev = fn.pci_get_pdev(d, sbdf, where);
+  return pdev !== NULL ? pdev : fn.pci_get_pdev(dom_xen(), sbdf, where);
 }
 
 /** vpci_read (vpci.c:475-568) before 6ccb5e308c: a device found is assumed to have vpci. */
