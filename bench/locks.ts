@@ -99,25 +99,28 @@ async function labRounds(threads: number, o: RoundsOptions): Promise<RoundsResul
   spin_lock_init(lock, 1);
   const pool = await TorturePool.create(machine, Array.from({ length: threads }, (_, i) => i), ctlBase());
   try {
-    return await measureRounds(async (iters) => {
+    // Timed rounds on both sides: with a fixed count per thread, 8 threads on 2 cores ran one after another (each
+    // alone, uncontended) and no C round overlapped; with a deadline all threads are inside their loops together.
+    return await measureRounds(async () => {
       M[counter] = 0;
-      const job: Job = { kind: 'spin', lock, counter, iters };
-      const r = await pool.run(Array.from({ length: threads }, () => job), Math.max(60000, o.roundMs * 100));
+      const job: Job = { kind: 'spin', lock, counter, iters: 0, untilHalt: true };
+      const r = await pool.run(Array.from({ length: threads }, () => job), Math.max(60000, o.roundMs * 100), undefined, o.roundMs);
       const bad = r.results.find((x) => !x.ok);
       if (bad && !bad.ok) throw new Error(`cpu${bad.cpu}: ${bad.kind}: ${bad.message}`);
-      if (M[counter] !== iters * threads) throw new Error(`lost update: counter ${M[counter]}, expected ${iters * threads}`);
-      return { starts: r.starts, ends: r.ends, ops: iters * threads, ms: r.elapsedMs };
-    }, o);
+      const ops = r.results.reduce((n, x) => n + (x.ok ? x.reads : 0), 0);
+      if (M[counter] !== ops) throw new Error(`lost update: counter ${M[counter]}, expected ${ops}`);
+      return { starts: r.starts, ends: r.ends, ops, ms: r.elapsedMs };
+    }, { ...o, minIters: 1, maxIters: 1 });
   } finally {
     await pool.close();
   }
 }
 
 function nativeRounds(ref: NativeReference, threads: number, policy: NativePolicy, o: RoundsOptions): Promise<RoundsResult> {
-  return measureRounds(async (iters) => {
-    const r = await ref.run('contended', iters, threads, Math.max(120000, o.roundMs * 200), policy);
+  return measureRounds(async () => {
+    const r = await ref.run('timed', o.roundMs, threads, Math.max(120000, o.roundMs * 200), policy);
     return { starts: r.starts ?? [0], ends: r.ends ?? [r.ns], ops: r.ops, ms: r.ns / 1e6 };
-  }, o);
+  }, { ...o, minIters: 1, maxIters: 1 });
 }
 
 async function readMostly(threads: number, o: RoundsOptions): Promise<BenchRow> {

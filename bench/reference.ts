@@ -49,8 +49,11 @@ export class NativeReference {
     }
   }
 
-  /** One run: ns for `ops` lock/unlock pairs (uncontended) or acquisitions across `threads` threads (contended). */
-  async run(mode: 'uncontended' | 'contended', opsPerThread: number, threads = 1, timeoutMs = 60000, policy: NativePolicy = 'futex'): Promise<NativeRun> {
+  /**
+   * One run: ns for `ops` lock/unlock pairs (uncontended) or acquisitions across `threads` threads (contended);
+   * 'timed': the second argument is the round's length in ms, every thread runs until it has passed.
+   */
+  async run(mode: 'uncontended' | 'contended' | 'timed', opsPerThread: number, threads = 1, timeoutMs = 60000, policy: NativePolicy = 'futex'): Promise<NativeRun> {
     const args = mode === 'uncontended' ? [mode, String(opsPerThread)] : [mode, String(opsPerThread), String(threads), policy];
     const out = await run(this.exe, args, timeoutMs);
     const r = JSON.parse(out.trim().split('\n').pop()!) as NativeRun;

@@ -40,9 +40,10 @@ export interface Instrument { profile: boolean; lockdep: boolean; trace: boolean
 export type Job =
   /**
    * iters × { spin_lock; counter = counter + 1 (non-atomic); spin_unlock }; `log` (if set: word 0 = words used) gets
-   * [cpu, ticket] per acquisition.
+   * [cpu, ticket] per acquisition. `untilHalt`: instead, until the pool raises HALT (HALT tested every 64
+   * acquisitions, as the C reference does); the count comes back as `reads`.
    */
-  | { kind: 'spin'; lock: number; counter: number; iters: number; hold?: number; log?: number; recursive?: boolean }
+  | { kind: 'spin'; lock: number; counter: number; iters: number; hold?: number; log?: number; recursive?: boolean; untilHalt?: boolean }
   /**
    * iters × read (or, writePermille/1000 of the time, write) sections with locktorture's checks in `state`;
    * `untilHalt`: instead, until the pool raises HALT (timed rounds: a non-FIFO lock lets threads finish apart).
@@ -66,6 +67,20 @@ export interface TortureMessage { job: Job; round: number; now: boolean; instrum
 /** Busy work inside a critical section (locktorture's hold time), in loop iterations. */
 function hold(n: number, at: number): void {
   for (let i = 0; i < n; i++) M[at] = (M[at] + i) | 0;
+}
+
+/** Timed rounds: acquisitions until HALT, checked every 64 so the test costs nothing measurable. */
+function runSpinUntilHalt(lock: number, counter: number, ctl: number): number {
+  let n = 0;
+  while (Atomics.load(M, ctl + TC.HALT) === 0) {
+    for (let i = 0; i < 64; i++) {
+      spin_lock(lock);
+      M[counter] = M[counter] + 1;
+      spin_unlock(lock);
+    }
+    n += 64;
+  }
+  return n;
 }
 
 function runSpin(j: Extract<Job, { kind: 'spin' }>, cpu: number): void {
@@ -189,7 +204,8 @@ function main(boot: TortureBoot): void {
     let extra = { maxReaders: 0, reads: 0, writes: 0 };
     try {
       const j = msg.job;
-      if (j.kind === 'spin') runSpin(j, cpu);
+      if (j.kind === 'spin' && j.untilHalt) extra = { maxReaders: 0, reads: runSpinUntilHalt(j.lock, j.counter, ctl), writes: 0 };
+      else if (j.kind === 'spin') runSpin(j, cpu);
       else if (j.kind === 'rw') extra = runRw(j, cpu, ctl);
       else if (j.kind === 'once') runOnce(j, ctl);
       else runNest(j);

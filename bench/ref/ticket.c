@@ -18,6 +18,9 @@
  *   uncontended N                   one thread, N lock + counter++ + unlock
  *   contended N THREADS [POLICY]    THREADS threads, N acquisitions each, critical section = non-atomic increment
  *                                   of a shared counter on its own cache line (a lost update is a failure)
+ *   timed MS THREADS [POLICY]       the same, each thread until MS ms have passed (halt tested every 64
+ *                                   acquisitions): a fixed count per thread lets 8 threads on 2 cores run one
+ *                                   after another, each alone and uncontended, however long the round
  * Output: one JSON line: {"mode", "threads", "ops", "ns", "starts": [ns...], "ends": [ns...]} where starts/ends
  * are each thread's entry to and exit from its loop (CLOCK_MONOTONIC ns, relative to the first start): the
  * benchmark keeps a round only if every thread was inside its loop for most of it.
@@ -153,6 +156,10 @@ static _Alignas(64) atomic_int ready;
 static long per_thread;
 static int nthreads;
 static double starts[MAX_T], ends[MAX_T];
+/* Timed rounds: threads run until `halt`, tested every 64 acquisitions (as the lab's workers do), and count. */
+static _Alignas(64) atomic_int halt;
+static int timed;
+static long counts[MAX_T];
 
 static void *worker(void *arg)
 {
@@ -160,10 +167,20 @@ static void *worker(void *arg)
     atomic_fetch_add(&ready, 1);
     while (atomic_load(&ready) < nthreads) sched_yield();
     starts[me] = now_ns();
-    for (long i = 0; i < per_thread; i++) {
-        spin_lock(&lock);
-        counter = counter + 1;
-        spin_unlock(&lock);
+    if (timed) {
+        long n = 0;
+        while (!atomic_load(&halt)) {
+            for (int i = 0; i < 64; i++) { spin_lock(&lock); counter = counter + 1; spin_unlock(&lock); }
+            n += 64;
+        }
+        counts[me] = n;
+    } else {
+        for (long i = 0; i < per_thread; i++) {
+            spin_lock(&lock);
+            counter = counter + 1;
+            spin_unlock(&lock);
+        }
+        counts[me] = per_thread;
     }
     ends[me] = now_ns();
     return NULL;
@@ -171,7 +188,7 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) { fprintf(stderr, "usage: %s uncontended N | contended N THREADS [futex|yield]\n", argv[0]); return 2; }
+    if (argc < 3) { fprintf(stderr, "usage: %s uncontended N | contended N THREADS [futex|yield] | timed MS THREADS [futex|yield]\n", argv[0]); return 2; }
     long n = atol(argv[2]);
     if (strcmp(argv[1], "uncontended") == 0) {
         for (long i = 0; i < n / 10; i++) { spin_lock(&lock); counter = counter + 1; spin_unlock(&lock); } /* warm up */
@@ -181,7 +198,9 @@ int main(int argc, char **argv)
         printf("{\"mode\":\"uncontended\",\"threads\":1,\"ops\":%ld,\"ns\":%.0f}\n", n, ns);
         return 0;
     }
-    if (strcmp(argv[1], "contended") == 0 && argc >= 4) {
+    if ((strcmp(argv[1], "contended") == 0 || strcmp(argv[1], "timed") == 0) && argc >= 4) {
+        /* timed: N is the round's length in ms; the threads stop together when it has passed. */
+        timed = strcmp(argv[1], "timed") == 0;
         nthreads = atoi(argv[3]);
         if (nthreads < 1 || nthreads > MAX_T) return 2;
         if (argc >= 5) policy_futex = strcmp(argv[4], "yield") != 0;
@@ -189,12 +208,20 @@ int main(int argc, char **argv)
         pthread_t th[MAX_T];
         counter = 0;
         atomic_store(&ready, 0);
+        atomic_store(&halt, 0);
         for (long i = 0; i < nthreads; i++) pthread_create(&th[i], NULL, worker, (void *)i);
+        if (timed) {
+            struct timespec ts = { n / 1000, (n % 1000) * 1000000L };
+            nanosleep(&ts, NULL);
+            atomic_store(&halt, 1);
+        }
         for (int i = 0; i < nthreads; i++) pthread_join(th[i], NULL);
-        if (counter != per_thread * nthreads) { fprintf(stderr, "lost update: %ld of %ld\n", counter, per_thread * nthreads); return 1; }
+        long total = 0;
+        for (int i = 0; i < nthreads; i++) total += counts[i];
+        if (counter != total) { fprintf(stderr, "lost update: %ld of %ld\n", counter, total); return 1; }
         double t0 = starts[0], t1 = ends[0];
         for (int i = 1; i < nthreads; i++) { if (starts[i] < t0) t0 = starts[i]; if (ends[i] > t1) t1 = ends[i]; }
-        printf("{\"mode\":\"contended\",\"threads\":%d,\"ops\":%ld,\"ns\":%.0f,\"starts\":[", nthreads, per_thread * nthreads, t1 - t0);
+        printf("{\"mode\":\"contended\",\"threads\":%d,\"ops\":%ld,\"ns\":%.0f,\"starts\":[", nthreads, total, t1 - t0);
         for (int i = 0; i < nthreads; i++) printf("%s%.0f", i ? "," : "", starts[i] - t0);
         printf("],\"ends\":[");
         for (int i = 0; i < nthreads; i++) printf("%s%.0f", i ? "," : "", ends[i] - t0);
