@@ -70,7 +70,7 @@ type CellJson = Omit<VerifyResult, 'bound' | 'firstFailure' | 'firstForbidden'> 
 /** Shards of one search (same scenario, strategy and bounds) -> one result: sums, unions, the best failure. */
 export function mergeCells(cells: CellJson[]): VerifyResult {
   const a = cells[0];
-  const key = (c: CellJson): string => JSON.stringify([c.scenario, c.strategy, c.bound, c.reduce, c.kinds, c.maxFaults, c.shard?.count]);
+  const key = (c: CellJson): string => JSON.stringify([c.scenario, c.strategy, c.bound, c.reduce, c.sleep, c.kinds, c.maxFaults, c.shard?.count]);
   for (const c of cells) if (key(c) !== key(a)) throw new Error(`cannot merge ${c.scenario}/${c.strategy} searches with different bounds or shard counts`);
   const count = a.shard?.count ?? 1;
   const have = new Set(cells.map((c) => c.shard?.index ?? 0));
@@ -87,7 +87,7 @@ export function mergeCells(cells: CellJson[]): VerifyResult {
   const complete = cells.every((c) => c.complete) && have.size === count;
   return {
     ...a, bound: a.bound === 'all' ? Infinity : a.bound, shard: undefined,
-    runs: sum(cells.map((c) => c.runs)), runsMade: sum(cells.map((c) => c.runsMade)),
+    runs: sum(cells.map((c) => c.runs)), runsMade: sum(cells.map((c) => c.runsMade)), sleepCut: sum(cells.map((c) => c.sleepCut ?? 0)),
     runsByBound: a.runsByBound.map((_, i) => sum(cells.map((c) => c.runsByBound[i] ?? 0))),
     complete, cutBy: complete ? undefined : cells.find((c) => c.cutBy)?.cutBy ?? 'interrupt',
     outcomes, digests: [...new Set(cells.flatMap((c) => c.digests))].sort(), forbidden: sum(cells.map((c) => c.forbidden)),

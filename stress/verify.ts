@@ -28,6 +28,8 @@ export interface VerifyOptions {
   /** Preemption bound K (Infinity: unbounded). */
   bound: number;
   reduce: boolean;
+  /** With reduce: sleep sets on top of DPOR (lib/verify/sleep.ts); default true. */
+  sleep?: boolean;
   /** Fault kinds that branch (bit mask over FAULT_KINDS) and the most faults per run. */
   kinds: number;
   maxFaults: number;
@@ -50,10 +52,12 @@ export interface FailureReport {
 export interface OutcomeStat { runs: number; minPreemptions: number; verdict: Verdict; where: string[]; schedule: string }
 
 export interface VerifyResult {
-  scenario: string; strategy: string; bound: number; reduce: boolean; kinds: number; maxFaults: number;
+  scenario: string; strategy: string; bound: number; reduce: boolean; sleep?: boolean; kinds: number; maxFaults: number;
   shard?: { index: number; count: number };
   /** Runs counted (this shard's), runs made in all (with the other shards' split runs), per bound level. */
   runs: number; runsMade: number; runsByBound: number[];
+  /** Runs a sleep set showed redundant part way (their states are reached by other runs; they count as runs). */
+  sleepCut: number;
   complete: boolean; cutBy?: 'max-runs' | 'budget' | 'interrupt';
   outcomes: Partial<Record<Outcome, OutcomeStat>>;
   digests: string[];
@@ -71,14 +75,14 @@ export const FAILURE = (o: Outcome): boolean => CRASH_OUTCOMES.has(o) || o === '
 export async function verify(pool: TrialPool, url: string, s: Scenario, strategy: string, o: VerifyOptions): Promise<VerifyResult> {
   const t0 = performance.now();
   const r: VerifyResult = {
-    scenario: s.name, strategy, bound: o.bound, reduce: o.reduce, kinds: o.kinds, maxFaults: o.maxFaults, shard: o.shard,
-    runs: 0, runsMade: 0, runsByBound: [], complete: false, outcomes: {}, digests: [], forbidden: 0, firstFailure: null, firstForbidden: null, ms: 0,
+    scenario: s.name, strategy, bound: o.bound, reduce: o.reduce, sleep: o.reduce && o.sleep !== false, kinds: o.kinds, maxFaults: o.maxFaults, shard: o.shard,
+    runs: 0, runsMade: 0, runsByBound: [], sleepCut: 0, complete: false, outcomes: {}, digests: [], forbidden: 0, firstFailure: null, firstForbidden: null, ms: 0,
   };
   const digests = new Set<string>();
   const levels = Number.isFinite(o.bound) ? Array.from({ length: o.bound + 1 }, (_, k) => k) : [Infinity];
   let cut: VerifyResult['cutBy'];
   outer: for (const k of levels) {
-    const search = new Search({ bound: k, reduce: o.reduce, shard: o.shard && { ...o.shard, splitDepth: 4 } });
+    const search = new Search({ bound: k, reduce: o.reduce, sleep: o.sleep, shard: o.shard && { ...o.shard, splitDepth: 4 } });
     let n = 0;
     r.runsByBound.push(0);
     for (let p = search.next(); p; p = search.next()) {
@@ -86,9 +90,11 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
       if (r.runs >= o.maxRuns) { cut = 'max-runs'; break outer; }
       if (performance.now() - t0 > o.budgetMs) { cut = 'budget'; break outer; }
       const run = await retried(pool, () => oneRun(pool, url, s, strategy, o, p));
+      const cutBefore = search.sleepCut;
       search.record(run.trace, run.ended);
       r.runsMade++;
       if (search.foreign) continue;
+      r.sleepCut += search.sleepCut - cutBefore;
       r.runsByBound[r.runsByBound.length - 1] = ++n;
       r.runs++;
       o.onRun?.(r.runs);

@@ -7,7 +7,8 @@
 
 import type { Step } from './trace.js';
 
-function overlap(a: Step, b: Step): boolean {
+/** Whether the two steps conflict: footprints overlap in a range one of them changed (or one is universal). */
+export function overlap(a: Pick<Step, 'fp' | 'universal'>, b: Pick<Step, 'fp' | 'universal'>): boolean {
   if (a.universal || b.universal) return true;
   const x = a.fp, y = b.fp;
   for (let i = 0; i < x.length; i += 3) {
@@ -16,11 +17,14 @@ function overlap(a: Step, b: Step): boolean {
   return false;
 }
 
-/** Races of the run: pairs (j, thread of i) — "try that thread at decision j". `ended`: threads that finished. */
-export function races(steps: readonly Step[], threads: number, ended: (t: number) => boolean): Array<[number, number]> {
-  const all: Step[] = [...steps];
+/**
+ * Races of the run: pairs (j, thread of i) — "try that thread at decision j". `ended`: threads that finished.
+ * `limit`: only steps before it count (a run cut by a sleep set is redundant from there on, search.ts).
+ */
+export function races(steps: readonly Step[], threads: number, ended: (t: number) => boolean, limit = steps.length): Array<[number, number]> {
+  const all: Step[] = steps.slice(0, limit);
   // Pending steps of threads still in the run when it stopped: unknown footprints, so universal.
-  for (let t = 0; t < threads; t++) if (!ended(t)) all.push({ thread: t, runnable: 0, current: -1, yielding: false, fp: [], universal: true });
+  if (limit >= steps.length) for (let t = 0; t < threads; t++) if (!ended(t)) all.push({ thread: t, runnable: 0, current: -1, yielding: false, fp: [], universal: true });
   const n = all.length;
   const vc: Int32Array[] = [];
   const lastOf = new Int32Array(threads).fill(-1);
@@ -29,7 +33,7 @@ export function races(steps: readonly Step[], threads: number, ended: (t: number
     const t = all[i].thread;
     const c = lastOf[t] >= 0 ? Int32Array.from(vc[lastOf[t]]) : new Int32Array(threads).fill(-1);
     const deps: number[] = [];
-    for (let j = 0; j < Math.min(i, steps.length); j++) if (all[j].thread !== t && overlap(all[j], all[i])) deps.push(j);
+    for (let j = 0; j < Math.min(i, limit); j++) if (all[j].thread !== t && overlap(all[j], all[i])) deps.push(j);
     for (const j of deps) for (let k = 0; k < threads; k++) if (vc[j][k] > c[k]) c[k] = vc[j][k];
     c[t] = i;
     vc.push(c);
@@ -39,7 +43,7 @@ export function races(steps: readonly Step[], threads: number, ended: (t: number
       const tj = all[j].thread;
       if (!preds.some((k) => k !== j && vc[k][tj] >= j)) out.push([j, t]);
     }
-    if (i < steps.length) lastOf[t] = i;
+    if (i < limit) lastOf[t] = i;
   }
   return out;
 }

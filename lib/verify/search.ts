@@ -7,11 +7,11 @@
 // unreduced, every runnable thread within the bound. Fault points always branch (fail / succeed).
 
 import { races } from './dpor.js';
+import { walkSleep } from './sleep.js';
+import { cost, allowed, type Node, type SchedNode } from './tree.js';
 import type { Trace } from './trace.js';
 
-interface SchedNode { kind: 'sched'; step: number; runnable: number; current: number; yielding: boolean; chosen: number; pre: number; todo: number; done: number }
-interface FaultNode { kind: 'fault'; step: number; index: number; fail: boolean }
-type Node = SchedNode | FaultNode;
+export { cost };
 
 export interface Prefix { decisions: Uint8Array; faults: number[] }
 
@@ -19,21 +19,10 @@ export interface SearchOptions {
   /** Preemption bound (Infinity: none). */
   bound: number;
   reduce: boolean;
+  /** With reduce: sleep sets on top of DPOR (sleep.ts). Default true. */
+  sleep?: boolean;
   /** Sharding: choices at the first `splitDepth` nodes are all explored (no reduction there); a shard owns the subtrees whose split prefix hashes to it. */
   shard?: { index: number; count: number; splitDepth: number };
-}
-
-export function cost(n: SchedNode, t: number): number {
-  return n.current >= 0 && !n.yielding && t !== n.current && ((n.runnable >>> n.current) & 1) !== 0 ? 1 : 0;
-}
-
-/** Threads that may be chosen at n within the bound. A yielding thread gives way (CHESS's yield): never itself while another can run. */
-function allowed(n: SchedNode, bound: number): number {
-  let r0 = n.runnable;
-  if (n.yielding && n.current >= 0 && (r0 & ~(1 << n.current)) !== 0) r0 &= ~(1 << n.current);
-  let m = 0;
-  for (let t = 0, r = r0; r !== 0; t++, r >>>= 1) if ((r & 1) && n.pre + cost(n, t) <= bound) m |= 1 << t;
-  return m;
 }
 
 export class Search {
@@ -42,7 +31,13 @@ export class Search {
   /** After record(): the run lies in another shard's subtree (it ran to learn the tree's shape; do not count it). */
   foreign = false;
 
+  /** Runs cut short by a sleep set so far (their states are reached elsewhere; they still count as runs). */
+  sleepCut = 0;
+
   constructor(readonly o: SearchOptions) {}
+
+  private get sleeping(): boolean { return this.o.reduce && this.o.sleep !== false; }
+  private full(i: number): boolean { return !this.o.reduce || (this.o.shard !== undefined && i < this.o.shard.splitDepth); }
 
   /** The prefix of the next run, or null when the tree (within the bound) is exhausted. */
   next(): Prefix | null {
@@ -53,10 +48,15 @@ export class Search {
         if (!n.fail) { n.fail = true; this.stack.length = i + 1; return this.prefix(); }
         continue;
       }
-      const full = !this.o.reduce || (this.o.shard !== undefined && i < this.o.shard.splitDepth);
-      const cand = (full ? allowed(n, this.o.bound) : n.todo & allowed(n, this.o.bound)) & ~n.done;
+      const full = this.full(i);
+      let cand = (full ? allowed(n, this.o.bound) : n.todo & allowed(n, this.o.bound)) & ~n.done;
+      if (!full && this.sleeping) cand &= ~(n.sleep & ~n.cons);
       if (cand !== 0) {
         const t = 31 - Math.clz32(cand & -cand);
+        // The subtree under the old choice is searched: its step may sleep under the next ones.
+        const old = n.chosen;
+        if (n.own && ((n.cons | n.sleep) >>> old & 1) === 0) n.taken.push(n.own);
+        n.own = null;
         n.done |= 1 << t;
         n.chosen = t;
         this.stack.length = i + 1;
@@ -96,24 +96,61 @@ export class Search {
     // Within another shard's subtree only the split levels matter (they are explored in full anyway).
     if (this.foreign) { this.stack.length = Math.min(this.stack.length, sh!.splitDepth); return; }
     if (!this.o.reduce) return;
+    const limit = this.sleeping ? this.cutBySleep(tr, known) : tr.steps.length;
     const at = new Map<number, SchedNode>();
     for (const n of this.stack) if (n.kind === 'sched') at.set(n.step, n);
-    for (const [j, t] of races(tr.steps, tr.threads, ended)) {
-      this.backtrack(at.get(j), t);
-      // Bounded search (after Coons, Musuvathi, McKinley, OOPSLA 2013): the reversal may need more preemptions at
-      // j than the bound allows; also try it where the thread of j was switched to and at the decision before
-      // (the last step of the thread it replaced), where it may be cheaper. Conservative: the soundness test of
-      // reduced against unreduced search (test/verify.test.ts, bench/verify.ts) missed a state without the second.
-      let s = j;
-      while (s > 0 && tr.steps[s - 1].thread === tr.steps[j].thread) s--;
-      if (s !== j) this.backtrack(at.get(s), t);
-      if (s > 0) this.backtrack(at.get(s - 1), t);
+    for (const [j, t] of races(tr.steps, tr.threads, ended, limit)) this.reverse(tr, at, j, t);
+  }
+
+  /** Try t before the step at decision j (a race), and where else the bound or CHESS's yield may call for it. */
+  private reverse(tr: Trace, at: Map<number, SchedNode>, j: number, t: number): void {
+    this.backtrack(at.get(j), t, false);
+    // Bounded search (after Coons, Musuvathi, McKinley, OOPSLA 2013): the reversal may need more preemptions at
+    // j than the bound allows; also try it where the thread of j was switched to and at the decision before
+    // (the last step of the thread it replaced), where it may be cheaper. Conservative: the soundness test of
+    // reduced against unreduced search (test/verify.test.ts, bench/verify.ts) missed a state without the second.
+    const cheaper = (k: number): void => {
+      let s = k;
+      while (s > 0 && tr.steps[s - 1].thread === tr.steps[k].thread) s--;
+      if (s !== k) this.backtrack(at.get(s), t, true);
+      if (s > 0) this.backtrack(at.get(s - 1), t, true);
+    };
+    cheaper(j);
+    // CHESS's yield: t gave way at j, so its next step can come before j's only after some other thread's step.
+    // backtrack() then tries the others at j; and t's last attempt moved before the step that preceded it (or
+    // wherever that is cheaper) lets that step be the one it gives way to. test/verify-search.test.ts's random
+    // programs with yields lose states without either.
+    if (tr.steps[j].current === t && tr.steps[j].yielding) {
+      let y = j - 1;
+      while (y > 0 && tr.steps[y - 1].thread === t) y--;
+      if (y > 0) { this.backtrack(at.get(y - 1), t, true); cheaper(y - 1); }
     }
   }
 
-  private backtrack(n: SchedNode | undefined, t: number): void {
+  /**
+   * Sleep sets along the run; when its default continuation picked a sleeping thread at some new node, the run is
+   * redundant from there: drop the nodes below, try a thread that is awake there instead (if any is within the
+   * bound), and return that node's step (races count only before it). Else the run's length.
+   */
+  private cutBySleep(tr: Trace, known: number): number {
+    const b = walkSleep(this.stack, tr, this.o.bound, known, (i) => this.full(i));
+    if (b < 0) return tr.steps.length;
+    const n = this.stack[b] as SchedNode;
+    this.stack.length = b + 1;
+    const awake = allowed(n, this.o.bound) & ~n.sleep & ~n.done;
+    n.todo |= awake & -awake;
+    this.sleepCut++;
+    return n.step;
+  }
+
+  /** `cons`: one of the bounded search's extra points (sleep.ts: run even if asleep, put nobody to sleep). */
+  private backtrack(n: SchedNode | undefined, t: number, cons: boolean): void {
     if (!n) return;
-    n.todo |= (n.runnable >>> t) & 1 ? 1 << t : n.runnable;
+    // A thread that cannot run here (blocked, or yielding while another can run): every thread that can.
+    const others = n.runnable & ~(1 << t);
+    const m = (n.runnable >>> t) & 1 && !(n.yielding && n.current === t && others !== 0) ? 1 << t : n.yielding && n.current === t ? others : n.runnable;
+    if (cons) n.cons |= m; // once asked for conservatively, it stays so (the safer reading)
+    n.todo |= m;
   }
 
   private nodesOf(tr: Trace): Node[] {
@@ -123,7 +160,7 @@ export class Search {
     const failed = new Set(tr.faults.filter((f) => f.fail).map((f) => f.index));
     let pre = 0;
     tr.steps.forEach((s, i) => {
-      const n: SchedNode = { kind: 'sched', step: i, runnable: s.runnable, current: s.current, yielding: s.yielding, chosen: s.thread, pre, todo: 1 << s.thread, done: 1 << s.thread };
+      const n: SchedNode = { kind: 'sched', step: i, runnable: s.runnable, current: s.current, yielding: s.yielding, chosen: s.thread, pre, todo: 1 << s.thread, done: 1 << s.thread, cons: 0, sleep: 0, own: null, taken: [] };
       pre += cost(n, s.thread);
       out.push(n);
       for (const index of faultsAt.get(i) ?? []) out.push({ kind: 'fault', step: i, index, fail: failed.has(index) });

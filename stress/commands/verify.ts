@@ -36,6 +36,7 @@ forbids for the strategy is reachable, 0 otherwise, 2 for bad input, 130 when in
     faults: string(`fault kinds that branch (${FAULT_KINDS.join(',')}); default none`, { arg: 'LIST', check: (v, f) => { parseKinds(v, f); } }),
     'max-faults': int('faults per run', { default: 1, max: 64 }),
     'no-reduce': flag('no partial-order reduction: every schedule within the bound'),
+    'no-sleep': flag('partial-order reduction without sleep sets (DPOR alone)'),
     'max-runs': int('stop each cell after N runs (verdict: incomplete)', { min: 1 }),
     budget: duration('stop each cell after this long (verdict: incomplete)'),
     ...shardOptions,
@@ -99,7 +100,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const { ref, url, scenario } of loaded) {
       for (const st of strategies) {
         if (interrupt.stop) break;
-        const r = await verify(pool, url, scenario, st.name, { bound, reduce: !v['no-reduce'], kinds, maxFaults, maxRuns, budgetMs, seed, shard, interrupt });
+        const r = await verify(pool, url, scenario, st.name, { bound, reduce: !v['no-reduce'], sleep: !v['no-sleep'], kinds, maxFaults, maxRuns, budgetMs, seed, shard, interrupt });
         results.push(r);
         if (single) printCell(r, ref, maxEvents, v.html ?? path.join('out', `verify-${scenario.name}-${st.name}.html`));
         else process.stderr.write(`${scenario.name} / ${st.name}: ${verdictLine(r)}\n`);

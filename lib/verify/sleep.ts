@@ -1,0 +1,71 @@
+// Sleep sets (Godefroid, 1996) over the search tree of search.ts. Once the subtree under thread p at node n has
+// been searched, a later sibling q need not run p's step again before something that conflicts with it: such a
+// run only reorders p's step with independent steps, so it is the same trace as one in p's subtree. p then sleeps
+// in q's subtree until a step conflicting with it runs; a run whose default continuation picks a sleeping thread
+// is redundant from there on (search.ts cuts it and tries a thread that is awake instead).
+//
+// Under a preemption bound that argument is not enough (Musuvathi & Qadeer, MSR-TR-2007-12; Coons, Musuvathi &
+// McKinley, OOPSLA 2013): the same trace with p's step moved to the front may cost more preemptions, so p's
+// subtree, searched within the bound, need not hold it. Example at K=0 (found by test/verify-search.test.ts):
+// A reads x; B first touches nothing (b1), then writes x (b2); C reads x. C B A (c1 b2 a1: no preemption, each
+// thread runs to its end) is a state of its own; every run of it that starts with B's step is b1 c1 b2 a1, which
+// preempts B. Searched A, then B, then C at the start, with B asleep under C, the search never reaches it.
+// So p sleeps in q's subtree only where moving its step to the front costs no more than the run it stands for:
+//   - cost(n, p) + after(p) <= cost(n, q), where after(p) is what switching away from p right after its step
+//     costs (0 when p ended, blocked or yielded there). The run n q w p rest becomes n p q w rest: the first two
+//     decisions cost cost(n, p) + after(p) instead of cost(n, q); the switch from w's last thread x to p and from
+//     p to rest's first cost at least the single switch from x to rest that replaces them, because p's step is
+//     independent of every step of q w, so x's runnable state (the words its last step waits on) and its
+//     yielding flag are the same in both runs. Unbounded, the condition is dropped.
+//   - A decision whose thread is yielding wakes every sleeper: CHESS's yield makes a yielding x give way, so in
+//     n q w p rest, x may continue after p only because p ran in between; moved to the front, x could not.
+//   - p's step must be the same wherever it runs: no fault point that branches in it (its footprint would depend
+//     on the choice), a footprint that did not overflow, and a next decision recorded (it did not end the run).
+//   - Choices that only the bounded search's extra backtrack points asked for (search.ts) are run even if asleep
+//     and put nobody to sleep (as dejafu does with its conservative points): they exist because the bound made a
+//     race's reversal too costly where it was found, and a sleep set must not undo them.
+// This is a local argument, not a proof: the reduced search is compared with the unreduced one, outcome for
+// outcome and terminal state for terminal state, in test/verify.test.ts and `bench verify --soundness`.
+
+import { overlap } from './dpor.js';
+import { cost, type Node, type SchedNode, type Sleeper } from './tree.js';
+import type { Trace } from './trace.js';
+
+/** The step run at decision i, as a sleeper, or null when it may not sleep (see above). */
+export function sleeperAt(tr: Trace, i: number, faulty: ReadonlySet<number>): Sleeper | null {
+  const s = tr.steps[i], next = tr.steps[i + 1];
+  if (s.universal || faulty.has(i) || next === undefined) return null;
+  return { thread: s.thread, fp: s.fp, universal: false, after: next.current === s.thread ? cost(next, -1) : 0 };
+}
+
+/** Whether sibling p, searched before c at n, may sleep in c's subtree. */
+export function maySleep(n: SchedNode, p: Sleeper, c: number, bound: number): boolean {
+  return p.thread !== c && (!Number.isFinite(bound) || cost(n, p.thread) + p.after <= cost(n, c));
+}
+
+/**
+ * Walk the stack along the run just made: set every scheduling node's `sleep` (threads asleep on entry) and `own`.
+ * Returns the stack index of the first node from `from` on whose chosen thread was asleep (the run is redundant
+ * from there), or -1. `exempt(i)`: node i is searched in full (no sleeping there: a shard's split levels).
+ */
+export function walkSleep(stack: Node[], tr: Trace, bound: number, from: number, exempt: (i: number) => boolean): number {
+  const faulty = new Set(tr.faults.filter((f) => f.branch).map((f) => f.step));
+  const asleep = new Map<number, Sleeper>();
+  for (let i = 0; i < stack.length; i++) {
+    const n = stack[i];
+    if (n.kind !== 'sched') continue;
+    const step = tr.steps[n.step];
+    if (n.yielding) asleep.clear();
+    let mask = 0;
+    for (const t of asleep.keys()) mask |= 1 << t;
+    n.sleep = mask;
+    n.own = sleeperAt(tr, n.step, faulty);
+    if (asleep.has(n.chosen)) {
+      if (i >= from && !exempt(i) && ((n.cons >>> n.chosen) & 1) === 0) return i;
+      asleep.delete(n.chosen);
+    }
+    if (!exempt(i)) for (const p of n.taken) if (maySleep(n, p, n.chosen, bound)) asleep.set(p.thread, p);
+    for (const [t, p] of asleep) if (overlap(p, step)) asleep.delete(t);
+  }
+  return -1;
+}
