@@ -104,27 +104,33 @@ export class Search {
 
   /** Try t before the step at decision j (a race), and where else the bound or CHESS's yield may call for it. */
   private reverse(tr: Trace, at: Map<number, SchedNode>, j: number, t: number): void {
-    this.backtrack(at.get(j), t, false);
+    const seen = new Set<number>();
+    const tryAt = (k: number, cons: boolean): void => {
+      if (seen.has(k)) return;
+      seen.add(k);
+      this.backtrack(at.get(k), t, cons);
+      // CHESS's yield: where t gave way it cannot run; its next step can come first only after some other
+      // thread's step. backtrack() tries the others there; and t's last attempt moved before the step that
+      // preceded it (or wherever that is cheaper) lets that step be the one it gives way to.
+      // test/verify-search.test.ts's random programs with yields lose states without either.
+      if (tr.steps[k].current === t && tr.steps[k].yielding) {
+        let y = k - 1;
+        while (y > 0 && tr.steps[y - 1].thread === t) y--;
+        if (y > 0) { tryAt(y - 1, true); cheaper(y - 1); }
+      }
+    };
     // Bounded search (after Coons, Musuvathi, McKinley, OOPSLA 2013): the reversal may need more preemptions at
-    // j than the bound allows; also try it where the thread of j was switched to and at the decision before
+    // k than the bound allows; also try it where the thread of k was switched to and at the decision before
     // (the last step of the thread it replaced), where it may be cheaper. Conservative: the soundness test of
     // reduced against unreduced search (test/verify.test.ts, bench/verify.ts) missed a state without the second.
     const cheaper = (k: number): void => {
       let s = k;
       while (s > 0 && tr.steps[s - 1].thread === tr.steps[k].thread) s--;
-      if (s !== k) this.backtrack(at.get(s), t, true);
-      if (s > 0) this.backtrack(at.get(s - 1), t, true);
+      if (s !== k) tryAt(s, true);
+      if (s > 0) tryAt(s - 1, true);
     };
+    tryAt(j, false);
     cheaper(j);
-    // CHESS's yield: t gave way at j, so its next step can come before j's only after some other thread's step.
-    // backtrack() then tries the others at j; and t's last attempt moved before the step that preceded it (or
-    // wherever that is cheaper) lets that step be the one it gives way to. test/verify-search.test.ts's random
-    // programs with yields lose states without either.
-    if (tr.steps[j].current === t && tr.steps[j].yielding) {
-      let y = j - 1;
-      while (y > 0 && tr.steps[y - 1].thread === t) y--;
-      if (y > 0) { this.backtrack(at.get(y - 1), t, true); cheaper(y - 1); }
-    }
   }
 
   /**
