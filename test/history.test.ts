@@ -15,10 +15,18 @@ import { ALL_FAULT_KINDS } from '../lib/verify/trace.js';
 const file = (name: string): string => fileURLToPath(new URL(`../../examples/patches/history/${name}`, import.meta.url));
 const BASE: VerifyOptions = { bound: 2, reduce: true, kinds: 0, maxFaults: 1, maxRuns: 20_000, budgetMs: 60_000, seed: 1 };
 
-interface Bug { commit: string; slug: string; prefix: string; fix: string; outcome: string; where: string; preemptions: number; message?: RegExp }
+interface Bug {
+  commit: string; slug: string; prefix: string; fix: string; outcome: string; where: string; preemptions: number;
+  /** Every site the search must find the outcome at (the functions the fix changed that the scenario reaches). */
+  sites?: string[]; message?: RegExp;
+  /** Preemption bound of the test's searches (default 2; the README's figures are K=2 for all). */
+  bound?: number;
+}
 const BUGS: Bug[] = [
-  { commit: '6ccb5e308c', slug: 'vpci-null', prefix: 'pre-6ccb5e308c', fix: 'upstream', outcome: 'null-deref', where: 'vpci_read', preemptions: 1 },
-  { commit: 'ee045f3a4a', slug: 'walk-no-vpci', prefix: 'pre-ee045f3a4a', fix: 'upstream', outcome: 'null-deref', where: 'modify_bars', preemptions: 1 },
+  { commit: '6ccb5e308c', slug: 'vpci-null', prefix: 'pre-6ccb5e308c', fix: 'upstream', outcome: 'null-deref', where: 'vpci_read', preemptions: 1,
+    sites: ['vpci_read', 'vpci_write'] },
+  { commit: 'ee045f3a4a', slug: 'walk-no-vpci', prefix: 'pre-ee045f3a4a', fix: 'upstream', outcome: 'null-deref', where: 'modify_bars', preemptions: 1,
+    bound: 1 },
   // One vCPU: no race, every run. The fix is the late-2021 model itself (baseline), the nearest to 2018.
   { commit: '3e568fa9e1', slug: 'guest-runs', prefix: 'pre-3e568fa9e1', fix: 'baseline', outcome: 'stale-mapping', where: 'stale-mapping scan', preemptions: 0,
     message: /BAR0 enabled but not mapped in d0/ },
@@ -40,17 +48,18 @@ describe('history: real fixed Xen bugs, reproduced from pre-fix patch files', fu
 
   for (const b of BUGS) {
     it(`${b.commit}: verify refutes the pre-fix code (${b.outcome} in ${b.where}), the counterexample replays, ${b.fix} is verified`, async () => {
-      const pre = await check(b, b.prefix);
+      const pre = await check(b, b.prefix, { bound: b.bound ?? 2 });
       assert.ok(pre.complete);
       const f = pre.firstFailure!;
       assert.ok(f, verdictLine(pre));
       assert.deepEqual([f.outcome, f.where, f.preemptions], [b.outcome, b.where, b.preemptions], verdictLine(pre));
       if (b.message) assert.match(f.message, b.message);
+      if (b.sites) assert.deepEqual([...pre.outcomes[f.outcome]!.where].sort(), b.sites);
       assert.equal(pre.forbidden, 0, 'the failure is the one the scenario expects, at its site');
       const { url, scenario } = await loadScenario(file(`${b.commit}-${b.slug}.scenario.mjs`));
       const again = await reproduce(pool, url, scenario, b.prefix, { runs: 1, chooser: 'pct', pctDepth: 3, seed: 0, schedule: f.schedule });
       assert.deepEqual([again.firstFailure?.outcome, again.firstFailure?.where], [b.outcome, b.where]);
-      const fixed = await check(b, b.fix);
+      const fixed = await check(b, b.fix, { bound: b.bound ?? 2 });
       assert.ok(fixed.complete, verdictLine(fixed));
       assert.equal(fixed.firstFailure, null, verdictLine(fixed));
       assert.deepEqual(Object.keys(fixed.outcomes), ['ok']);

@@ -3,12 +3,13 @@
 //
 // The bug: "Current logic to handle long running operations is flawed because it doesn't prevent the guest vcpu
 // from running." Before the fix the deferred map/unmap ran from hvm_io_pending (ioreq.c:88 at 3e568fa9e1^), which
-// the return-to-guest path did not call: hvm_do_resume (hvm.c:509-520) went through handle_hvm_io_completion, which
+// the return-to-guest path did not call: hvm_do_resume (hvm.c:512-546) went through handle_hvm_io_completion, which
 // had no vPCI step; on VMX every VM entry called nvmx_switch_guest (vmx/entry.S:58), whose hvm_io_pending ran
 // vpci_process_pending once and whose answer held nothing back: the vCPU entered the guest with the work unfinished,
-// one chunk per VM entry. The fix moved the call into handle_hvm_io_completion, made a true answer return false
-// with SCHEDULE_SOFTIRQ raised (so the vCPU is rescheduled, not run), and had defer_map raise SCHEDULE_SOFTIRQ too
-// (header.c:187-192).
+// one chunk per VM entry (on SVM nothing called it on entry at all: the work waited for an I/O port access that
+// asked to be retried, io.c:165). The fix moved the call into handle_hvm_io_completion, made a true answer return
+// false with SCHEDULE_SOFTIRQ raised (so the vCPU is rescheduled, not run), and had defer_map raise
+// SCHEDULE_SOFTIRQ too (header.c:187-192).
 //
 // The lab's return to the guest is vcpu_return_to_guest: hvm_do_resume until it lets the vCPU in. This patch gives
 // it the 2018 entry path (one pass of vpci_process_pending, then into the guest whatever is left) and takes the

@@ -1,6 +1,6 @@
 // The scenario of 3e568fa9e1-guest-runs.mjs: one Dom0 vCPU turns decoding on and then writes BAR0 to a new
 // address. What the 2018 code decides rests on the hardware COMMAND register: cmd_write compares with it
-// (header.c:291-303 at 3e568fa9e1^) and bar_write refuses a BAR write only while it has MEMORY set (header.c:348-356,
+// (header.c:318-338 at 3e568fa9e1^) and bar_write refuses a BAR write only while it has MEMORY set (header.c:348-356,
 // "ignored BAR write with memory decoding enabled"). modify_decoding sets MEMORY only when the deferred map has
 // finished. So while the map is pending the device still reads as not decoding:
 //   fixed    the vCPU cannot act until vpci_process_pending is done; the BAR write then meets decoding on and is
@@ -21,7 +21,7 @@
 export default {
   name: '3e568fa9e1-guest-runs',
   description: 'one vCPU enables decoding, then moves BAR0 while the map may still be pending',
-  source: 'Xen 3e568fa9e1 (Nov 2018); header.c:291-303, 348-356 at 3e568fa9e1^',
+  source: 'Xen 3e568fa9e1 (Nov 2018); header.c:318-338, 341-356 at 3e568fa9e1^',
   machine: { vcpus: [1], devices: 1, preemptEvery: 1 },
   actors: {
     d0v0(x) {
