@@ -10,20 +10,27 @@
 // the copy area, and every range of a run's last step (nobody compares it), counts as written.
 
 import { CTL, M, LAYOUT, onAttach } from './machine.js';
+import { defineLayout } from './layout.js';
 
-/** Header words of the region (offsets from VB). */
-export const VH = {
-  ARMED: 0, STEP: 1, FP_N: 2, FP_OVER: 3, FLT_N: 4, FLT_KINDS: 5, FLT_MAX: 6, FLT_TAKEN: 7, STEPS_N: 8, STEP_OVER: 9,
-  STEP_FIRST: 10, SNAP_N: 11,
-} as const;
-export const VERIFY_HEADER_WORDS = 16;
-/** Capacities: decisions, footprint entries (step, lo, hi, copy|flag), fault points, forced-fault bitmap, copies. */
+/** Capacities: decisions, footprint entries (step, lo, hi, copy|flag), fault points, copies. */
 export const VERIFY_STEPS = 4096, VERIFY_FP = 8192, VERIFY_FAULTS = 1024, VERIFY_SNAP = 32768;
 export const FP_ENTRY = 4;
 /** Entry word 3: the copy's offset in the copy area, or one of: */
 export const FP_WRITTEN = -1, FP_READ = -2;
 const MAX_COPY = 1024;
-export const VERIFY_WORDS = VERIFY_HEADER_WORDS + 2 * VERIFY_STEPS + FP_ENTRY * VERIFY_FP + 2 * VERIFY_FAULTS + VERIFY_FAULTS / 32 + VERIFY_SNAP;
+
+/** The region: header words (VH, offsets from VB), then its arrays. */
+const VERIFY = defineLayout('verify', {
+  ARMED: 1, STEP: 1, FP_N: 1, FP_OVER: 1, FLT_N: 1, FLT_KINDS: 1, FLT_MAX: 1, FLT_TAKEN: 1, STEPS_N: 1, STEP_OVER: 1,
+  STEP_FIRST: 1, SNAP_N: 1,
+  STEPS: 2 * VERIFY_STEPS,                           // per decision: runnable set, thread | yielding
+  FP: FP_ENTRY * VERIFY_FP,                          // footprint entries
+  FLT: 2 * VERIFY_FAULTS,                            // per fault point: step, kind | flags
+  FORCED: VERIFY_FAULTS / 32,                        // forced-fault bitmap
+  SNAP: VERIFY_SNAP,                                 // copies of touched ranges
+});
+export const VH = VERIFY;
+export const VERIFY_WORDS = VERIFY.words;
 
 export let fpOn = false;
 /** Base of the region and of its arrays (word indices into M). */
@@ -32,11 +39,11 @@ export let VB = 0, VSTEPS = 0, VFP = 0, VFLT = 0, VFORCED = 0, VSNAP = 0;
 onAttach(() => {
   const r = LAYOUT.regions.verify;
   VB = r ? r.base : 0;
-  VSTEPS = VB + VERIFY_HEADER_WORDS;
-  VFP = VSTEPS + 2 * VERIFY_STEPS;
-  VFLT = VFP + FP_ENTRY * VERIFY_FP;
-  VFORCED = VFLT + 2 * VERIFY_FAULTS;
-  VSNAP = VFORCED + VERIFY_FAULTS / 32;
+  VSTEPS = VB + VERIFY.STEPS;
+  VFP = VB + VERIFY.FP;
+  VFLT = VB + VERIFY.FLT;
+  VFORCED = VB + VERIFY.FORCED;
+  VSNAP = VB + VERIFY.SNAP;
   fpOn = r !== undefined && M[VB + VH.ARMED] !== 0;
 });
 

@@ -1,46 +1,10 @@
 // The machine's memory: one SharedArrayBuffer holding every piece of state that can race. A worker receives the
 // buffer plus this small layout descriptor and attaches to it; it keeps no private copy of shared state.
 
-export const CTL_WORDS = 80;
-/**
- * Control block word indices (lab machinery, not Xen state), grouped by 64-byte line (16 words) so that a word
- * written on every event does not drag the lines other threads poll: line 0 is read-mostly (STOP is polled by
- * waiters), line 1 is the scheduler's, line 2 lockdep's, line 3 holds only SEQ (one atomic add per recorded event),
- * line 4 the heap allocator's lock and state (written under that lock). Progress counters are per thread (held.ts).
- */
-export const CTL = {
-  STOP: 0,          // non-zero: the trial is over, every thread unwinds
-  OUTCOME: 2,       // first classified outcome code + 1 (0 = none yet); set once by compare-exchange
-  OUTCOME_CPU: 3,
-  THREADS_DONE: 4,
-  FLAGS: 5,         // lock profiling / lockdep switches (lib/sync/profile.ts)
-  SCHED: 16,        // 16 words owned by lib/sched
-  LOCKDEP: 32,      // 8 words owned by lib/sync/lockdep
-  SEQ: 48,          // global event sequence (flight recorder ordering), alone on its line
-  HEAP_LOCK: 64,
-  HEAP_BUMP: 65,
-  HEAP_QHEAD: 66,
-  HEAP_QCOUNT: 67,
-  HEAP_LIVE: 68,
-  HEAP_SLEEPERS: 69, // threads asleep on HEAP_LOCK: its unlock notifies only when there are any
-} as const;
+import { CTL, fixedRegions, MAX_THREADS, SCHED_DECISIONS_DEFAULT } from './regions.js';
 
-/** Words per 64-byte cache line. */
-export const LINE_WORDS = 16;
-export const MAX_THREADS = 16;
-export const HELD_MAX = 8;          // held-lock slots published per thread
-/** Per-thread published lock state, one 64-byte line each: [waitingOn, depth, progress, -, ..., held x HELD_MAX]. */
-export const HELD_WORDS = 16;
-export const HELD = { WAITING: 0, DEPTH: 1, PROGRESS: 2, LOCKS: 8 } as const;
-export const RING_ENTRIES = 256;    // flight recorder entries per thread (power of two)
-export const RING_ENTRY_WORDS = 4;  // seq, event, a, b
-export const PROFILE_FIELDS = 6;    // acquisitions, contended, waitSum, waitMax, holdSum, holdMax (Float64 each)
-export const QUARANTINE = 128;      // freed blocks held back from reuse (KASAN-style)
-export const MAX_SIZE_CLASS = 512;  // exact-size free lists up to this many words
-/** Region 'sched' (lib/sched/controlled.ts): a header, one slot per thread, then one byte per decision. */
-export const SCHED_HEADER_WORDS = 80;
-export const SCHED_SLOT_WORDS = 16;
-export const SCHED_DECISIONS_DEFAULT = 1 << 18;
+export { LINE_WORDS } from './layout.js';
+export * from './regions.js';
 
 export interface Region { readonly base: number; readonly words: number }
 
@@ -80,7 +44,7 @@ export function createMachine(spec: MachineSpec): Machine {
   }
   const classes = ['heap', ...(spec.lockClasses ?? [])];
   const nc = classes.length;
-  let next = CTL_WORDS;
+  let next = CTL.words;
   const regions: Record<string, Region> = {};
   const take = (name: string, words: number, align = 1): Region => {
     next = Math.ceil(next / align) * align;
@@ -90,14 +54,7 @@ export function createMachine(spec: MachineSpec): Machine {
     return r;
   };
   const heapWords = spec.heapWords ?? (1 << 18);
-  take('freelists', MAX_SIZE_CLASS + 1);
-  take('quarantine', QUARANTINE);
-  take('held', MAX_THREADS * HELD_WORDS, LINE_WORDS);
-  take('lockdep', nc * nc);
-  take('ring', MAX_THREADS * RING_ENTRIES * RING_ENTRY_WORDS, LINE_WORDS);
-  take('profile', MAX_THREADS * nc * PROFILE_FIELDS * 2, LINE_WORDS);
-  take('threadStat', MAX_THREADS * 16, LINE_WORDS);
-  take('sched', SCHED_HEADER_WORDS + MAX_THREADS * SCHED_SLOT_WORDS + Math.ceil((spec.schedDecisions ?? SCHED_DECISIONS_DEFAULT) / 4), 16);
+  for (const r of fixedRegions(nc, spec.schedDecisions ?? SCHED_DECISIONS_DEFAULT)) take(r.name, r.words, r.align);
   for (const [name, words] of Object.entries(spec.regions ?? {})) take(name, words, 2);
   const heap = take('heap', heapWords, 2);
   const shadowByte = next * 4;

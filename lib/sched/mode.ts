@@ -5,11 +5,14 @@
 // token between threads so exactly one runs between two yield points (lib/sched/controlled.ts).
 
 import { CTL, M, onAttach, cpu } from '../mem/machine.js';
+import { defineLayout, fieldWords } from '../mem/layout.js';
 import { record, EV } from '../trace/recorder.js';
 
 export const MODE_FREE = 0, MODE_JITTER = 1, MODE_CONTROLLED = 2;
 /** Control-block words of the scheduler (CTL.SCHED + i). */
-export const SCHED = { MODE: 0, JITTER_PERMILLE: 1, JITTER_MAX_US: 2, JITTER_SEED: 3 } as const;
+export const SCHED = defineLayout('ctl.SCHED', {
+  MODE: 1, JITTER_PERMILLE: 1, JITTER_MAX_US: 1, JITTER_SEED: 1,
+}, { capacity: fieldWords(CTL, 'SCHED') });
 
 export let controlled = false;
 let jitter = false;

@@ -4,39 +4,48 @@
 //   header (SCHED_HEADER_WORDS) | one slot per thread (SCHED_SLOT_WORDS, a 64-byte line each) | decision log (bytes)
 
 import { M, region, onAttach, SCHED_HEADER_WORDS, SCHED_SLOT_WORDS, MAX_THREADS } from '../mem/machine.js';
+import { defineLayout } from '../mem/layout.js';
 
-/** Header words (offsets from `HB`). */
-export const H = {
-  TOKEN: 0,        // thread that may run now (-1: none yet)
-  STEP: 1,         // decisions made so far (= length of the decision log)
-  MAX_STEPS: 2,    // step budget: one more decision than this ends the run as a hang
-  CHOOSER: 3,      // chooser id (choosers/index.ts)
-  RNG: 4,          // xorshift32 state of the random choosers
-  PCT_DEPTH: 5,
-  PCT_LENGTH: 6,   // PCT's estimate k of the run length (decisions)
-  NTHREADS: 7,
-  END: 8,          // END_* once the run is over from the scheduler's point of view (main waits on this word)
-  REPLAY_LEN: 9,
-  STARTED: 10,     // threads that reached schedThreadStart
-  CHECKIN: 11,     // tasks that reached the start barrier (lib/run, both modes)
-  DIV_STEP: 12,    // replay divergence: at which decision,
-  DIV_WANT: 13,    //   which thread the schedule wanted (-1: the schedule ran out),
-  DIV_RUNNABLE: 14,//   and the runnable set then (bit mask)
-  PCT_NEXT: 15,    // next unused PCT change point
-  HANDOFFS: 16,    // decisions that passed the token to another thread
-  CAPACITY: 17,    // decision log capacity (bytes)
-  SPIN: 18,        // how long a thread polls its wake word before sleeping on it
-  PCT_NCP: 19,     // number of PCT change points
-  SEED: 20,
-  PCT_CP: 32,      // PCT change points (up to 32), ascending
-  SITE_HASH: 64,   // digest of the run's sequence of sites, picks and runnable sets (schedule strings S2)
-  YIELDING: 65,    // the thread at this decision point is retrying (backoff): switching away is no preemption
-  PCT_CHOICES: 66, // PCT's step count: decisions with more than one runnable thread (its change points count these)
-} as const;
 export const PCT_MAX_CHANGE_POINTS = 32;
 
-/** Per-thread slot words (offsets from `slot(c)`). WAKE sits in the slot's second half. */
-export const T = { STATE: 0, ADDR: 1, SEEN: 2, PRIO: 3, SITE: 4, WAKE: 8 } as const;
+/** Header words (offsets from `HB`). */
+export const H = defineLayout('sched header', {
+  TOKEN: 1,        // thread that may run now (-1: none yet)
+  STEP: 1,         // decisions made so far (= length of the decision log)
+  MAX_STEPS: 1,    // step budget: one more decision than this ends the run as a hang
+  CHOOSER: 1,      // chooser id (choosers/index.ts)
+  RNG: 1,          // xorshift32 state of the random choosers
+  PCT_DEPTH: 1,
+  PCT_LENGTH: 1,   // PCT's estimate k of the run length (decisions)
+  NTHREADS: 1,
+  END: 1,          // END_* once the run is over from the scheduler's point of view (main waits on this word)
+  REPLAY_LEN: 1,
+  STARTED: 1,      // threads that reached schedThreadStart
+  CHECKIN: 1,      // tasks that reached the start barrier (lib/run, both modes)
+  DIV_STEP: 1,     // replay divergence: at which decision,
+  DIV_WANT: 1,     //   which thread the schedule wanted (-1: the schedule ran out),
+  DIV_RUNNABLE: 1, //   and the runnable set then (bit mask)
+  PCT_NEXT: 1,     // next unused PCT change point
+  HANDOFFS: 1,     // decisions that passed the token to another thread
+  CAPACITY: 1,     // decision log capacity (bytes)
+  SPIN: 1,         // how long a thread polls its wake word before sleeping on it
+  PCT_NCP: 1,      // number of PCT change points
+  SEED: 1,
+  PCT_CP: { words: PCT_MAX_CHANGE_POINTS, line: 'start' }, // PCT change points, ascending
+  SITE_HASH: { line: 'start' }, // digest of the run's sequence of sites, picks and runnable sets (schedule strings S2)
+  YIELDING: 1,     // the thread at this decision point is retrying (backoff): switching away is no preemption
+  PCT_CHOICES: 1,  // PCT's step count: decisions with more than one runnable thread (its change points count these)
+}, { capacity: SCHED_HEADER_WORDS });
+
+/** Per-thread slot words (offsets from `slot(c)`), one line per thread. */
+export const T = defineLayout('sched slot', {
+  STATE: 1,        // ST_*
+  ADDR: 1,         // blocked: the word it waits on,
+  SEEN: 1,         //   and the value it saw there
+  PRIO: 1,         // PCT's priority
+  SITE: 1,         // site of its last yield point
+  WAKE: 1,         // its own wake word (0 idle, 2 asleep, 1 woken): a handoff wakes exactly one thread
+}, { lined: true, capacity: SCHED_SLOT_WORDS });
 
 export const ST_NOT_STARTED = 0, ST_RUNNABLE = 1, ST_BLOCKED = 2, ST_DONE = 3;
 export const STATE_NAMES = ['not-started', 'runnable', 'blocked', 'done'] as const;

@@ -1,5 +1,5 @@
 // What this CPU holds and waits for. Kept locally for speed (lockdep, hold times) and published in shared memory
-// (region 'held', one 64-byte line per CPU: [waitingOn, depth, progress, -, held...]) so the watchdog can build the
+// (region 'held', one 64-byte line per CPU, lib/mem/regions.ts HELD) so the watchdog can build the
 // wait-for graph of a stuck trial and see whether anyone makes progress. The local copy is three fixed typed
 // arrays and a depth: acquiring and releasing allocate nothing.
 //

@@ -3,6 +3,7 @@
 // moment the order is first violated, before the threads involved ever meet and deadlock.
 
 import { CTL, M, cpu, region, onAttach, LAYOUT } from '../mem/machine.js';
+import { defineLayout, fieldWords } from '../mem/layout.js';
 import { FLAG_LOCKDEP } from './profile.js';
 
 export let lockdepOn = true;
@@ -14,7 +15,10 @@ onAttach(() => {
 });
 
 /** Control-block words: number of reports, then the first report's classes and CPU. */
-const LD = { COUNT: CTL.LOCKDEP, A: CTL.LOCKDEP + 1, B: CTL.LOCKDEP + 2, CPU: CTL.LOCKDEP + 3 } as const;
+const LOCKDEP_CTL = defineLayout('ctl.LOCKDEP', { COUNT: 1, A: 1, B: 1, CPU: 1 }, { capacity: fieldWords(CTL, 'LOCKDEP') });
+const LD = {
+  COUNT: CTL.LOCKDEP + LOCKDEP_CTL.COUNT, A: CTL.LOCKDEP + LOCKDEP_CTL.A, B: CTL.LOCKDEP + LOCKDEP_CTL.B, CPU: CTL.LOCKDEP + LOCKDEP_CTL.CPU,
+} as const;
 
 export interface LockdepReport { cpu: number; message: string }
 const local: LockdepReport[] = [];

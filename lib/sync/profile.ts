@@ -7,12 +7,15 @@
 // All of it runs only when profiling is on: the lock code calls in here behind its `profiling` test.
 
 import Int32HistogramModule from 'hdr-histogram-js/dist/Int32Histogram.js';
-import { CTL, F64, M, cpu, region, onAttach, LAYOUT, MAX_THREADS, PROFILE_FIELDS } from '../mem/machine.js';
+import { CTL, F64, M, cpu, region, onAttach, LAYOUT, MAX_THREADS, LOCK_PROFILE, profileRowWords } from '../mem/machine.js';
+import { f64Fields } from '../mem/layout.js';
 
 export const FLAG_PROFILE = 1, FLAG_LOCKDEP = 2;
 /** Set: lock operations are not written to the flight recorder (raw-speed benchmarks). Clear by default. */
 export const FLAG_NO_LOCK_TRACE = 4;
-const P = { ACQ: 0, CONTENDED: 1, WAIT_SUM: 2, WAIT_MAX: 3, HOLD_SUM: 4, HOLD_MAX: 5 } as const;
+/** Float64 indices of one lock class's entry, and its size in Float64s. */
+const P = f64Fields(LOCK_PROFILE);
+const ENTRY = LOCK_PROFILE.words / 2;
 
 export let profiling = false;
 /** Lock acquire/release/wait events go to the flight recorder (lib/trace/recorder) unless switched off. */
@@ -22,7 +25,7 @@ onAttach(() => {
   profiling = (M[CTL.FLAGS] & FLAG_PROFILE) !== 0;
   lockTracing = (M[CTL.FLAGS] & FLAG_NO_LOCK_TRACE) === 0;
   nc = LAYOUT.lockClasses.length;
-  rowBase = region('profile').base / 2 + cpu * nc * PROFILE_FIELDS; // Float64 index
+  rowBase = (region('profile').base + cpu * profileRowWords(nc)) / 2; // Float64 index
   for (const h of waitHist) h?.reset();
   for (const h of holdHist) h?.reset();
 });
@@ -60,7 +63,7 @@ export function setLockTracing(on: boolean): void {
 export function now(): number { return performance.now() * 1e6; }
 
 export function profileAcquired(cls: number, waitStart: number, t: number): void {
-  const r = rowBase + cls * PROFILE_FIELDS;
+  const r = rowBase + cls * ENTRY;
   F64[r + P.ACQ]++;
   if (waitStart > 0) {
     const w = t - waitStart;
@@ -72,7 +75,7 @@ export function profileAcquired(cls: number, waitStart: number, t: number): void
 }
 
 export function profileReleased(cls: number, hold: number): void {
-  const r = rowBase + cls * PROFILE_FIELDS;
+  const r = rowBase + cls * ENTRY;
   F64[r + P.HOLD_SUM] += hold;
   if (hold > F64[r + P.HOLD_MAX]) F64[r + P.HOLD_MAX] = hold;
   (holdHist[cls] ??= newHistogram()).recordValue(hold > 0 ? Math.round(hold) : 0);
@@ -121,12 +124,12 @@ export interface LockStat {
 /** Sum of every CPU's row, per lock class that was used. */
 export function lockStats(): LockStat[] {
   const classes = LAYOUT.lockClasses;
-  const base = region('profile').base / 2;
+  const base = region('profile').base, row = profileRowWords(classes.length);
   const out: LockStat[] = [];
   for (let c = 0; c < classes.length; c++) {
     const s: LockStat = { name: classes[c], acquisitions: 0, contended: 0, totalWaitNs: 0, maxWaitNs: 0, totalHoldNs: 0, maxHoldNs: 0 };
     for (let t = 0; t < MAX_THREADS; t++) {
-      const r = base + (t * classes.length + c) * PROFILE_FIELDS;
+      const r = (base + t * row) / 2 + c * ENTRY;
       s.acquisitions += F64[r + P.ACQ];
       s.contended += F64[r + P.CONTENDED];
       s.totalWaitNs += F64[r + P.WAIT_SUM];

@@ -3,7 +3,7 @@
 // buffers). Writing an entry is one atomic increment (CTL.SEQ, alone on its cache line) and four plain stores
 // on the thread's own ring.
 
-import { CTL, M, cpu, region, onAttach, RING_ENTRIES, RING_ENTRY_WORDS, MAX_THREADS } from '../mem/machine.js';
+import { CTL, M, cpu, region, onAttach, RING_ENTRIES, RING_ENTRY_WORDS, MAX_THREADS, TSTAT } from '../mem/machine.js';
 
 /** Event kinds. `a` and `b` are small integers whose meaning depends on the kind. */
 export const EV = {
@@ -27,20 +27,20 @@ let ringBase = 0, statBase = 0;
 const MASK = RING_ENTRIES - 1;
 onAttach(() => { ringBase = region('ring').base; statBase = region('threadStat').base; });
 
-/** Per-thread stat words (region 'threadStat', 16 words per thread): word 0 is the ring write index. */
-export const TSTAT = { RING_IDX: 0, OPS: 1, ACCESSES: 2, HYPERCALLS: 3, PENDING_DONE: 4 } as const;
-export function tstat(c: number, field: number): number { return statBase + c * 16 + field; }
+/** Per-thread stat words (region 'threadStat', lib/mem/regions.ts TSTAT, one line per thread). */
+export { TSTAT };
+export function tstat(c: number, field: number): number { return statBase + c * TSTAT.words + field; }
 
 export function record(ev: number, a = 0, b = 0): void {
   const seq = Atomics.add(M, CTL.SEQ, 1);
-  const idx = M[statBase + cpu * 16]++;
+  const idx = M[statBase + cpu * TSTAT.words + TSTAT.RING_IDX]++;
   const e = ringBase + (cpu * RING_ENTRIES + (idx & MASK)) * RING_ENTRY_WORDS;
   M[e] = seq; M[e + 1] = ev; M[e + 2] = a; M[e + 3] = b;
 }
 
 /** Events of one thread, oldest first (at most RING_ENTRIES). */
 export function readRing(c: number): TraceEvent[] {
-  const n = M[statBase + c * 16];
+  const n = M[statBase + c * TSTAT.words + TSTAT.RING_IDX];
   const out: TraceEvent[] = [];
   for (let i = Math.max(0, n - RING_ENTRIES); i < n; i++) {
     const e = ringBase + (c * RING_ENTRIES + (i & MASK)) * RING_ENTRY_WORDS;

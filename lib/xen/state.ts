@@ -2,34 +2,34 @@
 // system_state and fault-injection knobs. Plus per-thread `current` (the vCPU this OS thread is running now).
 
 import { M, cpu, region, onAttach, LAYOUT, lockClassId } from '../mem/machine.js';
+import { defineLayout } from '../mem/layout.js';
 import { fp, fpOn } from '../mem/footprint.js';
 import { SPINLOCK_WORDS, spin_lock_init } from '../sync/spinlock.js';
 import { MAX_DOMAINS, LOCK_CLASSES } from './types.js';
 
-export const XEN = {
-  pcidevs_lock: 0,                         // _pcidevs_lock: recursive spinlock (pci.c L21 53-68)
-  alldevs_list: SPINLOCK_WORDS,            // first pci_dev on the segment's alldevs_list
-  system_state: SPINLOCK_WORDS + 1,
-  hardware_domain: SPINLOCK_WORDS + 2,
-  nr_domains: SPINLOCK_WORDS + 3,
-  domains: SPINLOCK_WORDS + 4,             // MAX_DOMAINS pointers
-  strategy: SPINLOCK_WORDS + 4 + MAX_DOMAINS,
+export const XEN = defineLayout('xen', {
+  pcidevs_lock: SPINLOCK_WORDS,   // _pcidevs_lock: recursive spinlock (pci.c L21 53-68)
+  alldevs_list: 1,                // first pci_dev on the segment's alldevs_list
+  system_state: 1,
+  hardware_domain: 1,
+  nr_domains: 1,
+  domains: MAX_DOMAINS,           // struct domain pointers
+  strategy: 1,
   // fault injection (per mille), and scenario-driven one-shot failures
-  iommu_fail_permille: SPINLOCK_WORDS + 5 + MAX_DOMAINS,
-  map_fail_permille: SPINLOCK_WORDS + 6 + MAX_DOMAINS,
-  iommu_fail_next: SPINLOCK_WORDS + 7 + MAX_DOMAINS,   // fail the next N iommu_add_device calls
-  map_fail_next: SPINLOCK_WORDS + 8 + MAX_DOMAINS,     // fail the next N map/unmap_mmio_regions calls
-  map_batch: SPINLOCK_WORDS + 9 + MAX_DOMAINS,         // frames one map_mmio_regions call may do (partial progress)
-  preempt_every: SPINLOCK_WORDS + 10 + MAX_DOMAINS,    // general_preempt_check() is true every N-th call (0 = never)
-  seed: SPINLOCK_WORDS + 11 + MAX_DOMAINS,
+  iommu_fail_permille: 1,
+  map_fail_permille: 1,
+  iommu_fail_next: 1,             // fail the next N iommu_add_device calls
+  map_fail_next: 1,               // fail the next N map/unmap_mmio_regions calls
+  map_batch: 1,                   // frames one map_mmio_regions call may do (partial progress)
+  preempt_every: 1,               // general_preempt_check() is true every N-th call (0 = never)
+  seed: 1,
   // counters for reports (atomic adds)
-  pending_done: SPINLOCK_WORDS + 12 + MAX_DOMAINS,
-  adds: SPINLOCK_WORDS + 13 + MAX_DOMAINS,
-  removes: SPINLOCK_WORDS + 14 + MAX_DOMAINS,
-  init_fail_next: SPINLOCK_WORDS + 15 + MAX_DOMAINS,  // 1 + the index of the vPCI init hook whose next call fails
-  dom_xen: SPINLOCK_WORDS + 16 + MAX_DOMAINS,         // DomXEN: owner of hidden devices (no vCPUs, no vPCI)
-  words: SPINLOCK_WORDS + 17 + MAX_DOMAINS,
-} as const;
+  pending_done: 1,
+  adds: 1,
+  removes: 1,
+  init_fail_next: 1,              // 1 + the index of the vPCI init hook whose next call fails
+  dom_xen: 1,                     // DomXEN: owner of hidden devices (no vCPUs, no vPCI)
+});
 
 export const SYS_STATE_boot = 0, SYS_STATE_active = 1;
 
