@@ -13,6 +13,7 @@ import { verdictLine } from '../stress/verify-report.js';
 import { ALL_FAULT_KINDS } from '../lib/verify/trace.js';
 
 const file = (name: string): string => fileURLToPath(new URL(`../../examples/patches/history/${name}`, import.meta.url));
+const fixture = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));
 const BASE: VerifyOptions = { bound: 2, reduce: true, kinds: 0, maxFaults: 1, maxRuns: 20_000, budgetMs: 60_000, seed: 1 };
 
 interface Bug {
@@ -67,13 +68,20 @@ describe('history: real fixed Xen bugs, reproduced from pre-fix patch files', fu
     });
   }
 
-  it('6ccb5e308c: with one failing xzalloc, the vpci-less device needs no race (deassign_device\'s vpci_assign_device failed)', async () => {
+  it('6ccb5e308c: with one failing xzalloc in deassign_device\'s vpci_assign_device no race is needed; removal then fails too', async () => {
     const pre = await check(BUGS[0], BUGS[0].prefix, { bound: 0, kinds: ALL_FAULT_KINDS });
     assert.ok(pre.complete && pre.firstFailure);
     assert.deepEqual([pre.firstFailure.outcome, pre.firstFailure.where, pre.firstFailure.preemptions], ['null-deref', 'vpci_read', 0]);
     assert.match(pre.firstFailure.schedule, /:f\d+$/);
     const fixed = await check(BUGS[0], 'upstream', { bound: 0, kinds: ALL_FAULT_KINDS });
     assert.ok(fixed.complete && fixed.firstFailure === null, verdictLine(fixed));
+    // ... and the device's removal then meets it in vpci_deassign_device (vpci.c:96), the third function fixed.
+    const { url, scenario } = await loadScenario(fixture('history-6ccb-remove.mjs'));
+    const rm = await verify(pool, url, scenario, BUGS[0].prefix, { ...BASE, bound: 0, kinds: ALL_FAULT_KINDS });
+    assert.deepEqual([rm.firstFailure?.outcome, rm.firstFailure?.where], ['null-deref', 'vpci_deassign_device'], verdictLine(rm));
+    assert.equal(rm.forbidden, 0, verdictLine(rm));
+    const rmFixed = await verify(pool, url, scenario, 'upstream', { ...BASE, bound: 0, kinds: ALL_FAULT_KINDS });
+    assert.ok(rmFixed.complete && rmFixed.firstFailure === null, verdictLine(rmFixed));
   });
 
   // crash-path-4: every device keeps its vpci outside the assign/deassign windows no read or modify_bars meets, and
