@@ -8,7 +8,7 @@ import { M } from '../lib/mem/machine.js';
 import { NULL } from '../lib/mem/heap.js';
 import { read_lock, read_unlock, write_lock, write_unlock } from '../lib/sync/rwlock.js';
 import {
-  pci_conf_read16, msix_entry_read, PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE,
+  pci_conf_read16, msix_entry_read, PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_BASE_ADDRESS_0, PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE,
   PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET, PCI_MSIX_ENTRY_DATA_OFFSET, PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET,
 } from '../lib/hw/index.js';
 import { pci_get_pdev_by_domain, pcidevs_lock, pcidevs_unlock } from '../lib/xen/pci.js';
@@ -143,6 +143,23 @@ describe('MSI-X, HEAD msix.c', () => {
     fn.vpci_write(DEV, POS + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
     assert.equal(pci_conf_read16(DEV, POS + PCI_MSIX_FLAGS) & PCI_MSIX_FLAGS_ENABLE, 0, 'the enable write is ignored');
     assert.equal(fn.vpci_read(DEV, POS + PCI_MSIX_FLAGS, 2), pci_conf_read16(DEV, POS + PCI_MSIX_FLAGS), 'reads the hardware');
+  });
+
+  it('a DomU\'s table sits at its guest BAR address: mapped around, trapped there, not at the host address', () => {
+    const w = boot({ domUVcpus: [1], vpciGuestSupport: true, threads: 3, bootAssign: [{ domain: 1, sbdf: DEV }] });
+    const d1 = w.domains[1], v = w.vcpus[1][0];
+    const GUEST = 0xe0800000, gPfn = GUEST / 4096, gTable = GUEST + MSIX_TABLE_OFFSET;
+    set_current(v);
+    fn.vpci_write(DEV, PCI_BASE_ADDRESS_0, 4, GUEST);                          // guest_mem_bar_write, decoding off
+    fn.vpci_write(DEV, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+    while (fn.vpci_process_pending(v));
+    assert.equal(p2m_lookup(d1, gPfn), BAR0_PFN, 'guest frame -> host frame (map_range)');
+    assert.equal(p2m_lookup(d1, gTable / 4096), -1, 'the table page at the guest address traps');
+    guest_mmio_write(gTable + 16 + PCI_MSIX_ENTRY_DATA_OFFSET, 4, 0x5151);    // entry 1
+    assert.equal(M[msix_entry(M[d1 + DOMAIN.msix_tables], 1) + MSIX_ENTRY.data], 0x5151);
+    assert.equal(guest_mmio_read(gTable + 16 + PCI_MSIX_ENTRY_DATA_OFFSET, 4), 0x5151);
+    assert.equal(guest_mmio_read(deviceBase(0) + MSIX_TABLE_OFFSET + 16 + PCI_MSIX_ENTRY_DATA_OFFSET, 4), 0xffffffff,
+      'the host address is nothing to the DomU');
   });
 
   it('assign and deassign move the table between the domains\' lists (vpci_deassign_device, vpci_assign_device)', () => {
