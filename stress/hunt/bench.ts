@@ -15,7 +15,7 @@ import { hunt, type HuntFinding } from './hunt.js';
 import { readKnown } from './dedup.js';
 import type { DomuPolicy } from './program.js';
 
-const KNOWN = new URL('../../../examples/hunt/known-defer-map.json', import.meta.url);
+const KNOWN = new URL('../../../examples/hunt/known.json', import.meta.url);
 
 /** The stale-pdev shape: a use-after-free in the pending step of a vCPU whose device another vCPU removed. */
 export function isStalePdev(f: HuntFinding): boolean {
@@ -30,8 +30,12 @@ const ms = (v: string): number => (/m$/.test(v) ? parseFloat(v) * 60_000 : parse
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     seeds: { type: 'string', default: '5' }, budget: { type: 'string', default: '180s' }, throughput: { type: 'string', default: '30s' },
-    domu: { type: 'string', default: 'off' }, json: { type: 'string' },
+    domu: { type: 'string', default: 'off' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   } });
+  if (values.help) { console.log('usage: node dist/stress/hunt/bench.js [--seeds N] [--budget T] [--throughput T] [--domu off|owned|detach] [--json FILE]'); return; }
+  if (!/^[1-9]\d*$/.test(values.seeds!)) throw new UsageError(`--seeds: a whole number of 1 or more, not '${values.seeds}'`);
+  for (const k of ['budget', 'throughput'] as const) if (!(ms(values[k]!) > 0)) throw new UsageError(`--${k}: a duration like 30s or 3m, not '${values[k]}'`);
+  if (!['off', 'owned', 'detach'].includes(values.domu!)) throw new UsageError(`--domu: off, owned or detach, not '${values.domu}'`);
   const domu = values.domu as DomuPolicy;
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-bench-hunt-'));
   const pool = createPool(4);
@@ -58,4 +62,10 @@ async function main(): Promise<void> {
   if (values.json) fs.writeFileSync(values.json, JSON.stringify({ bench: 'hunt', cores: os.availableParallelism(), domu, throughput, stalePdev: { seeds, medianMs: med } }, null, 2) + '\n');
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+class UsageError extends Error {}
+
+main().catch((e: Error) => {
+  // Bad input (ours or parseArgs'): one line, exit 2; anything else is the lab's failure.
+  if (e instanceof UsageError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) { console.error(`bench/hunt: ${e.message}`); process.exit(2); }
+  console.error(e); process.exit(1);
+});
