@@ -12,12 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { yield_point } from '../lib/sched/mode.js';
-import { S } from '../lib/trace/sites.js';
+import { SITE } from '../lib/trace/sites.js';
 
 /** The benchmark's actor: yield `arg` times. */
 export function spinner({ arg }: { cpu: number; arg: unknown }): number {
   const n = arg as number;
-  for (let i = 0; i < n; i++) yield_point(S.actor);
+  for (let i = 0; i < n; i++) yield_point(SITE.actor);
   return n;
 }
 

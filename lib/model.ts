@@ -1,5 +1,5 @@
 // vpci-lab/model: the model's API for patch and scenario files, so they import nothing from dist/ paths.
-// `import { fn, M, chk, PCI_DEV, spin_lock, yield_point, S } from 'vpci-lab/model'`. Everything here is a live
+// `import { fn, M, chk, PCI_DEV, spin_lock, yield_point, SITE } from 'vpci-lab/model'`. Everything here is a live
 // binding into the running model (M is the attached machine's memory in whichever thread loads the file).
 
 // Memory: the machine's words, the checked dereference, the heap, crashes.
@@ -13,7 +13,7 @@ export {
 } from './sync/index.js';
 // Yield points (where other CPUs may run) and their names.
 export { yield_point, backoff_point } from './sched/mode.js';
-export { S, SITE_NAMES } from './trace/sites.js';
+export { SITE, SITE_NAMES } from './trace/sites.js';
 // Struct layouts and Xen's error codes.
 export * from './xen/types.js';
 export { PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE, PCI_BASE_ADDRESS_0 } from './hw/pci_regs.js';

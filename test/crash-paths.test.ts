@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { setSiteHook } from '../lib/sched/mode.js';
-import { S } from '../lib/trace/sites.js';
+import { SITE } from '../lib/trace/sites.js';
 import { M } from '../lib/mem/machine.js';
 import { XEN, xen, set_current } from '../lib/xen/state.js';
 import { PHYSDEVOP_pci_device_add, PHYSDEVOP_pci_device_remove, XEN_DOMCTL_assign_device, XEN_DOMCTL_deassign_device } from '../lib/xen/hypercall.js';
@@ -125,13 +125,13 @@ describe('crash path 3: a guest config access racing PHYSDEVOP_pci_device_remove
     return o;
   }
   it('baseline: the access finds pdev with pdev->vpci == NULL (null-deref)', () => {
-    assert.equal(raced('baseline', S['pci_remove_device:after-vpci']), 'null-deref');
+    assert.equal(raced('baseline', SITE['pci_remove_device:after-vpci']), 'null-deref');
   });
   it('baseline: the access finds pdev->vpci freed but not yet NULL (use-after-free)', () => {
-    assert.equal(raced('baseline', S['vpci_remove_device:after-free']), 'use-after-free');
+    assert.equal(raced('baseline', SITE['vpci_remove_device:after-free']), 'use-after-free');
   });
   it('upstream (HEAD): an access between the owner\'s section and free_pdev finds pdev->vpci NULL (pci.c:875-885)', () => {
-    assert.equal(raced('upstream', S['pci_remove_device:before-free']), 'ok');
+    assert.equal(raced('upstream', SITE['pci_remove_device:before-free']), 'ok');
   });
   it('without the race: the access after removal reads hardware, ok', () => {
     const { world } = boot();

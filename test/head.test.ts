@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { setSiteHook } from '../lib/sched/mode.js';
-import { S } from '../lib/trace/sites.js';
+import { SITE } from '../lib/trace/sites.js';
 import { M } from '../lib/mem/machine.js';
 import { set_current } from '../lib/xen/state.js';
 import { PHYSDEVOP_pci_device_remove, PHYSDEVOP_pci_device_reset, XEN_DOMCTL_assign_device, XEN_DOMCTL_deassign_device, XEN_DOMCTL_memory_mapping_remove } from '../lib/xen/hypercall.js';
@@ -33,7 +33,7 @@ describe('HEAD: vpci_process_pending loads v->vpci.pdev before read_lock(&v->dom
     assert.ok(vcpu_has_pending(v1));
     let fired = false;
     setSiteHook((s) => {
-      if (s !== S['vpci_process_pending:before-lock'] || fired) return;
+      if (s !== SITE['vpci_process_pending:before-lock'] || fired) return;
       fired = true;
       assert.equal(as(v0, () => PHYSDEVOP_pci_device_remove(SBDF_A)), 0);
       set_current(v1);
@@ -65,7 +65,7 @@ describe('HEAD: device lists', () => {
     const { world } = boot({ strategy: 'upstream', bootDevices: [SBDF_A, SBDF_B] });
     const pdev = pdevOf(SBDF_A);
     let next = 0;
-    setSiteHook((s) => { if (s === S['free_pdev:after-list_del']) next = M[pdev + PCI_DEV.alldevs_next]; });
+    setSiteHook((s) => { if (s === SITE['free_pdev:after-list_del']) next = M[pdev + PCI_DEV.alldevs_next]; });
     as(world.vcpus[0][0], () => PHYSDEVOP_pci_device_remove(SBDF_A));
     assert.equal(next, LIST_POISON1);
     assert.equal(pdevOf(SBDF_A), 0);

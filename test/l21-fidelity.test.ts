@@ -5,7 +5,7 @@ import { set_current } from '../lib/xen/state.js';
 import { PHYSDEVOP_pci_device_add, PHYSDEVOP_pci_device_remove } from '../lib/xen/hypercall.js';
 import { hvm_do_resume } from '../lib/xen/domain.js';
 import { setSiteHook } from '../lib/sched/mode.js';
-import { S } from '../lib/trace/sites.js';
+import { SITE } from '../lib/trace/sites.js';
 import { M } from '../lib/mem/machine.js';
 import { PCI_DEV } from '../lib/xen/types.js';
 import { pci_get_pdev_by_domain } from '../lib/xen/pci.js';
@@ -45,7 +45,7 @@ describe('L21 fidelity (4ed7d5525f)', () => {
     const { world } = boot({ strategy: 'baseline', bootDevices: [SBDF_A, SBDF_B] });
     const pdev = pci_get_pdev_by_domain(0, SBDF_A, 'test');
     let next = 0, owner = 0;
-    setSiteHook((s) => { if (s === S['pci_remove_device:before-free']) { next = M[pdev + PCI_DEV.domain_next]; owner = M[pdev + PCI_DEV.domain]; } });
+    setSiteHook((s) => { if (s === SITE['pci_remove_device:before-free']) { next = M[pdev + PCI_DEV.domain_next]; owner = M[pdev + PCI_DEV.domain]; } });
     try { as(world.vcpus[0][0], () => PHYSDEVOP_pci_device_remove(SBDF_A)); } finally { setSiteHook(undefined); }
     assert.equal(next, LIST_POISON1);
     assert.equal(owner, world.domains[0]);

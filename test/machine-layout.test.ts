@@ -8,7 +8,7 @@ import { spin_lock, spin_unlock, spin_lock_init, progressSum } from '../lib/sync
 import { defineStruct, defineLayout, declaredLayouts, type Shape } from '../lib/mem/layout.js';
 import { TSTAT, profileRowWords, SCHED_SLOT_WORDS } from '../lib/mem/regions.js';
 import { VERIFY_WORDS } from '../lib/mem/footprint.js';
-import { H as SCHED_HEADER, T as SCHED_SLOT } from '../lib/sched/state.js';
+import { SCHED_HEADER, SCHED_SLOT } from '../lib/sched/state.js';
 import '../lib/sched/mode.js';
 import '../lib/sync/lockdep.js';
 import { XEN, MODEL_LOCK_CLASSES } from '../lib/xen/state.js';

@@ -6,7 +6,7 @@ import {
   createPool, runTrial, TrialError, recordOutcome, readOutcome, clearOutcome, classifyAfter, findCycle, describeCycle,
   type TrialPool, type CpuWait,
 } from '../lib/run/index.js';
-import { basicMachine, data, D } from './fixtures/actors-basic.js';
+import { basicMachine, data, DATA } from './fixtures/actors-basic.js';
 import { region } from '../lib/mem/machine.js';
 
 const FIX = new URL('./fixtures/actors-basic.js', import.meta.url).href;
@@ -27,7 +27,7 @@ describe('trial outcome words', () => {
 
   it('finds a cycle in a wait-for graph and names CPUs and lock classes', () => {
     basicMachine(3);
-    const a = region('data').base + D.lockA, b = region('data').base + D.lockB;
+    const a = region('data').base + DATA.lockA, b = region('data').base + DATA.lockB;
     const snap: CpuWait[] = [
       { cpu: 0, waitingOn: 0, held: [] },
       { cpu: 1, waitingOn: b, held: [a] },
@@ -114,7 +114,7 @@ describe('trial runner (real workers)', function () {
     const r = await runTrial(pool, basicMachine(2), [actor('checkThenAct'), actor('checkThenAct')], { mode: 'controlled', schedule: 'S1:2:a2b2' });
     assert.equal(r.outcome, 'ok');
     assert.equal(r.schedule, 'S1:2:a2b2');
-    assert.equal(data(D.x), 2);
+    assert.equal(data(DATA.x), 2);
     await assert.rejects(runTrial(pool, basicMachine(4), [0, 1, 2, 3, 4].map(() => actor('noop'))), /5 actors but the pool has 4/);
   });
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createPool, runTrial, type TrialPool, type TrialResult } from '../lib/run/index.js';
 import { parseSchedule, formatSchedule, ScheduleError, ScheduleDivergence } from '../lib/sched/index.js';
 import { readRing } from '../lib/trace/recorder.js';
-import { basicMachine, data, D } from './fixtures/actors-basic.js';
+import { basicMachine, data, DATA } from './fixtures/actors-basic.js';
 
 const FIX = new URL('./fixtures/actors-basic.js', import.meta.url).href;
 const actor = (name: string, arg?: unknown) => ({ module: FIX, export: name, arg });
@@ -61,8 +61,8 @@ describe('controlled scheduling (real workers)', function () {
       const m = basicMachine(4);
       const r = await runTrial(pool, m, [0, 1, 2, 3].map(() => actor('exclusive', { iters: 30 })), { mode: 'controlled', chooser, seed: 7 });
       assert.equal(r.outcome, 'ok', JSON.stringify(r.threads));
-      assert.equal(data(D.maxInside), 1, 'two threads were inside at once');
-      assert.equal(data(D.inside), 0);
+      assert.equal(data(DATA.maxInside), 1, 'two threads were inside at once');
+      assert.equal(data(DATA.inside), 0);
       assert.ok(r.steps! > 4 * 30, `steps ${r.steps}`);
       assert.ok(r.threads.every((t) => t.status === 'done' && t.value === 30));
       assert.match(r.schedule!, /^S1:4:[a-d]/);
@@ -75,7 +75,7 @@ describe('controlled scheduling (real workers)', function () {
       const m = basicMachine(2);
       const r = await runTrial(pool, m, [actor('checkThenAct'), actor('checkThenAct')], { mode: 'controlled', chooser, seed: 1000 + run, pctDepth: 2 });
       if (r.outcome !== 'ok') return { run, r };
-      assert.equal(data(D.x), 2);
+      assert.equal(data(DATA.x), 2);
     }
     throw new Error(`${chooser} did not find the lost update in ${runs} runs`);
   }

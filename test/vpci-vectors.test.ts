@@ -10,15 +10,15 @@ import { PCI_DEV, VPCI, U32_CELL, EINVAL, ERANGE } from '../lib/xen/types.js';
 import { XEN, xen, CLASS, set_current } from '../lib/xen/state.js';
 import { list_add_pdev } from '../lib/xen/pci.js';
 import { fn } from '../lib/xen/fn.js';
-import { H, registerRead, registerWrite } from '../lib/xen/handlers.js';
+import { HANDLER, registerRead, registerWrite } from '../lib/xen/handlers.js';
 import { boot } from './helpers-model.js';
 
 const SBDF = (0 << 8) | (0x1f << 3) | 7;  // absent in hardware: reads all-ones, writes dropped (emul.h semantics)
-const R8 = H.user, R16 = H.user + 1, R32 = H.user + 2;
+const R8 = HANDLER.user, R16 = HANDLER.user + 1, R32 = HANDLER.user + 2;
 const masks: Record<number, number> = { [R8]: 0xff, [R16]: 0xffff, [R32]: 0xffffffff };
 // tools/tests/vpci (HEAD): vpci_read32_mask returns the value; vpci_write32_mask keeps the old rw1c bits, then
 // clears those written as 1 (the handler implements W1C itself).
-const RM = H.user + 3, WM = H.user + 3;
+const RM = HANDLER.user + 3, WM = HANDLER.user + 3;
 registerRead(RM, (_p, _r, cell) => M[cell + U32_CELL.val] >>> 0);
 registerWrite(WM, (_p, _r, val, cell) => {
   const rw1c = 0xff00, old = M[cell + U32_CELL.val] >>> 0;
@@ -73,7 +73,7 @@ for (const [strategy, gen] of [['baseline', 'l21'], ['upstream', 'head']] as con
     assert.notEqual(add(R32, 4, 4, 0), 0);                       // overlaps 5..7
     assert.notEqual(add(R16, 15, 2, 0), 0);                      // misaligned
     assert.notEqual(add(R32, 8, 3, 0), 0);                       // bad size
-    assert.notEqual(vpci_add_register(vpci, H.none, H.none, 8, 2, 0), 0); // no callbacks
+    assert.notEqual(vpci_add_register(vpci, HANDLER.none, HANDLER.none, 8, 2, 0), 0); // no callbacks
   });
   it('14-15: unhandled space goes to hardware (all-ones, writes dropped)', () => {
     assert.equal(read(8, 4), 0xffffffff); assert.equal(read(8, 2), 0xffff); assert.equal(read(8, 1), 0xff);

@@ -7,14 +7,14 @@
 // lock, and have free_pdev empty every slot naming the pdev, each domain's vCPUs under that domain's write lock
 // (defer_map stores into `current`, which may be another domain's vCPU), hwdom's last and across the free.
 import {
-  M, chk, NULL, DOMAIN, VCPU, read_lock, read_unlock, write_lock, write_unlock, yield_point, S,
+  M, chk, NULL, DOMAIN, VCPU, read_lock, read_unlock, write_lock, write_unlock, yield_point, SITE,
   nr_domains, domain_by_index, hardware_domain, process_pending_locked,
 } from 'vpci-lab/model';
 
 function drain_domain(d, pdev, where) {
   for (let j = 0; j < M[chk(d, DOMAIN, where) + DOMAIN.max_vcpus]; j++) {
     const v = M[d + DOMAIN.vcpu + j];
-    yield_point(S.vpci_cancel_pending);
+    yield_point(SITE.vpci_cancel_pending);
     if (M[chk(v, VCPU, where) + VCPU.vpci_pdev] === pdev) M[v + VCPU.vpci_pdev] = NULL;
   }
 }

@@ -1,14 +1,14 @@
 // The start barrier of a trial (both modes): every task checks in before its actor starts.
 
 import { CTL, M } from '../mem/machine.js';
-import { H, HB } from './state.js';
+import { SCHED_HEADER, schedBase } from './state.js';
 
 /**
  * Every task of a trial checks in here before its actor starts and waits until all `threads` have: proof that the
  * pool runs them concurrently (one worker each), and a common start line for free-running races.
  */
 export function startBarrier(threads: number, timeoutMs: number): 'ok' | 'timeout' | 'stopped' {
-  const w = HB + H.CHECKIN;
+  const w = schedBase + SCHED_HEADER.CHECKIN;
   let v = Atomics.add(M, w, 1) + 1;
   if (v >= threads) { Atomics.notify(M, w); return 'ok'; }
   const deadline = performance.now() + timeoutMs;
@@ -19,4 +19,4 @@ export function startBarrier(threads: number, timeoutMs: number): 'ok' | 'timeou
   }
   return 'ok';
 }
-export function checkedIn(): number { return Atomics.load(M, HB + H.CHECKIN); }
+export function checkedIn(): number { return Atomics.load(M, schedBase + SCHED_HEADER.CHECKIN); }

@@ -6,14 +6,14 @@
 // Thread states: not-started -> runnable <-> blocked(addr, seen) -> done. A blocked thread becomes runnable again
 // once M[addr] !== seen (futex semantics: generic for every lock type); it then re-checks its lock. No runnable
 // thread while some are not done is a deadlock; more decisions than the step budget is a hang (livelock). The
-// scheduler only marks the end (H.END) and parks; the main thread (lib/run) builds the report, then sets STOP and
+// scheduler only marks the end (SCHED_HEADER.END) and parks; the main thread (lib/run) builds the report, then sets STOP and
 // wakes everyone. Every wait is bounded (WAIT_MS) and rechecks CTL.STOP.
 
 import { CTL, M, MAX_THREADS } from '../mem/machine.js';
 import { TrialStopped } from '../mem/crash.js';
 import { installControlled } from './mode.js';
 import {
-  H, HB, T, LOG, slot, ST_NOT_STARTED, ST_RUNNABLE, ST_BLOCKED, ST_DONE,
+  SCHED_HEADER, schedBase, SCHED_SLOT, LOG, slot, ST_NOT_STARTED, ST_RUNNABLE, ST_BLOCKED, ST_DONE,
   END_DONE, END_DEADLOCK, END_HANG, END_DIVERGED, END_STOPPED, END_RUNNING,
 } from './state.js';
 import { CHOOSERS, CHOOSE_EXHAUSTED } from './choosers/index.js';
@@ -30,44 +30,44 @@ export function forgetThread(): void { me = -1; }
 
 /** The next thread to run, or -END_* when nobody can run (done / deadlock) or the run must end (hang / diverged). */
 function decide(current: number): number {
-  const n = M[HB + H.NTHREADS];
+  const n = M[schedBase + SCHED_HEADER.NTHREADS];
   let mask = 0, live = 0;
   for (let c = 0; c < n; c++) {
     const s = slot(c);
-    const st = M[s + T.STATE];
+    const st = M[s + SCHED_SLOT.STATE];
     if (st === ST_RUNNABLE) { mask |= 1 << c; live++; }
     else if (st === ST_BLOCKED) {
       live++;
-      if (Atomics.load(M, M[s + T.ADDR]) !== M[s + T.SEEN]) { M[s + T.STATE] = ST_RUNNABLE; mask |= 1 << c; }
+      if (Atomics.load(M, M[s + SCHED_SLOT.ADDR]) !== M[s + SCHED_SLOT.SEEN]) { M[s + SCHED_SLOT.STATE] = ST_RUNNABLE; mask |= 1 << c; }
     } else if (st === ST_NOT_STARTED) live++;
   }
   if (mask === 0) return live > 0 ? -END_DEADLOCK : -END_DONE;
-  const step = M[HB + H.STEP];
-  if (step >= M[HB + H.MAX_STEPS]) return -END_HANG;
-  const pick = CHOOSERS[M[HB + H.CHOOSER]].choose(mask, current, step, M[HB + H.YIELDING] !== 0);
+  const step = M[schedBase + SCHED_HEADER.STEP];
+  if (step >= M[schedBase + SCHED_HEADER.MAX_STEPS]) return -END_HANG;
+  const pick = CHOOSERS[M[schedBase + SCHED_HEADER.CHOOSER]].choose(mask, current, step, M[schedBase + SCHED_HEADER.YIELDING] !== 0);
   if (pick < 0) {
-    M[HB + H.DIV_STEP] = step;
-    M[HB + H.DIV_WANT] = pick === CHOOSE_EXHAUSTED ? -1 : LOG[step];
-    M[HB + H.DIV_RUNNABLE] = mask;
+    M[schedBase + SCHED_HEADER.DIV_STEP] = step;
+    M[schedBase + SCHED_HEADER.DIV_WANT] = pick === CHOOSE_EXHAUSTED ? -1 : LOG[step];
+    M[schedBase + SCHED_HEADER.DIV_RUNNABLE] = mask;
     return -END_DIVERGED;
   }
   LOG[step] = pick;
-  M[HB + H.STEP] = step + 1;
+  M[schedBase + SCHED_HEADER.STEP] = step + 1;
   noteDecision(step, mask, current, pick);
-  if (pick !== current) M[HB + H.HANDOFFS]++;
+  if (pick !== current) M[schedBase + SCHED_HEADER.HANDOFFS]++;
   return pick;
 }
 
 function handoff(next: number): void {
-  Atomics.store(M, HB + H.TOKEN, next);
-  const w = slot(next) + T.WAKE;
+  Atomics.store(M, schedBase + SCHED_HEADER.TOKEN, next);
+  const w = slot(next) + SCHED_SLOT.WAKE;
   if (Atomics.exchange(M, w, 1) === 2) Atomics.notify(M, w, 1);
 }
 
 /** Sleep on this thread's own wake word until handed the token (0 idle, 2 asleep, 1 woken). */
 function waitTurn(): void {
-  const w = slot(me) + T.WAKE;
-  let spins = M[HB + H.SPIN];
+  const w = slot(me) + SCHED_SLOT.WAKE;
+  let spins = M[schedBase + SCHED_HEADER.SPIN];
   for (;;) {
     const v = Atomics.load(M, w);
     if (v === 1) { Atomics.store(M, w, 0); break; }
@@ -80,8 +80,8 @@ function waitTurn(): void {
 }
 
 function endRun(code: number): void {
-  Atomics.compareExchange(M, HB + H.END, END_RUNNING, code);
-  Atomics.notify(M, HB + H.END);
+  Atomics.compareExchange(M, schedBase + SCHED_HEADER.END, END_RUNNING, code);
+  Atomics.notify(M, schedBase + SCHED_HEADER.END);
 }
 
 /** The run is over for this thread but others must report first: wait for STOP. */
@@ -101,16 +101,16 @@ function proceed(next: number): void {
 
 function yieldNow(site: number): void {
   if (Atomics.load(M, CTL.STOP) !== 0) throw new TrialStopped();
-  M[slot(me) + T.SITE] = site;
+  M[slot(me) + SCHED_SLOT.SITE] = site;
   proceed(decide(me));
 }
 
 function blockOn(addr: number, seen: number): void {
   if (Atomics.load(M, CTL.STOP) !== 0) throw new TrialStopped();
   const s = slot(me);
-  M[s + T.ADDR] = addr;
-  M[s + T.SEEN] = seen;
-  M[s + T.STATE] = ST_BLOCKED;
+  M[s + SCHED_SLOT.ADDR] = addr;
+  M[s + SCHED_SLOT.SEEN] = seen;
+  M[s + SCHED_SLOT.STATE] = ST_BLOCKED;
   proceed(decide(me)); // chosen again only once M[addr] !== seen (decide marks it runnable)
   noteWake(addr);
 }
@@ -121,7 +121,7 @@ function blockOn(addr: number, seen: number): void {
  * it below the others so it cannot starve the threads it waits for. Real CPUs run in parallel; no livelock here.
  */
 function backoff(site: number): void {
-  M[HB + H.YIELDING] = 1;                  // the chooser is told (choose's `yielding`); noteDecision clears it
+  M[schedBase + SCHED_HEADER.YIELDING] = 1;                  // the chooser is told (choose's `yielding`); noteDecision clears it
   yieldNow(site);
 }
 
@@ -132,10 +132,10 @@ installControlled({ yieldNow, blockOn, backoff });
 /** Enter the run as thread `c` and wait for the token. The last thread to arrive makes the first decision. */
 export function schedThreadStart(c: number): void {
   me = c;
-  Atomics.store(M, slot(c) + T.STATE, ST_RUNNABLE);
-  if (Atomics.add(M, HB + H.STARTED, 1) + 1 === M[HB + H.NTHREADS]) {
+  Atomics.store(M, slot(c) + SCHED_SLOT.STATE, ST_RUNNABLE);
+  if (Atomics.add(M, schedBase + SCHED_HEADER.STARTED, 1) + 1 === M[schedBase + SCHED_HEADER.NTHREADS]) {
     const next = decide(-1);
-    if (next === me) { Atomics.store(M, HB + H.TOKEN, me); return; }
+    if (next === me) { Atomics.store(M, schedBase + SCHED_HEADER.TOKEN, me); return; }
     if (next < 0) { endRun(-next); park(); }
     handoff(next);
   }
@@ -145,7 +145,7 @@ export function schedThreadStart(c: number): void {
 /** This thread's actor returned: mark it done and hand the token on (or end the run when it was the last). */
 export function schedThreadDone(): void {
   if (me < 0) return;
-  Atomics.store(M, slot(me) + T.STATE, ST_DONE);
+  Atomics.store(M, slot(me) + SCHED_SLOT.STATE, ST_DONE);
   const next = decide(-1);
   me = -1;
   if (next >= 0) handoff(next);
@@ -156,7 +156,7 @@ export function schedThreadDone(): void {
 export function stopAll(): void {
   Atomics.store(M, CTL.STOP, 1);
   for (let c = 0; c < MAX_THREADS; c++) {
-    const w = slot(c) + T.WAKE;
+    const w = slot(c) + SCHED_SLOT.WAKE;
     if (Atomics.exchange(M, w, 1) === 2) Atomics.notify(M, w, 1);
   }
   endRun(END_STOPPED);

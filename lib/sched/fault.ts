@@ -5,7 +5,7 @@
 
 import { M } from '../mem/machine.js';
 import { fp, fpOn, fpDecision, VB, VH, VFLT, VFORCED, VERIFY_FAULTS } from '../mem/footprint.js';
-import { H, HB, T, slot } from './state.js';
+import { SCHED_HEADER, schedBase, SCHED_SLOT, slot } from './state.js';
 
 export const FAULT_KINDS = ['iommu', 'map', 'alloc', 'init'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -23,9 +23,9 @@ export function mixSite(h: number, v: number): number {
  * it into the site digest, and under verify record it with whether the thread at the decision point was yielding.
  */
 export function noteDecision(step: number, runnable: number, current: number, pick: number): void {
-  if (fpOn) fpDecision(step, runnable, current, M[HB + H.YIELDING] !== 0);
-  M[HB + H.YIELDING] = 0;
-  M[HB + H.SITE_HASH] = mixSite(M[HB + H.SITE_HASH], (current >= 0 ? M[slot(current) + T.SITE] : 0xffff) ^ (pick << 16) ^ (runnable << 20));
+  if (fpOn) fpDecision(step, runnable, current, M[schedBase + SCHED_HEADER.YIELDING] !== 0);
+  M[schedBase + SCHED_HEADER.YIELDING] = 0;
+  M[schedBase + SCHED_HEADER.SITE_HASH] = mixSite(M[schedBase + SCHED_HEADER.SITE_HASH], (current >= 0 ? M[slot(current) + SCHED_SLOT.SITE] : 0xffff) ^ (pick << 16) ^ (runnable << 20));
 }
 
 /** A blocked thread was woken: in this new step it rereads the lock it waits for (32 words cover any lock struct). */
@@ -34,7 +34,7 @@ export function noteWake(addr: number): void {
 }
 
 /** Digest of the sites, picks and runnable sets of the run so far (replays check it to detect a changed model). */
-export function siteDigest(): number { return M[HB + H.SITE_HASH] >>> 0; }
+export function siteDigest(): number { return M[schedBase + SCHED_HEADER.SITE_HASH] >>> 0; }
 
 /** Are fault points decisions on this thread now (a verify run or its replay)? */
 export function faultsRecorded(): boolean { return fpOn; }
@@ -45,7 +45,7 @@ export function faultsRecorded(): boolean { return fpOn; }
  */
 export function faultChoice(kind: number, scripted: boolean): boolean {
   const n = M[VB + VH.FLT_N];
-  M[HB + H.SITE_HASH] = mixSite(M[HB + H.SITE_HASH], 0x1000000 | kind);
+  M[schedBase + SCHED_HEADER.SITE_HASH] = mixSite(M[schedBase + SCHED_HEADER.SITE_HASH], 0x1000000 | kind);
   const branch = !scripted && ((M[VB + VH.FLT_KINDS] >>> kind) & 1) !== 0 && M[VB + VH.FLT_TAKEN] < M[VB + VH.FLT_MAX];
   if (branch) fp(VB + VH.FLT_TAKEN, VB + VH.FLT_TAKEN + 1); // the fault budget is shared: its users conflict
   const fail = scripted || (branch && n < VERIFY_FAULTS && ((M[VFORCED + (n >>> 5)] >>> (n & 31)) & 1) !== 0);

@@ -9,7 +9,7 @@ export {
   DEFAULT_MAX_STEPS, DEFAULT_PCT_DEPTH,
   type ControlledOptions, type ControlledSettings, type FreeOptions, type ThreadSchedState,
 } from './setup.js';
-export { END_RUNNING, END_DONE, END_DEADLOCK, END_HANG, END_DIVERGED, END_STOPPED, END_NAMES, H as SCHED_HEADER } from './state.js';
+export { END_RUNNING, END_DONE, END_DEADLOCK, END_HANG, END_DIVERGED, END_STOPPED, END_NAMES, SCHED_HEADER } from './state.js';
 export { CHOOSERS, chooserByName, type Chooser, type ChooserName, type ChooserSetup } from './choosers/index.js';
 export { siteDigest } from './fault.js';
 export { parseSchedule, formatSchedule, formatScheduleV2, threadLetter, ScheduleError, ScheduleDivergence, SCHEDULE_VERSION, type Schedule } from './schedule.js';

@@ -4,7 +4,7 @@
 import { CTL, M, MAX_THREADS } from '../mem/machine.js';
 import { MODE_CONTROLLED, MODE_FREE, MODE_JITTER, SCHED } from './mode.js';
 import {
-  H, HB, T, LOG, slot, STATE_NAMES, ST_BLOCKED, PCT_MAX_CHANGE_POINTS,
+  SCHED_HEADER, schedBase, SCHED_SLOT, LOG, slot, STATE_NAMES, ST_BLOCKED, PCT_MAX_CHANGE_POINTS,
 } from './state.js';
 import { chooserByName, type ChooserName } from './choosers/index.js';
 import { forgetThread } from './controlled.js';
@@ -40,11 +40,11 @@ export function decisionCapacity(): number { return LOG.length; }
 
 function resetHeader(threads: number): void {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw new RangeError(`threads must be 1..${MAX_THREADS}`);
-  M.fill(0, HB, HB + H.PCT_CP + PCT_MAX_CHANGE_POINTS);
-  for (let c = 0; c < MAX_THREADS; c++) M.fill(0, slot(c), slot(c) + T.WAKE + 1);
-  M[HB + H.TOKEN] = -1;
-  M[HB + H.NTHREADS] = threads;
-  M[HB + H.CAPACITY] = LOG.length;
+  M.fill(0, schedBase, schedBase + SCHED_HEADER.PCT_CP + PCT_MAX_CHANGE_POINTS);
+  for (let c = 0; c < MAX_THREADS; c++) M.fill(0, slot(c), slot(c) + SCHED_SLOT.WAKE + 1);
+  M[schedBase + SCHED_HEADER.TOKEN] = -1;
+  M[schedBase + SCHED_HEADER.NTHREADS] = threads;
+  M[schedBase + SCHED_HEADER.CAPACITY] = LOG.length;
   forgetThread();
 }
 
@@ -78,10 +78,10 @@ export function prepareControlled(threads: number, o: ControlledOptions = {}): C
   if (!Number.isInteger(maxSteps) || maxSteps < 1 || maxSteps > LOG.length) throw new RangeError(`maxSteps must be 1..${LOG.length} (the machine's decision log; see MachineSpec.schedDecisions)`);
   if (replay && replay.decisions.length > LOG.length) throw new ScheduleError(`schedule has ${replay.decisions.length} decisions, the machine logs at most ${LOG.length}`);
   const ch = chooserByName(chooser);
-  M[HB + H.CHOOSER] = ch.id;
-  M[HB + H.MAX_STEPS] = maxSteps;
-  M[HB + H.SPIN] = Math.max(0, o.spin ?? 0);
-  M[HB + H.SEED] = seed | 0;
+  M[schedBase + SCHED_HEADER.CHOOSER] = ch.id;
+  M[schedBase + SCHED_HEADER.MAX_STEPS] = maxSteps;
+  M[schedBase + SCHED_HEADER.SPIN] = Math.max(0, o.spin ?? 0);
+  M[schedBase + SCHED_HEADER.SEED] = seed | 0;
   ch.setup({ threads, seed, pctDepth, pctLength, replay: replay?.decisions });
   M[CTL.SCHED + SCHED.MODE] = MODE_CONTROLLED;
   M[CTL.SCHED + SCHED.JITTER_PERMILLE] = 0;
@@ -89,28 +89,28 @@ export function prepareControlled(threads: number, o: ControlledOptions = {}): C
 }
 
 /** Word the main thread waits on (Atomics.waitAsync) for the scheduler's end. */
-export function schedEndAddr(): number { return HB + H.END; }
-export function schedEnd(): number { return Atomics.load(M, HB + H.END); }
-export function schedSteps(): number { return M[HB + H.STEP]; }
-export function schedHandoffs(): number { return M[HB + H.HANDOFFS]; }
-export function schedThreads(): number { return M[HB + H.NTHREADS]; }
-export function schedStarted(): number { return Atomics.load(M, HB + H.STARTED); }
+export function schedEndAddr(): number { return schedBase + SCHED_HEADER.END; }
+export function schedEnd(): number { return Atomics.load(M, schedBase + SCHED_HEADER.END); }
+export function schedSteps(): number { return M[schedBase + SCHED_HEADER.STEP]; }
+export function schedHandoffs(): number { return M[schedBase + SCHED_HEADER.HANDOFFS]; }
+export function schedThreads(): number { return M[schedBase + SCHED_HEADER.NTHREADS]; }
+export function schedStarted(): number { return Atomics.load(M, schedBase + SCHED_HEADER.STARTED); }
 
 /** The schedule string of the run so far (its decisions). */
 export function scheduleString(): string {
-  return formatSchedule(M[HB + H.NTHREADS], LOG.subarray(0, M[HB + H.STEP]));
+  return formatSchedule(M[schedBase + SCHED_HEADER.NTHREADS], LOG.subarray(0, M[schedBase + SCHED_HEADER.STEP]));
 }
 
 export interface ThreadSchedState { cpu: number; state: (typeof STATE_NAMES)[number]; blockedOn: number; lastSite: number }
 export function threadSchedState(c: number): ThreadSchedState {
   const s = slot(c);
-  const st = M[s + T.STATE];
-  return { cpu: c, state: STATE_NAMES[st] ?? 'not-started', blockedOn: st === ST_BLOCKED ? M[s + T.ADDR] : 0, lastSite: M[s + T.SITE] };
+  const st = M[s + SCHED_SLOT.STATE];
+  return { cpu: c, state: STATE_NAMES[st] ?? 'not-started', blockedOn: st === ST_BLOCKED ? M[s + SCHED_SLOT.ADDR] : 0, lastSite: M[s + SCHED_SLOT.SITE] };
 }
 
-/** Human-readable account of a replay divergence (after H.END === END_DIVERGED). */
+/** Human-readable account of a replay divergence (after SCHED_HEADER.END === END_DIVERGED). */
 export function divergenceInfo(): { step: number; wanted: number; runnable: number[]; message: string } {
-  const step = M[HB + H.DIV_STEP], wanted = M[HB + H.DIV_WANT], mask = M[HB + H.DIV_RUNNABLE];
+  const step = M[schedBase + SCHED_HEADER.DIV_STEP], wanted = M[schedBase + SCHED_HEADER.DIV_WANT], mask = M[schedBase + SCHED_HEADER.DIV_RUNNABLE];
   const runnable: number[] = [];
   for (let c = 0; c < 32; c++) if ((mask >>> c) & 1) runnable.push(c);
   const names = runnable.map((c) => `${threadLetter(c)} (cpu${c})`).join(', ');

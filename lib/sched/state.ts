@@ -8,8 +8,8 @@ import { defineLayout } from '../mem/layout.js';
 
 export const PCT_MAX_CHANGE_POINTS = 32;
 
-/** Header words (offsets from `HB`). */
-export const H = defineLayout('sched header', {
+/** Header words (offsets from `schedBase`). */
+export const SCHED_HEADER = defineLayout('sched header', {
   TOKEN: 1,        // thread that may run now (-1: none yet)
   STEP: 1,         // decisions made so far (= length of the decision log)
   MAX_STEPS: 1,    // step budget: one more decision than this ends the run as a hang
@@ -38,7 +38,7 @@ export const H = defineLayout('sched header', {
 }, { capacity: SCHED_HEADER_WORDS });
 
 /** Per-thread slot words (offsets from `slot(c)`), one line per thread. */
-export const T = defineLayout('sched slot', {
+export const SCHED_SLOT = defineLayout('sched slot', {
   STATE: 1,        // ST_*
   ADDR: 1,         // blocked: the word it waits on,
   SEEN: 1,         //   and the value it saw there
@@ -54,15 +54,15 @@ export const END_RUNNING = 0, END_DONE = 1, END_DEADLOCK = 2, END_HANG = 3, END_
 export const END_NAMES = ['running', 'done', 'deadlock', 'hang', 'diverged', 'stopped'] as const;
 
 /** Header base (word index) of the attached machine's 'sched' region. */
-export let HB = 0;
+export let schedBase = 0;
 /** The decision log: one byte per decision, the chosen thread. */
 export let LOG: Uint8Array = new Uint8Array(0);
 let slotBase = 0;
 
 onAttach(() => {
   const r = region('sched');
-  HB = r.base;
-  slotBase = HB + SCHED_HEADER_WORDS;
+  schedBase = r.base;
+  slotBase = schedBase + SCHED_HEADER_WORDS;
   const logWord = slotBase + MAX_THREADS * SCHED_SLOT_WORDS;
   LOG = new Uint8Array(M.buffer, logWord * 4, (r.base + r.words - logWord) * 4);
 });
@@ -71,9 +71,9 @@ export function slot(c: number): number { return slotBase + c * SCHED_SLOT_WORDS
 
 /** xorshift32 over the shared RNG word (any thread holding the token may call it). */
 export function rand(): number {
-  let x = M[HB + H.RNG];
+  let x = M[schedBase + SCHED_HEADER.RNG];
   x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-  M[HB + H.RNG] = x;
+  M[schedBase + SCHED_HEADER.RNG] = x;
   return x >>> 0;
 }
 

@@ -10,7 +10,7 @@ import { chk, NULL } from '../mem/heap.js';
 import { ASSERT } from '../mem/crash.js';
 import { spin_lock, spin_unlock, spin_is_locked } from '../sync/spinlock.js';
 import { yield_point } from '../sched/mode.js';
-import { S } from '../trace/sites.js';
+import { SITE } from '../trace/sites.js';
 import { PCI_COMMAND_MEMORY } from '../hw/pci_regs.js';
 import { PCI_DEV, VPCI, VCPU, ERESTART } from '../xen/types.js';
 import { XEN, xen } from '../xen/state.js';
@@ -38,7 +38,7 @@ function vpci_remove_device_locked(pdev: number): void {
   if (vpci === NULL) return;
   vpci_free_handlers(chk(vpci, VPCI, where), where);
   vpci_cancel_pending_locked(pdev);
-  yield_point(S['vpci_remove_device:before-free']);
+  yield_point(SITE['vpci_remove_device:before-free']);
   vpci_free(pdev, vpci, where);
 }
 
@@ -62,13 +62,13 @@ function vpci_process_pending(v: number): boolean {
     const map = (M[v + VCPU.vpci_cmd] & PCI_COMMAND_MEMORY) !== 0;
     const rc = rangeset_consume_ranges(M[v + VCPU.vpci_mem], (s, e, c) => fn.map_range(d, map, s, e, c));
     if (rc === ERESTART) { spin_unlock(lock); return true; }
-    yield_point(S['vpci_process_pending:after-consume']);
+    yield_point(SITE['vpci_process_pending:after-consume']);
     const cmd = M[v + VCPU.vpci_cmd];
     if (M[pdev + PCI_DEV.vpci] !== NULL) fn.modify_decoding(pdev, rc ? cmd & ~PCI_COMMAND_MEMORY : cmd, !rc && M[v + VCPU.vpci_rom_only] !== 0);
     cancel_slot(v, where);
     Atomics.add(M, xen(XEN.pending_done), 1);
     if (rc) {
-      yield_point(S['vpci_process_pending:failed']);
+      yield_point(SITE['vpci_process_pending:failed']);
       if (is_hardware_domain(d)) vpci_remove_device_locked(pdev); else domain_crash(d, where);
     }
   }

@@ -3,7 +3,7 @@
 
 import { chk } from '../mem/heap.js';
 import { yield_point } from '../sched/mode.js';
-import { S } from '../trace/sites.js';
+import { SITE } from '../trace/sites.js';
 import { VCPU } from '../xen/types.js';
 import { current } from '../xen/state.js';
 import { slot_targets, cancel_slot } from './slots.js';
@@ -12,7 +12,7 @@ import type { Patch } from './patch.js';
 /** + void vpci_cancel_pending(const struct pci_dev *pdev): looks only at current; called between unlock and free. */
 export function vpci_cancel_pending(pdev: number): void {
   const v = chk(current(), VCPU, 'vpci_cancel_pending');
-  yield_point(S.vpci_cancel_pending);
+  yield_point(SITE.vpci_cancel_pending);
   if (slot_targets(v, pdev, 'vpci_cancel_pending')) cancel_slot(v, 'vpci_cancel_pending');
 }
 

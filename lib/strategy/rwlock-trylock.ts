@@ -9,7 +9,7 @@ import { chk, NULL } from '../mem/heap.js';
 import { spin_lock, spin_unlock } from '../sync/spinlock.js';
 import { read_lock, read_unlock, write_trylock, write_unlock } from '../sync/rwlock.js';
 import { yield_point } from '../sched/mode.js';
-import { S } from '../trace/sites.js';
+import { SITE } from '../trace/sites.js';
 import { DOMAIN, PCI_DEV, VPCI, VCPU, ERESTART } from '../xen/types.js';
 import { has_vpci, vpci_free_handlers, vpci_free } from '../xen/l21/vpci.js';
 import type { ModelFns } from '../xen/fn.js';
@@ -23,7 +23,7 @@ function vpci_remove_device(pdev: number): number {
   const d = M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain];
   if (!has_vpci(d, where)) return 0;
   M[d + DOMAIN.vpci_terminating] = 1;
-  yield_point(S['vpci_remove_device:terminating']);
+  yield_point(SITE['vpci_remove_device:terminating']);
   const vpci = chk(M[pdev + PCI_DEV.vpci], VPCI, where);
   spin_lock(vpci + VPCI.lock);               // remove vPCI register handlers: cuts off COMMAND emulation
   vpci_free_handlers(vpci, where);

@@ -4,7 +4,7 @@ import { M } from '../mem/machine.js';
 import { chk, NULL } from '../mem/heap.js';
 import { DOMAIN, VCPU } from '../xen/types.js';
 import { yield_point } from '../sched/mode.js';
-import { S } from '../trace/sites.js';
+import { SITE } from '../trace/sites.js';
 import { rangeset_destroy } from '../xen/rangeset.js';
 
 /** True if v's slot holds work for pdev. */
@@ -26,7 +26,7 @@ export function cancel_slot(v: number, where: string): void {
 export function cancel_domain_slots(d: number, pdev: number, where: string): void {
   for (let i = 0; i < M[chk(d, DOMAIN, where) + DOMAIN.max_vcpus]; i++) {
     const v = M[d + DOMAIN.vcpu + i];
-    yield_point(S.vpci_cancel_pending);
+    yield_point(SITE.vpci_cancel_pending);
     if (slot_targets(v, pdev, where)) cancel_slot(v, where);
   }
 }

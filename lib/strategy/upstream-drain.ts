@@ -16,7 +16,7 @@ import { M } from '../mem/machine.js';
 import { chk, NULL } from '../mem/heap.js';
 import { read_lock, read_unlock, write_lock, write_unlock } from '../sync/rwlock.js';
 import { yield_point } from '../sched/mode.js';
-import { S } from '../trace/sites.js';
+import { SITE } from '../trace/sites.js';
 import { DOMAIN, VCPU } from '../xen/types.js';
 import { nr_domains, domain_by_index } from '../xen/domain.js';
 import { hardware_domain } from '../xen/state.js';
@@ -37,7 +37,7 @@ function vpci_process_pending(v: number): boolean {
 function drain_domain(d: number, pdev: number, where: string): void {
   for (let j = 0; j < M[chk(d, DOMAIN, where) + DOMAIN.max_vcpus]; j++) {
     const v = M[d + DOMAIN.vcpu + j];
-    yield_point(S.vpci_cancel_pending);
+    yield_point(SITE.vpci_cancel_pending);
     if (M[chk(v, VCPU, where) + VCPU.vpci_pdev] === pdev) M[v + VCPU.vpci_pdev] = NULL;
   }
 }

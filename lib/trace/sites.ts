@@ -30,5 +30,5 @@ const index = new Map<string, number>(SITE_NAMES.map((n, i) => [n, i]));
 export function siteId(name: SiteName): number { return index.get(name)!; }
 export function siteName(id: number): string { return SITE_NAMES[id] ?? `site#${id}`; }
 
-/** Site ids by name, for hot paths: S['defer_map']. */
-export const S = Object.fromEntries(SITE_NAMES.map((n, i) => [n, i])) as Record<SiteName, number>;
+/** Site ids by name, for hot paths: SITE['defer_map']. */
+export const SITE = Object.fromEntries(SITE_NAMES.map((n, i) => [n, i])) as Record<SiteName, number>;

@@ -6,7 +6,7 @@ import { chk, xzalloc, NULL } from '../mem/heap.js';
 import { crash } from '../mem/crash.js';
 import { rwlock_init } from '../sync/rwlock.js';
 import { yield_point } from '../sched/mode.js';
-import { S } from '../trace/sites.js';
+import { SITE } from '../trace/sites.js';
 import { record, EV } from '../trace/recorder.js';
 import { DOMAIN, VCPU, MAX_VCPUS, MAX_DOMAINS } from './types.js';
 import { XEN, xen, CLASS } from './state.js';
@@ -73,8 +73,8 @@ export function domain_crash(d: number, where: string): void {
   chk(d, DOMAIN, where);
   if (M[d + DOMAIN.is_hardware_domain]) crash('bug', where, 'domain_crash(hardware domain)');
   M[d + DOMAIN.is_crashed] = 1;
-  record(EV.NOTE, S.domain_crash, M[d + DOMAIN.domain_id]);
-  yield_point(S.domain_crash);
+  record(EV.NOTE, SITE.domain_crash, M[d + DOMAIN.domain_id]);
+  yield_point(SITE.domain_crash);
 }
 
 export function domain_is_crashed(d: number): boolean { return M[chk(d, DOMAIN, 'domain_is_crashed') + DOMAIN.is_crashed] !== 0; }

@@ -11,7 +11,7 @@ import { fn } from './fn.js';
 export type ReadHandler = (pdev: number, reg: number, data: number) => number;
 export type WriteHandler = (pdev: number, reg: number, val: number, data: number) => void;
 
-export const H = {
+export const HANDLER = {
   none: 0,
   // reads (guest_* and vpci_read_val: HEAD's DomU view, header.c:554-675, vpci.c:229-233)
   vpci_hw_read16: 1, vpci_hw_read32: 2, control_read: 3, guest_cmd_read: 4, guest_mem_bar_read: 5, vpci_read_val: 6,
@@ -32,23 +32,23 @@ export function registerWrite(id: number, fn: WriteHandler): void { writers[id] 
 
 /** vpci_ignored_read / vpci_ignored_write stand in for a missing callback (id 0). */
 export function callRead(id: number, pdev: number, reg: number, data: number): number {
-  if (id === H.none) return 0xffffffff;
+  if (id === HANDLER.none) return 0xffffffff;
   return readers[id](pdev, reg, data);
 }
 export function callWrite(id: number, pdev: number, reg: number, val: number, data: number): void {
-  if (id === H.none) return;
+  if (id === HANDLER.none) return;
   writers[id](pdev, reg, val, data);
 }
 
 const sbdfOf = (pdev: number, where: string): number => M[chk(pdev, PCI_DEV, where) + PCI_DEV.sbdf];
-registerRead(H.vpci_hw_read16, (pdev, reg) => pci_conf_read16(sbdfOf(pdev, 'vpci_hw_read16'), reg));
-registerRead(H.vpci_hw_read32, (pdev, reg) => pci_conf_read32(sbdfOf(pdev, 'vpci_hw_read32'), reg));
-registerWrite(H.cmd_write, (pdev, reg, val) => fn.cmd_write(pdev, reg, val));
-registerWrite(H.bar_write, (pdev, reg, val, data) => fn.bar_write(pdev, reg, val, data));
-registerWrite(H.rom_write, (pdev, reg, val, data) => fn.rom_write(pdev, reg, val, data));
-registerRead(H.control_read, (pdev, reg, data) => fn.control_read(pdev, reg, data));
-registerWrite(H.control_write, (pdev, reg, val, data) => fn.control_write(pdev, reg, val, data));
-registerRead(H.guest_cmd_read, (pdev, reg, data) => fn.guest_cmd_read(pdev, reg, data));
-registerRead(H.guest_mem_bar_read, (pdev, reg, data) => fn.guest_mem_bar_read(pdev, reg, data));
-registerRead(H.vpci_read_val, (_pdev, _reg, data) => data);
-registerWrite(H.guest_mem_bar_write, (pdev, reg, val, data) => fn.guest_mem_bar_write(pdev, reg, val, data));
+registerRead(HANDLER.vpci_hw_read16, (pdev, reg) => pci_conf_read16(sbdfOf(pdev, 'vpci_hw_read16'), reg));
+registerRead(HANDLER.vpci_hw_read32, (pdev, reg) => pci_conf_read32(sbdfOf(pdev, 'vpci_hw_read32'), reg));
+registerWrite(HANDLER.cmd_write, (pdev, reg, val) => fn.cmd_write(pdev, reg, val));
+registerWrite(HANDLER.bar_write, (pdev, reg, val, data) => fn.bar_write(pdev, reg, val, data));
+registerWrite(HANDLER.rom_write, (pdev, reg, val, data) => fn.rom_write(pdev, reg, val, data));
+registerRead(HANDLER.control_read, (pdev, reg, data) => fn.control_read(pdev, reg, data));
+registerWrite(HANDLER.control_write, (pdev, reg, val, data) => fn.control_write(pdev, reg, val, data));
+registerRead(HANDLER.guest_cmd_read, (pdev, reg, data) => fn.guest_cmd_read(pdev, reg, data));
+registerRead(HANDLER.guest_mem_bar_read, (pdev, reg, data) => fn.guest_mem_bar_read(pdev, reg, data));
+registerRead(HANDLER.vpci_read_val, (_pdev, _reg, data) => data);
+registerWrite(HANDLER.guest_mem_bar_write, (pdev, reg, val, data) => fn.guest_mem_bar_write(pdev, reg, val, data));

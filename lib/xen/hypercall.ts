@@ -6,7 +6,7 @@ import { M } from '../mem/machine.js';
 import { chk } from '../mem/heap.js';
 import { crash } from '../mem/crash.js';
 import { yield_point, backoff_point } from '../sched/mode.js';
-import { S, type SiteName } from '../trace/sites.js';
+import { SITE, type SiteName } from '../trace/sites.js';
 import { record, EV, tstat, TSTAT } from '../trace/recorder.js';
 import { cpu } from '../mem/machine.js';
 import { VCPU, DOMAIN, PCI_DEV, ERESTART, ENODEV } from './types.js';
@@ -29,13 +29,13 @@ function hypercall(site: SiteName, body: () => number): number {
   M[tstat(cpu, TSTAT.HYPERCALLS)]++;
   const t0 = performance.now();
   for (let n = 0; ; n++) {
-    record(EV.ENTER, S[site]);
-    yield_point(S[site]);
+    record(EV.ENTER, SITE[site]);
+    yield_point(SITE[site]);
     const rc = body();
-    record(EV.RET, S[site], rc);
+    record(EV.RET, SITE[site], rc);
     if (rc !== ERESTART) return rc;
     // hypercall_create_continuation: back towards the guest, softirqs and pending work run, then re-issue.
-    backoff_point(S.hypercall_create_continuation);
+    backoff_point(SITE.hypercall_create_continuation);
     vcpu_return_to_guest(v);
     if (n + 1 >= MAX_CONTINUATIONS) {
       crash('restart-budget', site, `continuation budget exceeded: -ERESTART ${n + 1} times in ${Math.round(performance.now() - t0)} ms, the hypercall never completed`);

@@ -9,7 +9,7 @@ import { M, cpu } from '../mem/machine.js';
 import { chk } from '../mem/heap.js';
 import { backoff_point, yield_point } from '../sched/mode.js';
 import { record, EV, tstat, TSTAT } from '../trace/recorder.js';
-import { S } from '../trace/sites.js';
+import { SITE } from '../trace/sites.js';
 import { mmio_read32, mmio_write32 } from '../hw/index.js';
 import { DOMAIN, VCPU, X86EMUL_RETRY, type MmioData } from './types.js';
 import { current } from './state.js';
@@ -31,32 +31,32 @@ const scratch: MmioData = { lo: 0, hi: 0 };
 
 export function guest_mmio_read(addr: number, len: 4 | 8): number | [number, number] {
   M[tstat(cpu, TSTAT.ACCESSES)]++;
-  record(EV.ENTER, S.guest_mmio, addr % 2 ** 31);
+  record(EV.ENTER, SITE.guest_mmio, addr % 2 ** 31);
   const v = current(), d = M[chk(v, VCPU, 'guest_mmio_read') + VCPU.domain];
   chk(d, DOMAIN, 'guest_mmio_read');
-  yield_point(S.guest_mmio);
+  yield_point(SITE.guest_mmio);
   for (;;) {
     const pa = direct(d, addr);
     if (pa >= 0) return len === 8 ? [mmio_read32(pa), mmio_read32(pa + 4)] : mmio_read32(pa);
     if (!claimed(v, d, addr)) return len === 8 ? [0xffffffff, 0xffffffff] : 0xffffffff;
     if (fn.msix_read(v, addr, len, scratch) !== X86EMUL_RETRY) return len === 8 ? [scratch.lo >>> 0, scratch.hi >>> 0] : scratch.lo >>> 0;
-    backoff_point(S['msix:retry']);
+    backoff_point(SITE['msix:retry']);
   }
 }
 
 export function guest_mmio_write(addr: number, len: 4 | 8, data: number | [number, number]): void {
   M[tstat(cpu, TSTAT.ACCESSES)]++;
-  record(EV.ENTER, S.guest_mmio, addr % 2 ** 31);
+  record(EV.ENTER, SITE.guest_mmio, addr % 2 ** 31);
   const v = current(), d = M[chk(v, VCPU, 'guest_mmio_write') + VCPU.domain];
   chk(d, DOMAIN, 'guest_mmio_write');
   const [lo, hi] = Array.isArray(data) ? data : [data, 0];
-  yield_point(S.guest_mmio);
+  yield_point(SITE.guest_mmio);
   for (;;) {
     const pa = direct(d, addr);
     if (pa >= 0) { mmio_write32(pa, lo); if (len === 8) mmio_write32(pa + 4, hi); return; }
     if (!claimed(v, d, addr)) return;
     scratch.lo = lo >>> 0; scratch.hi = len === 8 ? hi >>> 0 : 0;
     if (fn.msix_write(v, addr, len, scratch) !== X86EMUL_RETRY) return;
-    backoff_point(S['msix:retry']);
+    backoff_point(SITE['msix:retry']);
   }
 }

@@ -3,7 +3,7 @@
 
 import { M, cpu } from '../mem/machine.js';
 import { record, EV, tstat, TSTAT } from '../trace/recorder.js';
-import { S } from '../trace/sites.js';
+import { SITE } from '../trace/sites.js';
 import { fn } from './fn.js';
 import { chk } from '../mem/heap.js';
 import { DOMAIN, VCPU } from './types.js';
@@ -29,7 +29,7 @@ export function vpci_access_allowed(reg: number, len: number): boolean {
 /** A guest read of `len` bytes at ECAM offset `off` (segment 0). 8-byte reads return [low, high]. */
 export function vpci_mmcfg_read(off: number, len: number): number | [number, number] {
   M[tstat(cpu, TSTAT.ACCESSES)]++;
-  record(EV.ENTER, S.vpci_read, off);
+  record(EV.ENTER, SITE.vpci_read, off);
   const sbdf = ecam_bdf(off), reg = ecam_reg(off);
   if (!trapped() || !vpci_access_allowed(reg, len) || reg + len > 4096) return len === 8 ? [0xffffffff, 0xffffffff] : 0xffffffff;
   if (len === 8) return [fn.vpci_read(sbdf, reg, 4), fn.vpci_read(sbdf, reg + 4, 4)];
@@ -39,7 +39,7 @@ export function vpci_mmcfg_read(off: number, len: number): number | [number, num
 /** A guest write; refused accesses are dropped. 8-byte writes take [low, high]. */
 export function vpci_mmcfg_write(off: number, len: number, data: number | [number, number]): void {
   M[tstat(cpu, TSTAT.ACCESSES)]++;
-  record(EV.ENTER, S.vpci_write, off);
+  record(EV.ENTER, SITE.vpci_write, off);
   const sbdf = ecam_bdf(off), reg = ecam_reg(off);
   if (!trapped() || !vpci_access_allowed(reg, len) || reg + len > 4096) return;
   if (len === 8) {

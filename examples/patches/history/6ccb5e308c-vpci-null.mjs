@@ -20,7 +20,7 @@
 //   vpci-lab verify examples/patches/history/6ccb5e308c-vpci-null.scenario.mjs --strategy examples/patches/history/6ccb5e308c-vpci-null.mjs
 import {
   M, chk, NULL, ASSERT, DOMAIN, PCI_DEV, VPCI, VPCI_REGISTER, VCPU, current, dom_xen, fn, read_lock, read_unlock, write_lock,
-  write_unlock, spin_lock, spin_unlock, yield_point, S, list_next, callRead, merge_result, vpci_register_cmp, vpci_write_helper,
+  write_unlock, spin_lock, spin_unlock, yield_point, SITE, list_next, callRead, merge_result, vpci_register_cmp, vpci_write_helper,
 } from 'vpci-lab/model';
 
 const sizeMask = (size) => (size >= 4 ? 0xffffffff : (1 << (8 * size)) - 1);
@@ -48,7 +48,7 @@ function vpci_read(sbdf, reg, size) {
   const d = currentDomain(where);
   read_lock(d + DOMAIN.pci_lock);
   const pdev = lookup(d, sbdf, where);
-  yield_point(S['vpci_read:after-lookup']);
+  yield_point(SITE['vpci_read:after-lookup']);
   if (pdev === NULL) {                                            // vpci.c:505, without `|| !pdev->vpci`
     read_unlock(d + DOMAIN.pci_lock);
     return fn.vpci_read_hw(sbdf, reg, size);
@@ -90,7 +90,7 @@ function vpci_write(sbdf, reg, size, data) {
   const d = currentDomain(where);
   write_lock(d + DOMAIN.pci_lock);
   const pdev = lookup(d, sbdf, where);
-  yield_point(S['vpci_write:after-lookup']);
+  yield_point(SITE['vpci_write:after-lookup']);
   if (pdev === NULL) {                                            // vpci.c:629, without `|| !pdev->vpci`
     write_unlock(d + DOMAIN.pci_lock);
     fn.vpci_write_hw(sbdf, reg, size, data);

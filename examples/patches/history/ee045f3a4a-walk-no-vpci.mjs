@@ -18,7 +18,7 @@
 //
 //   vpci-lab verify examples/patches/history/ee045f3a4a-walk-no-vpci.scenario.mjs --strategy examples/patches/history/ee045f3a4a-walk-no-vpci.mjs
 import {
-  M, chk, NULL, ASSERT, DOMAIN, PCI_DEV, VPCI, fn, yield_point, S, dom_xen, hardware_domain, system_state, SYS_STATE_active, PCI_COMMAND_MEMORY,
+  M, chk, NULL, ASSERT, DOMAIN, PCI_DEV, VPCI, fn, yield_point, SITE, dom_xen, hardware_domain, system_state, SYS_STATE_active, PCI_COMMAND_MEMORY,
   rw_is_write_locked, list_next, fill_own_bars, remove_msix_regions, subtract_device, apply_map,
 } from 'vpci-lab/model';
 
@@ -34,7 +34,7 @@ function modify_bars(pdev, cmd, rom_only) {
   // header.c:438-500: the owner's devices, and for the hardware domain dom_xen's too (465217b0f8).
   for (let od = d !== dom_xen() ? d : hardware_domain(); ; od = dom_xen()) {
     for (let tmp = M[chk(od, DOMAIN, where) + DOMAIN.pdev_list]; tmp !== NULL; tmp = list_next(tmp, PCI_DEV.domain_next, where)) {
-      yield_point(S['modify_bars:for_each_pdev']);
+      yield_point(SITE['modify_bars:for_each_pdev']);
       chk(tmp, PCI_DEV, where);
       // header.c:442-448 (the fix) would skip a tmp with no vpci here.
       if (tmp === pdev && !rom_only) continue;

@@ -7,7 +7,7 @@
 // other, as CHESS does, so PCT cannot livelock it against the holder it waits for.
 
 import { M } from '../../mem/machine.js';
-import { H, HB, T, slot, rand, seedState } from '../state.js';
+import { SCHED_HEADER, schedBase, SCHED_SLOT, slot, rand, seedState } from '../state.js';
 import { PCT_MAX_CHANGE_POINTS } from '../state.js';
 import type { Chooser } from './chooser.js';
 
@@ -16,45 +16,45 @@ export const pctChooser: Chooser = {
   name: 'pct',
   setup(o) {
     const n = o.threads, d = o.pctDepth, k = Math.max(1, o.pctLength);
-    M[HB + H.RNG] = seedState(o.seed);
-    M[HB + H.PCT_DEPTH] = d;
-    M[HB + H.PCT_LENGTH] = k;
+    M[schedBase + SCHED_HEADER.RNG] = seedState(o.seed);
+    M[schedBase + SCHED_HEADER.PCT_DEPTH] = d;
+    M[schedBase + SCHED_HEADER.PCT_LENGTH] = k;
     // Random distinct initial priorities d..d+n-1 (Fisher-Yates).
     const prio = Array.from({ length: n }, (_, i) => d + i);
     for (let i = n - 1; i > 0; i--) {
       const j = rand() % (i + 1);
       [prio[i], prio[j]] = [prio[j], prio[i]];
     }
-    for (let c = 0; c < n; c++) M[slot(c) + T.PRIO] = prio[c];
+    for (let c = 0; c < n; c++) M[slot(c) + SCHED_SLOT.PRIO] = prio[c];
     // d-1 distinct change points in [1, k], ascending.
     const want = Math.min(d - 1, k, PCT_MAX_CHANGE_POINTS);
     const cps = new Set<number>();
     while (cps.size < want) cps.add(1 + (rand() % k));
     const sorted = [...cps].sort((a, b) => a - b);
-    sorted.forEach((cp, i) => { M[HB + H.PCT_CP + i] = cp; });
-    M[HB + H.PCT_NCP] = sorted.length;
-    M[HB + H.PCT_NEXT] = 0;
-    M[HB + H.PCT_CHOICES] = 0;
+    sorted.forEach((cp, i) => { M[schedBase + SCHED_HEADER.PCT_CP + i] = cp; });
+    M[schedBase + SCHED_HEADER.PCT_NCP] = sorted.length;
+    M[schedBase + SCHED_HEADER.PCT_NEXT] = 0;
+    M[schedBase + SCHED_HEADER.PCT_CHOICES] = 0;
   },
   choose(runnable, current, _step, yielding) {
     if ((runnable & (runnable - 1)) === 0) return 31 - Math.clz32(runnable);   // forced: not a step of PCT's
-    const n = M[HB + H.NTHREADS];
+    const n = M[schedBase + SCHED_HEADER.NTHREADS];
     if (yielding && current >= 0) {
       let lowest = Infinity;
-      for (let c = 0; c < n; c++) lowest = Math.min(lowest, M[slot(c) + T.PRIO]);
-      M[slot(current) + T.PRIO] = lowest - 1;
+      for (let c = 0; c < n; c++) lowest = Math.min(lowest, M[slot(c) + SCHED_SLOT.PRIO]);
+      M[slot(current) + SCHED_SLOT.PRIO] = lowest - 1;
     }
-    const step = M[HB + H.PCT_CHOICES]++;
-    const d = M[HB + H.PCT_DEPTH], ncp = M[HB + H.PCT_NCP];
-    let next = M[HB + H.PCT_NEXT];
-    while (next < ncp && M[HB + H.PCT_CP + next] <= step) {
-      if (current >= 0) M[slot(current) + T.PRIO] = d - 1 - next;
+    const step = M[schedBase + SCHED_HEADER.PCT_CHOICES]++;
+    const d = M[schedBase + SCHED_HEADER.PCT_DEPTH], ncp = M[schedBase + SCHED_HEADER.PCT_NCP];
+    let next = M[schedBase + SCHED_HEADER.PCT_NEXT];
+    while (next < ncp && M[schedBase + SCHED_HEADER.PCT_CP + next] <= step) {
+      if (current >= 0) M[slot(current) + SCHED_SLOT.PRIO] = d - 1 - next;
       next++;
     }
-    M[HB + H.PCT_NEXT] = next;
+    M[schedBase + SCHED_HEADER.PCT_NEXT] = next;
     let best = -1, bestPrio = -Infinity;
     for (let c = 0, m = runnable; m !== 0; c++, m >>>= 1) {
-      if ((m & 1) && M[slot(c) + T.PRIO] > bestPrio) { best = c; bestPrio = M[slot(c) + T.PRIO]; }
+      if ((m & 1) && M[slot(c) + SCHED_SLOT.PRIO] > bestPrio) { best = c; bestPrio = M[slot(c) + SCHED_SLOT.PRIO]; }
     }
     return best;
   },

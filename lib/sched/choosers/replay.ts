@@ -2,7 +2,7 @@
 // is not runnable there means the run has diverged from the one that was recorded.
 
 import { M } from '../../mem/machine.js';
-import { H, HB, LOG } from '../state.js';
+import { SCHED_HEADER, schedBase, LOG } from '../state.js';
 import { CHOOSE_DIVERGED, CHOOSE_EXHAUSTED, type Chooser } from './chooser.js';
 
 export const replayChooser: Chooser = {
@@ -11,10 +11,10 @@ export const replayChooser: Chooser = {
   setup(o) {
     const d = o.replay ?? new Uint8Array(0);
     LOG.set(d, 0);
-    M[HB + H.REPLAY_LEN] = d.length;
+    M[schedBase + SCHED_HEADER.REPLAY_LEN] = d.length;
   },
   choose(runnable, _current, step) {
-    if (step >= M[HB + H.REPLAY_LEN]) return CHOOSE_EXHAUSTED;
+    if (step >= M[schedBase + SCHED_HEADER.REPLAY_LEN]) return CHOOSE_EXHAUSTED;
     const want = LOG[step];
     return (runnable >>> want) & 1 ? want : CHOOSE_DIVERGED;
   },

@@ -3,7 +3,7 @@
 // loop's backoff), the next runnable thread after it in cpu order. A run is thus fixed by its prefix alone.
 
 import { M } from '../../mem/machine.js';
-import { H, HB, LOG } from '../state.js';
+import { SCHED_HEADER, schedBase, LOG } from '../state.js';
 import { CHOOSE_DIVERGED, type Chooser } from './chooser.js';
 
 export const verifyChooser: Chooser = {
@@ -12,14 +12,14 @@ export const verifyChooser: Chooser = {
   setup(o) {
     const d = o.replay ?? new Uint8Array(0);
     LOG.set(d, 0);
-    M[HB + H.REPLAY_LEN] = d.length;
+    M[schedBase + SCHED_HEADER.REPLAY_LEN] = d.length;
   },
   choose(runnable, current, step, yielding) {
-    if (step < M[HB + H.REPLAY_LEN]) {
+    if (step < M[schedBase + SCHED_HEADER.REPLAY_LEN]) {
       const want = LOG[step];
       return (runnable >>> want) & 1 ? want : CHOOSE_DIVERGED;
     }
-    return defaultPick(runnable, current, yielding, M[HB + H.NTHREADS]);
+    return defaultPick(runnable, current, yielding, M[schedBase + SCHED_HEADER.NTHREADS]);
   },
 };
 

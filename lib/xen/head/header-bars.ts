@@ -6,7 +6,7 @@ import { chk } from '../../mem/heap.js';
 import { ASSERT } from '../../mem/crash.js';
 import { rw_is_write_locked } from '../../sync/rwlock.js';
 import { yield_point } from '../../sched/mode.js';
-import { S } from '../../trace/sites.js';
+import { SITE } from '../../trace/sites.js';
 import { pci_conf_read8, pci_conf_read16, pci_conf_read32, pci_conf_write16, pci_conf_write32 } from '../../hw/index.js';
 import {
   PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_COMMAND_IO, PCI_COMMAND_PARITY, PCI_COMMAND_WAIT, PCI_COMMAND_SERR, PCI_COMMAND_FAST_BACK,
@@ -19,7 +19,7 @@ import {
   DOMAIN, PCI_DEV, VPCI, BAR, BAR_WORDS, PCI_HEADER_NORMAL_NR_BARS, ENOMEM, EOPNOTSUPP,
   VPCI_BAR_EMPTY, VPCI_BAR_IO, VPCI_BAR_MEM32, VPCI_BAR_MEM64_LO, VPCI_BAR_MEM64_HI, VPCI_BAR_ROM,
 } from '../types.js';
-import { H } from '../handlers.js';
+import { HANDLER } from '../handlers.js';
 import { rangeset_new } from '../rangeset.js';
 import { pci_size_mem_bar, PCI_BAR_LAST, PCI_BAR_ROM } from '../pci.js';
 import { bar } from '../l21/header.js';
@@ -42,7 +42,7 @@ export function bar_write(pdev: number, reg: number, val: number, data: number):
   } else {
     val = (val & PCI_BASE_ADDRESS_MEM_MASK) >>> 0;
   }
-  yield_point(S.bar_write);
+  yield_point(SITE.bar_write);
   if (M[b + BAR.enabled]) return;                         // "ignored BAR write while mapped"
   if (hi) M[b + BAR.addr_hi] = val; else M[b + BAR.addr_lo] = val;
   set64(b, BAR.guest_addr_lo, addrOf(b));                 // header.c:601: identity for hwdom
@@ -67,7 +67,7 @@ export function guest_mem_bar_write(pdev: number, reg: number, val: number, data
   const cur = guestAddrOf(b);
   let ga = hi ? (val >>> 0) * 2 ** 32 + (cur % 2 ** 32) : Math.floor(cur / 2 ** 32) * 2 ** 32 + (val >>> 0);
   ga -= ga % sizeOf(b);                                   // guest_addr &= ~(bar->size - 1): sizing reads back the mask
-  yield_point(S.bar_write);
+  yield_point(SITE.bar_write);
   if (M[b + BAR.enabled]) return;                         // "ignored guest BAR write while mapped"
   set64(b, BAR.guest_addr_lo, ga);
 }
@@ -105,7 +105,7 @@ export function vpci_init_header(pdev: number): number {
   ASSERT(rw_is_write_locked(M[pdev + PCI_DEV.domain] + DOMAIN.pci_lock), where, 'rw_is_write_locked(&pdev->domain->pci_lock)');
   if ((pci_conf_read8(sbdf, PCI_HEADER_TYPE) & 0x7f) !== 0) return EOPNOTSUPP;   // bridges not modelled
   const num_bars = PCI_HEADER_NORMAL_NR_BARS, rom_reg = PCI_ROM_ADDRESS;
-  let rc = fn.vpci_add_register_mask(vpci, is_hwdom ? H.vpci_hw_read16 : H.guest_cmd_read, H.cmd_write, PCI_COMMAND, 2, 0,
+  let rc = fn.vpci_add_register_mask(vpci, is_hwdom ? HANDLER.vpci_hw_read16 : HANDLER.guest_cmd_read, HANDLER.cmd_write, PCI_COMMAND, 2, 0,
     0, 0, is_hwdom ? 0 : DOMU_CMD_RSVDP, 0);
   if (rc) return rc;
   if (M[pdev + PCI_DEV.ignore_bars]) return 0;
@@ -113,9 +113,9 @@ export function vpci_init_header(pdev: number): number {
   if (!is_hwdom) cmd &= ~DOMU_CMD_CLEAR;                                            // header.c:806-809
   M[vpci + VPCI.guest_cmd] = cmd;
   if (!is_hwdom || (cmd & PCI_COMMAND_MEMORY)) pci_conf_write16(sbdf, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
-  yield_point(S.vpci_init_header);
+  yield_point(SITE.vpci_init_header);
   const fail = (r: number): number => { pci_conf_write16(sbdf, PCI_COMMAND, cmd); return r; };   // header.c:931-933
-  const rd = is_hwdom ? H.vpci_hw_read32 : H.guest_mem_bar_read, wr = is_hwdom ? H.bar_write : H.guest_mem_bar_write;
+  const rd = is_hwdom ? HANDLER.vpci_hw_read32 : HANDLER.guest_mem_bar_read, wr = is_hwdom ? HANDLER.bar_write : HANDLER.guest_mem_bar_write;
   for (let i = 0; i < num_bars; i++) {
     const reg = PCI_BASE_ADDRESS_0 + i * 4;
     const b = bar(vpci, i);
@@ -131,7 +131,7 @@ export function vpci_init_header(pdev: number): number {
     const sized = pci_size_mem_bar(sbdf, reg, i === num_bars - 1 ? PCI_BAR_LAST : 0);
     if (sized.size === 0) {
       M[b + BAR.type] = VPCI_BAR_EMPTY;
-      if (!is_hwdom && (rc = fn.vpci_add_register(vpci, H.vpci_read_val, 0, reg, 4, 0))) return fail(rc);
+      if (!is_hwdom && (rc = fn.vpci_add_register(vpci, HANDLER.vpci_read_val, 0, reg, 4, 0))) return fail(rc);
       continue;
     }
     set64(b, BAR.addr_lo, sized.addr);
@@ -148,11 +148,11 @@ export function vpci_init_header(pdev: number): number {
     set64(rom, BAR.addr_lo, romSized.addr);
     set64(rom, BAR.guest_addr_lo, romSized.addr);
     M[vpci + VPCI.rom_enabled] = pci_conf_read32(sbdf, rom_reg) & PCI_ROM_ADDRESS_ENABLE;
-    if (fn.vpci_add_register(vpci, H.vpci_hw_read32, H.rom_write, rom_reg, 4, num_bars)) M[rom + BAR.type] = VPCI_BAR_EMPTY;
+    if (fn.vpci_add_register(vpci, HANDLER.vpci_hw_read32, HANDLER.rom_write, rom_reg, 4, num_bars)) M[rom + BAR.type] = VPCI_BAR_EMPTY;
     else if ((rc = bar_add_rangeset(rom))) return fail(rc);
   } else if (!is_hwdom) {
     M[rom + BAR.type] = VPCI_BAR_EMPTY;                       // header.c:919-927: no ROM for guests yet
-    if ((rc = fn.vpci_add_register(vpci, H.vpci_read_val, 0, rom_reg, 4, 0))) return fail(rc);
+    if ((rc = fn.vpci_add_register(vpci, HANDLER.vpci_read_val, 0, rom_reg, 4, 0))) return fail(rc);
   }
   return cmd & PCI_COMMAND_MEMORY ? fn.modify_bars(pdev, cmd, false) : 0;
 }

@@ -10,7 +10,7 @@ import { ASSERT } from '../../mem/crash.js';
 import { spin_lock, spin_unlock } from '../../sync/spinlock.js';
 import { read_lock, read_unlock, write_lock, write_unlock, rw_is_write_locked } from '../../sync/rwlock.js';
 import { yield_point } from '../../sched/mode.js';
-import { S } from '../../trace/sites.js';
+import { SITE } from '../../trace/sites.js';
 import { record, EV } from '../../trace/recorder.js';
 import { pci_conf_write16, pci_conf_write32 } from '../../hw/index.js';
 import { PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_COMMAND_INTX_DISABLE, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE, PCI_ROM_ADDRESS_MASK } from '../../hw/pci_regs.js';
@@ -63,7 +63,7 @@ export function modify_decoding(pdev: number, cmd: number, rom_only: boolean): v
 export function map_range(d: number, map: boolean, s: number, e: number, consumed: { c: number }, b = 0): number {
   ASSERT(b !== 0, 'map_range', 'map->bar');
   const start_gfn = PFN_DOWN(guestAddrOf(b)), start_mfn = PFN_DOWN(addrOf(b));
-  yield_point(S.map_range);
+  yield_point(SITE.map_range);
   for (;;) {
     const size = e - s + 1;
     const map_mfn = start_mfn + s - start_gfn;
@@ -74,7 +74,7 @@ export function map_range(d: number, map: boolean, s: number, e: number, consume
     ASSERT(rc < size, 'map_range', 'rc < size');
     consumed.c += rc;
     s += rc;
-    if (general_preempt_check()) { yield_point(S['map_range:preempt']); return ERESTART; }
+    if (general_preempt_check()) { yield_point(SITE['map_range:preempt']); return ERESTART; }
   }
 }
 
@@ -85,7 +85,7 @@ export function map_range(d: number, map: boolean, s: number, e: number, consume
 export function vpci_process_pending(v: number): boolean {
   const pdev = M[chk(v, VCPU, 'vpci_process_pending') + VCPU.vpci_pdev];   // header.c:179
   if (pdev === NULL) return false;
-  yield_point(S['vpci_process_pending:before-lock']);
+  yield_point(SITE['vpci_process_pending:before-lock']);
   const d = M[v + VCPU.domain];
   read_lock(pciLock(d, 'vpci_process_pending'));                         // header.c:186
   return process_pending_locked(v, pdev, d);
@@ -110,7 +110,7 @@ export function process_pending_locked(v: number, pdev: number, d: number): bool
     const rc = rangeset_consume_ranges(M[b + BAR.mem], (s, e, c) => fn.map_range(d, map, s, e, c, b));
     if (rc === ERESTART) { read_unlock(d + DOMAIN.pci_lock); return true; }   // header.c:211-215
     if (rc) {
-      yield_point(S['vpci_process_pending:failed']);
+      yield_point(SITE['vpci_process_pending:failed']);
       spin_lock(vpci + VPCI.lock);
       fn.modify_decoding(pdev, M[v + VCPU.vpci_cmd] & ~PCI_COMMAND_MEMORY, false);   // header.c:221
       spin_unlock(vpci + VPCI.lock);
@@ -121,7 +121,7 @@ export function process_pending_locked(v: number, pdev: number, d: number): bool
       return false;
     }
   }
-  yield_point(S['vpci_process_pending:after-consume']);
+  yield_point(SITE['vpci_process_pending:after-consume']);
   M[v + VCPU.vpci_pdev] = NULL;                                          // header.c:240
   spin_lock(vpci + VPCI.lock);
   fn.modify_decoding(pdev, M[v + VCPU.vpci_cmd], M[v + VCPU.vpci_rom_only] !== 0);
@@ -156,8 +156,8 @@ export function defer_map(pdev: number, _mem: number, cmd: number, rom_only: boo
   M[curr + VCPU.vpci_cmd] = cmd;
   M[curr + VCPU.vpci_rom_only] = rom_only ? 1 : 0;
   M[curr + VCPU.softirq_pending] = 1;      // raise_softirq(SCHEDULE_SOFTIRQ)
-  record(EV.NOTE, S.defer_map, pdev);
-  yield_point(S.defer_map);
+  record(EV.NOTE, SITE.defer_map, pdev);
+  yield_point(SITE.defer_map);
 }
 
 /** Fill the wanted BARs' rangesets (header.c:331-406); rc, or 0. */
@@ -230,7 +230,7 @@ export function modify_bars(pdev: number, cmd: number, rom_only: boolean): numbe
   // header.c:438-500: the owner's devices, and for hwdom dom_xen's too (465217b0f8), with only the owner's lock.
   for (let od = d !== dom_xen() ? d : hardware_domain(); ; od = dom_xen()) {
     for (let tmp = M[chk(od, DOMAIN, where) + DOMAIN.pdev_list]; tmp !== NULL; tmp = list_next(tmp, PCI_DEV.domain_next, where)) {
-      yield_point(S['modify_bars:for_each_pdev']);
+      yield_point(SITE['modify_bars:for_each_pdev']);
       if (M[chk(tmp, PCI_DEV, where) + PCI_DEV.vpci] === NULL) continue;   // header.c:442 (ee045f3a4a)
       if (tmp === pdev && !rom_only) continue;                               // header.c:451
       rc = subtract_device(pdev, vpci, tmp, rom_only, where);
@@ -249,7 +249,7 @@ export function modify_bars(pdev: number, cmd: number, rom_only: boolean): numbe
 /** cmd_write (header.c:521-552): compares with bars_mapped, not with the hardware. */
 export function cmd_write(pdev: number, reg: number, cmd: number): void {
   const where = 'cmd_write';
-  yield_point(S.cmd_write);
+  yield_point(SITE.cmd_write);
   const vpci = vpciOf(pdev, where);
   if (!M[chk(M[pdev + PCI_DEV.domain], DOMAIN, where) + DOMAIN.is_hardware_domain]) {
     const msix = M[vpci + VPCI.msix];                     // no MSI modelled (header.c:530-532)
@@ -270,7 +270,7 @@ export function rom_write(pdev: number, reg: number, val: number, data: number):
   const rom = bar(vpci, data);
   const new_enabled = (val & PCI_ROM_ADDRESS_ENABLE) !== 0;
   const enabled = M[rom + BAR.enabled] !== 0;
-  yield_point(S.rom_write);
+  yield_point(SITE.rom_write);
   if (enabled && new_enabled) return;                      // ignored ROM BAR write while mapped
   const addr = (val & PCI_ROM_ADDRESS_MASK) >>> 0;
   if (!enabled) { set64(rom, BAR.addr_lo, addr); set64(rom, BAR.guest_addr_lo, addr); }

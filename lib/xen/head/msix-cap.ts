@@ -10,7 +10,7 @@ import { chk, xzalloc_words, xfree, NULL } from '../../mem/heap.js';
 import { ASSERT } from '../../mem/crash.js';
 import { spin_is_locked } from '../../sync/spinlock.js';
 import { yield_point } from '../../sched/mode.js';
-import { S } from '../../trace/sites.js';
+import { SITE } from '../../trace/sites.js';
 import { pci_conf_read16, pci_conf_read32, pci_conf_write16 } from '../../hw/index.js';
 import {
   PCI_CAP_ID_MSIX, PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_QSIZE, PCI_MSIX_FLAGS_ENABLE, PCI_MSIX_FLAGS_MASKALL, PCI_MSIX_TABLE,
@@ -20,7 +20,7 @@ import {
   DOMAIN, PCI_DEV, VPCI, VPCI_MSIX, MSIX_ENTRY, BAR, NR_BARS, VPCI_MSIX_TABLE, VPCI_MSIX_PBA, VPCI_MSIX_MEM_NUM,
   VPCI_BAR_MEM32, VPCI_BAR_MEM64_LO, INVALID_PIRQ, ENOMEM, ENOENT, ENODEV, EEXIST,
 } from '../types.js';
-import { H } from '../handlers.js';
+import { HANDLER } from '../handlers.js';
 import { fn } from '../fn.js';
 import { pci_find_cap_offset } from '../pci.js';
 import { p2m_lookup, clear_identity_p2m_entry } from '../p2m.js';
@@ -112,7 +112,7 @@ export function cleanup_msix(pdev: number, hide: boolean): number {
   let rc = fn.vpci_remove_registers(vpci, reg, 2);
   ASSERT(rc === 0, where, 'unreachable: fail to remove MSIX handlers');
   if (rc || !isHwdom(M[pdev + PCI_DEV.domain], where)) return rc;
-  rc = fn.vpci_add_register(vpci, H.vpci_hw_read16, 0, reg, 2, 0);   // MSI-X stays disabled for Dom0
+  rc = fn.vpci_add_register(vpci, HANDLER.vpci_hw_read16, 0, reg, 2, 0);   // MSI-X stays disabled for Dom0
   return rc;
 }
 
@@ -144,7 +144,7 @@ export function init_msix(pdev: number): number {
   M[msix + VPCI_MSIX.tables + VPCI_MSIX_PBA] = pci_conf_read32(sbdf, pos + PCI_MSIX_PBA);
   const vpci = vpciOf(pdev, where);
   if (!tables_valid(vpci, msix, max_entries)) { xfree(msix, where); return ENODEV; }
-  const rc = fn.vpci_add_register(vpci, H.control_read, H.control_write, msix_control_reg(pos), 2, msix);
+  const rc = fn.vpci_add_register(vpci, HANDLER.control_read, HANDLER.control_write, msix_control_reg(pos), 2, msix);
   if (rc) { xfree(msix, where); return rc; }
   M[msix + VPCI_MSIX.max_entries] = max_entries;
   M[msix + VPCI_MSIX.pdev] = pdev;
@@ -157,7 +157,7 @@ export function init_msix(pdev: number): number {
   if (M[chk(d, DOMAIN, where) + DOMAIN.msix_tables] === NULL) M[d + DOMAIN.msix_mmio_handler]++;
   M[vpci + VPCI.msix] = msix;
   msix_list_add(d, msix, where);
-  yield_point(S.init_msix);
+  yield_point(SITE.init_msix);
   // The header already mapped the whole BAR (msix was NULL then): carve the hole now (msix.c:801-806).
   return fn.vpci_make_msix_hole(pdev);
 }

@@ -12,7 +12,7 @@ import { ASSERT } from '../../mem/crash.js';
 import { spin_lock, spin_unlock, spin_is_locked } from '../../sync/spinlock.js';
 import { read_lock, read_unlock } from '../../sync/rwlock.js';
 import { yield_point } from '../../sched/mode.js';
-import { S } from '../../trace/sites.js';
+import { SITE } from '../../trace/sites.js';
 import { mmio_read32, mmio_write32 } from '../../hw/index.js';
 import {
   PCI_MSIX_BIRMASK, PCI_MSIX_ENTRY_SIZE, PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET, PCI_MSIX_ENTRY_UPPER_ADDR_OFFSET,
@@ -41,7 +41,7 @@ export function msix_find(d: number, addr: number): number {
   const where = 'msix_find';
   ASSERT_PDEV_LIST_IS_READ_LOCKED(d, where);
   for (let msix = M[chk(d, DOMAIN, where) + DOMAIN.msix_tables]; msix !== NULL; msix = M[msix + VPCI_MSIX.next]) {
-    yield_point(S.msix_find);
+    yield_point(SITE.msix_find);
     const vpci = msixVpci(msix, where);
     for (let i = 0; i < VPCI_MSIX_MEM_NUM; i++) {
       const b = vpci + VPCI.bars + (M[msix + VPCI_MSIX.tables + i] & PCI_MSIX_BIRMASK) * BAR_WORDS;
@@ -165,7 +165,7 @@ export function msix_read(v: number, addr: number, len: number, data: MmioData):
   read_lock(chk(d, DOMAIN, where) + DOMAIN.pci_lock);
   const msix = fn.msix_find(d, addr);
   if (msix === NULL) { read_unlock(d + DOMAIN.pci_lock); return X86EMUL_RETRY; }
-  yield_point(S['msix_read:after-find']);
+  yield_point(SITE['msix_read:after-find']);
   if (adjacent_handle(msix, addr, where)) {
     const rc = adjacent(d, msix, addr, len, data, false);
     read_unlock(d + DOMAIN.pci_lock);
@@ -208,7 +208,7 @@ export function msix_write(v: number, addr: number, len: number, data: MmioData)
   read_lock(chk(d, DOMAIN, where) + DOMAIN.pci_lock);
   const msix = fn.msix_find(d, addr);
   if (msix === NULL) { read_unlock(d + DOMAIN.pci_lock); return X86EMUL_RETRY; }
-  yield_point(S['msix_write:after-find']);
+  yield_point(SITE['msix_write:after-find']);
   if (adjacent_handle(msix, addr, where)) {
     const rc = adjacent(d, msix, addr, len, data, true);
     read_unlock(d + DOMAIN.pci_lock);

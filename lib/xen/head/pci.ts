@@ -7,7 +7,7 @@ import { M } from '../../mem/machine.js';
 import { chk, xfree, NULL } from '../../mem/heap.js';
 import { write_lock, write_unlock } from '../../sync/rwlock.js';
 import { yield_point } from '../../sched/mode.js';
-import { S } from '../../trace/sites.js';
+import { SITE } from '../../trace/sites.js';
 import { DOMAIN, PCI_DEV, ENOMEM, ENODEV } from '../types.js';
 import { XEN, xen, hardware_domain } from '../state.js';
 import { pcidevs_lock, pcidevs_unlock, alloc_pdev, pci_get_pdev_by_domain } from '../pci.js';
@@ -24,7 +24,7 @@ const is_hardware_domain = (d: number): boolean => M[chk(d, DOMAIN, 'is_hardware
 export function pci_get_pdev(d: number, sbdf: number, where: string): number {
   if (d === NULL || is_hardware_domain(d)) {
     for (let p = M[xen(XEN.alldevs_list)]; p !== NULL; p = list_next(p, PCI_DEV.alldevs_next, where)) {
-      yield_point(S.pci_get_pdev);
+      yield_point(SITE.pci_get_pdev);
       if (M[chk(p, PCI_DEV, where) + PCI_DEV.sbdf] === sbdf && (d === NULL || M[p + PCI_DEV.domain] === d)) return p;
     }
     return NULL;
@@ -38,7 +38,7 @@ export function pci_get_pdev(d: number, sbdf: number, where: string): number {
 /** free_pdev (pci.c:436-467): list_del from alldevs_list (460) leaves LIST_POISON1, then xfree (466). */
 export function free_pdev(pdev: number): void {
   list_del_alldevs(pdev, 'free_pdev');
-  yield_point(S['free_pdev:after-list_del']);
+  yield_point(SITE['free_pdev:after-list_del']);
   xfree(pdev, 'free_pdev');
 }
 
@@ -60,10 +60,10 @@ export function pci_add_device(sbdf: number): number {
       M[pdev + PCI_DEV.domain] = NULL;                       // pci.c:796: left on alldevs_list with no owner
     } else {
       write_unlock(hwdom + DOMAIN.pci_lock);
-      yield_point(S['pci_add_device:before-iommu_add_device']);
+      yield_point(SITE['pci_add_device:before-iommu_add_device']);
       ret = fn.iommu_add_device(pdev);
       if (ret) {
-        yield_point(S['pci_add_device:iommu-failed']);
+        yield_point(SITE['pci_add_device:iommu-failed']);
         write_lock(hwdom + DOMAIN.pci_lock);                  // pci.c:804-808
         fn.vpci_deassign_device(pdev);
         list_del_domain(hwdom, pdev, 'pci_add_device');
@@ -94,7 +94,7 @@ export function pci_remove_device(sbdf: number): number {
       list_del_domain(d, pdev, where);
       write_unlock(d + DOMAIN.pci_lock);
     }
-    yield_point(S['pci_remove_device:before-free']);          // pci_cleanup_msi, iommu_remove_device
+    yield_point(SITE['pci_remove_device:before-free']);          // pci_cleanup_msi, iommu_remove_device
     fn.free_pdev(pdev);
     ret = 0;
     Atomics.add(M, xen(XEN.removes), 1);
@@ -114,12 +114,12 @@ export function reassign_device(source: number, target: number, pdev: number): n
   write_lock(pciLock(source, where));
   list_del_domain(source, pdev, where);
   write_unlock(source + DOMAIN.pci_lock);
-  yield_point(S['reassign_device:between-lists']);
+  yield_point(SITE['reassign_device:between-lists']);
   M[pdev + PCI_DEV.domain] = target;
   write_lock(pciLock(target, where));
   list_add_domain(target, pdev);
   write_unlock(target + DOMAIN.pci_lock);
-  yield_point(S['reassign_device:after-move']);
+  yield_point(SITE['reassign_device:after-move']);
   return 0;
 }
 
@@ -131,7 +131,7 @@ export function assign_device(d: number, sbdf: number): number {
   if (pdev === NULL) return ENODEV;
   const owner = M[pdev + PCI_DEV.domain];
   if (owner !== hardware_domain()) return -16;               // -EBUSY (device_assigned)
-  yield_point(S.assign_device);
+  yield_point(SITE.assign_device);
   write_lock(pciLock(owner, where));                          // pci.c:1616-1618
   fn.vpci_deassign_device(pdev);
   write_unlock(owner + DOMAIN.pci_lock);
@@ -152,7 +152,7 @@ export function deassign_device(d: number, sbdf: number): number {
   const pdev = pci_get_pdev(d, sbdf, where);                  // pci.c:906
   if (pdev === NULL) return ENODEV;
   const target = hardware_domain();                           // no quarantine in the lab
-  yield_point(S.deassign_device);
+  yield_point(SITE.deassign_device);
   write_lock(pciLock(d, where));                              // pci.c:933-935
   fn.vpci_deassign_device(pdev);
   write_unlock(d + DOMAIN.pci_lock);

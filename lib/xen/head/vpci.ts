@@ -8,7 +8,7 @@ import { ASSERT } from '../../mem/crash.js';
 import { spin_lock_init, spin_lock, spin_unlock } from '../../sync/spinlock.js';
 import { read_lock, read_unlock, write_lock, write_unlock, rw_is_write_locked, rw_is_locked } from '../../sync/rwlock.js';
 import { yield_point } from '../../sched/mode.js';
-import { S } from '../../trace/sites.js';
+import { SITE } from '../../trace/sites.js';
 import { PCI_CFG_SPACE_EXP_SIZE } from '../../hw/pci_regs.js';
 import { DOMAIN, PCI_DEV, VPCI, VPCI_REGISTER, VCPU, BAR, NR_BARS, EINVAL, ENOMEM, EEXIST, ERANGE } from '../types.js';
 import { CLASS, current, dom_xen } from '../state.js';
@@ -37,10 +37,10 @@ export function vpci_deassign_device(pdev: number): void {
     xfree(r, where);
   }
   spin_unlock(vpci + VPCI.lock);
-  yield_point(S.vpci_deassign_device);
+  yield_point(SITE.vpci_deassign_device);
   for (let i = 0; i < NR_BARS; i++) rangeset_destroy(M[bar(vpci, i) + BAR.mem], where);
   xfree(vpci, where);
-  yield_point(S['vpci_remove_device:after-free']);
+  yield_point(SITE['vpci_remove_device:after-free']);
   M[pdev + PCI_DEV.vpci] = NULL;
 }
 
@@ -56,7 +56,7 @@ export function vpci_assign_device(pdev: number): number {
   if (vpci === NULL) return ENOMEM;
   spin_lock_init(vpci + VPCI.lock, CLASS.vpci_lock);
   M[pdev + PCI_DEV.vpci] = vpci;
-  yield_point(S.vpci_assign_device);
+  yield_point(SITE.vpci_assign_device);
   // assign_virtual_sbdf (vpci.c:28-66): the lab gives the guest the host SBDF (no virtual topology; see README).
   let rc = fn.vpci_init_header(pdev);
   if (!rc) rc = fn.vpci_init_capabilities(pdev);   // vpci.c:162: init_msix, after the header
@@ -161,7 +161,7 @@ export function vpci_read(sbdf: number, reg: number, size: number): number {
   const d = current_domain(where);
   read_lock(pciLock(d, where));
   const pdev = lookup(d, sbdf, where);
-  yield_point(S['vpci_read:after-lookup']);
+  yield_point(SITE['vpci_read:after-lookup']);
   if (pdev === NULL || M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci] === NULL) {
     read_unlock(d + DOMAIN.pci_lock);
     return fn.vpci_read_hw(sbdf, reg, size);
@@ -219,7 +219,7 @@ export function vpci_write(sbdf: number, reg: number, size: number, data: number
   const d = current_domain(where);
   write_lock(pciLock(d, where));
   const pdev = lookup(d, sbdf, where);
-  yield_point(S['vpci_write:after-lookup']);
+  yield_point(SITE['vpci_write:after-lookup']);
   if (pdev === NULL || M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci] === NULL) {
     write_unlock(d + DOMAIN.pci_lock);
     fn.vpci_write_hw(sbdf, reg, size, data);       // no r/o map in the lab

@@ -7,7 +7,7 @@ import { chk, NULL } from '../../mem/heap.js';
 import { ASSERT } from '../../mem/crash.js';
 import { spin_lock, spin_unlock } from '../../sync/spinlock.js';
 import { yield_point } from '../../sched/mode.js';
-import { S } from '../../trace/sites.js';
+import { SITE } from '../../trace/sites.js';
 import { record, EV } from '../../trace/recorder.js';
 import { pci_conf_read8, pci_conf_read16, pci_conf_read32, pci_conf_write16, pci_conf_write32 } from '../../hw/index.js';
 import {
@@ -22,7 +22,7 @@ import {
 } from '../types.js';
 import { vmsix_table_addr, vmsix_table_size } from '../vmsix.js';
 import { XEN, xen, current, system_state, SYS_STATE_active, general_preempt_check } from '../state.js';
-import { H } from '../handlers.js';
+import { HANDLER } from '../handlers.js';
 import { rangeset_new, rangeset_destroy, rangeset_add_range, rangeset_remove_range, rangeset_overlaps_range, rangeset_consume_ranges } from '../rangeset.js';
 import { map_mmio_regions, unmap_mmio_regions } from '../p2m.js';
 import { pci_size_mem_bar, PCI_BAR_LAST, PCI_BAR_ROM } from '../pci.js';
@@ -68,7 +68,7 @@ export function modify_decoding(pdev: number, cmd: number, rom_only: boolean): v
 
 /** map_range (L21 36-77): identity map/unmap with partial progress and preemption (-ERESTART). */
 export function map_range(d: number, map: boolean, s: number, e: number, consumed: { c: number }): number {
-  yield_point(S.map_range);
+  yield_point(SITE.map_range);
   for (;;) {
     const size = e - s + 1;
     const rc = map ? map_mmio_regions(d, s, size, s) : unmap_mmio_regions(d, s, size, s);
@@ -77,7 +77,7 @@ export function map_range(d: number, map: boolean, s: number, e: number, consume
     ASSERT(rc < size, 'map_range', 'rc < size');
     consumed.c += rc;
     s += rc;
-    if (general_preempt_check()) { yield_point(S['map_range:preempt']); return ERESTART; }
+    if (general_preempt_check()) { yield_point(SITE['map_range:preempt']); return ERESTART; }
   }
 }
 
@@ -93,7 +93,7 @@ export function vpci_process_pending(v: number, on_failure: (v: number, pdev: nu
   const map = (M[v + VCPU.vpci_cmd] & PCI_COMMAND_MEMORY) !== 0;
   const rc = rangeset_consume_ranges(M[v + VCPU.vpci_mem], (s, e, c) => fn.map_range(d, map, s, e, c));
   if (rc === ERESTART) return true;
-  yield_point(S['vpci_process_pending:after-consume']);
+  yield_point(SITE['vpci_process_pending:after-consume']);
   const pdev = M[v + VCPU.vpci_pdev];
   // The crash site of the seed's path 1: v->vpci.pdev->vpci may be NULL or freed by now.
   const vpci = vpciOf(pdev, where);
@@ -105,7 +105,7 @@ export function vpci_process_pending(v: number, on_failure: (v: number, pdev: nu
   M[v + VCPU.vpci_mem] = NULL;
   Atomics.add(M, xen(XEN.pending_done), 1);
   if (rc) {
-    yield_point(S['vpci_process_pending:failed']);
+    yield_point(SITE['vpci_process_pending:failed']);
     on_failure(v, pdev);
   }
   return false;
@@ -131,8 +131,8 @@ export function defer_map(pdev: number, mem: number, cmd: number, rom_only: bool
   M[curr + VCPU.vpci_cmd] = cmd;
   M[curr + VCPU.vpci_rom_only] = rom_only ? 1 : 0;
   M[curr + VCPU.softirq_pending] = 1;      // raise_softirq(SCHEDULE_SOFTIRQ)
-  record(EV.NOTE, S.defer_map, pdev);
-  yield_point(S.defer_map);
+  record(EV.NOTE, SITE.defer_map, pdev);
+  yield_point(SITE.defer_map);
 }
 
 /** modify_bars (L21 206-333). */
@@ -158,7 +158,7 @@ export function modify_bars(pdev: number, cmd: number, rom_only: boolean): numbe
   const d = M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain];
   let dev = NULL;
   for (let tmp = M[chk(d, DOMAIN, where) + DOMAIN.pdev_list]; tmp !== NULL; tmp = list_next(chk(tmp, PCI_DEV, where), PCI_DEV.domain_next, where)) {
-    yield_point(S['modify_bars:for_each_pdev']);
+    yield_point(SITE['modify_bars:for_each_pdev']);
     if (tmp === pdev) {
       dev = tmp;
       if (!rom_only) continue;
@@ -187,7 +187,7 @@ export function modify_bars(pdev: number, cmd: number, rom_only: boolean): numbe
 
 /** cmd_write (L21 335-354): only the MEMORY bit is emulated; the rest goes straight to hardware. */
 export function cmd_write(pdev: number, reg: number, cmd: number): void {
-  yield_point(S.cmd_write);
+  yield_point(SITE.cmd_write);
   const current_cmd = pci_conf_read16(sbdfOf(pdev, 'cmd_write'), reg);
   if ((cmd ^ current_cmd) & PCI_COMMAND_MEMORY) fn.modify_bars(pdev, cmd, false); // error ignored: guest may retry
   else pci_conf_write16(M[pdev + PCI_DEV.sbdf], reg, cmd);
@@ -241,18 +241,18 @@ export function init_bars(pdev: number): number {
   const vpci = vpciOf(pdev, where);
   if ((pci_conf_read8(sbdf, PCI_HEADER_TYPE) & 0x7f) !== 0) return EOPNOTSUPP; // bridges not modelled
   const num_bars = PCI_HEADER_NORMAL_NR_BARS, rom_reg = PCI_ROM_ADDRESS;
-  let rc = fn.vpci_add_register(vpci, H.vpci_hw_read16, H.cmd_write, PCI_COMMAND, 2, 0);
+  let rc = fn.vpci_add_register(vpci, HANDLER.vpci_hw_read16, HANDLER.cmd_write, PCI_COMMAND, 2, 0);
   if (rc) return rc;
   if (M[pdev + PCI_DEV.ignore_bars]) return 0;
   const cmd = pci_conf_read16(sbdf, PCI_COMMAND);
   if (cmd & PCI_COMMAND_MEMORY) pci_conf_write16(sbdf, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
-  yield_point(S.init_bars);
+  yield_point(SITE.init_bars);
   for (let i = 0; i < num_bars; i++) {
     const reg = PCI_BASE_ADDRESS_0 + i * 4;
     const b = bar(vpci, i);
     if (i && M[bar(vpci, i - 1) + BAR.type] === VPCI_BAR_MEM64_LO) {
       M[b + BAR.type] = VPCI_BAR_MEM64_HI;
-      rc = fn.vpci_add_register(vpci, H.vpci_hw_read32, H.bar_write, reg, 4, i);
+      rc = fn.vpci_add_register(vpci, HANDLER.vpci_hw_read32, HANDLER.bar_write, reg, 4, i);
       if (rc) { pci_conf_write16(sbdf, PCI_COMMAND, cmd); return rc; }
       continue;
     }
@@ -264,7 +264,7 @@ export function init_bars(pdev: number): number {
     setAddr(b, sized.addr);
     M[b + BAR.size_lo] = sized.size % 2 ** 32; M[b + BAR.size_hi] = Math.floor(sized.size / 2 ** 32);
     M[b + BAR.prefetchable] = val & PCI_BASE_ADDRESS_MEM_PREFETCH ? 1 : 0;
-    rc = fn.vpci_add_register(vpci, H.vpci_hw_read32, H.bar_write, reg, 4, i);
+    rc = fn.vpci_add_register(vpci, HANDLER.vpci_hw_read32, HANDLER.bar_write, reg, 4, i);
     if (rc) { pci_conf_write16(sbdf, PCI_COMMAND, cmd); return rc; }
   }
   const romSized = pci_size_mem_bar(sbdf, rom_reg, PCI_BAR_ROM);
@@ -274,7 +274,7 @@ export function init_bars(pdev: number): number {
     M[rom + BAR.size_lo] = romSized.size % 2 ** 32; M[rom + BAR.size_hi] = Math.floor(romSized.size / 2 ** 32);
     setAddr(rom, romSized.addr);
     M[vpci + VPCI.rom_enabled] = pci_conf_read32(sbdf, rom_reg) & PCI_ROM_ADDRESS_ENABLE;
-    if (fn.vpci_add_register(vpci, H.vpci_hw_read32, H.rom_write, rom_reg, 4, num_bars)) M[rom + BAR.type] = VPCI_BAR_EMPTY;
+    if (fn.vpci_add_register(vpci, HANDLER.vpci_hw_read32, HANDLER.rom_write, rom_reg, 4, num_bars)) M[rom + BAR.type] = VPCI_BAR_EMPTY;
   }
   return cmd & PCI_COMMAND_MEMORY ? fn.modify_bars(pdev, cmd, false) : 0;
 }

@@ -8,13 +8,13 @@
 import { M } from '../../mem/machine.js';
 import { chk, xzalloc, NULL } from '../../mem/heap.js';
 import { yield_point } from '../../sched/mode.js';
-import { S } from '../../trace/sites.js';
+import { SITE } from '../../trace/sites.js';
 import {
   pci_conf_read16, pci_conf_write16, PCI_CAP_ID_MSI, PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE, PCI_MSI_FLAGS_QMASK,
   PCI_MSI_FLAGS_QSIZE, PCI_MSI_FLAGS_64BIT, PCI_MSI_FLAGS_MASKBIT, PCI_MSI_ADDRESS_LO, PCI_MSI_DATA_32,
 } from '../../hw/index.js';
 import { PCI_DEV, VPCI, VPCI_MSI, ENOMEM, INVALID_PIRQ } from '../types.js';
-import { H, registerRead, registerWrite } from '../handlers.js';
+import { HANDLER, registerRead, registerWrite } from '../handlers.js';
 import { fn } from '../fn.js';
 import { pci_find_cap_offset } from '../pci.js';
 
@@ -48,12 +48,12 @@ function control_write(pdev: number, reg: number, val: number, msi: number): voi
   pci_conf_write16(sbdfOf(pdev, 'control_write'), reg, control_read(pdev, reg, msi));
 }
 
-registerRead(H.msi_control_read, (pdev, reg, data) => control_read(pdev, reg, chk(data, VPCI_MSI, 'control_read')));
-registerWrite(H.msi_control_write, (pdev, reg, val, data) => control_write(pdev, reg, val, chk(data, VPCI_MSI, 'control_write')));
-registerRead(H.msi_address_read, (_pdev, _reg, data) => M[chk(data, VPCI_MSI, 'address_read') + VPCI_MSI.address_lo]);
-registerWrite(H.msi_address_write, (_pdev, _reg, val, data) => { M[chk(data, VPCI_MSI, 'address_write') + VPCI_MSI.address_lo] = val; });
-registerRead(H.msi_data_read, (_pdev, _reg, data) => M[chk(data, VPCI_MSI, 'data_read') + VPCI_MSI.data]);
-registerWrite(H.msi_data_write, (_pdev, _reg, val, data) => { M[chk(data, VPCI_MSI, 'data_write') + VPCI_MSI.data] = val & 0xffff; });
+registerRead(HANDLER.msi_control_read, (pdev, reg, data) => control_read(pdev, reg, chk(data, VPCI_MSI, 'control_read')));
+registerWrite(HANDLER.msi_control_write, (pdev, reg, val, data) => control_write(pdev, reg, val, chk(data, VPCI_MSI, 'control_write')));
+registerRead(HANDLER.msi_address_read, (_pdev, _reg, data) => M[chk(data, VPCI_MSI, 'address_read') + VPCI_MSI.address_lo]);
+registerWrite(HANDLER.msi_address_write, (_pdev, _reg, val, data) => { M[chk(data, VPCI_MSI, 'address_write') + VPCI_MSI.address_lo] = val; });
+registerRead(HANDLER.msi_data_read, (_pdev, _reg, data) => M[chk(data, VPCI_MSI, 'data_read') + VPCI_MSI.data]);
+registerWrite(HANDLER.msi_data_write, (_pdev, _reg, val, data) => { M[chk(data, VPCI_MSI, 'data_write') + VPCI_MSI.data] = val & 0xffff; });
 
 /** init_msi (msi.c L21 184-263): the device's capability is 32-bit addressed without masking, so three registers. */
 export function init_msi(pdev: number): number {
@@ -65,14 +65,14 @@ export function init_msi(pdev: number): number {
   M[vpci + VPCI.msi] = msi;
   if (msi === NULL) return ENOMEM;
   // "no need to free the msi struct or remove the register handlers ..., the caller will take care of the cleanup"
-  let ret = fn.vpci_add_register(vpci, H.msi_control_read, H.msi_control_write, pos + PCI_MSI_FLAGS, 2, msi);
+  let ret = fn.vpci_add_register(vpci, HANDLER.msi_control_read, HANDLER.msi_control_write, pos + PCI_MSI_FLAGS, 2, msi);
   if (ret) return ret;
   M[msi + VPCI_MSI.vectors] = 1;
   M[msi + VPCI_MSI.arch_pirq] = INVALID_PIRQ;                        // vpci_msi_arch_init
-  ret = fn.vpci_add_register(vpci, H.msi_address_read, H.msi_address_write, pos + PCI_MSI_ADDRESS_LO, 4, msi);
+  ret = fn.vpci_add_register(vpci, HANDLER.msi_address_read, HANDLER.msi_address_write, pos + PCI_MSI_ADDRESS_LO, 4, msi);
   if (ret) return ret;
-  ret = fn.vpci_add_register(vpci, H.msi_data_read, H.msi_data_write, pos + PCI_MSI_DATA_32, 2, msi);
+  ret = fn.vpci_add_register(vpci, HANDLER.msi_data_read, HANDLER.msi_data_write, pos + PCI_MSI_DATA_32, 2, msi);
   if (ret) return ret;
-  yield_point(S.init_msi);
+  yield_point(SITE.init_msi);
   return ret;
 }

@@ -7,7 +7,7 @@ import { M } from '../../mem/machine.js';
 import { chk, xzalloc_words, xfree, NULL } from '../../mem/heap.js';
 import { spin_lock, spin_unlock } from '../../sync/spinlock.js';
 import { yield_point } from '../../sched/mode.js';
-import { S } from '../../trace/sites.js';
+import { SITE } from '../../trace/sites.js';
 import { pci_conf_read16, pci_conf_read32, pci_conf_write16, mmio_read32, mmio_write32 } from '../../hw/index.js';
 import {
   PCI_CAP_ID_MSIX, PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_QSIZE, PCI_MSIX_FLAGS_ENABLE, PCI_MSIX_FLAGS_MASKALL, PCI_MSIX_TABLE,
@@ -18,7 +18,7 @@ import {
   DOMAIN, PCI_DEV, VPCI, VCPU, VPCI_MSIX, MSIX_ENTRY, BAR, BAR_WORDS, VPCI_MSIX_TABLE, VPCI_MSIX_PBA, VPCI_MSIX_MEM_NUM,
   INVALID_PIRQ, ENOMEM, ENOENT, EEXIST, X86EMUL_OKAY, X86EMUL_RETRY, type MmioData,
 } from '../types.js';
-import { H } from '../handlers.js';
+import { HANDLER } from '../handlers.js';
 import { fn } from '../fn.js';
 import { pci_find_cap_offset } from '../pci.js';
 import { p2m_lookup, clear_identity_p2m_entry } from '../p2m.js';
@@ -77,7 +77,7 @@ export function control_write(pdev: number, reg: number, val: number, msix: numb
 export function msix_find(d: number, addr: number): number {
   const where = 'msix_find';
   for (let msix = M[chk(d, DOMAIN, where) + DOMAIN.msix_tables]; msix !== NULL; msix = M[msix + VPCI_MSIX.next]) {
-    yield_point(S.msix_find);
+    yield_point(SITE.msix_find);
     const vpci = msixVpci(msix, where);
     for (let i = 0; i < VPCI_MSIX_MEM_NUM; i++) {
       const b = vpci + VPCI.bars + (M[msix + VPCI_MSIX.tables + i] & PCI_MSIX_BIRMASK) * BAR_WORDS;
@@ -111,7 +111,7 @@ export function msix_read(v: number, addr: number, len: number, data: MmioData):
   const msix = fn.msix_find(d, addr);
   data.lo = data.hi = 0xffffffff;
   if (msix === NULL) return X86EMUL_RETRY;
-  yield_point(S['msix_read:after-find']);
+  yield_point(SITE['msix_read:after-find']);
   if (!access_allowed(addr, len)) return X86EMUL_OKAY;
   if (VMSIX_ADDR_IN_RANGE(addr, msixVpci(msix, where), VPCI_MSIX_PBA, where)) { pba_read(addr, len, data); return X86EMUL_OKAY; }
   spin_lock(msixVpci(msix, where) + VPCI.lock);
@@ -147,7 +147,7 @@ export function msix_write(v: number, addr: number, len: number, data: MmioData)
   const d = M[chk(v, VCPU, where) + VCPU.domain];
   const msix = fn.msix_find(d, addr);
   if (msix === NULL) return X86EMUL_RETRY;
-  yield_point(S['msix_write:after-find']);
+  yield_point(SITE['msix_write:after-find']);
   if (!access_allowed(addr, len)) return X86EMUL_OKAY;
   if (VMSIX_ADDR_IN_RANGE(addr, msixVpci(msix, where), VPCI_MSIX_PBA, where)) {
     // Writes to the PBA are undefined for DomUs and ignored; the hardware domain's reach the device.
@@ -209,7 +209,7 @@ export function init_msix(pdev: number): number {
   const msix = xzalloc_words(VPCI_MSIX, msix_words(max_entries));
   if (msix === NULL) return ENOMEM;
   const vpci = vpciOf(pdev, where);
-  const rc = fn.vpci_add_register(vpci, H.control_read, H.control_write, pos + PCI_MSIX_FLAGS, 2, msix);
+  const rc = fn.vpci_add_register(vpci, HANDLER.control_read, HANDLER.control_write, pos + PCI_MSIX_FLAGS, 2, msix);
   if (rc) { xfree(msix, where); return rc; }
   M[msix + VPCI_MSIX.max_entries] = max_entries;
   M[msix + VPCI_MSIX.pdev] = pdev;
@@ -222,6 +222,6 @@ export function init_msix(pdev: number): number {
   if (M[chk(d, DOMAIN, where) + DOMAIN.msix_tables] === NULL) M[d + DOMAIN.msix_mmio_handler] = 1; // register_mmio_handler
   M[vpci + VPCI.msix] = msix;
   msix_list_add(d, msix, where);
-  yield_point(S.init_msix);
+  yield_point(SITE.init_msix);
   return 0;
 }

@@ -4,7 +4,7 @@
 import { M } from '../../mem/machine.js';
 import { NULL } from '../../mem/heap.js';
 import { yield_point, backoff_point } from '../../sched/mode.js';
-import { S } from '../../trace/sites.js';
+import { SITE } from '../../trace/sites.js';
 import { PCI_DEV, ENOMEM, ENODEV, ERESTART, EBUSY } from '../types.js';
 import { XEN, xen, hardware_domain } from '../state.js';
 import { fn } from '../fn.js';
@@ -12,7 +12,7 @@ import { pcidevs_lock, pcidevs_unlock, alloc_pdev, free_pdev, list_add_pdev, lis
 
 /** Retire vPCI state where no continuation is possible: retry in place (what a -ERESTART strategy must do here). */
 function vpci_remove_device_sync(pdev: number): void {
-  while (fn.vpci_remove_device(pdev) === ERESTART) backoff_point(S['vpci_process_pending:restart']);
+  while (fn.vpci_remove_device(pdev) === ERESTART) backoff_point(SITE['vpci_process_pending:restart']);
 }
 
 /** pci_add_device (pci.c L21 726-871), the unowned-device branch. */
@@ -29,10 +29,10 @@ export function pci_add_device(sbdf: number): number {
     if (ret) { list_del_pdev(pdev); M[pdev + PCI_DEV.domain] = NULL; }   // pci.c:838-839
     fn.pdev_list_write_exit(hwdom);
     if (!ret) {
-      yield_point(S['pci_add_device:before-iommu_add_device']);
+      yield_point(SITE['pci_add_device:before-iommu_add_device']);
       ret = fn.iommu_add_device(pdev);
       if (ret) {
-        yield_point(S['pci_add_device:iommu-failed']);
+        yield_point(SITE['pci_add_device:iommu-failed']);
         fn.pdev_list_write_enter(hwdom);
         vpci_remove_device_sync(pdev);
         list_del_pdev(pdev);
@@ -58,10 +58,10 @@ export function pci_remove_device(sbdf: number): number {
     // on alldevs_list with pdev->domain == NULL) reaches has_vpci(NULL) there.
     ret = fn.vpci_remove_device(pdev);
     if (ret === 0) {
-      yield_point(S['pci_remove_device:after-vpci']);
+      yield_point(SITE['pci_remove_device:after-vpci']);
       list_del_pdev(pdev);                   // pci_cleanup_msi, iommu_remove_device: not modelled
       if (d !== NULL) fn.pdev_list_write_exit(d);
-      yield_point(S['pci_remove_device:before-free']);
+      yield_point(SITE['pci_remove_device:before-free']);
       free_pdev(pdev);
       Atomics.add(M, xen(XEN.removes), 1);
     } else if (d !== NULL) {
@@ -78,7 +78,7 @@ export function assign_device(d: number, sbdf: number): number {
   const hwdom = hardware_domain();
   if (pdev === NULL) return ENODEV;
   if (M[pdev + PCI_DEV.domain] !== hwdom) return EBUSY;
-  yield_point(S.assign_device);
+  yield_point(SITE.assign_device);
   fn.pdev_list_write_enter(hwdom);
   const rc = fn.vpci_remove_device(pdev);     // vpci_deassign_device(pdev->domain, pdev)
   if (rc === 0) list_del_pdev(pdev);
@@ -95,7 +95,7 @@ export function assign_device(d: number, sbdf: number): number {
 export function deassign_device(d: number, sbdf: number): number {
   const pdev = pci_get_pdev_by_domain(d, sbdf, 'deassign_device');
   if (pdev === NULL) return ENODEV;
-  yield_point(S.deassign_device);
+  yield_point(SITE.deassign_device);
   fn.pdev_list_write_enter(d);
   const rc = fn.vpci_remove_device(pdev);     // vpci_deassign_device(d, pdev)
   if (rc === 0) {

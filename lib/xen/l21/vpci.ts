@@ -7,7 +7,7 @@ import { chk, xzalloc, xfree, NULL } from '../../mem/heap.js';
 import { ASSERT } from '../../mem/crash.js';
 import { spin_lock_init, spin_lock, spin_unlock } from '../../sync/spinlock.js';
 import { yield_point } from '../../sched/mode.js';
-import { S } from '../../trace/sites.js';
+import { SITE } from '../../trace/sites.js';
 import { pci_conf_read8, pci_conf_read16, pci_conf_read32, pci_conf_write8, pci_conf_write16, pci_conf_write32 } from '../../hw/index.js';
 import { PCI_CFG_SPACE_EXP_SIZE } from '../../hw/pci_regs.js';
 import { DOMAIN, PCI_DEV, VPCI, VPCI_REGISTER, VCPU, EINVAL, ENOMEM, EEXIST, ENOENT } from '../types.js';
@@ -33,7 +33,7 @@ export function vpci_add_handlers(pdev: number): number {
   if (vpci === NULL) return ENOMEM;
   spin_lock_init(vpci + VPCI.lock, CLASS.vpci_lock);
   M[pdev + PCI_DEV.vpci] = vpci;           // published before any handler is registered
-  yield_point(S.vpci_add_handlers);
+  yield_point(SITE.vpci_add_handlers);
   let rc = 0;
   for (let i = 0; i < VPCI_INIT.length; i++) if ((rc = init_fault_point(i) ? ENOMEM : fn[VPCI_INIT[i]](pdev))) break;
   if (rc) fn.vpci_remove_device(pdev);
@@ -51,7 +51,7 @@ export function vpci_remove_device(pdev: number, before_free?: (pdev: number) =>
   spin_lock(vpci + VPCI.lock);
   vpci_free_handlers(vpci, where);
   spin_unlock(vpci + VPCI.lock);
-  yield_point(S['vpci_remove_device:after-unlock']);
+  yield_point(SITE['vpci_remove_device:after-unlock']);
   before_free?.(pdev);
   vpci_free(pdev, vpci, where);
   return 0;
@@ -70,7 +70,7 @@ export function vpci_free(pdev: number, vpci: number, where: string): void {
   xfree(M[vpci + VPCI.msix], where);
   xfree(M[vpci + VPCI.msi], where);
   xfree(vpci, where);
-  yield_point(S['vpci_remove_device:after-free']);
+  yield_point(SITE['vpci_remove_device:after-free']);
   M[chk(pdev, PCI_DEV, where, 'write') + PCI_DEV.vpci] = NULL;
 }
 
@@ -172,7 +172,7 @@ export function vpci_read(sbdf: number, reg: number, size: number): number {
   const d = current_domain(where);
   fn.vpci_read_enter(d);
   const pdev = fn.pci_get_pdev(d, sbdf, where);
-  yield_point(S['vpci_read:after-lookup']);
+  yield_point(SITE['vpci_read:after-lookup']);
   const lock = pdev === NULL ? 0 : fn.vpci_lock(pdev, where);
   if (lock === 0) {
     fn.vpci_read_exit(d);
@@ -224,7 +224,7 @@ export function vpci_write(sbdf: number, reg: number, size: number, data: number
   const d = current_domain(where);
   fn.vpci_write_enter(d);
   const pdev = fn.pci_get_pdev(d, sbdf, where);
-  yield_point(S['vpci_write:after-lookup']);
+  yield_point(SITE['vpci_write:after-lookup']);
   const lock = pdev === NULL ? 0 : fn.vpci_lock(pdev, where);
   if (lock === 0) {
     fn.vpci_write_exit(d);
