@@ -5,7 +5,7 @@
 //   ...rewritten...
 //   <!-- /readme:tables -->
 //
-// Kinds: explore (the matrix), stress (the outcome table), locks (bench locks' report).
+// Kinds: explore (the matrix), stress (the outcome table), locks (bench locks' report), verify (the verdict matrix).
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,8 +13,9 @@ import { matrixText, type ExploreJson } from './explore-cells.js';
 import { matrix } from './report.js';
 import type { StressJson } from './stress-json.js';
 import { formatReport, type BenchReport } from '../bench/locks-report.js';
+import { mergeCells, matrix as verifyMatrix, verdictOf } from './verify-report.js';
 
-export const KINDS = ['explore', 'stress', 'locks'] as const;
+export const KINDS = ['explore', 'stress', 'locks', 'verify'] as const;
 export type Kind = (typeof KINDS)[number];
 
 const BLOCK = /<!-- readme:tables (\w+): (.+?) -->\n[\s\S]*?<!-- \/readme:tables -->/g;
@@ -56,6 +57,21 @@ function stressBlock(cmd: string, j: StressJson): string {
     `seconds of trials per strategy: ${secs}. A trial ends at its first crash, so crashing strategies run shorter trials.\n\n` + fence(matrix(j));
 }
 
+interface VerifyJson { cores?: number; load?: { start: number[]; end: number[] }; cells: Parameters<typeof mergeCells>[0] }
+
+function verifyBlock(cmd: string, j: VerifyJson): string {
+  const by = new Map<string, VerifyJson['cells']>();
+  for (const c of j.cells) by.set(`${c.scenario}\0${c.strategy}`, [...(by.get(`${c.scenario}\0${c.strategy}`) ?? []), c]);
+  const results = [...by.values()].map((cs) => mergeCells(cs));
+  const runs = results.reduce((s, r) => s + r.runs, 0);
+  const refuted = results.filter((r) => verdictOf(r) === 'refuted').length, forb = results.filter((r) => r.forbidden > 0).length;
+  return `\`${cmd}\` — ${results.length} cells, ${n(runs)} runs, ${j.cores ?? '?'} cores` +
+    `${j.load ? ` (load average ${j.load.start[0].toFixed(1)} at start, ${j.load.end[0].toFixed(1)} at end)` : ''}; ` +
+    `${refuted} refuted, ${results.length - refuted} verified or incomplete; \`N!\`: runs with a forbidden outcome (${forb} cell${forb === 1 ? '' : 's'}). ` +
+    `\`refuted X@Kp\`: the first failure has K preemptions, the fewest of any failing run; \`verified Nr Ms\`: N runs, M distinct terminal states.\n\n` +
+    fence(verifyMatrix(results));
+}
+
 function locksBlock(cmd: string, j: BenchReport): string {
   // JSON has no NaN: a figure with no counted round comes back as null, which the report shows as '-'.
   const rows = (xs: BenchReport['results']): BenchReport['results'] => xs.map((r) => ({ ...r, nsPerOp: r.nsPerOp ?? NaN }));
@@ -66,6 +82,7 @@ function locksBlock(cmd: string, j: BenchReport): string {
 export function renderBlock(b: Block, data: unknown): string {
   if (b.kind === 'explore') return exploreBlock(b.command, data as ExploreJson);
   if (b.kind === 'stress') return stressBlock(b.command, data as StressJson);
+  if (b.kind === 'verify') return verifyBlock(b.command, data as VerifyJson);
   return locksBlock(b.command, data as BenchReport);
 }
 

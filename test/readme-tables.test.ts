@@ -48,6 +48,22 @@ describe('readme:tables', function () {
     }
   });
 
+  it('a verify block: the verdict matrix from verify --json, cells of one search merged', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-readme-'));
+    const readme = path.join(dir, 'README.md');
+    const cmd = 'vpci-lab verify crash-path-1 --strategy baseline,pcidevs --preemptions 1 --json v.json';
+    fs.writeFileSync(readme, `<!-- readme:tables verify: ${cmd} -->\nstale\n<!-- /readme:tables -->\n`);
+    try {
+      const r = spawnSync(process.execPath, [SCRIPT, '--run', readme], { encoding: 'utf8', timeout: 150_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const out = fs.readFileSync(readme, 'utf8');
+      assert.ok(out.includes(`\`${cmd}\` — 2 cells, `), out);
+      assert.match(out, /```\nscenario +baseline +pcidevs\ncrash-path-1 +refuted null-deref@0p +verified \d+r \d+s\n```/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a block whose JSON is missing is one line, exit 2, README untouched', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-readme-'));
     const readme = path.join(dir, 'README.md');

@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { availableParallelism, loadavg } from 'node:os';
 import { UsageError } from '../args.js';
 import { parseCommand, string, int, flag, duration, outFile } from '../options.js';
 import { exitCode } from '../exit.js';
@@ -169,10 +170,13 @@ async function runParallel(loaded: Array<{ ref: string }>, strategies: string[],
   return exitCode({ forbidden: results.reduce((k, r) => k + r.forbidden, 0), interrupted: interrupt.stop, writeFailures: out.failed.length });
 }
 
+/** The load average when the command started: the JSON says how busy the machine was. */
+const loadAtStart = loadavg();
+
 /** --json, the HTML report and JUnit, after the results are printed: a failed write is reported, not thrown. */
 function writeOutputs(results: VerifyResult[], v: { json?: string; report?: string; junit?: string }): Outputs {
   const out = new Outputs();
-  if (v.json) out.write(v.json, () => JSON.stringify({ command: 'verify', cells: results.map(cellJson) }, null, 2) + '\n');
+  if (v.json) out.write(v.json, () => JSON.stringify({ command: 'verify', cores: availableParallelism(), load: { start: loadAtStart, end: loadavg() }, cells: results.map(cellJson) }, null, 2) + '\n');
   if (v.report && results.length && out.write(v.report, () => renderReport(verifyReport(results)))) process.stdout.write(`report: ${v.report}\n`);
   if (v.junit) out.write(v.junit, () => junitXml('verify', verifyJunitCells(results)));
   return out;
