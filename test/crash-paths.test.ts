@@ -15,12 +15,13 @@ import { PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_VENDOR_ID, pci_conf_read16 } from 
 import { staleMappingScan } from '../lib/check/stale.js';
 import type { World } from '../lib/lab/boot.js';
 import { boot, outcomeOf, crashOf, SBDF_A } from './helpers-model.js';
+import type { VcpuPtr, DomainPtr } from '../lib/xen/types.js';
 
 const ecam = (sbdf: number, reg: number): number => (sbdf << 12) | reg;
 const A_BAR0_PFN = 0xe0100;
 
 function as<T>(v: number, fn: () => T): T { set_current(v); return fn(); }
-function resume(v: number): void { set_current(v); while (!hvm_do_resume(v)) { /* softirq: again */ } }
+function resume(v: VcpuPtr): void { set_current(v); while (!hvm_do_resume(v)) { /* softirq: again */ } }
 
 afterEach(() => setSiteHook(undefined));
 
@@ -30,7 +31,7 @@ describe('crash path 1: add with decoding on, defer_map, iommu_add_device fails'
     const [v0] = world.vcpus[0];
     assert.notEqual(as(v0, () => PHYSDEVOP_pci_device_add(SBDF_A)), 0, 'add must fail');
     assert.ok(vcpu_has_pending(v0), 'defer_map left work in the issuing vCPU\'s slot');
-    const c = crashOf(() => resume(v0));
+    const c = crashOf(() => resume(v0 as VcpuPtr));
     assert.equal(c?.kind, 'null-deref');
     assert.equal(c?.where, 'vpci_process_pending');
     assert.notEqual(p2m_lookup(world.domains[0], A_BAR0_PFN), -1, 'the ranges were consumed (mapped) before the crash');
@@ -39,7 +40,7 @@ describe('crash path 1: add with decoding on, defer_map, iommu_add_device fails'
     const { world } = boot();
     const [v0] = world.vcpus[0];
     assert.equal(as(v0, () => PHYSDEVOP_pci_device_add(SBDF_A)), 0);
-    assert.equal(outcomeOf(() => resume(v0)), 'ok');
+    assert.equal(outcomeOf(() => resume(v0 as VcpuPtr)), 'ok');
     assert.equal(p2m_lookup(world.domains[0], A_BAR0_PFN), A_BAR0_PFN);
     assert.ok(pci_conf_read16(SBDF_A, PCI_COMMAND) & PCI_COMMAND_MEMORY);
     assert.deepEqual(staleMappingScan(world), []);
@@ -49,7 +50,7 @@ describe('crash path 1: add with decoding on, defer_map, iommu_add_device fails'
     const [v0] = world.vcpus[0];
     as(v0, () => PHYSDEVOP_pci_device_add(SBDF_A));
     assert.ok(!vcpu_has_pending(v0));
-    assert.equal(outcomeOf(() => resume(v0)), 'ok');
+    assert.equal(outcomeOf(() => resume(v0 as VcpuPtr)), 'ok');
   });
 });
 
@@ -57,7 +58,7 @@ describe('crash path 1: add with decoding on, defer_map, iommu_add_device fails'
 function twoPendingUnmaps(world: World): void {
   const [v0, v1] = world.vcpus[0];
   as(v0, () => PHYSDEVOP_pci_device_add(SBDF_A));
-  resume(v0);
+  resume(v0 as VcpuPtr);
   for (const v of [v0, v1]) as(v, () => vpci_mmcfg_write(ecam(SBDF_A, PCI_COMMAND), 2, 0));
   assert.ok(vcpu_has_pending(v0) && vcpu_has_pending(v1), 'two parallel operations for one device (defer_map FIXME)');
 }
@@ -68,8 +69,8 @@ describe('crash path 2: a failing vpci_process_pending removes the device while 
     const [v0, v1] = world.vcpus[0];
     twoPendingUnmaps(world);
     M[xen(XEN.map_fail_next)] = 1;
-    assert.equal(outcomeOf(() => resume(v0)), 'ok', 'v0 fails its unmap and removes the device');
-    const c = crashOf(() => resume(v1));
+    assert.equal(outcomeOf(() => resume(v0 as VcpuPtr)), 'ok', 'v0 fails its unmap and removes the device');
+    const c = crashOf(() => resume(v1 as VcpuPtr));
     assert.equal(c?.kind, 'null-deref');
     assert.equal(c?.where, 'vpci_process_pending');
   });
@@ -77,7 +78,7 @@ describe('crash path 2: a failing vpci_process_pending removes the device while 
     const { world } = boot();
     const [v0, v1] = world.vcpus[0];
     twoPendingUnmaps(world);
-    assert.equal(outcomeOf(() => { resume(v0); resume(v1); }), 'ok');
+    assert.equal(outcomeOf(() => { resume(v0 as VcpuPtr); resume(v1 as VcpuPtr); }), 'ok');
     assert.equal(p2m_lookup(world.domains[0], A_BAR0_PFN), -1);
     assert.deepEqual(staleMappingScan(world), []);
   });
@@ -86,7 +87,7 @@ describe('crash path 2: a failing vpci_process_pending removes the device while 
     const [v0, v1] = world.vcpus[0];
     twoPendingUnmaps(world);
     M[xen(XEN.map_fail_next)] = 1;
-    assert.equal(outcomeOf(() => { resume(v0); resume(v1); }), 'null-deref');
+    assert.equal(outcomeOf(() => { resume(v0 as VcpuPtr); resume(v1 as VcpuPtr); }), 'null-deref');
   });
   it('upstream (HEAD): the second request already fails ASSERT(rangeset_is_empty(bar->mem)), header.c:357', () => {
     const { world } = boot({ strategy: 'upstream' });
@@ -98,10 +99,10 @@ describe('crash path 2: a failing vpci_process_pending removes the device while 
   it('upstream (HEAD): a failed unmap purges the BAR rangesets and keeps vPCI (header.c:217-237)', () => {
     const { world } = boot({ strategy: 'upstream' });
     const [v0] = world.vcpus[0];
-    resume(v0);
+    resume(v0 as VcpuPtr);
     as(v0, () => vpci_mmcfg_write(ecam(SBDF_A, PCI_COMMAND), 2, 0));
     M[xen(XEN.map_fail_next)] = 1;
-    assert.equal(outcomeOf(() => resume(v0)), 'ok');
+    assert.equal(outcomeOf(() => resume(v0 as VcpuPtr)), 'ok');
     assert.ok(!vcpu_has_pending(v0));
     assert.notEqual(as(v0, () => vpci_mmcfg_read(ecam(SBDF_A, PCI_COMMAND), 2)), 0xffff, 'the device still answers through vPCI');
   });
@@ -112,7 +113,7 @@ describe('crash path 3: a guest config access racing PHYSDEVOP_pci_device_remove
     const { world } = boot({ strategy });
     const [v0, v1] = world.vcpus[0];
     as(v0, () => PHYSDEVOP_pci_device_add(SBDF_A));
-    resume(v0);
+    resume(v0 as VcpuPtr);
     let fired = false;
     setSiteHook((s) => {
       if (s !== site || fired) return;
@@ -137,7 +138,7 @@ describe('crash path 3: a guest config access racing PHYSDEVOP_pci_device_remove
     const { world } = boot();
     const [v0, v1] = world.vcpus[0];
     as(v0, () => PHYSDEVOP_pci_device_add(SBDF_A));
-    resume(v0);
+    resume(v0 as VcpuPtr);
     as(v0, () => PHYSDEVOP_pci_device_remove(SBDF_A));
     assert.equal(as(v1, () => vpci_mmcfg_read(ecam(SBDF_A, PCI_VENDOR_ID), 2)), 0x8086);
   });
@@ -147,20 +148,20 @@ describe('crash path 4: assign / deassign', () => {
   it('baseline: assign to a DomU, guest use, deassign — completes without crash, mappings consistent', () => {
     const { world } = boot({ vpciGuestSupport: true });
     const [v0] = world.vcpus[0];
-    const domU = world.domains[1];
+    const domU = world.domains[1] as DomainPtr;
     const [u0] = world.vcpus[1];
     const o = outcomeOf(() => {
       as(v0, () => PHYSDEVOP_pci_device_add(SBDF_A));
-      resume(v0);
+      resume(v0 as VcpuPtr);
       as(v0, () => vpci_mmcfg_write(ecam(SBDF_A, PCI_COMMAND), 2, 0));  // reset before assignment (pciback)
-      resume(v0);
+      resume(v0 as VcpuPtr);
       assert.equal(as(v0, () => XEN_DOMCTL_assign_device(domU, SBDF_A)), 0);
-      resume(v0);
+      resume(v0 as VcpuPtr);
       as(u0, () => vpci_mmcfg_write(ecam(SBDF_A, PCI_COMMAND), 2, PCI_COMMAND_MEMORY));
-      resume(u0);
+      resume(u0 as VcpuPtr);
       assert.equal(p2m_lookup(domU, A_BAR0_PFN), A_BAR0_PFN, 'the DomU maps its BAR');
       assert.equal(as(v0, () => XEN_DOMCTL_deassign_device(domU, SBDF_A)), 0);
-      resume(v0);
+      resume(v0 as VcpuPtr);
     });
     assert.equal(o, 'ok');
     assert.equal(p2m_lookup(domU, A_BAR0_PFN), -1, 'deassign leaves the DomU no mapping');

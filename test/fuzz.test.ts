@@ -14,6 +14,7 @@ import { pci_conf_read } from '../lib/hw/index.js';
 import { staleMappingScan } from '../lib/check/stale.js';
 import { bootMachine } from '../lib/lab/boot.js';
 import { stressHw, deviceSbdf, deviceBase } from '../lib/lab/workload.js';
+import type { VcpuPtr } from '../lib/xen/types.js';
 
 const DEVICES = 3;
 const ABSENT = (0 << 8) | (0x1e << 3);
@@ -48,7 +49,7 @@ function boot(strategy: string) {
  */
 let nearOffset = (_reg: number, value: number): number => value & 0xf0000;
 
-function apply(op: Op, v: number): number | undefined {
+function apply(op: Op, v: VcpuPtr): number | undefined {
   const sbdf = op.dev === DEVICES ? ABSENT : deviceSbdf(op.dev);
   const reg = op.reg & ~(op.size - 1);
   const off = (sbdf << 12) | reg;
@@ -75,7 +76,7 @@ describe('fuzzing guest config accesses (fast-check)', function () {
     fc.assert(fc.property(fc.array(opArb, { minLength: 100, maxLength: 160 }), (ops) => {
       const { world, v } = boot(strategy);
       for (const op of ops) {
-        apply(op, v);
+        apply(op, v as VcpuPtr);
         accesses++;
         const stale = staleMappingScan(world);
         assert.deepEqual(stale, [], `after ${JSON.stringify(op)}`);
@@ -91,7 +92,7 @@ describe('fuzzing guest config accesses (fast-check)', function () {
     fc.assert(fc.property(fc.array(opArb, { minLength: 100, maxLength: 160 }), (ops) => {
       const { v } = boot('baseline');
       try {
-        for (const op of ops) apply(op, v);
+        for (const op of ops) apply(op, v as VcpuPtr);
       } catch (e) {
         if (!(e instanceof ModelCrash)) throw e;
         kinds.add(e.kind);

@@ -16,11 +16,12 @@ import { LIST_POISON1 } from '../lib/xen/list.js';
 import { PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_ROM_ADDRESS } from '../lib/hw/index.js';
 import { staleMappingScan } from '../lib/check/stale.js';
 import { boot, outcomeOf, crashOf, SBDF_A, SBDF_B } from './helpers-model.js';
+import type { VcpuPtr, DomainPtr } from '../lib/xen/types.js';
 
 const ecam = (sbdf: number, reg: number): number => (sbdf << 12) | reg;
 const A_BAR0_PFN = 0xe0100;
 function as<T>(v: number, f: () => T): T { set_current(v); return f(); }
-function resume(v: number): void { set_current(v); while (!hvm_do_resume(v)) { /* softirq: again */ } }
+function resume(v: VcpuPtr): void { set_current(v); while (!hvm_do_resume(v)) { /* softirq: again */ } }
 const pdevOf = (sbdf: number): number => pci_get_pdev_by_domain(0, sbdf, 'test');
 
 afterEach(() => setSiteHook(undefined));
@@ -38,7 +39,7 @@ describe('HEAD: vpci_process_pending loads v->vpci.pdev before read_lock(&v->dom
       assert.equal(as(v0, () => PHYSDEVOP_pci_device_remove(SBDF_A)), 0);
       set_current(v1);
     });
-    const c = crashOf(() => resume(v1));
+    const c = crashOf(() => resume(v1 as VcpuPtr));
     assert.ok(fired, 'the load comes before the lock, with a window between');
     assert.equal(c?.kind, 'use-after-free');
     assert.equal(c?.where, 'vpci_process_pending');
@@ -48,7 +49,7 @@ describe('HEAD: vpci_process_pending loads v->vpci.pdev before read_lock(&v->dom
     const [v0, v1] = world.vcpus[0];
     as(v1, () => vpci_mmcfg_write(ecam(SBDF_A, PCI_COMMAND), 2, 0));
     as(v0, () => PHYSDEVOP_pci_device_remove(SBDF_A));
-    assert.equal(outcomeOf(() => resume(v1)), 'use-after-free');
+    assert.equal(outcomeOf(() => resume(v1 as VcpuPtr)), 'use-after-free');
   });
   it('upstream-drain: removal empties the slot under the lock, the pending step finds nothing to do', () => {
     const { world } = boot({ strategy: 'upstream-drain', bootDevices: [SBDF_A] });
@@ -56,7 +57,7 @@ describe('HEAD: vpci_process_pending loads v->vpci.pdev before read_lock(&v->dom
     as(v1, () => vpci_mmcfg_write(ecam(SBDF_A, PCI_COMMAND), 2, 0));
     as(v0, () => PHYSDEVOP_pci_device_remove(SBDF_A));
     assert.equal(M[v1 + VCPU.vpci_pdev], 0);
-    assert.equal(outcomeOf(() => resume(v1)), 'ok');
+    assert.equal(outcomeOf(() => resume(v1 as VcpuPtr)), 'ok');
   });
 });
 
@@ -82,16 +83,16 @@ describe('HEAD: assign, deassign, reset', () => {
     const { world } = boot({ strategy: 'upstream', vpciGuestSupport: true, bootDevices: [SBDF_A, SBDF_B] });
     const [v0] = world.vcpus[0];
     const [u0] = world.vcpus[1];
-    const domU = world.domains[1];
+    const domU = world.domains[1] as DomainPtr;
     as(v0, () => vpci_mmcfg_write(ecam(SBDF_A, PCI_COMMAND), 2, 0));
-    resume(v0);
+    resume(v0 as VcpuPtr);
     assert.equal(as(v0, () => XEN_DOMCTL_assign_device(domU, SBDF_A)), 0);
     assert.equal(M[pdevOf(SBDF_A) + PCI_DEV.domain], domU);
     as(u0, () => vpci_mmcfg_write(ecam(SBDF_A, PCI_COMMAND), 2, PCI_COMMAND_MEMORY));
-    resume(u0);
+    resume(u0 as VcpuPtr);
     assert.equal(p2m_lookup(domU, A_BAR0_PFN), A_BAR0_PFN, 'the DomU maps its BAR');
     assert.equal(as(v0, () => XEN_DOMCTL_deassign_device(domU, SBDF_A)), 0);
-    resume(v0);
+    resume(v0 as VcpuPtr);
     assert.equal(p2m_lookup(domU, A_BAR0_PFN), A_BAR0_PFN, 'Xen left the mapping');
     assert.notDeepEqual(staleMappingScan(world), []);
     assert.equal(as(v0, () => XEN_DOMCTL_memory_mapping_remove(domU, SBDF_A)), 0);
@@ -103,7 +104,7 @@ describe('HEAD: assign, deassign, reset', () => {
     const [v0] = world.vcpus[0];
     const before = M[pdevOf(SBDF_A) + PCI_DEV.vpci];
     assert.equal(as(v0, () => PHYSDEVOP_pci_device_reset(SBDF_A)), 0);
-    resume(v0);
+    resume(v0 as VcpuPtr);
     assert.notEqual(M[pdevOf(SBDF_A) + PCI_DEV.vpci], before, 'a new struct vpci');
     assert.equal((as(v0, () => vpci_mmcfg_read(ecam(SBDF_A, PCI_COMMAND), 2)) as number) & PCI_COMMAND_MEMORY, PCI_COMMAND_MEMORY);
     assert.deepEqual(staleMappingScan(world), []);
@@ -119,7 +120,7 @@ describe('HEAD: modify_bars with rom_only never subtracts the device\'s own BARs
     for (const [strategy, lost] of [['upstream', true], ['pcidevs', false]] as const) {
       const { world } = boot({ strategy, bootDevices: [SBDF_A, SBDF_B] });
       const [v0] = world.vcpus[0];
-      const rom = (val: number): void => { as(v0, () => vpci_mmcfg_write(ecam(SBDF_A, PCI_ROM_ADDRESS), 4, val)); resume(v0); };
+      const rom = (val: number): void => { as(v0, () => vpci_mmcfg_write(ecam(SBDF_A, PCI_ROM_ADDRESS), 4, val)); resume(v0 as VcpuPtr); };
       rom(0xe0100000);               // over BAR0 (enabled, decoding on), ROM still disabled: address only
       rom(0xe0100001);               // enable: map
       rom(0xe0100000);               // disable: unmap

@@ -16,6 +16,7 @@ import { loadScenario } from '../stress/scenario.js';
 import { verify } from '../stress/verify.js';
 import { FAULT_KINDS } from '../lib/sched/fault.js';
 import { boot, crashOf, SBDF_A, SBDF_B } from './helpers-model.js';
+import type { VcpuPtr } from '../lib/xen/types.js';
 
 const INIT_FAULTS = fileURLToPath(new URL('./fixtures/init-faults.js', import.meta.url));
 
@@ -27,7 +28,7 @@ describe('L21 fidelity (4ed7d5525f)', () => {
     const { world } = boot({ strategy: 'cancel', inject: { iommuNext: 1 } });
     const [v0] = world.vcpus[0];
     assert.notEqual(as(v0, () => PHYSDEVOP_pci_device_add(SBDF_A)), 0, 'add must fail');
-    as(v0, () => { while (!hvm_do_resume(v0)) { /* drain */ } });
+    as(v0, () => { while (!hvm_do_resume(v0 as VcpuPtr)) { /* drain */ } });
     const c = crashOf(() => as(v0, () => PHYSDEVOP_pci_device_remove(SBDF_A)));
     assert.equal(c?.kind, 'null-deref');
     assert.equal(c?.where, 'vpci_remove_device');
@@ -37,7 +38,7 @@ describe('L21 fidelity (4ed7d5525f)', () => {
     const { world } = boot({ strategy: 'pcidevs', inject: { iommuNext: 1 } });
     const [v0] = world.vcpus[0];
     as(v0, () => PHYSDEVOP_pci_device_add(SBDF_A));
-    as(v0, () => { while (!hvm_do_resume(v0)) { /* drain */ } });
+    as(v0, () => { while (!hvm_do_resume(v0 as VcpuPtr)) { /* drain */ } });
     assert.equal(crashOf(() => as(v0, () => PHYSDEVOP_pci_device_remove(SBDF_A))), undefined);
   });
 

@@ -28,6 +28,7 @@ import { verify, type VerifyOptions, type VerifyResult } from '../stress/verify.
 import { loadStrategy } from '../lib/strategy/index.js';
 import { fileURLToPath } from 'node:url';
 import { outcomeOf } from './helpers-model.js';
+import type { PciDevPtr, VcpuPtr, DomainPtr } from '../lib/xen/types.js';
 
 const DEV = deviceSbdf(0);
 const POS = 0x40;                                   // MSIX_CAP_POS
@@ -74,7 +75,7 @@ describe('MSI-X, HEAD msix.c', () => {
   it('the arch hooks assert d->pci_lock (or pcidevs_lock) and take neither (4f78438b45)', () => {
     const w = boot(), d0 = w.domains[0];
     set_current(w.vcpus[0][0]);
-    const pdev = pdevOf(d0), entry = msix_entry(msixOf(pdev), 0);
+    const pdev = pdevOf(d0) as PciDevPtr, entry = msix_entry(msixOf(pdev), 0);
     M[entry + MSIX_ENTRY.addr_lo] = 0xfee00000 | 0;
     assert.equal(outcomeOf(() => fn.vpci_msix_arch_enable_entry(entry, pdev, 0)), 'assert', 'no lock held');
     M[entry + MSIX_ENTRY.arch_pirq] = INVALID_PIRQ;          // the crashed call had already picked a PIRQ
@@ -88,7 +89,7 @@ describe('MSI-X, HEAD msix.c', () => {
   });
 
   it('modify_bars leaves the table and PBA frames out of BAR0\'s rangeset (header.c:408-431)', () => {
-    const w = boot(), d0 = w.domains[0], v = w.vcpus[0][1];
+    const w = boot(), d0 = w.domains[0], v = w.vcpus[0][1] as VcpuPtr;
     set_current(v);
     fn.vpci_write(DEV, PCI_COMMAND, 2, 0);                                      // deferred unmap
     const mem = M[bar(M[pdevOf(d0) + PCI_DEV.vpci], 0) + BAR.mem];
@@ -106,7 +107,7 @@ describe('MSI-X, HEAD msix.c', () => {
   it('vpci_make_msix_hole removes an identity mapping of the table and refuses a foreign one (-EEXIST)', () => {
     const w = boot(), d0 = w.domains[0];
     set_current(w.vcpus[0][0]);
-    const pdev = pdevOf(d0);
+    const pdev = pdevOf(d0) as PciDevPtr;
     map_mmio_regions(d0, TABLE_PFN, 1, TABLE_PFN);
     assert.equal(fn.vpci_make_msix_hole(pdev), 0);
     assert.equal(p2m_lookup(d0, TABLE_PFN), -1);
@@ -134,7 +135,7 @@ describe('MSI-X, HEAD msix.c', () => {
   it('a failed init_msix is masked (cap.c:318-337): cleanup_msix(hide) unlinks and leaves Dom0 a read-only control', () => {
     const w = boot(), d0 = w.domains[0];
     set_current(w.vcpus[0][0]);
-    const pdev = pdevOf(d0);
+    const pdev = pdevOf(d0) as PciDevPtr;
     write_lock(d0 + DOMAIN.pci_lock);
     assert.equal(fn.cleanup_msix(pdev, true), 0);
     write_unlock(d0 + DOMAIN.pci_lock);
@@ -147,7 +148,7 @@ describe('MSI-X, HEAD msix.c', () => {
 
   it('a DomU\'s table sits at its guest BAR address: mapped around, trapped there, not at the host address', () => {
     const w = boot({ domUVcpus: [1], vpciGuestSupport: true, threads: 3, bootAssign: [{ domain: 1, sbdf: DEV }] });
-    const d1 = w.domains[1], v = w.vcpus[1][0];
+    const d1 = w.domains[1], v = w.vcpus[1][0] as VcpuPtr;
     const GUEST = 0xe0800000, gPfn = GUEST / 4096, gTable = GUEST + MSIX_TABLE_OFFSET;
     set_current(v);
     fn.vpci_write(DEV, PCI_BASE_ADDRESS_0, 4, GUEST);                          // guest_mem_bar_write, decoding off
@@ -167,14 +168,14 @@ describe('MSI-X, HEAD msix.c', () => {
     const [d0, d1] = w.domains;
     set_current(w.vcpus[0][0]);
     pcidevs_lock();
-    assert.equal(fn.assign_device(d1, DEV), 0);
+    assert.equal(fn.assign_device(d1 as DomainPtr, DEV), 0);
     pcidevs_unlock();
     assert.equal(M[d0 + DOMAIN.msix_tables], NULL);
     const msix = M[d1 + DOMAIN.msix_tables];
     assert.notEqual(msix, NULL);
     assert.equal(M[M[msix + VPCI_MSIX.pdev] + PCI_DEV.domain], d1);
     pcidevs_lock();
-    assert.equal(fn.deassign_device(d1, DEV), 0);
+    assert.equal(fn.deassign_device(d1 as DomainPtr, DEV), 0);
     pcidevs_unlock();
     assert.equal(M[d1 + DOMAIN.msix_tables], NULL);
     assert.notEqual(M[d0 + DOMAIN.msix_tables], NULL);

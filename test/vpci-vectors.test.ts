@@ -12,6 +12,7 @@ import { list_add_pdev } from '../lib/xen/pci.js';
 import { fn } from '../lib/xen/fn.js';
 import { HANDLER, registerRead, registerWrite } from '../lib/xen/handlers.js';
 import { boot } from './helpers-model.js';
+import type { VpciPtr } from '../lib/xen/types.js';
 
 const SBDF = (0 << 8) | (0x1f << 3) | 7;  // absent in hardware: reads all-ones, writes dropped (emul.h semantics)
 const R8 = HANDLER.user, R16 = HANDLER.user + 1, R32 = HANDLER.user + 2;
@@ -30,7 +31,7 @@ for (const id of [R8, R16, R32]) {
 }
 
 for (const [strategy, gen] of [['baseline', 'l21'], ['upstream', 'head']] as const) describe(`vPCI unit-test vectors (tools/tests/vpci, table E.2) on ${gen}`, () => {
-  let vpci = 0;
+  let vpci = 0 as VpciPtr;
   const vpci_add_register = (...a: Parameters<typeof fn.vpci_add_register>): number => fn.vpci_add_register(...a);
   const vpci_read = (sbdf: number, reg: number, size: number): number => fn.vpci_read(sbdf, reg, size);
   const vpci_write = (sbdf: number, reg: number, size: number, val: number): void => fn.vpci_write(sbdf, reg, size, val);

@@ -21,6 +21,7 @@ import { VPCI_INIT } from '../lib/xen/l21/vpci.js';
 type InitHook = (typeof VPCI_INIT)[number];
 import type { World } from '../lib/lab/boot.js';
 import type { ActorContext } from '../lib/run/task.js';
+import type { DomainPtr } from '../lib/xen/types.js';
 
 /** What a scenario module gives this worker: its name and one actor per vCPU (stress/scenario.ts has the rest). */
 interface Scenario { name: string; actors: Record<string, (x: ScenarioApi, params?: unknown) => void> }
@@ -134,8 +135,8 @@ export async function run(ctx: ActorContext): Promise<void> {
     resume: () => vcpu_return_to_guest(v),
     add: (sbdf) => hypercall(() => PHYSDEVOP_pci_device_add(sbdf)),
     remove: (sbdf) => hypercall(() => PHYSDEVOP_pci_device_remove(sbdf)),
-    assign: (d, sbdf) => { const dom = domain('assign', d); return hypercall(() => XEN_DOMCTL_assign_device(dom, sbdf)); },
-    deassign: (d, sbdf) => { const dom = domain('deassign', d); return hypercall(() => XEN_DOMCTL_deassign_device(dom, sbdf)); },
+    assign: (d, sbdf) => { const dom = domain('assign', d) as DomainPtr; return hypercall(() => XEN_DOMCTL_assign_device(dom, sbdf)); },
+    deassign: (d, sbdf) => { const dom = domain('deassign', d) as DomainPtr; return hypercall(() => XEN_DOMCTL_deassign_device(dom, sbdf)); },
     msixRead: (sbdf, entry, field) => guest_mmio_read(msix('msixRead', sbdf, entry, field), 4) as number,
     msixWrite: (sbdf, entry, field, value) => guest_mmio_write(msix('msixWrite', sbdf, entry, field), 4, value >>> 0),
     reset: (sbdf) => hypercall(() => PHYSDEVOP_pci_device_reset(sbdf)),

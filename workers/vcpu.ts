@@ -19,6 +19,7 @@ import { msixLayout } from '../lib/hw/msix.js';
 import type { World } from '../lib/lab/boot.js';
 import type { ActorContext } from '../lib/run/task.js';
 import { WL, BAR0_OFFSETS, deviceBase, MSIX_ENTRIES, msixEntryAddr } from '../lib/lab/workload.js';
+import type { VcpuPtr } from '../lib/xen/types.js';
 
 export interface VcpuArg {
   world: World;
@@ -42,7 +43,7 @@ const resume = vcpu_return_to_guest;
 /** Dom0 vCPU 0: the toolstack loop. */
 export function toolstack(ctx: ActorContext): { cycles: number } {
   const arg = ctx.arg as VcpuArg;
-  const v = enter(arg);
+  const v = enter(arg) as VcpuPtr;
   const done = region('workload').base + WL.DONE;
   const { world } = arg;
   const domUs = world.domains.slice(1);
@@ -80,7 +81,7 @@ export function toolstack(ctx: ActorContext): { cycles: number } {
 /** Any other vCPU: a guest driving its devices' config space. */
 export function guest(ctx: ActorContext): { accesses: number } {
   const arg = ctx.arg as VcpuArg;
-  const v = enter(arg);
+  const v = enter(arg) as VcpuPtr;
   const done = region('workload').base + WL.DONE;
   const d = arg.world.domains[arg.domain];
   const devs = arg.world.devices;

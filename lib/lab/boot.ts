@@ -13,6 +13,7 @@ import { pcidevs_lock, pcidevs_unlock, pci_hide_device } from '../xen/pci.js';
 import { write_lock, write_unlock } from '../sync/rwlock.js';
 import { installStrategy, loadedStrategy } from '../strategy/index.js';
 import { FLAG_HEAD_LOCKS } from '../sync/layouts.js';
+import type { PciDevPtr, DomainPtr, VcpuPtr } from '../xen/types.js';
 
 export interface ModelDesc {
   /** vCPUs of Dom0 (the hardware domain), then of each DomU. */
@@ -51,8 +52,8 @@ export interface ModelDesc {
 
 /** Pointers a worker needs to find its way around (structured-clonable). */
 export interface World {
-  domains: number[];            // struct domain *, Dom0 first
-  vcpus: number[][];            // per domain, struct vcpu *
+  domains: DomainPtr[];         // struct domain *, Dom0 first
+  vcpus: VcpuPtr[][];           // per domain, struct vcpu *
   devices: number[];            // sbdf of every function in the hardware
 }
 
@@ -64,7 +65,7 @@ export const BOOT_CPU = MAX_THREADS - 1;
  * devices out of vPCI: its lookups (pci_get_pdev_by_domain(hwdom)) never find them (465217b0f8 came in 2023).
  */
 function hideDevice(sbdf: number, hwdom: number, dx: number, head: boolean): void {
-  const pdev = pci_hide_device(sbdf);
+  const pdev = pci_hide_device(sbdf) as PciDevPtr;
   if (pdev === 0) throw new Error(`hidden device ${sbdf.toString(16)}: no memory`);
   if (!head) return;
   M[pdev + PCI_DEV.domain] = hwdom;
@@ -96,7 +97,7 @@ export function bootMachine(desc: ModelDesc): { machine: Machine; world: World }
   if (desc.preemptEvery !== undefined) M[xen(XEN.preempt_every)] = desc.preemptEvery;
   installStrategy(desc.strategy);
   const domains = [domain_create(0, true, desc.dom0Vcpus), ...desc.domUVcpus.map((n, i) => domain_create(i + 1, false, n, desc.vpciGuestSupport === true))];
-  const vcpus = domains.map((d) => Array.from({ length: M[d + DOMAIN.max_vcpus] }, (_, i) => M[d + DOMAIN.vcpu + i]));
+  const vcpus = domains.map((d) => Array.from({ length: M[d + DOMAIN.max_vcpus] }, (_, i) => M[d + DOMAIN.vcpu + i] as VcpuPtr));
   set_current(vcpus[0][0]);
   const dx = dom_xen_create();
   for (const sbdf of desc.hiddenDevices ?? []) hideDevice(sbdf, domains[0], dx, loadedStrategy(desc.strategy).generation.name === 'head');

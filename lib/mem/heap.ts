@@ -7,10 +7,11 @@
 
 import { CTL, M, SHADOW, LAYOUT, MAX_SIZE_CLASS, QUARANTINE, region, stopped, onAttach } from './machine.js';
 import { crash, TrialStopped } from './crash.js';
-import { structById, type Struct } from './layout.js';
+import { structById, type Struct, type Ptr } from './layout.js';
 import { fp, fpOn } from './footprint.js';
 
-export const NULL = 0;
+/** NULL, as a pointer to any struct (Ptr<never> is assignable to every Ptr<N>). */
+export const NULL = 0 as Ptr<never>;
 export const POISON = 0x6b6b6b6b;          // Linux's POISON_FREE byte, four times
 const LIVE = 1, FREED = 2;                 // block state (low byte of the header tag) and shadow values
 const HDR = 2;                             // header words: [tag = typeId << 8 | state, size in words]
@@ -54,16 +55,16 @@ let allocFault: (() => boolean) | null = null;
 export function setAllocFault(f: (() => boolean) | null): void { allocFault = f; }
 
 /** Allocate and zero a struct; returns NULL when the heap is exhausted (callers turn it into -ENOMEM). */
-export function xzalloc(T: Struct): number {
+export function xzalloc<N extends string>(T: Struct<N>): Ptr<N> {
   return xzalloc_words(T, T.words);
 }
 
 /** Variable-size allocation of a typed block (arrays of ranges, for instance). */
-export function xzalloc_words(T: Struct, words: number): number {
+export function xzalloc_words<N extends string>(T: Struct<N>, words: number): Ptr<N> {
   if (fpOn) fp(CTL.HEAP_LOCK, CTL.HEAP_LIVE + 1); // the allocator's state: every allocation and free conflict
-  if (allocFault !== null && allocFault()) return NULL;
+  if (allocFault !== null && allocFault()) return NULL as Ptr<N>;
   heapLock();
-  let p = NULL;
+  let p: number = NULL;
   try {
     if (words <= MAX_SIZE_CLASS && M[freeBase + words] !== 0) {
       p = M[freeBase + words];
@@ -86,7 +87,7 @@ export function xzalloc_words(T: Struct, words: number): number {
   } finally {
     heapUnlock();
   }
-  return p;
+  return p as Ptr<N>;
 }
 
 /** Xen's xfree: NULL is a no-op; a second free is a double free; the block is poisoned and quarantined. */
@@ -136,9 +137,9 @@ function release(p: number, tag: number): void {
  * The one checked dereference path: returns p if it points at a live struct of type T, else ends the CPU with the
  * crash Xen would have suffered (page fault on NULL, KASAN-style use-after-free, type confusion).
  */
-export function chk(p: number, T: Struct, where: string, access: Access = 'read'): number {
+export function chk<N extends string>(p: number, T: Struct<N>, where: string, access: Access = 'read'): Ptr<N> {
   if (fpOn) fp(p - HDR, p + Math.max(T.words, M[p - 1] | 0)); // arrays: the whole block
-  if ((p - heapBase) >>> 0 < heapWords && M[p - 2] === ((T.id << 8) | LIVE)) return p;
+  if ((p - heapBase) >>> 0 < heapWords && M[p - 2] === ((T.id << 8) | LIVE)) return p as Ptr<N>;
   return badPointer(p, T, where, access);
 }
 

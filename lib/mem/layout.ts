@@ -25,8 +25,16 @@ export interface Shape {
   readonly fields: readonly FieldInfo[];
 }
 
-export interface Struct {
-  readonly name: string;
+declare const brand: unique symbol;
+/**
+ * A model pointer to a struct N (a heap word offset, 0 = NULL) with a phantom brand: at run time a plain number,
+ * at compile time a `Ptr<'pci_dev'>` cannot be passed where a `Ptr<'vcpu'>` is expected. Values read from memory
+ * are plain numbers until `ptr` (or `chk`, which also checks them) names what they point to.
+ */
+export type Ptr<N extends string> = number & { readonly [brand]: N };
+
+export interface Struct<N extends string = string> {
+  readonly name: N;
   readonly id: number;
   readonly words: number;
 }
@@ -70,16 +78,19 @@ function typeId(name: string): number {
 }
 
 /** Declare a heap struct. `spec` maps each field to its size in words, in declaration order. */
-export function defineStruct<K extends string>(name: string, spec: Record<K, number>): Struct & Readonly<Record<K, number>> {
+export function defineStruct<N extends string, K extends string>(name: N, spec: Record<K, number>): Struct<N> & Readonly<Record<K, number>> {
   const id = typeId(name);
   const clash = registry.get(id);
   if (clash && clash.name !== name) throw new Error(`struct type id clash: ${name} / ${clash.name}`);
-  const s = flatten(layOut(name, spec, false), { name, id }) as unknown as Struct & Record<K, number>;
+  const s = flatten(layOut(name, spec, false), { name, id }) as unknown as Struct<N> & Record<K, number>;
   registry.set(id, s);
   return s;
 }
 
 export function structById(id: number): Struct | undefined { return registry.get(id); }
+
+/** Name what a word read from memory points to (no check: `chk` checks when it is dereferenced). */
+export function ptr<N extends string>(p: number, _T: Struct<N>): Ptr<N> { return p as Ptr<N>; }
 
 export interface LayoutOptions {
   /** Whole lines and a line-aligned base even with no line field (per-thread slots: one CPU per line). */

@@ -20,6 +20,7 @@ import { rangeset_consume_ranges } from '../xen/rangeset.js';
 import { domain_crash, is_hardware_domain } from '../xen/domain.js';
 import { cancel_slot, cancel_domain_slots } from './slots.js';
 import type { Patch } from './patch.js';
+import type { PciDevPtr, VcpuPtr, DomainPtr } from '../xen/types.js';
 
 const pdevLock = (pdev: number, where: string): number => chk(pdev, PCI_DEV, where) + PCI_DEV.vpci_lock;
 
@@ -42,7 +43,7 @@ function vpci_remove_device_locked(pdev: number): void {
   vpci_free(pdev, vpci, where);
 }
 
-function vpci_remove_device(pdev: number): number {
+function vpci_remove_device(pdev: PciDevPtr): number {
   const where = 'vpci_remove_device';
   if (!has_vpci(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], where)) return 0;
   spin_lock(pdevLock(pdev, where));
@@ -51,14 +52,14 @@ function vpci_remove_device(pdev: number): number {
   return 0;
 }
 
-function vpci_process_pending(v: number): boolean {
+function vpci_process_pending(v: VcpuPtr): boolean {
   const where = 'vpci_process_pending';
-  const pdev = M[chk(v, VCPU, where) + VCPU.vpci_pdev];
+  const pdev = M[chk(v, VCPU, where) + VCPU.vpci_pdev] as PciDevPtr;
   if (pdev === NULL || M[v + VCPU.vpci_mem] === NULL) return false;
   const lock = pdevLock(pdev, where);        // a freed pdev: use-after-free here
   spin_lock(lock);
   if (M[pdev + PCI_DEV.vpci] !== NULL && M[v + VCPU.vpci_mem] !== NULL) {
-    const d = M[v + VCPU.domain];
+    const d = M[v + VCPU.domain] as DomainPtr;
     const map = (M[v + VCPU.vpci_cmd] & PCI_COMMAND_MEMORY) !== 0;
     const rc = rangeset_consume_ranges(M[v + VCPU.vpci_mem], (s, e, c) => fn.map_range(d, map, s, e, c));
     if (rc === ERESTART) { spin_unlock(lock); return true; }

@@ -13,6 +13,7 @@ import { cancel_slot, cancel_domain_slots } from './slots.js';
 import { spin_lock } from '../sync/spinlock.js';
 import { VPCI } from '../xen/types.js';
 import type { Patch } from './patch.js';
+import type { PciDevPtr, VcpuPtr } from '../xen/types.js';
 
 /** `!pdev->vpci` after locking: the access goes to hardware (as 6ccb5e308c later made Xen do). */
 function lock_pdev_vpci_if_present(pdev: number, where: string): number {
@@ -27,7 +28,7 @@ function drain_pending(pdev: number): void {
   for (let i = 0; i < nr_domains(); i++) cancel_domain_slots(domain_by_index(i), pdev, 'drain_pending');
 }
 
-const vpci_remove_device = (prev: ModelFns['vpci_remove_device']) => (pdev: number): number => {
+const vpci_remove_device = (prev: ModelFns['vpci_remove_device']) => (pdev: PciDevPtr): number => {
   pcidevs_lock();
   drain_pending(pdev);
   const rc = M[chk(pdev, PCI_DEV, 'vpci_remove_device') + PCI_DEV.vpci] === NULL ? 0 : prev(pdev);
@@ -35,7 +36,7 @@ const vpci_remove_device = (prev: ModelFns['vpci_remove_device']) => (pdev: numb
   return rc;
 };
 
-const vpci_process_pending = (prev: ModelFns['vpci_process_pending']) => (v: number): boolean => {
+const vpci_process_pending = (prev: ModelFns['vpci_process_pending']) => (v: VcpuPtr): boolean => {
   if (M[chk(v, VCPU, 'vpci_process_pending') + VCPU.vpci_mem] === NULL) return false; // no lock when idle
   pcidevs_lock();
   if (M[v + VCPU.vpci_mem] === NULL) { pcidevs_unlock(); return false; } // drained while we waited for the lock

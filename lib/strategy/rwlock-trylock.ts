@@ -15,10 +15,11 @@ import { has_vpci, vpci_free_handlers, vpci_free } from '../xen/l21/vpci.js';
 import type { ModelFns } from '../xen/fn.js';
 import { domain_crash, is_hardware_domain } from '../xen/domain.js';
 import type { Patch } from './patch.js';
+import type { PciDevPtr, VcpuPtr } from '../xen/types.js';
 
 const rwlock = (d: number, where: string): number => chk(d, DOMAIN, where) + DOMAIN.vpci_rwlock;
 
-function vpci_remove_device(pdev: number): number {
+function vpci_remove_device(pdev: PciDevPtr): number {
   const where = 'vpci_remove_device';
   const d = M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain];
   if (!has_vpci(d, where)) return 0;
@@ -36,7 +37,7 @@ function vpci_remove_device(pdev: number): number {
 }
 
 /** The L21 step under the domain's read lock; a failure crashes a DomU instead of removing the device. */
-const vpci_process_pending = (prev: ModelFns['vpci_process_pending']) => (v: number): boolean => {
+const vpci_process_pending = (prev: ModelFns['vpci_process_pending']) => (v: VcpuPtr): boolean => {
   const where = 'vpci_process_pending';
   if (M[chk(v, VCPU, where) + VCPU.vpci_mem] === NULL) return false;
   const d = M[v + VCPU.domain];
@@ -50,7 +51,7 @@ const readLockCurrent = (d: number): void => read_lock(rwlock(d, 'vpci_mmio'));
 const readUnlockCurrent = (d: number): void => read_unlock(rwlock(d, 'vpci_mmio'));
 
 /** The MSI-X table intercept is an MMIO handler too: a reader, like config accesses. */
-function msixReader<A extends unknown[], R>(prev: (v: number, ...a: A) => R): (v: number, ...a: A) => R {
+function msixReader<A extends unknown[], R>(prev: (v: VcpuPtr, ...a: A) => R): (v: VcpuPtr, ...a: A) => R {
   return (v, ...a) => {
     const d = M[chk(v, VCPU, 'msix') + VCPU.domain];
     readLockCurrent(d);

@@ -23,13 +23,14 @@ import { hardware_domain } from '../xen/state.js';
 import { process_pending_locked } from '../xen/head/header.js';
 import type { ModelFns } from '../xen/fn.js';
 import type { Patch } from './patch.js';
+import type { VcpuPtr, PciDevPtr, DomainPtr } from '../xen/types.js';
 
 /** Part 1: header.c:179 moved below 186. */
-function vpci_process_pending(v: number): boolean {
-  const d = M[chk(v, VCPU, 'vpci_process_pending') + VCPU.domain];
+function vpci_process_pending(v: VcpuPtr): boolean {
+  const d = M[chk(v, VCPU, 'vpci_process_pending') + VCPU.domain] as DomainPtr;
   if (M[v + VCPU.vpci_pdev] === NULL) return false;     // an unlocked peek only decides whether to lock
   read_lock(chk(d, DOMAIN, 'vpci_process_pending') + DOMAIN.pci_lock);
-  const pdev = M[v + VCPU.vpci_pdev];
+  const pdev = M[v + VCPU.vpci_pdev] as PciDevPtr;
   if (pdev === NULL) { read_unlock(d + DOMAIN.pci_lock); return false; }   // drained while we waited
   return process_pending_locked(v, pdev, d);
 }
@@ -43,7 +44,7 @@ function drain_domain(d: number, pdev: number, where: string): void {
 }
 
 /** Parts 2-4: every domain's vCPUs under that domain's write lock (one at a time), hwdom's last and across the free. */
-const free_pdev = (prev: ModelFns['free_pdev']) => (pdev: number): void => {
+const free_pdev = (prev: ModelFns['free_pdev']) => (pdev: PciDevPtr): void => {
   const where = 'vpci_drain_pending';
   const hwdom = hardware_domain();
   for (let i = 0; i < nr_domains(); i++) {

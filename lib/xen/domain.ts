@@ -11,6 +11,7 @@ import { record, EV } from '../trace/recorder.js';
 import { DOMAIN, VCPU, MAX_VCPUS, MAX_DOMAINS } from './types.js';
 import { XEN, xen, CLASS } from './state.js';
 import { fn, installedGeneration } from './fn.js';
+import type { VcpuPtr, DomainPtr } from './types.js';
 
 /**
  * Boot-time: create a domain with n vCPUs (main thread, before any worker runs). `vpci`: whether it has vPCI. In Xen
@@ -18,7 +19,7 @@ import { fn, installedGeneration } from './fn.js';
  * false, arch/arm/include/asm/domain.h:288-289); DomU vPCI is the machine option `vpciGuestSupport`, after
  * CONFIG_HAS_VPCI_GUEST_SUPPORT from the v4/v5 "PCI devices passthrough on Arm" series.
  */
-export function domain_create(domid: number, hardware: boolean, nvcpus: number, vpci = hardware): number {
+export function domain_create(domid: number, hardware: boolean, nvcpus: number, vpci = hardware): DomainPtr {
   if (nvcpus < 1 || nvcpus > MAX_VCPUS) throw new RangeError(`a domain has 1..${MAX_VCPUS} vCPUs`);
   const n = M[xen(XEN.nr_domains)];
   if (n >= MAX_DOMAINS) throw new RangeError(`at most ${MAX_DOMAINS} domains`);
@@ -63,9 +64,9 @@ export function dom_xen_create(): number {
   return d;
 }
 
-export function domain_by_index(i: number): number { return M[xen(XEN.domains) + i]; }
+export function domain_by_index(i: number): DomainPtr { return M[xen(XEN.domains) + i] as DomainPtr; }
 export function nr_domains(): number { return M[xen(XEN.nr_domains)]; }
-export function domain_vcpu(d: number, i: number): number { return M[chk(d, DOMAIN, 'domain_vcpu') + DOMAIN.vcpu + i]; }
+export function domain_vcpu(d: number, i: number): VcpuPtr { return M[chk(d, DOMAIN, 'domain_vcpu') + DOMAIN.vcpu + i] as VcpuPtr; }
 export function is_hardware_domain(d: number): boolean { return M[chk(d, DOMAIN, 'is_hardware_domain') + DOMAIN.is_hardware_domain] !== 0; }
 
 /** domain_crash: for the hardware domain Xen itself would go down; for a DomU it is a policy outcome. */
@@ -83,7 +84,7 @@ export function domain_is_crashed(d: number): boolean { return M[chk(d, DOMAIN, 
  * hvm_do_resume: returns true when the vCPU may enter the guest, false when vpci_process_pending asked to be
  * rescheduled (-ERESTART; SCHEDULE_SOFTIRQ raised, the caller comes back).
  */
-export function hvm_do_resume(v: number): boolean {
+export function hvm_do_resume(v: VcpuPtr): boolean {
   const where = 'hvm_do_resume';
   const d = M[chk(v, VCPU, where) + VCPU.domain];
   if (M[chk(d, DOMAIN, where) + DOMAIN.has_vpci] && fn.vpci_process_pending(v)) {
@@ -98,7 +99,7 @@ export function hvm_do_resume(v: number): boolean {
  * Return to the guest: come back through SCHEDULE_SOFTIRQ until hvm_do_resume lets v in. Through the table, so a
  * patch can restore an older return path (examples/patches/history/3e568fa9e1-*: before 2018 the vCPU went in anyway).
  */
-export function vcpu_return_to_guest(v: number): void {
+export function vcpu_return_to_guest(v: VcpuPtr): void {
   while (!fn.hvm_do_resume(v)) { /* -ERESTART: SCHEDULE_SOFTIRQ, come back */ }
 }
 

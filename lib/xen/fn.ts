@@ -8,7 +8,7 @@
 // The table object is created once with every name, so its shape never changes and calls through it stay
 // monomorphic property loads.
 
-import type { MmioData } from './types.js';
+import type { MmioData, PciDevPtr, VcpuPtr, DomainPtr, VpciPtr, VpciMsixPtr } from './types.js';
 
 /** Every function a generation may provide. A generation provides a subset; the rest throw if called. */
 export interface ModelFns {
@@ -17,91 +17,91 @@ export interface ModelFns {
   vpci_write(sbdf: number, reg: number, size: number, data: number): void;
   vpci_read_hw(sbdf: number, reg: number, size: number): number;
   vpci_write_hw(sbdf: number, reg: number, size: number, data: number): void;
-  vpci_add_register(vpci: number, read: number, write: number, offset: number, size: number, data: number): number;
-  vpci_remove_register(vpci: number, offset: number, size: number): number;
+  vpci_add_register(vpci: VpciPtr, read: number, write: number, offset: number, size: number, data: number): number;
+  vpci_remove_register(vpci: VpciPtr, offset: number, size: number): number;
   /** L21: publish pdev->vpci and run the init hooks. */
-  vpci_add_handlers(pdev: number): number;
+  vpci_add_handlers(pdev: PciDevPtr): number;
   /** L21: 0, or -ERESTART when removal must be retried through a hypercall continuation (the seed's proposal). */
-  vpci_remove_device(pdev: number, before_free?: (pdev: number) => void): number;
+  vpci_remove_device(pdev: PciDevPtr, before_free?: (pdev: PciDevPtr) => void): number;
   /** HEAD (f20dde9259): the replacements of vpci_add_handlers / vpci_remove_device; caller holds d->pci_lock. */
-  vpci_assign_device(pdev: number): number;
-  vpci_deassign_device(pdev: number): void;
+  vpci_assign_device(pdev: PciDevPtr): number;
+  vpci_deassign_device(pdev: PciDevPtr): void;
   /** HEAD vpci.h:241-245: vpci_deassign_device then vpci_assign_device (PHYSDEVOP_pci_device_reset). */
-  vpci_reset_device(pdev: number): number;
+  vpci_reset_device(pdev: PciDevPtr): number;
   /** HEAD vpci.c:265-324 (a3c8fb450a): registration with ro / rw1c / rsvdp / rsvdz masks. */
-  vpci_add_register_mask(vpci: number, read: number, write: number, offset: number, size: number, data: number,
+  vpci_add_register_mask(vpci: VpciPtr, read: number, write: number, offset: number, size: number, data: number,
     ro_mask: number, rw1c_mask: number, rsvdp_mask: number, rsvdz_mask: number): number;
   /** HEAD vpci.c:334-364 (8623318157): remove every register inside [start, start+size); -ERANGE on a straddler. */
-  vpci_remove_registers(vpci: number, start: number, size: number): number;
+  vpci_remove_registers(vpci: VpciPtr, start: number, size: number): number;
   // ---- header.c
-  init_bars(pdev: number): number;
-  vpci_init_header(pdev: number): number;
-  cmd_write(pdev: number, reg: number, cmd: number): void;
-  bar_write(pdev: number, reg: number, val: number, data: number): void;
-  rom_write(pdev: number, reg: number, val: number, data: number): void;
+  init_bars(pdev: PciDevPtr): number;
+  vpci_init_header(pdev: PciDevPtr): number;
+  cmd_write(pdev: PciDevPtr, reg: number, cmd: number): void;
+  bar_write(pdev: PciDevPtr, reg: number, val: number, data: number): void;
+  rom_write(pdev: PciDevPtr, reg: number, val: number, data: number): void;
   /** HEAD header.c:554-675: a DomU's view of COMMAND and of its BARs (guest addresses). */
-  guest_cmd_read(pdev: number, reg: number, data: number): number;
-  guest_mem_bar_read(pdev: number, reg: number, data: number): number;
-  guest_mem_bar_write(pdev: number, reg: number, val: number, data: number): void;
-  modify_bars(pdev: number, cmd: number, rom_only: boolean): number;
-  modify_decoding(pdev: number, cmd: number, rom_only: boolean): void;
+  guest_cmd_read(pdev: PciDevPtr, reg: number, data: number): number;
+  guest_mem_bar_read(pdev: PciDevPtr, reg: number, data: number): number;
+  guest_mem_bar_write(pdev: PciDevPtr, reg: number, val: number, data: number): void;
+  modify_bars(pdev: PciDevPtr, cmd: number, rom_only: boolean): number;
+  modify_decoding(pdev: PciDevPtr, cmd: number, rom_only: boolean): void;
   /** L21 passes the rangeset; HEAD keeps it in the BARs (pass 0). */
-  defer_map(pdev: number, mem: number, cmd: number, rom_only: boolean): void;
+  defer_map(pdev: PciDevPtr, mem: number, cmd: number, rom_only: boolean): void;
   /** HEAD passes the BAR (header.c:36-40 struct map_data): guest frame s maps to the BAR's host frame. */
-  map_range(d: number, map: boolean, s: number, e: number, consumed: { c: number }, bar?: number): number;
+  map_range(d: DomainPtr, map: boolean, s: number, e: number, consumed: { c: number }, bar?: number): number;
   /** L21's optional second argument is the failure policy (the FIXME) proposals change. */
-  vpci_process_pending(v: number, on_failure?: (v: number, pdev: number) => void): boolean;
+  vpci_process_pending(v: VcpuPtr, on_failure?: (v: VcpuPtr, pdev: PciDevPtr) => void): boolean;
   // ---- msix.c: the capability's control register, the table/PBA MMIO intercept, the p2m hole
-  init_msix(pdev: number): number;
+  init_msix(pdev: PciDevPtr): number;
   /** msi.c's init hook (L21: the last REGISTER_VPCI_INIT). */
-  init_msi(pdev: number): number;
+  init_msi(pdev: PciDevPtr): number;
   /** msix.c's control_read / control_write (msi.c's statics of the same names are not modelled); data = msix. */
-  control_read(pdev: number, reg: number, msix: number): number;
-  control_write(pdev: number, reg: number, val: number, msix: number): void;
-  update_entry(entry: number, pdev: number, nr: number): void;
+  control_read(pdev: PciDevPtr, reg: number, msix: number): number;
+  control_write(pdev: PciDevPtr, reg: number, val: number, msix: number): void;
+  update_entry(entry: number, pdev: PciDevPtr, nr: number): void;
   /** The vpci_msix whose table or PBA covers addr in d's list, or NULL. */
-  msix_find(d: number, addr: number): number;
-  msix_accept(v: number, addr: number): boolean;
+  msix_find(d: DomainPtr, addr: number): VpciMsixPtr;
+  msix_accept(v: VcpuPtr, addr: number): boolean;
   /** X86EMUL_OKAY or X86EMUL_RETRY; the value read is left in data. */
-  msix_read(v: number, addr: number, len: number, data: MmioData): number;
-  msix_write(v: number, addr: number, len: number, data: MmioData): number;
-  vpci_make_msix_hole(pdev: number): number;
+  msix_read(v: VcpuPtr, addr: number, len: number, data: MmioData): number;
+  msix_write(v: VcpuPtr, addr: number, len: number, data: MmioData): number;
+  vpci_make_msix_hole(pdev: PciDevPtr): number;
   /** HEAD msix.c:664-711: list_del from d->arch.hvm.msix_tables and free; `hide` leaves a read-only control. */
-  cleanup_msix(pdev: number, hide: boolean): number;
+  cleanup_msix(pdev: PciDevPtr, hide: boolean): number;
   /** HEAD cap.c:288-390: the capability array's init / cleanup hooks (the lab's only capability is MSI-X). */
-  vpci_init_capabilities(pdev: number): number;
-  vpci_cleanup_capabilities(pdev: number): void;
+  vpci_init_capabilities(pdev: PciDevPtr): number;
+  vpci_cleanup_capabilities(pdev: PciDevPtr): void;
   // ---- arch/x86/hvm/vmsi.c: the arch hooks MSI-X emulation calls (entry = &msix->entries[nr])
-  vpci_msix_arch_enable_entry(entry: number, pdev: number, table_base: number): number;
-  vpci_msix_arch_disable_entry(entry: number, pdev: number): number;
-  vpci_msix_arch_mask_entry(entry: number, pdev: number, mask: boolean): void;
+  vpci_msix_arch_enable_entry(entry: number, pdev: PciDevPtr, table_base: number): number;
+  vpci_msix_arch_disable_entry(entry: number, pdev: PciDevPtr): number;
+  vpci_msix_arch_mask_entry(entry: number, pdev: PciDevPtr, mask: boolean): void;
   // ---- arch/x86/hvm/hvm.c: the return to the guest (lib/xen/domain.ts)
   /** true when v may enter the guest, false when it must come back first (deferred vPCI work not finished). */
-  hvm_do_resume(v: number): boolean;
+  hvm_do_resume(v: VcpuPtr): boolean;
   // ---- drivers/passthrough/pci.c
   pci_add_device(sbdf: number): number;
   pci_remove_device(sbdf: number): number;
-  assign_device(d: number, sbdf: number): number;
-  deassign_device(d: number, sbdf: number): number;
-  iommu_add_device(pdev: number): number;
-  pci_get_pdev(d: number, sbdf: number, where: string): number;
+  assign_device(d: DomainPtr, sbdf: number): number;
+  deassign_device(d: DomainPtr, sbdf: number): number;
+  iommu_add_device(pdev: PciDevPtr): number;
+  pci_get_pdev(d: DomainPtr, sbdf: number, where: string): PciDevPtr;
   /** HEAD pci.c:436-467: list_del from alldevs_list, then xfree (caller holds pcidevs_lock). */
-  free_pdev(pdev: number): void;
+  free_pdev(pdev: PciDevPtr): void;
   // ---- L21 hook points: where the 2021 proposals add locking around otherwise unchanged code. Empty in L21
   // (pci_get_pdev is L21's unlocked alldevs_list walk, vpci_lock is spin_lock(&pdev->vpci->lock)).
-  vpci_read_enter(d: number): void;
-  vpci_read_exit(d: number): void;
-  vpci_write_enter(d: number): void;
-  vpci_write_exit(d: number): void;
+  vpci_read_enter(d: DomainPtr): void;
+  vpci_read_exit(d: DomainPtr): void;
+  vpci_write_enter(d: DomainPtr): void;
+  vpci_write_exit(d: DomainPtr): void;
   /** Take the lock guarding pdev's vPCI state; its address, or 0 when the access goes to hardware. */
-  vpci_lock(pdev: number, where: string): number;
-  vpci_unlock(pdev: number, lock: number): void;
+  vpci_lock(pdev: PciDevPtr, where: string): number;
+  vpci_unlock(pdev: PciDevPtr, lock: number): void;
   /** modify_bars' walk over other devices: false skips tmp; true requires modify_bars_put(tmp). */
-  modify_bars_get(pdev: number, tmp: number): boolean;
-  modify_bars_put(pdev: number, tmp: number): void;
+  modify_bars_get(pdev: PciDevPtr, tmp: PciDevPtr): boolean;
+  modify_bars_put(pdev: PciDevPtr, tmp: PciDevPtr): void;
   /** pci.c: around the parts that publish or retire a device's vPCI state on a domain's list. */
-  pdev_list_write_enter(d: number): void;
-  pdev_list_write_exit(d: number): void;
+  pdev_list_write_enter(d: DomainPtr): void;
+  pdev_list_write_exit(d: DomainPtr): void;
 }
 
 export type ModelFnName = keyof ModelFns;

@@ -7,6 +7,7 @@ import { chk } from '../mem/heap.js';
 import { pci_conf_read16, pci_conf_read32 } from '../hw/index.js';
 import { PCI_DEV } from './types.js';
 import { fn } from './fn.js';
+import type { PciDevPtr } from './types.js';
 
 export type ReadHandler = (pdev: number, reg: number, data: number) => number;
 export type WriteHandler = (pdev: number, reg: number, val: number, data: number) => void;
@@ -43,12 +44,12 @@ export function callWrite(id: number, pdev: number, reg: number, val: number, da
 const sbdfOf = (pdev: number, where: string): number => M[chk(pdev, PCI_DEV, where) + PCI_DEV.sbdf];
 registerRead(HANDLER.vpci_hw_read16, (pdev, reg) => pci_conf_read16(sbdfOf(pdev, 'vpci_hw_read16'), reg));
 registerRead(HANDLER.vpci_hw_read32, (pdev, reg) => pci_conf_read32(sbdfOf(pdev, 'vpci_hw_read32'), reg));
-registerWrite(HANDLER.cmd_write, (pdev, reg, val) => fn.cmd_write(pdev, reg, val));
-registerWrite(HANDLER.bar_write, (pdev, reg, val, data) => fn.bar_write(pdev, reg, val, data));
-registerWrite(HANDLER.rom_write, (pdev, reg, val, data) => fn.rom_write(pdev, reg, val, data));
-registerRead(HANDLER.control_read, (pdev, reg, data) => fn.control_read(pdev, reg, data));
-registerWrite(HANDLER.control_write, (pdev, reg, val, data) => fn.control_write(pdev, reg, val, data));
-registerRead(HANDLER.guest_cmd_read, (pdev, reg, data) => fn.guest_cmd_read(pdev, reg, data));
-registerRead(HANDLER.guest_mem_bar_read, (pdev, reg, data) => fn.guest_mem_bar_read(pdev, reg, data));
+registerWrite(HANDLER.cmd_write, (pdev, reg, val) => fn.cmd_write(pdev as PciDevPtr, reg, val));
+registerWrite(HANDLER.bar_write, (pdev, reg, val, data) => fn.bar_write(pdev as PciDevPtr, reg, val, data));
+registerWrite(HANDLER.rom_write, (pdev, reg, val, data) => fn.rom_write(pdev as PciDevPtr, reg, val, data));
+registerRead(HANDLER.control_read, (pdev, reg, data) => fn.control_read(pdev as PciDevPtr, reg, data));
+registerWrite(HANDLER.control_write, (pdev, reg, val, data) => fn.control_write(pdev as PciDevPtr, reg, val, data));
+registerRead(HANDLER.guest_cmd_read, (pdev, reg, data) => fn.guest_cmd_read(pdev as PciDevPtr, reg, data));
+registerRead(HANDLER.guest_mem_bar_read, (pdev, reg, data) => fn.guest_mem_bar_read(pdev as PciDevPtr, reg, data));
 registerRead(HANDLER.vpci_read_val, (_pdev, _reg, data) => data);
-registerWrite(HANDLER.guest_mem_bar_write, (pdev, reg, val, data) => fn.guest_mem_bar_write(pdev, reg, val, data));
+registerWrite(HANDLER.guest_mem_bar_write, (pdev, reg, val, data) => fn.guest_mem_bar_write(pdev as PciDevPtr, reg, val, data));

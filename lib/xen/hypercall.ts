@@ -16,6 +16,7 @@ import { fn, installedGeneration } from './fn.js';
 import { write_lock, write_unlock } from '../sync/rwlock.js';
 import { NULL } from '../mem/heap.js';
 import { vcpu_return_to_guest } from './domain.js';
+import type { DomainPtr } from './types.js';
 
 /**
  * The lab's budget of re-executions of one hypercall. Xen has none: a continuation is re-issued until it completes.
@@ -54,7 +55,7 @@ export function PHYSDEVOP_pci_device_remove(sbdf: number): number {
 }
 
 /** iommu_do_pci_domctl(XEN_DOMCTL_assign_device): pcidevs_lock around assign_device; -ERESTART continues. */
-export function XEN_DOMCTL_assign_device(d: number, sbdf: number): number {
+export function XEN_DOMCTL_assign_device(d: DomainPtr, sbdf: number): number {
   return hypercall('XEN_DOMCTL_assign_device', () => {
     pcidevs_lock();
     const rc = fn.assign_device(d, sbdf);
@@ -64,7 +65,7 @@ export function XEN_DOMCTL_assign_device(d: number, sbdf: number): number {
 }
 
 /** iommu_do_pci_domctl(XEN_DOMCTL_deassign_device). */
-export function XEN_DOMCTL_deassign_device(d: number, sbdf: number): number {
+export function XEN_DOMCTL_deassign_device(d: DomainPtr, sbdf: number): number {
   return hypercall('XEN_DOMCTL_deassign_device', () => {
     pcidevs_lock();
     const rc = fn.deassign_device(d, sbdf);

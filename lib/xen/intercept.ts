@@ -15,6 +15,7 @@ import { DOMAIN, VCPU, X86EMUL_RETRY, type MmioData } from './types.js';
 import { current } from './state.js';
 import { p2m_lookup } from './p2m.js';
 import { fn } from './fn.js';
+import type { VcpuPtr } from './types.js';
 
 /** The machine address a guest address reaches without an exit, or -1 when the frame is not mapped. */
 function direct(d: number, addr: number): number {
@@ -23,7 +24,7 @@ function direct(d: number, addr: number): number {
 }
 
 /** hvm_find_io_handler over the one intercept modelled: is the MSI-X table handler registered, and does it claim addr. */
-function claimed(v: number, d: number, addr: number): boolean {
+function claimed(v: VcpuPtr, d: number, addr: number): boolean {
   return M[d + DOMAIN.msix_mmio_handler] !== 0 && fn.msix_accept(v, addr);
 }
 

@@ -16,6 +16,7 @@ import { write_lock, write_unlock } from '../sync/rwlock.js';
 import { fault_point } from './fault.js';
 import { unmap_mmio_regions, p2m_mapped } from './p2m.js';
 import { list_next, list_add_alldevs, list_del_alldevs, list_add_domain, list_del_domain } from './list.js';
+import type { PciDevPtr } from './types.js';
 
 export function pcidevs_lock(): void { spin_lock_recursive(pcidevs_lock_addr()); }
 export function pcidevs_unlock(): void { spin_unlock_recursive(pcidevs_lock_addr()); }
@@ -65,24 +66,24 @@ export function pci_find_cap_offset(sbdf: number, cap: number): number {
 }
 
 /** pci_get_pdev_by_domain (L21): walks alldevs_list — from vpci_read/vpci_write with no lock at all (R2). */
-export function pci_get_pdev_by_domain(d: number, sbdf: number, where: string): number {
+export function pci_get_pdev_by_domain(d: number, sbdf: number, where: string): PciDevPtr {
   for (let p = M[xen(XEN.alldevs_list)]; p !== NULL; p = list_next(p, PCI_DEV.alldevs_next, where)) {
     chk(p, PCI_DEV, where);
-    if (M[p + PCI_DEV.sbdf] === sbdf && (d === NULL || M[p + PCI_DEV.domain] === d)) return p;
+    if (M[p + PCI_DEV.sbdf] === sbdf && (d === NULL || M[p + PCI_DEV.domain] === d)) return p as PciDevPtr;
   }
   return NULL;
 }
 
 /** for_each_pdev(d, pdev) lookup (HEAD's pci_get_pdev(d, sbdf)): walks only d->pdev_list. */
-export function pci_get_pdev_in_domain(d: number, sbdf: number, where: string): number {
+export function pci_get_pdev_in_domain(d: number, sbdf: number, where: string): PciDevPtr {
   for (let p = M[chk(d, DOMAIN, where) + DOMAIN.pdev_list]; p !== NULL; p = list_next(p, PCI_DEV.domain_next, where)) {
-    if (M[chk(p, PCI_DEV, where) + PCI_DEV.sbdf] === sbdf) return p;
+    if (M[chk(p, PCI_DEV, where) + PCI_DEV.sbdf] === sbdf) return p as PciDevPtr;
   }
   return NULL;
 }
 
 /** alloc_pdev: find or create the pci_dev on alldevs_list (caller holds pcidevs_lock). */
-export function alloc_pdev(sbdf: number): number {
+export function alloc_pdev(sbdf: number): PciDevPtr {
   const found = pci_get_pdev_by_domain(NULL, sbdf, 'alloc_pdev');
   if (found !== NULL) return found;
   const pdev = xzalloc(PCI_DEV);
@@ -94,7 +95,7 @@ export function alloc_pdev(sbdf: number): number {
 }
 
 /** free_pdev (L21 pci.c:417-452): list_del from alldevs_list leaves LIST_POISON1, then xfree. */
-export function free_pdev(pdev: number): void {
+export function free_pdev(pdev: PciDevPtr): void {
   list_del_alldevs(pdev, 'free_pdev');
   xfree(pdev, 'free_pdev');
 }

@@ -6,6 +6,7 @@ import { defineLayout } from '../mem/layout.js';
 import { fp, fpOn } from '../mem/footprint.js';
 import { SPINLOCK_WORDS, spin_lock_init } from '../sync/spinlock.js';
 import { MAX_DOMAINS, LOCK_CLASSES } from './types.js';
+import type { DomainPtr, VcpuPtr } from './types.js';
 
 export const XEN = defineLayout('xen', {
   pcidevs_lock: SPINLOCK_WORDS,   // _pcidevs_lock: recursive spinlock (pci.c L21 53-68)
@@ -66,12 +67,12 @@ export function initXenState(seed: number): void {
 
 export function pcidevs_lock_addr(): number { return base + XEN.pcidevs_lock; }
 export function system_state(): number { return M[base + XEN.system_state]; }
-export function hardware_domain(): number { return M[base + XEN.hardware_domain]; }
-export function dom_xen(): number { return M[base + XEN.dom_xen]; }
+export function hardware_domain(): DomainPtr { return M[base + XEN.hardware_domain] as DomainPtr; }
+export function dom_xen(): DomainPtr { return M[base + XEN.dom_xen] as DomainPtr; }
 
 // ---- current: which vCPU this thread runs (Xen's per-CPU `current`) ----
 export function set_current(v: number): void { current_vcpu = v; }
-export function current(): number { return current_vcpu; }
+export function current(): VcpuPtr { return current_vcpu as VcpuPtr; }
 
 // ---- deterministic per-thread randomness for fault injection (same run, same schedule → same faults) ----
 export function rand32(): number {

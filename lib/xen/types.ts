@@ -1,9 +1,18 @@
 // The model's structs, laid out once in words (lib/mem/layout). Field names follow Xen's; comments give the
 // Xen header each one comes from. Pointers are heap word offsets, 0 = NULL.
 
-import { defineStruct } from '../mem/layout.js';
+import { defineStruct, type Ptr } from '../mem/layout.js';
 import { SPINLOCK_WORDS } from '../sync/spinlock.js';
 import { RWLOCK_WORDS } from '../sync/rwlock.js';
+
+/** Pointers to the model's structs (lib/mem/layout.ts Ptr): a pdev cannot be passed where a vcpu is expected. */
+export type PciDevPtr = Ptr<'pci_dev'>;
+export type VcpuPtr = Ptr<'vcpu'>;
+export type DomainPtr = Ptr<'domain'>;
+export type VpciPtr = Ptr<'vpci'>;
+export type VpciMsixPtr = Ptr<'vpci_msix'>;
+export type RangesetPtr = Ptr<'rangeset'>;
+export type { Ptr };
 
 export const MAX_VCPUS = 8;
 export const MAX_DOMAINS = 8;

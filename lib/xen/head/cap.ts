@@ -10,9 +10,10 @@ import { PCI_CAP_ID_MSIX } from '../../hw/pci_regs.js';
 import { DOMAIN, PCI_DEV } from '../types.js';
 import { fn } from '../fn.js';
 import { pci_find_cap_offset } from '../pci.js';
+import type { PciDevPtr } from '../types.js';
 
 /** vpci_init_capabilities(pdev, false) (cap.c:288-359), over the one legacy capability modelled. */
-export function vpci_init_capabilities(pdev: number): number {
+export function vpci_init_capabilities(pdev: PciDevPtr): number {
   const where = 'vpci_init_capabilities';
   if (!pci_find_cap_offset(M[chk(pdev, PCI_DEV, where) + PCI_DEV.sbdf], PCI_CAP_ID_MSIX)) return 0;
   let rc = fn.init_msix(pdev);
@@ -24,7 +25,7 @@ export function vpci_init_capabilities(pdev: number): number {
 }
 
 /** vpci_cleanup_capabilities(pdev, false) (cap.c:361-390). */
-export function vpci_cleanup_capabilities(pdev: number): void {
+export function vpci_cleanup_capabilities(pdev: PciDevPtr): void {
   if (pci_find_cap_offset(M[chk(pdev, PCI_DEV, 'vpci_cleanup_capabilities') + PCI_DEV.sbdf], PCI_CAP_ID_MSIX)) {
     fn.cleanup_msix(pdev, false);             // rc only printed (cap.c:382-387)
   }

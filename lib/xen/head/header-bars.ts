@@ -25,13 +25,14 @@ import { pci_size_mem_bar, PCI_BAR_LAST, PCI_BAR_ROM } from '../pci.js';
 import { bar } from '../l21/header.js';
 import { fn } from '../fn.js';
 import { addrOf, guestAddrOf, set64 } from './header.js';
+import type { PciDevPtr, VpciPtr } from '../types.js';
 
 const vpciOf = (pdev: number, where: string): number => chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
 const isHwdom = (pdev: number, where: string): boolean => M[chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], DOMAIN, where) + DOMAIN.is_hardware_domain] !== 0;
 const sizeOf = (b: number): number => (M[b + BAR.size_hi] >>> 0) * 2 ** 32 + (M[b + BAR.size_lo] >>> 0);
 
 /** bar_write (header.c:562-612): Dom0 only; refused while the BAR is mapped (bar->enabled, 7abd7bc162). */
-export function bar_write(pdev: number, reg: number, val: number, data: number): void {
+export function bar_write(pdev: PciDevPtr, reg: number, val: number, data: number): void {
   const where = 'bar_write';
   ASSERT(isHwdom(pdev, where), where, 'is_hardware_domain(pdev->domain)');
   let b = bar(vpciOf(pdev, where), data), hi = false;
@@ -54,7 +55,7 @@ export function bar_write(pdev: number, reg: number, val: number, data: number):
 }
 
 /** guest_mem_bar_write (header.c:614-654): a DomU moves only its guest address, never the hardware BAR. */
-export function guest_mem_bar_write(pdev: number, reg: number, val: number, data: number): void {
+export function guest_mem_bar_write(pdev: PciDevPtr, reg: number, val: number, data: number): void {
   const where = 'guest_mem_bar_write';
   let b = bar(vpciOf(pdev, where), data), hi = false;
   if (M[b + BAR.type] === VPCI_BAR_MEM64_HI) {
@@ -73,7 +74,7 @@ export function guest_mem_bar_write(pdev: number, reg: number, val: number, data
 }
 
 /** guest_mem_bar_read (header.c:656-675). */
-export function guest_mem_bar_read(pdev: number, reg: number, data: number): number {
+export function guest_mem_bar_read(pdev: PciDevPtr, reg: number, data: number): number {
   const where = 'guest_mem_bar_read';
   let b = bar(vpciOf(pdev, where), data);
   if (M[b + BAR.type] === VPCI_BAR_MEM64_HI) {
@@ -97,9 +98,9 @@ const DOMU_CMD_RSVDP = PCI_COMMAND_RSVDP_MASK | PCI_COMMAND_IO | PCI_COMMAND_PAR
 const DOMU_CMD_CLEAR = PCI_COMMAND_VGA_PALETTE | PCI_COMMAND_INVALIDATE | PCI_COMMAND_SPECIAL | PCI_COMMAND_MASTER | PCI_COMMAND_MEMORY | PCI_COMMAND_IO;
 
 /** vpci_init_header (header.c:747-934): caller holds pdev->domain->pci_lock for writing. */
-export function vpci_init_header(pdev: number): number {
+export function vpci_init_header(pdev: PciDevPtr): number {
   const where = 'vpci_init_header';
-  const vpci = vpciOf(pdev, where);
+  const vpci = vpciOf(pdev, where) as VpciPtr;
   const sbdf = M[pdev + PCI_DEV.sbdf];
   const is_hwdom = isHwdom(pdev, where);
   ASSERT(rw_is_write_locked(M[pdev + PCI_DEV.domain] + DOMAIN.pci_lock), where, 'rw_is_write_locked(&pdev->domain->pci_lock)');

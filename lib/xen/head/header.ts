@@ -23,6 +23,7 @@ import { bar, MAPPABLE_BAR } from '../l21/header.js';
 import { map_mmio_regions, unmap_mmio_regions } from '../p2m.js';
 import { fn } from '../fn.js';
 import { list_next } from '../list.js';
+import type { DomainPtr, PciDevPtr, VcpuPtr } from '../types.js';
 
 const pciLock = (d: number, where: string): number => chk(d, DOMAIN, where) + DOMAIN.pci_lock;
 const vpciOf = (pdev: number, where: string): number => chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
@@ -37,7 +38,7 @@ const PAGE_OFFSET = (a: number): number => a % 2 ** XEN_PAGE_SHIFT;
 export const guestFrames = (b: number): [number, number] => [PFN_DOWN(guestAddrOf(b)), PFN_DOWN(guestAddrOf(b) + sizeOf(b) - 1)];
 
 /** modify_decoding (header.c:119-175): bars_mapped follows the COMMAND write (header.c:171). */
-export function modify_decoding(pdev: number, cmd: number, rom_only: boolean): void {
+export function modify_decoding(pdev: PciDevPtr, cmd: number, rom_only: boolean): void {
   const where = 'modify_decoding';
   const vpci = vpciOf(pdev, where);
   const map = (cmd & PCI_COMMAND_MEMORY) !== 0;
@@ -60,7 +61,7 @@ export function modify_decoding(pdev: number, cmd: number, rom_only: boolean): v
 }
 
 /** map_range (header.c:42-112): guest frame s maps to host frame start_mfn + (s - start_gfn) of the BAR. */
-export function map_range(d: number, map: boolean, s: number, e: number, consumed: { c: number }, b = 0): number {
+export function map_range(d: DomainPtr, map: boolean, s: number, e: number, consumed: { c: number }, b = 0): number {
   ASSERT(b !== 0, 'map_range', 'map->bar');
   const start_gfn = PFN_DOWN(guestAddrOf(b)), start_mfn = PFN_DOWN(addrOf(b));
   yield_point(SITE.map_range);
@@ -82,11 +83,11 @@ export function map_range(d: number, map: boolean, s: number, e: number, consume
  * vpci_process_pending (header.c:177-249), in HEAD's order: the slot is read BEFORE d->pci_lock is taken (179 vs
  * 186), so the pdev it names may be freed while this vCPU waits for the lock; step 3 (188) then reads through it.
  */
-export function vpci_process_pending(v: number): boolean {
-  const pdev = M[chk(v, VCPU, 'vpci_process_pending') + VCPU.vpci_pdev];   // header.c:179
+export function vpci_process_pending(v: VcpuPtr): boolean {
+  const pdev = M[chk(v, VCPU, 'vpci_process_pending') + VCPU.vpci_pdev] as PciDevPtr;   // header.c:179
   if (pdev === NULL) return false;
   yield_point(SITE['vpci_process_pending:before-lock']);
-  const d = M[v + VCPU.domain];
+  const d = M[v + VCPU.domain] as DomainPtr;
   read_lock(pciLock(d, 'vpci_process_pending'));                         // header.c:186
   return process_pending_locked(v, pdev, d);
 }
@@ -95,7 +96,7 @@ export function vpci_process_pending(v: number): boolean {
  * header.c:188-248, with v->domain->pci_lock held for reading (released before returning). Not a Xen function:
  * the lab's drain proposal reuses it after loading the slot under the lock.
  */
-export function process_pending_locked(v: number, pdev: number, d: number): boolean {
+export function process_pending_locked(v: number, pdev: PciDevPtr, d: DomainPtr): boolean {
   const where = 'vpci_process_pending';
   if (M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci] === NULL || d !== M[pdev + PCI_DEV.domain]) {   // header.c:188
     M[v + VCPU.vpci_pdev] = NULL;
@@ -132,7 +133,7 @@ export function process_pending_locked(v: number, pdev: number, d: number): bool
 }
 
 /** apply_map (header.c:251-285, __init): boot-time, synchronous; drops the lock around softirqs. */
-export function apply_map(d: number, pdev: number, cmd: number): number {
+export function apply_map(d: DomainPtr, pdev: PciDevPtr, cmd: number): number {
   const where = 'apply_map';
   ASSERT(rw_is_write_locked(pciLock(d, where)), where, 'rw_is_write_locked(&d->pci_lock)');
   const vpci = vpciOf(pdev, where);
@@ -150,7 +151,7 @@ export function apply_map(d: number, pdev: number, cmd: number): number {
 }
 
 /** defer_map (header.c:287-306): into *current*'s slot, whichever domain current belongs to (the FIXME stands). */
-export function defer_map(pdev: number, _mem: number, cmd: number, rom_only: boolean): void {
+export function defer_map(pdev: PciDevPtr, _mem: number, cmd: number, rom_only: boolean): void {
   const curr = chk(current(), VCPU, 'defer_map');
   M[curr + VCPU.vpci_pdev] = pdev;
   M[curr + VCPU.vpci_cmd] = cmd;
@@ -219,10 +220,10 @@ export function subtract_device(pdev: number, vpci: number, tmp: number, rom_onl
 }
 
 /** modify_bars (header.c:308-519): caller holds pdev->domain->pci_lock for writing. */
-export function modify_bars(pdev: number, cmd: number, rom_only: boolean): number {
+export function modify_bars(pdev: PciDevPtr, cmd: number, rom_only: boolean): number {
   const where = 'modify_bars';
   const vpci = vpciOf(pdev, where);
-  const d = M[pdev + PCI_DEV.domain];
+  const d = M[pdev + PCI_DEV.domain] as DomainPtr;
   ASSERT(rw_is_write_locked(pciLock(d, where)), where, 'rw_is_write_locked(&pdev->domain->pci_lock)');   // header.c:317
   let rc = fill_own_bars(pdev, vpci, cmd, rom_only, where);
   if (!rc) rc = remove_msix_regions(vpci);
@@ -247,7 +248,7 @@ export function modify_bars(pdev: number, cmd: number, rom_only: boolean): numbe
 }
 
 /** cmd_write (header.c:521-552): compares with bars_mapped, not with the hardware. */
-export function cmd_write(pdev: number, reg: number, cmd: number): void {
+export function cmd_write(pdev: PciDevPtr, reg: number, cmd: number): void {
   const where = 'cmd_write';
   yield_point(SITE.cmd_write);
   const vpci = vpciOf(pdev, where);
@@ -261,10 +262,10 @@ export function cmd_write(pdev: number, reg: number, cmd: number): void {
 }
 
 /** guest_cmd_read (header.c:554-560). */
-export function guest_cmd_read(pdev: number): number { return M[vpciOf(pdev, 'guest_cmd_read') + VPCI.guest_cmd]; }
+export function guest_cmd_read(pdev: PciDevPtr): number { return M[vpciOf(pdev, 'guest_cmd_read') + VPCI.guest_cmd]; }
 
 /** rom_write (header.c:677-733): rom->enabled and bars_mapped decide, not the hardware COMMAND. */
-export function rom_write(pdev: number, reg: number, val: number, data: number): void {
+export function rom_write(pdev: PciDevPtr, reg: number, val: number, data: number): void {
   const where = 'rom_write';
   const vpci = vpciOf(pdev, where);
   const rom = bar(vpci, data);

@@ -18,6 +18,7 @@ import { msix_find, msix_accept, msix_read, msix_write } from './msix.js';
 import { control_write, vpci_make_msix_hole, cleanup_msix, init_msix } from './msix-cap.js';
 import { control_read, update_entry } from '../l21/msix.js';   // msix.c:39-75, unchanged since L21
 import { vpci_msix_arch_enable_entry, vpci_msix_arch_disable_entry, vpci_msix_arch_mask_entry } from './vmsi.js';
+import type { PciDevPtr, VpciMsixPtr } from '../types.js';
 
 export const head: Generation = {
   name: 'head',

@@ -27,6 +27,7 @@ import { p2m_lookup, clear_identity_p2m_entry } from '../p2m.js';
 import { bar } from '../l21/header.js';
 import { control_read } from '../l21/msix.js';
 import { vmsix_table_addr, vmsix_table_size, vmsix_table_bar_valid, msix_entry, msix_words, msix_list_add, msix_list_del } from '../vmsix.js';
+import type { PciDevPtr, VpciPtr } from '../types.js';
 
 const vpciOf = (pdev: number, where: string): number => chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
 const isHwdom = (d: number, where: string): boolean => M[chk(d, DOMAIN, where) + DOMAIN.is_hardware_domain] !== 0;
@@ -36,7 +37,7 @@ export const msix_pos = (pdev: number, where: string): number => pci_find_cap_of
 const msix_control_reg = (pos: number): number => pos + PCI_MSIX_FLAGS;
 
 /** control_write (msix.c:77-155): HEAD adds the DomU INTx disable (143-147). */
-export function control_write(pdev: number, reg: number, val: number, msix: number): void {
+export function control_write(pdev: PciDevPtr, reg: number, val: number, msix: number): void {
   const where = 'control_write';
   chk(msix, VPCI_MSIX, where);
   const new_masked = (val & PCI_MSIX_FLAGS_MASKALL) !== 0, new_enabled = (val & PCI_MSIX_FLAGS_ENABLE) !== 0;
@@ -71,7 +72,7 @@ export function control_write(pdev: number, reg: number, val: number, msix: numb
  * addresses); for the hardware domain also drop Xen's own maps of the adjacent pages, which needs vpci->lock once
  * the domain runs (there are maps only then).
  */
-export function vpci_make_msix_hole(pdev: number): number {
+export function vpci_make_msix_hole(pdev: PciDevPtr): number {
   const where = 'vpci_make_msix_hole';
   const d = M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain];
   const vpci = vpciOf(pdev, where);
@@ -98,9 +99,9 @@ export function vpci_make_msix_hole(pdev: number): number {
 }
 
 /** cleanup_msix (msix.c:664-711): off the domain's list and freed; `hide` leaves a read-only control register. */
-export function cleanup_msix(pdev: number, hide: boolean): number {
+export function cleanup_msix(pdev: PciDevPtr, hide: boolean): number {
   const where = 'cleanup_msix';
-  const vpci = vpciOf(pdev, where);
+  const vpci = vpciOf(pdev, where) as VpciPtr;
   const msix = M[vpci + VPCI.msix];
   if (msix !== NULL) {
     msix_list_del(M[pdev + PCI_DEV.domain], msix, where);       // c14aea137e: L21 had no list_del
@@ -131,7 +132,7 @@ function tables_valid(vpci: number, msix: number, max_entries: number): boolean 
 }
 
 /** init_msix (msix.c:713-807): after vpci_init_header at HEAD (vpci.c:158-162), so the BARs are already known. */
-export function init_msix(pdev: number): number {
+export function init_msix(pdev: PciDevPtr): number {
   const where = 'init_msix';
   const d = M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain];
   const sbdf = M[pdev + PCI_DEV.sbdf];
@@ -142,7 +143,7 @@ export function init_msix(pdev: number): number {
   if (msix === NULL) return ENOMEM;
   M[msix + VPCI_MSIX.tables + VPCI_MSIX_TABLE] = pci_conf_read32(sbdf, pos + PCI_MSIX_TABLE);
   M[msix + VPCI_MSIX.tables + VPCI_MSIX_PBA] = pci_conf_read32(sbdf, pos + PCI_MSIX_PBA);
-  const vpci = vpciOf(pdev, where);
+  const vpci = vpciOf(pdev, where) as VpciPtr;
   if (!tables_valid(vpci, msix, max_entries)) { xfree(msix, where); return ENODEV; }
   const rc = fn.vpci_add_register(vpci, HANDLER.control_read, HANDLER.control_write, msix_control_reg(pos), 2, msix);
   if (rc) { xfree(msix, where); return rc; }

@@ -25,6 +25,7 @@ import {
 import { fn } from '../fn.js';
 import { ASSERT_PDEV_LIST_IS_READ_LOCKED } from './vmsi.js';
 import { vmsix_table_addr, vmsix_table_size, VMSIX_ADDR_IN_RANGE, VMSIX_ADDR_SAME_PAGE, msix_entry, vmsix_entry_nr } from '../vmsix.js';
+import type { DomainPtr, VcpuPtr, PciDevPtr, VpciMsixPtr } from '../types.js';
 
 /** HEAD's vmsix_table_addr and friends use bar->guest_addr; the _host_ variants bar->addr (private.h:97-120). */
 const GUEST = BAR.guest_addr_lo, HOST = BAR.addr_lo;
@@ -37,10 +38,10 @@ const msixVpci = (msix: number, where: string): number =>
   chk(M[chk(M[chk(msix, VPCI_MSIX, where) + VPCI_MSIX.pdev], PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
 
 /** msix_find (msix.c:157-175): the table or PBA page of an enabled BAR that addr falls on. */
-export function msix_find(d: number, addr: number): number {
+export function msix_find(d: DomainPtr, addr: number): VpciMsixPtr {
   const where = 'msix_find';
   ASSERT_PDEV_LIST_IS_READ_LOCKED(d, where);
-  for (let msix = M[chk(d, DOMAIN, where) + DOMAIN.msix_tables]; msix !== NULL; msix = M[msix + VPCI_MSIX.next]) {
+  for (let msix = M[chk(d, DOMAIN, where) + DOMAIN.msix_tables] as VpciMsixPtr; msix !== NULL; msix = M[msix + VPCI_MSIX.next] as VpciMsixPtr) {
     yield_point(SITE.msix_find);
     const vpci = msixVpci(msix, where);
     for (let i = 0; i < VPCI_MSIX_MEM_NUM; i++) {
@@ -52,8 +53,8 @@ export function msix_find(d: number, addr: number): number {
 }
 
 /** msix_accept (msix.c:177-186). */
-export function msix_accept(v: number, addr: number): boolean {
-  const d = M[chk(v, VCPU, 'msix_accept') + VCPU.domain];
+export function msix_accept(v: VcpuPtr, addr: number): boolean {
+  const d = M[chk(v, VCPU, 'msix_accept') + VCPU.domain] as DomainPtr;
   read_lock(chk(d, DOMAIN, 'msix_accept') + DOMAIN.pci_lock);
   const rc = fn.msix_find(d, addr) !== NULL;
   read_unlock(d + DOMAIN.pci_lock);
@@ -158,9 +159,9 @@ function adjacent(d: number, msix: number, addr: number, len: number, data: Mmio
 }
 
 /** msix_read (msix.c:351-417). */
-export function msix_read(v: number, addr: number, len: number, data: MmioData): number {
+export function msix_read(v: VcpuPtr, addr: number, len: number, data: MmioData): number {
   const where = 'msix_read';
-  const d = M[chk(v, VCPU, where) + VCPU.domain];
+  const d = M[chk(v, VCPU, where) + VCPU.domain] as DomainPtr;
   data.lo = data.hi = 0xffffffff;
   read_lock(chk(d, DOMAIN, where) + DOMAIN.pci_lock);
   const msix = fn.msix_find(d, addr);
@@ -191,7 +192,7 @@ export function msix_read(v: number, addr: number, len: number, data: MmioData):
 /** msix.c:549-577: the vector-control part of msix_write. */
 function write_vector_ctrl(msix: number, entry: number, ctrl: number): void {
   const new_masked = (ctrl & PCI_MSIX_VECTOR_BITMASK) !== 0;
-  const pdev = M[msix + VPCI_MSIX.pdev];
+  const pdev = M[msix + VPCI_MSIX.pdev] as PciDevPtr;
   if ((M[entry + MSIX_ENTRY.masked] !== 0) === new_masked) return;
   M[entry + MSIX_ENTRY.masked] = new_masked ? 1 : 0;   // before arch enable, so that it picks the new state
   if (!new_masked && M[msix + VPCI_MSIX.enabled] && !M[msix + VPCI_MSIX.masked] && M[entry + MSIX_ENTRY.updated]) {
@@ -202,9 +203,9 @@ function write_vector_ctrl(msix: number, entry: number, ctrl: number): void {
 }
 
 /** msix_write (msix.c:479-587). */
-export function msix_write(v: number, addr: number, len: number, data: MmioData): number {
+export function msix_write(v: VcpuPtr, addr: number, len: number, data: MmioData): number {
   const where = 'msix_write';
-  const d = M[chk(v, VCPU, where) + VCPU.domain];
+  const d = M[chk(v, VCPU, where) + VCPU.domain] as DomainPtr;
   read_lock(chk(d, DOMAIN, where) + DOMAIN.pci_lock);
   const msix = fn.msix_find(d, addr);
   if (msix === NULL) { read_unlock(d + DOMAIN.pci_lock); return X86EMUL_RETRY; }

@@ -13,6 +13,7 @@ import { XEN, xen, hardware_domain } from '../state.js';
 import { pcidevs_lock, pcidevs_unlock, alloc_pdev, pci_get_pdev_by_domain } from '../pci.js';
 import { fn } from '../fn.js';
 import { list_next, list_add_domain, list_del_domain, list_del_alldevs } from '../list.js';
+import type { DomainPtr, PciDevPtr } from '../types.js';
 
 const pciLock = (d: number, where: string): number => chk(d, DOMAIN, where) + DOMAIN.pci_lock;
 const is_hardware_domain = (d: number): boolean => M[chk(d, DOMAIN, 'is_hardware_domain') + DOMAIN.is_hardware_domain] !== 0;
@@ -21,22 +22,22 @@ const is_hardware_domain = (d: number): boolean => M[chk(d, DOMAIN, 'is_hardware
  * pci_get_pdev (pci.c:548-578): for NULL or the hardware domain it walks the segment's alldevs_list, which changes
  * under pcidevs_lock only, while vpci_read/vpci_write call it holding just d->pci_lock (vpci.c:495-500, 619-624).
  */
-export function pci_get_pdev(d: number, sbdf: number, where: string): number {
+export function pci_get_pdev(d: DomainPtr, sbdf: number, where: string): PciDevPtr {
   if (d === NULL || is_hardware_domain(d)) {
-    for (let p = M[xen(XEN.alldevs_list)]; p !== NULL; p = list_next(p, PCI_DEV.alldevs_next, where)) {
+    for (let p = M[xen(XEN.alldevs_list)] as PciDevPtr; p !== NULL; p = list_next(p, PCI_DEV.alldevs_next, where) as PciDevPtr) {
       yield_point(SITE.pci_get_pdev);
       if (M[chk(p, PCI_DEV, where) + PCI_DEV.sbdf] === sbdf && (d === NULL || M[p + PCI_DEV.domain] === d)) return p;
     }
     return NULL;
   }
-  for (let p = M[d + DOMAIN.pdev_list]; p !== NULL; p = list_next(p, PCI_DEV.domain_next, where)) {
+  for (let p = M[d + DOMAIN.pdev_list] as PciDevPtr; p !== NULL; p = list_next(p, PCI_DEV.domain_next, where) as PciDevPtr) {
     if (M[chk(p, PCI_DEV, where) + PCI_DEV.sbdf] === sbdf) return p;
   }
   return NULL;
 }
 
 /** free_pdev (pci.c:436-467): list_del from alldevs_list (460) leaves LIST_POISON1, then xfree (466). */
-export function free_pdev(pdev: number): void {
+export function free_pdev(pdev: PciDevPtr): void {
   list_del_alldevs(pdev, 'free_pdev');
   yield_point(SITE['free_pdev:after-list_del']);
   xfree(pdev, 'free_pdev');
@@ -124,7 +125,7 @@ export function reassign_device(source: number, target: number, pdev: number): n
 }
 
 /** assign_device (pci.c:1593-1677); the caller (the domctl) holds pcidevs_lock. */
-export function assign_device(d: number, sbdf: number): number {
+export function assign_device(d: DomainPtr, sbdf: number): number {
   const where = 'assign_device';
   const pdev = pci_get_pdev_by_domain(NULL, sbdf, where);
   // device_assigned() (pci.c:1570-1590) cleared it for assignment: it exists and the hardware domain owns it.
@@ -147,9 +148,9 @@ export function assign_device(d: number, sbdf: number): number {
  * deassign_device (pci.c:894-959): back to the hardware domain. The DomU's p2m still maps the BARs afterwards:
  * removing those mappings is the toolstack's later XEN_DOMCTL_memory_mapping, not this function's.
  */
-export function deassign_device(d: number, sbdf: number): number {
+export function deassign_device(d: DomainPtr, sbdf: number): number {
   const where = 'deassign_device';
-  const pdev = pci_get_pdev(d, sbdf, where);                  // pci.c:906
+  const pdev = pci_get_pdev(d, sbdf, where) as PciDevPtr;                  // pci.c:906
   if (pdev === NULL) return ENODEV;
   const target = hardware_domain();                           // no quarantine in the lab
   yield_point(SITE.deassign_device);

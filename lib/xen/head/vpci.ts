@@ -18,13 +18,14 @@ import { fn } from '../fn.js';
 import { merge_result } from '../l21/vpci.js';   // vpci.c:467-473, the same function at L21
 import { bar } from '../l21/header.js';         // &header->bars[i]: the struct layout both generations share
 import { list_next } from '../list.js';
+import type { PciDevPtr, VpciPtr, DomainPtr } from '../types.js';
 
 const pciLock = (d: number, where: string): number => chk(d, DOMAIN, where) + DOMAIN.pci_lock;
 export const has_vpci = (d: number, where: string): boolean => M[chk(d, DOMAIN, where) + DOMAIN.has_vpci] !== 0;
 const is_hardware_domain = (d: number, where: string): boolean => M[chk(d, DOMAIN, where) + DOMAIN.is_hardware_domain] !== 0;
 
 /** vpci_deassign_device (vpci.c:90-124): capabilities first, then handlers under vpci->lock, BAR rangesets, vpci. */
-export function vpci_deassign_device(pdev: number): void {
+export function vpci_deassign_device(pdev: PciDevPtr): void {
   const where = 'vpci_deassign_device';
   const d = M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain];
   ASSERT(rw_is_write_locked(pciLock(d, where)), where, 'rw_is_write_locked(&pdev->domain->pci_lock)');
@@ -45,7 +46,7 @@ export function vpci_deassign_device(pdev: number): void {
 }
 
 /** vpci_assign_device (vpci.c:126-169): caller holds pdev->domain->pci_lock for writing. */
-export function vpci_assign_device(pdev: number): number {
+export function vpci_assign_device(pdev: PciDevPtr): number {
   const where = 'vpci_assign_device';
   const d = M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain];
   ASSERT(rw_is_write_locked(pciLock(d, where)), where, 'rw_is_write_locked(&pdev->domain->pci_lock)');
@@ -65,7 +66,7 @@ export function vpci_assign_device(pdev: number): number {
 }
 
 /** vpci_reset_device (vpci.h:241-245). */
-export function vpci_reset_device(pdev: number): number {
+export function vpci_reset_device(pdev: PciDevPtr): number {
   fn.vpci_deassign_device(pdev);
   return fn.vpci_assign_device(pdev);
 }
@@ -77,7 +78,7 @@ export function vpci_register_cmp(off1: number, size1: number, off2: number, siz
 }
 
 /** vpci_add_register_mask (vpci.c:265-324). */
-export function vpci_add_register_mask(vpci: number, read: number, write: number, offset: number, size: number, data: number,
+export function vpci_add_register_mask(vpci: VpciPtr, read: number, write: number, offset: number, size: number, data: number,
   ro: number, rw1c: number, rsvdp: number, rsvdz: number): number {
   const where = 'vpci_add_register';
   if ((size !== 1 && size !== 2 && size !== 4) || offset >= PCI_CFG_SPACE_EXP_SIZE || (offset & (size - 1)) || (!read && !write) ||
@@ -108,12 +109,12 @@ export function vpci_add_register_mask(vpci: number, read: number, write: number
 }
 
 /** vpci_add_register (vpci.c:326-332): no masks. */
-export function vpci_add_register(vpci: number, read: number, write: number, offset: number, size: number, data: number): number {
+export function vpci_add_register(vpci: VpciPtr, read: number, write: number, offset: number, size: number, data: number): number {
   return fn.vpci_add_register_mask(vpci, read, write, offset, size, data, 0, 0, 0, 0);
 }
 
 /** vpci_remove_registers (vpci.c:334-364): registers inside the range go; one straddling its edge is -ERANGE. */
-export function vpci_remove_registers(vpci: number, start: number, size: number): number {
+export function vpci_remove_registers(vpci: VpciPtr, start: number, size: number): number {
   const where = 'vpci_remove_registers';
   const end = start + size;
   spin_lock(chk(vpci, VPCI, where) + VPCI.lock);
@@ -145,7 +146,7 @@ function translate_virtual_device(d: number, sbdf: number, where: string): numbe
  * hwdom's pci_lock is sufficient", vpci.c:488-490 — dom_xen's list and devices change under dom_xen's lock); a DomU
  * translates.
  */
-function lookup(d: number, sbdf: number, where: string): number {
+function lookup(d: DomainPtr, sbdf: number, where: string): number {
   if (!is_hardware_domain(d, where)) return translate_virtual_device(d, sbdf, where);
   const pdev = fn.pci_get_pdev(d, sbdf, where);
   return pdev !== NULL ? pdev : fn.pci_get_pdev(dom_xen(), sbdf, where);
@@ -158,7 +159,7 @@ const current_domain = (where: string): number => M[chk(current(), VCPU, where) 
 export function vpci_read(sbdf: number, reg: number, size: number): number {
   const where = 'vpci_read';
   if (size === 0) return 0xffffffff;
-  const d = current_domain(where);
+  const d = current_domain(where) as DomainPtr;
   read_lock(pciLock(d, where));
   const pdev = lookup(d, sbdf, where);
   yield_point(SITE['vpci_read:after-lookup']);
@@ -216,7 +217,7 @@ export function vpci_write_helper(pdev: number, r: number, size: number, offset:
 export function vpci_write(sbdf: number, reg: number, size: number, data: number): void {
   const where = 'vpci_write';
   if (size === 0) return;
-  const d = current_domain(where);
+  const d = current_domain(where) as DomainPtr;
   write_lock(pciLock(d, where));
   const pdev = lookup(d, sbdf, where);
   yield_point(SITE['vpci_write:after-lookup']);

@@ -29,6 +29,7 @@ import { pci_size_mem_bar, PCI_BAR_LAST, PCI_BAR_ROM } from '../pci.js';
 import { vpci_add_register } from './vpci.js';
 import { fn } from '../fn.js';
 import { list_next } from '../list.js';
+import type { DomainPtr, PciDevPtr, VcpuPtr, VpciPtr } from '../types.js';
 
 // ---- BAR accessors: header.bars[i] inside struct vpci ----
 export const bar = (vpci: number, i: number): number => vpci + VPCI.bars + i * BAR_WORDS;
@@ -47,7 +48,7 @@ const sbdfOf = (pdev: number, where: string): number => M[chk(pdev, PCI_DEV, whe
 const vpciOf = (pdev: number, where: string): number => chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
 
 /** modify_decoding (L21 84-130): the moment BARs become enabled and MEMORY actually flips in hardware. */
-export function modify_decoding(pdev: number, cmd: number, rom_only: boolean): void {
+export function modify_decoding(pdev: PciDevPtr, cmd: number, rom_only: boolean): void {
   const where = 'modify_decoding';
   const vpci = vpciOf(pdev, where);
   const map = (cmd & PCI_COMMAND_MEMORY) !== 0;
@@ -67,7 +68,7 @@ export function modify_decoding(pdev: number, cmd: number, rom_only: boolean): v
 }
 
 /** map_range (L21 36-77): identity map/unmap with partial progress and preemption (-ERESTART). */
-export function map_range(d: number, map: boolean, s: number, e: number, consumed: { c: number }): number {
+export function map_range(d: DomainPtr, map: boolean, s: number, e: number, consumed: { c: number }): number {
   yield_point(SITE.map_range);
   for (;;) {
     const size = e - s + 1;
@@ -85,16 +86,16 @@ export function map_range(d: number, map: boolean, s: number, e: number, consume
  * vpci_process_pending (L21 132-166), the baseline. Strategies replace it through X. `on_failure` is the one step
  * proposals change here (the FIXME): L21 removes the device's vPCI state.
  */
-export function vpci_process_pending(v: number, on_failure: (v: number, pdev: number) => void = remove_on_failure): boolean {
+export function vpci_process_pending(v: VcpuPtr, on_failure: (v: VcpuPtr, pdev: PciDevPtr) => void = remove_on_failure): boolean {
   const where = 'vpci_process_pending';
   chk(v, VCPU, where);
   if (M[v + VCPU.vpci_mem] === NULL) return false;
-  const d = M[v + VCPU.domain];
+  const d = M[v + VCPU.domain] as DomainPtr;
   const map = (M[v + VCPU.vpci_cmd] & PCI_COMMAND_MEMORY) !== 0;
   const rc = rangeset_consume_ranges(M[v + VCPU.vpci_mem], (s, e, c) => fn.map_range(d, map, s, e, c));
   if (rc === ERESTART) return true;
   yield_point(SITE['vpci_process_pending:after-consume']);
-  const pdev = M[v + VCPU.vpci_pdev];
+  const pdev = M[v + VCPU.vpci_pdev] as PciDevPtr;
   // The crash site of the seed's path 1: v->vpci.pdev->vpci may be NULL or freed by now.
   const vpci = vpciOf(pdev, where);
   spin_lock(vpci + VPCI.lock);
@@ -112,10 +113,10 @@ export function vpci_process_pending(v: number, on_failure: (v: number, pdev: nu
 }
 
 /** FIXME (L21): remove the device on failure; leftover mappings are tolerable for Dom0 only. */
-function remove_on_failure(_v: number, pdev: number): void { fn.vpci_remove_device(pdev); }
+function remove_on_failure(_v: number, pdev: PciDevPtr): void { fn.vpci_remove_device(pdev); }
 
 /** apply_map (__init, L21 168-187): synchronous, during Dom0 build only. */
-function apply_map(d: number, pdev: number, mem: number, cmd: number): number {
+function apply_map(d: DomainPtr, pdev: PciDevPtr, mem: number, cmd: number): number {
   let rc: number;
   while ((rc = rangeset_consume_ranges(mem, (s, e, c) => fn.map_range(d, true, s, e, c))) === ERESTART) { /* process_pending_softirqs() */ }
   rangeset_destroy(mem, 'apply_map');
@@ -124,7 +125,7 @@ function apply_map(d: number, pdev: number, mem: number, cmd: number): number {
 }
 
 /** defer_map (L21 189-204): store the work in *current*'s single slot, overwriting blindly (the FIXME). */
-export function defer_map(pdev: number, mem: number, cmd: number, rom_only: boolean): void {
+export function defer_map(pdev: PciDevPtr, mem: number, cmd: number, rom_only: boolean): void {
   const curr = chk(current(), VCPU, 'defer_map');
   M[curr + VCPU.vpci_pdev] = pdev;
   M[curr + VCPU.vpci_mem] = mem;
@@ -136,7 +137,7 @@ export function defer_map(pdev: number, mem: number, cmd: number, rom_only: bool
 }
 
 /** modify_bars (L21 206-333). */
-export function modify_bars(pdev: number, cmd: number, rom_only: boolean): number {
+export function modify_bars(pdev: PciDevPtr, cmd: number, rom_only: boolean): number {
   const where = 'modify_bars';
   const vpci = vpciOf(pdev, where);
   const mem = rangeset_new();
@@ -155,9 +156,9 @@ export function modify_bars(pdev: number, cmd: number, rom_only: boolean): numbe
     if (rc) { rangeset_destroy(mem, where); return rc; }
   }
   // Only BARs currently mapped (enabled) of the domain's devices are checked for overlaps.
-  const d = M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain];
-  let dev = NULL;
-  for (let tmp = M[chk(d, DOMAIN, where) + DOMAIN.pdev_list]; tmp !== NULL; tmp = list_next(chk(tmp, PCI_DEV, where), PCI_DEV.domain_next, where)) {
+  const d = M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain] as DomainPtr;
+  let dev: PciDevPtr = NULL;
+  for (let tmp = M[chk(d, DOMAIN, where) + DOMAIN.pdev_list] as PciDevPtr; tmp !== NULL; tmp = list_next(chk(tmp, PCI_DEV, where), PCI_DEV.domain_next, where) as PciDevPtr) {
     yield_point(SITE['modify_bars:for_each_pdev']);
     if (tmp === pdev) {
       dev = tmp;
@@ -186,7 +187,7 @@ export function modify_bars(pdev: number, cmd: number, rom_only: boolean): numbe
 }
 
 /** cmd_write (L21 335-354): only the MEMORY bit is emulated; the rest goes straight to hardware. */
-export function cmd_write(pdev: number, reg: number, cmd: number): void {
+export function cmd_write(pdev: PciDevPtr, reg: number, cmd: number): void {
   yield_point(SITE.cmd_write);
   const current_cmd = pci_conf_read16(sbdfOf(pdev, 'cmd_write'), reg);
   if ((cmd ^ current_cmd) & PCI_COMMAND_MEMORY) fn.modify_bars(pdev, cmd, false); // error ignored: guest may retry
@@ -194,7 +195,7 @@ export function cmd_write(pdev: number, reg: number, cmd: number): void {
 }
 
 /** bar_write (L21 356-398): refused while MEMORY decoding is on (hardware COMMAND), else cache and forward. */
-export function bar_write(pdev: number, reg: number, val: number, data: number): void {
+export function bar_write(pdev: PciDevPtr, reg: number, val: number, data: number): void {
   const where = 'bar_write';
   const vpci = vpciOf(pdev, where);
   let b = bar(vpci, data), hi = false;
@@ -215,7 +216,7 @@ export function bar_write(pdev: number, reg: number, val: number, data: number):
 }
 
 /** rom_write (L21 400-446). */
-export function rom_write(pdev: number, reg: number, val: number, data: number): void {
+export function rom_write(pdev: PciDevPtr, reg: number, val: number, data: number): void {
   const where = 'rom_write';
   const vpci = vpciOf(pdev, where);
   const rom = bar(vpci, data);
@@ -235,10 +236,10 @@ export function rom_write(pdev: number, reg: number, val: number, data: number):
 }
 
 /** init_bars (L21 448-565): size the BARs with decoding off, register handlers, map if decoding was on. */
-export function init_bars(pdev: number): number {
+export function init_bars(pdev: PciDevPtr): number {
   const where = 'init_bars';
   const sbdf = sbdfOf(pdev, where);
-  const vpci = vpciOf(pdev, where);
+  const vpci = vpciOf(pdev, where) as VpciPtr;
   if ((pci_conf_read8(sbdf, PCI_HEADER_TYPE) & 0x7f) !== 0) return EOPNOTSUPP; // bridges not modelled
   const num_bars = PCI_HEADER_NORMAL_NR_BARS, rom_reg = PCI_ROM_ADDRESS;
   let rc = fn.vpci_add_register(vpci, HANDLER.vpci_hw_read16, HANDLER.cmd_write, PCI_COMMAND, 2, 0);

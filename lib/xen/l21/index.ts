@@ -13,9 +13,10 @@ import { hvm_do_resume } from '../domain.js';          // hvm.c: the return to t
 import { init_msi } from './msi.js';
 import { init_msix, control_read, control_write, update_entry, msix_find, msix_accept, msix_read, msix_write, vpci_make_msix_hole } from './msix.js';
 import { vpci_msix_arch_enable_entry, vpci_msix_arch_disable_entry, vpci_msix_arch_mask_entry } from './vmsi.js';
+import type { PciDevPtr, VpciMsixPtr } from '../types.js';
 
 /** spin_lock(&pdev->vpci->lock): no NULL check at L21. */
-function vpci_lock(pdev: number, where: string): number {
+function vpci_lock(pdev: PciDevPtr, where: string): number {
   const lock = chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where) + VPCI.lock;
   spin_lock(lock);
   return lock;

@@ -17,6 +17,7 @@ import { PCI_DEV, VPCI, VPCI_MSI, ENOMEM, INVALID_PIRQ } from '../types.js';
 import { HANDLER, registerRead, registerWrite } from '../handlers.js';
 import { fn } from '../fn.js';
 import { pci_find_cap_offset } from '../pci.js';
+import type { PciDevPtr } from '../types.js';
 
 const fls = (x: number): number => 32 - Math.clz32(x);
 const sbdfOf = (pdev: number, where: string): number => M[chk(pdev, PCI_DEV, where) + PCI_DEV.sbdf];
@@ -29,14 +30,14 @@ function msi_maxvec(pdev: number): number {
 }
 
 /** control_read (msi.c L21 25-35). */
-function control_read(pdev: number, _reg: number, msi: number): number {
+function control_read(pdev: PciDevPtr, _reg: number, msi: number): number {
   return ((fls(msi_maxvec(pdev)) - 1) << 1) | ((fls(M[msi + VPCI_MSI.vectors]) - 1) << 4) |
     (M[msi + VPCI_MSI.enabled] ? PCI_MSI_FLAGS_ENABLE : 0) | (M[msi + VPCI_MSI.masking] ? PCI_MSI_FLAGS_MASKBIT : 0) |
     (M[msi + VPCI_MSI.address64] ? PCI_MSI_FLAGS_64BIT : 0);
 }
 
 /** control_write (msi.c L21 37-82), the arch enable/disable left out. */
-function control_write(pdev: number, reg: number, val: number, msi: number): void {
+function control_write(pdev: PciDevPtr, reg: number, val: number, msi: number): void {
   const vectors = Math.min(1 << ((val & PCI_MSI_FLAGS_QSIZE) >> 4), msi_maxvec(pdev));
   const enabled = (val & PCI_MSI_FLAGS_ENABLE) !== 0;
   if (enabled === (M[msi + VPCI_MSI.enabled] !== 0) && (vectors === M[msi + VPCI_MSI.vectors] || !M[msi + VPCI_MSI.enabled])) {
@@ -48,15 +49,15 @@ function control_write(pdev: number, reg: number, val: number, msi: number): voi
   pci_conf_write16(sbdfOf(pdev, 'control_write'), reg, control_read(pdev, reg, msi));
 }
 
-registerRead(HANDLER.msi_control_read, (pdev, reg, data) => control_read(pdev, reg, chk(data, VPCI_MSI, 'control_read')));
-registerWrite(HANDLER.msi_control_write, (pdev, reg, val, data) => control_write(pdev, reg, val, chk(data, VPCI_MSI, 'control_write')));
+registerRead(HANDLER.msi_control_read, (pdev, reg, data) => control_read(pdev as PciDevPtr, reg, chk(data, VPCI_MSI, 'control_read')));
+registerWrite(HANDLER.msi_control_write, (pdev, reg, val, data) => control_write(pdev as PciDevPtr, reg, val, chk(data, VPCI_MSI, 'control_write')));
 registerRead(HANDLER.msi_address_read, (_pdev, _reg, data) => M[chk(data, VPCI_MSI, 'address_read') + VPCI_MSI.address_lo]);
 registerWrite(HANDLER.msi_address_write, (_pdev, _reg, val, data) => { M[chk(data, VPCI_MSI, 'address_write') + VPCI_MSI.address_lo] = val; });
 registerRead(HANDLER.msi_data_read, (_pdev, _reg, data) => M[chk(data, VPCI_MSI, 'data_read') + VPCI_MSI.data]);
 registerWrite(HANDLER.msi_data_write, (_pdev, _reg, val, data) => { M[chk(data, VPCI_MSI, 'data_write') + VPCI_MSI.data] = val & 0xffff; });
 
 /** init_msi (msi.c L21 184-263): the device's capability is 32-bit addressed without masking, so three registers. */
-export function init_msi(pdev: number): number {
+export function init_msi(pdev: PciDevPtr): number {
   const where = 'init_msi';
   const pos = pci_find_cap_offset(sbdfOf(pdev, where), PCI_CAP_ID_MSI);
   if (!pos) return 0;

@@ -26,6 +26,7 @@ import {
   vmsix_table_addr, vmsix_table_size, vmsix_table_base, VMSIX_ADDR_IN_RANGE, msix_entry, msix_words,
   vmsix_entry_nr, msix_list_add,
 } from '../vmsix.js';
+import type { DomainPtr, PciDevPtr, VcpuPtr, VpciPtr, VpciMsixPtr } from '../types.js';
 
 const vpciOf = (pdev: number, where: string): number => chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
 /** msix->pdev->vpci, re-read at every use as the C does. */
@@ -40,7 +41,7 @@ export function control_read(_pdev: number, _reg: number, msix: number): number 
 }
 
 /** update_entry: disable then re-enable an entry so the arch code picks up a new address or data. */
-export function update_entry(entry: number, pdev: number, _nr: number): void {
+export function update_entry(entry: number, pdev: PciDevPtr, _nr: number): void {
   let rc = fn.vpci_msix_arch_disable_entry(entry, pdev);
   if (rc && rc !== ENOENT) return;           // gprintk: unable to disable entry for update
   rc = fn.vpci_msix_arch_enable_entry(entry, pdev, vmsix_table_base(vpciOf(pdev, 'update_entry'), VPCI_MSIX_TABLE, 'update_entry'));
@@ -48,7 +49,7 @@ export function update_entry(entry: number, pdev: number, _nr: number): void {
   M[entry + MSIX_ENTRY.updated] = 0;
 }
 
-export function control_write(pdev: number, reg: number, val: number, msix: number): void {
+export function control_write(pdev: PciDevPtr, reg: number, val: number, msix: number): void {
   const where = 'control_write';
   chk(msix, VPCI_MSIX, where);
   const new_masked = (val & PCI_MSIX_FLAGS_MASKALL) !== 0, new_enabled = (val & PCI_MSIX_FLAGS_ENABLE) !== 0;
@@ -74,9 +75,9 @@ export function control_write(pdev: number, reg: number, val: number, msix: numb
 }
 
 /** msix_find: walks the domain's list of tables with no lock, reading each msix->pdev->vpci. */
-export function msix_find(d: number, addr: number): number {
+export function msix_find(d: DomainPtr, addr: number): VpciMsixPtr {
   const where = 'msix_find';
-  for (let msix = M[chk(d, DOMAIN, where) + DOMAIN.msix_tables]; msix !== NULL; msix = M[msix + VPCI_MSIX.next]) {
+  for (let msix = M[chk(d, DOMAIN, where) + DOMAIN.msix_tables] as VpciMsixPtr; msix !== NULL; msix = M[msix + VPCI_MSIX.next] as VpciMsixPtr) {
     yield_point(SITE.msix_find);
     const vpci = msixVpci(msix, where);
     for (let i = 0; i < VPCI_MSIX_MEM_NUM; i++) {
@@ -87,8 +88,8 @@ export function msix_find(d: number, addr: number): number {
   return NULL;
 }
 
-export function msix_accept(v: number, addr: number): boolean {
-  return fn.msix_find(M[chk(v, VCPU, 'msix_accept') + VCPU.domain], addr) !== NULL;
+export function msix_accept(v: VcpuPtr, addr: number): boolean {
+  return fn.msix_find(M[chk(v, VCPU, 'msix_accept') + VCPU.domain] as DomainPtr, addr) !== NULL;
 }
 
 /** Only aligned 32/64-bit accesses. */
@@ -105,9 +106,9 @@ function pba_read(addr: number, len: number, data: MmioData): void {
   data.hi = len === 8 ? mmio_read32(addr + 4) : 0;
 }
 
-export function msix_read(v: number, addr: number, len: number, data: MmioData): number {
+export function msix_read(v: VcpuPtr, addr: number, len: number, data: MmioData): number {
   const where = 'msix_read';
-  const d = M[chk(v, VCPU, where) + VCPU.domain];
+  const d = M[chk(v, VCPU, where) + VCPU.domain] as DomainPtr;
   const msix = fn.msix_find(d, addr);
   data.lo = data.hi = 0xffffffff;
   if (msix === NULL) return X86EMUL_RETRY;
@@ -132,7 +133,7 @@ export function msix_read(v: number, addr: number, len: number, data: MmioData):
 /** The vector-control part of msix_write: mask or unmask, re-programming an updated entry. */
 function write_vector_ctrl(msix: number, entry: number, ctrl: number): void {
   const new_masked = (ctrl & PCI_MSIX_VECTOR_BITMASK) !== 0;
-  const pdev = M[msix + VPCI_MSIX.pdev];
+  const pdev = M[msix + VPCI_MSIX.pdev] as PciDevPtr;
   if ((M[entry + MSIX_ENTRY.masked] !== 0) === new_masked) return;
   M[entry + MSIX_ENTRY.masked] = new_masked ? 1 : 0;   // before arch enable, so that it picks the new state
   if (!new_masked && M[msix + VPCI_MSIX.enabled] && !M[msix + VPCI_MSIX.masked] && M[entry + MSIX_ENTRY.updated]) {
@@ -142,9 +143,9 @@ function write_vector_ctrl(msix: number, entry: number, ctrl: number): void {
   }
 }
 
-export function msix_write(v: number, addr: number, len: number, data: MmioData): number {
+export function msix_write(v: VcpuPtr, addr: number, len: number, data: MmioData): number {
   const where = 'msix_write';
-  const d = M[chk(v, VCPU, where) + VCPU.domain];
+  const d = M[chk(v, VCPU, where) + VCPU.domain] as DomainPtr;
   const msix = fn.msix_find(d, addr);
   if (msix === NULL) return X86EMUL_RETRY;
   yield_point(SITE['msix_write:after-find']);
@@ -181,7 +182,7 @@ export function msix_write(v: number, addr: number, len: number, data: MmioData)
 }
 
 /** vpci_make_msix_hole: no p2m mapping may cover the table or PBA, so that accesses trap. */
-export function vpci_make_msix_hole(pdev: number): number {
+export function vpci_make_msix_hole(pdev: PciDevPtr): number {
   const where = 'vpci_make_msix_hole';
   const d = M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain];
   const vpci = vpciOf(pdev, where);
@@ -199,7 +200,7 @@ export function vpci_make_msix_hole(pdev: number): number {
 }
 
 /** init_msix (REGISTER_VPCI_INIT, VPCI_PRIORITY_HIGH: before init_bars at L21). */
-export function init_msix(pdev: number): number {
+export function init_msix(pdev: PciDevPtr): number {
   const where = 'init_msix';
   const d = M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain];
   const sbdf = M[pdev + PCI_DEV.sbdf];
@@ -208,7 +209,7 @@ export function init_msix(pdev: number): number {
   const max_entries = (pci_conf_read16(sbdf, pos + PCI_MSIX_FLAGS) & PCI_MSIX_FLAGS_QSIZE) + 1;
   const msix = xzalloc_words(VPCI_MSIX, msix_words(max_entries));
   if (msix === NULL) return ENOMEM;
-  const vpci = vpciOf(pdev, where);
+  const vpci = vpciOf(pdev, where) as VpciPtr;
   const rc = fn.vpci_add_register(vpci, HANDLER.control_read, HANDLER.control_write, pos + PCI_MSIX_FLAGS, 2, msix);
   if (rc) { xfree(msix, where); return rc; }
   M[msix + VPCI_MSIX.max_entries] = max_entries;

@@ -9,9 +9,10 @@ import { PCI_DEV, ENOMEM, ENODEV, ERESTART, EBUSY } from '../types.js';
 import { XEN, xen, hardware_domain } from '../state.js';
 import { fn } from '../fn.js';
 import { pcidevs_lock, pcidevs_unlock, alloc_pdev, free_pdev, list_add_pdev, list_del_pdev, pci_get_pdev_by_domain, unmap_device_bars } from '../pci.js';
+import type { DomainPtr, PciDevPtr } from '../types.js';
 
 /** Retire vPCI state where no continuation is possible: retry in place (what a -ERESTART strategy must do here). */
-function vpci_remove_device_sync(pdev: number): void {
+function vpci_remove_device_sync(pdev: PciDevPtr): void {
   while (fn.vpci_remove_device(pdev) === ERESTART) backoff_point(SITE['vpci_process_pending:restart']);
 }
 
@@ -52,7 +53,7 @@ export function pci_remove_device(sbdf: number): number {
   let ret = ENODEV;
   const pdev = pci_get_pdev_by_domain(NULL, sbdf, 'pci_remove_device');
   if (pdev !== NULL) {
-    const d = M[pdev + PCI_DEV.domain];
+    const d = M[pdev + PCI_DEV.domain] as DomainPtr;
     if (d !== NULL) fn.pdev_list_write_enter(d);
     // L21 pci.c:892 calls vpci_remove_device whatever the owner: a pdev whose add failed (pci.c:839, 847 leave it
     // on alldevs_list with pdev->domain == NULL) reaches has_vpci(NULL) there.
@@ -73,7 +74,7 @@ export function pci_remove_device(sbdf: number): number {
 }
 
 /** assign_device (L21 1473-1519 + v4 vPCI hooks): vPCI leaves the old owner, the IOMMU moves it, vPCI joins d. */
-export function assign_device(d: number, sbdf: number): number {
+export function assign_device(d: DomainPtr, sbdf: number): number {
   const pdev = pci_get_pdev_by_domain(NULL, sbdf, 'assign_device');
   const hwdom = hardware_domain();
   if (pdev === NULL) return ENODEV;
@@ -92,7 +93,7 @@ export function assign_device(d: number, sbdf: number): number {
 }
 
 /** deassign_device (L21 906-956 + v4 vPCI hooks): back to the hardware domain. */
-export function deassign_device(d: number, sbdf: number): number {
+export function deassign_device(d: DomainPtr, sbdf: number): number {
   const pdev = pci_get_pdev_by_domain(d, sbdf, 'deassign_device');
   if (pdev === NULL) return ENODEV;
   yield_point(SITE.deassign_device);

@@ -15,6 +15,7 @@ import {
 import { PCI_DEV, VPCI, MSIX_ENTRY, INVALID_PIRQ, ENOENT, EOPNOTSUPP } from '../types.js';
 import { pcidevs_lock, pcidevs_unlock } from '../pci.js';
 import { msixOf, vmsix_entry_nr } from '../vmsix.js';
+import type { PciDevPtr } from '../types.js';
 
 /** The model's PIRQ for entry nr: one per entry, so the arch code can find the device entry behind it. */
 export const PIRQ_BASE = 32;
@@ -39,7 +40,7 @@ export function vpci_msi_update(pdev: number, entry: number, pirq: number): numb
   return 0;
 }
 
-export function vpci_msix_arch_mask_entry(entry: number, pdev: number, mask: boolean): void {
+export function vpci_msix_arch_mask_entry(entry: number, pdev: PciDevPtr, mask: boolean): void {
   const pirq = M[entry + MSIX_ENTRY.arch_pirq];
   if (pirq !== INVALID_PIRQ) vpci_mask_pirq(pdev, pirq, mask);
 }

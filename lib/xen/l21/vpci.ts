@@ -15,6 +15,7 @@ import { CLASS, current } from '../state.js';
 import { callRead, callWrite } from '../handlers.js';
 import { fn } from '../fn.js';
 import { init_fault_point } from '../fault.js';
+import type { PciDevPtr, VpciPtr, DomainPtr } from '../types.js';
 
 /** __start_vpci_array by priority (REGISTER_VPCI_INIT): init_msix (HIGH), init_bars (MIDDLE), init_msi (LOW). */
 export const VPCI_INIT = ['init_msix', 'init_bars', 'init_msi'] as const;
@@ -25,7 +26,7 @@ export function has_vpci(d: number, where: string): boolean { return M[chk(d, DO
  * vpci_add_handlers (vpci.c L21 60-89): publish pdev->vpci, then run the init hooks in order and stop at the first
  * error; each hook call is a fault point (its -ENOMEM), so verify reaches every error path of the sequence.
  */
-export function vpci_add_handlers(pdev: number): number {
+export function vpci_add_handlers(pdev: PciDevPtr): number {
   const where = 'vpci_add_handlers';
   if (!has_vpci(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], where)) return 0;
   ASSERT(M[pdev + PCI_DEV.vpci] === NULL, where, '!pdev->vpci');
@@ -44,7 +45,7 @@ export function vpci_add_handlers(pdev: number): number {
  * vpci_remove_device (vpci.c L21 38-58): the lock word is freed with the struct it lives in. `before_free` is
  * where the v4 cancel patch hooks in (after the unlock, before the frees).
  */
-export function vpci_remove_device(pdev: number, before_free?: (pdev: number) => void): number {
+export function vpci_remove_device(pdev: PciDevPtr, before_free?: (pdev: PciDevPtr) => void): number {
   const where = 'vpci_remove_device';
   if (!has_vpci(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], where)) return 0;
   const vpci = chk(M[pdev + PCI_DEV.vpci], VPCI, where);
@@ -80,7 +81,7 @@ function vpci_register_cmp(off1: number, size1: number, off2: number, size2: num
   return off1 < off2 ? -1 : 1;
 }
 
-export function vpci_add_register(vpci: number, read: number, write: number, offset: number, size: number, data: number): number {
+export function vpci_add_register(vpci: VpciPtr, read: number, write: number, offset: number, size: number, data: number): number {
   const where = 'vpci_add_register';
   if ((size !== 1 && size !== 2 && size !== 4) || offset >= PCI_CFG_SPACE_EXP_SIZE || (offset & (size - 1)) || (!read && !write)) return EINVAL;
   const r = xzalloc(VPCI_REGISTER);
@@ -105,7 +106,7 @@ export function vpci_add_register(vpci: number, read: number, write: number, off
 }
 
 /** L21 removal rule: only an entry with exactly this offset and size, else -ENOENT. */
-export function vpci_remove_register(vpci: number, offset: number, size: number): number {
+export function vpci_remove_register(vpci: VpciPtr, offset: number, size: number): number {
   const where = 'vpci_remove_register';
   spin_lock(chk(vpci, VPCI, where) + VPCI.lock);
   for (let link = vpci + VPCI.handlers, t = M[link]; t !== NULL; link = t + VPCI_REGISTER.next, t = M[link]) {
@@ -169,7 +170,7 @@ function current_domain(where: string): number { return M[chk(current(), VCPU, w
 export function vpci_read(sbdf: number, reg: number, size: number): number {
   const where = 'vpci_read';
   if (size === 0) return 0xffffffff;
-  const d = current_domain(where);
+  const d = current_domain(where) as DomainPtr;
   fn.vpci_read_enter(d);
   const pdev = fn.pci_get_pdev(d, sbdf, where);
   yield_point(SITE['vpci_read:after-lookup']);
@@ -221,7 +222,7 @@ function vpci_write_helper(pdev: number, r: number, size: number, offset: number
 export function vpci_write(sbdf: number, reg: number, size: number, data: number): void {
   const where = 'vpci_write';
   if (size === 0) return;
-  const d = current_domain(where);
+  const d = current_domain(where) as DomainPtr;
   fn.vpci_write_enter(d);
   const pdev = fn.pci_get_pdev(d, sbdf, where);
   yield_point(SITE['vpci_write:after-lookup']);
