@@ -9,8 +9,8 @@ import { PCI_DEV } from './types.js';
 import { fn } from './fn.js';
 import type { PciDevPtr } from './types.js';
 
-export type ReadHandler = (pdev: number, reg: number, data: number) => number;
-export type WriteHandler = (pdev: number, reg: number, val: number, data: number) => void;
+export type ReadHandler = (pdev: PciDevPtr, reg: number, data: number) => number;
+export type WriteHandler = (pdev: PciDevPtr, reg: number, val: number, data: number) => void;
 
 export const HANDLER = {
   none: 0,
@@ -32,11 +32,11 @@ export function registerRead(id: number, fn: ReadHandler): void { readers[id] = 
 export function registerWrite(id: number, fn: WriteHandler): void { writers[id] = fn; }
 
 /** vpci_ignored_read / vpci_ignored_write stand in for a missing callback (id 0). */
-export function callRead(id: number, pdev: number, reg: number, data: number): number {
+export function callRead(id: number, pdev: PciDevPtr, reg: number, data: number): number {
   if (id === HANDLER.none) return 0xffffffff;
   return readers[id](pdev, reg, data);
 }
-export function callWrite(id: number, pdev: number, reg: number, val: number, data: number): void {
+export function callWrite(id: number, pdev: PciDevPtr, reg: number, val: number, data: number): void {
   if (id === HANDLER.none) return;
   writers[id](pdev, reg, val, data);
 }
@@ -44,12 +44,12 @@ export function callWrite(id: number, pdev: number, reg: number, val: number, da
 const sbdfOf = (pdev: number, where: string): number => M[chk(pdev, PCI_DEV, where) + PCI_DEV.sbdf];
 registerRead(HANDLER.vpci_hw_read16, (pdev, reg) => pci_conf_read16(sbdfOf(pdev, 'vpci_hw_read16'), reg));
 registerRead(HANDLER.vpci_hw_read32, (pdev, reg) => pci_conf_read32(sbdfOf(pdev, 'vpci_hw_read32'), reg));
-registerWrite(HANDLER.cmd_write, (pdev, reg, val) => fn.cmd_write(pdev as PciDevPtr, reg, val));
-registerWrite(HANDLER.bar_write, (pdev, reg, val, data) => fn.bar_write(pdev as PciDevPtr, reg, val, data));
-registerWrite(HANDLER.rom_write, (pdev, reg, val, data) => fn.rom_write(pdev as PciDevPtr, reg, val, data));
-registerRead(HANDLER.control_read, (pdev, reg, data) => fn.control_read(pdev as PciDevPtr, reg, data));
-registerWrite(HANDLER.control_write, (pdev, reg, val, data) => fn.control_write(pdev as PciDevPtr, reg, val, data));
-registerRead(HANDLER.guest_cmd_read, (pdev, reg, data) => fn.guest_cmd_read(pdev as PciDevPtr, reg, data));
-registerRead(HANDLER.guest_mem_bar_read, (pdev, reg, data) => fn.guest_mem_bar_read(pdev as PciDevPtr, reg, data));
+registerWrite(HANDLER.cmd_write, (pdev, reg, val) => fn.cmd_write(pdev, reg, val));
+registerWrite(HANDLER.bar_write, (pdev, reg, val, data) => fn.bar_write(pdev, reg, val, data));
+registerWrite(HANDLER.rom_write, (pdev, reg, val, data) => fn.rom_write(pdev, reg, val, data));
+registerRead(HANDLER.control_read, (pdev, reg, data) => fn.control_read(pdev, reg, data));
+registerWrite(HANDLER.control_write, (pdev, reg, val, data) => fn.control_write(pdev, reg, val, data));
+registerRead(HANDLER.guest_cmd_read, (pdev, reg, data) => fn.guest_cmd_read(pdev, reg, data));
+registerRead(HANDLER.guest_mem_bar_read, (pdev, reg, data) => fn.guest_mem_bar_read(pdev, reg, data));
 registerRead(HANDLER.vpci_read_val, (_pdev, _reg, data) => data);
-registerWrite(HANDLER.guest_mem_bar_write, (pdev, reg, val, data) => fn.guest_mem_bar_write(pdev as PciDevPtr, reg, val, data));
+registerWrite(HANDLER.guest_mem_bar_write, (pdev, reg, val, data) => fn.guest_mem_bar_write(pdev, reg, val, data));

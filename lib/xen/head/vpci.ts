@@ -133,10 +133,10 @@ export function vpci_remove_registers(vpci: VpciPtr, start: number, size: number
 export const vpci_remove_register = vpci_remove_registers;
 
 /** translate_virtual_device (vpci.c:176-199): a DomU finds its device on d->pdev_list (guest SBDF = host SBDF here). */
-function translate_virtual_device(d: number, sbdf: number, where: string): number {
+function translate_virtual_device(d: number, sbdf: number, where: string): PciDevPtr {
   ASSERT(rw_is_locked(pciLock(d, where)), where, 'rw_is_locked(&d->pci_lock)');
   for (let p = M[d + DOMAIN.pdev_list]; p !== NULL; p = list_next(p, PCI_DEV.domain_next, where)) {
-    if (M[chk(p, PCI_DEV, where) + PCI_DEV.vpci] !== NULL && M[p + PCI_DEV.sbdf] === sbdf) return p;
+    if (M[chk(p, PCI_DEV, where) + PCI_DEV.vpci] !== NULL && M[p + PCI_DEV.sbdf] === sbdf) return p as PciDevPtr;
   }
   return NULL;
 }
@@ -146,7 +146,7 @@ function translate_virtual_device(d: number, sbdf: number, where: string): numbe
  * hwdom's pci_lock is sufficient", vpci.c:488-490 — dom_xen's list and devices change under dom_xen's lock); a DomU
  * translates.
  */
-function lookup(d: DomainPtr, sbdf: number, where: string): number {
+function lookup(d: DomainPtr, sbdf: number, where: string): PciDevPtr {
   if (!is_hardware_domain(d, where)) return translate_virtual_device(d, sbdf, where);
   const pdev = fn.pci_get_pdev(d, sbdf, where);
   return pdev !== NULL ? pdev : fn.pci_get_pdev(dom_xen(), sbdf, where);
@@ -198,7 +198,7 @@ export function vpci_read(sbdf: number, reg: number, size: number): number {
 }
 
 /** vpci_write_helper (vpci.c:573-594): ro and rsvdp bits keep their value, rw1c bits read as 0, rsvdz written as 0. */
-export function vpci_write_helper(pdev: number, r: number, size: number, offset: number, data: number): void {
+export function vpci_write_helper(pdev: PciDevPtr, r: number, size: number, offset: number, data: number): void {
   const rsize = M[r + VPCI_REGISTER.size];
   const preserved = (M[r + VPCI_REGISTER.ro_mask] | M[r + VPCI_REGISTER.rsvdp_mask]) >>> 0;
   let curval = 0;

@@ -209,7 +209,7 @@ export function vpci_read(sbdf: number, reg: number, size: number): number {
 }
 
 /** vpci_write_helper (L21): a partial write reads the whole register first and merges; no ro/rw1c masks at L21. */
-function vpci_write_helper(pdev: number, r: number, size: number, offset: number, data: number): void {
+function vpci_write_helper(pdev: PciDevPtr, r: number, size: number, offset: number, data: number): void {
   const rsize = M[r + VPCI_REGISTER.size];
   ASSERT(size <= rsize, 'vpci_write_helper', 'size <= r->size');
   if (size !== rsize) {
