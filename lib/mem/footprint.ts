@@ -19,8 +19,8 @@ export const FP_ENTRY = 4;
 export const FP_WRITTEN = -1, FP_READ = -2;
 const MAX_COPY = 1024;
 
-/** The region: header words (VH, offsets from VB), then its arrays. */
-const VERIFY = defineLayout('verify', {
+/** The region (offsets from VB): header words, then its arrays. */
+export const VERIFY = defineLayout('verify', {
   ARMED: 1, STEP: 1, FP_N: 1, FP_OVER: 1, FLT_N: 1, FLT_KINDS: 1, FLT_MAX: 1, FLT_TAKEN: 1, STEPS_N: 1, STEP_OVER: 1,
   STEP_FIRST: 1, SNAP_N: 1,
   STEPS: 2 * VERIFY_STEPS,                           // per decision: runnable set, thread | yielding
@@ -29,7 +29,6 @@ const VERIFY = defineLayout('verify', {
   FORCED: VERIFY_FAULTS / 32,                        // forced-fault bitmap
   SNAP: VERIFY_SNAP,                                 // copies of touched ranges
 });
-export const VH = VERIFY;
 export const VERIFY_WORDS = VERIFY.words;
 
 export let fpOn = false;
@@ -44,33 +43,33 @@ onAttach(() => {
   VFLT = VB + VERIFY.FLT;
   VFORCED = VB + VERIFY.FORCED;
   VSNAP = VB + VERIFY.SNAP;
-  fpOn = r !== undefined && M[VB + VH.ARMED] !== 0;
+  fpOn = r !== undefined && M[VB + VERIFY.ARMED] !== 0;
 });
 
 /** The step under way touches words [lo, hi). A range already recorded in this step keeps its first copy. */
 export function fp(lo: number, hi: number): void {
   if (Atomics.load(M, CTL.STOP) !== 0) return; // threads unwinding a finished run are not steps
-  const n = M[VB + VH.FP_N], step = M[VB + VH.STEP];
-  for (let i = M[VB + VH.STEP_FIRST]; i < n; i++) {
+  const n = M[VB + VERIFY.FP_N], step = M[VB + VERIFY.STEP];
+  for (let i = M[VB + VERIFY.STEP_FIRST]; i < n; i++) {
     const e = VFP + FP_ENTRY * i;
     if (M[e + 1] === lo && M[e + 2] === hi) return;
   }
-  if (n >= VERIFY_FP) { if (M[VB + VH.FP_OVER] === 0) M[VB + VH.FP_OVER] = step + 1; return; }
+  if (n >= VERIFY_FP) { if (M[VB + VERIFY.FP_OVER] === 0) M[VB + VERIFY.FP_OVER] = step + 1; return; }
   const e = VFP + FP_ENTRY * n;
   M[e] = step; M[e + 1] = lo; M[e + 2] = hi;
-  const len = hi - lo, s = M[VB + VH.SNAP_N];
+  const len = hi - lo, s = M[VB + VERIFY.SNAP_N];
   if (lo >= 0 && len > 0 && len <= MAX_COPY && hi <= M.length && s + len <= VERIFY_SNAP) {
     M.copyWithin(VSNAP + s, lo, hi);
-    M[VB + VH.SNAP_N] = s + len;
+    M[VB + VERIFY.SNAP_N] = s + len;
     M[e + 3] = s;
   } else M[e + 3] = FP_WRITTEN;
-  M[VB + VH.FP_N] = n + 1;
+  M[VB + VERIFY.FP_N] = n + 1;
 }
 
 /** The step under way ends: each of its ranges is written if its words changed since first touched, else read. */
 function endStep(): void {
-  const n = M[VB + VH.FP_N];
-  for (let i = M[VB + VH.STEP_FIRST]; i < n; i++) {
+  const n = M[VB + VERIFY.FP_N];
+  for (let i = M[VB + VERIFY.STEP_FIRST]; i < n; i++) {
     const e = VFP + FP_ENTRY * i, s = M[e + 3];
     if (s < 0) continue;
     const lo = M[e + 1], len = M[e + 2] - lo;
@@ -78,8 +77,8 @@ function endStep(): void {
     for (let k = 0; k < len; k++) if (M[lo + k] !== M[VSNAP + s + k]) { same = false; break; }
     M[e + 3] = same ? FP_READ : FP_WRITTEN;
   }
-  M[VB + VH.STEP_FIRST] = n;
-  M[VB + VH.SNAP_N] = 0;
+  M[VB + VERIFY.STEP_FIRST] = n;
+  M[VB + VERIFY.SNAP_N] = 0;
 }
 
 /** The controlled scheduler made decision `step`: who could run, who was at the decision point, was it yielding. */
@@ -88,7 +87,7 @@ export function fpDecision(step: number, runnable: number, current: number, yiel
   if (step < VERIFY_STEPS) {
     M[VSTEPS + 2 * step] = runnable;
     M[VSTEPS + 2 * step + 1] = ((current + 1) & 0xff) | (yielding ? 0x100 : 0);
-    M[VB + VH.STEPS_N] = step + 1;
-  } else M[VB + VH.STEP_OVER] = 1;
-  M[VB + VH.STEP] = step; // footprints from now on belong to the step this decision starts
+    M[VB + VERIFY.STEPS_N] = step + 1;
+  } else M[VB + VERIFY.STEP_OVER] = 1;
+  M[VB + VERIFY.STEP] = step; // footprints from now on belong to the step this decision starts
 }

@@ -4,7 +4,7 @@
 // forced-fault bitmap says so; the model checker (lib/verify) flips these bits to branch.
 
 import { M } from '../mem/machine.js';
-import { fp, fpOn, fpDecision, VB, VH, VFLT, VFORCED, VERIFY_FAULTS } from '../mem/footprint.js';
+import { fp, fpOn, fpDecision, VB, VERIFY, VFLT, VFORCED, VERIFY_FAULTS } from '../mem/footprint.js';
 import { SCHED_HEADER, schedBase, SCHED_SLOT, slot } from './state.js';
 
 export const FAULT_KINDS = ['iommu', 'map', 'alloc', 'init'] as const;
@@ -44,16 +44,16 @@ export function faultsRecorded(): boolean { return fpOn; }
  * (failNext), which stays a failure and is no branch. Returns true when the call must fail.
  */
 export function faultChoice(kind: number, scripted: boolean): boolean {
-  const n = M[VB + VH.FLT_N];
+  const n = M[VB + VERIFY.FLT_N];
   M[schedBase + SCHED_HEADER.SITE_HASH] = mixSite(M[schedBase + SCHED_HEADER.SITE_HASH], 0x1000000 | kind);
-  const branch = !scripted && ((M[VB + VH.FLT_KINDS] >>> kind) & 1) !== 0 && M[VB + VH.FLT_TAKEN] < M[VB + VH.FLT_MAX];
-  if (branch) fp(VB + VH.FLT_TAKEN, VB + VH.FLT_TAKEN + 1); // the fault budget is shared: its users conflict
+  const branch = !scripted && ((M[VB + VERIFY.FLT_KINDS] >>> kind) & 1) !== 0 && M[VB + VERIFY.FLT_TAKEN] < M[VB + VERIFY.FLT_MAX];
+  if (branch) fp(VB + VERIFY.FLT_TAKEN, VB + VERIFY.FLT_TAKEN + 1); // the fault budget is shared: its users conflict
   const fail = scripted || (branch && n < VERIFY_FAULTS && ((M[VFORCED + (n >>> 5)] >>> (n & 31)) & 1) !== 0);
-  if (fail && !scripted) M[VB + VH.FLT_TAKEN]++;
+  if (fail && !scripted) M[VB + VERIFY.FLT_TAKEN]++;
   if (n < VERIFY_FAULTS) {
-    M[VFLT + 2 * n] = M[VB + VH.STEP];
+    M[VFLT + 2 * n] = M[VB + VERIFY.STEP];
     M[VFLT + 2 * n + 1] = kind | (fail ? FLT_FAIL : 0) | (branch ? FLT_BRANCH : 0) | (scripted ? FLT_SCRIPTED : 0);
-    M[VB + VH.FLT_N] = n + 1;
+    M[VB + VERIFY.FLT_N] = n + 1;
   }
   return fail;
 }
