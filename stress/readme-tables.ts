@@ -64,10 +64,11 @@ function verifyBlock(cmd: string, j: VerifyJson): string {
   for (const c of j.cells) by.set(`${c.scenario}\0${c.strategy}`, [...(by.get(`${c.scenario}\0${c.strategy}`) ?? []), c]);
   const results = [...by.values()].map((cs) => mergeCells(cs));
   const runs = results.reduce((s, r) => s + r.runs, 0);
-  const refuted = results.filter((r) => verdictOf(r) === 'refuted').length, forb = results.filter((r) => r.forbidden > 0).length;
+  const count = (v: string): number => results.filter((r) => verdictOf(r) === v).length;
+  const forb = results.filter((r) => r.forbidden > 0).length;
   return `\`${cmd}\` — ${results.length} cells, ${n(runs)} runs, ${j.cores ?? '?'} cores` +
     `${j.load ? ` (load average ${j.load.start[0].toFixed(1)} at start, ${j.load.end[0].toFixed(1)} at end)` : ''}; ` +
-    `${refuted} refuted, ${results.length - refuted} verified or incomplete; \`N!\`: runs with a forbidden outcome (${forb} cell${forb === 1 ? '' : 's'}). ` +
+    `${count('refuted')} refuted, ${count('verified')} verified, ${count('incomplete')} incomplete; \`N!\`: runs with a forbidden outcome (${forb} cell${forb === 1 ? '' : 's'}). ` +
     `\`refuted X@Kp\`: the first failure has K preemptions, the fewest of any failing run; \`verified Nr Ms\`: N runs, M distinct terminal states.\n\n` +
     fence(verifyMatrix(results));
 }
