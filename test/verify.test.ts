@@ -179,6 +179,22 @@ describe('verify: every schedule and fault placement within bounds', function ()
     } finally { fs.rmSync(dir, { recursive: true, force: true }); }
   });
 
+  it('a search cut by --budget or --max-runs says incomplete, never verified, in the line, the matrix and the JSON', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-verify-cut-'));
+    try {
+      const file = path.join(dir, 'v.json');
+      const one = spawnSync(process.execPath, [CLI, 'verify', 'crash-path-4', '--strategy', 'upstream', '--max-runs', '5', '--report', path.join(dir, 'r.html')], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(one.status, 0, one.stderr);
+      assert.match(one.stdout, /^crash-path-4 under upstream: incomplete after 5 runs \(K=2, no faults; cut by max-runs\)/);
+      const all = spawnSync(process.execPath, [CLI, 'verify', 'crash-path-4', '--strategy', 'upstream,pcidevs', '--budget', '1ms', '--json', file, '--report', path.join(dir, 'r.html')], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(all.status, 0, all.stderr);
+      assert.doesNotMatch(all.stdout, /verified/);
+      assert.match(all.stdout, /crash-path-4 +incomplete \d+r +incomplete \d+r/);
+      const cells = (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Array<{ complete: boolean; verdict: string; cutBy: string }> }).cells;
+      assert.deepEqual(cells.map((c) => [c.complete, c.verdict, c.cutBy]), [[false, 'incomplete', 'budget'], [false, 'incomplete', 'budget']]);
+    } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+  });
+
   it('S2 schedule strings round-trip; S1 strings still parse', () => {
     const s = formatScheduleV2(2, Uint8Array.from([0, 0, 1, 0]), 7, 0xdeadbeef, [2, 5]);
     assert.equal(s, 'S2:2:s7:deadbeef:a2ba:f2,5');
