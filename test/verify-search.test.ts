@@ -1,8 +1,9 @@
 // The search of lib/verify alone, on programs simulated in the test: each thread a list of steps, each step the
-// words it reads and writes, some taking or releasing a lock, some yielding. A run's terminal state is the order of its conflicting steps (two runs that order
-// them alike are the same trace), so soundness is exact: the reduced search, with sleep sets or without, must
-// reach every state the unreduced search reaches within the same preemption bound. Random programs (fast-check)
-// and the example that shows why sleep sets need care under a bound (lib/verify/sleep.ts).
+// words it reads and writes, some taking or releasing a lock (futex wakeups), some yielding. A run's terminal state
+// is its memory, every thread's local state (what it read) and which threads never finished, so soundness is
+// exact: the reduced search, with sleep sets or without, must reach every state the unreduced search reaches within
+// the same preemption bound. Random programs (fast-check) and the example that shows why sleep sets need care under
+// a bound (lib/verify/sleep.ts).
 
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
