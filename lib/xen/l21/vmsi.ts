@@ -62,11 +62,12 @@ export function msixArchHooks(pcidevs: boolean, held: (pdev: number) => void = (
     enable(entry, pdev) {
       const where = 'vpci_msix_arch_enable_entry';
       ASSERT(M[entry + MSIX_ENTRY.arch_pirq] === INVALID_PIRQ, where, 'entry->arch.pirq == INVALID_PIRQ');
-      // vpci_msi_enable(pdev, vmsix_entry_nr(pdev->vpci->msix, entry), table_base): allocate_and_map_msi_pirq
+      // vpci_msi_enable(pdev, vmsix_entry_nr(pdev->vpci->msix, entry), table_base): its lock assertion first
+      // (HEAD vmsi.c:1006-1013 via vpci_msi_enable), then allocate_and_map_msi_pirq; entry->arch.pirq is set after.
+      held(pdev);
       const vpci = chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
       const pirq = PIRQ_BASE + vmsix_entry_nr(msixOf(vpci, where), entry);
       M[entry + MSIX_ENTRY.arch_pirq] = pirq;
-      held(pdev);
       lock();
       const rc = vpci_msi_update(pdev, entry, pirq);
       if (rc) {
