@@ -61,7 +61,10 @@ interface VerifyJson { cores?: number; load?: { start: number[]; end: number[] }
 
 function verifyBlock(cmd: string, j: VerifyJson): string {
   const by = new Map<string, VerifyJson['cells']>();
-  for (const c of j.cells) by.set(`${c.scenario}\0${c.strategy}`, [...(by.get(`${c.scenario}\0${c.strategy}`) ?? []), c]);
+  for (const c of j.cells) {
+    const key = `${c.scenario}\0${c.strategy}`;
+    by.set(key, [...(by.get(key) ?? []), c]);
+  }
   const results = [...by.values()].map((cs) => mergeCells(cs));
   const runs = results.reduce((s, r) => s + r.runs, 0);
   const count = (v: string): number => results.filter((r) => verdictOf(r) === v).length;

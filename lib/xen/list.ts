@@ -11,6 +11,8 @@ import { XEN, xen } from './state.js';
 
 /** LIST_POISON1 (list.h:19): an address Xen never maps. */
 export const LIST_POISON1 = 0x00100100;
+/** LIST_POISON2 (list.h:20): what list_del leaves in the prev link. */
+export const LIST_POISON2 = 0x00200200;
 
 /** Read an entry's next link; following LIST_POISON1 is a page fault, classed with the other lifetime bugs. */
 export function list_next(p: number, field: number, where: string): number {

@@ -1,14 +1,19 @@
 // The MSI-X helpers both generations share: vpci.h's (L21; private.h at HEAD) inline accessors that locate the table
 // and PBA through the BARs, the entries[] array of struct vpci_msix, and the domain's list of MSI-X tables
-// (d->arch.hvm.msix_tables) with list.h's list_add / list_del. Every pointer they follow is a checked dereference.
+// (d->arch.hvm.msix_tables) with list.h's list_add / list_del, and msix_write's entry store, the same code in both
+// generations. Every pointer they follow is a checked dereference.
 
 import { M } from '../mem/machine.js';
 import { chk, NULL } from '../mem/heap.js';
 import { PCI_MSIX_BIRMASK, PCI_MSIX_ENTRY_SIZE } from '../hw/pci_regs.js';
-import { DOMAIN, VPCI, VPCI_MSIX, BAR, BAR_WORDS, MSIX_ENTRY_WORDS, VPCI_MSIX_TABLE } from './types.js';
+import {
+  PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET, PCI_MSIX_ENTRY_UPPER_ADDR_OFFSET, PCI_MSIX_ENTRY_DATA_OFFSET, PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET,
+  PCI_MSIX_VECTOR_BITMASK,
+} from '../hw/pci_regs.js';
+import { DOMAIN, VPCI, VPCI_MSIX, BAR, BAR_WORDS, MSIX_ENTRY_WORDS, MSIX_ENTRY, VPCI_MSIX_TABLE, type MmioData, type PciDevPtr } from './types.js';
+import { LIST_POISON1, LIST_POISON2 } from './list.js';
+import { fn } from './fn.js';
 
-/** list.h: what list_del leaves in the links; following one faults (an address nothing maps). */
-export const LIST_POISON1 = 0x00100100, LIST_POISON2 = 0x00200200;
 
 const barOf = (vpci: number, msix: number, nr: number): number =>
   vpci + VPCI.bars + (M[msix + VPCI_MSIX.tables + nr] & PCI_MSIX_BIRMASK) * BAR_WORDS;
@@ -77,4 +82,43 @@ export function msix_list_del(d: number, msix: number, where: string): void {
   else M[chk(d, DOMAIN, where) + DOMAIN.msix_tables] = next;
   M[msix + VPCI_MSIX.next] = LIST_POISON1;
   M[msix + VPCI_MSIX.prev] = LIST_POISON2;
+}
+
+/** The vector-control part of msix_write (L21 and HEAD msix.c alike): mask or unmask, re-programming an updated entry. */
+function write_vector_ctrl(msix: number, entry: number, ctrl: number): void {
+  const new_masked = (ctrl & PCI_MSIX_VECTOR_BITMASK) !== 0;
+  const pdev = M[msix + VPCI_MSIX.pdev] as PciDevPtr;
+  if ((M[entry + MSIX_ENTRY.masked] !== 0) === new_masked) return;
+  M[entry + MSIX_ENTRY.masked] = new_masked ? 1 : 0;   // before arch enable, so that it picks the new state
+  if (!new_masked && M[msix + VPCI_MSIX.enabled] && !M[msix + VPCI_MSIX.masked] && M[entry + MSIX_ENTRY.updated]) {
+    fn.update_entry(entry, pdev, vmsix_entry_nr(msix, entry));
+  } else {
+    fn.vpci_msix_arch_mask_entry(entry, pdev, new_masked);
+  }
+}
+
+/**
+ * The entry write of msix_write, the same in both generations (HEAD msix.c:514-577): address and data written with
+ * the entry unmasked are stored, effective at the next mask/unmask. Caller holds vpci->lock.
+ */
+export function msix_entry_store(msix: number, entry: number, addr: number, len: number, data: MmioData): void {
+  switch (addr & (PCI_MSIX_ENTRY_SIZE - 1)) {
+    case PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET:
+      M[entry + MSIX_ENTRY.updated] = 1;
+      M[entry + MSIX_ENTRY.addr_lo] = data.lo;
+      if (len === 8) M[entry + MSIX_ENTRY.addr_hi] = data.hi;
+      break;
+    case PCI_MSIX_ENTRY_UPPER_ADDR_OFFSET:
+      M[entry + MSIX_ENTRY.updated] = 1;
+      M[entry + MSIX_ENTRY.addr_hi] = data.lo;
+      break;
+    case PCI_MSIX_ENTRY_DATA_OFFSET:
+      M[entry + MSIX_ENTRY.updated] = 1;
+      M[entry + MSIX_ENTRY.data] = data.lo;
+      if (len === 8) write_vector_ctrl(msix, entry, data.hi);
+      break;
+    case PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET:
+      write_vector_ctrl(msix, entry, data.lo);
+      break;
+  }
 }

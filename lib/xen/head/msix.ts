@@ -24,8 +24,8 @@ import {
 } from '../types.js';
 import { fn } from '../fn.js';
 import { ASSERT_PDEV_LIST_IS_READ_LOCKED } from './vmsi.js';
-import { vmsix_table_addr, vmsix_table_size, VMSIX_ADDR_IN_RANGE, VMSIX_ADDR_SAME_PAGE, msix_entry, vmsix_entry_nr } from '../vmsix.js';
-import type { DomainPtr, VcpuPtr, PciDevPtr, VpciMsixPtr } from '../types.js';
+import { vmsix_table_addr, vmsix_table_size, VMSIX_ADDR_IN_RANGE, VMSIX_ADDR_SAME_PAGE, msix_entry, msix_entry_store } from '../vmsix.js';
+import type { DomainPtr, VcpuPtr, VpciMsixPtr } from '../types.js';
 
 /** HEAD's vmsix_table_addr and friends use bar->guest_addr; the _host_ variants bar->addr (private.h:97-120). */
 const GUEST = BAR.guest_addr_lo, HOST = BAR.addr_lo;
@@ -189,18 +189,6 @@ export function msix_read(v: VcpuPtr, addr: number, len: number, data: MmioData)
   return X86EMUL_OKAY;
 }
 
-/** msix.c:549-577: the vector-control part of msix_write. */
-function write_vector_ctrl(msix: number, entry: number, ctrl: number): void {
-  const new_masked = (ctrl & PCI_MSIX_VECTOR_BITMASK) !== 0;
-  const pdev = M[msix + VPCI_MSIX.pdev] as PciDevPtr;
-  if ((M[entry + MSIX_ENTRY.masked] !== 0) === new_masked) return;
-  M[entry + MSIX_ENTRY.masked] = new_masked ? 1 : 0;   // before arch enable, so that it picks the new state
-  if (!new_masked && M[msix + VPCI_MSIX.enabled] && !M[msix + VPCI_MSIX.masked] && M[entry + MSIX_ENTRY.updated]) {
-    fn.update_entry(entry, pdev, vmsix_entry_nr(msix, entry));
-  } else {
-    fn.vpci_msix_arch_mask_entry(entry, pdev, new_masked);
-  }
-}
 
 /** msix_write (msix.c:479-587). */
 export function msix_write(v: VcpuPtr, addr: number, len: number, data: MmioData): number {
@@ -218,26 +206,7 @@ export function msix_write(v: VcpuPtr, addr: number, len: number, data: MmioData
   if (!access_allowed(addr, len)) { read_unlock(d + DOMAIN.pci_lock); return X86EMUL_OKAY; }
   spin_lock(msixVpci(msix, where) + VPCI.lock);
   const entry = get_entry(msix, addr, where);
-  // msix.c:514-520: address/data written with the entry unmasked are stored, effective at the next mask/unmask.
-  switch (addr & (PCI_MSIX_ENTRY_SIZE - 1)) {
-    case PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET:
-      M[entry + MSIX_ENTRY.updated] = 1;
-      M[entry + MSIX_ENTRY.addr_lo] = data.lo;
-      if (len === 8) M[entry + MSIX_ENTRY.addr_hi] = data.hi;
-      break;
-    case PCI_MSIX_ENTRY_UPPER_ADDR_OFFSET:
-      M[entry + MSIX_ENTRY.updated] = 1;
-      M[entry + MSIX_ENTRY.addr_hi] = data.lo;
-      break;
-    case PCI_MSIX_ENTRY_DATA_OFFSET:
-      M[entry + MSIX_ENTRY.updated] = 1;
-      M[entry + MSIX_ENTRY.data] = data.lo;
-      if (len === 8) write_vector_ctrl(msix, entry, data.hi);
-      break;
-    case PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET:
-      write_vector_ctrl(msix, entry, data.lo);
-      break;
-  }
+  msix_entry_store(msix, entry, addr, len, data);
   spin_unlock(msixVpci(msix, where) + VPCI.lock);
   read_unlock(d + DOMAIN.pci_lock);
   return X86EMUL_OKAY;

@@ -24,7 +24,7 @@ import { pci_find_cap_offset } from '../pci.js';
 import { p2m_lookup, clear_identity_p2m_entry } from '../p2m.js';
 import {
   vmsix_table_addr, vmsix_table_size, vmsix_table_base, VMSIX_ADDR_IN_RANGE, msix_entry, msix_words,
-  vmsix_entry_nr, msix_list_add,
+  msix_list_add, msix_entry_store,
 } from '../vmsix.js';
 import type { DomainPtr, PciDevPtr, VcpuPtr, VpciPtr, VpciMsixPtr } from '../types.js';
 
@@ -130,18 +130,6 @@ export function msix_read(v: VcpuPtr, addr: number, len: number, data: MmioData)
   return X86EMUL_OKAY;
 }
 
-/** The vector-control part of msix_write: mask or unmask, re-programming an updated entry. */
-function write_vector_ctrl(msix: number, entry: number, ctrl: number): void {
-  const new_masked = (ctrl & PCI_MSIX_VECTOR_BITMASK) !== 0;
-  const pdev = M[msix + VPCI_MSIX.pdev] as PciDevPtr;
-  if ((M[entry + MSIX_ENTRY.masked] !== 0) === new_masked) return;
-  M[entry + MSIX_ENTRY.masked] = new_masked ? 1 : 0;   // before arch enable, so that it picks the new state
-  if (!new_masked && M[msix + VPCI_MSIX.enabled] && !M[msix + VPCI_MSIX.masked] && M[entry + MSIX_ENTRY.updated]) {
-    fn.update_entry(entry, pdev, vmsix_entry_nr(msix, entry));
-  } else {
-    fn.vpci_msix_arch_mask_entry(entry, pdev, new_masked);
-  }
-}
 
 export function msix_write(v: VcpuPtr, addr: number, len: number, data: MmioData): number {
   const where = 'msix_write';
@@ -157,26 +145,7 @@ export function msix_write(v: VcpuPtr, addr: number, len: number, data: MmioData
   }
   spin_lock(msixVpci(msix, where) + VPCI.lock);
   const entry = get_entry(msix, addr, where);
-  // Xen stores address/data written with the entry unmasked; they take effect at the next mask/unmask cycle.
-  switch (addr & (PCI_MSIX_ENTRY_SIZE - 1)) {
-    case PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET:
-      M[entry + MSIX_ENTRY.updated] = 1;
-      M[entry + MSIX_ENTRY.addr_lo] = data.lo;
-      if (len === 8) M[entry + MSIX_ENTRY.addr_hi] = data.hi;
-      break;
-    case PCI_MSIX_ENTRY_UPPER_ADDR_OFFSET:
-      M[entry + MSIX_ENTRY.updated] = 1;
-      M[entry + MSIX_ENTRY.addr_hi] = data.lo;
-      break;
-    case PCI_MSIX_ENTRY_DATA_OFFSET:
-      M[entry + MSIX_ENTRY.updated] = 1;
-      M[entry + MSIX_ENTRY.data] = data.lo;
-      if (len === 8) write_vector_ctrl(msix, entry, data.hi);
-      break;
-    case PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET:
-      write_vector_ctrl(msix, entry, data.lo);
-      break;
-  }
+  msix_entry_store(msix, entry, addr, len, data);
   spin_unlock(msixVpci(msix, where) + VPCI.lock);
   return X86EMUL_OKAY;
 }
