@@ -53,9 +53,11 @@ export interface ModelFns {
   vpci_process_pending(v: VcpuPtr, on_failure?: (v: VcpuPtr, pdev: PciDevPtr) => void): boolean;
   // ---- msix.c: the capability's control register, the table/PBA MMIO intercept, the p2m hole
   init_msix(pdev: PciDevPtr): number;
-  /** msi.c's init hook (L21: the last REGISTER_VPCI_INIT). */
+  /** msi.c's init hook (L21: the last REGISTER_VPCI_INIT; HEAD: the MSI entry of cap.c's array, msi.c:257-334). */
   init_msi(pdev: PciDevPtr): number;
-  /** msix.c's control_read / control_write (msi.c's statics of the same names are not modelled); data = msix. */
+  /** HEAD msi.c:197-255: free vpci->msi; `hide` also drops its handlers and leaves Dom0 a read-only control. */
+  cleanup_msi(pdev: PciDevPtr, hide: boolean): number;
+  /** msix.c's control_read / control_write (msi.c's statics of the same names are called directly there); data = msix. */
   control_read(pdev: PciDevPtr, reg: number, msix: number): number;
   control_write(pdev: PciDevPtr, reg: number, val: number, msix: number): void;
   update_entry(entry: number, pdev: PciDevPtr, nr: number): void;
@@ -68,13 +70,23 @@ export interface ModelFns {
   vpci_make_msix_hole(pdev: PciDevPtr): number;
   /** HEAD msix.c:664-711: list_del from d->arch.hvm.msix_tables and free; `hide` leaves a read-only control. */
   cleanup_msix(pdev: PciDevPtr, hide: boolean): number;
-  /** HEAD cap.c:288-390: the capability array's init / cleanup hooks (the lab's only capability is MSI-X). */
+  /** HEAD cap.c:288-390: the capability array's init / cleanup hooks (the lab's capabilities: MSI, MSI-X). */
   vpci_init_capabilities(pdev: PciDevPtr): number;
   vpci_cleanup_capabilities(pdev: PciDevPtr): void;
+  /** HEAD cap.c:162-242: the emulated capability list (Dom0: every capability; a DomU: MSI and MSI-X only). */
+  vpci_init_capability_list(pdev: PciDevPtr): number;
+  /** HEAD cap.c:40-74: unlink capability `cap` from the emulated list after its init failed. */
+  vpci_capability_hide(pdev: PciDevPtr, cap: number): number;
   // ---- arch/x86/hvm/vmsi.c: the arch hooks MSI-X emulation calls (entry = &msix->entries[nr])
   vpci_msix_arch_enable_entry(entry: number, pdev: PciDevPtr, table_base: number): number;
   vpci_msix_arch_disable_entry(entry: number, pdev: PciDevPtr): number;
   vpci_msix_arch_mask_entry(entry: number, pdev: PciDevPtr, mask: boolean): void;
+  /** HEAD vmsi.c:828-979: MSI's arch hooks (msi = pdev->vpci->msi); enable/update/disable assert d->pci_lock. */
+  vpci_msi_arch_enable(msi: number, pdev: PciDevPtr, vectors: number): number;
+  vpci_msi_arch_disable(msi: number, pdev: PciDevPtr): void;
+  vpci_msi_arch_update(msi: number, pdev: PciDevPtr): void;
+  vpci_msi_arch_mask(msi: number, pdev: PciDevPtr, entry: number, mask: boolean): void;
+  vpci_msi_arch_init(msi: number): void;
   // ---- arch/x86/hvm/hvm.c: the return to the guest (lib/xen/domain.ts)
   /** true when v may enter the guest, false when it must come back first (deferred vPCI work not finished). */
   hvm_do_resume(v: VcpuPtr): boolean;
@@ -117,6 +129,8 @@ export const MODEL_FN_NAMES: readonly ModelFnName[] = [
   'init_msix', 'init_msi', 'control_read', 'control_write', 'update_entry', 'msix_find', 'msix_accept', 'msix_read', 'msix_write',
   'vpci_make_msix_hole', 'cleanup_msix', 'vpci_init_capabilities', 'vpci_cleanup_capabilities',
   'vpci_msix_arch_enable_entry', 'vpci_msix_arch_disable_entry', 'vpci_msix_arch_mask_entry',
+  'cleanup_msi', 'vpci_init_capability_list', 'vpci_capability_hide',
+  'vpci_msi_arch_enable', 'vpci_msi_arch_disable', 'vpci_msi_arch_update', 'vpci_msi_arch_mask', 'vpci_msi_arch_init',
   'hvm_do_resume',
   'pci_add_device', 'pci_remove_device', 'assign_device', 'deassign_device', 'iommu_add_device', 'pci_get_pdev', 'free_pdev',
   'vpci_read_enter', 'vpci_read_exit', 'vpci_write_enter', 'vpci_write_exit', 'vpci_lock', 'vpci_unlock',

@@ -119,6 +119,7 @@ export const VPCI_MSI = defineStruct('vpci_msi', {
   masking: 1,
   enabled: 1,
   arch_pirq: 1,
+  arch_bound: 1,              // HEAD vmsi.c: msi->arch.bound, the PIRQs are bound (pt_irq_create_bind succeeded)
 });
 
 /** struct vpci_register (vpci.c L21 24-31): handlers are small integers naming functions (lib/xen/handlers). */

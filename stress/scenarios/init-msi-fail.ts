@@ -2,14 +2,15 @@
 // init_msix, init_bars, init_msi (REGISTER_VPCI_INIT priorities HIGH, MIDDLE, LOW; vpci.c L21 75-82) and stops at
 // the first error. PHYSDEVOP_pci_device_add of a device with decoding on: init_bars defers the BAR map into the
 // issuing vCPU's slot (modify_bars -> defer_map), init_msi then fails (-ENOMEM), and vpci_add_handlers' own
-// vpci_remove_device frees pdev->vpci under that pending work. No iommu_add_device failure is needed.
+// vpci_remove_device frees pdev->vpci under that pending work. No iommu_add_device failure is needed. At HEAD
+// (lib/xen/head/msi.ts, cap.ts) the same init_msi failure masks the capability and keeps the device.
 
 import { defineScenario } from '../scenario.js';
 
 export default defineScenario({
   name: 'init-msi-fail',
   description: 'add with decoding on, init_bars defers the map, init_msi fails, vpci_remove_device, then vpci_process_pending',
-  source: 'issue 15 §5; vpci.c L21 60-89, msi.c L21 184-263 (crash path 1 by another error path)',
+  source: 'issue 15 §5; vpci.c L21 60-89, msi.c L21 184-263 (crash path 1 by another error path); HEAD cap.c:288-359, msi.c:197-333',
   machine: { vcpus: [2], devices: 2, boot: [1], msi: true },
   actors: {
     d0v0(x) {
@@ -53,10 +54,13 @@ export default defineScenario({
       ],
       acceptable: ['ok'],                                         // write_trylock failed: vpci left in place
     },
-    // HEAD masks a capability whose init fails instead of failing the device (cap.c:288-345), and its pending step
-    // rechecks pdev->vpci under the lock (header.c:188). The lab's HEAD model has no init_msi, so under HEAD the
-    // scripted failure is never consumed: these two cells run the add without it.
+    // HEAD consumes the same scripted failure and survives it: vpci_assign_device runs vpci_init_header (which
+    // defers the map into d0v0's slot, header.c:929) and then the capability array, whose failing init_msi is
+    // cleaned up and hidden instead of failing the device (cap.c:318-340: cleanup_msi(pdev, true), msi.c:197-255,
+    // leaves Dom0 a read-only MSI control; vpci_capability_hide, cap.c:40-74, unlinks MSI from the emulated list).
+    // pdev->vpci is never freed, all of it under hwdom's pci_lock held for writing (pci.c:788-791), and the
+    // pending step rechecks pdev->vpci under the read lock anyway (header.c:188).
     upstream: { expected: ['ok'] },
-    'upstream-drain': { expected: ['ok'] },
+    'upstream-drain': { expected: ['ok'] },                       // HEAD plus the drain: the same reasons
   },
 });

@@ -1,32 +1,55 @@
-// xen/drivers/vpci/cap.c at HEAD (c447b7308b): the capability array vpci_assign_device and vpci_deassign_device run
-// (vpci.c:105, 162). The lab's devices have one capability, MSI-X, and its array entry is init_msix / cleanup_msix
-// (msix.c:808); MSI and the extended capabilities are not modelled, nor is the emulated capability list
-// (vpci_init_capability_list, vpci_capability_hide): a capability whose init failed stays visible, its control
-// register read-only for the hardware domain and unhandled (all-ones for a DomU) as cleanup_msix leaves it.
+// xen/drivers/vpci/cap.c at HEAD (c447b7308b): the capability array vpci_assign_device and vpci_deassign_device
+// run (vpci.c:105, 162). The array is link order (drivers/vpci/Makefile: rebar.o, msi.o, msix.o): REBAR is an
+// extended capability, which the lab's conventional devices lack, then MSI (msi.c:334), then MSI-X (msix.c:808).
+// A capability whose init fails is cleaned up and hidden from the emulated list (lib/xen/head/cap-list.ts), for a
+// DomU as for Dom0: the device fails only when the cleanup fails for a DomU, or the hide fails.
 
 import { M } from '../../mem/machine.js';
 import { chk } from '../../mem/heap.js';
-import { PCI_CAP_ID_MSIX } from '../../hw/pci_regs.js';
-import { DOMAIN, PCI_DEV } from '../types.js';
+import { PCI_CAP_ID_MSI, PCI_CAP_ID_MSIX } from '../../hw/pci_regs.js';
+import { DOMAIN, PCI_DEV, ENOMEM } from '../types.js';
 import { fn } from '../fn.js';
 import { pci_find_cap_offset } from '../pci.js';
+import { init_fault_point } from '../fault.js';
+import { VPCI_INIT } from '../l21/vpci.js';
 import type { PciDevPtr } from '../types.js';
 
-/** vpci_init_capabilities(pdev, false) (cap.c:288-359), over the one legacy capability modelled. */
+/** __start_vpci_array's legacy entries (REGISTER_VPCI_CAP): id, init, cleanup. */
+const CAPABILITIES = [
+  { id: PCI_CAP_ID_MSI, init: 'init_msi', cleanup: 'cleanup_msi' },
+  { id: PCI_CAP_ID_MSIX, init: 'init_msix', cleanup: 'cleanup_msix' },
+] as const;
+
+/**
+ * Each init call is a fault point (`--faults init`, `x.failNext('init_msi')`): its -ENOMEM before it runs, keyed
+ * by the hook's index in late 2021's order so one name means one hook in both generations.
+ */
+const faultIndex = (init: string): number => (VPCI_INIT as readonly string[]).indexOf(init);
+
+/** vpci_init_capabilities(pdev, false) (cap.c:288-359). */
 export function vpci_init_capabilities(pdev: PciDevPtr): number {
   const where = 'vpci_init_capabilities';
-  if (!pci_find_cap_offset(M[chk(pdev, PCI_DEV, where) + PCI_DEV.sbdf], PCI_CAP_ID_MSIX)) return 0;
-  let rc = fn.init_msix(pdev);
-  if (!rc) return 0;
-  // "init legacy cap fail, mask it" (cap.c:320-337): clean up and keep the device.
-  rc = fn.cleanup_msix(pdev, true);
-  if (rc && !M[chk(M[pdev + PCI_DEV.domain], DOMAIN, where) + DOMAIN.is_hardware_domain]) return rc;
-  return 0;                                   // vpci_capability_hide: not modelled (see above)
+  const sbdf = M[chk(pdev, PCI_DEV, where) + PCI_DEV.sbdf];
+  let rc = fn.vpci_init_capability_list(pdev);
+  if (rc) return rc;
+  // vpci_init_ext_capability_list (cap.c:244-286): !pdev->ext_cfg for the lab's devices, so 0.
+  for (const capability of CAPABILITIES) {
+    if (!pci_find_cap_offset(sbdf, capability.id)) continue;
+    rc = init_fault_point(faultIndex(capability.init)) ? ENOMEM : fn[capability.init](pdev);
+    if (!rc) continue;
+    // "init legacy cap fail, mask it" (cap.c:321-325)
+    rc = fn[capability.cleanup](pdev, true);
+    if (rc && !M[chk(M[pdev + PCI_DEV.domain], DOMAIN, where) + DOMAIN.is_hardware_domain]) return rc;
+    rc = fn.vpci_capability_hide(pdev, capability.id);
+    if (rc) return rc;                             // not ext_only: no best effort (cap.c:343-350)
+  }
+  return 0;
 }
 
-/** vpci_cleanup_capabilities(pdev, false) (cap.c:361-390). */
+/** vpci_cleanup_capabilities(pdev, false) (cap.c:361-390): every present capability's cleanup, rc only printed. */
 export function vpci_cleanup_capabilities(pdev: PciDevPtr): void {
-  if (pci_find_cap_offset(M[chk(pdev, PCI_DEV, 'vpci_cleanup_capabilities') + PCI_DEV.sbdf], PCI_CAP_ID_MSIX)) {
-    fn.cleanup_msix(pdev, false);             // rc only printed (cap.c:382-387)
+  const sbdf = M[chk(pdev, PCI_DEV, 'vpci_cleanup_capabilities') + PCI_DEV.sbdf];
+  for (const capability of CAPABILITIES) {
+    if (pci_find_cap_offset(sbdf, capability.id)) fn[capability.cleanup](pdev, false);
   }
 }

@@ -1,6 +1,7 @@
 // Xen HEAD (c447b7308b), model document section C: d->pci_lock guards pdev->vpci and the domain's device list,
 // BAR rangesets live in struct vpci_bar, the pending slot is {pdev, cmd, rom_only}, MSI-X tables are unlinked on
-// deassign and trapped under d->pci_lock. `upstream` is this, unpatched.
+// deassign and trapped under d->pci_lock, MSI binds PIRQs through the arch hooks, and a capability whose init fails
+// is hidden from the emulated capability list. `upstream` is this, unpatched.
 
 import type { Generation } from '../generation.js';
 import { iommu_add_device } from '../pci.js';
@@ -14,6 +15,9 @@ import { bar_write, guest_mem_bar_read, guest_mem_bar_write, vpci_init_header } 
 import { pci_add_device, pci_remove_device, assign_device, deassign_device, pci_get_pdev, free_pdev } from './pci.js';
 import { hvm_do_resume } from '../domain.js';          // hvm.c: the return to the guest, both generations
 import { vpci_init_capabilities, vpci_cleanup_capabilities } from './cap.js';
+import { vpci_init_capability_list, vpci_capability_hide } from './cap-list.js';
+import { init_msi, cleanup_msi } from './msi.js';
+import { vpci_msi_arch_enable, vpci_msi_arch_disable, vpci_msi_arch_update, vpci_msi_arch_mask, vpci_msi_arch_init } from './msi-arch.js';
 import { msix_find, msix_accept, msix_read, msix_write } from './msix.js';
 import { control_write, vpci_make_msix_hole, cleanup_msix, init_msix } from './msix-cap.js';
 import { control_read, update_entry } from '../l21/msix.js';   // msix.c:39-75, unchanged since L21
@@ -34,5 +38,7 @@ export const head: Generation = {
     vpci_init_capabilities, vpci_cleanup_capabilities, init_msix, cleanup_msix, control_read, control_write, update_entry,
     msix_find, msix_accept, msix_read, msix_write, vpci_make_msix_hole,
     vpci_msix_arch_enable_entry, vpci_msix_arch_disable_entry, vpci_msix_arch_mask_entry,
+    vpci_init_capability_list, vpci_capability_hide, init_msi, cleanup_msi,
+    vpci_msi_arch_enable, vpci_msi_arch_disable, vpci_msi_arch_update, vpci_msi_arch_mask, vpci_msi_arch_init,
   },
 };
