@@ -106,7 +106,7 @@ export class ScenarioError extends Error {
 export const BUILTIN_DIR = new URL('./scenarios/', import.meta.url);
 export const BUILTIN_SCENARIOS = [
   'crash-path-1', 'crash-path-2', 'crash-path-3', 'crash-path-4', 'cancel-race', 'lock-freed', 'abba', 'double-modify', 'stale-pdev', 'msix-race', 'init-msi-fail',
-  'msix-abba', 'hidden-device', 'hidden-msi', 'hidden-msix',
+  'msix-abba', 'hidden-device', 'hidden-msi', 'hidden-msix', 'hidden-msix-remove',
   'alldevs-walk',
 ] as const;
 

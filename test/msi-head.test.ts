@@ -1,7 +1,7 @@
 // MSI and the emulated capability list in the HEAD generation (lib/xen/head/msi.ts, msi-arch.ts, cap.ts,
 // cap-list.ts): the MSI registers through vpci_read / vpci_write, PIRQ binding under the owner's d->pci_lock, the
 // capability list as a guest walks it, a failed capability init masked for Dom0 and for a DomU (cap.c:318-340),
-// and the scenarios init-msi-fail and hidden-msi under HEAD, every schedule within bounds.
+// and the scenarios init-msi-fail and hidden-msi(x)(-remove) under HEAD, every schedule within bounds.
 
 import assert from 'node:assert/strict';
 import { M } from '../lib/mem/machine.js';
@@ -181,5 +181,15 @@ describe('MSI scenarios under HEAD, every schedule within bounds', function () {
     assert.equal(head.forbidden, 0, 'the scenario expects it');
     const l21 = await run('hidden-msi', 'baseline');
     assert.deepEqual(kinds(l21), ['ok']);
+  });
+
+  it('hidden-msix and hidden-msix-remove: the MSI-X forms, each at 0 preemptions under HEAD only', async () => {
+    for (const [name, outcome, where] of [['hidden-msix', 'assert', 'vpci_msix_arch'], ['hidden-msix-remove', 'use-after-free', 'msix_find']]) {
+      const head = await run(name, 'upstream');
+      assert.deepEqual(kinds(head), [outcome], name);
+      assert.equal(head.firstFailure?.where, where, name);
+      assert.equal(head.firstFailure?.preemptions, 0, name);
+      assert.deepEqual(kinds(await run(name, 'baseline')), ['ok'], name);
+    }
   });
 });
