@@ -4,8 +4,8 @@
 // finds the device on dom_xen's list holding only hwdom's pci_lock ("acquiring hwdom's pci_lock is sufficient",
 // vpci.c:612-627). msi.c's control_write then calls vpci_msi_arch_enable, which asserts
 // ASSERT_PDEV_LIST_IS_READ_LOCKED(pdev->domain) (vmsi.c:933): pcidevs_lock (not held) or dom_xen's pci_lock (nobody
-// holds it). A debug build panics; no race is involved. (A release build goes on to map a PIRQ into dom_xen,
-// vmsi.c:914.) The driver below walks the capability list the way a Dom0 driver would.
+// holds it). A debug build panics; no race is involved. (A release build goes on to allocate_and_map_msi_pirq for
+// dom_xen, vmsi.c:914, not modelled.) The driver below walks the capability list the way a Dom0 driver would.
 
 import { defineScenario } from '../scenario.js';
 
