@@ -10,6 +10,7 @@ import { write_lock, write_unlock } from '../lib/sync/rwlock.js';
 import {
   pci_conf_read16, pci_conf_read32, PCI_STATUS, PCI_STATUS_CAP_LIST, PCI_CAPABILITY_LIST, PCI_CAP_LIST_ID,
   PCI_CAP_LIST_NEXT, PCI_CAP_ID_MSI, PCI_MSI_FLAGS, PCI_MSI_FLAGS_ENABLE, PCI_MSI_ADDRESS_LO, PCI_MSI_DATA_32,
+  PCI_COMMAND, PCI_COMMAND_INTX_DISABLE,
 } from '../lib/hw/index.js';
 import { pci_get_pdev_by_domain, pcidevs_lock, pcidevs_unlock } from '../lib/xen/pci.js';
 import { set_current, XEN, xen } from '../lib/xen/state.js';
@@ -144,11 +145,17 @@ describe('the capability list, HEAD cap.c', () => {
     assert.equal(fn.vpci_read(DEV, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST, PCI_STATUS_CAP_LIST, 'MSI-X is still listed');
   });
 
-  it('a DomU without failures sees MSI-X and MSI, IDs from the hardware', () => {
+  it('a DomU without failures sees MSI-X and MSI, IDs from the hardware; enabling MSI disables INTx (msi.c:77-82)', () => {
     const w = boot(true, { domUVcpus: [1], vpciGuestSupport: true, threads: 3, bootAssign: [{ domain: 1, sbdf: DEV }] });
     set_current(w.vcpus[1][0]);
     assert.deepEqual(walk(), [MSIX, MSI]);
     assert.equal(fn.vpci_read(DEV, MSI + PCI_CAP_LIST_ID, 1), PCI_CAP_ID_MSI);
+    assert.equal(M[vpciOf() + VPCI.guest_cmd] & PCI_COMMAND_INTX_DISABLE, 0, 'INTx enabled before');
+    fn.vpci_write(DEV, MSI + PCI_MSI_ADDRESS_LO, 4, 0xfee00000);
+    fn.vpci_write(DEV, MSI + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE);          // under the DomU's own pci_lock
+    assert.equal(M[M[vpciOf() + VPCI.msi] + VPCI_MSI.arch_pirq], MSI_PIRQ_BASE);
+    assert.equal(pci_conf_read16(DEV, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE, PCI_COMMAND_INTX_DISABLE, 'pci_intx(pdev, false)');
+    assert.equal(M[vpciOf() + VPCI.guest_cmd] & PCI_COMMAND_INTX_DISABLE, PCI_COMMAND_INTX_DISABLE);
   });
 });
 
