@@ -117,4 +117,18 @@ describe('trial runner (real workers)', function () {
     assert.equal(data(DATA.x), 2);
     await assert.rejects(runTrial(pool, basicMachine(4), [0, 1, 2, 3, 4].map(() => actor('noop'))), /5 actors but the pool has 4/);
   });
+  it('refresh: workers past their age are replaced between trials (new thread ids, old ones gone), young ones kept', async () => {
+    const ids = async (): Promise<Set<number>> =>
+      new Set((await runTrial(pool, basicMachine(4), [0, 1, 2, 3].map(() => actor('noop')))).threads.map((t) => t.workerId));
+    const before = await ids();
+    assert.equal(await pool.refresh(3_600_000), false);
+    assert.deepEqual(await ids(), before);
+    const n = pool.refreshed;
+    assert.equal(await pool.refresh(0), true);
+    assert.equal(pool.refreshed, n + 1);
+    const after = await ids();
+    assert.equal(after.size, 4);
+    assert.ok([...after].every((id) => !before.has(id)), `old workers still run trials: ${[...before]} / ${[...after]}`);
+    assert.equal(pool.liveWorkers, 4);
+  });
 });

@@ -14,16 +14,33 @@ export interface PoolOptions {
   threads: number;
   /** Thread entry module (default THREAD_WORKER_URL). */
   filename?: string | URL;
+  /** Each worker's V8 young generation cap in MB (default YOUNG_GENERATION_MB). */
+  youngGenerationMb?: number;
 }
+
+/**
+ * A worker's young generation, capped. Left alone, V8 doubles a busy isolate's semi-spaces (2 -> 4 -> 8 -> 16 MB)
+ * whenever a scavenge sees many survivors, so a long campaign's RSS kept climbing for minutes (stress: 210 MB at
+ * 60 s, 277 MB at 300 s) while every heap's live data stayed flat. With 6 MB (2 MB semi-spaces) a worker's heap
+ * stays at 13-16 MB for good and throughput is unchanged: a trial's garbage dies young, so scavenges are cheap.
+ */
+export const YOUNG_GENERATION_MB = 6;
+
+/** Long runs replace workers older than this between two trials (TrialPool.refresh). */
+export const WORKER_MAX_AGE_MS = 120_000;
 
 export class TrialPool {
   readonly threads: number;
   readonly filename: string;
+  readonly youngGenerationMb: number;
   piscina: Piscina<ThreadTask, ThreadResult>;
   /** Workers terminated because their task did not stop in time (each was replaced). */
   replacedWorkers = 0;
   /** Times the whole pool was recreated. */
   recreated = 0;
+  /** Times `refresh` replaced the workers of a long run. */
+  refreshed = 0;
+  private bornAt = performance.now();
   /** Decisions of the last controlled trial that did not hang: the default PCT length estimate. */
   stepEstimate = 0;
   /** Errors the pool emitted (a worker that died outside a task). */
@@ -33,6 +50,7 @@ export class TrialPool {
     if (!Number.isInteger(o.threads) || o.threads < 1) throw new RangeError('pool threads must be >= 1');
     this.threads = o.threads;
     this.filename = (o.filename ?? THREAD_WORKER_URL).toString();
+    this.youngGenerationMb = o.youngGenerationMb ?? YOUNG_GENERATION_MB;
     this.piscina = this.make();
   }
 
@@ -44,8 +62,10 @@ export class TrialPool {
       concurrentTasksPerWorker: 1,
       idleTimeout: Infinity,
       maxQueue: 'auto',
+      resourceLimits: { maxYoungGenerationSizeMb: this.youngGenerationMb },
     });
     p.on('error', (e: Error) => { this.errors.push(e); });
+    this.bornAt = performance.now();
     return p;
   }
 
@@ -62,6 +82,21 @@ export class TrialPool {
     this.piscina = this.make();
     this.recreated++;
     old.destroy().catch(() => { /* its workers are being terminated anyway */ });
+  }
+
+  /**
+   * Between two trials of a long run: once the workers are older than `maxAgeMs`, start fresh ones and wait until
+   * the old ones have exited. A busy worker's isolate keeps old-space garbage it has no idle time to collect, so a
+   * campaign's memory crept up over minutes; a worker that lives at most a few minutes bounds that for good, at the
+   * price of one pool start (~0.1 s) per refresh. Call only when none of this pool's tasks is running.
+   */
+  async refresh(maxAgeMs: number): Promise<boolean> {
+    if (performance.now() - this.bornAt < maxAgeMs) return false;
+    // The old workers go first: for a moment both sets alive was a peak of its own (219 MB against 195 MB).
+    await this.piscina.destroy().catch(() => { /* its workers exit anyway */ });
+    this.piscina = this.make();
+    this.refreshed++;
+    return true;
   }
 
   /** After aborts: wait (bounded) for piscina's replacements; recreate the pool if they do not come. */
