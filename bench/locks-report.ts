@@ -62,13 +62,14 @@ export function formatReport(r: BenchReport): string {
   ]));
   lines.push('');
   lines.push('contended spinlock, ns per acquisition (median of counted rounds; dropped = rounds without >= 90% overlap or < 200 ms):');
-  const rows = [['threads', 'lab', 'dropped', 'C futex', 'dropped', 'lab / C', 'C yield', 'dropped']];
+  const rows = [['threads', 'lab', 'dropped', 'C futex', 'dropped', 'lab / C', 'C v8wait', 'dropped', 'lab / C v8wait', 'C yield', 'dropped']];
+  const ns = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(0));
+  const per = (a: number | undefined, b: number | undefined): string => (a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}x` : '-');
   for (const x of r.results.filter((y) => y.lock === 'spinlock' && y.mode === 'contended')) {
-    const f = r.reference.find((y) => y.lock === 'spinlock-c11-futex' && y.threads === x.threads);
-    const y = r.reference.find((z) => z.lock === 'spinlock-c11-yield' && z.threads === x.threads);
-    const fx = ok(f?.nsPerOp), yx = ok(y?.nsPerOp), lx = ok(x.nsPerOp);
-    rows.push([String(x.threads), lx === undefined ? '-' : lx.toFixed(0), dropped(x), fx === undefined ? '-' : fx.toFixed(0), dropped(f),
-      lx !== undefined && fx !== undefined ? `${(lx / fx).toFixed(2)}x` : '-', yx === undefined ? '-' : yx.toFixed(0), dropped(y)]);
+    const ref = (policy: string): BenchRow | undefined => r.reference.find((y) => y.lock === `spinlock-c11-${policy}` && y.threads === x.threads);
+    const f = ref('futex'), v = ref('v8wait'), y = ref('yield');
+    const fx = ok(f?.nsPerOp), vx = ok(v?.nsPerOp), lx = ok(x.nsPerOp);
+    rows.push([String(x.threads), ns(lx), dropped(x), ns(fx), dropped(f), per(lx, fx), ns(vx), dropped(v), per(lx, vx), ns(ok(y?.nsPerOp)), dropped(y)]);
   }
   lines.push(table(rows));
   const rm = r.results.find((x) => x.mode === 'read-mostly-90/10');

@@ -175,7 +175,7 @@ export async function benchLocks(o: BenchOptions): Promise<BenchReport> {
       o.log(`  lab:       ${show(lab)}`);
       results.push(row('spinlock', 'contended', t, lab.nsPerOp, lab));
       if (!(ref instanceof NativeReference)) continue;
-      for (const policy of ['futex', 'yield'] as const) {
+      for (const policy of ['futex', 'v8wait', 'yield'] as const) {
         const c = await nativeRounds(ref, t, policy, rounds);
         o.log(`  C ${policy.padEnd(6)}:  ${show(c)}`);
         reference.push(row(`spinlock-c11-${policy}`, 'contended', t, c.nsPerOp, c));

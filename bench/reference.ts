@@ -26,8 +26,12 @@ function run(file: string, args: string[], timeoutMs: number): Promise<string> {
 }
 
 export interface NativeRun { mode: string; threads: number; ops: number; ns: number; starts?: number[]; ends?: number[] }
-/** Wait policies of ticket.c: `futex` is wait.ts in C (the like-for-like reference), `yield` spins then sched_yield(). */
-export type NativePolicy = 'futex' | 'yield';
+/**
+ * Wait policies of ticket.c: `futex` is wait.ts in C (the like-for-like reference), `yield` spins then
+ * sched_yield(), `v8wait` is `futex` with its sleeps made the way V8 makes Atomics.wait/notify (one process-wide
+ * mutex, a condition variable per waiter): how much of the lab's contended cost is the runtime's wait primitive.
+ */
+export type NativePolicy = 'futex' | 'yield' | 'v8wait';
 
 export class NativeReference {
   private constructor(private readonly dir: string, private readonly exe: string, readonly compiler: string) {}

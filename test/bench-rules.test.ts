@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { overlapOf, measureRounds, MIN_OVERLAP } from '../bench/rounds.js';
 import { percentile } from '../stress/find-bench.js';
+import { goals, formatReport, type BenchRow } from '../bench/locks-report.js';
+import { NativeReference } from '../bench/reference.js';
 
 describe('benchmark rules', () => {
   it('overlap is the share of the round during which every thread was inside its loop', () => {
@@ -31,5 +33,32 @@ describe('benchmark rules', () => {
     assert.equal(percentile(xs, 90), 18);
     assert.equal(percentile(xs, 50), 10);
     assert.equal(percentile([7], 90), 7);
+  });
+
+  it('lock goals are ratios to the C futex reference of the same run; the v8wait column is shown beside it', () => {
+    const row = (lock: string, threads: number, nsPerOp: number): BenchRow => ({ lock, mode: threads === 1 ? 'uncontended' : 'contended', threads, nsPerOp, opsPerSec: 1e9 / nsPerOp });
+    const results = [row('spinlock', 1, 30), row('spinlock', 8, 30_000)];
+    const reference = [row('spinlock-c11', 1, 12), row('spinlock-c11-futex', 8, 6_000), row('spinlock-c11-v8wait', 8, 7_500), row('spinlock-c11-yield', 8, 1_000)];
+    const g = goals(results, reference);
+    assert.deepEqual(g.map((x) => [x.value, x.met]), [[2.5, true], [5, false]]);
+    const text = formatReport({ cores: 2, node: 'v20', quick: true, results, reference, goals: g });
+    assert.match(text, /^8 +30000 +- +6000 +- +5\.00x +7500 +- +4\.00x +1000 +-$/m);
+    assert.match(text, /NOT MET +contended, 8 threads <= 3x C per acquisition/);
+  });
+
+  it('the C reference runs every wait policy with no lost update (skipped without a C compiler)', async function () {
+    this.timeout(60_000);
+    const ref = await NativeReference.build();
+    if (!(ref instanceof NativeReference)) this.skip();
+    const native = ref as NativeReference;
+    try {
+      for (const policy of ['futex', 'v8wait', 'yield'] as const) {
+        const r = await native.run('timed', 60, 4, 30_000, policy);   // ticket.c exits non-zero on a lost update
+        assert.equal(r.threads, 4);
+        assert.ok(r.ops > 0 && r.starts?.length === 4 && r.ends?.length === 4, JSON.stringify(r));
+      }
+    } finally {
+      await native.dispose();
+    }
   });
 });

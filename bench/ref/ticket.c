@@ -7,12 +7,13 @@
  *           head and wake the one waiter whose turn it now is (spinlock.ts ticket_release)
  *
  * Wait policies (argument POLICY of the contended mode):
- *   futex  lib/sync/wait.ts line for line: only the next ticket holder spins (up to SPIN_LIMIT loads, and only
+ *   futex  lib/sync/wait.ts line for line: only the next ticket holder spins (for SPIN_NS by the clock, and only
  *          while the holder runs); everyone else parks on its own ticket's slot (FUTEX_WAIT, 20 ms bound); an
  *          unlock wakes at most one thread. The lab's Atomics.wait/notify are futex-like, so this is the like-for-like
  *          reference: the same algorithm, the same critical section, the same waits.
  *   yield  the next ticket holder spins with pause up to SPIN_LIMIT, everyone else calls sched_yield() (a
  *          policy Node cannot express; shown for information).
+ *   v8wait futex's algorithm with each sleep and wake made as V8 makes Atomics.wait/notify (see v8_wait below).
  *
  * Modes:
  *   uncontended N                   one thread, N lock + counter++ + unlock
@@ -61,13 +62,55 @@ typedef struct {
 } spinlock_t;
 
 static int policy_futex = 1;
+static double spin_ns = 50000;  /* wait.ts SPIN_NS */
+static double now_ns(void);
+
+/*
+ * policy v8wait: the waits Node's Atomics.wait/notify really make (V8's FutexEmulation): one process-wide mutex
+ * guards every waiter, each waiter sleeps on its own condition variable tied to that mutex, and a notify signals
+ * with the mutex held, so a woken waiter first queues for the mutex the notifier holds.
+ */
+static int policy_v8wait = 0;
+static pthread_mutex_t v8_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t v8_cond[SLOTS];
+static int v8_waiting[SLOTS];
+static _Atomic uint32_t *v8_slot0;
+
+static void v8_wait(_Atomic uint32_t *w, uint32_t val)
+{
+    int i = (int)(w - v8_slot0);
+    struct timespec to;
+    clock_gettime(CLOCK_MONOTONIC, &to);
+    to.tv_nsec += 20 * 1000 * 1000;
+    if (to.tv_nsec >= 1000000000L) { to.tv_sec++; to.tv_nsec -= 1000000000L; }
+    pthread_mutex_lock(&v8_mutex);
+    if (atomic_load(w) == val) {
+        v8_waiting[i]++;
+        pthread_cond_timedwait(&v8_cond[i], &v8_mutex, &to);
+        v8_waiting[i]--;
+    }
+    pthread_mutex_unlock(&v8_mutex);
+}
+
+static void v8_wake1(_Atomic uint32_t *w)
+{
+    int i = (int)(w - v8_slot0);
+    pthread_mutex_lock(&v8_mutex);
+    if (v8_waiting[i]) pthread_cond_signal(&v8_cond[i]);
+    pthread_mutex_unlock(&v8_mutex);
+}
 
 static void futex_wait(_Atomic uint32_t *w, uint32_t val)
 {
+    if (policy_v8wait) { v8_wait(w, val); return; }
     struct timespec to = { 0, 20 * 1000 * 1000 };
     syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, val, &to, NULL, 0);
 }
-static void futex_wake1(_Atomic uint32_t *w) { syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0); }
+static void futex_wake1(_Atomic uint32_t *w)
+{
+    if (policy_v8wait) { v8_wake1(w); return; }
+    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
 
 static int cas(_Atomic uint32_t *w, uint32_t expect, uint32_t val)
 {
@@ -93,6 +136,7 @@ static void park(spinlock_t *l, uint32_t ticket, int at_head)
 static void ticket_wait(spinlock_t *l, uint32_t ticket)
 {
     unsigned spins = 0;
+    double until = 0;
     for (;;) {
         uint32_t v = atomic_load(&l->head_tail);
         uint32_t d = (ticket - v) & 0xffff;
@@ -107,9 +151,12 @@ static void ticket_wait(spinlock_t *l, uint32_t ticket)
             spins = 0;
             continue;
         }
-        if (d == 1 && spins < SPIN_LIMIT && atomic_load(&l->handoff) != ((v & 0xffff) | PARKED)) { spins++; continue; }
+        if (d == 1 && atomic_load(&l->handoff) != ((v & 0xffff) | PARKED)) {
+            if (until == 0) until = now_ns() + spin_ns;
+            if ((++spins & 63) != 0 || now_ns() < until) continue;
+        }
         park(l, ticket, d == 1);
-        spins = 0;
+        spins = 0; until = 0;
     }
 }
 
@@ -204,6 +251,15 @@ int main(int argc, char **argv)
         nthreads = atoi(argv[3]);
         if (nthreads < 1 || nthreads > MAX_T) return 2;
         if (argc >= 5) policy_futex = strcmp(argv[4], "yield") != 0;
+        if (argc >= 5) policy_v8wait = strcmp(argv[4], "v8wait") == 0;
+        v8_slot0 = &lock.slot[0];
+        for (int i = 0; i < SLOTS; i++) {
+            pthread_condattr_t a;
+            pthread_condattr_init(&a);
+            pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+            pthread_cond_init(&v8_cond[i], &a);
+        }
+        if (getenv("VPCI_SPIN_NS") && *getenv("VPCI_SPIN_NS") && atof(getenv("VPCI_SPIN_NS")) >= 0) spin_ns = atof(getenv("VPCI_SPIN_NS"));
         per_thread = n;
         pthread_t th[MAX_T];
         counter = 0;

@@ -5,7 +5,7 @@
 // - Ticket waiters (spinlock_t, and the rwlock's queue spinlock) use proportional backoff with one wait slot per
 //   ticket (spinlock.ts SPIN.wait: a handoff word, then slots indexed by ticket & 15; at most MAX_THREADS = 16
 //   tickets are ever in flight, so a slot belongs to one waiter at a time). Only the next ticket holder (distance
-//   1) spins, up to SPIN_LIMIT loads, and only while the holder is running; a waiter further back parks on its own
+//   1) spins, for SPIN_NS by the clock, and only while the holder is running; a waiter further back parks on its own
 //   slot at once. An unlock that moves the head to h wakes at most one thread: ticket h if it sleeps (the lock is
 //   handed to it; the handoff word tells the next in line not to spin on a holder that has no core yet), else
 //   ticket h+1 if it sleeps (it is next in line behind a running holder, so it should spin). A holder that was
@@ -23,12 +23,20 @@ import { TrialStopped, crash } from '../mem/crash.js';
 import { shadowOf, SHADOW_FREED, xenWould } from '../mem/heap.js';
 import { controlled, block_on } from '../sched/mode.js';
 
-/**
- * Loads a waiter spins (only when it is next in line) before it parks: about 50 µs here, a little more than a
- * cross-core wakeup costs on the 2-vCPU machines this was tuned on (park + wake ~15-30 µs; spin-then-park with
- * a spin about as long as a wakeup is within 2x of the best choice made in hindsight).
- */
+/** Loads a word waiter (waitStep: spin_barrier, the rwlock's cnts word) spins, when next in line, before it sleeps. */
 export const SPIN_LIMIT = 4096;
+/**
+ * How long the next ticket holder spins before it parks, by the clock; bench/ref/ticket.c spins as long, so that
+ * `bench locks` compares one policy (a count of loads was ~50 µs here and ~4 µs in C: not the same policy). 50 µs
+ * is what the lab runs fastest with: `stress --strategy baseline --duration 25s` ran 10,085 / 11,262 / 13,355
+ * trials with 3 / 20 / 50 µs (2 cores). VPCI_SPIN_NS overrides it on both sides, for machines that differ.
+ */
+export const SPIN_NS = spinNs(process.env.VPCI_SPIN_NS);
+
+function spinNs(v: string | undefined): number {
+  const n = Number(v);
+  return v !== undefined && v !== '' && Number.isFinite(n) && n >= 0 ? n : 50_000;
+}
 /** Upper bound of one sleep; stop flag and lock memory are rechecked after it. */
 export const SLEEP_MS = 20;
 /** Wait slots per ticket lock (a power of two >= MAX_THREADS). */
@@ -75,7 +83,7 @@ export function wake(addr: number, sleepersAddr: number): void {
  * moves, so the next-in-line parks instead of spinning on it.
  */
 export function ticketWait(l: number, wq: number, ticket: number, where: string): void {
-  let spins = 0;
+  let spins = 0, spinUntil = 0;
   for (;;) {
     const v = Atomics.load(M, l);
     const d = (ticket - v) & 0xffff;
@@ -92,18 +100,21 @@ export function ticketWait(l: number, wq: number, ticket: number, where: string)
       block_on(l, v);
       continue;
     }
-    if (d === 1 && spins < SPIN_LIMIT && Atomics.load(M, wq) !== ((v & 0xffff) | PARKED)) {
-      // Next in line and the holder runs: its unlock is a cache-line transfer away.
-      if ((++spins & 1023) === 0) {
-        checkLockMemory(l, where, where);
-        if (stopped()) throw new TrialStopped();
+    if (d === 1 && Atomics.load(M, wq) !== ((v & 0xffff) | PARKED)) {
+      // Next in line and the holder runs: its unlock is a cache-line transfer away. Spin for SPIN_NS, by the clock.
+      if (spinUntil === 0) spinUntil = performance.now() + SPIN_NS / 1e6;
+      if ((++spins & 63) !== 0 || performance.now() < spinUntil) {
+        if ((spins & 1023) === 0) {
+          checkLockMemory(l, where, where);
+          if (stopped()) throw new TrialStopped();
+        }
+        continue;
       }
-      continue;
     }
     checkLockMemory(l, where, where);
     if (stopped()) throw new TrialStopped();
     park(l, wq + 1 + (ticket & (TICKET_SLOTS - 1)), ticket, d === 1);
-    spins = 0;
+    spins = 0; spinUntil = 0;
   }
 }
 
