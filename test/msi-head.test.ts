@@ -28,7 +28,7 @@ import type { PciDevPtr, DomainPtr } from '../lib/xen/types.js';
 
 const DEV = deviceSbdf(0);
 const MSIX = 0x40, MSI = 0x50;                       // MSIX_CAP_POS, MSI_CAP_POS (lib/hw/desc.ts)
-const INIT_MSIX = 0, INIT_MSI = 2;                   // failNext's hook indices (late 2021's order)
+const INIT_MSIX = 0, INIT_BARS = 1, INIT_MSI = 2;    // failNext's hook indices (late 2021's order)
 const boot = (msix: boolean, over: Partial<Parameters<typeof bootMachine>[0]> = {}): World =>
   bootMachine({ dom0Vcpus: 1, domUVcpus: [], hw: stressHw(1, msix, true), bootDevices: [DEV], strategy: 'upstream', threads: 2, ...over }).world;
 const pdevOf = (): PciDevPtr => pci_get_pdev_by_domain(NULL, DEV, 'test') as PciDevPtr;
@@ -126,6 +126,14 @@ describe('the capability list, HEAD cap.c', () => {
     assert.deepEqual(walk(), [MSI]);
     assert.equal(M[vpciOf() + VPCI.msix], NULL);
     assert.equal(M[w.domains[0] + DOMAIN.msix_tables], NULL);
+  });
+
+  it('a failed vpci_init_header (late 2021\'s init_bars) fails the assign: vPCI torn down, no capability init ran (vpci.c:158-167)', () => {
+    const w = boot(true);
+    assert.equal(resetFailing(w, INIT_BARS), -12, '-ENOMEM from the header');
+    assert.equal(vpciOf(), NULL, 'vpci_deassign_device freed it');
+    assert.equal(M[w.domains[0] + DOMAIN.msix_tables], NULL, 'init_msix never ran');
+    assert.equal(Atomics.load(M, xen(XEN.init_fail_next)), 0, 'the one-shot fault was taken');
   });
 
   it('a DomU whose init_msi fails gets the device with MSI hidden, not a failed assign (cap.c:327-340)', () => {

@@ -143,7 +143,7 @@ export async function run(ctx: ActorContext): Promise<void> {
     unmapBars: (d, sbdf) => { const dom = domain('unmapBars', d); return hypercall(() => XEN_DOMCTL_memory_mapping_remove(dom, sbdf)); },
     failNext: (what, n = 1) => {
       const hook = (VPCI_INIT as readonly string[]).indexOf(what);
-      if (what !== 'iommu' && what !== 'map' && hook < 0) fault(`x.failNext('${String(what)}'): 'iommu', 'map' or a late-2021 init hook (${VPCI_INIT.join(', ')})`);
+      if (what !== 'iommu' && what !== 'map' && hook < 0) fault(`x.failNext('${String(what)}'): 'iommu', 'map' or a vPCI init hook (${VPCI_INIT.join(', ')}; at HEAD init_bars is vpci_init_header)`);
       if (!Number.isInteger(n) || n < 1 || (hook >= 0 && n !== 1)) fault(`x.failNext('${what}', ${String(n)}): a count of 1 or more (exactly 1 for an init hook)`);
       if (hook >= 0) { Atomics.store(M, xen(XEN.init_fail_next), hook + 1); return; }
       Atomics.add(M, xen(what === 'iommu' ? XEN.iommu_fail_next : XEN.map_fail_next), n);
