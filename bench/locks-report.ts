@@ -4,6 +4,8 @@ export interface BenchRow {
   lock: string; mode: string; threads: number; nsPerOp: number; opsPerSec: number;
   /** Contended modes: ns/op of each counted round, rounds dropped (no overlap / too short), iterations per thread. */
   rounds?: { counted: number[]; dropped: number; itersPerThread: number; overlaps: number[] };
+  /** Contended modes: ticket waits that went to sleep, per acquisition, over every round run (counted or not). */
+  sleepsPerOp?: number;
 }
 export interface Goal { goal: string; value: number | null; limit: number; met: boolean | null; detail: string }
 export interface BenchReport {
@@ -72,6 +74,16 @@ export function formatReport(r: BenchReport): string {
     rows.push([String(x.threads), ns(lx), dropped(x), ns(fx), dropped(f), per(lx, fx), ns(vx), dropped(v), per(lx, vx), ns(ok(y?.nsPerOp)), dropped(y)]);
   }
   lines.push(table(rows));
+  const sleepRows = [['threads', 'lab', 'C futex', 'C v8wait']];
+  const sleeps = (x: BenchRow | undefined): string => (x?.sleepsPerOp === undefined ? '-' : x.sleepsPerOp.toFixed(3));
+  for (const x of r.results.filter((y) => y.lock === 'spinlock' && y.mode === 'contended' && y.threads > 1)) {
+    const ref = (policy: string): BenchRow | undefined => r.reference.find((y) => y.lock === `spinlock-c11-${policy}` && y.threads === x.threads);
+    sleepRows.push([String(x.threads), sleeps(x), sleeps(ref('futex')), sleeps(ref('v8wait'))]);
+  }
+  if (sleepRows.length > 1 && r.results.some((x) => x.sleepsPerOp !== undefined)) {
+    lines.push('\nticket waits that slept, per acquisition (every round run):');
+    lines.push(table(sleepRows));
+  }
   const rm = r.results.find((x) => x.mode === 'read-mostly-90/10');
   if (rm) lines.push(`\nread-mostly rwlock 90/10, ${rm.threads} threads: ${rm.nsPerOp.toFixed(0)} ns per section (${dropped(rm)} rounds dropped)`);
   if (r.referenceNote) lines.push(`note: ${r.referenceNote}`);

@@ -39,10 +39,19 @@ export interface BenchOptions {
 
 const K = 1000; // lock/unlock pairs per tinybench task call
 
-const row = (lock: string, mode: string, threads: number, nsPerOp: number, r?: RoundsResult): BenchRow => ({
+const row = (lock: string, mode: string, threads: number, nsPerOp: number, r?: RoundsResult & { sleepsPerOp?: number }): BenchRow => ({
   lock, mode, threads, nsPerOp: round3(nsPerOp), opsPerSec: Math.round(1e9 / nsPerOp),
   ...(r ? { rounds: { counted: r.counted.map(round3), dropped: r.dropped, itersPerThread: r.itersPerThread, overlaps: r.overlaps } } : {}),
+  ...(r?.sleepsPerOp !== undefined ? { sleepsPerOp: Math.round(r.sleepsPerOp * 1000) / 1000 } : {}),
 });
+
+/** Sleeps and acquisitions over every round a measurement ran. */
+class SleepTally {
+  private sleeps = 0;
+  private ops = 0;
+  add(sleeps: number, ops: number): void { this.sleeps += sleeps; this.ops += ops; }
+  get perOp(): number | undefined { return this.ops > 0 ? this.sleeps / this.ops : undefined; }
+}
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 function newMachine(threads: number, instrumented: boolean): Machine {
@@ -92,12 +101,13 @@ async function uncontended(quick: boolean, instrumented: boolean): Promise<Bench
 }
 
 /** Contended spinlock rounds on the lab's side: T workers, the same lock, counter++ inside. */
-async function labRounds(threads: number, o: RoundsOptions): Promise<RoundsResult> {
+async function labRounds(threads: number, o: RoundsOptions): Promise<RoundsResult & { sleepsPerOp?: number }> {
   const machine = newMachine(threads, false);
   const p = xzalloc(TORTURE);
   const lock = p + TORTURE.lock, counter = p + TORTURE.counter;
   spin_lock_init(lock, 1);
   const pool = await TorturePool.create(machine, Array.from({ length: threads }, (_, i) => i), ctlBase());
+  const tally = new SleepTally();
   try {
     // Timed rounds on both sides: with a fixed count per thread, 8 threads on 2 cores ran one after another (each
     // alone, uncontended) and no C round overlapped; with a deadline all threads are inside their loops together.
@@ -109,18 +119,22 @@ async function labRounds(threads: number, o: RoundsOptions): Promise<RoundsResul
       if (bad && !bad.ok) throw new Error(`cpu${bad.cpu}: ${bad.kind}: ${bad.message}`);
       const ops = r.results.reduce((n, x) => n + (x.ok ? x.reads : 0), 0);
       if (M[counter] !== ops) throw new Error(`lost update: counter ${M[counter]}, expected ${ops}`);
+      tally.add(r.results.reduce((n, x) => n + (x.ok ? x.sleeps : 0), 0), ops);
       return { starts: r.starts, ends: r.ends, ops, ms: r.elapsedMs };
-    }, { ...o, minIters: 1, maxIters: 1 });
+    }, { ...o, minIters: 1, maxIters: 1 }).then((res) => ({ ...res, sleepsPerOp: tally.perOp }));
   } finally {
     await pool.close();
   }
 }
 
-function nativeRounds(ref: NativeReference, threads: number, policy: NativePolicy, o: RoundsOptions): Promise<RoundsResult> {
-  return measureRounds(async () => {
+async function nativeRounds(ref: NativeReference, threads: number, policy: NativePolicy, o: RoundsOptions): Promise<RoundsResult & { sleepsPerOp?: number }> {
+  const tally = new SleepTally();
+  const res = await measureRounds(async () => {
     const r = await ref.run('timed', o.roundMs, threads, Math.max(120000, o.roundMs * 200), policy);
+    if (r.sleeps !== undefined) tally.add(r.sleeps, r.ops);
     return { starts: r.starts ?? [0], ends: r.ends ?? [r.ns], ops: r.ops, ms: r.ns / 1e6 };
   }, { ...o, minIters: 1, maxIters: 1 });
+  return { ...res, sleepsPerOp: tally.perOp };
 }
 
 async function readMostly(threads: number, o: RoundsOptions): Promise<BenchRow> {

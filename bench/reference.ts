@@ -25,7 +25,7 @@ function run(file: string, args: string[], timeoutMs: number): Promise<string> {
   });
 }
 
-export interface NativeRun { mode: string; threads: number; ops: number; ns: number; starts?: number[]; ends?: number[] }
+export interface NativeRun { mode: string; threads: number; ops: number; ns: number; starts?: number[]; ends?: number[]; sleeps?: number }
 /**
  * Wait policies of ticket.c: `futex` is wait.ts in C (the like-for-like reference), `yield` spins then
  * sched_yield(), `v8wait` is `futex` with its sleeps made the way V8 makes Atomics.wait/notify (one process-wide

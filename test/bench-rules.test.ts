@@ -44,6 +44,9 @@ describe('benchmark rules', () => {
     const text = formatReport({ cores: 2, node: 'v20', quick: true, results, reference, goals: g });
     assert.match(text, /^8 +30000 +- +6000 +- +5\.00x +7500 +- +4\.00x +1000 +-$/m);
     assert.match(text, /NOT MET +contended, 8 threads <= 3x C per acquisition/);
+    assert.doesNotMatch(text, /slept/, 'no sleep counts, no sleep table');
+    results[1].sleepsPerOp = 1.05; reference[1].sleepsPerOp = 0.13; reference[2].sleepsPerOp = 0.6;
+    assert.match(formatReport({ cores: 2, node: 'v20', quick: true, results, reference, goals: g }), /^8 +1\.050 +0\.130 +0\.600$/m);
   });
 
   it('the C reference runs every wait policy with no lost update (skipped without a C compiler)', async function () {
@@ -56,6 +59,7 @@ describe('benchmark rules', () => {
         const r = await native.run('timed', 60, 4, 30_000, policy);   // ticket.c exits non-zero on a lost update
         assert.equal(r.threads, 4);
         assert.ok(r.ops > 0 && r.starts?.length === 4 && r.ends?.length === 4, JSON.stringify(r));
+        assert.ok(Number.isInteger(r.sleeps) && r.sleeps! >= 0 && (policy !== 'yield' || r.sleeps === 0), `sleeps ${r.sleeps}`);
       }
     } finally {
       await native.dispose();

@@ -62,6 +62,7 @@ typedef struct {
 } spinlock_t;
 
 static int policy_futex = 1;
+static _Atomic long sleeps;     /* parks that went to sleep, as wait.ts counts them */
 static double spin_ns = 50000;  /* wait.ts SPIN_NS */
 static double now_ns(void);
 
@@ -129,7 +130,7 @@ static void park(spinlock_t *l, uint32_t ticket, int at_head)
     uint32_t mark = ticket | PARKED;
     atomic_store(s, mark);
     uint32_t d = (ticket - atomic_load(&l->head_tail)) & 0xffff;
-    if (d > 1 || (d == 1 && at_head)) futex_wait(s, mark);
+    if (d > 1 || (d == 1 && at_head)) { atomic_fetch_add_explicit(&sleeps, 1, memory_order_relaxed); futex_wait(s, mark); }
     cas(s, mark, 0);
 }
 
@@ -281,7 +282,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < nthreads; i++) printf("%s%.0f", i ? "," : "", starts[i] - t0);
         printf("],\"ends\":[");
         for (int i = 0; i < nthreads; i++) printf("%s%.0f", i ? "," : "", ends[i] - t0);
-        printf("]}\n");
+        printf("],\"sleeps\":%ld}\n", (long)atomic_load(&sleeps));
         return 0;
     }
     fprintf(stderr, "unknown mode %s\n", argv[1]);

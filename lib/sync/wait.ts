@@ -118,6 +118,11 @@ export function ticketWait(l: number, wq: number, ticket: number, where: string)
   }
 }
 
+/** Ticket waits of this thread that went to sleep (bench locks: sleeps per acquisition; one add on the slow path). */
+let ticketSleeps = 0;
+/** This thread's ticket sleeps since the last call. */
+export function takeTicketSleeps(): number { const n = ticketSleeps; ticketSleeps = 0; return n; }
+
 /**
  * Sleep on the slot of `ticket` until an unlock makes us next in line (or gives us the lock). `atHead`: we are
  * already next in line (and chose not to spin), so only the lock itself is worth waking for.
@@ -129,7 +134,7 @@ function park(l: number, slot: number, ticket: number, atHead: boolean): void {
   const mark = ticket | PARKED;
   Atomics.store(M, slot, mark);
   const d = (ticket - Atomics.load(M, l)) & 0xffff;
-  if (d > 1 || (d === 1 && atHead)) Atomics.wait(M, slot, mark, SLEEP_MS);
+  if (d > 1 || (d === 1 && atHead)) { ticketSleeps++; Atomics.wait(M, slot, mark, SLEEP_MS); }
   Atomics.compareExchange(M, slot, mark, 0);
 }
 
