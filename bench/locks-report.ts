@@ -46,6 +46,9 @@ export function goals(results: readonly BenchRow[], reference: readonly BenchRow
 }
 
 const dropped = (x: BenchRow | undefined): string => (x?.rounds ? String(x.rounds.dropped) : '-');
+/** The C reference's contended row for a wait policy and thread count. */
+const cRow = (r: BenchReport, policy: string, threads: number): BenchRow | undefined =>
+  r.reference.find((y) => y.lock === `spinlock-c11-${policy}` && y.threads === threads);
 
 export function formatReport(r: BenchReport): string {
   const lines: string[] = [];
@@ -68,8 +71,7 @@ export function formatReport(r: BenchReport): string {
   const ns = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(0));
   const per = (a: number | undefined, b: number | undefined): string => (a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}x` : '-');
   for (const x of r.results.filter((y) => y.lock === 'spinlock' && y.mode === 'contended')) {
-    const ref = (policy: string): BenchRow | undefined => r.reference.find((y) => y.lock === `spinlock-c11-${policy}` && y.threads === x.threads);
-    const f = ref('futex'), v = ref('v8wait'), y = ref('yield');
+    const f = cRow(r, 'futex', x.threads), v = cRow(r, 'v8wait', x.threads), y = cRow(r, 'yield', x.threads);
     const fx = ok(f?.nsPerOp), vx = ok(v?.nsPerOp), lx = ok(x.nsPerOp);
     rows.push([String(x.threads), ns(lx), dropped(x), ns(fx), dropped(f), per(lx, fx), ns(vx), dropped(v), per(lx, vx), ns(ok(y?.nsPerOp)), dropped(y)]);
   }
@@ -77,8 +79,7 @@ export function formatReport(r: BenchReport): string {
   const sleepRows = [['threads', 'lab', 'C futex', 'C v8wait']];
   const sleeps = (x: BenchRow | undefined): string => (x?.sleepsPerOp === undefined ? '-' : x.sleepsPerOp.toFixed(3));
   for (const x of r.results.filter((y) => y.lock === 'spinlock' && y.mode === 'contended' && y.threads > 1)) {
-    const ref = (policy: string): BenchRow | undefined => r.reference.find((y) => y.lock === `spinlock-c11-${policy}` && y.threads === x.threads);
-    sleepRows.push([String(x.threads), sleeps(x), sleeps(ref('futex')), sleeps(ref('v8wait'))]);
+    sleepRows.push([String(x.threads), sleeps(x), sleeps(cRow(r, 'futex', x.threads)), sleeps(cRow(r, 'v8wait', x.threads))]);
   }
   if (sleepRows.length > 1 && r.results.some((x) => x.sleepsPerOp !== undefined)) {
     lines.push('\nticket waits that slept, per acquisition (every round run):');

@@ -23,7 +23,7 @@ import {
 import { TORTURE, TS, TC_WORDS, type Job } from '../workers/locktorture.js';
 import { TorturePool } from './torture.js';
 import { NativeReference, type NativePolicy } from './reference.js';
-import { measureRounds, median, type RoundsOptions, type RoundsResult } from './rounds.js';
+import { measureRounds, median, type RoundsOptions, type RoundsResult, type RoundSample } from './rounds.js';
 import { goals, type BenchReport, type BenchRow } from './locks-report.js';
 
 export { median };
@@ -39,18 +39,24 @@ export interface BenchOptions {
 
 const K = 1000; // lock/unlock pairs per tinybench task call
 
-const row = (lock: string, mode: string, threads: number, nsPerOp: number, r?: RoundsResult & { sleepsPerOp?: number }): BenchRow => ({
+/** Contended rounds, with the ticket waits that slept per acquisition over every round run (counted or not). */
+type Measured = RoundsResult & { sleepsPerOp?: number };
+
+const row = (lock: string, mode: string, threads: number, nsPerOp: number, r?: Measured): BenchRow => ({
   lock, mode, threads, nsPerOp: round3(nsPerOp), opsPerSec: Math.round(1e9 / nsPerOp),
   ...(r ? { rounds: { counted: r.counted.map(round3), dropped: r.dropped, itersPerThread: r.itersPerThread, overlaps: r.overlaps } } : {}),
   ...(r?.sleepsPerOp !== undefined ? { sleepsPerOp: Math.round(r.sleepsPerOp * 1000) / 1000 } : {}),
 });
 
-/** Sleeps and acquisitions over every round a measurement ran. */
-class SleepTally {
-  private sleeps = 0;
-  private ops = 0;
-  add(sleeps: number, ops: number): void { this.sleeps += sleeps; this.ops += ops; }
-  get perOp(): number | undefined { return this.ops > 0 ? this.sleeps / this.ops : undefined; }
+/** measureRounds over one timed round per call (both sides), summing the sleeps each round reports. */
+async function timedRounds(once: () => Promise<RoundSample & { sleeps?: number }>, o: RoundsOptions): Promise<Measured> {
+  let sleeps = 0, ops = 0;
+  const res = await measureRounds(async () => {
+    const r = await once();
+    if (r.sleeps !== undefined) { sleeps += r.sleeps; ops += r.ops; }
+    return r;
+  }, { ...o, minIters: 1, maxIters: 1 });
+  return { ...res, sleepsPerOp: ops > 0 ? sleeps / ops : undefined };
 }
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
@@ -101,17 +107,16 @@ async function uncontended(quick: boolean, instrumented: boolean): Promise<Bench
 }
 
 /** Contended spinlock rounds on the lab's side: T workers, the same lock, counter++ inside. */
-async function labRounds(threads: number, o: RoundsOptions): Promise<RoundsResult & { sleepsPerOp?: number }> {
+async function labRounds(threads: number, o: RoundsOptions): Promise<Measured> {
   const machine = newMachine(threads, false);
   const p = xzalloc(TORTURE);
   const lock = p + TORTURE.lock, counter = p + TORTURE.counter;
   spin_lock_init(lock, 1);
   const pool = await TorturePool.create(machine, Array.from({ length: threads }, (_, i) => i), ctlBase());
-  const tally = new SleepTally();
   try {
     // Timed rounds on both sides: with a fixed count per thread, 8 threads on 2 cores ran one after another (each
     // alone, uncontended) and no C round overlapped; with a deadline all threads are inside their loops together.
-    return await measureRounds(async () => {
+    return await timedRounds(async () => {
       M[counter] = 0;
       const job: Job = { kind: 'spin', lock, counter, iters: 0, untilHalt: true };
       const r = await pool.run(Array.from({ length: threads }, () => job), Math.max(60000, o.roundMs * 100), undefined, o.roundMs);
@@ -119,22 +124,19 @@ async function labRounds(threads: number, o: RoundsOptions): Promise<RoundsResul
       if (bad && !bad.ok) throw new Error(`cpu${bad.cpu}: ${bad.kind}: ${bad.message}`);
       const ops = r.results.reduce((n, x) => n + (x.ok ? x.reads : 0), 0);
       if (M[counter] !== ops) throw new Error(`lost update: counter ${M[counter]}, expected ${ops}`);
-      tally.add(r.results.reduce((n, x) => n + (x.ok ? x.sleeps : 0), 0), ops);
-      return { starts: r.starts, ends: r.ends, ops, ms: r.elapsedMs };
-    }, { ...o, minIters: 1, maxIters: 1 }).then((res) => ({ ...res, sleepsPerOp: tally.perOp }));
+      const sleeps = r.results.reduce((n, x) => n + (x.ok ? x.sleeps : 0), 0);
+      return { starts: r.starts, ends: r.ends, ops, ms: r.elapsedMs, sleeps };
+    }, o);
   } finally {
     await pool.close();
   }
 }
 
-async function nativeRounds(ref: NativeReference, threads: number, policy: NativePolicy, o: RoundsOptions): Promise<RoundsResult & { sleepsPerOp?: number }> {
-  const tally = new SleepTally();
-  const res = await measureRounds(async () => {
+function nativeRounds(ref: NativeReference, threads: number, policy: NativePolicy, o: RoundsOptions): Promise<Measured> {
+  return timedRounds(async () => {
     const r = await ref.run('timed', o.roundMs, threads, Math.max(120000, o.roundMs * 200), policy);
-    if (r.sleeps !== undefined) tally.add(r.sleeps, r.ops);
-    return { starts: r.starts ?? [0], ends: r.ends ?? [r.ns], ops: r.ops, ms: r.ns / 1e6 };
-  }, { ...o, minIters: 1, maxIters: 1 });
-  return { ...res, sleepsPerOp: tally.perOp };
+    return { starts: r.starts ?? [0], ends: r.ends ?? [r.ns], ops: r.ops, ms: r.ns / 1e6, sleeps: r.sleeps };
+  }, o);
 }
 
 async function readMostly(threads: number, o: RoundsOptions): Promise<BenchRow> {

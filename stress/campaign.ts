@@ -10,7 +10,7 @@ import { bootMachine, type World } from '../lib/lab/boot.js';
 import { vcpuNames, lockNamer, describeEvent } from '../lib/lab/names.js';
 import { classifyTrial } from '../lib/lab/classify.js';
 import { XEN, xen } from '../lib/xen/state.js';
-import { runTrial, WORKER_MAX_AGE_MS, type TrialPool, type ActorSpec } from '../lib/run/index.js';
+import { runTrial, type TrialPool, type ActorSpec } from '../lib/run/index.js';
 import type { Strategy } from '../lib/strategy/index.js';
 import { stressModel, type StressShape } from '../lib/lab/workload.js';
 import type { VcpuArg } from '../workers/vcpu.js';
@@ -111,7 +111,6 @@ export class Campaign {
     const lockdep = new Set<string>();
     const step = this.o.shard?.count ?? 1;
     for (let trial = this.o.shard?.index ?? 0; trial < this.o.trials && performance.now() - started < this.o.timeMs && !this.interrupted; trial += step) {
-      await this.pool.refresh(WORKER_MAX_AGE_MS);
       const seed = (this.o.seed + trial * 7919) >>> 0;
       const { machine, world } = bootMachine(stressModel(this.o.shape, s.name, seed, this.o.inject));
       this.current = () => Atomics.store(M, CTL.STOP, 1);

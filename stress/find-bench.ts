@@ -102,7 +102,8 @@ async function freeRunning(pool: TrialPool, url: string, s: Scenario, b: KnownBu
     const { desc, actors } = scenarioModel(s, b.strategy, (seed * 7919 + runs) >>> 0);
     const { machine, world } = bootMachine(desc);
     const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
-    const res = await runTrial(pool, machine, specs, { mode: 'free', budgetMs: Math.max(1000, budgetMs), hangMs: 2000, lockName: lockNamer(world) });
+    // No worker refresh inside a timed search: it would be timed as search.
+    const res = await runTrial(pool, machine, specs, { mode: 'free', budgetMs: Math.max(1000, budgetMs), hangMs: 2000, lockName: lockNamer(world), maxWorkerAgeMs: Infinity });
     runs++;
     const c = classifyTrial(res, world, actors.map((a) => a.name));
     if (res.aborted === 0) releaseMachine(machine);

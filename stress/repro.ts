@@ -8,7 +8,7 @@ import { readRing } from '../lib/trace/recorder.js';
 import { bootMachine } from '../lib/lab/boot.js';
 import { lockNamer, describeEvent } from '../lib/lab/names.js';
 import { classifyTrial } from '../lib/lab/classify.js';
-import { runTrial, WORKER_MAX_AGE_MS, TrialError, type TrialPool, type ActorSpec } from '../lib/run/index.js';
+import { runTrial, TrialError, type TrialPool, type ActorSpec } from '../lib/run/index.js';
 import { parseSchedule, ScheduleDivergence } from '../lib/sched/schedule.js';
 import { siteDigest } from '../lib/sched/fault.js';
 import { armVerify, ALL_FAULT_KINDS, VERIFY_WORDS } from '../lib/verify/trace.js';
@@ -103,7 +103,6 @@ export async function reproduce(pool: TrialPool, url: string, s: Scenario, strat
   const pctLength = o.chooser === 'pct' && !o.schedule ? await pctEstimate(pool, url, s, strategy, o) : undefined;
   for (let run = 0; run < runs; run++) {
     if (!owns(o.shard, run)) continue;
-    await pool.refresh(WORKER_MAX_AGE_MS);
     const { desc, actors } = scenarioModel(s, strategy, v2?.seed ?? 1);
     if (faulted) desc.extraRegions = { ...desc.extraRegions, verify: VERIFY_WORDS };
     const { machine, world } = bootMachine(desc);

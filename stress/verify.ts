@@ -8,7 +8,7 @@ import { CRASH_OUTCOMES, type Outcome } from '../lib/mem/crash.js';
 import { bootMachine } from '../lib/lab/boot.js';
 import { lockNamer } from '../lib/lab/names.js';
 import { classifyTrial } from '../lib/lab/classify.js';
-import { runTrial, WORKER_MAX_AGE_MS, TrialError, type TrialPool, type ActorSpec } from '../lib/run/index.js';
+import { runTrial, TrialError, type TrialPool, type ActorSpec } from '../lib/run/index.js';
 import { parseSchedule, formatScheduleV2 } from '../lib/sched/schedule.js';
 import { siteDigest } from '../lib/sched/fault.js';
 import { armVerify, readTrace, VERIFY_WORDS } from '../lib/verify/trace.js';
@@ -138,7 +138,6 @@ async function retried<T>(pool: TrialPool, f: () => Promise<T>): Promise<T> {
 }
 
 async function oneRun(pool: TrialPool, url: string, s: Scenario, strategy: string, o: VerifyOptions, p: { decisions: Uint8Array; faults: number[] }) {
-  await pool.refresh(WORKER_MAX_AGE_MS);
   const { desc, actors } = scenarioModel(s, strategy, o.seed);
   desc.extraRegions = { ...desc.extraRegions, verify: VERIFY_WORDS };
   const { machine, world } = bootMachine(desc);

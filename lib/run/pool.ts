@@ -26,7 +26,7 @@ export interface PoolOptions {
  */
 export const YOUNG_GENERATION_MB = 6;
 
-/** Long runs replace workers older than this between two trials (TrialPool.refresh). */
+/** runTrial replaces workers older than this before a trial starts (TrialPool.refresh). */
 export const WORKER_MAX_AGE_MS = 120_000;
 
 export class TrialPool {
@@ -40,7 +40,7 @@ export class TrialPool {
   recreated = 0;
   /** Times `refresh` replaced the workers of a long run. */
   refreshed = 0;
-  private bornAt = performance.now();
+  private bornAt = 0;                           // set by make()
   /** Decisions of the last controlled trial that did not hang: the default PCT length estimate. */
   stepEstimate = 0;
   /** Errors the pool emitted (a worker that died outside a task). */
@@ -85,8 +85,8 @@ export class TrialPool {
   }
 
   /**
-   * Between two trials of a long run: once the workers are older than `maxAgeMs`, start fresh ones and wait until
-   * the old ones have exited. A busy worker's isolate keeps old-space garbage it has no idle time to collect, so a
+   * Before a trial (runTrial): once the workers are older than `maxAgeMs`, let the old ones exit, then start fresh
+   * ones. A busy worker's isolate keeps old-space garbage it has no idle time to collect, so a
    * campaign's memory crept up over minutes; a worker that lives at most a few minutes bounds that for good, at the
    * price of one pool start (~0.1 s) per refresh. Call only when none of this pool's tasks is running.
    */

@@ -74,6 +74,8 @@ export interface TrialOptions extends ControlledOptions, FreeOptions {
   hangMs?: number;
   /** Names for lock addresses in deadlock / hang reports. */
   lockName?: LockNamer;
+  /** Workers older than this are replaced before the trial starts (ms, default WORKER_MAX_AGE_MS; Infinity: never). */
+  maxWorkerAgeMs?: number;
 }
 
 export interface TrialResult {

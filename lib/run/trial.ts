@@ -9,7 +9,7 @@ import { stopAll, checkedIn } from '../sched/index.js';
 import { clearOutcome, readOutcome } from './outcome.js';
 import type { Verdict } from './watchdog.js';
 import { freeDriver, controlledDriver, type ModeDriver } from './drivers.js';
-import type { TrialPool } from './pool.js';
+import { WORKER_MAX_AGE_MS, type TrialPool } from './pool.js';
 import type { ActorSpec, RunMode, ThreadResult, ThreadTask, TrialOptions, TrialResult } from './task.js';
 
 export type { TrialOptions, TrialResult } from './task.js';
@@ -30,6 +30,7 @@ export async function runTrial(pool: TrialPool, machine: Machine, actors: readon
   if (n < 1) throw new RangeError('a trial needs at least one actor');
   if (n > pool.threads) throw new RangeError(`${n} actors but the pool has ${pool.threads} worker threads`);
   if (n > machine.layout.threads) throw new RangeError(`${n} actors but the machine has ${machine.layout.threads} CPUs`);
+  await pool.refresh(opts.maxWorkerAgeMs ?? WORKER_MAX_AGE_MS);
   attachMain(machine);
   Atomics.store(M, CTL.STOP, 0);
   Atomics.store(M, CTL.THREADS_DONE, 0);

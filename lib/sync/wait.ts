@@ -32,6 +32,7 @@ export const SPIN_LIMIT = 4096;
  * trials with 3 / 20 / 50 µs (2 cores). VPCI_SPIN_NS overrides it on both sides, for machines that differ.
  */
 export const SPIN_NS = spinNs(process.env.VPCI_SPIN_NS);
+const SPIN_MS = SPIN_NS / 1e6;                  // performance.now()'s unit
 
 function spinNs(v: string | undefined): number {
   const n = Number(v);
@@ -102,7 +103,7 @@ export function ticketWait(l: number, wq: number, ticket: number, where: string)
     }
     if (d === 1 && Atomics.load(M, wq) !== ((v & 0xffff) | PARKED)) {
       // Next in line and the holder runs: its unlock is a cache-line transfer away. Spin for SPIN_NS, by the clock.
-      if (spinUntil === 0) spinUntil = performance.now() + SPIN_NS / 1e6;
+      if (spinUntil === 0) spinUntil = performance.now() + SPIN_MS;
       if ((++spins & 63) !== 0 || performance.now() < spinUntil) {
         if ((spins & 1023) === 0) {
           checkLockMemory(l, where, where);

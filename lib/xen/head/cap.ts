@@ -24,7 +24,7 @@ const CAPABILITIES = [
  * Each init call is a fault point (`--faults init`, `x.failNext('init_msi')`): its -ENOMEM before it runs, keyed
  * by the hook's index in late 2021's order so one name means one hook in both generations.
  */
-const faultIndex = (init: string): number => (VPCI_INIT as readonly string[]).indexOf(init);
+export const faultIndex = (init: string): number => (VPCI_INIT as readonly string[]).indexOf(init);
 
 /** vpci_init_capabilities(pdev, false) (cap.c:288-359). */
 export function vpci_init_capabilities(pdev: PciDevPtr): number {

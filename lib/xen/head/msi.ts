@@ -98,28 +98,23 @@ function mask_write(pdev: PciDevPtr, val: number, msi: number): void {
 const msiOf = (data: number, where: string): number => chk(data, VPCI_MSI, where);
 registerRead(HANDLER.head_msi_control_read, (pdev, reg, data) => control_read(pdev, reg, msiOf(data, 'control_read')));
 registerWrite(HANDLER.head_msi_control_write, (pdev, reg, val, data) => control_write(pdev, reg, val, msiOf(data, 'control_write')));
+// msi.c's field handlers are one shape: a read returns the field, a write stores it and calls update_msi.
+const fieldRead = (field: number, where: string) => (_pdev: PciDevPtr, _reg: number, data: number): number => M[msiOf(data, where) + field];
+const fieldWrite = (field: number, where: string) => (pdev: PciDevPtr, _reg: number, val: number, data: number): void => {
+  const msi = msiOf(data, where);
+  M[msi + field] = val;
+  update_msi(pdev, msi);
+};
 // address_read / address_write (msi.c:101-120): the low half; address_hi_* (122-141) the high half.
-registerRead(HANDLER.head_msi_address_read, (_pdev, _reg, data) => M[msiOf(data, 'address_read') + VPCI_MSI.address_lo]);
-registerWrite(HANDLER.head_msi_address_write, (pdev, _reg, val, data) => {
-  const msi = msiOf(data, 'address_write');
-  M[msi + VPCI_MSI.address_lo] = val;
-  update_msi(pdev, msi);
-});
-registerRead(HANDLER.head_msi_address_hi_read, (_pdev, _reg, data) => M[msiOf(data, 'address_hi_read') + VPCI_MSI.address_hi]);
-registerWrite(HANDLER.head_msi_address_hi_write, (pdev, _reg, val, data) => {
-  const msi = msiOf(data, 'address_hi_write');
-  M[msi + VPCI_MSI.address_hi] = val;
-  update_msi(pdev, msi);
-});
+registerRead(HANDLER.head_msi_address_read, fieldRead(VPCI_MSI.address_lo, 'address_read'));
+registerWrite(HANDLER.head_msi_address_write, fieldWrite(VPCI_MSI.address_lo, 'address_write'));
+registerRead(HANDLER.head_msi_address_hi_read, fieldRead(VPCI_MSI.address_hi, 'address_hi_read'));
+registerWrite(HANDLER.head_msi_address_hi_write, fieldWrite(VPCI_MSI.address_hi, 'address_hi_write'));
 // data_read / data_write (msi.c:143-160).
-registerRead(HANDLER.head_msi_data_read, (_pdev, _reg, data) => M[msiOf(data, 'data_read') + VPCI_MSI.data]);
-registerWrite(HANDLER.head_msi_data_write, (pdev, _reg, val, data) => {
-  const msi = msiOf(data, 'data_write');
-  M[msi + VPCI_MSI.data] = val;
-  update_msi(pdev, msi);
-});
+registerRead(HANDLER.head_msi_data_read, fieldRead(VPCI_MSI.data, 'data_read'));
+registerWrite(HANDLER.head_msi_data_write, fieldWrite(VPCI_MSI.data, 'data_write'));
 // mask_read (msi.c:163-169).
-registerRead(HANDLER.head_msi_mask_read, (_pdev, _reg, data) => M[msiOf(data, 'mask_read') + VPCI_MSI.mask]);
+registerRead(HANDLER.head_msi_mask_read, fieldRead(VPCI_MSI.mask, 'mask_read'));
 registerWrite(HANDLER.head_msi_mask_write, (pdev, _reg, val, data) => mask_write(pdev, val, msiOf(data, 'mask_write')));
 
 /**

@@ -15,8 +15,9 @@ import { CLASS, current, dom_xen } from '../state.js';
 import { callRead, callWrite } from '../handlers.js';
 import { rangeset_destroy } from '../rangeset.js';
 import { fn } from '../fn.js';
-import { merge_result, VPCI_INIT } from '../l21/vpci.js';   // vpci.c:467-473, the same function at L21
+import { merge_result } from '../l21/vpci.js';   // vpci.c:467-473, the same function at L21
 import { init_fault_point } from '../fault.js';
+import { faultIndex } from './cap.js';
 import { bar } from '../l21/header.js';         // &header->bars[i]: the struct layout both generations share
 import { list_next } from '../list.js';
 import type { PciDevPtr, VpciPtr, DomainPtr } from '../types.js';
@@ -61,7 +62,7 @@ export function vpci_assign_device(pdev: PciDevPtr): number {
   yield_point(SITE.vpci_assign_device);
   // assign_virtual_sbdf (vpci.c:28-66): the lab gives the guest the host SBDF (no virtual topology; see README).
   // vpci_init_header is late 2021's init_bars renamed: the same fault point (`--faults init`, x.failNext('init_bars')).
-  let rc = init_fault_point(VPCI_INIT.indexOf('init_bars')) ? ENOMEM : fn.vpci_init_header(pdev);
+  let rc = init_fault_point(faultIndex('init_bars')) ? ENOMEM : fn.vpci_init_header(pdev);
   if (!rc) rc = fn.vpci_init_capabilities(pdev);   // vpci.c:162: init_msix, after the header
   if (rc) fn.vpci_deassign_device(pdev);
   return rc;
