@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run readme:tables [-- --run] [README]: rewrite the README's marked result tables from their JSON runs
-// (stress/readme-tables.ts). With --run, first run each block's command (in the README's directory) to write its
+// (report/readme-tables.ts). With --run, first run each block's command (in the README's directory) to write its
 // JSON afresh. Needs a build (dist/).
 
 import fs from 'node:fs';
@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { renderTables, blocks } = await import(path.join(root, 'dist/stress/readme-tables.js'));
-const cli = path.join(root, 'dist/stress/cli.js');
+const { renderTables, blocks } = await import(path.join(root, 'dist/report/readme-tables.js'));
+const cli = path.join(root, 'dist/cli/main.js');
 
 const args = process.argv.slice(2);
 const run = args.includes('--run');

@@ -2,10 +2,10 @@
 // bench find's percentiles.
 
 import assert from 'node:assert/strict';
-import { overlapOf, measureRounds, MIN_OVERLAP } from '../bench/rounds.js';
-import { percentile } from '../stress/find-bench.js';
-import { goals, formatReport, type BenchRow } from '../bench/locks-report.js';
-import { NativeReference } from '../bench/reference.js';
+import { overlapOf, measureRounds, MIN_OVERLAP } from '../lib/run/rounds.js';
+import { percentile } from '../lib/explore/find.js';
+import { goals, formatReport, type BenchRow } from '../report/locks-table.js';
+import { NativeReference } from '../commands/bench/reference.js';
 
 describe('benchmark rules', () => {
   it('overlap is the share of the round during which every thread was inside its loop', () => {

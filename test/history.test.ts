@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { createPool, type TrialPool } from '../lib/run/index.js';
 import { loadStrategy } from '../lib/strategy/index.js';
-import { loadScenario } from '../stress/scenario.js';
-import { reproduce } from '../stress/repro.js';
-import { verify, type VerifyOptions, type VerifyResult } from '../stress/verify.js';
-import { verdictLine } from '../stress/verify-report.js';
+import { loadScenario } from '../lib/scenario/scenario.js';
+import { reproduce } from '../lib/explore/repro.js';
+import { verify, type VerifyOptions, type VerifyResult } from '../lib/explore/verify.js';
+import { verdictLine } from '../report/verify-text.js';
 import { ALL_FAULT_KINDS } from '../lib/verify/trace.js';
 
 const file = (name: string): string => fileURLToPath(new URL(`../../examples/patches/history/${name}`, import.meta.url));

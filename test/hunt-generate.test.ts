@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-import { programArb } from '../stress/hunt/generate.js';
-import { illegal, actorCode, entersXen, type DomuPolicy, type Program } from '../stress/hunt/program.js';
-import { interpret } from '../stress/hunt/interp.js';
-import type { ScenarioApi } from '../stress/scenario.js';
+import { programArb } from '../lib/explore/hunt/generate.js';
+import { illegal, actorCode, entersXen, type DomuPolicy, type Program } from '../lib/explore/hunt/program.js';
+import { interpret } from '../lib/explore/hunt/interp.js';
+import type { ScenarioApi } from '../lib/scenario/scenario.js';
 import * as regs from '../lib/hw/pci_regs.js';
 
 /** A stand-in for the actor API that records calls and the vCPU's debt: a Xen action leaves work owed until resume. */

@@ -10,12 +10,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPool, type TrialPool } from '../lib/run/index.js';
 import { CRASH_OUTCOMES } from '../lib/mem/crash.js';
-import { loadScenario } from '../stress/scenario.js';
-import { reproduce } from '../stress/repro.js';
-import { hunt } from '../stress/hunt/hunt.js';
-import { parseKnown, matches, KnownFileError, readKnown } from '../stress/hunt/dedup.js';
+import { loadScenario } from '../lib/scenario/scenario.js';
+import { reproduce } from '../lib/explore/repro.js';
+import { hunt } from '../lib/explore/hunt/hunt.js';
+import { parseKnown, matches, KnownFileError, readKnown } from '../lib/explore/hunt/dedup.js';
 
-const CLI = fileURLToPath(new URL('../stress/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const KNOWN = fileURLToPath(new URL('../../examples/hunt/known-defer-map.json', import.meta.url));
 const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
 

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { judge, checkExpectations, type Expectations } from '../stress/judge.js';
-import { loadScenario, BUILTIN_SCENARIOS, ScenarioError } from '../stress/scenario.js';
-import { reproduce } from '../stress/repro.js';
-import { cellText as cell } from '../stress/explore-cells.js';
+import { judge, checkExpectations, type Expectations } from '../lib/scenario/judge.js';
+import { loadScenario, BUILTIN_SCENARIOS, ScenarioError } from '../lib/scenario/scenario.js';
+import { reproduce } from '../lib/explore/repro.js';
+import { cellText as cell } from '../report/explore-cells.js';
 import { createPool } from '../lib/run/index.js';
 
 const EXPECT: Expectations = {

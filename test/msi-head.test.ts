@@ -21,8 +21,8 @@ import { MSI_PIRQ_BASE } from '../lib/xen/head/msi-arch.js';
 import { bootMachine, type World } from '../lib/lab/boot.js';
 import { stressHw, deviceSbdf } from '../lib/lab/workload.js';
 import { createPool, type TrialPool } from '../lib/run/index.js';
-import { loadScenario } from '../stress/scenario.js';
-import { verify, type VerifyOptions, type VerifyResult } from '../stress/verify.js';
+import { loadScenario } from '../lib/scenario/scenario.js';
+import { verify, type VerifyOptions, type VerifyResult } from '../lib/explore/verify.js';
 import { outcomeOf } from './helpers-model.js';
 import type { PciDevPtr, DomainPtr } from '../lib/xen/types.js';
 

@@ -23,8 +23,8 @@ import { msix_entry } from '../lib/xen/vmsix.js';
 import { bootMachine } from '../lib/lab/boot.js';
 import { stressHw, deviceSbdf, deviceBase, msixEntryAddr, MSIX_ENTRIES, MSIX_TABLE_OFFSET, MSIX_PBA_OFFSET } from '../lib/lab/workload.js';
 import { createPool, type TrialPool } from '../lib/run/index.js';
-import { loadScenario, judge } from '../stress/scenario.js';
-import { reproduce } from '../stress/repro.js';
+import { loadScenario, judge } from '../lib/scenario/scenario.js';
+import { reproduce } from '../lib/explore/repro.js';
 import { outcomeOf } from './helpers-model.js';
 
 const DEV = deviceSbdf(0);

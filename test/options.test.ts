@@ -2,10 +2,10 @@
 // job engine's environment.
 
 import assert from 'node:assert/strict';
-import { parseCommand, helpText, int, string, flag, choice, outFile } from '../stress/options.js';
-import { UsageError } from '../stress/args.js';
-import { resolveShard, owns } from '../stress/shard.js';
-import { exitCode } from '../stress/exit.js';
+import { parseCommand, helpText, int, string, flag, choice, outFile } from '../cli/options.js';
+import { UsageError } from '../cli/args.js';
+import { resolveShard, owns } from '../cli/shard.js';
+import { exitCode } from '../cli/exit.js';
 
 const SPEC = {
   usage: 'demo [options]', description: 'a demo command',

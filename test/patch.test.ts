@@ -9,10 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPool, type TrialPool } from '../lib/run/index.js';
 import { loadStrategy, loadedStrategy, PatchError } from '../lib/strategy/index.js';
-import { loadScenario } from '../stress/scenario.js';
-import { reproduce } from '../stress/repro.js';
+import { loadScenario } from '../lib/scenario/scenario.js';
+import { reproduce } from '../lib/explore/repro.js';
 
-const CLI = fileURLToPath(new URL('../stress/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const fixture = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/patches/${name}`, import.meta.url));
 
 function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {

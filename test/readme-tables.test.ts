@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { blocks, jsonOf } from '../stress/readme-tables.js';
+import { blocks, jsonOf } from '../report/readme-tables.js';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/readme-tables.mjs', import.meta.url));
 

@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createPool, type TrialPool } from '../lib/run/index.js';
 import { CRASH_OUTCOMES } from '../lib/mem/crash.js';
-import { loadScenario, BUILTIN_SCENARIOS, judge } from '../stress/scenario.js';
-import { reproduce } from '../stress/repro.js';
+import { loadScenario, BUILTIN_SCENARIOS, judge } from '../lib/scenario/scenario.js';
+import { reproduce } from '../lib/explore/repro.js';
 
 describe('repro: controlled races on real threads', function () {
   this.timeout(240_000);

@@ -9,10 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPool } from '../lib/run/index.js';
 import { CRASH_OUTCOMES } from '../lib/mem/crash.js';
-import { loadScenario } from '../stress/scenario.js';
-import { reproduce } from '../stress/repro.js';
+import { loadScenario } from '../lib/scenario/scenario.js';
+import { reproduce } from '../lib/explore/repro.js';
 
-const CLI = fileURLToPath(new URL('../stress/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
 const scenarioFile = (dir: string, name: string, actors: string, machine = '{ vcpus: [2], devices: 1 }'): string => {
   const f = path.join(dir, `${name}.mjs`);

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createPool, type TrialPool } from '../lib/run/index.js';
 import { STRATEGIES } from '../lib/strategy/index.js';
 import { OUTCOMES, CRASH_OUTCOMES } from '../lib/mem/crash.js';
-import { Campaign } from '../stress/campaign.js';
+import { Campaign } from '../lib/explore/campaign.js';
 
 describe('stress campaign', function () {
   this.timeout(240_000);
@@ -48,7 +48,7 @@ describe('stress campaign', function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-stress-'));
     const json = path.join(dir, 's.json'), jsonl = path.join(dir, 's.jsonl');
     try {
-      const cli = fileURLToPath(new URL('../stress/cli.js', import.meta.url));
+      const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
       const r = spawnSync(process.execPath, [cli, 'stress', '--strategy', 'baseline,upstream', '--trials', '3', '--json', json, '--jsonl', jsonl], { encoding: 'utf8', timeout: 120_000 });
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /accesses\/s/);

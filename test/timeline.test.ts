@@ -1,7 +1,7 @@
 // The HTML timeline: structure a reader relies on (lanes, hold spans, crash) and escaping of untrusted labels.
 
 import assert from 'node:assert/strict';
-import { renderTimeline, type TimelineEvent, type TimelineInput } from '../stress/timeline.js';
+import { renderTimeline, type TimelineEvent, type TimelineInput } from '../report/timeline.js';
 import { EV } from '../lib/trace/recorder.js';
 
 const count = (html: string, re: RegExp): number => (html.match(new RegExp(re.source, 'g')) ?? []).length;

@@ -10,14 +10,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPool, type TrialPool } from '../lib/run/index.js';
 import { parseSchedule, formatScheduleV2, ScheduleDivergence } from '../lib/sched/schedule.js';
-import { loadScenario } from '../stress/scenario.js';
-import { reproduce } from '../stress/repro.js';
-import { verify, FAILURE, type VerifyOptions, type VerifyResult } from '../stress/verify.js';
-import { mergeCells, cellJson, verdictLine } from '../stress/verify-report.js';
+import { loadScenario } from '../lib/scenario/scenario.js';
+import { reproduce } from '../lib/explore/repro.js';
+import { verify, FAILURE, type VerifyOptions, type VerifyResult } from '../lib/explore/verify.js';
+import { mergeCells, cellJson, verdictLine } from '../report/verify-text.js';
 import { ALL_FAULT_KINDS } from '../lib/verify/trace.js';
 
 const COUNT = fileURLToPath(new URL('./fixtures/verify-count.js', import.meta.url));
-const CLI = fileURLToPath(new URL('../stress/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const BASE: VerifyOptions = { bound: 2, reduce: true, kinds: 0, maxFaults: 1, maxRuns: 100_000, budgetMs: 120_000, seed: 1 };
 
 /** Interleavings of two threads with a and b segments and at most k preemptions, by enumeration. */

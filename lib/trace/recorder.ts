@@ -55,3 +55,6 @@ export function mergedTail(threads: number, perThread = 24): TraceEvent[] {
   for (let c = 0; c < Math.min(threads, MAX_THREADS); c++) all.push(...readRing(c).slice(-perThread));
   return all.sort((x, y) => x.seq - y.seq);
 }
+
+/** One recorded event as a report draws it: global order, CPU, kind (EV), operands and its label. */
+export interface TimelineEvent { seq: number; cpu: number; ev: number; a: number; b: number; label: string }

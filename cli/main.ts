@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// vpci-lab: one command, subcommands in stress/commands/ (one file each).
+
+import { UsageError } from './args.js';
+
+type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
+
+const COMMANDS: Record<string, Command> = {
+  stress: { summary: 'race the locking strategies on real threads (free-running) and report outcomes and cost', load: () => import('../commands/stress/command.js') },
+  repro: { summary: 'run one race scenario under controlled scheduling until it fails; replay a schedule', load: () => import('../commands/repro/command.js') },
+  explore: { summary: 'every scenario under every strategy: the matrix of outcomes', load: () => import('../commands/explore/command.js') },
+  hunt: { summary: 'generate concurrent programs, run them under PCT, shrink every failure into a scenario file', load: () => import('../commands/hunt/command.js') },
+  merge: { summary: 'combine the JSON of stress or explore shards into one result and one report', load: () => import('../commands/merge/command.js') },
+  list: { summary: 'scenarios and strategies, one line each', load: () => import('../commands/list/command.js') },
+  verify: { summary: 'every schedule within K preemptions and every fault placement: verified, refuted or incomplete', load: () => import('../commands/verify/command.js') },
+  bench: { summary: 'benchmarks: bench locks [--quick] [--json FILE]; bench verify [--soundness]', load: () => import('../commands/bench/command.js') },
+};
+
+function usage(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return [
+    'usage: vpci-lab <command> [options]     (vpci-lab <command> --help for its options)',
+    '',
+    ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`),
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) throw new UsageError(`unknown command '${name}' (try: ${Object.keys(COMMANDS).join(', ')})`);
+  return (await cmd.load()).run(rest);
+}
+
+// `vpci-lab ... | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      process.stderr.write(`vpci-lab: ${e.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`vpci-lab: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

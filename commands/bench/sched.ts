@@ -1,0 +1,73 @@
+// Scheduling speed of the controlled mode: token handoffs per second between real worker threads.
+//
+//   node dist/bench/sched.js [--threads 4] [--yields 25000] [--runs 5] [--chooser random|pct] [--spin N]
+//
+// Each of the threads runs an actor that does nothing but yield_point() in a loop, so the time is all
+// scheduling: decision, handoff to the chosen thread (its own wake word + Atomics.notify), its wake-up. A decision
+// that keeps the same thread running is not a handoff; both rates are printed. Goal: >= 20 000 handoffs/s with
+// 4 threads on 2 cores.
+
+import { isMainThread } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { yield_point } from '../../lib/sched/mode.js';
+import { SITE } from '../../lib/trace/sites.js';
+
+/** The benchmark's actor: yield `arg` times. */
+export function spinner({ arg }: { cpu: number; arg: unknown }): number {
+  const n = arg as number;
+  for (let i = 0; i < n; i++) yield_point(SITE.actor);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      threads: { type: 'string', default: '4' },
+      yields: { type: 'string', default: '25000' },
+      runs: { type: 'string', default: '5' },
+      chooser: { type: 'string', default: 'random' },
+      spin: { type: 'string', default: '0' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const threads = Number(values.threads), yields = Number(values.yields), runs = Number(values.runs);
+  const chooser = values.chooser as 'random' | 'pct';
+  const { createMachine } = await import('../../lib/mem/machine.js');
+  const { createPool, runTrial } = await import('../../lib/run/index.js');
+  const { schedHandoffs } = await import('../../lib/sched/index.js');
+  const pool = createPool(threads);
+  const actors = Array.from({ length: threads }, () => ({ module: import.meta.url, export: 'spinner', arg: yields }));
+  const decisionsNeeded = threads * (yields + 1) + 1;
+  const rates: Array<{ handoffsPerSec: number; decisionsPerSec: number; ms: number; handoffs: number; steps: number }> = [];
+  try {
+    // warm-up: workers start, modules load, JIT
+    await runTrial(pool, createMachine({ threads }), actors.map((a) => ({ ...a, arg: 2000 })), { mode: 'controlled', chooser, seed: 0 });
+    for (let r = 0; r < runs; r++) {
+      const m = createMachine({ threads, schedDecisions: decisionsNeeded });
+      const res = await runTrial(pool, m, actors, { mode: 'controlled', chooser, seed: r + 1, maxSteps: decisionsNeeded, budgetMs: 120_000, spin: Number(values.spin) });
+      if (res.outcome !== 'ok') throw new Error(`run ${r}: ${res.outcome}`);
+      const workerMs = res.durationMs; // whole trial, dispatch and start barrier included
+      const handoffs = schedHandoffs();
+      rates.push({ handoffsPerSec: handoffs / (workerMs / 1000), decisionsPerSec: res.steps! / (workerMs / 1000), ms: workerMs, handoffs, steps: res.steps! });
+    }
+  } finally {
+    await pool.close();
+  }
+  const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+  const h = median(rates.map((r) => r.handoffsPerSec)), d = median(rates.map((r) => r.decisionsPerSec));
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ bench: 'sched', threads, cores: availableParallelism(), chooser, yields, runs: rates, medianHandoffsPerSec: h, medianDecisionsPerSec: d }) + '\n');
+    return;
+  }
+  for (const [i, r] of rates.entries()) {
+    process.stdout.write(`run ${i + 1}: ${r.handoffs} handoffs / ${r.steps} decisions in ${r.ms.toFixed(0)} ms = ${Math.round(r.handoffsPerSec)} handoffs/s\n`);
+  }
+  process.stdout.write(`controlled scheduling, ${threads} threads on ${availableParallelism()} cores, ${chooser} chooser: ` +
+    `median ${Math.round(h)} handoffs/s (${Math.round(d)} decisions/s); goal >= 20000 handoffs/s\n`);
+}
+
+if (isMainThread && process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((e: unknown) => { process.stderr.write(`bench/sched: ${(e as Error)?.stack ?? String(e)}\n`); process.exitCode = 1; });
+}

@@ -1,0 +1,89 @@
+// vpci-lab explore: every scenario under every strategy, N controlled runs each — the lab's answer to the seed's
+// question of which strategy fixes which crash path.
+
+import os from 'node:os';
+import path from 'node:path';
+import { UsageError } from '../../cli/args.js';
+import { parseCommand, string, outFile, outDir } from '../../cli/options.js';
+import { controlledOptions, shardOptions, shardOf } from '../../cli/common-options.js';
+import { parseStrategies } from '../../lib/strategy/index.js';
+import { createPool } from '../../lib/run/index.js';
+import { BUILTIN_SCENARIOS, loadScenario, ScenarioError, type Scenario } from '../../lib/scenario/scenario.js';
+import { reproduce } from '../../lib/explore/repro.js';
+import { cellOf, type ExploreCell, type ExploreJson } from '../../report/explore-cells.js';
+import { shardLabel } from '../../cli/shard.js';
+import { Outputs } from '../../cli/output.js';
+import { exitCode } from '../../cli/exit.js';
+import { printExplore, writeExploreOutputs } from '../../report/explore-output.js';
+
+const SPEC = {
+  usage: 'explore [options]',
+  description: `Run every scenario under every strategy with controlled scheduling and print the matrix of outcomes: each cell
+shows what happened and whether it was expected (+), acceptable (~) or a surprise (!) for that strategy.
+Exit 1 when any cell saw a surprise, 0 otherwise, 2 for bad input.`,
+  options: {
+    scenarios: string('names or paths, comma-separated (default all built-in)', { arg: 'LIST' }),
+    strategies: string('comma-separated or all', { default: 'all', arg: 'LIST' }),
+    ...controlledOptions(50),
+    ...shardOptions,
+    json: outFile('write the matrix as JSON (every cell, its first failure and surprise with full flight records)'),
+    html: outFile('one self-contained HTML report: the matrix coloured by verdict, every first failure with its timeline', { default: path.join('out', 'explore.html') }),
+    'html-dir': outDir('also write one timeline file per cell that failed'),
+    junit: outFile('write JUnit XML: a test case per scenario x strategy, a failure per forbidden outcome'),
+  },
+};
+
+async function loadAll(list: string | undefined): Promise<Array<{ url: string; scenario: Scenario }>> {
+  const refs = (list ?? BUILTIN_SCENARIOS.join(',')).split(',').map((x) => x.trim()).filter(Boolean);
+  const out = [];
+  for (const ref of refs) {
+    try { out.push(await loadScenario(ref)); } catch (e) {
+      if (e instanceof ScenarioError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
+  return out;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseCommand(SPEC, argv);
+  if (!args) return 0;
+  const v = args.values;
+  let strategies;
+  try { strategies = await parseStrategies(v.strategies); } catch (e) { throw new UsageError((e as Error).message); }
+  const shard = shardOf(v);
+  const loaded = await loadAll(v.scenarios);
+  const o = { runs: v.runs, chooser: v.chooser, pctDepth: v['pct-depth'], seed: v.seed, all: true, shard };
+  if (shard) process.stderr.write(`[explore] ${shardLabel(shard)}: runs k with k mod ${shard.count} = ${shard.index}\n`);
+  const pool = createPool(Math.max(...loaded.map((l) => Object.keys(l.scenario.actors).length)));
+  const cells: ExploreCell[] = [];
+  const t0 = performance.now();
+  let interrupted = false;
+  const onSigint = (): void => { interrupted = true; process.stderr.write('\ninterrupted: printing what was explored\n'); };
+  process.on('SIGINT', onSigint);
+  try {
+    for (const l of loaded) {
+      for (const s of strategies) {
+        if (interrupted) break;
+        try { cells.push(cellOf(await reproduce(pool, l.url, l.scenario, s.name, o))); } catch (e) {
+          if (e instanceof ScenarioError) throw new UsageError(e.message);   // an actor's own bug
+          throw e;
+        }
+      }
+      if (!process.stdout.isTTY) process.stdout.write(`[explore] ${l.scenario.name}: done (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+      if (interrupted) break;
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    await pool.close().catch(() => {});
+  }
+  const result: ExploreJson = {
+    command: 'explore', cores: os.availableParallelism(), runs: v.runs, chooser: v.chooser, pctDepth: v['pct-depth'], seed: v.seed, interrupted,
+    strategies: strategies.map((s) => s.name), scenarios: loaded.map((l) => l.scenario.name),
+    ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}), cells,
+  };
+  printExplore(result);
+  const out = new Outputs();
+  writeExploreOutputs(result, { json: v.json, html: v.html, htmlDir: v['html-dir'], junit: v.junit }, out);
+  return exitCode({ interrupted, forbidden: cells.reduce((n, c) => n + c.verdicts.forbidden, 0), writeFailures: out.failed.length });
+}

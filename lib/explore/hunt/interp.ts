@@ -1,0 +1,34 @@
+// The scenario module every hunt program runs through (workers load it once): its actors read the program from
+// the scenario's params and run the very statements a finding file would contain, compiled once per distinct
+// statement. One module for all programs, so the workers' module cache does not grow with the hunt.
+
+import type { ActorFn, Scenario, ScenarioApi } from '../../scenario/scenario.js';
+import { actorCode, type Program } from './program.js';
+
+const compiled = new Map<string, (x: ScenarioApi) => void>();
+
+function compile(line: string): (x: ScenarioApi) => void {
+  let f = compiled.get(line);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- our own generated statement, the same text a finding file holds
+  if (!f) { f = new Function('x', line) as (x: ScenarioApi) => void; compiled.set(line, f); }
+  return f;
+}
+
+export const interpret = (name: string): ActorFn => (x, params) => {
+  const p = params as Program;
+  const me = p.vcpus.find((v) => v.name === name);
+  if (!me) throw new Error(`hunt program has no vCPU ${name}`);
+  for (const line of actorCode(me.actions)) compile(line)(x);
+};
+
+export const ALL_VCPUS = ['d0v0', 'd0v1', 'd0v2', 'd0v3', 'd1v0', 'd1v1', 'd1v2', 'd1v3'];
+
+/** Outcomes a hunt does not count as findings; everything else (crash, deadlock, hang, stale mapping) is one. */
+export const HUNT_EXPECT: Scenario['expect'] = { '*': { expected: ['ok'], acceptable: ['domain-crashed'] } };
+
+export default {
+  name: 'hunt-program',
+  description: 'interpreter for generated hunt programs (params: the program)',
+  actors: Object.fromEntries(ALL_VCPUS.map((n) => [n, interpret(n)])),
+  expect: HUNT_EXPECT,
+} satisfies Scenario;

@@ -1,0 +1,147 @@
+// Controlled runs of one scenario under one strategy: each run is a fresh machine whose actors run on real worker
+// threads, one at a time between yield points, in the order a chooser (PCT or random walk) or a replayed schedule
+// picks. The first failing run keeps its schedule and full interleaving.
+
+import { OUTCOMES, CRASH_OUTCOMES, type Outcome } from '../mem/crash.js';
+import { LAYOUT, releaseMachine } from '../mem/machine.js';
+import { readRing } from '../trace/recorder.js';
+import { bootMachine } from '../lab/boot.js';
+import { lockNamer, describeEvent } from '../lab/names.js';
+import { classifyTrial } from '../lab/classify.js';
+import { runTrial, TrialError, type TrialPool, type ActorSpec } from '../run/index.js';
+import { parseSchedule, ScheduleDivergence } from '../sched/schedule.js';
+import { siteDigest } from '../sched/fault.js';
+import { armVerify, ALL_FAULT_KINDS, VERIFY_WORDS } from '../verify/trace.js';
+import { scenarioModel, ScenarioError, type Scenario } from '../scenario/scenario.js';
+import { judge, type Verdict } from '../scenario/judge.js';
+import type { ScenarioActorArg } from '../../workers/scenario-actor.js';
+import type { TimelineEvent } from '../trace/recorder.js';
+import { owns, type Shard } from './shard.js';
+
+const ACTOR_MODULE = new URL('../../workers/scenario-actor.js', import.meta.url).href;
+
+export interface ReproOptions {
+  runs: number;
+  chooser: 'pct' | 'random';
+  pctDepth: number;
+  seed: number;
+  /** Replay exactly this schedule, once. */
+  schedule?: string;
+  /** Keep going after the first failure (explore). */
+  all?: boolean;
+  /** Stop at the first forbidden outcome only (hunt: a DomU crashed on purpose is not what it looks for). */
+  untilForbidden?: boolean;
+  /** Stop at the first run whose outcome this accepts (bench find: the first crash). */
+  until?: (outcome: Outcome) => boolean;
+  maxSteps?: number;
+  /** Run only the runs this shard owns (run k belongs to shard k mod n); run numbers and seeds stay global. */
+  shard?: Shard;
+}
+
+/** The first run that ended in one forbidden outcome: what a JUnit failure and a replay need. */
+export interface ForbiddenRun { outcome: Outcome; count: number; run: number; where: string; vcpu: string; message: string; schedule: string }
+
+export interface RunFailure {
+  run: number; outcome: Outcome; verdict: Verdict; where: string; vcpu: string; message: string; schedule: string;
+  cpuNames: string[]; lockClasses: string[]; events: TimelineEvent[]; crashCpu?: number;
+}
+
+/** Runs that ended alike: same outcome, same crash site (empty for non-crashes), same verdict. */
+export interface Tally { outcome: Outcome; where: string; verdict: Verdict; count: number }
+
+export interface ReproResult {
+  scenario: string; strategy: string; runs: number; outcomes: Record<Outcome, number>;
+  verdicts: Record<Verdict, number>; tally: Tally[]; firstFailure: RunFailure | null; surprise: RunFailure | null; lastSchedule?: string;
+  /** One entry per forbidden outcome kind, in order of first occurrence. */
+  forbidden: ForbiddenRun[];
+}
+
+function count(tally: Tally[], outcome: Outcome, where: string, verdict: Verdict): void {
+  const site = CRASH_OUTCOMES.has(outcome) ? where : '';
+  const t = tally.find((x) => x.outcome === outcome && x.where === site && x.verdict === verdict);
+  if (t) t.count++; else tally.push({ outcome, where: site, verdict, count: 1 });
+}
+
+/** An actor's own mistake (a thrown error, a device the machine lacks) is the scenario's error, one line. */
+function asScenarioError(e: unknown): unknown {
+  const fault = e instanceof TrialError ? e.threads.find((t) => t.fault)?.fault : undefined;
+  return fault ? new ScenarioError(fault) : e;
+}
+
+/** The flight recorder's events of the run just made, in global order, labelled (attached machine). */
+export function interleaving(cpuNames: string[]): TimelineEvent[] {
+  return cpuNames.flatMap((_, cpu) => readRing(cpu))
+    .sort((x, y) => x.seq - y.seq)
+    .map((e) => ({ ...e, label: describeEvent(e, (k) => cpuNames[k] ?? `cpu${k}`) }));
+}
+
+/**
+ * PCT's estimate k of a run's length, from one uncounted random-walk run of this cell with the campaign seed.
+ * The runner would otherwise take the pool's previous run, so a run's outcome would depend on what ran before it
+ * (another cell, another shard's runs): with this, run r of a cell is a function of (scenario, strategy, seed, r)
+ * alone, and shards merge into exactly the unsharded result.
+ */
+async function pctEstimate(pool: TrialPool, url: string, s: Scenario, strategy: string, o: ReproOptions): Promise<number> {
+  const { desc, actors } = scenarioModel(s, strategy);
+  const { machine, world } = bootMachine(desc);
+  const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
+  const res = await runTrial(pool, machine, specs, { mode: 'controlled', chooser: 'random', seed: o.seed >>> 0, maxSteps: o.maxSteps ?? 20_000, budgetMs: 15_000, lockName: lockNamer(world) })
+    .catch((e: unknown) => { throw asScenarioError(e); });
+  if (res.aborted === 0) releaseMachine(machine);
+  return res.outcome !== 'hang' && res.steps ? res.steps : 100;
+}
+
+export async function reproduce(pool: TrialPool, url: string, s: Scenario, strategy: string, o: ReproOptions,
+  onRun?: (run: number, outcome: Outcome) => void): Promise<ReproResult> {
+  const outcomes = Object.fromEntries(OUTCOMES.map((k) => [k, 0])) as Record<Outcome, number>;
+  const verdicts: Record<Verdict, number> = { expected: 0, acceptable: 0, forbidden: 0 };
+  const out: ReproResult = { scenario: s.name, strategy, runs: 0, outcomes, verdicts, tally: [], firstFailure: null, surprise: null, forbidden: [] };
+  const runs = o.schedule ? 1 : o.runs;
+  // An S2 schedule (from verify) also fixes the model seed, which fault points fail, and the sites it must meet.
+  const v2 = o.schedule !== undefined ? parseSchedule(o.schedule) : undefined;
+  const faulted = v2?.digest !== undefined;
+  const pctLength = o.chooser === 'pct' && !o.schedule ? await pctEstimate(pool, url, s, strategy, o) : undefined;
+  for (let run = 0; run < runs; run++) {
+    if (!owns(o.shard, run)) continue;
+    const { desc, actors } = scenarioModel(s, strategy, v2?.seed ?? 1);
+    if (faulted) desc.extraRegions = { ...desc.extraRegions, verify: VERIFY_WORDS };
+    const { machine, world } = bootMachine(desc);
+    if (faulted) armVerify({ kinds: ALL_FAULT_KINDS, maxFaults: 1 << 20, forced: v2!.faults ?? [] });
+    const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
+    const res = await runTrial(pool, machine, specs, {
+      mode: 'controlled', chooser: o.schedule ? 'replay' : o.chooser, schedule: o.schedule, seed: (o.seed + run * 0x9e3779b1) >>> 0,
+      pctDepth: o.pctDepth, pctLength, maxSteps: o.maxSteps ?? 20_000, budgetMs: 15_000, lockName: lockNamer(world),
+    }).catch((e: unknown) => { throw asScenarioError(e); });
+    if (faulted && siteDigest() !== v2!.digest) {
+      throw new ScheduleDivergence(`replay diverged: the run met a different sequence of sites (digest ${siteDigest().toString(16).padStart(8, '0')}, ` +
+        `the schedule says ${v2!.digest!.toString(16).padStart(8, '0')}): a changed model, scenario or strategy?`, res.steps ?? 0, -1, []);
+    }
+    const cpuNames = actors.map((a) => a.name);
+    const c = classifyTrial(res, world, cpuNames);
+    const verdict = judge(s.expect, strategy, c.outcome, c.where);
+    out.runs++;
+    outcomes[c.outcome]++;
+    verdicts[verdict]++;
+    count(out.tally, c.outcome, c.where, verdict);
+    out.lastSchedule = res.schedule;
+    onRun?.(run, c.outcome);
+    if (verdict === 'forbidden') {
+      const known = out.forbidden.find((x) => x.outcome === c.outcome);
+      if (known) known.count++;
+      else out.forbidden.push({ outcome: c.outcome, count: 1, run, where: c.where, vcpu: c.vcpu, message: c.message, schedule: res.schedule ?? '' });
+    }
+    const failed = c.outcome !== 'ok';
+    const keep = (failed && !out.firstFailure) || (verdict === 'forbidden' && !out.surprise) || o.schedule !== undefined;
+    if (keep) {
+      const events = interleaving(cpuNames);
+      const f: RunFailure = { run, outcome: c.outcome, verdict, where: c.where, vcpu: c.vcpu, message: c.message, schedule: (faulted ? o.schedule : res.schedule) ?? '',
+        cpuNames, lockClasses: [...LAYOUT.lockClasses], events, crashCpu: res.crash?.cpu };
+      if ((failed || o.schedule !== undefined) && !out.firstFailure) out.firstFailure = f;
+      if (verdict === 'forbidden' && !out.surprise) out.surprise = f;
+    }
+    if (res.aborted === 0) releaseMachine(machine); // read out: its buffer serves the next run
+    if (o.until ? o.until(c.outcome) : o.untilForbidden ? verdict === 'forbidden' : failed && !o.all) break;
+  }
+  out.tally.sort((a, b) => b.count - a.count);
+  return out;
+}

@@ -1,0 +1,52 @@
+// verify --jobs N: the search spread over N child processes (each its own pool of worker threads). Several cells
+// go one per child from a queue; one cell is split into shards (more shards than jobs, so a large subtree does not
+// leave the others idle) and merged. A child reports through its JSON file, exactly as --shard / --merge do.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mergeCells } from './verify-merge.js';
+import type { VerifyResult } from './verify.js';
+
+const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+
+export interface Job { scenario: string; strategy: string; shard?: string }
+
+type CellJson = Parameters<typeof mergeCells>[0][number];
+
+/** Run every job in at most `jobs` children with the shared options `args`; the results, merged per cell. */
+export async function runJobs(list: Job[], args: string[], jobs: number, interrupt: { stop: boolean }): Promise<VerifyResult[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-verify-'));
+  const cells = new Map<string, CellJson[]>();
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < list.length && !interrupt.stop) {
+      const i = next++, j = list[i];
+      const file = path.join(dir, `${i}.json`);
+      const argv = [CLI, 'verify', j.scenario, '--strategy', j.strategy, ...args, '--json', file, '--events', '0', '--html', path.join(dir, `${i}.html`)];
+      if (j.shard) argv.push('--shard', j.shard);
+      let code: number | null = null;
+      for (let attempt = 0; attempt < 2 && !fs.existsSync(file) && !interrupt.stop; attempt++) {
+        code = await new Promise<number | null>((resolve) => {
+          const c = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
+          c.on('exit', (status) => resolve(status));
+        });
+      }
+      if (!fs.existsSync(file) && interrupt.stop) continue;
+      if (!fs.existsSync(file)) throw new Error(`verify job ${j.scenario}/${j.strategy}${j.shard ? ` shard ${j.shard}` : ''} wrote no result (exit ${code})`);
+      for (const c of (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: CellJson[] }).cells) {
+        const k = `${j.scenario}\u0000${j.strategy}`;
+        cells.set(k, [...(cells.get(k) ?? []), c]);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(jobs, list.length) }, lane));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const order = [...new Set(list.map((j) => `${j.scenario}\u0000${j.strategy}`))];
+  return [...cells.entries()].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)).map(([, cs]) => mergeCells(cs));
+}

@@ -1,0 +1,165 @@
+// vpci-lab verify's engine: a stateless model checker over one scenario under one strategy. Each run boots a fresh
+// machine and replays a prefix of choices (lib/verify/search.ts) on the real worker threads; the run's decisions,
+// runnable sets, footprints and fault points come back through the machine's 'verify' region. Iterative deepening
+// over the preemption bound (K = 0, 1, ...) makes the first failure found one with the fewest preemptions.
+
+import { LAYOUT } from '../mem/machine.js';
+import { CRASH_OUTCOMES, type Outcome } from '../mem/crash.js';
+import { bootMachine } from '../lab/boot.js';
+import { lockNamer } from '../lab/names.js';
+import { classifyTrial } from '../lab/classify.js';
+import { runTrial, TrialError, type TrialPool, type ActorSpec } from '../run/index.js';
+import { parseSchedule, formatScheduleV2 } from '../sched/schedule.js';
+import { siteDigest } from '../sched/fault.js';
+import { armVerify, readTrace, VERIFY_WORDS } from '../verify/trace.js';
+import { stateDigest } from '../verify/digest.js';
+import { Search } from '../verify/search.js';
+import { scenarioModel, type Scenario } from '../scenario/scenario.js';
+import { judge, type Verdict } from '../scenario/judge.js';
+import { interleaving } from './repro.js';
+import type { ScenarioActorArg } from '../../workers/scenario-actor.js';
+import type { TimelineEvent } from '../trace/recorder.js';
+
+const ACTOR_MODULE = new URL('../../workers/scenario-actor.js', import.meta.url).href;
+/** Decisions a verify run may make before it counts as a hang (the verify region logs 4096). */
+export const VERIFY_MAX_STEPS = 4000;
+
+export interface VerifyOptions {
+  /** Preemption bound K (Infinity: unbounded). */
+  bound: number;
+  reduce: boolean;
+  /** With reduce: sleep sets on top of DPOR (lib/verify/sleep.ts); default true. */
+  sleep?: boolean;
+  /** Fault kinds that branch (bit mask over FAULT_KINDS) and the most faults per run. */
+  kinds: number;
+  maxFaults: number;
+  maxRuns: number;
+  budgetMs: number;
+  seed: number;
+  shard?: { index: number; count: number };
+  /** Set to stop the search at the next run (Ctrl-C). */
+  interrupt?: { stop: boolean };
+  onRun?: (runs: number) => void;
+  /** Every counted run's terminal-state digest and schedule (tests, debugging). */
+  onState?: (digest: string, schedule: string, outcome: Outcome) => void;
+}
+
+export interface FailureReport {
+  outcome: Outcome; verdict: Verdict; where: string; vcpu: string; message: string; preemptions: number; schedule: string;
+  cpuNames: string[]; lockClasses: string[]; events: TimelineEvent[]; crashCpu?: number;
+}
+
+export interface OutcomeStat { runs: number; minPreemptions: number; verdict: Verdict; where: string[]; schedule: string }
+
+export interface VerifyResult {
+  scenario: string; strategy: string; bound: number; reduce: boolean; sleep?: boolean; kinds: number; maxFaults: number;
+  shard?: { index: number; count: number };
+  /** Runs counted (this shard's), runs made in all (with the other shards' split runs), per bound level. */
+  runs: number; runsMade: number; runsByBound: number[];
+  /** Runs a sleep set showed redundant part way (their states are reached by other runs; they count as runs). */
+  sleepCut: number;
+  complete: boolean; cutBy?: 'max-runs' | 'budget' | 'interrupt';
+  outcomes: Partial<Record<Outcome, OutcomeStat>>;
+  digests: string[];
+  forbidden: number;
+  firstFailure: FailureReport | null;
+  firstForbidden: FailureReport | null;
+  ms: number;
+}
+
+/** Outcomes that show the strategy wrong (domain-crashed is a strategy's deliberate policy, judged by the scenario). */
+const RANK = { expected: 0, acceptable: 1, forbidden: 2 } as const;
+
+export const FAILURE = (o: Outcome): boolean => CRASH_OUTCOMES.has(o) || o === 'deadlock' || o === 'hang' || o === 'restart-budget' || o === 'stale-mapping';
+
+export async function verify(pool: TrialPool, url: string, s: Scenario, strategy: string, o: VerifyOptions): Promise<VerifyResult> {
+  const t0 = performance.now();
+  const r: VerifyResult = {
+    scenario: s.name, strategy, bound: o.bound, reduce: o.reduce, sleep: o.reduce && o.sleep !== false, kinds: o.kinds, maxFaults: o.maxFaults, shard: o.shard,
+    runs: 0, runsMade: 0, runsByBound: [], sleepCut: 0, complete: false, outcomes: {}, digests: [], forbidden: 0, firstFailure: null, firstForbidden: null, ms: 0,
+  };
+  const digests = new Set<string>();
+  const levels = Number.isFinite(o.bound) ? Array.from({ length: o.bound + 1 }, (_, k) => k) : [Infinity];
+  let cut: VerifyResult['cutBy'];
+  outer: for (const k of levels) {
+    const search = new Search({ bound: k, reduce: o.reduce, sleep: o.sleep, shard: o.shard && { ...o.shard, splitDepth: 4 } });
+    let n = 0;
+    r.runsByBound.push(0);
+    for (let p = search.next(); p; p = search.next()) {
+      if (o.interrupt?.stop) { cut = 'interrupt'; break outer; }
+      if (r.runs >= o.maxRuns) { cut = 'max-runs'; break outer; }
+      if (performance.now() - t0 > o.budgetMs) { cut = 'budget'; break outer; }
+      const run = await retried(pool, () => oneRun(pool, url, s, strategy, o, p));
+      const cutBefore = search.sleepCut;
+      search.record(run.trace, run.ended);
+      r.runsMade++;
+      if (search.foreign) continue;
+      r.sleepCut += search.sleepCut - cutBefore;
+      r.runsByBound[r.runsByBound.length - 1] = ++n;
+      r.runs++;
+      o.onRun?.(r.runs);
+      digests.add(run.digest);
+      o.onState?.(run.digest, run.schedule(), run.outcome);
+      const verdict = judge(s.expect, strategy, run.outcome, run.where);
+      const st = (r.outcomes[run.outcome] ??= { runs: 0, minPreemptions: search.preemptions, verdict, where: [], schedule: run.schedule() });
+      st.runs++;
+      st.minPreemptions = Math.min(st.minPreemptions, search.preemptions);
+      if (RANK[verdict] > RANK[st.verdict]) { st.verdict = verdict; st.schedule = run.schedule(); } // the worst verdict shows
+      if (!st.where.includes(run.where)) st.where.push(run.where);
+      if (verdict === 'forbidden') r.forbidden++;
+      // Deepening makes the first failure one with the fewest preemptions; unbounded (K=all), a later one may have fewer.
+      const fewer = (f: FailureReport | null): boolean => f === null || search.preemptions < f.preemptions;
+      const fail = FAILURE(run.outcome) && fewer(r.firstFailure), forb = verdict === 'forbidden' && fewer(r.firstForbidden);
+      if (fail || forb) {
+        const f = run.report(verdict, search.preemptions);
+        if (fail) r.firstFailure = f;
+        if (forb) r.firstForbidden = f;
+      }
+    }
+  }
+  r.complete = cut === undefined;
+  r.cutBy = cut;
+  r.digests = [...digests].sort();
+  r.ms = performance.now() - t0;
+  return r;
+}
+
+/**
+ * A run whose CPUs did not all start (a pool starved of cores by other processes) is the lab's failure, not the
+ * model's: the run is deterministic, so it is run again on a fresh pool, twice at most.
+ */
+async function retried<T>(pool: TrialPool, f: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try { return await f(); } catch (e) {
+      if (!(e instanceof TrialError) || !/started/.test(e.message) || attempt >= 2) throw e;
+      pool.recreate();
+    }
+  }
+}
+
+async function oneRun(pool: TrialPool, url: string, s: Scenario, strategy: string, o: VerifyOptions, p: { decisions: Uint8Array; faults: number[] }) {
+  const { desc, actors } = scenarioModel(s, strategy, o.seed);
+  desc.extraRegions = { ...desc.extraRegions, verify: VERIFY_WORDS };
+  const { machine, world } = bootMachine(desc);
+  armVerify({ kinds: o.kinds, maxFaults: o.maxFaults, forced: p.faults });
+  const n = actors.length;
+  const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
+  const res = await runTrial(pool, machine, specs, {
+    mode: 'controlled', chooser: 'verify', schedule: { threads: n, decisions: p.decisions }, seed: o.seed,
+    maxSteps: VERIFY_MAX_STEPS, budgetMs: 30_000, startTimeoutMs: 20_000, lockName: lockNamer(world),
+  });
+  const cpuNames = actors.map((a) => a.name);
+  const c = classifyTrial(res, world, cpuNames);
+  const decisions = res.schedule ? parseSchedule(res.schedule).decisions : new Uint8Array(0);
+  const trace = readTrace(n, decisions);
+  const digest = stateDigest(`${c.outcome}|${c.where}`);
+  const sites = siteDigest();
+  const failed = trace.faults.filter((f) => f.fail && !f.scripted).map((f) => f.index);
+  const schedule = (): string => formatScheduleV2(n, decisions, o.seed, sites, failed);
+  const report = (verdict: Verdict, preemptions: number): FailureReport => ({
+    outcome: c.outcome, verdict, where: c.where, vcpu: c.vcpu, message: c.message, preemptions, schedule: schedule(),
+    cpuNames, lockClasses: [...LAYOUT.lockClasses], events: interleaving(cpuNames), crashCpu: res.crash?.cpu,
+  });
+  const ended = (t: number): boolean => res.threads[t]?.status === 'done';
+  return { outcome: c.outcome, where: c.where, digest, trace, ended, schedule, report };
+}

@@ -1,0 +1,44 @@
+// What explore (and merge of explore shards) prints and writes, from the result as data (stress/explore-cells.ts).
+
+import path from 'node:path';
+import { matrixText, missingRuns, type ExploreJson, type FailureRecord } from './explore-cells.js';
+import { renderTimeline } from './timeline.js';
+import { junitXml } from './junit.js';
+import { replayCommand } from './replay.js';
+import type { Outputs } from '../cli/output.js';
+import { renderReport } from './html/html.js';
+import { exploreReport, failureTimeline } from './html/from-explore.js';
+
+export function printExplore(j: ExploreJson): void {
+  const w = (s: string): boolean => process.stdout.write(s);
+  const shard = j.shard ? ` (shard ${j.shard.index + 1}/${j.shard.count}: runs k with k mod ${j.shard.count} = ${j.shard.index})` : '';
+  w(`\n${j.runs} controlled runs per cell${shard} (${j.chooser}${j.chooser === 'pct' ? ` depth ${j.pctDepth}` : ''}, seed ${j.seed}); + expected, ~ acceptable, ! surprise\n\n`);
+  w(matrixText(j) + '\n');
+  const surprises = j.cells.filter((c) => c.surprise);
+  if (surprises.length) {
+    w('\nsurprises (replay to see them):\n');
+    for (const c of surprises) w(`  ${c.scenario} / ${c.strategy}: ${c.surprise!.outcome} in ${c.surprise!.where}\n    ${replayCommand(c.scenario, c.strategy, c.surprise!.schedule)}\n`);
+  }
+  w('\nfirst failing schedule per cell:\n');
+  for (const c of j.cells) if (c.firstFailure) w(`  ${c.scenario} / ${c.strategy}: ${c.firstFailure.outcome} (run ${c.firstFailure.run}) ${c.firstFailure.schedule}\n`);
+  const missing = missingRuns(j);
+  if (!j.shard && missing.length) w(`\nincomplete: ${missing.length} cells ran fewer than ${j.runs} runs\n`);
+}
+
+function timelinePage(scenario: string, strategy: string, f: FailureRecord): string {
+  const replay = replayCommand(scenario, strategy, f.schedule);
+  return renderTimeline({ ...failureTimeline(`${scenario} under ${strategy} (run ${f.run})`, replay, f), events: f.events });
+}
+
+export interface ExplorePaths { json?: string; html?: string; htmlDir?: string; junit?: string }
+
+export function writeExploreOutputs(j: ExploreJson, p: ExplorePaths, out: Outputs): void {
+  if (p.htmlDir) {
+    let n = 0;
+    for (const c of j.cells) if (c.firstFailure && out.write(path.join(p.htmlDir, `${c.scenario}-${c.strategy}.html`), timelinePage(c.scenario, c.strategy, c.firstFailure))) n++;
+    process.stdout.write(`${n} timelines in ${p.htmlDir}\n`);
+  }
+  if (p.html && out.write(p.html, () => renderReport(exploreReport(j)))) process.stdout.write(`report: ${p.html}\n`);
+  if (p.json) out.write(p.json, () => JSON.stringify(j) + '\n');
+  if (p.junit) out.write(p.junit, () => junitXml('explore', j.cells));
+}

@@ -1,0 +1,55 @@
+// explore's result (stress/explore-cells.ts) as a report page.
+
+import type { ExploreJson, FailureRecord } from '../explore-cells.js';
+import { replayCommand } from '../replay.js';
+import type { ReportModel, FailureSection, MatrixCell, Tone } from './model.js';
+import type { TimelineInput } from '../timeline.js';
+
+/** A report timeline shows at most this many of the last events; the JSON keeps the whole flight record. */
+export const REPORT_EVENTS = 400;
+
+export function failureTimeline(title: string, replay: string, f: Pick<FailureRecord, 'outcome' | 'verdict' | 'schedule' | 'where' | 'message'> & { cpuNames: string[]; lockClasses: string[]; crashCpu?: number | null; events: TimelineInput['events'] }): TimelineInput {
+  return {
+    title, outcome: f.outcome, verdict: f.verdict, schedule: f.schedule || undefined, replayCommand: replay, cpuNames: f.cpuNames, lockClasses: f.lockClasses,
+    events: f.events.slice(-REPORT_EVENTS),
+    crash: f.crashCpu !== undefined && f.crashCpu !== null ? { cpu: f.crashCpu, where: f.where, message: f.message } : undefined,
+  };
+}
+
+const cut = (n: number): string | undefined => (n > REPORT_EVENTS ? `the timeline shows the last ${REPORT_EVENTS} of ${n} events; the JSON keeps all` : undefined);
+
+export function exploreReport(j: ExploreJson, title = 'vpci-lab explore'): ReportModel {
+  const failures: FailureSection[] = [];
+  const idOf = (scenario: string, strategy: string, kind: string): string => `${kind}-${scenario}-${strategy}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  const section = (scenario: string, strategy: string, f: FailureRecord, kind: string): FailureSection => ({
+    id: idOf(scenario, strategy, kind), title: `${scenario} / ${strategy}`, tone: f.verdict,
+    summary: `${kind === 'surprise' ? 'surprise: ' : ''}${f.outcome} (${f.verdict})${f.where ? ` in ${f.where}` : ''}${f.vcpu ? ` on ${f.vcpu}` : ''}, run ${f.run}`,
+    replay: replayCommand(scenario, strategy, f.schedule), note: cut(f.events.length),
+    timeline: failureTimeline(`${scenario} under ${strategy} (run ${f.run})`, replayCommand(scenario, strategy, f.schedule), f),
+  });
+  // Surprises first: they are what a reader must see.
+  for (const c of j.cells) if (c.surprise && c.surprise.run !== c.firstFailure?.run) failures.push(section(c.scenario, c.strategy, c.surprise, 'surprise'));
+  for (const c of j.cells) if (c.firstFailure) failures.push(section(c.scenario, c.strategy, c.firstFailure, 'first'));
+  failures.sort((a, b) => Number(b.tone === 'forbidden') - Number(a.tone === 'forbidden'));
+  const cellFor = (scenario: string, strategy: string): MatrixCell | null => {
+    const c = j.cells.find((x) => x.scenario === scenario && x.strategy === strategy);
+    if (!c) return null;
+    const parts: Array<{ label: string; count?: number; tone: Tone }> = [];
+    for (const t of c.tally) {
+      const m = parts.find((p) => p.label === t.outcome && p.tone === t.verdict);
+      if (m) m.count = (m.count ?? 0) + t.count; else parts.push({ label: t.outcome, count: t.count, tone: t.verdict });
+    }
+    parts.sort((a, b) => (b.count ?? 0) - (a.count ?? 0));
+    for (const p of parts) if (p.count === c.runs) p.count = undefined;
+    const sites = c.tally.filter((t) => t.where).map((t) => `${t.outcome} in ${t.where} (${t.verdict}) ${t.count}`);
+    const target = c.surprise ? (c.surprise.run !== c.firstFailure?.run ? 'surprise' : 'first') : c.firstFailure ? 'first' : undefined;
+    return { parts, title: `${scenario} under ${strategy}: ${c.runs} runs${sites.length ? `; ${sites.join('; ')}` : ''}`, href: target && idOf(scenario, strategy, target) };
+  };
+  return {
+    title,
+    subtitle: `${j.runs} controlled runs per cell (${j.chooser}${j.chooser === 'pct' ? ` depth ${j.pctDepth}` : ''}, seed ${j.seed}); ${j.cells.length} cells${j.shard ? `; shard ${j.shard.index + 1}/${j.shard.count}` : ''}${j.interrupted ? '; interrupted' : ''}`,
+    matrix: { corner: 'scenario', columns: j.strategies, rows: j.scenarios.map((sc) => ({ name: sc, cells: j.strategies.map((st) => cellFor(sc, st)) })) },
+    legend: [{ tone: 'expected', text: 'the analysis predicts it' }, { tone: 'acceptable', text: 'allowed, not predicted' }, { tone: 'forbidden', text: 'a surprise: the scenario forbids it' }],
+    failures,
+  };
+}

@@ -1,0 +1,55 @@
+// R3: a reader waits on pdev->vpci->lock while vpci_remove_device holds it to free the handlers; the remover
+// unlocks and frees the struct the lock lives in, and the waiter then takes a lock inside freed memory.
+
+import { defineScenario } from '../lib/scenario/scenario.js';
+
+export default defineScenario({
+  name: 'lock-freed',
+  description: 'a waiter on vpci->lock while vpci_remove_device frees the struct that holds the lock',
+  source: 'A.17 R3; v6 cover letter 20220204063459.680961-1-andr2000@gmail.com',
+  machine: { vcpus: [2], devices: 1 },
+  actors: {
+    d0v0(x) { x.remove(x.dev(0)); },
+    d0v1(x) { x.write(x.dev(0), x.regs.PCI_COMMAND, 2, x.regs.PCI_COMMAND_MEMORY | x.regs.PCI_COMMAND_MASTER); x.resume(); },
+  },
+  expect: {
+    // R3 (A.17): the writer queues on pdev->vpci->lock while vpci_remove_device holds it, then takes a lock inside
+    // freed memory; or R2: it reads pdev->vpci (NULL or freed) or a freed pdev.
+    baseline: {
+      expected: [
+        { outcome: 'use-after-free', where: 'spin_lock' },        // R3, the v6 cover letter's race
+        { outcome: 'use-after-free', where: 'vpci_write' },       // R2
+        { outcome: 'null-deref', where: 'vpci_write' },           // pdev->vpci already NULL (6ccb5e308c)
+      ],
+      acceptable: ['ok'],
+    },
+    cancel: {
+      expected: [                                                 // B.2 changes nothing for accesses
+        { outcome: 'use-after-free', where: 'spin_lock' },
+        { outcome: 'use-after-free', where: 'vpci_write' },
+        { outcome: 'null-deref', where: 'vpci_write' },
+      ],
+      acceptable: ['ok'],
+    },
+    'cancel-all': {
+      expected: [                                                 // B.5: the lock moved to pdev, which is freed too
+        { outcome: 'use-after-free', where: 'spin_lock' },
+        { outcome: 'use-after-free', where: 'vpci_write' },
+      ],
+      acceptable: ['ok'],
+    },
+    pcidevs: { expected: ['ok'] },
+    'rwlock-trylock': {
+      expected: [                                                 // B.4: vpci freed under the write lock, pdev is not
+        { outcome: 'use-after-free', where: 'vpci_write' },       // R2: free_pdev outside the lock
+        { outcome: 'null-deref', where: 'vpci_write' },           // no recheck of pdev->vpci
+      ],
+      acceptable: ['ok'],
+    },
+    // C.2: vpci_write holds d->pci_lock write and vpci_deassign_device needs it too; but
+    // issue 15 point 2: hwdom's lookup walks alldevs_list under hwdom->pci_lock only (pci.c:548-575, vpci.c:495-500) and
+    // can return the pdev pci_remove_device has taken off hwdom's list; free_pdev frees it under pcidevs_lock alone (pci.c:460-466).
+    upstream: { expected: [{ outcome: 'use-after-free', where: 'vpci_write' }], acceptable: ['ok'] },
+    'upstream-drain': { expected: ['ok'] },  // part 4: free_pdev under hwdom->pci_lock
+  },
+});
