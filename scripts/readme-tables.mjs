@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// npm run readme:tables [-- --run] [README]: rewrite the README's marked result tables from their JSON runs
-// (report/readme-tables.ts). With --run, first run each block's command (in the README's directory) to write its
+// npm run readme:tables [-- --run] [FILE]: rewrite the marked result tables of the README and of every docs/*.md page
+// from their JSON runs (report/readme-tables.ts); commands run and JSON paths resolve from the project's root.
+// Given one FILE, only that file, from its own directory. With --run, first run each block's command to write its
 // JSON afresh. Needs a build (dist/).
 
 import fs from 'node:fs';
@@ -14,11 +15,20 @@ const cli = path.join(root, 'dist/cli/main.js');
 
 const args = process.argv.slice(2);
 const run = args.includes('--run');
-const readme = path.resolve(args.find((a) => !a.startsWith('--')) ?? path.join(root, 'README.md'));
-const dir = path.dirname(readme);
+const given = args.find((a) => !a.startsWith('--'));
+const pages = given ? [path.resolve(given)]
+  : [path.join(root, 'README.md'), ...fs.readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => path.join(root, 'docs', f))];
 try {
+  for (const page of pages) rewrite(page, given ? path.dirname(page) : root);
+} catch (e) {
+  process.stderr.write(`${e.message}\n`);
+  process.exit(2);
+}
+
+function rewrite(readme, dir) {
   const text = fs.readFileSync(readme, 'utf8');
   const found = blocks(text);
+  if (found.length === 0) return;
   if (run) {
     for (const b of found) {
       const argv = b.command.replace(/^vpci-lab\s+/, '').split(/\s+/);
@@ -30,7 +40,4 @@ try {
   }
   fs.writeFileSync(readme, renderTables(text, dir));
   process.stderr.write(`readme:tables: ${found.length} table(s) rewritten in ${path.relative(process.cwd(), readme) || readme}\n`);
-} catch (e) {
-  process.stderr.write(`${e.message}\n`);
-  process.exit(2);
 }
