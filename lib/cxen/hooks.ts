@@ -1,0 +1,66 @@
+// What the compiled C asks of the lab, one synchronous call each (native/cx.h enum cx_op, the same order): Xen's
+// lock operations run the lab's lock code on the lock words inside C's structs (the same yield points, classes,
+// profiling and lockdep as the TypeScript model), allocations come from the lab's checked heap, config space from
+// the emulated hardware, the p2m is the lab's. `site` names the C function a call came from (its pc).
+
+import { M, LAYOUT } from '../mem/machine.js';
+import { defineStruct } from '../mem/layout.js';
+import { xzalloc_words, xfree } from '../mem/heap.js';
+import { crash } from '../mem/crash.js';
+import { spin_lock_init, spin_lock, spin_unlock, spin_trylock, spin_is_locked, spin_lock_recursive, spin_unlock_recursive } from '../sync/spinlock.js';
+import { rwlock_init, read_lock, read_unlock, write_lock, write_unlock, rw_is_locked, rw_is_write_locked } from '../sync/rwlock.js';
+import { pci_conf_read, pci_conf_write } from '../hw/config.js';
+import { map_mmio_regions, unmap_mmio_regions } from '../xen/p2m.js';
+import { general_preempt_check } from '../xen/state.js';
+import { domain_crash } from '../xen/domain.js';
+import { VCPU } from '../xen/types.js';
+import { yield_point } from '../sched/mode.js';
+import { SITE } from '../trace/sites.js';
+
+/** Every block the C allocates: one type for the heap's tags (the C knows its own types). */
+export const C_BLOCK = defineStruct('c_block', { data: 1 });
+
+/** Which lock class a lock initialised in a C function belongs to (lib/xen/types.ts LOCK_CLASSES). */
+const CLASS_BY_INIT: Record<string, string> = {
+  vpci_add_handlers: 'vpci->lock', vpci_assign_device: 'vpci->lock', rangeset_new: 'rangeset->lock', cx_domain_create: 'd->pci_lock',
+};
+function classOf(fn: string): number {
+  const name = CLASS_BY_INIT[fn];
+  const i = name ? LAYOUT.lockClasses.indexOf(name) : -1;
+  return i < 0 ? 0 : i;
+}
+
+type Hook = (op: number, a: number, b: number, c: number, pc: number) => number;
+
+export function hookFor(site: (pc: number) => string): Hook {
+  const b2n = (v: boolean): number => (v ? 1 : 0);
+  const ops: Array<(a: number, b: number, c: number, pc: number) => number> = [
+    (l, _b, _c, pc) => { spin_lock_init(l, classOf(site(pc))); return 0; },
+    (l) => { spin_lock(l); return 0; },
+    (l) => { spin_unlock(l); return 0; },
+    (l) => b2n(spin_trylock(l)),
+    (l) => b2n(spin_is_locked(l)),
+    (l) => { spin_lock_recursive(l); return 0; },
+    (l) => { spin_unlock_recursive(l); return 0; },
+    (l, _b, _c, pc) => { rwlock_init(l, classOf(site(pc))); return 0; },
+    (l) => { read_lock(l); return 0; },
+    (l) => { read_unlock(l); return 0; },
+    (l) => { write_lock(l); return 0; },
+    (l) => { write_unlock(l); return 0; },
+    (l) => b2n(rw_is_locked(l)),
+    (l) => b2n(rw_is_write_locked(l)),
+    (words) => xzalloc_words(C_BLOCK, words),
+    (p, _b, _c, pc) => { xfree(p, site(pc)); return 0; },
+    (sbdf, reg, size) => pci_conf_read(sbdf, reg, size) >>> 0,
+    (sbdf, regSize, val) => { pci_conf_write(sbdf, regSize & 0xffff, regSize >>> 16, val >>> 0); return 0; },
+    (d, gfn, nr) => map_mmio_regions(d, gfn, nr, gfn),
+    (d, gfn, nr) => unmap_mmio_regions(d, gfn, nr, gfn),
+    () => b2n(general_preempt_check()),
+    (v) => { if (v) M[v + VCPU.softirq_pending] = 1; return 0; },
+    (d, _b, _c, pc) => { domain_crash(d, site(pc)); return 0; },
+    () => { yield_point(SITE.scenario); return 0; },
+    () => 0,
+    (_a, _b, _c, pc) => crash('bug', site(pc), `${site(pc)} is not supplied by the lab's C runtime`),
+  ];
+  return (op, a, b, c, pc) => ops[op](a, b, c, pc);
+}

@@ -1,0 +1,42 @@
+/*
+ * The lab's side of the C backend, shared by runtime.c, the Xen entry wrappers and the control files: the
+ * per-thread view of the machine (the SharedArrayBuffer), the JS hook, and entry points callable from JS.
+ * A C pointer into the machine is base + 4 * (word offset); JS sees word offsets only.
+ */
+#ifndef CX_H
+#define CX_H
+
+#include <stdint.h>
+#include <setjmp.h>
+
+/* An entry point JS can call by name (lib/cxen/addon.ts): four integer arguments, one integer result. */
+struct cx_entry { const char *name; int64_t (*fn)(int64_t, int64_t, int64_t, int64_t); };
+#define CX_ENTRY(n)                                                                         \
+    static int64_t n(int64_t a0, int64_t a1, int64_t a2, int64_t a3);                       \
+    static const struct cx_entry n##_entry __attribute__((used, section("cx_entries"))) = { #n, n }; \
+    static int64_t n(int64_t a0 __attribute__((unused)), int64_t a1 __attribute__((unused)), \
+                     int64_t a2 __attribute__((unused)), int64_t a3 __attribute__((unused)))
+
+/* Machine view of this thread (set by attach). */
+extern __thread int32_t *cx_M;
+void *cx_ptr(int64_t word);              /* word offset -> C pointer (0 -> NULL) */
+int64_t cx_word(const void *p);          /* C pointer into the machine -> word offset (NULL -> 0) */
+
+/* Calls into the lab (lib/cxen/hooks.ts); a JS exception or crash unwinds to the entry. */
+enum cx_op {
+    CX_SPIN_INIT, CX_SPIN_LOCK, CX_SPIN_UNLOCK, CX_SPIN_TRYLOCK, CX_SPIN_IS_LOCKED,
+    CX_SPIN_LOCK_REC, CX_SPIN_UNLOCK_REC,
+    CX_RW_INIT, CX_READ_LOCK, CX_READ_UNLOCK, CX_WRITE_LOCK, CX_WRITE_UNLOCK, CX_RW_IS_LOCKED, CX_RW_IS_WRITE_LOCKED,
+    CX_ALLOC, CX_FREE,
+    CX_CONF_READ, CX_CONF_WRITE,
+    CX_MAP, CX_UNMAP, CX_PREEMPT, CX_SOFTIRQ, CX_DOMAIN_CRASH, CX_YIELD,
+    CX_CALL,                             /* a lab function by name index (lib/cxen/hooks.ts CALLS) */
+    CX_NOT_SUPPLIED,
+};
+double cx_js(int op, double a, double b, double c, uintptr_t pc);
+
+/* Crash reports: unwind to the entry with what the lab's crash path needs. */
+void cx_crash(const char *kind, uintptr_t pc, const char *func, const char *fmt, ...) __attribute__((noreturn));
+#define CX_PC() ((uintptr_t)__builtin_return_address(0))
+
+#endif

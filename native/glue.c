@@ -1,0 +1,247 @@
+/*
+ * The machine around Xen's compiled vPCI files: C's own struct domain / vcpu / pci_dev (on the lab's heap, each
+ * naming the lab object it mirrors), the device list pci_get_pdev walks, the entry points JS calls, and the
+ * external functions that forward to the lab (config space: lib/hw; p2m: lib/xen/p2m.ts; preemption and softirqs:
+ * the lab's scheduler and fault points). What the compiled files reach and the lab does not supply aborts with
+ * the function's name (CX_NOT_SUPPLIED), never silently.
+ *
+ * Compiled without -fsanitize=thread, but every object it creates lives in the checked heap.
+ */
+#include "cx.h"
+
+/* Per-machine C state, on the lab's heap; its word is handed to every thread (cx_set_globals). */
+struct cx_globals {
+    struct list_head alldevs;
+    struct domain *hwdom, *domxen;
+    unsigned long ro_map[1024];        /* pci_get_ro_map(0): 65536 bits, none set */
+};
+static __thread struct cx_globals *G;
+
+#define NOT_SUPPLIED(name) cx_crash("bug", CX_PC(), #name, #name " is not supplied by the lab's C runtime")
+
+CX_ENTRY(cx_boot)
+{
+    G = xzalloc(struct cx_globals);
+    INIT_LIST_HEAD(&G->alldevs);
+    return cx_word(G);
+}
+
+CX_ENTRY(cx_set_globals)
+{
+    G = cx_ptr(a0);
+    hardware_domain = G ? G->hwdom : NULL;
+    dom_xen = G ? G->domxen : NULL;
+    return 0;
+}
+
+/* cx_domain_create(domain_id, is_hardware, has_vpci, lab domain) */
+CX_ENTRY(cx_domain_create)
+{
+    struct domain *d = xzalloc(struct domain);
+    d->domain_id = a0;
+    d->is_hardware = a1;
+    d->has_vpci = a2;
+    d->lab_domain = a3;
+    INIT_LIST_HEAD(&d->pdev_list);
+    INIT_LIST_HEAD(&d->rangesets);
+    INIT_LIST_HEAD(&d->arch.hvm.msix_tables);
+    spin_lock_init(&d->rangesets_lock);
+    rwlock_init(&d->pci_lock);
+    if ( a1 )
+        G->hwdom = hardware_domain = d;
+    return cx_word(d);
+}
+
+/* cx_vcpu_create(domain, vcpu_id, lab vcpu) */
+CX_ENTRY(cx_vcpu_create)
+{
+    struct vcpu *v = xzalloc(struct vcpu);
+    v->vcpu_id = a1;
+    v->domain = cx_ptr(a0);
+    v->lab_vcpu = a2;
+    return cx_word(v);
+}
+
+CX_ENTRY(cx_set_current)
+{
+    current = cx_ptr(a0);
+    return 0;
+}
+
+/* cx_pdev_create(owner or 0, sbdf, lab pdev): on the alldevs list, and on the owner's list */
+CX_ENTRY(cx_pdev_create)
+{
+    struct pci_dev *pdev = xzalloc(struct pci_dev);
+    struct domain *d = cx_ptr(a0);
+    pdev->sbdf.sbdf = a1;
+    pdev->lab_pdev = a2;
+    pdev->domain = d;
+    list_add_tail(&pdev->alldevs_list, &G->alldevs);
+    if ( d )
+        list_add_tail(&pdev->domain_list, &d->pdev_list);
+    else
+        INIT_LIST_HEAD(&pdev->domain_list);
+    return cx_word(pdev);
+}
+
+/* cx_pdev_free(pdev): off every list, then freed (pci.c's free_pdev) */
+CX_ENTRY(cx_pdev_free)
+{
+    struct pci_dev *pdev = cx_ptr(a0);
+    list_del(&pdev->alldevs_list);
+    xfree(pdev);
+    return 0;
+}
+
+/* cx_pdev_set_owner(pdev, domain or 0): list_del from the old owner's list, list_add to the new one */
+CX_ENTRY(cx_pdev_set_owner)
+{
+    struct pci_dev *pdev = cx_ptr(a0);
+    struct domain *d = cx_ptr(a1);
+    if ( pdev->domain )
+        list_del(&pdev->domain_list);
+    pdev->domain = d;
+    if ( d )
+        list_add_tail(&pdev->domain_list, &d->pdev_list);
+    return 0;
+}
+
+CX_ENTRY(cx_pdev_vpci) { return cx_word(((struct pci_dev *)cx_ptr(a0))->vpci); }
+CX_ENTRY(cx_vcpu_pending) { return ((struct vcpu *)cx_ptr(a0))->vpci.mem != NULL; }
+
+/* The compiled entry points of the vPCI files, for the lab's callers. */
+CX_ENTRY(x_vpci_add_handlers) { return vpci_add_handlers(cx_ptr(a0)); }
+CX_ENTRY(x_vpci_remove_device) { vpci_remove_device(cx_ptr(a0)); return 0; }
+CX_ENTRY(x_vpci_read) { return vpci_read((pci_sbdf_t){ .sbdf = a0 }, a1, a2); }
+CX_ENTRY(x_vpci_write) { vpci_write((pci_sbdf_t){ .sbdf = a0 }, a1, a2, a3); return 0; }
+CX_ENTRY(x_vpci_process_pending) { return vpci_process_pending(cx_ptr(a0)); }
+CX_ENTRY(x_rangeset_new) { return cx_word(rangeset_new(NULL, NULL, 0)); }
+CX_ENTRY(x_rangeset_add_range) { return rangeset_add_range(cx_ptr(a0), a1, a2); }
+CX_ENTRY(x_rangeset_remove_range) { return rangeset_remove_range(cx_ptr(a0), a1, a2); }
+CX_ENTRY(x_rangeset_contains_range) { return rangeset_contains_range(cx_ptr(a0), a1, a2); }
+CX_ENTRY(x_rangeset_destroy) { rangeset_destroy(cx_ptr(a0)); return 0; }
+
+/* ---- Xen's lookups over C's device list (pci.c's, without pcidevs_lock: 4.17's vPCI callers take none) ---- */
+struct pci_dev *pci_get_pdev(const struct domain *d, pci_sbdf_t sbdf)
+{
+    struct pci_dev *pdev;
+    list_for_each_entry ( pdev, &G->alldevs, alldevs_list )
+        if ( pdev->sbdf.sbdf == sbdf.sbdf && (!d || pdev->domain == d) )
+            return pdev;
+    return NULL;
+}
+struct pci_dev *pci_get_pdev_by_domain(const struct domain *d, int seg, int bus, int devfn)
+{
+    return pci_get_pdev(d, PCI_SBDF(seg, bus, devfn >> 3, devfn & 7));
+}
+const unsigned long *pci_get_ro_map(uint16_t seg) { return seg ? NULL : G->ro_map; }
+
+/* ---- config space: lib/hw ---- */
+uint8_t pci_conf_read8(pci_sbdf_t s, unsigned int reg) { return cx_js(CX_CONF_READ, s.sbdf, reg, 1, CX_PC()); }
+uint16_t pci_conf_read16(pci_sbdf_t s, unsigned int reg) { return cx_js(CX_CONF_READ, s.sbdf, reg, 2, CX_PC()); }
+uint32_t pci_conf_read32(pci_sbdf_t s, unsigned int reg) { return (uint32_t)cx_js(CX_CONF_READ, s.sbdf, reg, 4, CX_PC()); }
+void pci_conf_write8(pci_sbdf_t s, unsigned int reg, uint8_t v) { cx_js(CX_CONF_WRITE, s.sbdf, reg | (1 << 16), v, CX_PC()); }
+void pci_conf_write16(pci_sbdf_t s, unsigned int reg, uint16_t v) { cx_js(CX_CONF_WRITE, s.sbdf, reg | (2 << 16), v, CX_PC()); }
+void pci_conf_write32(pci_sbdf_t s, unsigned int reg, uint32_t v) { cx_js(CX_CONF_WRITE, s.sbdf, reg | (4 << 16), v, CX_PC()); }
+
+/* pci.c's BAR sizing (xen-vpci-model.md F.4): the lab's hardware answers the all-ones probe. */
+unsigned int pci_size_mem_bar(pci_sbdf_t sbdf, unsigned int pos, uint64_t *paddr, uint64_t *psize, unsigned int flags)
+{
+    uint32_t hi = 0, bar = pci_conf_read32(sbdf, pos);
+    uint32_t mask = (flags & PCI_BAR_ROM) ? (uint32_t)PCI_ROM_ADDRESS_MASK : (uint32_t)PCI_BASE_ADDRESS_MEM_MASK;
+    bool is64 = !(flags & PCI_BAR_ROM) && (bar & PCI_BASE_ADDRESS_MEM_TYPE_MASK) == PCI_BASE_ADDRESS_MEM_TYPE_64;
+    uint64_t size;
+    pci_conf_write32(sbdf, pos, ~0u);
+    if ( is64 )
+    {
+        if ( flags & PCI_BAR_LAST )
+        {
+            *psize = 0;
+            return 1;
+        }
+        hi = pci_conf_read32(sbdf, pos + 4);
+        pci_conf_write32(sbdf, pos + 4, ~0u);
+    }
+    size = pci_conf_read32(sbdf, pos) & mask;
+    if ( is64 )
+    {
+        size |= (uint64_t)pci_conf_read32(sbdf, pos + 4) << 32;
+        pci_conf_write32(sbdf, pos + 4, hi);
+    }
+    else if ( size )
+        size |= (uint64_t)~0 << 32;
+    pci_conf_write32(sbdf, pos, bar);
+    size = -size;
+    if ( paddr )
+        *paddr = (bar & mask) | ((uint64_t)hi << 32);
+    *psize = size;
+    return is64 ? 2 : 1;
+}
+
+bool pci_check_bar(const struct pci_dev *pdev, mfn_t start, mfn_t end) { (void)pdev; return mfn_x(start) <= mfn_x(end); }
+
+unsigned int pci_find_cap_offset(uint16_t seg, uint8_t bus, uint8_t dev, uint8_t func, uint8_t cap)
+{
+    pci_sbdf_t s = PCI_SBDF(seg, bus, dev, func);
+    unsigned int pos, ttl = 48;
+    if ( !(pci_conf_read16(s, PCI_STATUS) & PCI_STATUS_CAP_LIST) )
+        return 0;
+    for ( pos = pci_conf_read8(s, PCI_CAPABILITY_LIST); ttl-- && pos >= 0x40; )
+    {
+        pos &= ~3;
+        if ( pci_conf_read8(s, pos + PCI_CAP_LIST_ID) == cap )
+            return pos;
+        pos = pci_conf_read8(s, pos + PCI_CAP_LIST_NEXT);
+    }
+    return 0;
+}
+
+/* ---- p2m (identity maps, as 4.17 on x86 Dom0): lib/xen/p2m.ts ---- */
+int map_mmio_regions(struct domain *d, gfn_t g, unsigned long nr, mfn_t m)
+{
+    (void)m;
+    return cx_js(CX_MAP, d->lab_domain, gfn_x(g), nr, CX_PC());
+}
+int unmap_mmio_regions(struct domain *d, gfn_t g, unsigned long nr, mfn_t m)
+{
+    (void)m;
+    return cx_js(CX_UNMAP, d->lab_domain, gfn_x(g), nr, CX_PC());
+}
+mfn_t get_gfn_query(struct domain *d, unsigned long gfn, p2m_type_t *t)
+{
+    (void)d; (void)gfn;
+    *t = p2m_mmio_dm;
+    return INVALID_MFN;
+}
+void put_gfn(struct domain *d, unsigned long gfn) { (void)d; (void)gfn; }
+int p2m_remove_identity_entry(struct domain *d, unsigned long gfn) { (void)d; (void)gfn; return 0; }
+
+/* ---- scheduler, softirqs, domains ---- */
+bool general_preempt_check(void) { return cx_js(CX_PREEMPT, 0, 0, 0, CX_PC()) != 0; }
+void raise_softirq(unsigned int nr) { cx_js(CX_SOFTIRQ, current ? current->lab_vcpu : 0, nr, 0, CX_PC()); }
+void process_pending_softirqs(void) {}
+#undef domain_crash
+void domain_crash(struct domain *d) { cx_js(CX_DOMAIN_CRASH, d->lab_domain, 0, 0, CX_PC()); }
+
+/* ---- MSI / MSI-X arch hooks and MMIO: the lab's machines here have no MSI-X under the C backend yet ---- */
+void vpci_msix_arch_init_entry(struct vpci_msix_entry *entry) { entry->arch.pirq = -1; }
+void vpci_msi_arch_init(struct vpci_msi *msi) { msi->arch.pirq = -1; }
+int vpci_msix_arch_enable_entry(struct vpci_msix_entry *e, const struct pci_dev *p, paddr_t b) { (void)e; (void)p; (void)b; NOT_SUPPLIED(vpci_msix_arch_enable_entry); }
+int vpci_msix_arch_disable_entry(struct vpci_msix_entry *e, const struct pci_dev *p) { (void)e; (void)p; NOT_SUPPLIED(vpci_msix_arch_disable_entry); }
+void vpci_msix_arch_mask_entry(struct vpci_msix_entry *e, const struct pci_dev *p, bool m) { (void)e; (void)p; (void)m; NOT_SUPPLIED(vpci_msix_arch_mask_entry); }
+void vpci_msi_arch_mask(struct vpci_msi *msi, const struct pci_dev *p, unsigned int e, bool m) { (void)msi; (void)p; (void)e; (void)m; NOT_SUPPLIED(vpci_msi_arch_mask); }
+int vpci_msi_arch_enable(struct vpci_msi *msi, const struct pci_dev *p, unsigned int v) { (void)msi; (void)p; (void)v; NOT_SUPPLIED(vpci_msi_arch_enable); }
+void vpci_msi_arch_disable(struct vpci_msi *msi, const struct pci_dev *p) { (void)msi; (void)p; NOT_SUPPLIED(vpci_msi_arch_disable); }
+void vpci_msi_arch_update(struct vpci_msi *msi, const struct pci_dev *p) { (void)msi; (void)p; NOT_SUPPLIED(vpci_msi_arch_update); }
+int pci_msi_conf_write_intercept(struct pci_dev *p, unsigned int r, unsigned int s, uint32_t *d) { (void)p; (void)r; (void)s; (void)d; return 0; }
+void register_mmio_handler(struct domain *d, const struct hvm_mmio_ops *ops) { (void)d; (void)ops; }
+void *ioremap(paddr_t pa, size_t len) { (void)pa; (void)len; NOT_SUPPLIED(ioremap); }
+void iounmap(void *va) { (void)va; NOT_SUPPLIED(iounmap); }
+uint8_t readb(const volatile void *a) { (void)a; NOT_SUPPLIED(readb); }
+uint16_t readw(const volatile void *a) { (void)a; NOT_SUPPLIED(readw); }
+uint32_t readl(const volatile void *a) { (void)a; NOT_SUPPLIED(readl); }
+uint64_t readq(const volatile void *a) { (void)a; NOT_SUPPLIED(readq); }
+void writeb(uint8_t v, volatile void *a) { (void)v; (void)a; NOT_SUPPLIED(writeb); }
+void writew(uint16_t v, volatile void *a) { (void)v; (void)a; NOT_SUPPLIED(writew); }
+void writel(uint32_t v, volatile void *a) { (void)v; (void)a; NOT_SUPPLIED(writel); }
+void writeq(uint64_t v, volatile void *a) { (void)v; (void)a; NOT_SUPPLIED(writeq); }
