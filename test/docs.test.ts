@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = path.join(ROOT, 'dist/cli/main.js');
-const PAGES = ['README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const PAGES = ['README.md', 'scenarios/README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes. */
 export const slug = (h: string): string => h.trim().toLowerCase().replace(/[^\w\- ]+/g, '').replace(/ /g, '-');
@@ -68,6 +68,12 @@ describe('docs: links and commands stay valid', function () {
       }
     });
   }
+
+  it('scenarios/README.md lists every built-in scenario, and only those', async () => {
+    const { BUILTIN_SCENARIOS } = await import('../lib/scenario/scenario.js');
+    const listed = [...fs.readFileSync(path.join(ROOT, 'scenarios/README.md'), 'utf8').matchAll(/^\| \[`([^`]+)`\]/gm)].map((m) => m[1]);
+    assert.deepEqual([...listed].sort(), [...BUILTIN_SCENARIOS].sort());
+  });
 
   it('a control: a link to a missing page and an unknown option are caught', () => {
     assert.ok(!fs.existsSync(path.join(ROOT, 'docs/no-such-page.md')));
