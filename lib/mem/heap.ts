@@ -143,6 +143,20 @@ export function chk<N extends string>(p: number, T: Struct<N>, where: string, ac
   return badPointer(p, T, where, access);
 }
 
+/**
+ * chk for a pointer into the middle of a block (an element of a struct's trailing array, such as an MSI-X entry,
+ * which is all Xen's arch hooks are given): the `words` at addr must lie in a live block. The block's type is not
+ * checked (its header is elsewhere); the caller's struct is named in the report.
+ */
+export function chkMember(addr: number, words: number, where: string, access: Access = 'read'): number {
+  const i = addr - heapBase;
+  if (fpOn) fp(addr, addr + words);
+  if (i >= HDR && i + words <= heapWords && SHADOW[i] === LIVE && SHADOW[i + words - 1] === LIVE) return addr;
+  if (addr === NULL) crash('null-deref', where, 'NULL pointer dereference (a member of a struct)');
+  if (i >= 0 && i < heapWords && SHADOW[i] === FREED) crash('use-after-free', where, `${access} of a member of struct ${blockTypeAt(addr)} at ${hex(addr)} after it was freed; ${xenWould('stale-pointer', access)}`);
+  return crash('null-deref', where, `page fault at wild pointer ${hex(addr)} (a member of a struct)`);
+}
+
 /** What the dereference does with the object: the report says which. */
 export type Access = 'read' | 'write';
 

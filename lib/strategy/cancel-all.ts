@@ -58,14 +58,14 @@ function vpci_process_pending(v: VcpuPtr): boolean {
   if (pdev === NULL || M[v + VCPU.vpci_mem] === NULL) return false;
   const lock = pdevLock(pdev, where);        // a freed pdev: use-after-free here
   spin_lock(lock);
-  if (M[pdev + PCI_DEV.vpci] !== NULL && M[v + VCPU.vpci_mem] !== NULL) {
+  if (M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci] !== NULL && M[v + VCPU.vpci_mem] !== NULL) {
     const d = M[v + VCPU.domain] as DomainPtr;
     const map = (M[v + VCPU.vpci_cmd] & PCI_COMMAND_MEMORY) !== 0;
     const rc = rangeset_consume_ranges(M[v + VCPU.vpci_mem], (s, e, c) => fn.map_range(d, map, s, e, c));
     if (rc === ERESTART) { spin_unlock(lock); return true; }
     yield_point(SITE['vpci_process_pending:after-consume']);
     const cmd = M[v + VCPU.vpci_cmd];
-    if (M[pdev + PCI_DEV.vpci] !== NULL) fn.modify_decoding(pdev, rc ? cmd & ~PCI_COMMAND_MEMORY : cmd, !rc && M[v + VCPU.vpci_rom_only] !== 0);
+    if (M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci] !== NULL) fn.modify_decoding(pdev, rc ? cmd & ~PCI_COMMAND_MEMORY : cmd, !rc && M[v + VCPU.vpci_rom_only] !== 0);
     cancel_slot(v, where);
     Atomics.add(M, xen(XEN.pending_done), 1);
     if (rc) {
@@ -86,13 +86,13 @@ export const cancelAll: Patch = {
     vpci_lock: () => (pdev, where) => {
       const lock = pdevLock(pdev, where);
       spin_lock(lock);
-      if (M[pdev + PCI_DEV.vpci] === NULL) { spin_unlock(lock); return 0; }
+      if (M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci] === NULL) { spin_unlock(lock); return 0; }
       return lock;
     },
     modify_bars_get: () => (_pdev, tmp) => {
       const lock = pdevLock(tmp, 'modify_bars');
       spin_lock(lock);                        // pdev's own lock is held: two devices, opposite orders → ABBA
-      if (M[tmp + PCI_DEV.vpci] !== NULL) return true;
+      if (M[chk(tmp, PCI_DEV, 'modify_bars') + PCI_DEV.vpci] !== NULL) return true;
       spin_unlock(lock);
       return false;
     },

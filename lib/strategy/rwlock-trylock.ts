@@ -25,7 +25,7 @@ function vpci_remove_device(pdev: PciDevPtr): number {
   if (!has_vpci(d, where)) return 0;
   M[d + DOMAIN.vpci_terminating] = 1;
   yield_point(SITE['vpci_remove_device:terminating']);
-  const vpci = chk(M[pdev + PCI_DEV.vpci], VPCI, where);
+  const vpci = chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
   spin_lock(vpci + VPCI.lock);               // remove vPCI register handlers: cuts off COMMAND emulation
   vpci_free_handlers(vpci, where);
   spin_unlock(vpci + VPCI.lock);

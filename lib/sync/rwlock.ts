@@ -199,7 +199,7 @@ export function write_trylock(l: number): boolean {
 export function write_unlock(l: number): void {
   if (lockHooks) { write_unlock_instrumented(l); return; }
   if (!_is_write_locked_by_me(M[l]) || !releasedPlain(l)) notHolder(l, 'write_unlock', 'is not the writer');
-  Atomics.and(M, l, ~(_QW_CPUMASK | _QW_WMASK));
+  if (Atomics.and(M, l, ~(_QW_CPUMASK | _QW_WMASK)) === POISON) checkLockMemory(l, 'write_unlock', 'write_unlock');
   wakeCnts(l);
 }
 
@@ -208,7 +208,7 @@ function write_unlock_instrumented(l: number): void {
   // Plain read: only this CPU changes the writer bits of a lock it holds (a freed lock reads POISON: not ours).
   if (!_is_write_locked_by_me(M[l]) || !released(l)) notHolder(l, 'write_unlock', 'is not the writer');
   if (lockTracing) record(EV.UNLOCK, M[l + F_cls], l);
-  Atomics.and(M, l, ~(_QW_CPUMASK | _QW_WMASK));
+  if (Atomics.and(M, l, ~(_QW_CPUMASK | _QW_WMASK)) === POISON) checkLockMemory(l, 'write_unlock', 'write_unlock');
   wakeCnts(l);
 }
 

@@ -65,6 +65,8 @@ export function ticket_release(l: number): void {
   const next = (head + 1) & 0xffff;
   const idle = (next << 16) | head;
   if (Atomics.compareExchange(M, l, idle, (next << 16) | next) !== idle) {
+    // Freed under its holder (poisoned between the holder check and here): the unlock writes freed memory.
+    checkLockMemory(l, 'spin_unlock', 'spin_unlock');
     Atomics.add(H16, 2 * l, 1);                            // 16-bit: wraps at 0xffff, never carries into tail
     ticketWake(l + F.wait, next);                       // someone is queued behind us
   }

@@ -25,7 +25,7 @@ function direct(d: number, addr: number): number {
 
 /** hvm_find_io_handler over the one intercept modelled: is the MSI-X table handler registered, and does it claim addr. */
 function claimed(v: VcpuPtr, d: number, addr: number): boolean {
-  return M[d + DOMAIN.msix_mmio_handler] !== 0 && fn.msix_accept(v, addr);
+  return M[chk(d, DOMAIN, 'hvm_find_io_handler') + DOMAIN.msix_mmio_handler] !== 0 && fn.msix_accept(v, addr);
 }
 
 const scratch: MmioData = { lo: 0, hi: 0 };

@@ -96,7 +96,7 @@ export function alloc_pdev(sbdf: number): PciDevPtr {
 
 /** free_pdev (L21 pci.c:417-452): list_del from alldevs_list leaves LIST_POISON1, then xfree. */
 export function free_pdev(pdev: PciDevPtr): void {
-  list_del_alldevs(pdev, 'free_pdev');
+  list_del_alldevs(chk(pdev, PCI_DEV, 'free_pdev', 'write'), 'free_pdev');
   xfree(pdev, 'free_pdev');
 }
 
@@ -107,11 +107,11 @@ export function free_pdev(pdev: PciDevPtr): void {
 export function pci_hide_device(sbdf: number): number {
   pcidevs_lock();
   const pdev = alloc_pdev(sbdf);
-  if (pdev !== NULL && M[pdev + PCI_DEV.domain] === NULL) {
+  if (pdev !== NULL && M[chk(pdev, PCI_DEV, 'pci_hide_device') + PCI_DEV.domain] === NULL) {
     const dx = dom_xen();
     M[pdev + PCI_DEV.domain] = dx;
     write_lock(dx + DOMAIN.pci_lock);
-    list_add_domain(dx, pdev);
+    list_add_domain(dx, chk(pdev, PCI_DEV, 'pci_hide_device', 'write'));
     write_unlock(dx + DOMAIN.pci_lock);
   }
   pcidevs_unlock();

@@ -5,7 +5,7 @@
 import { M } from '../mem/machine.js';
 import { chk, xzalloc, xfree, NULL } from '../mem/heap.js';
 import { rwlock_init, write_lock, write_unlock, read_lock, read_unlock } from '../sync/rwlock.js';
-import { RANGESET, RANGESET_MAX, ENOMEM } from './types.js';
+import { RANGESET, RANGESET_MAX, ENOMEM, type RangesetPtr } from './types.js';
 import { CLASS } from './state.js';
 
 export function rangeset_new(): number {
@@ -29,7 +29,7 @@ export const FAR_FRAME = 0x7fffffff;
 const clampFrame = (f: number): number => (f > FAR_FRAME ? FAR_FRAME : f);
 
 /** Rebuild the range array from a list (small sets: clarity over cleverness). */
-function store(r: number, list: Array<[number, number]>): number {
+function store(r: RangesetPtr, list: Array<[number, number]>): number {
   list.sort((a, b) => a[0] - b[0]);
   const merged: Array<[number, number]> = [];
   for (const [s, e] of list) {
@@ -42,7 +42,7 @@ function store(r: number, list: Array<[number, number]>): number {
   return 0;
 }
 
-function load(r: number): Array<[number, number]> {
+function load(r: RangesetPtr): Array<[number, number]> {
   const n = M[r + RANGESET.nr];
   const out: Array<[number, number]> = [];
   for (let i = 0; i < n; i++) out.push([M[S(r, i)], M[S(r, i) + 1]]);
@@ -50,25 +50,25 @@ function load(r: number): Array<[number, number]> {
 }
 
 export function rangeset_add_range(r: number, s: number, e: number): number {
-  chk(r, RANGESET, 'rangeset_add_range');
   s = clampFrame(s); e = clampFrame(e);
-  write_lock(r + RANGESET.lock);
-  const rc = store(r, [...load(r), [s, e]]);
+  write_lock(chk(r, RANGESET, 'rangeset_add_range') + RANGESET.lock);
+  const rs = chk(r, RANGESET, 'rangeset_add_range', 'write');
+  const rc = store(rs, [...load(rs), [s, e]]);
   write_unlock(r + RANGESET.lock);
   return rc;
 }
 
 export function rangeset_remove_range(r: number, s: number, e: number): number {
-  chk(r, RANGESET, 'rangeset_remove_range');
   s = clampFrame(s); e = clampFrame(e);
-  write_lock(r + RANGESET.lock);
+  write_lock(chk(r, RANGESET, 'rangeset_remove_range') + RANGESET.lock);
+  const rs = chk(r, RANGESET, 'rangeset_remove_range', 'write');
   const out: Array<[number, number]> = [];
-  for (const [a, b] of load(r)) {
+  for (const [a, b] of load(rs)) {
     if (b < s || a > e) { out.push([a, b]); continue; }
     if (a < s) out.push([a, s - 1]);
     if (b > e) out.push([e + 1, b]);
   }
-  const rc = store(r, out);
+  const rc = store(rs, out);
   write_unlock(r + RANGESET.lock);
   return rc;
 }
@@ -76,10 +76,9 @@ export function rangeset_remove_range(r: number, s: number, e: number): number {
 /** A NULL set overlaps nothing (rangeset.c HEAD 279-280): HEAD asks it of BARs that have no rangeset. */
 export function rangeset_overlaps_range(r: number, s: number, e: number): boolean {
   if (r === NULL) return false;
-  chk(r, RANGESET, 'rangeset_overlaps_range');
   s = clampFrame(s); e = clampFrame(e);
-  read_lock(r + RANGESET.lock);
-  const hit = load(r).some(([a, b]) => a <= e && b >= s);
+  read_lock(chk(r, RANGESET, 'rangeset_overlaps_range') + RANGESET.lock);
+  const hit = load(chk(r, RANGESET, 'rangeset_overlaps_range')).some(([a, b]) => a <= e && b >= s);
   read_unlock(r + RANGESET.lock);
   return hit;
 }
@@ -97,16 +96,22 @@ export function rangeset_purge(r: number): void {
 
 export type ConsumeCb = (s: number, e: number, consumed: { c: number }) => number;
 
+/**
+ * rangeset.c HEAD 360-386: the set is written again after every callback (x->s += consumed, 376), and
+ * rangeset_destroy (475-491; L21 451-470)
+ * frees it without taking r->lock, so a set freed while a vCPU consumes it is a use-after-free here, at this site.
+ */
 export function rangeset_consume_ranges(r: number, cb: ConsumeCb): number {
-  chk(r, RANGESET, 'rangeset_consume_ranges');
+  const where = 'rangeset_consume_ranges';
   let rc = 0;
-  write_lock(r + RANGESET.lock);
-  while (M[r + RANGESET.nr] > 0) {
+  write_lock(chk(r, RANGESET, where) + RANGESET.lock);
+  while (M[chk(r, RANGESET, where) + RANGESET.nr] > 0) {
     const s = M[S(r, 0)], e = M[S(r, 0) + 1];
     const consumed = { c: 0 };
     rc = cb(s, e, consumed);
+    const rs = chk(r, RANGESET, where, 'write');
     const ns = s + consumed.c;
-    if (ns > e) store(r, load(r).slice(1)); else M[S(r, 0)] = ns;
+    if (ns > e) store(rs, load(rs).slice(1)); else M[S(rs, 0)] = ns;
     if (rc) break;
   }
   write_unlock(r + RANGESET.lock);

@@ -4,7 +4,7 @@
 // generations. Every pointer they follow is a checked dereference.
 
 import { M } from '../mem/machine.js';
-import { chk, NULL } from '../mem/heap.js';
+import { chk, chkMember, NULL } from '../mem/heap.js';
 import { PCI_MSIX_BIRMASK, PCI_MSIX_ENTRY_SIZE } from '../hw/pci_regs.js';
 import {
   PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET, PCI_MSIX_ENTRY_UPPER_ADDR_OFFSET, PCI_MSIX_ENTRY_DATA_OFFSET, PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET,
@@ -86,8 +86,10 @@ export function msix_list_del(d: number, msix: number, where: string): void {
 
 /** The vector-control part of msix_write (L21 and HEAD msix.c alike): mask or unmask, re-programming an updated entry. */
 function write_vector_ctrl(msix: number, entry: number, ctrl: number): void {
+  const where = 'msix_write';
   const new_masked = (ctrl & PCI_MSIX_VECTOR_BITMASK) !== 0;
-  const pdev = M[msix + VPCI_MSIX.pdev] as PciDevPtr;
+  const pdev = M[chk(msix, VPCI_MSIX, where) + VPCI_MSIX.pdev] as PciDevPtr;
+  chkMember(entry, MSIX_ENTRY_WORDS, where, 'write');
   if ((M[entry + MSIX_ENTRY.masked] !== 0) === new_masked) return;
   M[entry + MSIX_ENTRY.masked] = new_masked ? 1 : 0;   // before arch enable, so that it picks the new state
   if (!new_masked && M[msix + VPCI_MSIX.enabled] && !M[msix + VPCI_MSIX.masked] && M[entry + MSIX_ENTRY.updated]) {
@@ -102,6 +104,7 @@ function write_vector_ctrl(msix: number, entry: number, ctrl: number): void {
  * the entry unmasked are stored, effective at the next mask/unmask. Caller holds vpci->lock.
  */
 export function msix_entry_store(msix: number, entry: number, addr: number, len: number, data: MmioData): void {
+  chkMember(entry, MSIX_ENTRY_WORDS, 'msix_write', 'write');
   switch (addr & (PCI_MSIX_ENTRY_SIZE - 1)) {
     case PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET:
       M[entry + MSIX_ENTRY.updated] = 1;

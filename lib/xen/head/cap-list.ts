@@ -37,7 +37,7 @@ const is_hardware_domain = (pdev: number, where: string): boolean =>
 export function vpci_get_register(vpci: number, offset: number, size: number): number {
   const where = 'vpci_get_register';
   ASSERT(spin_is_locked(chk(vpci, VPCI, where) + VPCI.lock), where, 'spin_is_locked(&vpci->lock)');
-  for (let r = M[vpci + VPCI.handlers]; r !== NULL; r = M[r + VPCI_REGISTER.next]) {
+  for (let r = M[vpci + VPCI.handlers]; r !== NULL; r = M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.next]) {
     const roff = M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.offset];
     if (roff === offset && M[r + VPCI_REGISTER.size] === size) return r;
     if (offset <= roff) break;
@@ -53,7 +53,7 @@ function vpci_get_previous_cap_register(vpci: number, offset: number): number {
   }
   let r = vpci_get_register(vpci, PCI_CAPABILITY_LIST, 1);
   while (r !== NULL) {
-    const next = M[r + VPCI_REGISTER.private];
+    const next = M[chk(r, VPCI_REGISTER, 'vpci_get_previous_cap_register') + VPCI_REGISTER.private];
     if (next === offset) break;
     r = next >= 0x40 ? vpci_get_register(vpci, next + PCI_CAP_LIST_NEXT, 1) : NULL;
   }
@@ -83,7 +83,7 @@ export function vpci_capability_hide(pdev: PciDevPtr, cap: number): number {
     spin_unlock(vpci + VPCI.lock);
     return ENODEV;
   }
-  M[prev_r + VPCI_REGISTER.private] = M[next_r + VPCI_REGISTER.private];
+  M[chk(prev_r, VPCI_REGISTER, where, 'write') + VPCI_REGISTER.private] = M[chk(next_r, VPCI_REGISTER, where) + VPCI_REGISTER.private];
   list_del_register(vpci, next_r, where);          // not vpci_remove_registers: no second search (64-65)
   spin_unlock(vpci + VPCI.lock);
   xfree(next_r, where);

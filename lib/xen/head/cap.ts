@@ -39,7 +39,7 @@ export function vpci_init_capabilities(pdev: PciDevPtr): number {
     if (!rc) continue;
     // "init legacy cap fail, mask it" (cap.c:321-325)
     rc = fn[capability.cleanup](pdev, true);
-    if (rc && !M[chk(M[pdev + PCI_DEV.domain], DOMAIN, where) + DOMAIN.is_hardware_domain]) return rc;
+    if (rc && !M[chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], DOMAIN, where) + DOMAIN.is_hardware_domain]) return rc;
     rc = fn.vpci_capability_hide(pdev, capability.id);
     if (rc) return rc;                             // not ext_only: no best effort (cap.c:343-350)
   }

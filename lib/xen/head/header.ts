@@ -5,7 +5,7 @@
 // map_range (always granted), bridges, dom_xen (no hidden devices).
 
 import { M } from '../../mem/machine.js';
-import { chk, NULL } from '../../mem/heap.js';
+import { chk, chkMember, NULL } from '../../mem/heap.js';
 import { ASSERT } from '../../mem/crash.js';
 import { spin_lock, spin_unlock } from '../../sync/spinlock.js';
 import { read_lock, read_unlock, write_lock, write_unlock, rw_is_write_locked } from '../../sync/rwlock.js';
@@ -14,7 +14,7 @@ import { SITE } from '../../trace/sites.js';
 import { record, EV } from '../../trace/recorder.js';
 import { pci_conf_write16, pci_conf_write32 } from '../../hw/index.js';
 import { PCI_COMMAND, PCI_COMMAND_MEMORY, PCI_COMMAND_INTX_DISABLE, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE, PCI_ROM_ADDRESS_MASK } from '../../hw/pci_regs.js';
-import { DOMAIN, PCI_DEV, VPCI, VCPU, VPCI_MSIX, BAR, NR_BARS, ERESTART, VPCI_BAR_ROM, VPCI_MSIX_MEM_NUM, XEN_PAGE_SHIFT } from '../types.js';
+import { DOMAIN, PCI_DEV, VPCI, VCPU, VPCI_MSIX, BAR, BAR_WORDS, NR_BARS, ERESTART, VPCI_BAR_ROM, VPCI_MSIX_MEM_NUM, XEN_PAGE_SHIFT } from '../types.js';
 import { vmsix_table_addr, vmsix_table_size } from '../vmsix.js';
 import { XEN, xen, current, system_state, SYS_STATE_active, general_preempt_check, dom_xen, hardware_domain } from '../state.js';
 import { rangeset_add_range, rangeset_remove_range, rangeset_overlaps_range, rangeset_consume_ranges, rangeset_is_empty, rangeset_purge } from '../rangeset.js';
@@ -55,6 +55,8 @@ export function modify_decoding(pdev: PciDevPtr, cmd: number, rom_only: boolean)
   }
   // header.c:155-166: keep the MSI-X table and PBA trapping once decoding is on (its FIXME: racy for DomUs).
   if (map && !rom_only && fn.vpci_make_msix_hole(pdev)) return;
+  chk(pdev, PCI_DEV, where);
+  chk(vpci, VPCI, where, 'write');
   ASSERT(!rom_only, where, 'unreachable: rom_only without a ROM BAR');   // header.c:173-174
   pci_conf_write16(M[pdev + PCI_DEV.sbdf], PCI_COMMAND, cmd);
   M[vpci + VPCI.bars_mapped] = map ? 1 : 0;
@@ -63,6 +65,7 @@ export function modify_decoding(pdev: PciDevPtr, cmd: number, rom_only: boolean)
 /** map_range (header.c:42-112): guest frame s maps to host frame start_mfn + (s - start_gfn) of the BAR. */
 export function map_range(d: DomainPtr, map: boolean, s: number, e: number, consumed: { c: number }, b = 0): number {
   ASSERT(b !== 0, 'map_range', 'map->bar');
+  chkMember(b, BAR_WORDS, 'map_range');
   const start_gfn = PFN_DOWN(guestAddrOf(b)), start_mfn = PFN_DOWN(addrOf(b));
   yield_point(SITE.map_range);
   for (;;) {
@@ -98,6 +101,8 @@ export function vpci_process_pending(v: VcpuPtr): boolean {
  */
 export function process_pending_locked(v: number, pdev: PciDevPtr, d: DomainPtr): boolean {
   const where = 'vpci_process_pending';
+  chk(v, VCPU, where);
+  chk(d, DOMAIN, where);
   if (M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci] === NULL || d !== M[pdev + PCI_DEV.domain]) {   // header.c:188
     M[v + VCPU.vpci_pdev] = NULL;
     read_unlock(d + DOMAIN.pci_lock);
@@ -106,7 +111,7 @@ export function process_pending_locked(v: number, pdev: PciDevPtr, d: DomainPtr)
   const vpci = vpciOf(pdev, where);
   const map = (M[v + VCPU.vpci_cmd] & PCI_COMMAND_MEMORY) !== 0;
   for (let i = 0; i < NR_BARS; i++) {
-    const b = bar(vpci, i);
+    const b = bar(chk(vpci, VPCI, where), i);
     if (rangeset_is_empty(M[b + BAR.mem])) continue;
     const rc = rangeset_consume_ranges(M[b + BAR.mem], (s, e, c) => fn.map_range(d, map, s, e, c, b));
     if (rc === ERESTART) { read_unlock(d + DOMAIN.pci_lock); return true; }   // header.c:211-215
@@ -115,6 +120,7 @@ export function process_pending_locked(v: number, pdev: PciDevPtr, d: DomainPtr)
       spin_lock(vpci + VPCI.lock);
       fn.modify_decoding(pdev, M[v + VCPU.vpci_cmd] & ~PCI_COMMAND_MEMORY, false);   // header.c:221
       spin_unlock(vpci + VPCI.lock);
+      chk(vpci, VPCI, where, 'write');
       for (let j = 0; j < NR_BARS; j++) rangeset_purge(M[bar(vpci, j) + BAR.mem]);
       M[v + VCPU.vpci_pdev] = NULL;
       read_unlock(d + DOMAIN.pci_lock);
@@ -139,9 +145,9 @@ export function apply_map(d: DomainPtr, pdev: PciDevPtr, cmd: number): number {
   const vpci = vpciOf(pdev, where);
   let rc = 0;
   for (let i = 0; i < NR_BARS; i++) {
-    const b = bar(vpci, i);
+    const b = bar(chk(vpci, VPCI, where), i);
     if (rangeset_is_empty(M[b + BAR.mem])) continue;
-    while ((rc = rangeset_consume_ranges(M[b + BAR.mem], (s, e, c) => fn.map_range(d, true, s, e, c, b))) === ERESTART) {
+    while ((rc = rangeset_consume_ranges(M[bar(chk(vpci, VPCI, where), i) + BAR.mem], (s, e, c) => fn.map_range(d, true, s, e, c, b))) === ERESTART) {
       write_unlock(d + DOMAIN.pci_lock);      // process_pending_softirqs()
       write_lock(d + DOMAIN.pci_lock);
     }
@@ -164,7 +170,7 @@ export function defer_map(pdev: PciDevPtr, _mem: number, cmd: number, rom_only: 
 /** Fill the wanted BARs' rangesets (header.c:331-406); rc, or 0. */
 export function fill_own_bars(pdev: number, vpci: number, cmd: number, rom_only: boolean, where: string): number {
   for (let i = 0; i < NR_BARS; i++) {
-    const b = bar(vpci, i);
+    const b = bar(chk(vpci, VPCI, where), i);
     if (M[b + BAR.mem] === NULL) continue;
     const type = M[b + BAR.type];
     if (!MAPPABLE_BAR(b) || (rom_only ? type !== VPCI_BAR_ROM : type === VPCI_BAR_ROM && !M[vpci + VPCI.rom_enabled]) ||
@@ -175,7 +181,7 @@ export function fill_own_bars(pdev: number, vpci: number, cmd: number, rom_only:
     let rc = rangeset_add_range(M[b + BAR.mem], s, e);
     if (rc) return rc;
     for (let j = 0; j < i; j++) {                                                      // header.c:381-396
-      const pm = M[bar(vpci, j) + BAR.mem];
+      const pm = M[bar(chk(vpci, VPCI, where), j) + BAR.mem];
       if (rangeset_is_empty(pm)) continue;
       rc = rangeset_remove_range(pm, s, e);
       if (rc) return rc;
@@ -188,12 +194,12 @@ export function fill_own_bars(pdev: number, vpci: number, cmd: number, rom_only:
 /** header.c:408-431: the MSI-X table and PBA frames stay out of every BAR's rangeset, so that they keep trapping. */
 export function remove_msix_regions(vpci: number): number {
   const where = 'modify_bars';
-  if (M[vpci + VPCI.msix] === NULL) return 0;
+  if (M[chk(vpci, VPCI, where) + VPCI.msix] === NULL) return 0;
   for (let i = 0; i < VPCI_MSIX_MEM_NUM; i++) {
     const a = vmsix_table_addr(vpci, i, where, BAR.guest_addr_lo);
     const start = PFN_DOWN(a), end = PFN_DOWN(a + vmsix_table_size(vpci, i, where) - 1);
     for (let j = 0; j < NR_BARS; j++) {
-      const mem = M[bar(vpci, j) + BAR.mem];
+      const mem = M[bar(chk(vpci, VPCI, where), j) + BAR.mem];
       if (rangeset_is_empty(mem)) continue;
       const rc = rangeset_remove_range(mem, start, end);
       if (rc) return rc;                                   // gprintk: failed to remove MSIX table
@@ -206,12 +212,14 @@ export function remove_msix_regions(vpci: number): number {
 export function subtract_device(pdev: number, vpci: number, tmp: number, rom_only: boolean, where: string): number {
   const tv = vpciOf(tmp, where);
   for (let i = 0; i < NR_BARS; i++) {
-    const rb = bar(tv, i);
+    const rb = bar(chk(tv, VPCI, where), i);
     if (!M[rb + BAR.enabled]) continue;
     const [s, e] = guestFrames(rb);
     for (let j = 0; j < NR_BARS; j++) {
-      const b = bar(vpci, j);
-      if (!rangeset_overlaps_range(M[b + BAR.mem], s, e) || (rom_only && tmp === pdev && M[b + BAR.type] === VPCI_BAR_ROM)) continue;
+      const b = bar(chk(vpci, VPCI, where), j);
+      if (!rangeset_overlaps_range(M[b + BAR.mem], s, e)) continue;
+      chk(vpci, VPCI, where);                 // the rangeset's lock let other CPUs run
+      if (rom_only && tmp === pdev && M[b + BAR.type] === VPCI_BAR_ROM) continue;
       const rc = rangeset_remove_range(M[b + BAR.mem], s, e);
       if (rc) return rc;
     }
@@ -258,7 +266,7 @@ export function cmd_write(pdev: PciDevPtr, reg: number, cmd: number): void {
     M[vpci + VPCI.guest_cmd] = cmd;
   }
   if (M[vpci + VPCI.bars_mapped] !== ((cmd & PCI_COMMAND_MEMORY) ? 1 : 0)) fn.modify_bars(pdev, cmd, false);   // error ignored
-  else pci_conf_write16(M[pdev + PCI_DEV.sbdf], reg, cmd);
+  else pci_conf_write16(M[chk(pdev, PCI_DEV, where) + PCI_DEV.sbdf], reg, cmd);
 }
 
 /** guest_cmd_read (header.c:554-560). */
@@ -272,6 +280,8 @@ export function rom_write(pdev: PciDevPtr, reg: number, val: number, data: numbe
   const new_enabled = (val & PCI_ROM_ADDRESS_ENABLE) !== 0;
   const enabled = M[rom + BAR.enabled] !== 0;
   yield_point(SITE.rom_write);
+  chk(pdev, PCI_DEV, where);
+  chk(vpci, VPCI, where, 'write');
   if (enabled && new_enabled) return;                      // ignored ROM BAR write while mapped
   const addr = (val & PCI_ROM_ADDRESS_MASK) >>> 0;
   if (!enabled) { set64(rom, BAR.addr_lo, addr); set64(rom, BAR.guest_addr_lo, addr); }
@@ -281,5 +291,6 @@ export function rom_write(pdev: PciDevPtr, reg: number, val: number, data: numbe
   } else if (fn.modify_bars(pdev, new_enabled ? PCI_COMMAND_MEMORY : 0, true)) {
     return;                                                // header.c:717-726: keep rom->addr for a retried unmap
   }
+  chk(vpci, VPCI, where, 'write');
   if (!new_enabled) { set64(rom, BAR.addr_lo, addr); set64(rom, BAR.guest_addr_lo, addr); }
 }

@@ -39,6 +39,7 @@ function msi_maxvec(pdev: number): number {
 
 /** control_read (msi.c:26-36). */
 function control_read(pdev: PciDevPtr, _reg: number, msi: number): number {
+  chk(msi, VPCI_MSI, 'control_read');
   return ((fls(msi_maxvec(pdev)) - 1) << 1) | ((fls(M[msi + VPCI_MSI.vectors]) - 1) << 4) |
     (M[msi + VPCI_MSI.enabled] ? PCI_MSI_FLAGS_ENABLE : 0) | (M[msi + VPCI_MSI.masking] ? PCI_MSI_FLAGS_MASKBIT : 0) |
     (M[msi + VPCI_MSI.address64] ? PCI_MSI_FLAGS_64BIT : 0);
@@ -49,7 +50,7 @@ function control_write(pdev: PciDevPtr, reg: number, val: number, msi: number): 
   const where = 'control_write';
   const vectors = Math.min(1 << ((val & PCI_MSI_FLAGS_QSIZE) >> 4), msi_maxvec(pdev));
   const new_enabled = (val & PCI_MSI_FLAGS_ENABLE) !== 0;
-  const enabled = M[msi + VPCI_MSI.enabled] !== 0;
+  const enabled = M[chk(msi, VPCI_MSI, where) + VPCI_MSI.enabled] !== 0;
   if (new_enabled === enabled && (vectors === M[msi + VPCI_MSI.vectors] || !enabled)) {
     M[msi + VPCI_MSI.vectors] = vectors;
     return;
@@ -58,7 +59,7 @@ function control_write(pdev: PciDevPtr, reg: number, val: number, msi: number): 
     const old_enabled = enabled;
     if (enabled) {                                   // the number of vectors changed: disable, enable again
       fn.vpci_msi_arch_disable(msi, pdev);
-      M[msi + VPCI_MSI.enabled] = 0;
+      M[chk(msi, VPCI_MSI, where, 'write') + VPCI_MSI.enabled] = 0;
     }
     if (fn.vpci_msi_arch_enable(msi, pdev, vectors)) return;
     if (!old_enabled && !is_hardware_domain(pdev, where)) {   // a DomU must not enable INTx with MSI
@@ -69,20 +70,20 @@ function control_write(pdev: PciDevPtr, reg: number, val: number, msi: number): 
   } else {
     fn.vpci_msi_arch_disable(msi, pdev);
   }
-  M[msi + VPCI_MSI.vectors] = vectors;
+  M[chk(msi, VPCI_MSI, where, 'write') + VPCI_MSI.vectors] = vectors;
   M[msi + VPCI_MSI.enabled] = new_enabled ? 1 : 0;
   pci_conf_write16(sbdfOf(pdev, where), reg, control_read(pdev, reg, msi));
 }
 
 /** update_msi (msi.c:93-99). */
 function update_msi(pdev: PciDevPtr, msi: number): void {
-  if (!M[msi + VPCI_MSI.enabled]) return;
+  if (!M[chk(msi, VPCI_MSI, 'update_msi') + VPCI_MSI.enabled]) return;
   fn.vpci_msi_arch_update(msi, pdev);
 }
 
 /** mask_write (msi.c:171-195): only the enabled vectors whose bit changed go to the arch hook. */
 function mask_write(pdev: PciDevPtr, val: number, msi: number): void {
-  let dmask = (M[msi + VPCI_MSI.mask] ^ val) >>> 0;
+  let dmask = (M[chk(msi, VPCI_MSI, 'mask_write') + VPCI_MSI.mask] ^ val) >>> 0;
   if (!dmask) return;
   if (M[msi + VPCI_MSI.enabled]) {
     dmask = (dmask & (0xffffffff >>> (32 - M[msi + VPCI_MSI.vectors]))) >>> 0;   // skip vectors not enabled
@@ -92,7 +93,7 @@ function mask_write(pdev: PciDevPtr, val: number, msi: number): void {
       dmask = (dmask & (dmask - 1)) >>> 0;
     }
   }
-  M[msi + VPCI_MSI.mask] = val;
+  M[chk(msi, VPCI_MSI, 'mask_write', 'write') + VPCI_MSI.mask] = val;
 }
 
 const msiOf = (data: number, where: string): number => chk(data, VPCI_MSI, where);
@@ -141,7 +142,7 @@ export function cleanup_msi(pdev: PciDevPtr, hide: boolean): number {
       ASSERT(false, where, 'unreachable: fail to remove MSI handlers');
       return rc;
     }
-    xfree(M[vpci + VPCI.msi], where);
+    xfree(M[chk(vpci, VPCI, where) + VPCI.msi], where);
     M[vpci + VPCI.msi] = NULL;
   }
   if (!is_hardware_domain(pdev, where)) return 0;
@@ -159,12 +160,13 @@ export function init_msi(pdev: PciDevPtr): number {
   if (msi === NULL) return ENOMEM;
   let ret = fn.vpci_add_register(vpci, HANDLER.head_msi_control_read, HANDLER.head_msi_control_write, msi_control_reg(pos), 2, msi);
   if (ret) return ret;
+  chk(msi, VPCI_MSI, where, 'write');               // vpci_add_register's lock let other CPUs run
   const control = pci_conf_read16(sbdfOf(pdev, where), msi_control_reg(pos));
   ASSERT(msi_maxvec(pdev) <= 32, where, 'pdev->msi_maxvec <= 32');
   M[msi + VPCI_MSI.vectors] = 1;                     // Multiple Message Enable is 0 after reset
   fn.vpci_msi_arch_init(msi);
   const address64 = is_64bit_address(control);
-  M[msi + VPCI_MSI.address64] = address64 ? 1 : 0;
+  M[chk(msi, VPCI_MSI, where, 'write') + VPCI_MSI.address64] = address64 ? 1 : 0;
   M[msi + VPCI_MSI.masking] = is_mask_bit_support(control) ? 1 : 0;
   ret = fn.vpci_add_register(vpci, HANDLER.head_msi_address_read, HANDLER.head_msi_address_write, msi_lower_address_reg(pos), 4, msi);
   if (ret) return ret;
@@ -174,7 +176,7 @@ export function init_msi(pdev: PciDevPtr): number {
     ret = fn.vpci_add_register(vpci, HANDLER.head_msi_address_hi_read, HANDLER.head_msi_address_hi_write, msi_upper_address_reg(pos), 4, msi);
     if (ret) return ret;
   }
-  if (M[msi + VPCI_MSI.masking]) {
+  if (M[chk(msi, VPCI_MSI, where) + VPCI_MSI.masking]) {
     // The pending bits get no handler: Dom0 reads them directly (msi.c:325-329).
     ret = fn.vpci_add_register(vpci, HANDLER.head_msi_mask_read, HANDLER.head_msi_mask_write, msi_mask_bits_reg(pos, address64), 4, msi);
     if (ret) return ret;

@@ -46,13 +46,13 @@ export function control_write(pdev: PciDevPtr, reg: number, val: number, msix: n
   if (new_masked === masked && new_enabled === enabled) return;
   if (new_enabled && !new_masked && (!enabled || masked)) {
     for (let i = 0; i < n; i++) {
-      const e = msix_entry(msix, i);
+      const e = msix_entry(chk(msix, VPCI_MSIX, where), i);   // update_entry lets other CPUs run
       if (!M[e + MSIX_ENTRY.masked] && M[e + MSIX_ENTRY.updated]) fn.update_entry(e, pdev, i);
     }
   } else if (!new_enabled && enabled) {
     for (let i = 0; i < n; i++) {
       const rc = fn.vpci_msix_arch_disable_entry(msix_entry(msix, i), pdev);
-      if (rc === 0) M[msix_entry(msix, i) + MSIX_ENTRY.updated] = 1;
+      if (rc === 0) M[msix_entry(chk(msix, VPCI_MSIX, where, 'write'), i) + MSIX_ENTRY.updated] = 1;
       else if (rc !== ENOENT) return;        // gprintk: unable to disable entry
     }
   }
@@ -61,7 +61,7 @@ export function control_write(pdev: PciDevPtr, reg: number, val: number, msix: n
     pci_conf_write16(sbdf, PCI_COMMAND, pci_conf_read16(sbdf, PCI_COMMAND) | PCI_COMMAND_INTX_DISABLE);   // pci_intx(pdev, false)
     M[vpciOf(pdev, where) + VPCI.guest_cmd] |= PCI_COMMAND_INTX_DISABLE;
   }
-  M[msix + VPCI_MSIX.masked] = new_masked ? 1 : 0;
+  M[chk(msix, VPCI_MSIX, where, 'write') + VPCI_MSIX.masked] = new_masked ? 1 : 0;
   M[msix + VPCI_MSIX.enabled] = new_enabled ? 1 : 0;
   // pci_msi_conf_write_intercept lets the write through (its host-side bookkeeping is not modelled).
   pci_conf_write16(sbdf, reg, control_read(pdev, reg, msix));
@@ -112,7 +112,7 @@ export function cleanup_msix(pdev: PciDevPtr, hide: boolean): number {
   const reg = msix_control_reg(msix_pos(pdev, where));
   let rc = fn.vpci_remove_registers(vpci, reg, 2);
   ASSERT(rc === 0, where, 'unreachable: fail to remove MSIX handlers');
-  if (rc || !isHwdom(M[pdev + PCI_DEV.domain], where)) return rc;
+  if (rc || !isHwdom(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], where)) return rc;
   rc = fn.vpci_add_register(vpci, HANDLER.vpci_hw_read16, 0, reg, 2, 0);   // MSI-X stays disabled for Dom0
   return rc;
 }
@@ -147,6 +147,8 @@ export function init_msix(pdev: PciDevPtr): number {
   if (!tables_valid(vpci, msix, max_entries)) { xfree(msix, where); return ENODEV; }
   const rc = fn.vpci_add_register(vpci, HANDLER.control_read, HANDLER.control_write, msix_control_reg(pos), 2, msix);
   if (rc) { xfree(msix, where); return rc; }
+  chk(msix, VPCI_MSIX, where, 'write');              // vpci_add_register's lock let other CPUs run
+  chk(vpci, VPCI, where, 'write');
   M[msix + VPCI_MSIX.max_entries] = max_entries;
   M[msix + VPCI_MSIX.pdev] = pdev;
   for (let i = 0; i < max_entries; i++) {

@@ -7,7 +7,7 @@
 // register, init_msix, cleanup_msix, the p2m hole) is msix-cap.ts.
 
 import { M } from '../../mem/machine.js';
-import { chk, NULL } from '../../mem/heap.js';
+import { chk, chkMember, NULL } from '../../mem/heap.js';
 import { ASSERT } from '../../mem/crash.js';
 import { spin_lock, spin_unlock, spin_is_locked } from '../../sync/spinlock.js';
 import { read_lock, read_unlock } from '../../sync/rwlock.js';
@@ -19,7 +19,7 @@ import {
   PCI_MSIX_ENTRY_DATA_OFFSET, PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET, PCI_MSIX_VECTOR_BITMASK,
 } from '../../hw/pci_regs.js';
 import {
-  DOMAIN, PCI_DEV, VPCI, VCPU, VPCI_MSIX, MSIX_ENTRY, BAR, BAR_WORDS, VPCI_MSIX_TABLE, VPCI_MSIX_PBA, VPCI_MSIX_MEM_NUM,
+  DOMAIN, PCI_DEV, VPCI, VCPU, VPCI_MSIX, MSIX_ENTRY, MSIX_ENTRY_WORDS, BAR, BAR_WORDS, VPCI_MSIX_TABLE, VPCI_MSIX_PBA, VPCI_MSIX_MEM_NUM,
   X86EMUL_OKAY, X86EMUL_RETRY, type MmioData,
 } from '../types.js';
 import { fn } from '../fn.js';
@@ -41,7 +41,7 @@ const msixVpci = (msix: number, where: string): number =>
 export function msix_find(d: DomainPtr, addr: number): VpciMsixPtr {
   const where = 'msix_find';
   ASSERT_PDEV_LIST_IS_READ_LOCKED(d, where);
-  for (let msix = M[chk(d, DOMAIN, where) + DOMAIN.msix_tables] as VpciMsixPtr; msix !== NULL; msix = M[msix + VPCI_MSIX.next] as VpciMsixPtr) {
+  for (let msix = M[chk(d, DOMAIN, where) + DOMAIN.msix_tables] as VpciMsixPtr; msix !== NULL; msix = M[chk(msix, VPCI_MSIX, where) + VPCI_MSIX.next] as VpciMsixPtr) {
     yield_point(SITE.msix_find);
     const vpci = msixVpci(msix, where);
     for (let i = 0; i < VPCI_MSIX_MEM_NUM; i++) {
@@ -151,7 +151,7 @@ function adjacent(d: number, msix: number, addr: number, len: number, data: Mmio
     return X86EMUL_OKAY;
   }
   spin_lock(vpci + VPCI.lock);
-  const page = get_table(vpci, slot, where);
+  const page = get_table(chk(vpci, VPCI, where), slot, where);
   const a = page * 4096 + (addr % 4096);
   if (write) write_mmio(a, data, len); else read_mmio(a, len, data);
   spin_unlock(vpci + VPCI.lock);
@@ -174,7 +174,7 @@ export function msix_read(v: VcpuPtr, addr: number, len: number, data: MmioData)
   }
   if (!access_allowed(addr, len)) { read_unlock(d + DOMAIN.pci_lock); return X86EMUL_OKAY; }
   spin_lock(msixVpci(msix, where) + VPCI.lock);
-  const entry = get_entry(msix, addr, where);
+  const entry = chkMember(get_entry(msix, addr, where), MSIX_ENTRY_WORDS, where);
   switch (addr & (PCI_MSIX_ENTRY_SIZE - 1)) {
     case PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET: data.lo = M[entry + MSIX_ENTRY.addr_lo] >>> 0; data.hi = M[entry + MSIX_ENTRY.addr_hi] >>> 0; break;
     case PCI_MSIX_ENTRY_UPPER_ADDR_OFFSET: data.lo = M[entry + MSIX_ENTRY.addr_hi] >>> 0; data.hi = 0; break;

@@ -38,7 +38,7 @@ export function pci_get_pdev(d: DomainPtr, sbdf: number, where: string): PciDevP
 
 /** free_pdev (pci.c:436-467): list_del from alldevs_list (460) leaves LIST_POISON1, then xfree (466). */
 export function free_pdev(pdev: PciDevPtr): void {
-  list_del_alldevs(pdev, 'free_pdev');
+  list_del_alldevs(chk(pdev, PCI_DEV, 'free_pdev', 'write'), 'free_pdev');
   yield_point(SITE['free_pdev:after-list_del']);
   xfree(pdev, 'free_pdev');
 }
@@ -49,16 +49,16 @@ export function pci_add_device(sbdf: number): number {
   let ret = 0;
   const pdev = alloc_pdev(sbdf);                            // pci.c:693, list_add at 348
   if (pdev === NULL) ret = ENOMEM;
-  else if (M[pdev + PCI_DEV.domain] === NULL) {
+  else if (M[chk(pdev, PCI_DEV, 'pci_add_device') + PCI_DEV.domain] === NULL) {
     const hwdom = hardware_domain();
     M[pdev + PCI_DEV.domain] = hwdom;                       // pci.c:783, before the lock
     write_lock(pciLock(hwdom, 'pci_add_device'));
-    list_add_domain(hwdom, pdev);
+    list_add_domain(hwdom, chk(pdev, PCI_DEV, 'pci_add_device', 'write'));
     ret = fn.vpci_assign_device(pdev);
     if (ret) {
-      list_del_domain(hwdom, pdev, 'pci_add_device');
+      list_del_domain(hwdom, chk(pdev, PCI_DEV, 'pci_add_device', 'write'), 'pci_add_device');
       write_unlock(hwdom + DOMAIN.pci_lock);
-      M[pdev + PCI_DEV.domain] = NULL;                       // pci.c:796: left on alldevs_list with no owner
+      M[chk(pdev, PCI_DEV, 'pci_add_device', 'write') + PCI_DEV.domain] = NULL;                       // pci.c:796: left on alldevs_list with no owner
     } else {
       write_unlock(hwdom + DOMAIN.pci_lock);
       yield_point(SITE['pci_add_device:before-iommu_add_device']);
@@ -67,9 +67,9 @@ export function pci_add_device(sbdf: number): number {
         yield_point(SITE['pci_add_device:iommu-failed']);
         write_lock(hwdom + DOMAIN.pci_lock);                  // pci.c:804-808
         fn.vpci_deassign_device(pdev);
-        list_del_domain(hwdom, pdev, 'pci_add_device');
+        list_del_domain(hwdom, chk(pdev, PCI_DEV, 'pci_add_device', 'write'), 'pci_add_device');
         write_unlock(hwdom + DOMAIN.pci_lock);
-        M[pdev + PCI_DEV.domain] = NULL;
+        M[chk(pdev, PCI_DEV, 'pci_add_device', 'write') + PCI_DEV.domain] = NULL;
       }
     }
   }
@@ -88,11 +88,11 @@ export function pci_remove_device(sbdf: number): number {
   let ret = ENODEV;
   const pdev = pci_get_pdev_by_domain(NULL, sbdf, where);    // pci.c:850-851, under pcidevs_lock
   if (pdev !== NULL) {
-    const d = M[pdev + PCI_DEV.domain];
+    const d = M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain];
     if (d !== NULL) {
       write_lock(pciLock(d, where));                          // pci.c:875-881
       fn.vpci_deassign_device(pdev);
-      list_del_domain(d, pdev, where);
+      list_del_domain(d, chk(pdev, PCI_DEV, where, 'write'), where);
       write_unlock(d + DOMAIN.pci_lock);
     }
     yield_point(SITE['pci_remove_device:before-free']);          // pci_cleanup_msi, iommu_remove_device
@@ -113,12 +113,12 @@ export function reassign_device(source: number, target: number, pdev: number): n
   // Context (un)mapping cannot fail in the lab.
   if (M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain] === target) return 0;
   write_lock(pciLock(source, where));
-  list_del_domain(source, pdev, where);
+  list_del_domain(source, chk(pdev, PCI_DEV, where, 'write'), where);
   write_unlock(source + DOMAIN.pci_lock);
   yield_point(SITE['reassign_device:between-lists']);
-  M[pdev + PCI_DEV.domain] = target;
+  M[chk(pdev, PCI_DEV, where, 'write') + PCI_DEV.domain] = target;
   write_lock(pciLock(target, where));
-  list_add_domain(target, pdev);
+  list_add_domain(target, chk(pdev, PCI_DEV, where, 'write'));
   write_unlock(target + DOMAIN.pci_lock);
   yield_point(SITE['reassign_device:after-move']);
   return 0;
@@ -130,7 +130,7 @@ export function assign_device(d: DomainPtr, sbdf: number): number {
   const pdev = pci_get_pdev_by_domain(NULL, sbdf, where);
   // device_assigned() (pci.c:1570-1590) cleared it for assignment: it exists and the hardware domain owns it.
   if (pdev === NULL) return ENODEV;
-  const owner = M[pdev + PCI_DEV.domain];
+  const owner = M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain];
   if (owner !== hardware_domain()) return -16;               // -EBUSY (device_assigned)
   yield_point(SITE.assign_device);
   write_lock(pciLock(owner, where));                          // pci.c:1616-1618

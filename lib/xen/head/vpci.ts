@@ -33,18 +33,18 @@ export function vpci_deassign_device(pdev: PciDevPtr): void {
   ASSERT(rw_is_write_locked(pciLock(d, where)), where, 'rw_is_write_locked(&pdev->domain->pci_lock)');
   if (!has_vpci(d, where) || M[pdev + PCI_DEV.vpci] === NULL) return;
   fn.vpci_cleanup_capabilities(pdev);              // vpci.c:105: MSI-X off d->arch.hvm.msix_tables, freed
-  const vpci = chk(M[pdev + PCI_DEV.vpci], VPCI, where);
+  const vpci = chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
   spin_lock(vpci + VPCI.lock);
-  for (let r = M[vpci + VPCI.handlers]; r !== NULL; r = M[vpci + VPCI.handlers]) {
+  for (let r = M[chk(vpci, VPCI, where) + VPCI.handlers]; r !== NULL; r = M[vpci + VPCI.handlers]) {
     M[vpci + VPCI.handlers] = M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.next];
     xfree(r, where);
   }
   spin_unlock(vpci + VPCI.lock);
   yield_point(SITE.vpci_deassign_device);
-  for (let i = 0; i < NR_BARS; i++) rangeset_destroy(M[bar(vpci, i) + BAR.mem], where);
+  for (let i = 0; i < NR_BARS; i++) rangeset_destroy(M[bar(chk(vpci, VPCI, where), i) + BAR.mem], where);
   xfree(vpci, where);
   yield_point(SITE['vpci_remove_device:after-free']);
-  M[pdev + PCI_DEV.vpci] = NULL;
+  M[chk(pdev, PCI_DEV, where, 'write') + PCI_DEV.vpci] = NULL;
 }
 
 /** vpci_assign_device (vpci.c:126-169): caller holds pdev->domain->pci_lock for writing. */
@@ -105,7 +105,7 @@ export function vpci_add_register_mask(vpci: VpciPtr, read: number, write: numbe
     if (cmp < 0) break;
     if (cmp === 0) { spin_unlock(vpci + VPCI.lock); xfree(r, where); return EEXIST; }
   }
-  M[r + VPCI_REGISTER.next] = M[link];
+  M[chk(r, VPCI_REGISTER, where, 'write') + VPCI_REGISTER.next] = M[link];
   M[link] = r;
   spin_unlock(vpci + VPCI.lock);
   return 0;
@@ -173,7 +173,7 @@ export function vpci_read(sbdf: number, reg: number, size: number): number {
   const vpci = chk(M[pdev + PCI_DEV.vpci], VPCI, where);
   spin_lock(vpci + VPCI.lock);
   let data = 0xffffffff, off = 0;
-  for (let r = M[vpci + VPCI.handlers]; r !== NULL; r = M[r + VPCI_REGISTER.next]) {
+  for (let r = M[chk(vpci, VPCI, where) + VPCI.handlers]; r !== NULL; r = M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.next]) {
     chk(r, VPCI_REGISTER, where);
     const emuOff = reg + off, emuSize = size - off;
     const roff = M[r + VPCI_REGISTER.offset], rsize = M[r + VPCI_REGISTER.size];
@@ -185,8 +185,9 @@ export function vpci_read(sbdf: number, reg: number, size: number): number {
       data = merge_result(data, fn.vpci_read_hw(sbdf, emuOff, n), n, off);
       off += n;
     }
+    chk(r, VPCI_REGISTER, where);            // the gap's hardware read may have let other CPUs run
     let val = callRead(M[r + VPCI_REGISTER.read], pdev, roff, M[r + VPCI_REGISTER.private]) >>> 0;
-    val = (val & ~(M[r + VPCI_REGISTER.rsvdp_mask] | M[r + VPCI_REGISTER.rsvdz_mask])) >>> 0;
+    val = (val & ~(M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.rsvdp_mask] | M[r + VPCI_REGISTER.rsvdz_mask])) >>> 0;
     if (roff < emuOff) val >>>= (emuOff - roff) * 8;
     const n = Math.min(emuOff + emuSize, roff + rsize) - Math.max(emuOff, roff);
     data = merge_result(data, val, n, off);
@@ -202,16 +203,17 @@ export function vpci_read(sbdf: number, reg: number, size: number): number {
 
 /** vpci_write_helper (vpci.c:573-594): ro and rsvdp bits keep their value, rw1c bits read as 0, rsvdz written as 0. */
 export function vpci_write_helper(pdev: PciDevPtr, r: number, size: number, offset: number, data: number): void {
-  const rsize = M[r + VPCI_REGISTER.size];
+  const where = 'vpci_write_helper';
+  const rsize = M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.size];
   const preserved = (M[r + VPCI_REGISTER.ro_mask] | M[r + VPCI_REGISTER.rsvdp_mask]) >>> 0;
   let curval = 0;
   ASSERT(size <= rsize, 'vpci_write_helper', 'size <= r->size');
   if (size !== rsize || preserved) {
     curval = callRead(M[r + VPCI_REGISTER.read], pdev, M[r + VPCI_REGISTER.offset], M[r + VPCI_REGISTER.private]) >>> 0;
-    curval = (curval & ~M[r + VPCI_REGISTER.rw1c_mask]) >>> 0;
+    curval = (curval & ~M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.rw1c_mask]) >>> 0;
     data = merge_result(curval, data, size, offset);
   }
-  data = (data & ~(preserved | M[r + VPCI_REGISTER.rsvdz_mask])) >>> 0;
+  data = (data & ~(preserved | M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.rsvdz_mask])) >>> 0;
   data = (data | (curval & preserved)) >>> 0;
   callWrite(M[r + VPCI_REGISTER.write], pdev, M[r + VPCI_REGISTER.offset], (data & sizeMask(rsize)) >>> 0, M[r + VPCI_REGISTER.private]);
 }
@@ -232,7 +234,7 @@ export function vpci_write(sbdf: number, reg: number, size: number, data: number
   const vpci = chk(M[pdev + PCI_DEV.vpci], VPCI, where);
   spin_lock(vpci + VPCI.lock);
   let off = 0;
-  for (let r = M[vpci + VPCI.handlers]; r !== NULL; r = M[r + VPCI_REGISTER.next]) {
+  for (let r = M[chk(vpci, VPCI, where) + VPCI.handlers]; r !== NULL; r = M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.next]) {
     chk(r, VPCI_REGISTER, where);
     const emuOff = reg + off, emuSize = size - off;
     const roff = M[r + VPCI_REGISTER.offset], rsize = M[r + VPCI_REGISTER.size];

@@ -54,6 +54,8 @@ export function modify_decoding(pdev: PciDevPtr, cmd: number, rom_only: boolean)
   const map = (cmd & PCI_COMMAND_MEMORY) !== 0;
   // No mapping may cover the MSI-X table or PBA once decoding is on, so accesses trap (the FIXME: racy for DomUs).
   if (map && !rom_only && fn.vpci_make_msix_hole(pdev)) return;
+  chk(pdev, PCI_DEV, where);
+  chk(vpci, VPCI, where, 'write');
   for (let i = 0; i < NR_BARS; i++) {
     const b = bar(vpci, i);
     if (!MAPPABLE_BAR(b)) continue;
@@ -143,6 +145,7 @@ export function modify_bars(pdev: PciDevPtr, cmd: number, rom_only: boolean): nu
   const mem = rangeset_new();
   if (mem === NULL) return ENOMEM;
   for (let i = 0; i < NR_BARS; i++) {
+    chk(vpci, VPCI, where);                  // the rangeset's lock below lets other CPUs run
     const b = bar(vpci, i);
     if (!MAPPABLE_BAR(b) || (rom_only ? M[b + BAR.type] !== VPCI_BAR_ROM : M[b + BAR.type] === VPCI_BAR_ROM && !M[vpci + VPCI.rom_enabled])) continue;
     const [s, e] = barFrames(b);
@@ -150,7 +153,7 @@ export function modify_bars(pdev: PciDevPtr, cmd: number, rom_only: boolean): nu
     if (rc) { rangeset_destroy(mem, where); return rc; }
   }
   // Remove any MSI-X regions if present: they stay trapped.
-  for (let i = 0; M[vpci + VPCI.msix] !== NULL && i < VPCI_MSIX_MEM_NUM; i++) {
+  for (let i = 0; M[chk(vpci, VPCI, where) + VPCI.msix] !== NULL && i < VPCI_MSIX_MEM_NUM; i++) {
     const a = vmsix_table_addr(vpci, i, where);
     const rc = rangeset_remove_range(mem, PFN_DOWN(a), PFN_DOWN(a + vmsix_table_size(vpci, i, where) - 1));
     if (rc) { rangeset_destroy(mem, where); return rc; }
@@ -169,9 +172,9 @@ export function modify_bars(pdev: PciDevPtr, cmd: number, rom_only: boolean): nu
     const tv = vpciOf(tmp, where);             // L21: tmp->vpci read with no lock and no NULL check (R5)
     let rc = 0;
     for (let i = 0; i < NR_BARS && rc === 0; i++) {
-      const b = bar(tv, i);
+      const b = bar(chk(tv, VPCI, where), i);
       const [s, e] = barFrames(b);
-      if (!M[b + BAR.enabled] || !rangeset_overlaps_range(mem, s, e) || (rom_only && tmp === pdev && M[b + BAR.type] === VPCI_BAR_ROM)) continue;
+      if (!M[b + BAR.enabled] || !rangeset_overlaps_range(mem, s, e) || (rom_only && tmp === pdev && chk(tv, VPCI, where) && M[b + BAR.type] === VPCI_BAR_ROM)) continue;
       rc = rangeset_remove_range(mem, s, e);
     }
     if (tmp !== pdev) fn.modify_bars_put(pdev, tmp);
@@ -191,7 +194,7 @@ export function cmd_write(pdev: PciDevPtr, reg: number, cmd: number): void {
   yield_point(SITE.cmd_write);
   const current_cmd = pci_conf_read16(sbdfOf(pdev, 'cmd_write'), reg);
   if ((cmd ^ current_cmd) & PCI_COMMAND_MEMORY) fn.modify_bars(pdev, cmd, false); // error ignored: guest may retry
-  else pci_conf_write16(M[pdev + PCI_DEV.sbdf], reg, cmd);
+  else pci_conf_write16(sbdfOf(pdev, 'cmd_write'), reg, cmd);
 }
 
 /** bar_write (L21 356-398): refused while MEMORY decoding is on (hardware COMMAND), else cache and forward. */
@@ -232,6 +235,7 @@ export function rom_write(pdev: PciDevPtr, reg: number, val: number, data: numbe
   } else if (fn.modify_bars(pdev, new_enabled ? PCI_COMMAND_MEMORY : 0, true)) {
     return; // nothing changed yet: leave rom->addr alone so a retried unmap finds the ROM
   }
+  chk(vpci, VPCI, where, 'write');
   if (!new_enabled) setAddr(rom, (val & PCI_ROM_ADDRESS_MASK) >>> 0);
 }
 
@@ -244,12 +248,13 @@ export function init_bars(pdev: PciDevPtr): number {
   const num_bars = PCI_HEADER_NORMAL_NR_BARS, rom_reg = PCI_ROM_ADDRESS;
   let rc = fn.vpci_add_register(vpci, HANDLER.vpci_hw_read16, HANDLER.cmd_write, PCI_COMMAND, 2, 0);
   if (rc) return rc;
-  if (M[pdev + PCI_DEV.ignore_bars]) return 0;
+  if (M[chk(pdev, PCI_DEV, where) + PCI_DEV.ignore_bars]) return 0;
   const cmd = pci_conf_read16(sbdf, PCI_COMMAND);
   if (cmd & PCI_COMMAND_MEMORY) pci_conf_write16(sbdf, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
   yield_point(SITE.init_bars);
   for (let i = 0; i < num_bars; i++) {
     const reg = PCI_BASE_ADDRESS_0 + i * 4;
+    chk(vpci, VPCI, where, 'write');         // vpci_add_register's lock lets other CPUs run
     const b = bar(vpci, i);
     if (i && M[bar(vpci, i - 1) + BAR.type] === VPCI_BAR_MEM64_LO) {
       M[b + BAR.type] = VPCI_BAR_MEM64_HI;
@@ -270,12 +275,15 @@ export function init_bars(pdev: PciDevPtr): number {
   }
   const romSized = pci_size_mem_bar(sbdf, rom_reg, PCI_BAR_ROM);
   if (romSized.slots > 0 && romSized.size) {
-    const rom = bar(vpci, num_bars);
+    const rom = bar(chk(vpci, VPCI, where, 'write'), num_bars);
     M[rom + BAR.type] = VPCI_BAR_ROM;
     M[rom + BAR.size_lo] = romSized.size % 2 ** 32; M[rom + BAR.size_hi] = Math.floor(romSized.size / 2 ** 32);
     setAddr(rom, romSized.addr);
     M[vpci + VPCI.rom_enabled] = pci_conf_read32(sbdf, rom_reg) & PCI_ROM_ADDRESS_ENABLE;
-    if (fn.vpci_add_register(vpci, HANDLER.vpci_hw_read32, HANDLER.rom_write, rom_reg, 4, num_bars)) M[rom + BAR.type] = VPCI_BAR_EMPTY;
+    if (fn.vpci_add_register(vpci, HANDLER.vpci_hw_read32, HANDLER.rom_write, rom_reg, 4, num_bars)) {
+      chk(vpci, VPCI, where, 'write');
+      M[rom + BAR.type] = VPCI_BAR_EMPTY;
+    }
   }
   return cmd & PCI_COMMAND_MEMORY ? fn.modify_bars(pdev, cmd, false) : 0;
 }

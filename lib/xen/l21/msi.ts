@@ -31,6 +31,7 @@ function msi_maxvec(pdev: number): number {
 
 /** control_read (msi.c L21 25-35). */
 function control_read(pdev: PciDevPtr, _reg: number, msi: number): number {
+  chk(msi, VPCI_MSI, 'control_read');
   return ((fls(msi_maxvec(pdev)) - 1) << 1) | ((fls(M[msi + VPCI_MSI.vectors]) - 1) << 4) |
     (M[msi + VPCI_MSI.enabled] ? PCI_MSI_FLAGS_ENABLE : 0) | (M[msi + VPCI_MSI.masking] ? PCI_MSI_FLAGS_MASKBIT : 0) |
     (M[msi + VPCI_MSI.address64] ? PCI_MSI_FLAGS_64BIT : 0);
@@ -39,6 +40,7 @@ function control_read(pdev: PciDevPtr, _reg: number, msi: number): number {
 /** control_write (msi.c L21 37-82), the arch enable/disable left out. */
 function control_write(pdev: PciDevPtr, reg: number, val: number, msi: number): void {
   const vectors = Math.min(1 << ((val & PCI_MSI_FLAGS_QSIZE) >> 4), msi_maxvec(pdev));
+  chk(msi, VPCI_MSI, 'control_write', 'write');
   const enabled = (val & PCI_MSI_FLAGS_ENABLE) !== 0;
   if (enabled === (M[msi + VPCI_MSI.enabled] !== 0) && (vectors === M[msi + VPCI_MSI.vectors] || !M[msi + VPCI_MSI.enabled])) {
     M[msi + VPCI_MSI.vectors] = vectors;
@@ -68,6 +70,7 @@ export function init_msi(pdev: PciDevPtr): number {
   // "no need to free the msi struct or remove the register handlers ..., the caller will take care of the cleanup"
   let ret = fn.vpci_add_register(vpci, HANDLER.msi_control_read, HANDLER.msi_control_write, pos + PCI_MSI_FLAGS, 2, msi);
   if (ret) return ret;
+  chk(msi, VPCI_MSI, where, 'write');    // vpci_add_register's lock let other CPUs run
   M[msi + VPCI_MSI.vectors] = 1;
   M[msi + VPCI_MSI.arch_pirq] = INVALID_PIRQ;                        // vpci_msi_arch_init
   ret = fn.vpci_add_register(vpci, HANDLER.msi_address_read, HANDLER.msi_address_write, pos + PCI_MSI_ADDRESS_LO, 4, msi);

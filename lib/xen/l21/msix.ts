@@ -4,7 +4,7 @@
 // c14aea137e, Oct 2022, never took msix off the domain's list: every later walk reads freed memory).
 
 import { M } from '../../mem/machine.js';
-import { chk, xzalloc_words, xfree, NULL } from '../../mem/heap.js';
+import { chk, chkMember, xzalloc_words, xfree, NULL } from '../../mem/heap.js';
 import { spin_lock, spin_unlock } from '../../sync/spinlock.js';
 import { yield_point } from '../../sched/mode.js';
 import { SITE } from '../../trace/sites.js';
@@ -16,7 +16,7 @@ import {
 } from '../../hw/pci_regs.js';
 import {
   DOMAIN, PCI_DEV, VPCI, VCPU, VPCI_MSIX, MSIX_ENTRY, BAR, BAR_WORDS, VPCI_MSIX_TABLE, VPCI_MSIX_PBA, VPCI_MSIX_MEM_NUM,
-  INVALID_PIRQ, ENOMEM, ENOENT, EEXIST, X86EMUL_OKAY, X86EMUL_RETRY, type MmioData,
+  INVALID_PIRQ, ENOMEM, ENOENT, EEXIST, X86EMUL_OKAY, X86EMUL_RETRY, MSIX_ENTRY_WORDS, type MmioData,
 } from '../types.js';
 import { HANDLER } from '../handlers.js';
 import { fn } from '../fn.js';
@@ -46,7 +46,7 @@ export function update_entry(entry: number, pdev: PciDevPtr, _nr: number): void 
   if (rc && rc !== ENOENT) return;           // gprintk: unable to disable entry for update
   rc = fn.vpci_msix_arch_enable_entry(entry, pdev, vmsix_table_base(vpciOf(pdev, 'update_entry'), VPCI_MSIX_TABLE, 'update_entry'));
   if (rc) return;                            // gprintk: unable to enable entry
-  M[entry + MSIX_ENTRY.updated] = 0;
+  M[chkMember(entry, MSIX_ENTRY_WORDS, 'update_entry', 'write') + MSIX_ENTRY.updated] = 0;
 }
 
 export function control_write(pdev: PciDevPtr, reg: number, val: number, msix: number): void {
@@ -58,17 +58,17 @@ export function control_write(pdev: PciDevPtr, reg: number, val: number, msix: n
   if (new_masked === masked && new_enabled === enabled) return;
   if (new_enabled && !new_masked && (!enabled || masked)) {
     for (let i = 0; i < n; i++) {
-      const e = msix_entry(msix, i);
+      const e = msix_entry(chk(msix, VPCI_MSIX, where), i);   // update_entry lets other CPUs run
       if (!M[e + MSIX_ENTRY.masked] && M[e + MSIX_ENTRY.updated]) fn.update_entry(e, pdev, i);
     }
   } else if (!new_enabled && enabled) {
     for (let i = 0; i < n; i++) {
       const rc = fn.vpci_msix_arch_disable_entry(msix_entry(msix, i), pdev);
-      if (rc === 0) M[msix_entry(msix, i) + MSIX_ENTRY.updated] = 1;
+      if (rc === 0) M[msix_entry(chk(msix, VPCI_MSIX, where, 'write'), i) + MSIX_ENTRY.updated] = 1;
       else if (rc !== ENOENT) return;        // gprintk: unable to disable entry
     }
   }
-  M[msix + VPCI_MSIX.masked] = new_masked ? 1 : 0;
+  M[chk(msix, VPCI_MSIX, where, 'write') + VPCI_MSIX.masked] = new_masked ? 1 : 0;
   M[msix + VPCI_MSIX.enabled] = new_enabled ? 1 : 0;
   // pci_msi_conf_write_intercept(msix->pdev, ...) lets the write through (its host-side bookkeeping is not modelled).
   pci_conf_write16(M[chk(pdev, PCI_DEV, where) + PCI_DEV.sbdf], reg, control_read(pdev, reg, msix));
@@ -77,7 +77,7 @@ export function control_write(pdev: PciDevPtr, reg: number, val: number, msix: n
 /** msix_find: walks the domain's list of tables with no lock, reading each msix->pdev->vpci. */
 export function msix_find(d: DomainPtr, addr: number): VpciMsixPtr {
   const where = 'msix_find';
-  for (let msix = M[chk(d, DOMAIN, where) + DOMAIN.msix_tables] as VpciMsixPtr; msix !== NULL; msix = M[msix + VPCI_MSIX.next] as VpciMsixPtr) {
+  for (let msix = M[chk(d, DOMAIN, where) + DOMAIN.msix_tables] as VpciMsixPtr; msix !== NULL; msix = M[chk(msix, VPCI_MSIX, where) + VPCI_MSIX.next] as VpciMsixPtr) {
     yield_point(SITE.msix_find);
     const vpci = msixVpci(msix, where);
     for (let i = 0; i < VPCI_MSIX_MEM_NUM; i++) {
@@ -116,7 +116,7 @@ export function msix_read(v: VcpuPtr, addr: number, len: number, data: MmioData)
   if (!access_allowed(addr, len)) return X86EMUL_OKAY;
   if (VMSIX_ADDR_IN_RANGE(addr, msixVpci(msix, where), VPCI_MSIX_PBA, where)) { pba_read(addr, len, data); return X86EMUL_OKAY; }
   spin_lock(msixVpci(msix, where) + VPCI.lock);
-  const entry = get_entry(msix, addr, where);
+  const entry = chkMember(get_entry(msix, addr, where), MSIX_ENTRY_WORDS, where);
   switch (addr & (PCI_MSIX_ENTRY_SIZE - 1)) {
     case PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET: data.lo = M[entry + MSIX_ENTRY.addr_lo] >>> 0; data.hi = M[entry + MSIX_ENTRY.addr_hi] >>> 0; break;
     case PCI_MSIX_ENTRY_UPPER_ADDR_OFFSET: data.lo = M[entry + MSIX_ENTRY.addr_hi] >>> 0; data.hi = 0; break;
@@ -140,7 +140,7 @@ export function msix_write(v: VcpuPtr, addr: number, len: number, data: MmioData
   if (!access_allowed(addr, len)) return X86EMUL_OKAY;
   if (VMSIX_ADDR_IN_RANGE(addr, msixVpci(msix, where), VPCI_MSIX_PBA, where)) {
     // Writes to the PBA are undefined for DomUs and ignored; the hardware domain's reach the device.
-    if (M[d + DOMAIN.is_hardware_domain]) { mmio_write32(addr, data.lo); if (len === 8) mmio_write32(addr + 4, data.hi); }
+    if (M[chk(d, DOMAIN, where) + DOMAIN.is_hardware_domain]) { mmio_write32(addr, data.lo); if (len === 8) mmio_write32(addr + 4, data.hi); }
     return X86EMUL_OKAY;
   }
   spin_lock(msixVpci(msix, where) + VPCI.lock);
@@ -181,6 +181,8 @@ export function init_msix(pdev: PciDevPtr): number {
   const vpci = vpciOf(pdev, where) as VpciPtr;
   const rc = fn.vpci_add_register(vpci, HANDLER.control_read, HANDLER.control_write, pos + PCI_MSIX_FLAGS, 2, msix);
   if (rc) { xfree(msix, where); return rc; }
+  chk(msix, VPCI_MSIX, where, 'write');       // vpci_add_register's lock let other CPUs run
+  chk(vpci, VPCI, where, 'write');
   M[msix + VPCI_MSIX.max_entries] = max_entries;
   M[msix + VPCI_MSIX.pdev] = pdev;
   M[msix + VPCI_MSIX.tables + VPCI_MSIX_TABLE] = pci_conf_read32(sbdf, pos + PCI_MSIX_TABLE);

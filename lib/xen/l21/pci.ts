@@ -2,7 +2,7 @@
 // remove, assignment. pcidevs_lock, the lists and BAR sizing are shared with HEAD (lib/xen/pci.ts).
 
 import { M } from '../../mem/machine.js';
-import { NULL } from '../../mem/heap.js';
+import { chk, NULL } from '../../mem/heap.js';
 import { yield_point, backoff_point } from '../../sched/mode.js';
 import { SITE } from '../../trace/sites.js';
 import { PCI_DEV, ENOMEM, ENODEV, ERESTART, EBUSY } from '../types.js';
@@ -22,10 +22,10 @@ export function pci_add_device(sbdf: number): number {
   let ret = 0;
   const pdev = alloc_pdev(sbdf);
   if (pdev === NULL) ret = ENOMEM;
-  else if (M[pdev + PCI_DEV.domain] === NULL) {
+  else if (M[chk(pdev, PCI_DEV, 'pci_add_device') + PCI_DEV.domain] === NULL) {
     const hwdom = hardware_domain();
     fn.pdev_list_write_enter(hwdom);
-    list_add_pdev(hwdom, pdev);              // before vPCI setup: modify_bars walks this list
+    list_add_pdev(hwdom, chk(pdev, PCI_DEV, 'pci_add_device', 'write'));             // before vPCI setup: modify_bars walks this list
     ret = fn.vpci_add_handlers(pdev);
     if (ret) { list_del_pdev(pdev); M[pdev + PCI_DEV.domain] = NULL; }   // pci.c:838-839
     fn.pdev_list_write_exit(hwdom);
@@ -53,7 +53,7 @@ export function pci_remove_device(sbdf: number): number {
   let ret = ENODEV;
   const pdev = pci_get_pdev_by_domain(NULL, sbdf, 'pci_remove_device');
   if (pdev !== NULL) {
-    const d = M[pdev + PCI_DEV.domain] as DomainPtr;
+    const d = M[chk(pdev, PCI_DEV, 'pci_remove_device') + PCI_DEV.domain] as DomainPtr;
     if (d !== NULL) fn.pdev_list_write_enter(d);
     // L21 pci.c:892 calls vpci_remove_device whatever the owner: a pdev whose add failed (pci.c:839, 847 leave it
     // on alldevs_list with pdev->domain == NULL) reaches has_vpci(NULL) there.
@@ -78,7 +78,7 @@ export function assign_device(d: DomainPtr, sbdf: number): number {
   const pdev = pci_get_pdev_by_domain(NULL, sbdf, 'assign_device');
   const hwdom = hardware_domain();
   if (pdev === NULL) return ENODEV;
-  if (M[pdev + PCI_DEV.domain] !== hwdom) return EBUSY;
+  if (M[chk(pdev, PCI_DEV, 'assign_device') + PCI_DEV.domain] !== hwdom) return EBUSY;
   yield_point(SITE.assign_device);
   fn.pdev_list_write_enter(hwdom);
   const rc = fn.vpci_remove_device(pdev);     // vpci_deassign_device(pdev->domain, pdev)
@@ -86,7 +86,7 @@ export function assign_device(d: DomainPtr, sbdf: number): number {
   fn.pdev_list_write_exit(hwdom);
   if (rc) return rc;
   fn.pdev_list_write_enter(d);
-  list_add_pdev(d, pdev);                    // iommu assign: not modelled beyond ownership
+  list_add_pdev(d, chk(pdev, PCI_DEV, 'assign_device', 'write')); // iommu assign: not modelled beyond ownership
   const ret = fn.vpci_add_handlers(pdev);       // vpci_assign_device(d, pdev)
   fn.pdev_list_write_exit(d);
   return ret;
@@ -107,7 +107,7 @@ export function deassign_device(d: DomainPtr, sbdf: number): number {
   if (rc) return rc;
   const hwdom = hardware_domain();
   fn.pdev_list_write_enter(hwdom);
-  list_add_pdev(hwdom, pdev);
+  list_add_pdev(hwdom, chk(pdev, PCI_DEV, 'deassign_device', 'write'));
   const ret = fn.vpci_add_handlers(pdev);
   fn.pdev_list_write_exit(hwdom);
   return ret;

@@ -5,14 +5,14 @@
 // control_write), while pci_remove_device takes pcidevs_lock and then vpci->lock: the opposite order.
 
 import { M } from '../../mem/machine.js';
-import { chk } from '../../mem/heap.js';
+import { chk, chkMember } from '../../mem/heap.js';
 import { ASSERT } from '../../mem/crash.js';
 import { msix_entry_write } from '../../hw/index.js';
 import {
   PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET, PCI_MSIX_ENTRY_UPPER_ADDR_OFFSET, PCI_MSIX_ENTRY_DATA_OFFSET,
   PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET, PCI_MSIX_VECTOR_BITMASK,
 } from '../../hw/pci_regs.js';
-import { PCI_DEV, VPCI, MSIX_ENTRY, INVALID_PIRQ, ENOENT, EOPNOTSUPP } from '../types.js';
+import { PCI_DEV, VPCI, MSIX_ENTRY, MSIX_ENTRY_WORDS, INVALID_PIRQ, ENOENT, EOPNOTSUPP } from '../types.js';
 import { pcidevs_lock, pcidevs_unlock } from '../pci.js';
 import { msixOf, vmsix_entry_nr } from '../vmsix.js';
 import type { PciDevPtr } from '../types.js';
@@ -41,7 +41,7 @@ export function vpci_msi_update(pdev: number, entry: number, pirq: number): numb
 }
 
 export function vpci_msix_arch_mask_entry(entry: number, pdev: PciDevPtr, mask: boolean): void {
-  const pirq = M[entry + MSIX_ENTRY.arch_pirq];
+  const pirq = M[chkMember(entry, MSIX_ENTRY_WORDS, 'vpci_msix_arch_mask_entry') + MSIX_ENTRY.arch_pirq];
   if (pirq !== INVALID_PIRQ) vpci_mask_pirq(pdev, pirq, mask);
 }
 
@@ -61,27 +61,28 @@ export function msixArchHooks(pcidevs: boolean, held: (pdev: number) => void = (
   return {
     enable(entry, pdev) {
       const where = 'vpci_msix_arch_enable_entry';
-      ASSERT(M[entry + MSIX_ENTRY.arch_pirq] === INVALID_PIRQ, where, 'entry->arch.pirq == INVALID_PIRQ');
+      ASSERT(M[chkMember(entry, MSIX_ENTRY_WORDS, where) + MSIX_ENTRY.arch_pirq] === INVALID_PIRQ, where, 'entry->arch.pirq == INVALID_PIRQ');
       // vpci_msi_enable(pdev, vmsix_entry_nr(pdev->vpci->msix, entry), table_base): its lock assertion first
       // (HEAD vmsi.c:1006-1013 via vpci_msi_enable), then allocate_and_map_msi_pirq; entry->arch.pirq is set after.
       held(pdev);
       const vpci = chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
       const pirq = PIRQ_BASE + vmsix_entry_nr(msixOf(vpci, where), entry);
-      M[entry + MSIX_ENTRY.arch_pirq] = pirq;
+      M[chkMember(entry, MSIX_ENTRY_WORDS, where, 'write') + MSIX_ENTRY.arch_pirq] = pirq;
       lock();
       const rc = vpci_msi_update(pdev, entry, pirq);
       if (rc) {
         vpci_msi_disable(pdev, pirq);
-        M[entry + MSIX_ENTRY.arch_pirq] = INVALID_PIRQ;
+        M[chkMember(entry, MSIX_ENTRY_WORDS, where, 'write') + MSIX_ENTRY.arch_pirq] = INVALID_PIRQ;
       }
       unlock();
       return rc;
     },
     disable(entry, pdev) {
-      const pirq = M[entry + MSIX_ENTRY.arch_pirq];
+      const where = 'vpci_msix_arch_disable_entry';
+      const pirq = M[chkMember(entry, MSIX_ENTRY_WORDS, where) + MSIX_ENTRY.arch_pirq];
       if (pirq === INVALID_PIRQ) return ENOENT;
       vpci_msi_disable(pdev, pirq);
-      M[entry + MSIX_ENTRY.arch_pirq] = INVALID_PIRQ;
+      M[chkMember(entry, MSIX_ENTRY_WORDS, where, 'write') + MSIX_ENTRY.arch_pirq] = INVALID_PIRQ;
       return 0;
     },
   };

@@ -68,7 +68,7 @@ export function vpci_free_handlers(vpci: number, where: string): void {
 
 /** xfree(msix), xfree(msi), xfree(vpci), pdev->vpci = NULL — with the window before the NULL store. */
 export function vpci_free(pdev: number, vpci: number, where: string): void {
-  xfree(M[vpci + VPCI.msix], where);
+  xfree(M[chk(vpci, VPCI, where) + VPCI.msix], where);
   xfree(M[vpci + VPCI.msi], where);
   xfree(vpci, where);
   yield_point(SITE['vpci_remove_device:after-free']);
@@ -99,7 +99,7 @@ export function vpci_add_register(vpci: VpciPtr, read: number, write: number, of
     if (cmp < 0) break;
     if (cmp === 0) { spin_unlock(vpci + VPCI.lock); xfree(r, where); return EEXIST; }
   }
-  M[r + VPCI_REGISTER.next] = M[link];
+  M[chk(r, VPCI_REGISTER, where, 'write') + VPCI_REGISTER.next] = M[link];
   M[link] = r;
   spin_unlock(vpci + VPCI.lock);
   return 0;
@@ -134,7 +134,7 @@ export function merge_result(data: number, v: number, size: number, offset: numb
 /** Only the hardware domain reaches real config space; a DomU reads all-ones and its writes are dropped (80b0eb095a). */
 function hw_allowed(): boolean {
   const v = current();
-  return v === NULL || M[M[chk(v, VCPU, 'vpci_read_hw') + VCPU.domain] + DOMAIN.is_hardware_domain] !== 0;
+  return v === NULL || M[chk(M[chk(v, VCPU, 'vpci_read_hw') + VCPU.domain], DOMAIN, 'vpci_read_hw') + DOMAIN.is_hardware_domain] !== 0;
 }
 
 /** Hardware access for the gaps between emulated registers, including 3-byte pieces split 1+2 or 2+1. */
@@ -179,9 +179,9 @@ export function vpci_read(sbdf: number, reg: number, size: number): number {
     fn.vpci_read_exit(d);
     return fn.vpci_read_hw(sbdf, reg, size);
   }
-  const vpci = chk(M[pdev + PCI_DEV.vpci], VPCI, where);
+  const vpci = chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
   let data = 0xffffffff, off = 0;
-  for (let r = M[vpci + VPCI.handlers]; r !== NULL; r = M[r + VPCI_REGISTER.next]) {
+  for (let r = M[chk(vpci, VPCI, where) + VPCI.handlers]; r !== NULL; r = M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.next]) {
     chk(r, VPCI_REGISTER, where);
     const emuOff = reg + off, emuSize = size - off;
     const roff = M[r + VPCI_REGISTER.offset], rsize = M[r + VPCI_REGISTER.size];
@@ -194,6 +194,7 @@ export function vpci_read(sbdf: number, reg: number, size: number): number {
       data = merge_result(data, fn.vpci_read_hw(sbdf, emuOff, n), n, off);
       off += n;
     }
+    chk(r, VPCI_REGISTER, where);            // the gap's hardware read may have let other CPUs run
     let val = callRead(M[r + VPCI_REGISTER.read], pdev, roff, M[r + VPCI_REGISTER.private]) >>> 0;
     if (roff < emuOff) val >>>= (emuOff - roff) * 8;   // the read starts in the middle of the register
     const n = Math.min(emuOff + emuSize, roff + rsize) - Math.max(emuOff, roff);
@@ -210,12 +211,14 @@ export function vpci_read(sbdf: number, reg: number, size: number): number {
 
 /** vpci_write_helper (L21): a partial write reads the whole register first and merges; no ro/rw1c masks at L21. */
 function vpci_write_helper(pdev: PciDevPtr, r: number, size: number, offset: number, data: number): void {
-  const rsize = M[r + VPCI_REGISTER.size];
+  const where = 'vpci_write_helper';
+  const rsize = M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.size];
   ASSERT(size <= rsize, 'vpci_write_helper', 'size <= r->size');
   if (size !== rsize) {
     const val = callRead(M[r + VPCI_REGISTER.read], pdev, M[r + VPCI_REGISTER.offset], M[r + VPCI_REGISTER.private]);
     data = merge_result(val, data, size, offset);
   }
+  chk(r, VPCI_REGISTER, where);              // a partial write's read handler may have let other CPUs run
   callWrite(M[r + VPCI_REGISTER.write], pdev, M[r + VPCI_REGISTER.offset], (data & sizeMask(rsize)) >>> 0, M[r + VPCI_REGISTER.private]);
 }
 
@@ -232,9 +235,9 @@ export function vpci_write(sbdf: number, reg: number, size: number, data: number
     fn.vpci_write_hw(sbdf, reg, size, data);
     return;
   }
-  const vpci = chk(M[pdev + PCI_DEV.vpci], VPCI, where);
+  const vpci = chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
   let off = 0;
-  for (let r = M[vpci + VPCI.handlers]; r !== NULL; r = M[r + VPCI_REGISTER.next]) {
+  for (let r = M[chk(vpci, VPCI, where) + VPCI.handlers]; r !== NULL; r = M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.next]) {
     chk(r, VPCI_REGISTER, where);
     const emuOff = reg + off, emuSize = size - off;
     const roff = M[r + VPCI_REGISTER.offset], rsize = M[r + VPCI_REGISTER.size];
