@@ -1,6 +1,6 @@
 // Scheduling speed of the controlled mode: token handoffs per second between real worker threads.
 //
-//   node dist/bench/sched.js [--threads 4] [--yields 25000] [--runs 5] [--chooser random|pct] [--spin N]
+//   node dist/bench/sched.js [--threads 4] [--yields 25000] [--runs 5] [--chooser random|pct] [--spin auto|N]
 //
 // Each of the threads runs an actor that does nothing but yield_point() in a loop, so the time is all
 // scheduling: decision, handoff to the chosen thread (its own wake word + Atomics.notify), its wake-up. A decision
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
       yields: { type: 'string', default: '25000' },
       runs: { type: 'string', default: '5' },
       chooser: { type: 'string', default: 'random' },
-      spin: { type: 'string', default: '0' },
+      spin: { type: 'string', default: 'auto' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     await runTrial(pool, createMachine({ threads }), actors.map((a) => ({ ...a, arg: 2000 })), { mode: 'controlled', chooser, seed: 0 });
     for (let r = 0; r < runs; r++) {
       const m = createMachine({ threads, schedDecisions: decisionsNeeded });
-      const res = await runTrial(pool, m, actors, { mode: 'controlled', chooser, seed: r + 1, maxSteps: decisionsNeeded, budgetMs: 120_000, spin: Number(values.spin) });
+      const res = await runTrial(pool, m, actors, { mode: 'controlled', chooser, seed: r + 1, maxSteps: decisionsNeeded, budgetMs: 120_000, spin: values.spin === 'auto' ? 'auto' : Number(values.spin) });
       if (res.outcome !== 'ok') throw new Error(`run ${r}: ${res.outcome}`);
       const workerMs = res.durationMs; // whole trial, dispatch and start barrier included
       const handoffs = schedHandoffs();

@@ -2,6 +2,7 @@
 
 import { CTL, M } from '../mem/machine.js';
 import { SCHED_HEADER, schedBase } from './state.js';
+import { spinBudget, pollWhile, CORES } from './spin.js';
 
 /**
  * Every task of a trial checks in here before its actor starts and waits until all `threads` have: proof that the
@@ -12,10 +13,14 @@ export function startBarrier(threads: number, timeoutMs: number): 'ok' | 'timeou
   let v = Atomics.add(M, w, 1) + 1;
   if (v >= threads) { Atomics.notify(M, w); return 'ok'; }
   const deadline = performance.now() + timeoutMs;
+  // The other tasks are usually a message dispatch away: when the trial's threads fit the cores, poll before
+  // sleeping (spin.ts decides how long, if at all).
+  const poll = threads <= CORES;
   while ((v = Atomics.load(M, w)) < threads) {
     if (Atomics.load(M, CTL.STOP) !== 0) return 'stopped';
     if (performance.now() > deadline) return 'timeout';
-    Atomics.wait(M, w, v, 20);
+    const budget = poll ? spinBudget() : 0;
+    if (budget === 0 || !pollWhile(w, v, budget)) Atomics.wait(M, w, v, 20);
   }
   return 'ok';
 }

@@ -14,8 +14,9 @@ import { TrialStopped } from '../mem/crash.js';
 import { installControlled } from './mode.js';
 import {
   SCHED_HEADER, schedBase, SCHED_SLOT, LOG, slot, ST_NOT_STARTED, ST_RUNNABLE, ST_BLOCKED, ST_DONE,
-  END_DONE, END_DEADLOCK, END_HANG, END_DIVERGED, END_STOPPED, END_RUNNING,
+  END_DONE, END_DEADLOCK, END_HANG, END_DIVERGED, END_STOPPED, END_RUNNING, SPIN_AUTO,
 } from './state.js';
+import { spinBudget, pollWhile, pollCount, CORES } from './spin.js';
 import { CHOOSERS, CHOOSE_EXHAUSTED } from './choosers/index.js';
 import { noteDecision, noteWake } from './fault.js';
 
@@ -58,23 +59,54 @@ function decide(current: number): number {
   return pick;
 }
 
+// A thread's wake word (SCHED_SLOT.WAKE): who may run is decided by the token holder, and this word tells the one
+// chosen. A handoff exchanges it to WOKEN: from ASLEEP it also notifies; from POLLING the waker inherits the chosen
+// thread's polling place (spin.ts: at most CORES - 1 threads of a run poll), which it uses for its own next wait.
+const IDLE = 0, WOKEN = 1, ASLEEP = 2, POLLING = 3;
+/** This thread holds one of the run's polling places (counted in SCHED_HEADER.SPINNERS). */
+let place = false;
+
+function releasePlace(): void {
+  if (place) { Atomics.sub(M, schedBase + SCHED_HEADER.SPINNERS, 1); place = false; }
+}
+
 function handoff(next: number): void {
   Atomics.store(M, schedBase + SCHED_HEADER.TOKEN, next);
   const w = slot(next) + SCHED_SLOT.WAKE;
-  if (Atomics.exchange(M, w, 1) === 2) Atomics.notify(M, w, 1);
+  const old = Atomics.exchange(M, w, WOKEN);
+  if (old === ASLEEP) Atomics.notify(M, w, 1);
+  else if (old === POLLING) { releasePlace(); place = true; }
 }
 
-/** Sleep on this thread's own wake word until handed the token (0 idle, 2 asleep, 1 woken). */
+/**
+ * Poll the wake word before sleeping on it: SPIN_AUTO with this thread's adaptive budget (spin.ts) on one of the
+ * run's CORES - 1 polling places, a positive count (benchmarks) that many times on any place.
+ */
+function pollTurn(w: number, spin: number): void {
+  const budget = spin === SPIN_AUTO ? spinBudget() : spin;
+  if (budget === 0) { releasePlace(); return; }
+  if (!place) {
+    if (Atomics.add(M, schedBase + SCHED_HEADER.SPINNERS, 1) >= CORES - 1 && spin === SPIN_AUTO) { Atomics.sub(M, schedBase + SCHED_HEADER.SPINNERS, 1); return; }
+    place = true;
+  }
+  if (Atomics.compareExchange(M, w, IDLE, POLLING) !== IDLE) { releasePlace(); return; } // woken already
+  if (spin === SPIN_AUTO) pollWhile(w, POLLING, budget); else pollCount(w, POLLING, spin);
+  if (Atomics.compareExchange(M, w, POLLING, IDLE) === POLLING) releasePlace(); // still waiting: sleep, place freed
+  else place = false;                                                           // woken: the waker took the place
+}
+
+/** Wait on this thread's own wake word until handed the token: poll (pollTurn), then sleep on it. */
 function waitTurn(): void {
   const w = slot(me) + SCHED_SLOT.WAKE;
-  let spins = M[schedBase + SCHED_HEADER.SPIN];
+  const spin = M[schedBase + SCHED_HEADER.SPIN];
+  if (spin !== 0 && Atomics.load(M, w) === IDLE) pollTurn(w, spin);
+  else releasePlace();
   for (;;) {
     const v = Atomics.load(M, w);
-    if (v === 1) { Atomics.store(M, w, 0); break; }
+    if (v === WOKEN) { Atomics.store(M, w, IDLE); break; }
     if (Atomics.load(M, CTL.STOP) !== 0) throw new TrialStopped();
-    if (spins > 0) { spins--; continue; }
-    if (v === 0 && Atomics.compareExchange(M, w, 0, 2) !== 0) continue;
-    Atomics.wait(M, w, 2, WAIT_MS);
+    if (v === IDLE && Atomics.compareExchange(M, w, IDLE, ASLEEP) !== IDLE) continue;
+    Atomics.wait(M, w, ASLEEP, WAIT_MS);
   }
   if (Atomics.load(M, CTL.STOP) !== 0) throw new TrialStopped();
 }
@@ -132,6 +164,7 @@ installControlled({ yieldNow, blockOn, backoff });
 /** Enter the run as thread `c` and wait for the token. The last thread to arrive makes the first decision. */
 export function schedThreadStart(c: number): void {
   me = c;
+  place = false;
   Atomics.store(M, slot(c) + SCHED_SLOT.STATE, ST_RUNNABLE);
   if (Atomics.add(M, schedBase + SCHED_HEADER.STARTED, 1) + 1 === M[schedBase + SCHED_HEADER.NTHREADS]) {
     const next = decide(-1);
@@ -150,6 +183,7 @@ export function schedThreadDone(): void {
   me = -1;
   if (next >= 0) handoff(next);
   else endRun(-next);
+  releasePlace();
 }
 
 /** End the trial now (a crash, the watchdog, the runner): set STOP, wake every thread and the main thread. */
@@ -157,7 +191,7 @@ export function stopAll(): void {
   Atomics.store(M, CTL.STOP, 1);
   for (let c = 0; c < MAX_THREADS; c++) {
     const w = slot(c) + SCHED_SLOT.WAKE;
-    if (Atomics.exchange(M, w, 1) === 2) Atomics.notify(M, w, 1);
+    if (Atomics.exchange(M, w, WOKEN) === ASLEEP) Atomics.notify(M, w, 1);
   }
   endRun(END_STOPPED);
 }

@@ -4,7 +4,7 @@
 import { CTL, M, MAX_THREADS } from '../mem/machine.js';
 import { MODE_CONTROLLED, MODE_FREE, MODE_JITTER, SCHED } from './mode.js';
 import {
-  SCHED_HEADER, schedBase, SCHED_SLOT, LOG, slot, STATE_NAMES, ST_BLOCKED, PCT_MAX_CHANGE_POINTS,
+  SCHED_HEADER, schedBase, SCHED_SLOT, LOG, slot, STATE_NAMES, ST_BLOCKED, PCT_MAX_CHANGE_POINTS, SPIN_AUTO,
 } from './state.js';
 import { chooserByName, type ChooserName } from './choosers/index.js';
 import { forgetThread } from './controlled.js';
@@ -12,6 +12,10 @@ import { formatSchedule, parseSchedule, threadLetter, ScheduleError, type Schedu
 
 export const DEFAULT_MAX_STEPS = 100_000;
 export const DEFAULT_PCT_DEPTH = 3;
+const DEFAULT_SPIN: number | 'auto' = (() => {
+  const v = process.env.VPCI_SCHED_SPIN;
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : 'auto';
+})();
 
 export interface ControlledOptions {
   /** Default: 'replay' when `schedule` is given, else 'random'. */
@@ -25,8 +29,9 @@ export interface ControlledOptions {
   schedule?: string | Schedule;
   /** Step budget: more decisions than this ends the run as a hang. Default DEFAULT_MAX_STEPS. */
   maxSteps?: number;
-  /** Polls of the wake word before sleeping on it (0: sleep at once). */
-  spin?: number;
+  /** Polls of the wake word before sleeping on it (0: sleep at once); default (or 'auto'): spin then park with an
+   * adaptive budget (spin.ts). VPCI_SCHED_SPIN sets the default (0, a count or auto), for A/B measurements. */
+  spin?: number | 'auto';
 }
 
 export interface FreeOptions {
@@ -42,6 +47,7 @@ function resetHeader(threads: number): void {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw new RangeError(`threads must be 1..${MAX_THREADS}`);
   M.fill(0, schedBase, schedBase + SCHED_HEADER.PCT_CP + PCT_MAX_CHANGE_POINTS);
   for (let c = 0; c < MAX_THREADS; c++) M.fill(0, slot(c), slot(c) + SCHED_SLOT.WAKE + 1);
+  M[schedBase + SCHED_HEADER.SPINNERS] = 0;
   M[schedBase + SCHED_HEADER.TOKEN] = -1;
   M[schedBase + SCHED_HEADER.NTHREADS] = threads;
   M[schedBase + SCHED_HEADER.CAPACITY] = LOG.length;
@@ -80,7 +86,8 @@ export function prepareControlled(threads: number, o: ControlledOptions = {}): C
   const ch = chooserByName(chooser);
   M[schedBase + SCHED_HEADER.CHOOSER] = ch.id;
   M[schedBase + SCHED_HEADER.MAX_STEPS] = maxSteps;
-  M[schedBase + SCHED_HEADER.SPIN] = Math.max(0, o.spin ?? 0);
+  const spin = o.spin ?? DEFAULT_SPIN;
+  M[schedBase + SCHED_HEADER.SPIN] = spin === 'auto' ? SPIN_AUTO : Math.max(0, Math.floor(spin));
   M[schedBase + SCHED_HEADER.SEED] = seed | 0;
   ch.setup({ threads, seed, pctDepth, pctLength, replay: replay?.decisions });
   M[CTL.SCHED + SCHED.MODE] = MODE_CONTROLLED;

@@ -28,13 +28,14 @@ export const SCHED_HEADER = defineLayout('sched header', {
   PCT_NEXT: 1,     // next unused PCT change point
   HANDOFFS: 1,     // decisions that passed the token to another thread
   CAPACITY: 1,     // decision log capacity (bytes)
-  SPIN: 1,         // how long a thread polls its wake word before sleeping on it
+  SPIN: 1,         // how a waiting thread polls its wake word before sleeping on it: SPIN_AUTO, 0 (never) or a count of polls
   PCT_NCP: 1,      // number of PCT change points
   SEED: 1,
   PCT_CP: { words: PCT_MAX_CHANGE_POINTS, line: 'start' }, // PCT change points, ascending
   SITE_HASH: { line: 'start' }, // digest of the run's sequence of sites, picks and runnable sets (schedule strings S2)
   YIELDING: 1,     // the thread at this decision point is retrying (backoff): switching away is no preemption
   PCT_CHOICES: 1,  // PCT's step count: decisions with more than one runnable thread (its change points count these)
+  SPINNERS: 1,     // threads of the run polling their wake word now (SPIN_AUTO lets at most cores - 1 do so)
 }, { capacity: SCHED_HEADER_WORDS });
 
 /** Per-thread slot words (offsets from `slot(c)`), one line per thread. */
@@ -46,6 +47,9 @@ export const SCHED_SLOT = defineLayout('sched slot', {
   SITE: 1,         // site of its last yield point
   WAKE: 1,         // its own wake word (0 idle, 2 asleep, 1 woken): a handoff wakes exactly one thread
 }, { lined: true, capacity: SCHED_SLOT_WORDS });
+
+/** SCHED_HEADER.SPIN: spin then park, with a budget each thread adapts to what its waits observe (controlled.ts). */
+export const SPIN_AUTO = -1;
 
 export const ST_NOT_STARTED = 0, ST_RUNNABLE = 1, ST_BLOCKED = 2, ST_DONE = 3;
 export const STATE_NAMES = ['not-started', 'runnable', 'blocked', 'done'] as const;

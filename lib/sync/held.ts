@@ -8,7 +8,7 @@
 
 import { M, cpu, region, onAttach, HELD_MAX, HELD_WORDS, HELD } from '../mem/machine.js';
 import { crash } from '../mem/crash.js';
-import { profiling, profileAcquired, profileReleased, now } from './profile.js';
+import { profiling, profileAcquired, profileReleased, now, HOLD_SAMPLE } from './profile.js';
 import { lockdepAcquire, lockdepOn } from './lockdep.js';
 
 const heldAddr = new Int32Array(HELD_MAX);
@@ -50,11 +50,18 @@ export function acquiredPlain(addr: number, cls: number): void {
   m[b + HELD.PROGRESS]++;
 }
 
-/** acquiredPlain plus lock profiling (wait time from `waitStart`, hold time from now). */
+/** Acquisitions until this thread times a hold again (profile.ts HOLD_SAMPLE). */
+let holdCountdown = 1;
+
+/**
+ * acquiredPlain plus lock profiling: the wait since `waitStart` (ns, 0 when the lock was free), and every
+ * HOLD_SAMPLE-th acquisition the moment the hold starts (heldSince; 0 = this hold is not timed).
+ */
 export function acquired(addr: number, cls: number, waitStart: number): void {
   if (profiling) {
-    const t = now();
-    profileAcquired(cls, waitStart, t);
+    let t = waitStart > 0 ? now() : 0;
+    profileAcquired(cls, waitStart > 0 ? t - waitStart : -1);
+    if (--holdCountdown === 0) { holdCountdown = HOLD_SAMPLE; if (t === 0) t = now(); } else t = 0;
     if (depth < HELD_MAX) heldSince[depth] = t;
   }
   acquiredPlain(addr, cls);
@@ -73,12 +80,12 @@ export function releasedPlain(addr: number): boolean {
   return true;
 }
 
-/** releasedPlain plus lock profiling (hold time). */
+/** releasedPlain plus lock profiling (the hold time, when this hold is timed). */
 export function released(addr: number): boolean {
   if (profiling) {
     let i = depth - 1;
     while (i >= 0 && heldAddr[i] !== addr) i--;
-    if (i >= 0) profileReleased(heldCls[i], now() - heldSince[i]);
+    if (i >= 0 && heldSince[i] > 0) profileReleased(heldCls[i], now() - heldSince[i], HOLD_SAMPLE);
   }
   return releasedPlain(addr);
 }

@@ -24,18 +24,25 @@ export const EV = {
 export interface TraceEvent { seq: number; cpu: number; ev: number; a: number; b: number }
 
 let ringBase = 0, statBase = 0;
+/** This thread's ring and its entry counter (word indices), fixed at attach: the hot path does no arithmetic on cpu. */
+let myRing = 0, myIdx = 0;
 const MASK = RING_ENTRIES - 1;
-onAttach(() => { ringBase = region('ring').base; statBase = region('threadStat').base; });
+onAttach(() => {
+  ringBase = region('ring').base; statBase = region('threadStat').base;
+  myRing = ringBase + cpu * RING_ENTRIES * RING_ENTRY_WORDS;
+  myIdx = statBase + cpu * TSTAT.words + TSTAT.RING_IDX;
+});
 
 /** Per-thread stat words (region 'threadStat', lib/mem/regions.ts TSTAT, one line per thread). */
 export { TSTAT };
 export function tstat(c: number, field: number): number { return statBase + c * TSTAT.words + field; }
 
 export function record(ev: number, a = 0, b = 0): void {
-  const seq = Atomics.add(M, CTL.SEQ, 1);
-  const idx = M[statBase + cpu * TSTAT.words + TSTAT.RING_IDX]++;
-  const e = ringBase + (cpu * RING_ENTRIES + (idx & MASK)) * RING_ENTRY_WORDS;
-  M[e] = seq; M[e + 1] = ev; M[e + 2] = a; M[e + 3] = b;
+  const m = M;
+  const seq = Atomics.add(m, CTL.SEQ, 1);
+  const idx = m[myIdx]++;
+  const e = myRing + (idx & MASK) * RING_ENTRY_WORDS;
+  m[e] = seq; m[e + 1] = ev; m[e + 2] = a; m[e + 3] = b;
 }
 
 /** Events of one thread, oldest first (at most RING_ENTRIES). */

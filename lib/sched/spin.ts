@@ -1,0 +1,82 @@
+// How a controlled thread waits for the token (and for the start barrier): spin, then park. A cross-thread wake
+// through Atomics.wait/notify costs tens of µs; a thread polling its wake word sees the handoff within a cache-line
+// transfer. Polling pays only while the thread that will hand over has a core of its own, so:
+//
+// - at most CORES - 1 threads of a run poll at a time (the token holder needs the last core); the others park at once;
+// - each thread adapts its polling to what its own waits observe: it keeps running averages of how often a wait
+//   ended while polling (the hit rate) and of how long such waits took, polls for three times that (SPIN_MIN_MS to
+//   SPIN_MAX_MS), and parks at once while the hit rate is below HIT_RATE_MIN, probing again every PROBE_EVERY
+//   waits. A run of more threads than free cores (or a machine busy with other work) thus backs off to parking.
+//
+// CORES is os.availableParallelism(), or VPCI_CORES when a parent runs several lab processes side by side and
+// gives each its share.
+
+import { availableParallelism } from 'node:os';
+import { CTL, M } from '../mem/machine.js';
+
+/** Longest poll of one wait (ms). */
+export const SPIN_MAX_MS = 0.05;
+/** Shortest poll (ms): a handoff is rarely faster to arrive than this. */
+const SPIN_MIN_MS = 0.005;
+/**
+ * Below this hit rate, polling costs the other threads more cores than it saves wakeups: a miss burns its whole
+ * budget, a hit saves one park and wake (6-30 µs, by machine and load).
+ */
+const HIT_RATE_MIN = 0.75;
+/** Once polling stopped paying: waits that park at once between two probes. */
+const PROBE_EVERY = 64;
+
+function coresOf(v: string | undefined): number {
+  const n = Number(v);
+  return v !== undefined && v !== '' && Number.isInteger(n) && n >= 1 ? n : availableParallelism();
+}
+/** Cores this process may use. */
+export const CORES = coresOf(process.env.VPCI_CORES);
+
+// This thread's running averages (weight 1/8 per wait), kept across trials in a worker: hit rate, and how long a
+// wait that ended while polling took (ms).
+let hitRate = 1, hitWaitMs = SPIN_MIN_MS;
+let parkedWaits = 0;
+/** Waits of this thread that ended while polling / that polled and then parked (tests and benchmarks read them). */
+export const spinStats = { hits: 0, misses: 0 };
+
+/** The poll budget (ms) of this thread's next wait, 0 when it should park at once. */
+export function spinBudget(): number {
+  if (CORES < 2) return 0;
+  if (hitRate < HIT_RATE_MIN && ++parkedWaits < PROBE_EVERY) return 0;
+  parkedWaits = 0;
+  return Math.min(SPIN_MAX_MS, Math.max(SPIN_MIN_MS, 3 * hitWaitMs));
+}
+
+function learn(hit: boolean, waitedMs: number): void {
+  hitRate += ((hit ? 1 : 0) - hitRate) / 8;
+  if (hit) { spinStats.hits++; hitWaitMs += (waitedMs - hitWaitMs) / 8; } else spinStats.misses++;
+}
+
+/**
+ * Poll M[addr] while it holds `seen`, for at most `budget` ms (spinBudget), and learn from the result. True when
+ * the word changed while polling; false when the budget ran out or the trial's STOP flag went up.
+ */
+export function pollWhile(addr: number, seen: number, budget: number): boolean {
+  const t0 = performance.now(), until = t0 + budget;
+  let hit = false, t = t0;
+  for (let i = 1; ; i++) {
+    if (Atomics.load(M, addr) !== seen) { hit = true; break; }
+    if ((i & 63) === 0) {
+      t = performance.now();
+      if (t > until || Atomics.load(M, CTL.STOP) !== 0) break;
+    }
+  }
+  if (hit) t = performance.now();
+  learn(hit, t - t0);
+  return hit;
+}
+
+/** A fixed number of polls (ControlledOptions.spin > 0, for benchmarks): true when M[addr] changed meanwhile. */
+export function pollCount(addr: number, seen: number, polls: number): boolean {
+  for (let i = 0; i < polls; i++) {
+    if (Atomics.load(M, addr) !== seen) return true;
+    if ((i & 1023) === 1023 && Atomics.load(M, CTL.STOP) !== 0) return false;
+  }
+  return false;
+}
