@@ -29,7 +29,7 @@ export { process_pending_locked } from './xen/head/header.js';
 // Pieces of HEAD's vpci_read / vpci_write a patch that rewrites them needs (examples/patches/history/6ccb5e308c-*):
 // the register callbacks by id, the overlap test, the byte merge, and the masked write of one register.
 export { callRead, callWrite } from './xen/handlers.js';
-export { merge_result } from './xen/l21/vpci.js';
+export { merge_result } from './xen/vpci-hw.js';
 export { vpci_register_cmp, vpci_write_helper } from './xen/head/vpci.js';
 // ... and of HEAD's modify_bars (examples/patches/history/ee045f3a4a-*): filling the device's own BAR rangesets,
 // keeping the MSI-X table and PBA out of them, subtracting another device's enabled BARs, the boot-time apply_map, and the poison-checking list walk.

@@ -19,7 +19,7 @@ import { rangeset_overlaps_range } from '../lib/xen/rangeset.js';
 import { guest_mmio_read, guest_mmio_write } from '../lib/xen/intercept.js';
 import { DOMAIN, PCI_DEV, VPCI, VPCI_MSIX, MSIX_ENTRY, BAR, EEXIST, INVALID_PIRQ } from '../lib/xen/types.js';
 import { msix_entry } from '../lib/xen/vmsix.js';
-import { bar } from '../lib/xen/l21/header.js';
+import { bar } from '../lib/xen/bars.js';
 import { bootMachine, type World } from '../lib/lab/boot.js';
 import { stressHw, deviceSbdf, deviceBase, msixEntryAddr, MSIX_TABLE_OFFSET, MSIX_PBA_OFFSET } from '../lib/lab/workload.js';
 import { createPool, type TrialPool } from '../lib/run/index.js';

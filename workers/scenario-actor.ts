@@ -16,7 +16,7 @@ import { guest_mmio_read, guest_mmio_write } from '../lib/xen/intercept.js';
 import { msixEntryAddr } from '../lib/lab/workload.js';
 import { PHYSDEVOP_pci_device_add, PHYSDEVOP_pci_device_remove, PHYSDEVOP_pci_device_reset, XEN_DOMCTL_assign_device, XEN_DOMCTL_deassign_device, XEN_DOMCTL_memory_mapping_remove } from '../lib/xen/hypercall.js';
 import * as regs from '../lib/hw/pci_regs.js';
-import { VPCI_INIT } from '../lib/xen/l21/vpci.js';
+import { VPCI_INIT } from '../lib/xen/fault.js';
 
 type InitHook = (typeof VPCI_INIT)[number];
 import type { World } from '../lib/lab/boot.js';

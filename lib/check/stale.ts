@@ -8,16 +8,16 @@ import { chk, NULL } from '../mem/heap.js';
 import { pci_conf_read16, PCI_COMMAND, PCI_COMMAND_MEMORY } from '../hw/index.js';
 import { DOMAIN, PCI_DEV, VPCI, VCPU, BAR, NR_BARS, VPCI_BAR_ROM, VPCI_MSIX_MEM_NUM } from '../xen/types.js';
 import { vmsix_table_addr, vmsix_table_size } from '../xen/vmsix.js';
-import { bar, barFrames, MAPPABLE_BAR } from '../xen/l21/header.js';
+import { bar, barFrames, MAPPABLE_BAR } from '../xen/bars.js';
 import { p2m_mapped, p2m_lookup } from '../xen/p2m.js';
-import { installedGeneration } from '../xen/fn.js';
+import { installedCaps } from '../xen/fn.js';
 import { vcpu_has_pending } from '../xen/domain.js';
 import { guestFrames } from '../xen/head/header.js';
 
 /** Guest frames of a BAR and the host frame of its first: HEAD maps guest_addr to addr, L21 identity. */
 function frames(b: number): { s: number; e: number; mfn: number } {
   const [s, e] = barFrames(b);
-  if (installedGeneration !== 'head') return { s, e, mfn: s };
+  if (!installedCaps.guestBarAddress) return { s, e, mfn: s };
   const [gs, ge] = guestFrames(b);
   return { s: gs, e: ge, mfn: s };
 }

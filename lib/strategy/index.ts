@@ -124,6 +124,6 @@ export function installStrategy(spec: string): Strategy {
   const s = loadedStrategy(spec);
   let t = tables.get(s.spec);
   if (!t) { t = buildTable(s); tables.set(s.spec, t); }
-  installModel(t, s.generation.name);
+  installModel(t, s.generation);
   return s;
 }

@@ -10,7 +10,7 @@ import { SITE } from '../trace/sites.js';
 import { record, EV } from '../trace/recorder.js';
 import { DOMAIN, VCPU, MAX_VCPUS, MAX_DOMAINS } from './types.js';
 import { XEN, xen, CLASS } from './state.js';
-import { fn, installedGeneration } from './fn.js';
+import { fn, installedCaps } from './fn.js';
 import type { VcpuPtr, DomainPtr } from './types.js';
 
 /**
@@ -105,6 +105,5 @@ export function vcpu_return_to_guest(v: VcpuPtr): void {
 
 /** True while v has deferred map/unmap work: L21 keeps a rangeset in the slot, HEAD only the pdev (vpci.h HEAD 155-160). */
 export function vcpu_has_pending(v: number): boolean {
-  const field = installedGeneration === 'head' ? VCPU.vpci_pdev : VCPU.vpci_mem;
-  return M[chk(v, VCPU, 'vcpu_has_pending') + field] !== NULL;
+  return M[chk(v, VCPU, 'vcpu_has_pending') + VCPU[installedCaps.pendingSlot]] !== NULL;
 }

@@ -8,6 +8,13 @@ import { faultChoice, faultsRecorded, FAULT_KINDS, type FaultKind } from '../sch
 import { XEN, xen, chance, takeForced } from './state.js';
 
 export { FAULT_KINDS, type FaultKind };
+
+/**
+ * The vPCI init hooks, each a fault point: late 2021's __start_vpci_array by priority (REGISTER_VPCI_INIT:
+ * init_msix HIGH, init_bars MIDDLE, init_msi LOW); HEAD's vpci_init_header and capability inits reuse the indices
+ * (init_bars names vpci_init_header there).
+ */
+export const VPCI_INIT = ['init_msix', 'init_bars', 'init_msi'] as const;
 const KIND = { iommu: 0, map: 1, alloc: 2, init: 3 } as const;
 
 export function fault_point(kind: FaultKind): boolean {

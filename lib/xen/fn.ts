@@ -8,10 +8,14 @@
 // The table object is created once with every name, so its shape never changes and calls through it stay
 // monomorphic property loads.
 
+import type { GenerationCaps } from './caps.js';
 import type { MmioData, PciDevPtr, VcpuPtr, DomainPtr, VpciPtr, VpciMsixPtr } from './types.js';
 
-/** Every function a generation may provide. A generation provides a subset; the rest throw if called. */
-export interface ModelFns {
+/**
+ * Xen's own functions, by their names in Xen's C: what a generation of the model provides and what a compiled Xen
+ * tree exports. A generation provides a subset; the rest throw if called.
+ */
+export interface XenFns {
   // ---- vpci.c
   vpci_read(sbdf: number, reg: number, size: number): number;
   vpci_write(sbdf: number, reg: number, size: number, data: number): void;
@@ -99,8 +103,13 @@ export interface ModelFns {
   pci_get_pdev(d: DomainPtr, sbdf: number, where: string): PciDevPtr;
   /** HEAD pci.c:436-467: list_del from alldevs_list, then xfree (caller holds pcidevs_lock). */
   free_pdev(pdev: PciDevPtr): void;
-  // ---- L21 hook points: where the 2021 proposals add locking around otherwise unchanged code. Empty in L21
-  // (pci_get_pdev is L21's unlocked alldevs_list walk, vpci_lock is spin_lock(&pdev->vpci->lock)).
+}
+
+/**
+ * The lab's own seams, not Xen functions: where the 2021 proposals add locking around otherwise unchanged L21 code.
+ * Empty in L21 (pci_get_pdev is L21's unlocked alldevs_list walk, vpci_lock is spin_lock(&pdev->vpci->lock)).
+ */
+export interface LabSeams {
   vpci_read_enter(d: DomainPtr): void;
   vpci_read_exit(d: DomainPtr): void;
   vpci_write_enter(d: DomainPtr): void;
@@ -116,10 +125,13 @@ export interface ModelFns {
   pdev_list_write_exit(d: DomainPtr): void;
 }
 
+/** Every function the table holds: Xen's, then the lab's seams. */
+export interface ModelFns extends XenFns, LabSeams {}
+
 export type ModelFnName = keyof ModelFns;
 export type ModelTable = Partial<ModelFns>;
 
-export const MODEL_FN_NAMES: readonly ModelFnName[] = [
+export const XEN_FN_NAMES: readonly (keyof XenFns)[] = [
   'vpci_read', 'vpci_write', 'vpci_read_hw', 'vpci_write_hw', 'vpci_add_register', 'vpci_remove_register',
   'vpci_add_handlers', 'vpci_remove_device', 'vpci_assign_device', 'vpci_deassign_device', 'vpci_reset_device',
   'vpci_add_register_mask', 'vpci_remove_registers',
@@ -133,9 +145,14 @@ export const MODEL_FN_NAMES: readonly ModelFnName[] = [
   'vpci_msi_arch_enable', 'vpci_msi_arch_disable', 'vpci_msi_arch_update', 'vpci_msi_arch_mask', 'vpci_msi_arch_init',
   'hvm_do_resume',
   'pci_add_device', 'pci_remove_device', 'assign_device', 'deassign_device', 'iommu_add_device', 'pci_get_pdev', 'free_pdev',
+];
+
+export const LAB_SEAM_NAMES: readonly (keyof LabSeams)[] = [
   'vpci_read_enter', 'vpci_read_exit', 'vpci_write_enter', 'vpci_write_exit', 'vpci_lock', 'vpci_unlock',
   'modify_bars_get', 'modify_bars_put', 'pdev_list_write_enter', 'pdev_list_write_exit',
 ];
+
+export const MODEL_FN_NAMES: readonly ModelFnName[] = [...XEN_FN_NAMES, ...LAB_SEAM_NAMES];
 
 const absent = (name: string, gen: string) => (): never => {
   throw new Error(`model function ${name} does not exist in the ${gen} model`);
@@ -144,17 +161,14 @@ const absent = (name: string, gen: string) => (): never => {
 /** The live table of this thread: `fn.vpci_process_pending(v)`. */
 export const fn = Object.fromEntries(MODEL_FN_NAMES.map((n) => [n, absent(n, 'installed')])) as unknown as ModelFns;
 
-/**
- * The generation this thread's table comes from. Shared code reads it only where the generations lay out the same
- * struct differently (the pending slot: L21's v->vpci.mem, HEAD's v->vpci.pdev).
- */
-export let installedGeneration = '';
+/** What the installed generation can do (lib/xen/generation.ts): shared code asks this, never the generation's name. */
+export let installedCaps: GenerationCaps = { physdevReset: false, pendingSlot: 'vpci_mem', guestBarAddress: false };
 
 /** Install a complete table (lib/strategy builds it from a generation and its patches). */
-export function installModel(table: ModelTable, generation: string): void {
-  installedGeneration = generation;
+export function installModel(table: ModelTable, generation: { name: string; caps: GenerationCaps }): void {
+  installedCaps = generation.caps;
   const live = fn as unknown as Record<string, unknown>;
-  for (const n of MODEL_FN_NAMES) live[n] = table[n] ?? absent(n, generation);
+  for (const n of MODEL_FN_NAMES) live[n] = table[n] ?? absent(n, generation.name);
 }
 
 /** A patch's replacements: each is given the function it replaces and returns the new one. */

@@ -12,7 +12,7 @@ import { cpu } from '../mem/machine.js';
 import { VCPU, DOMAIN, PCI_DEV, ERESTART, ENODEV } from './types.js';
 import { current } from './state.js';
 import { pcidevs_lock, pcidevs_unlock, unmap_device_frames } from './pci.js';
-import { fn, installedGeneration } from './fn.js';
+import { fn, installedCaps } from './fn.js';
 import { write_lock, write_unlock } from '../sync/rwlock.js';
 import { NULL } from '../mem/heap.js';
 import { vcpu_return_to_guest } from './domain.js';
@@ -83,7 +83,7 @@ const ENOSYS = -38;
  */
 export function PHYSDEVOP_pci_device_reset(sbdf: number): number {
   return hypercall('PHYSDEVOP_pci_device_reset', () => {
-    if (installedGeneration === 'l21') return ENOSYS;
+    if (!installedCaps.physdevReset) return ENOSYS;
     const where = 'PHYSDEVOP_pci_device_reset';
     pcidevs_lock();
     const pdev = fn.pci_get_pdev(NULL, sbdf, where);        // physdev.c:97

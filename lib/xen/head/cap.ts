@@ -10,8 +10,7 @@ import { PCI_CAP_ID_MSI, PCI_CAP_ID_MSIX } from '../../hw/pci_regs.js';
 import { DOMAIN, PCI_DEV, ENOMEM } from '../types.js';
 import { fn } from '../fn.js';
 import { pci_find_cap_offset } from '../pci.js';
-import { init_fault_point } from '../fault.js';
-import { VPCI_INIT } from '../l21/vpci.js';
+import { init_fault_point, VPCI_INIT } from '../fault.js';
 import type { PciDevPtr } from '../types.js';
 
 /** __start_vpci_array's legacy entries (REGISTER_VPCI_CAP): id, init, cleanup. */

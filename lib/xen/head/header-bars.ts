@@ -22,7 +22,7 @@ import {
 import { HANDLER } from '../handlers.js';
 import { rangeset_new } from '../rangeset.js';
 import { pci_size_mem_bar, PCI_BAR_LAST, PCI_BAR_ROM } from '../pci.js';
-import { bar } from '../l21/header.js';
+import { bar } from '../bars.js';
 import { fn } from '../fn.js';
 import { addrOf, guestAddrOf, set64 } from './header.js';
 import type { PciDevPtr, VpciPtr } from '../types.js';

@@ -19,7 +19,7 @@ import { vmsix_table_addr, vmsix_table_size } from '../vmsix.js';
 import { XEN, xen, current, system_state, SYS_STATE_active, general_preempt_check, dom_xen, hardware_domain } from '../state.js';
 import { rangeset_add_range, rangeset_remove_range, rangeset_overlaps_range, rangeset_consume_ranges, rangeset_is_empty, rangeset_purge } from '../rangeset.js';
 import { domain_crash } from '../domain.js';
-import { bar, MAPPABLE_BAR } from '../l21/header.js';
+import { bar, MAPPABLE_BAR } from '../bars.js';
 import { map_mmio_regions, unmap_mmio_regions } from '../p2m.js';
 import { fn } from '../fn.js';
 import { list_next } from '../list.js';

@@ -5,7 +5,7 @@
 
 import type { Generation } from '../generation.js';
 import { iommu_add_device } from '../pci.js';
-import { vpci_read_hw, vpci_write_hw } from '../l21/vpci.js';   // vpci.c:367-458, unchanged since 80b0eb095a
+import { vpci_read_hw, vpci_write_hw } from '../vpci-hw.js';   // vpci.c:367-458, unchanged since 80b0eb095a
 import {
   vpci_read, vpci_write, vpci_add_register, vpci_add_register_mask, vpci_remove_registers, vpci_remove_register,
   vpci_assign_device, vpci_deassign_device, vpci_reset_device,
@@ -20,7 +20,7 @@ import { init_msi, cleanup_msi } from './msi.js';
 import { vpci_msi_arch_enable, vpci_msi_arch_disable, vpci_msi_arch_update, vpci_msi_arch_mask, vpci_msi_arch_init } from './msi-arch.js';
 import { msix_find, msix_accept, msix_read, msix_write } from './msix.js';
 import { control_write, vpci_make_msix_hole, cleanup_msix, init_msix } from './msix-cap.js';
-import { control_read, update_entry } from '../l21/msix.js';   // msix.c:39-75, unchanged since L21
+import { control_read, update_entry } from '../msix-control.js';   // msix.c:39-75, unchanged since L21
 import { vpci_msix_arch_enable_entry, vpci_msix_arch_disable_entry, vpci_msix_arch_mask_entry } from './vmsi.js';
 import type { PciDevPtr, VpciMsixPtr } from '../types.js';
 
@@ -28,6 +28,7 @@ export const head: Generation = {
   name: 'head',
   summary: 'Xen HEAD: d->pci_lock (read for reads and pending work, write for writes and device changes), per-BAR rangesets',
   commit: 'c447b7308b',
+  caps: { physdevReset: true, pendingSlot: 'vpci_pdev', guestBarAddress: true },
   fns: {
     vpci_read, vpci_write, vpci_read_hw, vpci_write_hw, vpci_add_register, vpci_add_register_mask, vpci_remove_registers,
     vpci_remove_register, vpci_assign_device, vpci_deassign_device, vpci_reset_device,

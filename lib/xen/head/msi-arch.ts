@@ -1,5 +1,5 @@
 // MSI's x86 arch hooks at HEAD (xen/arch/x86/hvm/vmsi.c:817-979 at c447b7308b) and asm/msi.h's register helpers.
-// As for MSI-X (lib/xen/l21/vmsi.ts), a bound PIRQ is state the model keeps (msi->arch.pirq, msi->arch.bound) plus
+// As for MSI-X (lib/xen/vmsi.ts), a bound PIRQ is state the model keeps (msi->arch.pirq, msi->arch.bound) plus
 // the device programmed with the guest's message: pt_irq_create_bind, the event lock and the IRQ descriptors are not
 // modelled. What is kept exactly is the checks: enable, update and disable ASSERT_PDEV_LIST_IS_READ_LOCKED(
 // pdev->domain) (vmsi.c:840, 881, 933, 951) — pcidevs_lock or the *owner's* d->pci_lock — so a caller holding
@@ -14,7 +14,7 @@ import {
 } from '../../hw/pci_regs.js';
 import { PCI_DEV, VPCI_MSI, INVALID_PIRQ, EOPNOTSUPP } from '../types.js';
 import { pci_find_cap_offset } from '../pci.js';
-import { PIRQ_BASE } from '../l21/vmsi.js';
+import { PIRQ_BASE } from '../vmsi.js';
 import { ASSERT_PDEV_LIST_IS_READ_LOCKED } from './vmsi.js';
 import type { PciDevPtr } from '../types.js';
 

@@ -24,8 +24,8 @@ import { HANDLER } from '../handlers.js';
 import { fn } from '../fn.js';
 import { pci_find_cap_offset } from '../pci.js';
 import { p2m_lookup, clear_identity_p2m_entry } from '../p2m.js';
-import { bar } from '../l21/header.js';
-import { control_read } from '../l21/msix.js';
+import { bar } from '../bars.js';
+import { control_read } from '../msix-control.js';
 import { vmsix_table_addr, vmsix_table_size, vmsix_table_bar_valid, msix_entry, msix_words, msix_list_add, msix_list_del } from '../vmsix.js';
 import type { PciDevPtr, VpciPtr } from '../types.js';
 

@@ -1,5 +1,5 @@
 // The x86 arch hooks MSI-X emulation calls, at HEAD (xen/arch/x86/hvm/vmsi.c:994-1041 at c447b7308b), reduced to
-// the state they keep as at L21 (lib/xen/l21/vmsi.ts). What changed is the lock: since 4f78438b45 they take no
+// the state they keep as at L21 (lib/xen/vmsi.ts). What changed is the lock: since 4f78438b45 they take no
 // pcidevs_lock and instead ASSERT_PDEV_LIST_IS_READ_LOCKED(pdev->domain) (vmsi.c:840, 951, 1007): the caller holds
 // d->pci_lock (msix_write for reading, vpci_write's control_write for writing), taken before vpci->lock, so the
 // L21 inversion against pci_remove_device (pcidevs_lock, then vpci->lock) is gone.
@@ -11,7 +11,7 @@ import { spin_is_locked } from '../../sync/spinlock.js';
 import { rw_is_locked } from '../../sync/rwlock.js';
 import { DOMAIN, PCI_DEV } from '../types.js';
 import { pcidevs_lock_addr } from '../state.js';
-import { msixArchHooks, vpci_msix_arch_mask_entry } from '../l21/vmsi.js';
+import { msixArchHooks, vpci_msix_arch_mask_entry } from '../vmsi.js';
 
 /** pcidevs_locked() (pci.c): this CPU holds the recursive pcidevs_lock. */
 export const pcidevs_locked = (): boolean => spin_is_locked(pcidevs_lock_addr());

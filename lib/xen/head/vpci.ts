@@ -15,10 +15,10 @@ import { CLASS, current, dom_xen } from '../state.js';
 import { callRead, callWrite } from '../handlers.js';
 import { rangeset_destroy } from '../rangeset.js';
 import { fn } from '../fn.js';
-import { merge_result } from '../l21/vpci.js';   // vpci.c:467-473, the same function at L21
+import { merge_result } from '../vpci-hw.js';   // vpci.c:467-473, the same function at L21
 import { init_fault_point } from '../fault.js';
 import { faultIndex } from './cap.js';
-import { bar } from '../l21/header.js';         // &header->bars[i]: the struct layout both generations share
+import { bar } from '../bars.js';                // &header->bars[i]: the struct layout both generations share
 import { list_next } from '../list.js';
 import type { PciDevPtr, VpciPtr, DomainPtr } from '../types.js';
 

@@ -20,6 +20,7 @@ import {
   VPCI_BAR_EMPTY, VPCI_BAR_IO, VPCI_BAR_MEM32, VPCI_BAR_MEM64_LO, VPCI_BAR_MEM64_HI, VPCI_BAR_ROM, XEN_PAGE_SHIFT,
   VPCI_MSIX_MEM_NUM,
 } from '../types.js';
+import { bar, addrOf, sizeOf, setAddr, PFN_DOWN, MAPPABLE_BAR, barFrames } from '../bars.js';
 import { vmsix_table_addr, vmsix_table_size } from '../vmsix.js';
 import { XEN, xen, current, system_state, SYS_STATE_active, general_preempt_check } from '../state.js';
 import { HANDLER } from '../handlers.js';
@@ -31,18 +32,8 @@ import { fn } from '../fn.js';
 import { list_next } from '../list.js';
 import type { DomainPtr, PciDevPtr, VcpuPtr, VpciPtr } from '../types.js';
 
-// ---- BAR accessors: header.bars[i] inside struct vpci ----
-export const bar = (vpci: number, i: number): number => vpci + VPCI.bars + i * BAR_WORDS;
-const addrOf = (b: number): number => (M[b + BAR.addr_hi] >>> 0) * 2 ** 32 + (M[b + BAR.addr_lo] >>> 0);
-const sizeOf = (b: number): number => (M[b + BAR.size_hi] >>> 0) * 2 ** 32 + (M[b + BAR.size_lo] >>> 0);
-const setAddr = (b: number, a: number): void => { M[b + BAR.addr_lo] = a % 2 ** 32; M[b + BAR.addr_hi] = Math.floor(a / 2 ** 32); };
-const PFN_DOWN = (a: number): number => Math.floor(a / 2 ** XEN_PAGE_SHIFT);
-export const MAPPABLE_BAR = (b: number): boolean => {
-  const t = M[b + BAR.type];
-  return t === VPCI_BAR_MEM32 || t === VPCI_BAR_MEM64_LO || t === VPCI_BAR_ROM;
-};
-/** Frames [start, end] a BAR covers. */
-export const barFrames = (b: number): [number, number] => [PFN_DOWN(addrOf(b)), PFN_DOWN(addrOf(b) + sizeOf(b) - 1)];
+export { bar, MAPPABLE_BAR, barFrames };
+
 
 const sbdfOf = (pdev: number, where: string): number => M[chk(pdev, PCI_DEV, where) + PCI_DEV.sbdf];
 const vpciOf = (pdev: number, where: string): number => chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);

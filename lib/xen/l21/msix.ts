@@ -28,26 +28,16 @@ import {
 } from '../vmsix.js';
 import type { DomainPtr, PciDevPtr, VcpuPtr, VpciPtr, VpciMsixPtr } from '../types.js';
 
+import { control_read } from '../msix-control.js';
+
+export { control_read };
+export { update_entry } from '../msix-control.js';
+
 const vpciOf = (pdev: number, where: string): number => chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
 /** msix->pdev->vpci, re-read at every use as the C does. */
 const msixVpci = (msix: number, where: string): number => vpciOf(M[chk(msix, VPCI_MSIX, where) + VPCI_MSIX.pdev], where);
 const PFN_DOWN = (a: number): number => Math.floor(a / 4096);
 
-/** control_read (msix.c's; msi.c's function of the same name is not modelled). */
-export function control_read(_pdev: number, _reg: number, msix: number): number {
-  chk(msix, VPCI_MSIX, 'control_read');
-  return (M[msix + VPCI_MSIX.max_entries] - 1) | (M[msix + VPCI_MSIX.enabled] ? PCI_MSIX_FLAGS_ENABLE : 0) |
-    (M[msix + VPCI_MSIX.masked] ? PCI_MSIX_FLAGS_MASKALL : 0);
-}
-
-/** update_entry: disable then re-enable an entry so the arch code picks up a new address or data. */
-export function update_entry(entry: number, pdev: PciDevPtr, _nr: number): void {
-  let rc = fn.vpci_msix_arch_disable_entry(entry, pdev);
-  if (rc && rc !== ENOENT) return;           // gprintk: unable to disable entry for update
-  rc = fn.vpci_msix_arch_enable_entry(entry, pdev, vmsix_table_base(vpciOf(pdev, 'update_entry'), VPCI_MSIX_TABLE, 'update_entry'));
-  if (rc) return;                            // gprintk: unable to enable entry
-  M[chkMember(entry, MSIX_ENTRY_WORDS, 'update_entry', 'write') + MSIX_ENTRY.updated] = 0;
-}
 
 export function control_write(pdev: PciDevPtr, reg: number, val: number, msix: number): void {
   const where = 'control_write';

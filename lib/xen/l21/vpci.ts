@@ -10,15 +10,14 @@ import { yield_point } from '../../sched/mode.js';
 import { SITE } from '../../trace/sites.js';
 import { pci_conf_read8, pci_conf_read16, pci_conf_read32, pci_conf_write8, pci_conf_write16, pci_conf_write32 } from '../../hw/index.js';
 import { PCI_CFG_SPACE_EXP_SIZE } from '../../hw/pci_regs.js';
+import { merge_result, sizeMask } from '../vpci-hw.js';
 import { DOMAIN, PCI_DEV, VPCI, VPCI_REGISTER, VCPU, EINVAL, ENOMEM, EEXIST, ENOENT } from '../types.js';
 import { CLASS, current } from '../state.js';
 import { callRead, callWrite } from '../handlers.js';
 import { fn } from '../fn.js';
-import { init_fault_point } from '../fault.js';
+import { init_fault_point, VPCI_INIT } from '../fault.js';
 import type { PciDevPtr, VpciPtr, DomainPtr } from '../types.js';
 
-/** __start_vpci_array by priority (REGISTER_VPCI_INIT): init_msix (HIGH), init_bars (MIDDLE), init_msi (LOW). */
-export const VPCI_INIT = ['init_msix', 'init_bars', 'init_msi'] as const;
 
 export function has_vpci(d: number, where: string): boolean { return M[chk(d, DOMAIN, where) + DOMAIN.has_vpci] !== 0; }
 
@@ -123,47 +122,6 @@ export function vpci_remove_register(vpci: VpciPtr, offset: number, size: number
   return ENOENT;
 }
 
-const sizeMask = (size: number): number => (size >= 4 ? 0xffffffff : (1 << (8 * size)) - 1);
-
-/** Replace bytes [offset, offset+size) of data with the low size bytes of v. */
-export function merge_result(data: number, v: number, size: number, offset: number): number {
-  const mask = sizeMask(size) * 2 ** (offset * 8);
-  return (((data >>> 0) & ~mask) | (((v >>> 0) & sizeMask(size)) << (offset * 8))) >>> 0;
-}
-
-/** Only the hardware domain reaches real config space; a DomU reads all-ones and its writes are dropped (80b0eb095a). */
-function hw_allowed(): boolean {
-  const v = current();
-  return v === NULL || M[chk(M[chk(v, VCPU, 'vpci_read_hw') + VCPU.domain], DOMAIN, 'vpci_read_hw') + DOMAIN.is_hardware_domain] !== 0;
-}
-
-/** Hardware access for the gaps between emulated registers, including 3-byte pieces split 1+2 or 2+1. */
-export function vpci_read_hw(sbdf: number, reg: number, size: number): number {
-  if (!hw_allowed()) return size >= 4 ? 0xffffffff : (1 << (8 * size)) - 1;
-  switch (size) {
-    case 4: return pci_conf_read32(sbdf, reg) >>> 0;
-    case 3:
-      return reg & 1
-        ? (pci_conf_read8(sbdf, reg) | (pci_conf_read16(sbdf, reg + 1) << 8)) >>> 0
-        : (pci_conf_read16(sbdf, reg) | (pci_conf_read8(sbdf, reg + 2) << 16)) >>> 0;
-    case 2: return pci_conf_read16(sbdf, reg);
-    case 1: return pci_conf_read8(sbdf, reg);
-    default: return 0xffffffff;
-  }
-}
-
-export function vpci_write_hw(sbdf: number, reg: number, size: number, data: number): void {
-  if (!hw_allowed()) return;
-  switch (size) {
-    case 4: pci_conf_write32(sbdf, reg, data >>> 0); break;
-    case 3:
-      if (reg & 1) { pci_conf_write8(sbdf, reg, data & 0xff); pci_conf_write16(sbdf, reg + 1, (data >>> 8) & 0xffff); }
-      else { pci_conf_write16(sbdf, reg, data & 0xffff); pci_conf_write8(sbdf, reg + 2, (data >>> 16) & 0xff); }
-      break;
-    case 2: pci_conf_write16(sbdf, reg, data & 0xffff); break;
-    case 1: pci_conf_write8(sbdf, reg, data & 0xff); break;
-  }
-}
 
 function current_domain(where: string): number { return M[chk(current(), VCPU, where) + VCPU.domain]; }
 

@@ -1,21 +1,22 @@
-// The x86 arch hooks MSI-X emulation calls (xen/arch/x86/hvm/vmsi.c L21 842-890), reduced to the state they keep
+// The x86 arch hooks MSI-X emulation calls (xen/arch/x86/hvm/vmsi.c L21 842-890; HEAD's take no pcidevs_lock and
+// reuse them through msixArchHooks(false, ...), lib/xen/head/vmsi.ts), reduced to the state they keep
 // and the locks they take. Binding a PIRQ is recorded as entry->arch.pirq and the device's own table entry is
 // programmed (what msi.c does through its mapping of the table); pt_irq_*_bind and the event lock are not
 // modelled. At L21 enabling and disabling take pcidevs_lock inside vpci->lock, held by the caller (msix_write,
 // control_write), while pci_remove_device takes pcidevs_lock and then vpci->lock: the opposite order.
 
-import { M } from '../../mem/machine.js';
-import { chk, chkMember } from '../../mem/heap.js';
-import { ASSERT } from '../../mem/crash.js';
-import { msix_entry_write } from '../../hw/index.js';
+import { M } from '../mem/machine.js';
+import { chk, chkMember } from '../mem/heap.js';
+import { ASSERT } from '../mem/crash.js';
+import { msix_entry_write } from '../hw/index.js';
 import {
   PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET, PCI_MSIX_ENTRY_UPPER_ADDR_OFFSET, PCI_MSIX_ENTRY_DATA_OFFSET,
   PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET, PCI_MSIX_VECTOR_BITMASK,
-} from '../../hw/pci_regs.js';
-import { PCI_DEV, VPCI, MSIX_ENTRY, MSIX_ENTRY_WORDS, INVALID_PIRQ, ENOENT, EOPNOTSUPP } from '../types.js';
-import { pcidevs_lock, pcidevs_unlock } from '../pci.js';
-import { msixOf, vmsix_entry_nr } from '../vmsix.js';
-import type { PciDevPtr } from '../types.js';
+} from '../hw/pci_regs.js';
+import { PCI_DEV, VPCI, MSIX_ENTRY, MSIX_ENTRY_WORDS, INVALID_PIRQ, ENOENT, EOPNOTSUPP } from './types.js';
+import { pcidevs_lock, pcidevs_unlock } from './pci.js';
+import { msixOf, vmsix_entry_nr } from './vmsix.js';
+import type { PciDevPtr } from './types.js';
 
 /** The model's PIRQ for entry nr: one per entry, so the arch code can find the device entry behind it. */
 export const PIRQ_BASE = 32;
