@@ -14,13 +14,18 @@ export interface AppliedPatch {
   notes?: string[];          // patch's own remarks: hunks applied at an offset or with fuzz
 }
 
-let tool: 'patch' | 'git' | undefined;
-function applyTool(): 'patch' | 'git' {
-  if (tool) return tool;
-  for (const t of ['patch', 'git'] as const) {
-    try { execFileSync(t, ['--version'], { stdio: 'ignore' }); return (tool = t); } catch { /* next */ }
+const installed = new Map<string, boolean>();
+/** GNU patch, else git apply; VPCI_LAB_PATCH_TOOL=git|patch picks one (the tests use it to try both). */
+export function applyTool(): 'patch' | 'git' {
+  const want = process.env.VPCI_LAB_PATCH_TOOL;
+  const tools: ('patch' | 'git')[] = want === 'git' || want === 'patch' ? [want] : ['patch', 'git'];
+  for (const t of tools) {
+    if (!installed.has(t)) {
+      try { execFileSync(t, ['--version'], { stdio: 'ignore' }); installed.set(t, true); } catch { installed.set(t, false); }
+    }
+    if (installed.get(t)) return t;
   }
-  throw new XenSourceError('patch', 'neither patch nor git is installed: --patch needs one of them');
+  throw new XenSourceError('patch', `${want ?? 'neither patch nor git'} is not installed: --patch needs patch or git`);
 }
 
 /** Read and parse a patch file; one-line errors for a missing file or a file that holds no diff. */
@@ -64,7 +69,7 @@ export function applyPatch(dir: string, file: string, sha: string): AppliedPatch
   const { files } = readPatch(file);
   const t = applyTool();
   const args = t === 'patch'
-    ? ['-p1', '--batch', '--forward', '--no-backup-if-mismatch', '--reject-file=-', '-d', dir, '-i', file]
+    ? ['-p1', '--batch', '--forward', '--fuzz=0', '--no-backup-if-mismatch', '--reject-file=-', '-d', dir, '-i', file]
     : ['apply', '-p1', '--verbose', file];
   // git apply inside another repository (the cache sits in this checkout) would patch relative to that one's top.
   const env = { ...process.env, GIT_CEILING_DIRECTORIES: dirname(dir) };

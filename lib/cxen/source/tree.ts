@@ -3,13 +3,13 @@
 // patches applied to the copy, never to the user's tree. Copies are named by the hash of the tree's content and
 // the patches', so a repeated run finds its copy ready.
 
-import { cpSync, existsSync, readdirSync, rmSync, mkdirSync, copyFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, mkdirSync, copyFileSync, statSync, writeFileSync, utimesSync } from 'node:fs';
 import { join, resolve, dirname, basename } from 'node:path';
 import { XenSourceError } from './errors.js';
 import { cacheDir, publish, readJson, tempName } from './cache.js';
 import { fileSha, treeHashes, mapSha, sha256, isBuildOutput } from './hash.js';
 import { checkXenTree, identify, MARK, type SourceMark, type XenIdentity } from './identify.js';
-import { applyPatch, readPatch, type AppliedPatch } from './apply.js';
+import { applyPatch, applyTool, readPatch, type AppliedPatch } from './apply.js';
 import { pathOf } from './diff.js';
 
 export interface PrepareOptions {
@@ -78,6 +78,13 @@ function buildCopy(src: string, dest: string, patches: { file: string; sha: stri
   return patches.map((p) => applyPatch(dest, p.file, p.sha));
 }
 
+/** Prepared copies are ~20 MB each: keep the 16 most recently used, and any used in the last ten minutes. */
+function prune(base: string, keep = 16, graceMs = 600_000): void {
+  const entries = readdirSync(base).filter((n) => !n.includes('.tmp-')).map((n) => ({ p: join(base, n), t: statSync(join(base, n)).mtimeMs }));
+  entries.sort((a, b) => b.t - a.t);
+  for (const e of entries.slice(keep)) if (Date.now() - e.t > graceMs) rmSync(e.p, { recursive: true, force: true });
+}
+
 export function prepareXenTree(o: PrepareOptions = {}): XenTree {
   const src = resolve(o.src ?? defaultSource(o.cacheDir));
   checkXenTree(src, o.src ?? src);
@@ -88,7 +95,7 @@ export function prepareXenTree(o: PrepareOptions = {}): XenTree {
   });
   if (!patches.length) return { ...id, dir: src, src, files: relatedHashes(src, []), patches: [] };
 
-  const key = sha256(JSON.stringify({ v: 1, tree: mapSha(treeHashes(src, SCOPE.filter((s) => existsSync(join(src, s))), o.cacheDir)), patches: patches.map((p) => p.sha) })).slice(0, 24);
+  const key = sha256(JSON.stringify({ v: 1, tool: applyTool(), tree: mapSha(treeHashes(src, SCOPE.filter((s) => existsSync(join(src, s))), o.cacheDir)), patches: patches.map((p) => p.sha) })).slice(0, 24);
   const dir = join(cacheDir('prepared', o.cacheDir), key);
   const record = join(dir, '.vpci-lab-patches.json');
   let applied = readJson<AppliedPatch[]>(record);
@@ -103,6 +110,10 @@ export function prepareXenTree(o: PrepareOptions = {}): XenTree {
     }
     publish(tmp, dir);
     applied = readJson<AppliedPatch[]>(record) ?? applied;
+    prune(dirname(dir));
+  } else {
+    const now = new Date();
+    utimesSync(dir, now, now);                            // most recently used: the last to be pruned
   }
   // The record's paths are those of the run that built the copy; this run names its own files.
   const mine = applied.map((a, i) => ({ ...a, path: patches[i].file }));
