@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// vpci-lab: one command, subcommands in stress/commands/ (one file each).
+// vpci-lab: one command, subcommands in commands/<name>/ (one folder each).
 
 import { UsageError } from './args.js';
 
@@ -36,8 +36,13 @@ async function main(argv: string[]): Promise<number> {
   return (await cmd.load()).run(rest);
 }
 
-// `vpci-lab ... | head` closes the pipe early: that is the reader's choice, not an error.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
+// `vpci-lab ... | head -1` closes the pipe early: that is the reader's choice, not an error, and not a verdict
+// either. The rest of stdout is dropped, the run goes on to write its files, and the exit code is the command's
+// (CI's `set -o pipefail` must see 1 when a surprise was found, not 0 because the reader left).
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+  throw e;
+});
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },

@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util';
 import { UsageError, parseInt10, parseDuration } from './args.js';
-import { checkOutputFile, checkOutputDir } from './output.js';
+import { checkOutputFile, checkOutputDir, distinctOutputs } from './output.js';
 
 /** One option: how it reads its value (undefined when absent), how --help shows it. */
 export interface Opt<T> {
@@ -82,9 +82,9 @@ export function duration(help: string, o: { default?: number; defaultText?: stri
  * A file the command will write. Checked before any work: its directory exists and is writable, and it is not a
  * directory. With mkdir, a missing directory is created instead (the lab's own default paths under out/).
  */
-export function outFile(help: string, o: { default?: string; mkdir?: boolean; arg?: string } = {}): Opt<string | undefined> {
+export function outFile(help: string, o: { default?: string; defaultText?: string; mkdir?: boolean; arg?: string } = {}): Opt<string | undefined> {
   return {
-    kind: 'value', help, arg: o.arg ?? 'FILE', defaultText: o.default, output: true,
+    kind: 'value', help, arg: o.arg ?? 'FILE', defaultText: o.defaultText ?? o.default, output: true,
     read: (raw, flag) => { const s = str(raw, flag) ?? o.default; if (s !== undefined) checkOutputFile(s, flag, o.mkdir === true || s === o.default); return s; },
   };
 }
@@ -147,5 +147,6 @@ export function parseCommand<T extends OptionTable>(spec: CommandSpec<T>, argv: 
   // Plain values first, output paths last: a bad number is reported before a file is touched.
   const entries = Object.entries(spec.options);
   for (const [name, o] of [...entries.filter(([, o]) => !o.output), ...entries.filter(([, o]) => o.output)]) values[name] = o.read(given[name], `--${name}`);
+  distinctOutputs(entries.filter(([, o]) => o.output && o.kind === 'value' && o.arg === 'FILE').map(([name]) => [`--${name}`, values[name] as string | undefined]));
   return { values: values as Values<T>, positionals: raw.positionals };
 }

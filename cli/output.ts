@@ -68,3 +68,33 @@ export class Outputs {
     process.stderr.write(`vpci-lab: could not write ${file}: ${reason(e)} (the results above are complete)\n`);
   }
 }
+
+/** A name made from a scenario or strategy name, safe as one path component: `x/../../tmp/pwned` -> `x_.._.._tmp_pwned`. */
+export function safeName(s: string): string {
+  const t = s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_').slice(0, 100);
+  return t || '_';
+}
+
+// One stamp per process: a command's default outputs are named for its run, so two runs (or two shards on one
+// machine) never replace each other's report.
+const STAMP = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${process.pid}`;
+
+/** The default path of an output under out/: out/<stem>-<UTC date-time>-<pid>.<ext>, the stem made safe. */
+export function defaultOut(stem: string, ext = 'html'): string {
+  return path.join('out', `${safeName(stem)}-${STAMP}.${ext}`);
+}
+
+/** How --help shows such a default. */
+export const defaultOutText = (stem: string, ext = 'html'): string => `out/${stem}-<date-time>-<pid>.${ext}`;
+
+/** Refuse (exit 2) two outputs of one run that are the same file: the later would silently replace the earlier. */
+export function distinctOutputs(outputs: Array<[flag: string, file: string | undefined]>): void {
+  const seen = new Map<string, string>();
+  for (const [flag, file] of outputs) {
+    if (file === undefined) continue;
+    const abs = path.resolve(file);
+    const other = seen.get(abs);
+    if (other !== undefined) throw new UsageError(`${other} and ${flag} name the same file ${file}: one would overwrite the other`);
+    seen.set(abs, flag);
+  }
+}

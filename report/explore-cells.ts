@@ -24,6 +24,8 @@ export interface ExploreCell {
   firstFailure: FailureRecord | null;
   surprise: FailureRecord | null;
   forbidden: ForbiddenRun[];
+  /** Wall time of the cell's runs (shards: summed), for JUnit's time; the only field two equal runs differ in. */
+  ms?: number;
 }
 
 export interface ExploreJson {
@@ -88,7 +90,8 @@ function mergeCell(a: ExploreCell, b: ExploreCell): ExploreCell {
   }
   forbidden.sort((x, y) => x.run - y.run);
   return { ...a, runs: a.runs + b.runs, outcomes, verdicts, tally: mergeTally(a.tally, b.tally),
-    firstFailure: earlier(a.firstFailure, b.firstFailure), surprise: earlier(a.surprise, b.surprise), forbidden };
+    firstFailure: earlier(a.firstFailure, b.firstFailure), surprise: earlier(a.surprise, b.surprise), forbidden,
+    ...(a.ms !== undefined || b.ms !== undefined ? { ms: Math.round((a.ms ?? 0) + (b.ms ?? 0)) } : {}) };
 }
 
 /** Shards (or any explores of the same settings) into one result. */

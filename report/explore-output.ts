@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { matrixText, missingRuns, type ExploreJson, type FailureRecord } from './explore-cells.js';
 import { renderTimeline } from './timeline.js';
-import { junitXml } from './junit.js';
+import { junitXml, unfinished } from './junit.js';
 import { replayCommand } from './replay.js';
 import type { Outputs } from '../cli/output.js';
 import { renderReport } from './html/html.js';
@@ -40,5 +40,5 @@ export function writeExploreOutputs(j: ExploreJson, p: ExplorePaths, out: Output
   }
   if (p.html && out.write(p.html, () => renderReport(exploreReport(j)))) process.stdout.write(`report: ${p.html}\n`);
   if (p.json) out.write(p.json, () => JSON.stringify(j) + '\n');
-  if (p.junit) out.write(p.junit, () => junitXml('explore', j.cells));
+  if (p.junit) out.write(p.junit, () => junitXml('explore', j.cells, j.interrupted ? unfinished(j.scenarios, j.strategies, j.cells, 'not run: the run was interrupted') : []));
 }

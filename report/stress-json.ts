@@ -6,7 +6,7 @@ import os from 'node:os';
 import { OUTCOMES, type Outcome } from '../lib/mem/crash.js';
 import type { LockHistograms } from '../lib/sync/profile.js';
 import { encodeLockHistograms, decodeLockHistograms, type EncodedLockHistograms } from './lock-histograms.js';
-import type { FirstFailure, StrategyTotals } from '../lib/explore/campaign.js';
+import type { FirstFailure, StrategyTotals, RoundBlocks } from '../lib/explore/campaign.js';
 
 export interface StressLockJson { name: string; acquisitions: number; contended: number; maxWaitNs: number; maxHoldNs: number }
 
@@ -19,6 +19,8 @@ export interface StressResultJson {
   firstFailures: FirstFailure[];
   lockdep: string[];
   replacedWorkers: number;
+  /** Guest accesses and trial milliseconds per block of rounds (strategies take turns): the ratio's spread. */
+  blocks?: RoundBlocks;
 }
 
 export interface StressJson {
@@ -41,6 +43,7 @@ export function stressJson(all: StrategyTotals[], o: Omit<StressJson, 'command' 
       locks: t.locks.filter((l) => l.name !== 'heap').map((l) => ({ name: l.name, acquisitions: l.acquisitions, contended: l.contended, maxWaitNs: Math.round(l.maxWaitNs), maxHoldNs: Math.round(l.maxHoldNs) })),
       lockHistograms: encodeLockHistograms(new Map([...t.lockHist].filter(([name]) => name !== 'heap'))),
       firstFailures: t.firstFailures, lockdep: t.lockdep, replacedWorkers: t.replacedWorkers,
+      blocks: { size: t.blocks.size, accesses: t.blocks.accesses, ms: t.blocks.ms.map((x) => Math.round(x * 10) / 10) },
     })),
   };
 }
@@ -72,7 +75,35 @@ function mergeResult(a: StressResultJson, b: StressResultJson): StressResultJson
     addRemove: a.addRemove + b.addRemove, locks, lockHistograms: encodeLockHistograms(hist),
     firstFailures: [...firsts.values()].sort((x, y) => x.trial - y.trial), lockdep: [...new Set([...a.lockdep, ...b.lockdep])],
     replacedWorkers: (a.replacedWorkers ?? 0) + (b.replacedWorkers ?? 0),
+    ...(a.blocks && b.blocks && a.blocks.size === b.blocks.size ? { blocks: addBlocks(a.blocks, b.blocks) } : {}),
   };
+}
+
+/** Shards' block b ran in about the same stretch of their runs: added block by block. */
+function addBlocks(a: RoundBlocks, b: RoundBlocks): RoundBlocks {
+  const n = Math.max(a.accesses.length, b.accesses.length);
+  const at = (xs: number[], i: number): number => xs[i] ?? 0;
+  return { size: a.size, accesses: Array.from({ length: n }, (_, i) => at(a.accesses, i) + at(b.accesses, i)), ms: Array.from({ length: n }, (_, i) => Math.round((at(a.ms, i) + at(b.ms, i)) * 10) / 10) };
+}
+
+/**
+ * A strategy's guest-access rate against baseline's: over the whole campaign, and per block of rounds (both ran in
+ * the same stretch of time, so the machine's load cancels) as the median and the 10th-90th percentile range.
+ */
+export function ratioVsBase(t: StressResultJson, base: StressResultJson): { ratio: number; median?: number; lo?: number; hi?: number; n: number } {
+  const rate = (n: number, ms: number): number => (ms > 0 ? n / ms : 0);
+  const ratio = rate(base.guestAccesses, base.durationMs) > 0 ? rate(t.guestAccesses, t.durationMs) / rate(base.guestAccesses, base.durationMs) : 0;
+  const a = t.blocks, b = base.blocks;
+  if (!a || !b) return { ratio, n: 0 };
+  const rs: number[] = [];
+  for (let i = 0; i < Math.min(a.ms.length, b.ms.length); i++) {
+    const rb = rate(b.accesses[i], b.ms[i]);
+    if (a.ms[i] > 0 && rb > 0) rs.push(rate(a.accesses[i], a.ms[i]) / rb);
+  }
+  if (rs.length < 3) return { ratio, n: rs.length };
+  rs.sort((x, y) => x - y);
+  const q = (p: number): number => rs[Math.min(rs.length - 1, Math.max(0, Math.round(p * (rs.length - 1))))];
+  return { ratio, median: q(0.5), lo: q(0.1), hi: q(0.9), n: rs.length };
 }
 
 /** Shards (or campaigns of the same machine shape) into one. */

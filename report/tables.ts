@@ -4,7 +4,7 @@
 
 import { OUTCOMES, type Outcome } from '../lib/mem/crash.js';
 import type { StrategyTotals } from '../lib/explore/campaign.js';
-import { histogramsOf, type StressJson } from './stress-json.js';
+import { histogramsOf, ratioVsBase, type StressJson, type StressResultJson } from './stress-json.js';
 
 export { stressJson } from './stress-json.js';
 
@@ -23,19 +23,27 @@ export function statsLine(t: StrategyTotals): string {
   return `[stress] ${t.strategy}: trials ${t.trials} | ${seen || 'no trials yet'} | ${fmt(rate(t.guestAccesses, t.durationMs))} accesses/s ${fmt(rate(t.hypercalls, t.durationMs))} hypercalls/s`;
 }
 
+/** "vs baseline" and its spread across blocks of rounds, as the matrix and the README show them. */
+export function vsBase(t: StressResultJson, base: StressResultJson | undefined): { ratio: string; spread: string } {
+  if (!base) return { ratio: '-', spread: '-' };
+  const r = ratioVsBase(t, base);
+  if (t === base) return { ratio: '1.00x', spread: '-' };
+  return { ratio: `${r.ratio.toFixed(2)}x`, spread: r.lo !== undefined ? `${r.median!.toFixed(2)} (${r.lo.toFixed(2)}-${r.hi!.toFixed(2)}, ${r.n})` : '-' };
+}
+
 /** The outcome matrix with each strategy's cost next to its safety (the README's stress table is this). */
 export function matrix(j: Pick<StressJson, 'results'>): string {
   const all = j.results;
   const kinds: Outcome[] = OUTCOMES.filter((o) => o === 'ok' || all.some((t) => t.outcomes[o] > 0));
   const base = all.find((t) => t.strategy === 'baseline');
-  const baseRate = base ? rate(base.guestAccesses, base.durationMs) : 0;
-  const rows = [['strategy', 'trials', ...kinds, 'accesses/s', 'vs baseline', 'hypercalls/s', 'add+remove', 'pending done']];
+  const rows = [['strategy', 'trials', ...kinds, 'accesses/s', 'vs baseline', 'per block: median (p10-p90, n)', 'hypercalls/s', 'add+remove', 'pending done']];
   for (const t of all) {
-    const r = rate(t.guestAccesses, t.durationMs);
-    rows.push([t.strategy, String(t.trials), ...kinds.map((k) => String(t.outcomes[k])), fmt(r),
-      baseRate ? `${(r / baseRate).toFixed(2)}x` : '-', fmt(rate(t.hypercalls, t.durationMs)), String(t.addRemove), String(t.pendingDone)]);
+    const v = vsBase(t, base);
+    rows.push([t.strategy, String(t.trials), ...kinds.map((k) => String(t.outcomes[k])), fmt(rate(t.guestAccesses, t.durationMs)),
+      v.ratio, v.spread, fmt(rate(t.hypercalls, t.durationMs)), String(t.addRemove), String(t.pendingDone)]);
   }
-  return table(rows, ['l']);
+  const note = base && all.length > 1 ? `\nvs baseline: guest accesses/s over all trials against baseline's; per block: the same ratio in each block of ${base.blocks?.size ?? 8} rounds (strategies take turns\ntrial by trial, so a block's trials ran under the same load): its median, 10th-90th percentile and the number of blocks. A range that spans 1 is noise` : '';
+  return table(rows, ['l']) + note;
 }
 
 function lockTable(j: StressJson): string {

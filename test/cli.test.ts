@@ -118,8 +118,8 @@ describe('command line: repro and explore outputs', function () {
     const x = fs.readFileSync(junit, 'utf8');
     assert.match(x, /^<\?xml/);
     assert.equal((x.match(/<testcase /g) ?? []).length, 2);
-    assert.match(x, /<testcase classname="vpci-lab.explore.strict" name="baseline">\n\s+<failure type="[a-z-]+" message="[^"]*forbidden for baseline[^"]*">[^<]*schedule: S1:2:/);
-    assert.match(x, /<testcase classname="vpci-lab.explore.crash-path-4" name="baseline">\n\s+<system-out>/);
+    assert.match(x, /<testcase classname="vpci-lab.explore.strict" name="baseline" time="[\d.]+">\n\s+<failure type="[a-z-]+" message="[^"]*forbidden for baseline[^"]*">[^<]*schedule: S1:2:/);
+    assert.match(x, /<testcase classname="vpci-lab.explore.crash-path-4" name="baseline" time="[\d.]+">\n\s+<system-out>/);
     const ok = cli('explore', '--scenarios', 'crash-path-4', '--strategies', 'baseline', '--runs', '5');
     assert.equal(ok.code, 0, ok.stderr);
   });

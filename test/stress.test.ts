@@ -63,7 +63,10 @@ describe('stress campaign', function () {
         assert.ok(Array.isArray(x.firstFailures));
       }
       const lines = fs.readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-      assert.equal(lines.length, 6);
+      assert.equal(lines.length, 7, 'a header line, then one per trial');
+      assert.deepEqual(lines[0].header.strategies, ['baseline', 'upstream']);
+      // Strategies take turns trial by trial (issue 23: no strategy pays for the start-up of the others).
+      assert.deepEqual(lines.slice(1).map((l) => `${l.strategy}:${l.trial}`), ['baseline:0', 'upstream:0', 'upstream:1', 'baseline:1', 'baseline:2', 'upstream:2']);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

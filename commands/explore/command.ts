@@ -12,8 +12,9 @@ import { BUILTIN_SCENARIOS, loadScenario, ScenarioError, type Scenario } from '.
 import { reproduce } from '../../lib/explore/repro.js';
 import { cellOf, type ExploreCell, type ExploreJson } from '../../report/explore-cells.js';
 import { shardLabel } from '../../cli/shard.js';
-import { Outputs } from '../../cli/output.js';
+import { Outputs, defaultOut, defaultOutText } from '../../cli/output.js';
 import { exitCode } from '../../cli/exit.js';
+import { onStop } from '../../cli/signals.js';
 import { printExplore, writeExploreOutputs } from '../../report/explore-output.js';
 
 const SPEC = {
@@ -27,7 +28,7 @@ Exit 1 when any cell saw a surprise, 0 otherwise, 2 for bad input.`,
     ...controlledOptions(50),
     ...shardOptions,
     json: outFile('write the matrix as JSON (every cell, its first failure and surprise with full flight records)'),
-    html: outFile('one self-contained HTML report: the matrix coloured by verdict, every first failure with its timeline', { default: path.join('out', 'explore.html') }),
+    html: outFile('one self-contained HTML report: the matrix coloured by verdict, every first failure with its timeline', { default: defaultOut('explore'), defaultText: defaultOutText('explore') }),
     'html-dir': outDir('also write one timeline file per cell that failed'),
     junit: outFile('write JUnit XML: a test case per scenario x strategy, a failure per forbidden outcome'),
   },
@@ -59,13 +60,13 @@ export async function run(argv: string[]): Promise<number> {
   const cells: ExploreCell[] = [];
   const t0 = performance.now();
   let interrupted = false;
-  const onSigint = (): void => { interrupted = true; process.stderr.write('\ninterrupted: printing what was explored\n'); };
-  process.on('SIGINT', onSigint);
+  const offStop = onStop((sig) => { interrupted = true; process.stderr.write(`\n${sig === 'SIGTERM' ? 'terminated' : 'interrupted'}: printing what was explored\n`); });
   try {
     for (const l of loaded) {
       for (const s of strategies) {
         if (interrupted) break;
-        try { cells.push(cellOf(await reproduce(pool, l.url, l.scenario, s.name, o))); } catch (e) {
+        const c0 = performance.now();
+        try { cells.push({ ...cellOf(await reproduce(pool, l.url, l.scenario, s.name, o)), ms: Math.round(performance.now() - c0) }); } catch (e) {
           if (e instanceof ScenarioError) throw new UsageError(e.message);   // an actor's own bug
           throw e;
         }
@@ -74,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
       if (interrupted) break;
     }
   } finally {
-    process.off('SIGINT', onSigint);
+    offStop();
     await pool.close().catch(() => {});
   }
   const result: ExploreJson = {

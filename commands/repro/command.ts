@@ -4,7 +4,7 @@ import path from 'node:path';
 import { UsageError } from '../../cli/args.js';
 import { parseCommand, string, int, outFile } from '../../cli/options.js';
 import { controlledOptions } from '../../cli/common-options.js';
-import { Outputs, checkOutputFile } from '../../cli/output.js';
+import { Outputs, checkOutputFile, defaultOut, distinctOutputs } from '../../cli/output.js';
 import { junitXml } from '../../report/junit.js';
 import { exitCode } from '../../cli/exit.js';
 import { loadStrategy, STRATEGY_NAMES, PatchError } from '../../lib/strategy/index.js';
@@ -28,7 +28,7 @@ strategy (a surprise), 0 otherwise, 2 for bad input.`,
     schedule: string('replay this schedule once (from an earlier run\'s output)', { arg: 'STRING' }),
     events: int('interleaving lines to print, 0 = all', { default: 80 }),
     json: outFile('write { scenario, strategy, runs, outcomes, verdicts, tally, firstFailure, surprise } (tally: runs by outcome, crash site and verdict; failures with their full flight records)'),
-    html: outFile('timeline of the first failure (default out/repro-<scenario>-<strategy>.html)'),
+    html: outFile('timeline of the first failure (default out/repro-<scenario>-<strategy>-<date-time>-<pid>.html)'),
     junit: outFile('write JUnit XML: one test case, a failure per forbidden outcome'),
   },
 };
@@ -52,15 +52,17 @@ export async function run(argv: string[]): Promise<number> {
     throw e;
   }
   const { url, scenario } = loaded;
-  const html = v.html ?? path.join('out', `repro-${scenario.name}-${strategy}.html`);
+  const html = v.html ?? defaultOut(`repro-${scenario.name}-${strategy}`);
   if (v.html === undefined) checkOutputFile(html, '--html', true);
+  distinctOutputs([['--html', html], ['--json', v.json], ['--junit', v.junit]]);
   const pool = createPool(Object.keys(scenario.actors).length);
   let r: ReproResult;
   try {
     r = await reproduce(pool, url, scenario, strategy, { runs, chooser, pctDepth, seed, schedule });
   } catch (e) {
     if (e instanceof ScheduleError || e instanceof ScenarioError) throw new UsageError(e.message);
-    if (e instanceof ScheduleDivergence) { process.stderr.write(`vpci-lab: ${e.message}\n`); return 1; }
+    // A schedule that does not fit this scenario, strategy or lab version is bad input, not a forbidden outcome.
+    if (e instanceof ScheduleDivergence) throw new UsageError(e.message.split('\n')[0]);
     throw e;
   } finally {
     await pool.close().catch(() => {});

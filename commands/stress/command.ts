@@ -6,15 +6,18 @@ import { UsageError } from '../../cli/args.js';
 import { parseCommand, string, int, flag, duration, outFile } from '../../cli/options.js';
 import { shardOptions, shardOf } from '../../cli/common-options.js';
 import { shardLabel } from '../../cli/shard.js';
-import { Outputs } from '../../cli/output.js';
+import { Outputs, defaultOut, defaultOutText } from '../../cli/output.js';
 import { exitCode } from '../../cli/exit.js';
+import { onStop } from '../../cli/signals.js';
 import { parseStrategies } from '../../lib/strategy/index.js';
 import { createPool } from '../../lib/run/index.js';
 import { Campaign, type StrategyTotals, type TrialLine } from '../../lib/explore/campaign.js';
 import { MAX_DEVICES } from '../../lib/lab/workload.js';
 import { summary, statsLine, stressJson } from '../../report/tables.js';
+import { jsonlHeader } from '../../report/stress-jsonl.js';
 import { renderReport } from '../../report/html/html.js';
-import { stressReport } from '../../report/html/from-stress.js';
+import { stressReport, stressTone } from '../../report/html/from-stress.js';
+import { junitXml, stressJunitCells } from '../../report/junit.js';
 import path from 'node:path';
 
 const SPEC = {
@@ -26,7 +29,7 @@ trial, throughput relative to baseline, lock statistics and the first failure of
     vcpus: int('vCPUs per domain; Dom0\'s vCPU 0 runs the toolstack, the rest are guests', { default: 2, min: 1, max: 7 }),
     domus: int('DomUs besides Dom0', { default: 1, min: 0, max: 6 }),
     devices: int('PCI devices', { default: 3, min: 1, max: MAX_DEVICES }),
-    duration: duration('time budget for the whole campaign, e.g. 30s, 2m (split across strategies)', { defaultText: '60s, none with --trials' }),
+    duration: duration('time budget for the whole campaign, e.g. 30s, 2m (strategies take turns trial by trial)', { defaultText: '60s, none with --trials' }),
     trials: int('trials per strategy (with no --duration: no time limit)', { min: 1 }),
     cycles: int('device cycles (assign, deassign, remove, add) per trial (default: one per device)', { min: 1, max: 10_000 }),
     seed: int('campaign seed (trial k uses seed + 7919 k)', { default: 1, min: 0, max: 2 ** 31 - 1 }),
@@ -38,8 +41,9 @@ trial, throughput relative to baseline, lock statistics and the first failure of
     inject: string('fault injection probabilities', { default: 'iommu=0.1,map=0.01', arg: 'SPEC', check: (s) => { parseInject(s); } }),
     ...shardOptions,
     json: outFile('write the summary as JSON (first failures with their flight records)'),
-    jsonl: outFile('append one JSON line per trial, as it goes'),
-    html: outFile('one self-contained HTML report: the matrix, lock wait/hold distributions, each first failure\'s timeline', { default: path.join('out', 'stress.html') }),
+    jsonl: outFile('a header line (seed, settings), then one JSON line per trial as it goes: merge reads it if the run is killed'),
+    junit: outFile('JUnit XML: one test case per strategy, each outcome it must never have (crash, stale mapping, deadlock, hang) a failure with its first trial'),
+    html: outFile('one self-contained HTML report: the matrix, lock wait/hold distributions, each first failure\'s timeline', { default: defaultOut('stress'), defaultText: defaultOutText('stress') }),
   },
 };
 
@@ -73,16 +77,15 @@ export async function run(argv: string[]): Promise<number> {
   const shard = shardOf(v);
   const out = new Outputs();
   const jsonl = v.jsonl;
-  if (jsonl) out.write(jsonl, '');
 
   const threads = shape.vcpus * (1 + shape.domus);
   const pool = createPool(threads);
   const loadStart = os.loadavg();   // other work on the machine skews throughput: the JSON says how much there was
   const jitterOn = v.jitter || v['jitter-rate'] !== undefined || v['jitter-max-us'] !== undefined;
   const jitter = jitterOn ? { permille: v['jitter-rate'] ?? 20, maxUs: v['jitter-max-us'] ?? 20 } : undefined;
-  const campaign = new Campaign(pool, { shape, seed, inject, jitter, cyclesPerTrial, trials, timeMs: totalMs / strategies.length, shard });
-  const onSigint = (): void => { process.stderr.write('\ninterrupted: finishing with what was measured\n'); campaign.interrupt(); };
-  process.on('SIGINT', onSigint);
+  if (jsonl) out.write(jsonl, jsonlHeader({ seed, shape, inject, jitter: jitter ?? null, cyclesPerTrial, strategies: strategies.map((s) => s.name), ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}) }));
+  const campaign = new Campaign(pool, { shape, seed, inject, jitter, cyclesPerTrial, trials, timeMs: totalMs, shard });
+  const offStop = onStop((sig) => { process.stderr.write(`\n${sig === 'SIGTERM' ? 'terminated' : 'interrupted'}: finishing with what was measured\n`); campaign.interrupt(); });
 
   const tty = process.stderr.isTTY === true;
   const timed = totalMs !== Number.MAX_SAFE_INTEGER;
@@ -94,26 +97,24 @@ export async function run(argv: string[]): Promise<number> {
   const results: StrategyTotals[] = [];
   process.stdout.write(`vpci-lab stress: ${strategies.map((s) => s.name).join(', ')} | ${shape.domus + 1} domains x ${shape.vcpus} vCPUs, ${shape.devices} devices${shape.msix ? ' with MSI-X' : ''} | inject iommu=${inject.iommu / 1000} map=${inject.map / 1000}${jitter ? ` | jitter ${jitter.permille}‰ up to ${jitter.maxUs} µs` : ''}${shape.vpciGuestSupport ? ' | DomU vPCI on (v4/v5 series)' : ''} | seed ${seed}${shard ? ` | ${shardLabel(shard)}` : ''}\n`);
   try {
-    for (const s of strategies) {
-      if (campaign.wasInterrupted) break;
-      const totals = await campaign.runStrategy(s, (line: TrialLine, t: StrategyTotals) => {
-        done++;
-        if (jsonl) out.append(jsonl, JSON.stringify(line) + '\n');
-        const now = performance.now();
-        bar?.update(timed ? Math.min(total, Math.round((now - t0) / 1000)) : done, { strategy: s.name, line: statsLine(t).replace('[stress] ', '') });
-        if (!tty && now - lastLine > 2000) { lastLine = now; process.stdout.write(statsLine(t) + '\n'); }
-      });
-      results.push(totals);
-      if (!tty) process.stdout.write(statsLine(totals) + '\n');
-    }
+    const all = await campaign.run(strategies, (line: TrialLine, t: StrategyTotals) => {
+      done++;
+      if (jsonl) out.append(jsonl, JSON.stringify(line) + '\n');
+      const now = performance.now();
+      bar?.update(timed ? Math.min(total, Math.round((now - t0) / 1000)) : done, { strategy: line.strategy, line: statsLine(t).replace('[stress] ', '') });
+      if (!tty && now - lastLine > 2000) { lastLine = now; process.stdout.write(statsLine(t) + '\n'); }
+    });
+    results.push(...all);
+    if (!tty) for (const t of all) process.stdout.write(statsLine(t) + '\n');
   } finally {
     bar?.stop();
-    process.off('SIGINT', onSigint);
+    offStop();
     await pool.close().catch(() => {});
   }
   const result = stressJson(results, { interrupted: campaign.wasInterrupted, seed, shape, inject, jitter: jitter ?? null, load: { start: loadStart, end: os.loadavg() }, ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}) });
   process.stdout.write('\n' + summary(result) + '\n');
   if (v.html && out.write(v.html, () => renderReport(stressReport(result)))) process.stdout.write(`\nreport: ${v.html}\n`);
   if (v.json) out.write(v.json, () => JSON.stringify(result) + '\n');
+  if (v.junit) out.write(v.junit, () => junitXml('stress', stressJunitCells(result, (o) => stressTone(o) === 'forbidden')));
   return exitCode({ interrupted: campaign.wasInterrupted, writeFailures: out.failed.length });
 }

@@ -7,9 +7,11 @@ import { availableParallelism, loadavg } from 'node:os';
 import { UsageError } from '../../cli/args.js';
 import { parseCommand, string, int, flag, duration, outFile } from '../../cli/options.js';
 import { exitCode } from '../../cli/exit.js';
-import { Outputs } from '../../cli/output.js';
+import { onStop } from '../../cli/signals.js';
+import { readDistinct, checkShards } from '../../cli/inputs.js';
+import { Outputs, defaultOut, defaultOutText } from '../../cli/output.js';
 import { shardOptions, shardOf } from '../../cli/common-options.js';
-import { junitXml } from '../../report/junit.js';
+import { junitXml, unfinished } from '../../report/junit.js';
 import { renderReport } from '../../report/html/html.js';
 import { verifyReport, verifyJunitCells } from '../../report/html/from-verify.js';
 import { parseStrategies } from '../../lib/strategy/index.js';
@@ -29,7 +31,7 @@ const SPEC = {
 skips schedules that only reorder independent steps. Verdicts: verified (no failing run within the bounds),
 refuted (a failing run, the first one found having the fewest preemptions, with its schedule string and timeline),
 incomplete (cut short by --max-runs, --budget or Ctrl-C: never verified). Exit 1 when an outcome the scenario
-forbids for the strategy is reachable, 0 otherwise, 2 for bad input, 130 when interrupted.`,
+forbids for the strategy is reachable, 0 otherwise, 2 for bad input, 130 when interrupted (Ctrl-C), 143 on SIGTERM.`,
   positionals: { min: 0, max: 1, what: 'verify wants at most one scenario argument (a name, a path, a comma list or all)' },
   options: {
     strategy: string('strategy, comma list or all', { arg: 'NAME|LIST' }),
@@ -46,8 +48,8 @@ forbids for the strategy is reachable, 0 otherwise, 2 for bad input, 130 when in
     jobs: int('child processes: cells from a queue, or one cell in 3N shards merged (--max-runs and --budget then apply per shard)', { default: 1, min: 1, max: 64 }),
     events: int('interleaving lines to print, 0 = all', { default: 60 }),
     json: outFile('write every cell\'s result'),
-    html: outFile('timeline of the first failure (one cell; default out/verify-<scenario>-<strategy>.html)'),
-    report: outFile('the HTML report of every cell: the matrix coloured by verdict, each failing cell\'s timeline', { default: path.join('out', 'verify.html') }),
+    html: outFile('timeline of the first failure (one cell; default out/verify-<scenario>-<strategy>-<date-time>-<pid>.html)'),
+    report: outFile('the HTML report of every cell: the matrix coloured by verdict, each failing cell\'s timeline', { default: defaultOut('verify'), defaultText: defaultOutText('verify') }),
     junit: outFile('write JUnit XML: a test case per scenario x strategy, a failure per forbidden outcome reachable'),
   },
 };
@@ -92,8 +94,7 @@ export async function run(argv: string[]): Promise<number> {
 
   if (v.jobs > 1 && !shard) return runParallel(loaded, strategies.map((s) => s.name), argv, v.jobs, v);
   const interrupt = { stop: false };
-  const onSig = (): void => { interrupt.stop = true; process.stderr.write('\nvpci-lab: interrupted; reporting what was covered\n'); };
-  process.once('SIGINT', onSig);
+  const offStop = onStop((sig) => { interrupt.stop = true; process.stderr.write(`\nvpci-lab: ${sig === 'SIGTERM' ? 'terminated' : 'interrupted'}; reporting what was covered\n`); });
   const pool = createPool(Math.max(...loaded.map((l) => Object.keys(l.scenario.actors).length)));
   const results: VerifyResult[] = [];
   const single = loaded.length * strategies.length === 1;
@@ -103,19 +104,19 @@ export async function run(argv: string[]): Promise<number> {
         if (interrupt.stop) break;
         const r = await verify(pool, url, scenario, st.name, { bound, reduce: !v['no-reduce'], sleep: !v['no-sleep'], kinds, maxFaults, maxRuns, budgetMs, seed, shard, interrupt });
         results.push(r);
-        if (single) printCell(r, ref, maxEvents, v.html ?? path.join('out', `verify-${scenario.name}-${st.name}.html`));
+        if (single) printCell(r, ref, maxEvents, v.html ?? defaultOut(`verify-${scenario.name}-${st.name}`));
         else process.stderr.write(`${scenario.name} / ${st.name}: ${verdictLine(r)}\n`);
       }
     }
   } finally {
-    process.off('SIGINT', onSig);
+    offStop();
     await pool.close().catch(() => {});
   }
   if (!single && results.length > 0) {
     process.stdout.write(`verify (${boundsText(results[0])}${shard ? `; shard ${shard.index + 1}/${shard.count}` : ''}):\n${matrix(results)}\n`);
   }
   if (interrupt.stop) process.stdout.write(`interrupted: ${results.length} cell(s) covered, the last one incomplete\n`);
-  const out = writeOutputs(results, v);
+  const out = writeOutputs(results, v, interrupt.stop ? { scenarios: loaded.map((l) => l.scenario.name), strategies: strategies.map((s) => s.name) } : undefined);
   return exitCode({ forbidden: results.reduce((n, r) => n + r.forbidden, 0), interrupted: interrupt.stop, writeFailures: out.failed.length });
 }
 
@@ -155,10 +156,9 @@ async function runParallel(loaded: Array<{ ref: string }>, strategies: string[],
   const n = 3 * jobs;
   const list = cells.length === 1 ? Array.from({ length: n }, (_, k) => ({ ...cells[0], shard: `${k + 1}/${n}` })) : cells;
   const interrupt = { stop: false };
-  const onSig = (): void => { interrupt.stop = true; };
-  process.once('SIGINT', onSig);
+  const offStop = onStop(() => { interrupt.stop = true; });
   let results: VerifyResult[];
-  try { results = await runJobs(list, args, jobs, interrupt); } finally { process.off('SIGINT', onSig); }
+  try { results = await runJobs(list, args, jobs, interrupt); } finally { offStop(); }
   for (const r of results) {
     process.stdout.write(`${r.scenario} under ${r.strategy}: ${verdictLine(r)}\n`);
     if (cells.length === 1) for (const l of outcomeLines(r)) process.stdout.write(l + '\n');
@@ -174,27 +174,34 @@ async function runParallel(loaded: Array<{ ref: string }>, strategies: string[],
 const loadAtStart = loadavg();
 
 /** --json, the HTML report and JUnit, after the results are printed: a failed write is reported, not thrown. */
-function writeOutputs(results: VerifyResult[], v: { json?: string; report?: string; junit?: string }): Outputs {
+function writeOutputs(results: VerifyResult[], v: { json?: string; report?: string; junit?: string }, planned?: { scenarios: string[]; strategies: string[] }): Outputs {
   const out = new Outputs();
   if (v.json) out.write(v.json, () => JSON.stringify({ command: 'verify', cores: availableParallelism(), load: { start: loadAtStart, end: loadavg() }, cells: results.map(cellJson) }, null, 2) + '\n');
   if (v.report && results.length && out.write(v.report, () => renderReport(verifyReport(results)))) process.stdout.write(`report: ${v.report}\n`);
-  if (v.junit) out.write(v.junit, () => junitXml('verify', verifyJunitCells(results)));
+  const skips = planned ? unfinished(planned.scenarios, planned.strategies, results, 'not searched: the run was interrupted') : [];
+  if (v.junit) out.write(v.junit, () => junitXml('verify', verifyJunitCells(results), skips));
   return out;
 }
 
 function merge(list: string, v: { json?: string; report?: string; junit?: string }): number {
-  const cells = new Map<string, Parameters<typeof mergeCells>[0]>();
-  for (const file of list.split(',').filter(Boolean)) {
+  const cells = new Map<string, Array<{ file: string; cell: Parameters<typeof mergeCells>[0][number] }>>();
+  for (const { file, text } of readDistinct(list.split(',').filter(Boolean), '--merge')) {
     let doc: { command?: string; cells?: unknown[] };
-    try { doc = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof doc; } catch (e) { throw new UsageError(`--merge: cannot read ${file}: ${(e as Error).message.split('\n')[0]}`); }
+    try { doc = JSON.parse(text) as typeof doc; } catch (e) { throw new UsageError(`--merge: cannot read ${file}: ${(e as Error).message.split('\n')[0]}`); }
     if (doc.command !== 'verify' || !Array.isArray(doc.cells)) throw new UsageError(`--merge: ${file} is not verify JSON`);
     for (const c of doc.cells as Array<Parameters<typeof mergeCells>[0][number]>) {
       const k = `${c.scenario}\u0000${c.strategy}`;
-      cells.set(k, [...(cells.get(k) ?? []), c]);
+      cells.set(k, [...(cells.get(k) ?? []), { file, cell: c }]);
     }
   }
+  // One search is deterministic: the same cell searched twice, or a whole search beside its shards, is counted twice.
+  for (const cs of cells.values()) {
+    const plain = cs.filter((c) => !c.cell.shard);
+    if (plain.length > 1) throw new UsageError(`--merge: ${cs[0].cell.scenario}/${cs[0].cell.strategy} is searched whole in both ${plain[0].file} and ${plain[1].file}: its runs would count twice`);
+    checkShards('--merge', `${cs[0].cell.scenario}/${cs[0].cell.strategy} search`, cs.map((c) => ({ file: c.file, shard: c.cell.shard })), true);
+  }
   let results: VerifyResult[];
-  try { results = [...cells.values()].map(mergeCells); } catch (e) { throw new UsageError((e as Error).message); }
+  try { results = [...cells.values()].map((cs) => mergeCells(cs.map((c) => c.cell))); } catch (e) { throw new UsageError((e as Error).message); }
   for (const r of results) process.stdout.write(`${r.scenario} under ${r.strategy}: ${verdictLine(r)}\n`);
   const out = writeOutputs(results, v);
   return exitCode({ forbidden: results.reduce((n, r) => n + r.forbidden, 0), writeFailures: out.failed.length });

@@ -25,7 +25,7 @@ export async function runJobs(list: Job[], args: string[], jobs: number, interru
     while (next < list.length && !interrupt.stop) {
       const i = next++, j = list[i];
       const file = path.join(dir, `${i}.json`);
-      const argv = [CLI, 'verify', j.scenario, '--strategy', j.strategy, ...args, '--json', file, '--events', '0', '--html', path.join(dir, `${i}.html`)];
+      const argv = [CLI, 'verify', j.scenario, '--strategy', j.strategy, ...args, '--json', file, '--events', '0', '--html', path.join(dir, `${i}.html`), '--report', path.join(dir, `${i}-report.html`)];
       if (j.shard) argv.push('--shard', j.shard);
       let code: number | null = null;
       for (let attempt = 0; attempt < 2 && !fs.existsSync(file) && !interrupt.stop; attempt++) {

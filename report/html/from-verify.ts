@@ -46,7 +46,7 @@ export function verifyReport(results: VerifyResult[], title = 'vpci-lab verify')
 /** One JUnit test case per cell, a failure per forbidden outcome reachable (with the fewest-preemption schedule). */
 export function verifyJunitCells(results: VerifyResult[]): JunitCell[] {
   return results.map((r) => ({
-    scenario: r.scenario, strategy: r.strategy, runs: r.runs,
+    scenario: r.scenario, strategy: r.strategy, runs: r.runs, ms: r.ms,
     outcomes: Object.fromEntries(stats(r).map(([o, s]) => [o, s.runs])),
     forbidden: stats(r).filter(([, s]) => s.verdict === 'forbidden').map(([o, s]) => ({
       outcome: o, count: s.runs, run: -1, where: s.where.join(', '), vcpu: '', schedule: s.schedule,
