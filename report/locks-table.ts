@@ -17,6 +17,8 @@ export interface BenchReport {
   results: BenchRow[];
   reference: BenchRow[];
   referenceNote?: string;
+  /** How the lab's threads sleep and wake (lib/sched/futex.ts futexStatus): futex on, or off and why. */
+  waits?: string;
   goals: Goal[];
 }
 
@@ -37,6 +39,10 @@ export function goals(results: readonly BenchRow[], reference: readonly BenchRow
   const noRef = refNote ?? 'no C reference row';
   ratio('uncontended spin_lock+spin_unlock <= 2.5x C', find(results, 'spinlock', 'uncontended', 1), find(reference, 'spinlock-c11', 'uncontended', 1), 2.5,
     'lab (raw) / C per pair', noRef);
+  // Issue 25: against what JavaScript can do at all (the two atomic operations of a ticket pair, measured in the same run).
+  const floor = find(results, 'atomics-floor', 'uncontended', 1), instr = find(results, 'spinlock', 'uncontended-instrumented', 1);
+  if (floor !== undefined) ratio('uncontended spin_lock+spin_unlock <= 1.5x the atomics floor', find(results, 'spinlock', 'uncontended', 1), floor, 1.5, 'lab (raw) / atomics floor per pair', '');
+  if (instr !== undefined) ratio('instrumented spin_lock+spin_unlock <= 3x raw', instr, find(results, 'spinlock', 'uncontended', 1), 3, 'instrumented / raw per pair', '');
   for (const t of [2, 4, 8]) {
     if (!results.some((r) => r.mode === 'contended' && r.threads === t)) continue;
     ratio(`contended, ${t} threads <= 3x C per acquisition`, find(results, 'spinlock', 'contended', t), find(reference, 'spinlock-c11-futex', 'contended', t), 3,
@@ -54,6 +60,7 @@ export function formatReport(r: BenchReport): string {
   const lines: string[] = [];
   const load = r.load ? `; load average ${r.load.start[0].toFixed(1)} at start, ${r.load.end[0].toFixed(1)} at end` : '';
   lines.push(`vpci-lab bench locks — ${r.cores} cores, node ${r.node}${r.quick ? ', --quick' : ''}${load}`);
+  if (r.waits) lines.push(`lab waits: futex ${r.waits}`);
   lines.push('');
   lines.push('uncontended pairs, ns (one thread; raw = profiling, lockdep and lock tracing off):');
   const un = (lock: string, mode: string): string => { const v = find(r.results, lock, mode, 1); return v === undefined ? '-' : v.toFixed(1); };

@@ -35,6 +35,15 @@ describe('benchmark rules', () => {
     assert.equal(percentile([7], 90), 7);
   });
 
+  it('the uncontended pair is also held to the atomics floor and the instrumented pair to the raw one (issue 25)', () => {
+    const row = (lock: string, mode: string, nsPerOp: number): BenchRow => ({ lock, mode, threads: 1, nsPerOp, opsPerSec: 1e9 / nsPerOp });
+    const g = goals([row('spinlock', 'uncontended', 30), row('atomics-floor', 'uncontended', 18), row('spinlock', 'uncontended-instrumented', 95)], []);
+    assert.deepEqual(g.filter((x) => x.value !== null).map((x) => [x.goal, x.value, x.met]), [
+      ['uncontended spin_lock+spin_unlock <= 1.5x the atomics floor', 1.67, false],
+      ['instrumented spin_lock+spin_unlock <= 3x raw', 3.17, false],
+    ]);
+  });
+
   it('lock goals are ratios to the C futex reference of the same run; the v8wait column is shown beside it', () => {
     const row = (lock: string, threads: number, nsPerOp: number): BenchRow => ({ lock, mode: threads === 1 ? 'uncontended' : 'contended', threads, nsPerOp, opsPerSec: 1e9 / nsPerOp });
     const results = [row('spinlock', 1, 30), row('spinlock', 8, 30_000)];

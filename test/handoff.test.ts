@@ -4,9 +4,11 @@
 
 import assert from 'node:assert/strict';
 import { createPool, runTrial, type TrialPool } from '../lib/run/index.js';
-import { M } from '../lib/mem/machine.js';
 import { SCHED_HEADER, schedBase } from '../lib/sched/state.js';
+import { M } from '../lib/mem/machine.js';
 import { newHistogram, HOLD_SAMPLE, bucketCount, bucketPairs, BUCKET_INDEXES } from '../lib/sync/profile.js';
+import { CTL, attach, createMachine } from '../lib/mem/machine.js';
+import * as futex from '../lib/sched/futex.js';
 import { basicMachine, data, DATA } from './fixtures/actors-basic.js';
 
 const ACTORS = new URL('./fixtures/actors-basic.js', import.meta.url).href;
@@ -75,5 +77,69 @@ describe('lock profiling buckets', () => {
     assert.equal(p.length, 2);
     assert.equal(p[1], HOLD_SAMPLE);
     assert.equal(h.getValueAtPercentile(50), p[0]);
+  });
+});
+
+describe('one wait mechanism per machine (lib/sched/futex.ts)', () => {
+  it('the first thread to attach a machine decides, and a machine decided for Atomics stays on Atomics', () => {
+    const m = createMachine({ threads: 1 });
+    attach(m, 0);
+    const f = M[CTL.FLAGS];
+    assert.ok(f & futex.FLAG_WAIT_DECIDED, 'decided at the first attach');
+    assert.equal((f & futex.FLAG_FUTEX) !== 0, futex.futexAddon() !== undefined, futex.futexStatus());
+    assert.equal(futex.useFutex, futex.futexAddon() !== undefined);
+    const n = createMachine({ threads: 1, extraFlags: futex.FLAG_WAIT_DECIDED });
+    attach(n, 0);
+    assert.equal(futex.useFutex, false, 'a thread must follow the machine, not its own preference');
+    attach(m, 0);
+    assert.equal(futex.useFutex, futex.futexAddon() !== undefined);
+  });
+
+  it('with futex, a sleeper on another thread is woken by wakeOne long before its timeout', async function () {
+    if (!futex.futexAddon()) this.skip();
+    const m = createMachine({ threads: 1 });
+    attach(m, 0);
+    const w = CTL.words - 1;
+    M[w] = 5;
+    const code = `const { workerData, parentPort } = require('node:worker_threads');
+      const { createRequire } = require('node:module');
+      const { futexAddon } = workerData;
+      const mod = { exports: {} }; process.dlopen(mod, futexAddon);
+      const m = new Int32Array(workerData.sab);
+      Atomics.store(m, workerData.flag, 1);
+      const t0 = Date.now();
+      const rc = mod.exports.wait(m, workerData.w, 5, 10000);
+      parentPort.postMessage({ rc, ms: Date.now() - t0 });`;
+    const { Worker } = await import('node:worker_threads');
+    const flag = CTL.words - 2;
+    M[flag] = 0;
+    const path = futex.futexStatus().match(/\((.*)\)/)![1];
+    const wk = new Worker(code, { eval: true, workerData: { sab: m.sab, w, flag, futexAddon: (await import('node:path')).resolve(path) } });
+    const done = new Promise<{ rc: number; ms: number }>((resolve) => wk.once('message', resolve));
+    const t0 = performance.now();
+    while (Atomics.load(M, flag) === 0 && performance.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));          // let it reach the kernel's wait
+    futex.wakeOne(w);
+    const r = await done;
+    await wk.terminate();
+    assert.equal(r.rc, 0, 'woken, not timed out');
+    assert.ok(r.ms < 5000, `woken after ${r.ms} ms`);
+  });
+
+  it('with futex, a sleeper returns at once on a changed word and times out on an unchanged one', function () {
+    if (!futex.futexAddon()) this.skip();
+    const m = createMachine({ threads: 1 });
+    attach(m, 0);
+    assert.equal(futex.useFutex, true);
+    const w = CTL.words - 1; // a word of the control block nobody uses during this test
+    const t0 = performance.now();
+    futex.sleepOn(w, 1, 30); // M[w] !== 1: returns at once
+    assert.ok(performance.now() - t0 < 25, 'a changed word must not sleep');
+    const saved = M[w];
+    M[w] = 7;
+    const t1 = performance.now();
+    futex.sleepOn(w, 7, 30);
+    assert.ok(performance.now() - t1 >= 20, 'an unchanged word sleeps until the timeout');
+    M[w] = saved;
   });
 });

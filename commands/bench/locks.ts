@@ -25,6 +25,7 @@ import { TorturePool } from './torture.js';
 import { NativeReference, type NativePolicy } from './reference.js';
 import { measureRounds, median, type RoundsOptions, type RoundsResult, type RoundSample } from '../../lib/run/rounds.js';
 import { goals, type BenchReport, type BenchRow } from '../../report/locks-table.js';
+import { futexStatus } from '../../lib/sched/futex.js';
 
 export { median };
 export { goals, formatReport, type BenchReport, type BenchRow, type Goal } from '../../report/locks-table.js';
@@ -204,6 +205,6 @@ export async function benchLocks(o: BenchOptions): Promise<BenchReport> {
   }
   return {
     cores: availableParallelism(), node: process.version, quick: o.quick, load: { start: loadStart, end: loadavg() }, results, reference,
-    ...(note ? { referenceNote: note } : {}), goals: goals(results, reference, note),
+    ...(note ? { referenceNote: note } : {}), waits: futexStatus(), goals: goals(results, reference, note),
   };
 }

@@ -17,6 +17,7 @@ import {
   END_DONE, END_DEADLOCK, END_HANG, END_DIVERGED, END_STOPPED, END_RUNNING, SPIN_AUTO,
 } from './state.js';
 import { spinBudget, pollWhile, pollCount, CORES } from './spin.js';
+import { sleepOn, wakeOne } from './futex.js';
 import { CHOOSERS, CHOOSE_EXHAUSTED } from './choosers/index.js';
 import { noteDecision, noteWake } from './fault.js';
 
@@ -74,7 +75,7 @@ function handoff(next: number): void {
   Atomics.store(M, schedBase + SCHED_HEADER.TOKEN, next);
   const w = slot(next) + SCHED_SLOT.WAKE;
   const old = Atomics.exchange(M, w, WOKEN);
-  if (old === ASLEEP) Atomics.notify(M, w, 1);
+  if (old === ASLEEP) wakeOne(w);
   else if (old === POLLING) { releasePlace(); place = true; }
 }
 
@@ -106,7 +107,7 @@ function waitTurn(): void {
     if (v === WOKEN) { Atomics.store(M, w, IDLE); break; }
     if (Atomics.load(M, CTL.STOP) !== 0) throw new TrialStopped();
     if (v === IDLE && Atomics.compareExchange(M, w, IDLE, ASLEEP) !== IDLE) continue;
-    Atomics.wait(M, w, ASLEEP, WAIT_MS);
+    sleepOn(w, ASLEEP, WAIT_MS);
   }
   if (Atomics.load(M, CTL.STOP) !== 0) throw new TrialStopped();
 }
@@ -191,7 +192,7 @@ export function stopAll(): void {
   Atomics.store(M, CTL.STOP, 1);
   for (let c = 0; c < MAX_THREADS; c++) {
     const w = slot(c) + SCHED_SLOT.WAKE;
-    if (Atomics.exchange(M, w, WOKEN) === ASLEEP) Atomics.notify(M, w, 1);
+    if (Atomics.exchange(M, w, WOKEN) === ASLEEP) wakeOne(w);
   }
   endRun(END_STOPPED);
 }

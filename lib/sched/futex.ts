@@ -1,0 +1,115 @@
+// How a lab thread sleeps on a word of the machine and wakes its sleepers: the kernel's futex through a small
+// Node-API addon (native/futex/futex.c) when it can be built, else V8's Atomics.wait/notify, which serialise every
+// wait and wake of the process on one mutex (the lab's contended lock figures were mostly that).
+//
+// A futex sleeper is not woken by Atomics.notify, nor an Atomics.wait sleeper by a futex wake, so one mechanism owns
+// a machine: the first thread to attach it decides (CTL.FLAGS: WAIT_DECIDED, and FUTEX when the addon loads there),
+// and every later thread follows; a thread that cannot load the addon a machine waits with is a lab error, not a
+// silent mix. Only the lock words and the scheduler's wake words go through here; the start barrier, the heap lock
+// and the scheduler's end word (which the main thread awaits with Atomics.waitAsync) keep Atomics on their own words.
+//
+// The addon is compiled at first use by the main thread with the system cc against Node's headers, and cached under
+// .cache/futex/<hash of source and Node version>; without a compiler, or with VPCI_FUTEX=0, the lab uses Atomics and
+// futexStatus() says why.
+
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
+import { CTL, M, onAttach } from '../mem/machine.js';
+
+/** CTL.FLAGS bits: the machine's wait mechanism is decided; it is futex. */
+export const FLAG_WAIT_DECIDED = 0x400, FLAG_FUTEX = 0x800;
+
+interface Addon {
+  wait(m: Int32Array, index: number, expected: number, timeoutMs: number): number;
+  wake(m: Int32Array, index: number, count: number): number;
+}
+
+let addon: Addon | undefined;
+let tried = false;
+let reason = 'not tried yet';
+/** The attached machine's threads sleep with futex. */
+export let useFutex = false;
+
+/** The addon's source, from dist/lib/sync (compiled) or lib/sync (sources run directly). */
+function source(): string | undefined {
+  for (const rel of ['../../../native/futex/futex.c', '../../native/futex/futex.c']) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (fs.existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function build(src: string, out: string): void {
+  const include = path.resolve(path.dirname(process.execPath), '..', 'include', 'node');
+  if (!fs.existsSync(path.join(include, 'node_api.h'))) throw new Error(`Node's headers not found (${include})`);
+  const tmp = `${out}.tmp${process.pid}`;
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const cc = process.env.CC || 'cc';
+  try {
+    execFileSync(cc, ['-O2', '-shared', '-fPIC', '-I', include, src, '-o', tmp], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
+    throw new Error(err.code === 'ENOENT' ? `no C compiler ('${cc}' not found)` : `'${cc}' failed: ${(err.stderr?.toString() || err.message).split('\n')[0]}`);
+  }
+  fs.renameSync(tmp, out); // atomic: a concurrent process finds the whole file or none
+}
+
+/** The addon, loaded (built first on the main thread when not cached); undefined with the reason in futexStatus. */
+export function futexAddon(): Addon | undefined {
+  if (tried) return addon;
+  tried = true;
+  if (process.env.VPCI_FUTEX === '0') { reason = 'off (VPCI_FUTEX=0)'; return undefined; }
+  const src = source();
+  if (!src) { reason = 'native/futex/futex.c not found'; return undefined; }
+  const text = fs.readFileSync(src);
+  const hash = createHash('sha256').update(text).update(process.version).update(process.arch).digest('hex').slice(0, 16);
+  const out = path.resolve(path.dirname(src), '..', '..', '.cache', 'futex', hash, 'futex.node');
+  try {
+    if (!fs.existsSync(out)) {
+      if (!isMainThread) throw new Error('not built yet (the main thread builds it)');
+      build(src, out);
+    }
+    addon = createRequire(import.meta.url)(out) as Addon;
+    reason = `on (${path.relative(process.cwd(), out) || out})`;
+  } catch (e) {
+    reason = `off: ${(e as Error).message.split('\n')[0]}`;
+  }
+  return addon;
+}
+
+/** "on (...)" or "off: why", for reports. */
+export function futexStatus(): string { futexAddon(); return reason; }
+
+onAttach(() => {
+  let f = Atomics.load(M, CTL.FLAGS);
+  while ((f & FLAG_WAIT_DECIDED) === 0) {
+    const mine = f | FLAG_WAIT_DECIDED | (futexAddon() ? FLAG_FUTEX : 0);
+    const prev = Atomics.compareExchange(M, CTL.FLAGS, f, mine);
+    f = prev === f ? mine : prev;
+  }
+  useFutex = (f & FLAG_FUTEX) !== 0;
+  if (useFutex && !futexAddon()) throw new Error(`this machine's threads wait with futex, but this thread cannot: ${reason}`);
+});
+
+/** Sleep while M[addr] === seen, at most `ms` (a wake, a change or a spurious return ends it early). */
+export function sleepOn(addr: number, seen: number, ms: number): void {
+  if (useFutex) addon!.wait(M, addr, seen, ms);
+  else Atomics.wait(M, addr, seen, ms);
+}
+
+/** Wake one sleeper of M[addr]. */
+export function wakeOne(addr: number): void {
+  if (useFutex) addon!.wake(M, addr, 1);
+  else Atomics.notify(M, addr, 1);
+}
+
+/** Wake every sleeper of M[addr]. */
+export function wakeAll(addr: number): void {
+  if (useFutex) addon!.wake(M, addr, -1);
+  else Atomics.notify(M, addr);
+}

@@ -1,0 +1,104 @@
+/*
+ * futex wait/wake on the words of a SharedArrayBuffer, for the lab's locks and controlled scheduler (lib/sched/futex.ts
+ * loads it; compiled at run time with the system cc against Node's headers, cached). V8's Atomics.wait/notify take
+ * one process-wide mutex and a condition variable per waiter; the kernel's futex takes neither. A futex waiter and
+ * an Atomics.wait waiter cannot wake each other: one mechanism must own a whole run (futex.ts: per machine).
+ *
+ *   wait(i32, index, expected, timeoutMs) -> 0 woken (or spurious), 1 not-equal, 2 timed out
+ *   wake(i32, index, count)               -> threads woken
+ *   now()                                 -> CLOCK_MONOTONIC in ms (a double, like performance.now's unit)
+ *   yield()                               -> sched_yield()
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <node_api.h>
+
+static int word_of(napi_env env, napi_value arr, napi_value idx, int32_t **out)
+{
+    napi_typedarray_type type;
+    size_t length, offset;
+    void *data;
+    napi_value buf;
+    uint32_t i;
+    if (napi_get_typedarray_info(env, arr, &type, &length, &data, &buf, &offset) != napi_ok || type != napi_int32_array) return -1;
+    if (napi_get_value_uint32(env, idx, &i) != napi_ok || i >= length) return -1;
+    *out = (int32_t *)data + i;
+    return 0;
+}
+
+static napi_value fail(napi_env env, const char *msg)
+{
+    napi_throw_type_error(env, NULL, msg);
+    return NULL;
+}
+
+static napi_value int_value(napi_env env, int32_t v)
+{
+    napi_value r;
+    napi_create_int32(env, v, &r);
+    return r;
+}
+
+static napi_value js_wait(napi_env env, napi_callback_info info)
+{
+    size_t argc = 4;
+    napi_value argv[4];
+    int32_t *w, expected;
+    double ms;
+    napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+    if (argc < 4 || word_of(env, argv[0], argv[1], &w) != 0) return fail(env, "wait(i32, index, expected, timeoutMs)");
+    napi_get_value_int32(env, argv[2], &expected);
+    napi_get_value_double(env, argv[3], &ms);
+    if (__atomic_load_n(w, __ATOMIC_SEQ_CST) != expected) return int_value(env, 1);
+    struct timespec to = { (time_t)(ms / 1000), (long)((ms - (double)(time_t)(ms / 1000) * 1000) * 1e6) };
+    long rc = syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, (uint32_t)expected, ms >= 0 ? &to : NULL, NULL, 0);
+    if (rc == 0) return int_value(env, 0);
+    return int_value(env, errno == EAGAIN ? 1 : errno == ETIMEDOUT ? 2 : 0);
+}
+
+static napi_value js_wake(napi_env env, napi_callback_info info)
+{
+    size_t argc = 3;
+    napi_value argv[3];
+    int32_t *w, count;
+    napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+    if (argc < 3 || word_of(env, argv[0], argv[1], &w) != 0) return fail(env, "wake(i32, index, count)");
+    napi_get_value_int32(env, argv[2], &count);
+    long rc = syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, count < 0 ? INT32_MAX : count, NULL, NULL, 0);
+    return int_value(env, rc < 0 ? 0 : (int32_t)rc);
+}
+
+static napi_value js_now(napi_env env, napi_callback_info info)
+{
+    struct timespec ts;
+    napi_value r;
+    (void)info;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    napi_create_double(env, (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6, &r);
+    return r;
+}
+
+static napi_value js_yield(napi_env env, napi_callback_info info)
+{
+    (void)info;
+    sched_yield();
+    return NULL;
+}
+
+NAPI_MODULE_INIT()
+{
+    napi_property_descriptor p[] = {
+        { "wait", NULL, js_wait, NULL, NULL, NULL, napi_default, NULL },
+        { "wake", NULL, js_wake, NULL, NULL, NULL, napi_default, NULL },
+        { "now", NULL, js_now, NULL, NULL, NULL, napi_default, NULL },
+        { "yield", NULL, js_yield, NULL, NULL, NULL, napi_default, NULL },
+    };
+    napi_define_properties(env, exports, sizeof p / sizeof p[0], p);
+    return exports;
+}
