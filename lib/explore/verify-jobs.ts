@@ -1,6 +1,9 @@
 // verify --jobs N: the search spread over N child processes (each its own pool of worker threads). Several cells
-// go one per child from a queue; one cell is split into shards (more shards than jobs, so a large subtree does not
-// leave the others idle) and merged. A child reports through its JSON file, exactly as --shard / --merge do.
+// go to children from a queue: a scenario's cells together (one process start and one warm pool for all its
+// strategies) when there are at least 2N scenarios, else one cell per child; one cell is split into shards (more
+// shards than jobs, so a large subtree does not leave the others idle) and merged. A child reports through its JSON
+// file, exactly as --shard / --merge do. Each child is told its share of the cores (VPCI_CORES), so that the
+// controlled scheduler's polling (lib/sched/spin.ts) counts the sibling processes.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,33 +23,44 @@ type CellJson = Parameters<typeof mergeCells>[0][number];
 export async function runJobs(list: Job[], args: string[], jobs: number, interrupt: { stop: boolean }): Promise<VerifyResult[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-verify-'));
   const cells = new Map<string, CellJson[]>();
+  const groups = groupByScenario(list, jobs);
+  const env = { ...process.env, VPCI_CORES: String(Math.max(1, Math.floor(os.availableParallelism() / Math.min(jobs, groups.length)))) };
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < list.length && !interrupt.stop) {
-      const i = next++, j = list[i];
+    while (next < groups.length && !interrupt.stop) {
+      const i = next++, j = groups[i];
       const file = path.join(dir, `${i}.json`);
       const argv = [CLI, 'verify', j.scenario, '--strategy', j.strategy, ...args, '--json', file, '--events', '0', '--html', path.join(dir, `${i}.html`), '--report', path.join(dir, `${i}-report.html`)];
       if (j.shard) argv.push('--shard', j.shard);
       let code: number | null = null;
       for (let attempt = 0; attempt < 2 && !fs.existsSync(file) && !interrupt.stop; attempt++) {
         code = await new Promise<number | null>((resolve) => {
-          const c = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
+          const c = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'inherit'], env });
           c.on('exit', (status) => resolve(status));
         });
       }
       if (!fs.existsSync(file) && interrupt.stop) continue;
       if (!fs.existsSync(file)) throw new Error(`verify job ${j.scenario}/${j.strategy}${j.shard ? ` shard ${j.shard}` : ''} wrote no result (exit ${code})`);
       for (const c of (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: CellJson[] }).cells) {
-        const k = `${j.scenario}\u0000${j.strategy}`;
+        const k = `${j.scenario}\u0000${c.strategy}`;           // a child runs one scenario: its cells differ by strategy
         cells.set(k, [...(cells.get(k) ?? []), c]);
       }
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(jobs, list.length) }, lane));
+    await Promise.all(Array.from({ length: Math.min(jobs, groups.length) }, lane));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const order = [...new Set(list.map((j) => `${j.scenario}\u0000${j.strategy}`))];
   return [...cells.entries()].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)).map(([, cs]) => mergeCells(cs));
+}
+
+/** One job per scenario (its strategies as a comma list) when that leaves at least two per child, else `list`. */
+function groupByScenario(list: Job[], jobs: number): Job[] {
+  if (list.some((j) => j.shard !== undefined)) return list;
+  const by = new Map<string, string[]>();
+  for (const j of list) by.set(j.scenario, [...(by.get(j.scenario) ?? []), j.strategy]);
+  if (by.size < 2 * jobs) return list;
+  return [...by].map(([scenario, strategies]) => ({ scenario, strategy: strategies.join(',') }));
 }

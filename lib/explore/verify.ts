@@ -3,7 +3,7 @@
 // runnable sets, footprints and fault points come back through the machine's 'verify' region. Iterative deepening
 // over the preemption bound (K = 0, 1, ...) makes the first failure found one with the fewest preemptions.
 
-import { LAYOUT } from '../mem/machine.js';
+import { LAYOUT, releaseMachine } from '../mem/machine.js';
 import { CRASH_OUTCOMES, type Outcome } from '../mem/crash.js';
 import { bootMachine } from '../lab/boot.js';
 import { lockNamer } from '../lab/names.js';
@@ -93,7 +93,7 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
       const cutBefore = search.sleepCut;
       search.record(run.trace, run.ended);
       r.runsMade++;
-      if (search.foreign) continue;
+      if (search.foreign) { run.release(); continue; }
       r.sleepCut += search.sleepCut - cutBefore;
       r.runsByBound[r.runsByBound.length - 1] = ++n;
       r.runs++;
@@ -115,6 +115,7 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
         if (fail) r.firstFailure = f;
         if (forb) r.firstForbidden = f;
       }
+      run.release(); // read out (the report above was its last reader): its buffer serves the next run
     }
   }
   r.complete = cut === undefined;
@@ -161,5 +162,6 @@ async function oneRun(pool: TrialPool, url: string, s: Scenario, strategy: strin
     cpuNames, lockClasses: [...LAYOUT.lockClasses], events: interleaving(cpuNames), crashCpu: res.crash?.cpu,
   });
   const ended = (t: number): boolean => res.threads[t]?.status === 'done';
-  return { outcome: c.outcome, where: c.where, digest, trace, ended, schedule, report };
+  const release = (): void => { if (res.aborted === 0) releaseMachine(machine); };
+  return { outcome: c.outcome, where: c.where, digest, trace, ended, schedule, report, release };
 }
