@@ -8,6 +8,8 @@ import { checkOutputFile, checkOutputDir, distinctOutputs } from './output.js';
 /** One option: how it reads its value (undefined when absent), how --help shows it. */
 export interface Opt<T> {
   kind: 'value' | 'flag';
+  /** Repeatable (--patch A --patch B): read gets every value, in order. */
+  multiple?: boolean;
   help: string;
   /** Placeholder in --help, e.g. N, FILE. */
   arg?: string;
@@ -16,7 +18,7 @@ export interface Opt<T> {
   defaultText?: string;
   /** A path the command writes: read after every other option, so bad values are reported before files are checked. */
   output?: boolean;
-  read(raw: string | boolean | undefined, flag: string): T;
+  read(raw: string | boolean | string[] | undefined, flag: string): T;
 }
 
 export type OptionTable = Record<string, Opt<unknown>>;
@@ -33,7 +35,7 @@ export interface CommandSpec<T extends OptionTable> {
   footer?: string;
 }
 
-const str = (raw: string | boolean | undefined, flag: string): string | undefined => {
+const str = (raw: string | boolean | string[] | undefined, flag: string): string | undefined => {
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string' || raw === '') throw new UsageError(`${flag} wants a value`);
   return raw;
@@ -66,6 +68,14 @@ export function choice<C extends string>(help: string, choices: readonly C[], de
       if (!(choices as readonly string[]).includes(s)) throw new UsageError(`${flag} must be ${choices.join(' or ')}, got '${s}'`);
       return s as C;
     },
+  };
+}
+
+/** A repeatable value (--patch A --patch B), in the order given; [] when absent. */
+export function strings(help: string, o: { arg?: string } = {}): Opt<string[]> {
+  return {
+    kind: 'value', multiple: true, help: `${help} (repeatable)`, arg: o.arg ?? 'STRING',
+    read: (raw, flag) => (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((x) => str(x, flag)!),
   };
 }
 
@@ -131,15 +141,15 @@ export function helpText<T extends OptionTable>(spec: CommandSpec<T>): string {
 
 /** Parse and validate argv against the table; null when --help was asked for (the help is printed). */
 export function parseCommand<T extends OptionTable>(spec: CommandSpec<T>, argv: string[]): { values: Values<T>; positionals: string[] } | null {
-  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
-  for (const [name, o] of Object.entries(spec.options)) config[name] = { type: o.kind === 'flag' ? 'boolean' : 'string', ...(o.short ? { short: o.short } : {}) };
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = { help: { type: 'boolean', short: 'h' } };
+  for (const [name, o] of Object.entries(spec.options)) config[name] = { type: o.kind === 'flag' ? 'boolean' : 'string', ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
   let raw;
   try {
     raw = parseArgs({ args: joinNegativeValues(argv, spec.options), options: config, strict: true, allowPositionals: spec.positionals !== undefined });
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0]);
   }
-  const given = raw.values as Record<string, string | boolean | undefined>;
+  const given = raw.values as Record<string, string | boolean | string[] | undefined>;
   if (given.help) { process.stdout.write(helpText(spec) + '\n'); return null; }
   const p = spec.positionals;
   if (p && (raw.positionals.length < p.min || raw.positionals.length > p.max)) throw new UsageError(p.what);

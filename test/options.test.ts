@@ -2,7 +2,7 @@
 // job engine's environment.
 
 import assert from 'node:assert/strict';
-import { parseCommand, helpText, int, string, flag, choice, outFile } from '../cli/options.js';
+import { parseCommand, helpText, int, string, strings, flag, choice, outFile } from '../cli/options.js';
 import { UsageError } from '../cli/args.js';
 import { resolveShard, owns } from '../cli/shard.js';
 import { exitCode } from '../cli/exit.js';
@@ -40,6 +40,13 @@ describe('option tables', () => {
   it('check an output path before any work', () => {
     usage(['--json', '/nonexistent/dir/x.json'], /--json .*directory '\/nonexistent\/dir' does not exist/);
     usage(['--json', '/tmp'], /is a directory/);
+  });
+  it('read a repeatable option in the order given, [] when absent', () => {
+    const spec = { usage: 'demo', description: 'd', options: { patch: strings('a diff', { arg: 'FILE' }) } };
+    assert.deepEqual(parseCommand(spec, ['--patch', 'b.patch', '--patch=a.patch'])!.values.patch, ['b.patch', 'a.patch']);
+    assert.deepEqual(parseCommand(spec, [])!.values.patch, []);
+    assert.throws(() => parseCommand(spec, ['--patch=']), /--patch wants a value/);
+    assert.match(helpText(spec), /--patch FILE\s+a diff \(repeatable\)/);
   });
   it('generate --help listing every option with its default', () => {
     const h = helpText(SPEC);
