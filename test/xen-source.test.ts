@@ -53,6 +53,8 @@ describe('Xen source: trees and patches', () => {
     assert.equal(x.generation, 'l21');
     assert.equal(x.origin, 'tree');
     assert.deepEqual(Object.keys(x.files), ['xen/common/rangeset.c', 'xen/drivers/vpci/header.c', 'xen/drivers/vpci/vpci.c']);
+    process.env.VPCI_XEN_SRC = t;
+    try { assert.equal(prepareXenTree({ cacheDir: cache }).dir, t, '$VPCI_XEN_SRC is the default tree'); } finally { delete process.env.VPCI_XEN_SRC; }
     const head = fakeXenTree({ 'xen/drivers/vpci/vpci.c': 'int vpci_assign_device(void);\n' }, ['4', '23', '-unstable']);
     assert.deepEqual([prepareXenTree({ src: head, cacheDir: cache }).generation, prepareXenTree({ src: head, cacheDir: cache }).version], ['head', '4.23-unstable']);
   });
@@ -216,6 +218,9 @@ describe('Xen source: apt\'s deb-src list from the machine\'s configuration', ()
     const r = spawnSync(process.execPath, [main, '--git', '/nonexistent/xen.git', '--rev', 'c447b7308b'], { encoding: 'utf8', env: { ...process.env, VPCI_LAB_CACHE: tmp() } });
     assert.equal(r.status, 2);
     assert.equal(r.stderr, 'xen:source: /nonexistent/xen.git: no such directory\n');
+    const noApt = spawnSync(process.execPath, [main], { encoding: 'utf8', env: { ...process.env, PATH: '/nonexistent', VPCI_LAB_CACHE: tmp() } });
+    assert.deepEqual([noApt.status, noApt.stderr.split('\n').length], [2, 2], noApt.stderr);
+    assert.match(noApt.stderr, /^xen:source: (apt-get not found: .*|no apt sources in .*)$/m, 'without apt: one line');
     const s = spawnSync(process.execPath, [main, '--rev', 'x'], { encoding: 'utf8' });
     assert.deepEqual([s.status, s.stderr], [2, 'xen:source: --git REPO and --rev COMMIT go together\n']);
   });

@@ -13,7 +13,7 @@ import { applyPatch, applyTool, readPatch, type AppliedPatch } from './apply.js'
 import { pathOf } from './diff.js';
 
 export interface PrepareOptions {
-  src?: string;          // any Xen tree; default: Debian's source fetched by `npm run xen:source`
+  src?: string;          // any Xen tree; default $VPCI_XEN_SRC, else Debian's source fetched by `npm run xen:source`
   patches?: string[];    // unified diffs applied in order (-p1) to a copy
   cacheDir?: string;     // default $VPCI_LAB_CACHE or <checkout>/.cache
 }
@@ -86,8 +86,9 @@ function prune(base: string, keep = 16, graceMs = 600_000): void {
 }
 
 export function prepareXenTree(o: PrepareOptions = {}): XenTree {
-  const src = resolve(o.src ?? defaultSource(o.cacheDir));
-  checkXenTree(src, o.src ?? src);
+  const given = o.src ?? (process.env.VPCI_XEN_SRC || undefined);
+  const src = resolve(given ?? defaultSource(o.cacheDir));
+  checkXenTree(src, given ?? src);
   const id = identify(src);
   const patches = (o.patches ?? []).map((f) => {
     const file = resolve(f);
