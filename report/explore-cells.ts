@@ -26,6 +26,10 @@ export interface ExploreCell {
   forbidden: ForbiddenRun[];
   /** Wall time of the cell's runs (shards: summed), for JUnit's time; the only field two equal runs differ in. */
   ms?: number;
+  /** Which expectations judged the cell (lib/scenario/judge.ts). */
+  rule?: string;
+  /** A scenario or patch file's path, for replay lines, when it is not a built-in's name. */
+  scenarioRef?: string; strategyRef?: string;
 }
 
 export interface ExploreJson {
@@ -42,7 +46,8 @@ const byTally = (x: Tally, y: Tally): number => y.count - x.count || OUTCOMES.in
 
 export function cellOf(r: ReproResult): ExploreCell {
   return { scenario: r.scenario, strategy: r.strategy, runs: r.runs, outcomes: r.outcomes, verdicts: r.verdicts, tally: r.tally.map((t) => ({ ...t })).sort(byTally),
-    firstFailure: failureJson(r.firstFailure, true) as FailureRecord | null, surprise: failureJson(r.surprise, true) as FailureRecord | null, forbidden: r.forbidden };
+    firstFailure: failureJson(r.firstFailure, true) as FailureRecord | null, surprise: failureJson(r.surprise, true) as FailureRecord | null, forbidden: r.forbidden,
+    rule: r.rule, ...(r.scenarioRef ? { scenarioRef: r.scenarioRef } : {}), ...(r.strategyRef ? { strategyRef: r.strategyRef } : {}) };
 }
 
 const MARK: Record<Verdict, string> = { expected: '+', acceptable: '~', forbidden: '!' };

@@ -1,10 +1,10 @@
 // What explore (and merge of explore shards) prints and writes, from the result as data (stress/explore-cells.ts).
 
 import path from 'node:path';
-import { matrixText, missingRuns, type ExploreJson, type FailureRecord } from './explore-cells.js';
+import { matrixText, missingRuns, type ExploreCell, type ExploreJson, type FailureRecord } from './explore-cells.js';
 import { renderTimeline } from './timeline.js';
 import { junitXml, unfinished } from './junit.js';
-import { replayCommand } from './replay.js';
+import { replayFor } from './replay.js';
 import type { Outputs } from '../cli/output.js';
 import { renderReport } from './html/html.js';
 import { exploreReport, failureTimeline } from './html/from-explore.js';
@@ -17,7 +17,7 @@ export function printExplore(j: ExploreJson): void {
   const surprises = j.cells.filter((c) => c.surprise);
   if (surprises.length) {
     w('\nsurprises (replay to see them):\n');
-    for (const c of surprises) w(`  ${c.scenario} / ${c.strategy}: ${c.surprise!.outcome} in ${c.surprise!.where}\n    ${replayCommand(c.scenario, c.strategy, c.surprise!.schedule)}\n`);
+    for (const c of surprises) w(`  ${c.scenario} / ${c.strategy}: ${c.surprise!.outcome} in ${c.surprise!.where}\n    ${replayFor(c, c.surprise!.schedule)}\n`);
   }
   w('\nfirst failing schedule per cell:\n');
   for (const c of j.cells) if (c.firstFailure) w(`  ${c.scenario} / ${c.strategy}: ${c.firstFailure.outcome} (run ${c.firstFailure.run}) ${c.firstFailure.schedule}\n`);
@@ -25,9 +25,9 @@ export function printExplore(j: ExploreJson): void {
   if (!j.shard && missing.length) w(`\nincomplete: ${missing.length} cells ran fewer than ${j.runs} runs\n`);
 }
 
-function timelinePage(scenario: string, strategy: string, f: FailureRecord): string {
-  const replay = replayCommand(scenario, strategy, f.schedule);
-  return renderTimeline({ ...failureTimeline(`${scenario} under ${strategy} (run ${f.run})`, replay, f), events: f.events });
+function timelinePage(c: ExploreCell, f: FailureRecord): string {
+  const replay = replayFor(c, f.schedule);
+  return renderTimeline({ ...failureTimeline(`${c.scenario} under ${c.strategy} (run ${f.run})`, replay, f), events: f.events });
 }
 
 export interface ExplorePaths { json?: string; html?: string; htmlDir?: string; junit?: string }
@@ -35,7 +35,7 @@ export interface ExplorePaths { json?: string; html?: string; htmlDir?: string; 
 export function writeExploreOutputs(j: ExploreJson, p: ExplorePaths, out: Outputs): void {
   if (p.htmlDir) {
     let n = 0;
-    for (const c of j.cells) if (c.firstFailure && out.write(path.join(p.htmlDir, `${c.scenario}-${c.strategy}.html`), timelinePage(c.scenario, c.strategy, c.firstFailure))) n++;
+    for (const c of j.cells) if (c.firstFailure && out.write(path.join(p.htmlDir, `${c.scenario}-${c.strategy}.html`), timelinePage(c, c.firstFailure))) n++;
     process.stdout.write(`${n} timelines in ${p.htmlDir}\n`);
   }
   if (p.html && out.write(p.html, () => renderReport(exploreReport(j)))) process.stdout.write(`report: ${p.html}\n`);

@@ -6,9 +6,12 @@
 import type { ForbiddenRun } from '../lib/explore/repro.js';
 import type { Outcome } from '../lib/mem/crash.js';
 import type { StressJson } from './stress-json.js';
+import { replayFor } from './replay.js';
 
 export interface JunitCell {
   scenario: string; strategy: string; runs: number;
+  /** A scenario or patch file's path, for the replay line (replay.ts). */
+  scenarioRef?: string; strategyRef?: string;
   outcomes: Record<string, number>;
   forbidden: ForbiddenRun[];
   /** Wall time of the cell, when known. */
@@ -34,7 +37,7 @@ function testcase(suite: string, c: JunitCell): string {
   const failures = c.forbidden.map((f) => {
     const known = c.known?.(f);
     const msg = `${f.outcome} (forbidden for ${c.strategy}${known ? `; ${known}` : ''}) in ${f.count} of ${c.runs} runs`;
-    const replay = c.replay ? c.replay(f) : `vpci-lab repro ${c.scenario} --strategy ${c.strategy} --schedule ${f.schedule}`;
+    const replay = c.replay ? c.replay(f) : replayFor(c, f.schedule);
     const body = [`${f.run >= 0 ? `first in run ${f.run}` : 'reachable'}${f.vcpu ? ` on ${f.vcpu}` : ''}${f.where ? ` in ${f.where}` : ''}: ${f.message}`,
       ...(f.schedule ? [`schedule: ${f.schedule}`] : []), `replay: ${replay}`].join('\n');
     return `      <failure type="${esc(f.outcome)}" message="${esc(msg)}">${esc(body)}</failure>\n`;

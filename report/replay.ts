@@ -2,6 +2,7 @@
 
 import type { ReproResult, RunFailure } from '../lib/explore/repro.js';
 import { renderTimeline } from './timeline.js';
+import { shellWord } from '../lib/strategy/index.js';
 
 /** A failure for JSON; with records, the full flight record (cpu names, lock classes, events) a report is drawn from. */
 export function failureJson(f: RunFailure | null, records = false): unknown {
@@ -10,14 +11,21 @@ export function failureJson(f: RunFailure | null, records = false): unknown {
   return records ? { ...head, cpuNames: f.cpuNames, lockClasses: f.lockClasses, crashCpu: f.crashCpu, events: f.events } : head;
 }
 
+/** The command line that replays a run: `scenario` and `strategy` as a command line names them (a file by its path). */
 export function replayCommand(scenario: string, strategy: string, schedule: string): string {
-  return `vpci-lab repro ${scenario} --strategy ${strategy} --schedule ${schedule}`;
+  return `vpci-lab repro ${shellWord(scenario)} --strategy ${shellWord(strategy)} --schedule ${schedule}`;
 }
 
-export function timelineHtml(r: ReproResult, f: RunFailure, ref: string): string {
+/** A cell's or result's replay line: a scenario or patch file by its path (scenarioRef, strategyRef), a built-in by name. */
+export interface Replayable { scenario: string; strategy: string; scenarioRef?: string; strategyRef?: string }
+export function replayFor(c: Replayable, schedule: string): string {
+  return replayCommand(c.scenarioRef ?? c.scenario, c.strategyRef ?? c.strategy, schedule);
+}
+
+export function timelineHtml(r: ReproResult, f: RunFailure): string {
   return renderTimeline({
     title: `${r.scenario} under ${r.strategy} (run ${f.run})`, outcome: f.outcome, verdict: f.verdict, schedule: f.schedule,
-    replayCommand: replayCommand(ref, r.strategy, f.schedule), cpuNames: f.cpuNames, lockClasses: f.lockClasses, events: f.events,
+    replayCommand: replayFor(r, f.schedule), cpuNames: f.cpuNames, lockClasses: f.lockClasses, events: f.events,
     crash: f.crashCpu !== undefined ? { cpu: f.crashCpu, where: f.where, message: f.message } : undefined,
   });
 }

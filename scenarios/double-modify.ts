@@ -21,5 +21,10 @@ export default defineScenario({
     },
   },
   // A.7 FIXME / R6 at L21, still there at HEAD (C.3): no strategy orders a BAR write against a deferred map.
+  // The FIXME is each generation's own: a patch is not blamed for it unless it claims to fix it.
+  known: {
+    l21: [{ outcome: 'stale-mapping', xen: 'header.c defer_map FIXME', why: 'A.7 / R6' }],
+    head: [{ outcome: 'stale-mapping', xen: 'header.c defer_map FIXME', why: 'C.3' }],
+  },
   expect: { '*': { expected: ['stale-mapping'], acceptable: ['ok'] } },
 });

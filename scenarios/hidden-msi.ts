@@ -27,6 +27,8 @@ export default defineScenario({
       x.write(dev, pos + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE);
     },
   },
+  // HEAD's own open bug (README: Open at HEAD), whatever locking strategy runs on it.
+  known: { head: [{ outcome: 'assert', where: 'vpci_msi_arch_enable', xen: 'vmsi.c:933', why: 'ASSERT_PDEV_LIST_IS_READ_LOCKED on dom_xen' }] },
   expect: {
     // Late 2021: hwdom's lookup never finds a dom_xen device (pci_get_pdev_by_domain(hwdom)): the writes go to the
     // hardware, no vPCI handler runs.

@@ -20,6 +20,8 @@ export default defineScenario({
       x.msixRead(x.dev(1), 0, PCI_MSIX_ENTRY_DATA_OFFSET);
     },
   },
+  // HEAD's own open bug (README: Open at HEAD), whatever locking strategy runs on it.
+  known: { head: [{ outcome: 'use-after-free', where: 'msix_find', xen: 'msix.c:165', why: 'a hidden device\'s table left on Dom0\'s msix_tables list' }] },
   expect: {
     // Late 2021: a hidden device never had vPCI (hwdom's lookup never finds it), so there is no table to leave
     // behind: the read is an MMIO access nothing claims.

@@ -22,6 +22,8 @@ export default defineScenario({
       x.msixWrite(dev, 0, PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET, 0);
     },
   },
+  // HEAD's own open bug (README: Open at HEAD), whatever locking strategy runs on it.
+  known: { head: [{ outcome: 'assert', where: 'vpci_msix_arch', xen: 'vmsi.c:1007', why: 'ASSERT_PDEV_LIST_IS_READ_LOCKED on dom_xen' }] },
   expect: {
     // Late 2021: no vPCI for a dom_xen device (hwdom's lookup never finds it): config writes go to the hardware and
     // the table is the device's own memory, untrapped.

@@ -12,7 +12,7 @@ import { createPool } from '../../lib/run/index.js';
 import { parseSchedule, ScheduleError, ScheduleDivergence } from '../../lib/sched/schedule.js';
 import { loadScenario, scenarioModel, ScenarioError } from '../../lib/scenario/scenario.js';
 import { reproduce, type ReproResult, type RunFailure } from '../../lib/explore/repro.js';
-import { failureJson, replayCommand, timelineHtml } from '../../report/replay.js';
+import { failureJson, replayFor, timelineHtml } from '../../report/replay.js';
 import { OUTCOMES } from '../../lib/mem/crash.js';
 
 const SPEC = {
@@ -67,19 +67,20 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await pool.close().catch(() => {});
   }
-  printResult(r, ref, { schedule, chooser, pctDepth, seed, maxEvents: v.events, guestVpci: scenario.machine?.vpciGuestSupport === true });
+  printResult(r, { schedule, chooser, pctDepth, seed, maxEvents: v.events, guestVpci: scenario.machine?.vpciGuestSupport === true });
   const out = new Outputs();
   const f = r.firstFailure;
-  if (f && out.write(html, () => timelineHtml(r, f, ref))) process.stdout.write(`timeline: ${html}\n`);
-  if (v.json) out.write(v.json, JSON.stringify({ scenario: r.scenario, strategy, runs: r.runs, outcomes: r.outcomes, verdicts: r.verdicts, tally: r.tally, firstFailure: failureJson(f, true), surprise: failureJson(r.surprise, true) }, null, 2) + '\n');
+  if (f && out.write(html, () => timelineHtml(r, f))) process.stdout.write(`timeline: ${html}\n`);
+  if (v.json) out.write(v.json, JSON.stringify({ scenario: r.scenario, strategy, rule: r.rule, runs: r.runs, outcomes: r.outcomes, verdicts: r.verdicts, tally: r.tally, firstFailure: failureJson(f, true), surprise: failureJson(r.surprise, true) }, null, 2) + '\n');
   if (v.junit) out.write(v.junit, junitXml('repro', [r]));
   return exitCode({ forbidden: r.verdicts.forbidden, writeFailures: out.failed.length });
 }
 
-function printResult(r: ReproResult, ref: string, o: { schedule?: string; chooser: string; pctDepth: number; seed: number; maxEvents: number; guestVpci?: boolean }): void {
+function printResult(r: ReproResult, o: { schedule?: string; chooser: string; pctDepth: number; seed: number; maxEvents: number; guestVpci?: boolean }): void {
   const counts = OUTCOMES.filter((k) => r.outcomes[k] > 0).map((k) => `${k} ${r.outcomes[k]}`).join(', ');
   const how = o.schedule ? 'replay' : `${o.chooser}${o.chooser === 'pct' ? ` depth ${o.pctDepth}` : ''}, seed ${o.seed}`;
   process.stdout.write(`${r.scenario} under ${r.strategy}: ${r.runs} run${r.runs === 1 ? '' : 's'} (${how}): ${counts}\n`);
+  process.stdout.write(`judged by: ${r.rule}\n`);
   if (o.guestVpci) process.stdout.write('DomU vPCI: on (vpciGuestSupport: the v4/v5 series\' CONFIG_HAS_VPCI_GUEST_SUPPORT; Xen gives DomUs none)\n');
   // Crashes by site: the verdict depends on where (a site-qualified expectation), so say it per site.
   for (const t of r.tally.filter((x) => x.where)) process.stdout.write(`  ${t.outcome} in ${t.where}: ${t.count} (${t.verdict})\n`);
@@ -87,9 +88,9 @@ function printResult(r: ReproResult, ref: string, o: { schedule?: string; choose
   if (!f) { process.stdout.write(`no failure in ${r.runs} runs; last schedule: ${r.lastSchedule ?? '-'}\n`); return; }
   process.stdout.write(`${o.schedule ? 'replayed run' : `run ${f.run}`}: ${f.outcome} (${f.verdict} for ${r.strategy})${f.vcpu ? ` on ${f.vcpu}` : ''}${f.where ? ` in ${f.where}` : ''}\n`);
   if (f.message) process.stdout.write(`  ${f.message}\n`);
-  process.stdout.write(`schedule: ${f.schedule}\nreplay:   ${replayCommand(ref, r.strategy, f.schedule)}\n\ninterleaving:\n`);
+  process.stdout.write(`schedule: ${f.schedule}\nreplay:   ${replayFor(r, f.schedule)}\n\ninterleaving:\n`);
   const shown = o.maxEvents === 0 ? f.events : f.events.slice(-o.maxEvents);
   if (shown.length < f.events.length) process.stdout.write(`  ... ${f.events.length - shown.length} earlier events (see the timeline)\n`);
   shown.forEach((e, i) => process.stdout.write(`  ${String(f.events.length - shown.length + i).padStart(4)}  ${e.label}\n`));
-  if (r.surprise && r.surprise !== f) process.stdout.write(`surprise: ${r.surprise.outcome} in run ${r.surprise.run}: ${replayCommand(ref, r.strategy, r.surprise.schedule)}\n`);
+  if (r.surprise && r.surprise !== f) process.stdout.write(`surprise: ${r.surprise.outcome} in run ${r.surprise.run}: ${replayFor(r, r.surprise.schedule)}\n`);
 }

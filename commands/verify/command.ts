@@ -20,7 +20,7 @@ import { FAULT_KINDS } from '../../lib/sched/fault.js';
 import { BUILTIN_SCENARIOS, loadScenario, ScenarioError, type Scenario } from '../../lib/scenario/scenario.js';
 import { verify, type VerifyResult } from '../../lib/explore/verify.js';
 import { verdictLine, outcomeLines, matrix, cellJson, mergeCells, boundsText } from '../../report/verify-text.js';
-import { replayCommand } from '../../report/replay.js';
+import { replayFor } from '../../report/replay.js';
 import { renderTimeline } from '../../report/timeline.js';
 import { runJobs } from '../../lib/explore/verify-jobs.js';
 
@@ -89,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
   const refs = (positionals[0] ?? 'all') === 'all' ? [...BUILTIN_SCENARIOS] : positionals[0].split(',').filter(Boolean);
   const loaded: Array<{ ref: string; url: string; scenario: Scenario }> = [];
   for (const ref of refs) {
-    try { loaded.push({ ref, ...(await loadScenario(ref)) }); } catch (e) { if (e instanceof ScenarioError) throw new UsageError(e.message); throw e; }
+    try { loaded.push(await loadScenario(ref)); } catch (e) { if (e instanceof ScenarioError) throw new UsageError(e.message); throw e; }
   }
 
   if (v.jobs > 1 && !shard) return runParallel(loaded, strategies.map((s) => s.name), argv, v.jobs, v);
@@ -129,14 +129,14 @@ function printCell(r: VerifyResult, ref: string, maxEvents: number, html: string
   if (!f) return;
   out(`\n${f.outcome} (${f.verdict} for ${r.strategy})${f.vcpu ? ` on ${f.vcpu}` : ''}${f.where ? ` in ${f.where}` : ''} with ${f.preemptions} preemption(s)`);
   if (f.message) out(`  ${f.message}`);
-  out(`schedule: ${f.schedule}\nreplay:   ${replayCommand(ref, r.strategy, f.schedule)}\n\ninterleaving:`);
+  out(`schedule: ${f.schedule}\nreplay:   ${replayFor(r, f.schedule)}\n\ninterleaving:`);
   const shown = maxEvents === 0 ? f.events : f.events.slice(-maxEvents);
   if (shown.length < f.events.length) out(`  ... ${f.events.length - shown.length} earlier events (see the timeline)`);
   shown.forEach((e, i) => out(`  ${String(f.events.length - shown.length + i).padStart(4)}  ${e.label}`));
   fs.mkdirSync(path.dirname(path.resolve(html)), { recursive: true });
   fs.writeFileSync(html, renderTimeline({
     title: `${r.scenario} under ${r.strategy} (verify, ${f.preemptions} preemptions)`, outcome: f.outcome, verdict: f.verdict, schedule: f.schedule,
-    replayCommand: replayCommand(ref, r.strategy, f.schedule), cpuNames: f.cpuNames, lockClasses: f.lockClasses, events: f.events,
+    replayCommand: replayFor(r, f.schedule), cpuNames: f.cpuNames, lockClasses: f.lockClasses, events: f.events,
     crash: f.crashCpu !== undefined ? { cpu: f.crashCpu, where: f.where, message: f.message } : undefined,
   }));
   out(`timeline: ${html}`);
@@ -163,7 +163,7 @@ async function runParallel(loaded: Array<{ ref: string }>, strategies: string[],
     process.stdout.write(`${r.scenario} under ${r.strategy}: ${verdictLine(r)}\n`);
     if (cells.length === 1) for (const l of outcomeLines(r)) process.stdout.write(l + '\n');
     const f = r.firstForbidden ?? r.firstFailure;
-    if (cells.length === 1 && f) process.stdout.write(`replay:   ${replayCommand(loaded[0].ref, r.strategy, f.schedule)}\n`);
+    if (cells.length === 1 && f) process.stdout.write(`replay:   ${replayFor({ ...r, scenarioRef: loaded[0].ref }, f.schedule)}\n`);
   }
   if (cells.length > 1 && results.length > 0) process.stdout.write(`verify (${boundsText(results[0])}; ${jobs} jobs):\n${matrix(results)}\n`);
   const out = writeOutputs(results, v);

@@ -13,7 +13,11 @@ import { parseSchedule, ScheduleDivergence } from '../sched/schedule.js';
 import { siteDigest } from '../sched/fault.js';
 import { armVerify, ALL_FAULT_KINDS, VERIFY_WORDS } from '../verify/trace.js';
 import { scenarioModel, ScenarioError, type Scenario } from '../scenario/scenario.js';
-import { judge, type Verdict } from '../scenario/judge.js';
+import { judgeFor, type Verdict } from '../scenario/judge.js';
+import { isBuiltinScenario } from '../scenario/scenario.js';
+import { loadedStrategy, displayPath } from '../strategy/index.js';
+import { labInputError } from './lab-input.js';
+import { fileURLToPath } from 'node:url';
 import type { ScenarioActorArg } from '../../workers/scenario-actor.js';
 import type { TimelineEvent } from '../trace/recorder.js';
 import { owns, type Shard } from './shard.js';
@@ -34,6 +38,8 @@ export interface ReproOptions {
   /** Stop at the first run whose outcome this accepts (bench find: the first crash). */
   until?: (outcome: Outcome) => boolean;
   maxSteps?: number;
+  /** Wall-clock budget of one run (ms, default 15 000): a CPU that reaches no yield point within it is a lab-input error. */
+  budgetMs?: number;
   /** Run only the runs this shard owns (run k belongs to shard k mod n); run numbers and seeds stay global. */
   shard?: Shard;
 }
@@ -54,6 +60,17 @@ export interface ReproResult {
   verdicts: Record<Verdict, number>; tally: Tally[]; firstFailure: RunFailure | null; surprise: RunFailure | null; lastSchedule?: string;
   /** One entry per forbidden outcome kind, in order of first occurrence. */
   forbidden: ForbiddenRun[];
+  /** Which expectations judged the runs (lib/scenario/judge.ts), one line. */
+  rule: string;
+  /** How a command line names a scenario or patch file again (its path), when that is not its name. */
+  scenarioRef?: string;
+  strategyRef?: string;
+}
+
+/** What a replay command line names: the built-in's name, or the file's path. */
+export function refsOf(url: string, s: Scenario, strategy: string): { scenarioRef?: string; strategyRef?: string } {
+  const file = loadedStrategy(strategy).file;
+  return { ...(isBuiltinScenario(url) ? {} : { scenarioRef: displayPath(fileURLToPath(url)) }), ...(file ? { strategyRef: displayPath(file) } : {}) };
 }
 
 function count(tally: Tally[], outcome: Outcome, where: string, verdict: Verdict): void {
@@ -85,8 +102,10 @@ async function pctEstimate(pool: TrialPool, url: string, s: Scenario, strategy: 
   const { desc, actors } = scenarioModel(s, strategy);
   const { machine, world } = bootMachine(desc);
   const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
-  const res = await runTrial(pool, machine, specs, { mode: 'controlled', chooser: 'random', seed: o.seed >>> 0, maxSteps: o.maxSteps ?? 20_000, budgetMs: 15_000, lockName: lockNamer(world) })
+  const res = await runTrial(pool, machine, specs, { mode: 'controlled', chooser: 'random', seed: o.seed >>> 0, maxSteps: o.maxSteps ?? 20_000, budgetMs: o.budgetMs ?? 15_000, lockName: lockNamer(world) })
     .catch((e: unknown) => { throw asScenarioError(e); });
+  const stuck = labInputError(res, actors.map((a) => a.name), s.name, strategy, o.budgetMs ?? 15_000);
+  if (stuck) throw new ScenarioError(stuck);
   if (res.aborted === 0) releaseMachine(machine);
   return res.outcome !== 'hang' && res.steps ? res.steps : 100;
 }
@@ -95,7 +114,8 @@ export async function reproduce(pool: TrialPool, url: string, s: Scenario, strat
   onRun?: (run: number, outcome: Outcome) => void): Promise<ReproResult> {
   const outcomes = Object.fromEntries(OUTCOMES.map((k) => [k, 0])) as Record<Outcome, number>;
   const verdicts: Record<Verdict, number> = { expected: 0, acceptable: 0, forbidden: 0 };
-  const out: ReproResult = { scenario: s.name, strategy, runs: 0, outcomes, verdicts, tally: [], firstFailure: null, surprise: null, forbidden: [] };
+  const judged = judgeFor(s, strategy, isBuiltinScenario(url));
+  const out: ReproResult = { scenario: s.name, strategy, runs: 0, outcomes, verdicts, tally: [], firstFailure: null, surprise: null, forbidden: [], rule: judged.rule, ...refsOf(url, s, strategy) };
   const runs = o.schedule ? 1 : o.runs;
   // An S2 schedule (from verify) also fixes the model seed, which fault points fail, and the sites it must meet.
   const v2 = o.schedule !== undefined ? parseSchedule(o.schedule) : undefined;
@@ -110,15 +130,17 @@ export async function reproduce(pool: TrialPool, url: string, s: Scenario, strat
     const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
     const res = await runTrial(pool, machine, specs, {
       mode: 'controlled', chooser: o.schedule ? 'replay' : o.chooser, schedule: o.schedule, seed: (o.seed + run * 0x9e3779b1) >>> 0,
-      pctDepth: o.pctDepth, pctLength, maxSteps: o.maxSteps ?? 20_000, budgetMs: 15_000, lockName: lockNamer(world),
+      pctDepth: o.pctDepth, pctLength, maxSteps: o.maxSteps ?? 20_000, budgetMs: o.budgetMs ?? 15_000, lockName: lockNamer(world),
     }).catch((e: unknown) => { throw asScenarioError(e); });
+    const cpuNames = actors.map((a) => a.name);
+    const stuck = labInputError(res, cpuNames, s.name, strategy, o.budgetMs ?? 15_000);
+    if (stuck) throw new ScenarioError(stuck);
     if (faulted && siteDigest() !== v2!.digest) {
       throw new ScheduleDivergence(`replay diverged: the run met a different sequence of sites (digest ${siteDigest().toString(16).padStart(8, '0')}, ` +
         `the schedule says ${v2!.digest!.toString(16).padStart(8, '0')}): a changed model, scenario or strategy?`, res.steps ?? 0, -1, []);
     }
-    const cpuNames = actors.map((a) => a.name);
     const c = classifyTrial(res, world, cpuNames);
-    const verdict = judge(s.expect, strategy, c.outcome, c.where);
+    const verdict = judged.verdict(c.outcome, c.where);
     out.runs++;
     outcomes[c.outcome]++;
     verdicts[verdict]++;

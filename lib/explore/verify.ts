@@ -14,9 +14,10 @@ import { siteDigest } from '../sched/fault.js';
 import { armVerify, readTrace, VERIFY_WORDS } from '../verify/trace.js';
 import { stateDigest } from '../verify/digest.js';
 import { Search } from '../verify/search.js';
-import { scenarioModel, type Scenario } from '../scenario/scenario.js';
-import { judge, type Verdict } from '../scenario/judge.js';
-import { interleaving } from './repro.js';
+import { scenarioModel, isBuiltinScenario, ScenarioError, type Scenario } from '../scenario/scenario.js';
+import { judgeFor, type Verdict } from '../scenario/judge.js';
+import { interleaving, refsOf } from './repro.js';
+import { labInputError } from './lab-input.js';
 import type { ScenarioActorArg } from '../../workers/scenario-actor.js';
 import type { TimelineEvent } from '../trace/recorder.js';
 
@@ -52,6 +53,8 @@ export interface FailureReport {
 export interface OutcomeStat { runs: number; minPreemptions: number; verdict: Verdict; where: string[]; schedule: string }
 
 export interface VerifyResult {
+  /** Which expectations judged the runs; a scenario or patch file's path for replay lines (repro.ts). */
+  rule?: string; scenarioRef?: string; strategyRef?: string;
   scenario: string; strategy: string; bound: number; reduce: boolean; sleep?: boolean; kinds: number; maxFaults: number;
   shard?: { index: number; count: number };
   /** Runs counted (this shard's), runs made in all (with the other shards' split runs), per bound level. */
@@ -78,6 +81,8 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
     scenario: s.name, strategy, bound: o.bound, reduce: o.reduce, sleep: o.reduce && o.sleep !== false, kinds: o.kinds, maxFaults: o.maxFaults, shard: o.shard,
     runs: 0, runsMade: 0, runsByBound: [], sleepCut: 0, complete: false, outcomes: {}, digests: [], forbidden: 0, firstFailure: null, firstForbidden: null, ms: 0,
   };
+  const judged = judgeFor(s, strategy, isBuiltinScenario(url));
+  Object.assign(r, { rule: judged.rule, ...refsOf(url, s, strategy) });
   const digests = new Set<string>();
   const levels = Number.isFinite(o.bound) ? Array.from({ length: o.bound + 1 }, (_, k) => k) : [Infinity];
   let cut: VerifyResult['cutBy'];
@@ -100,7 +105,7 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
       o.onRun?.(r.runs);
       digests.add(run.digest);
       o.onState?.(run.digest, run.schedule(), run.outcome);
-      const verdict = judge(s.expect, strategy, run.outcome, run.where);
+      const verdict = judged.verdict(run.outcome, run.where);
       const st = (r.outcomes[run.outcome] ??= { runs: 0, minPreemptions: search.preemptions, verdict, where: [], schedule: run.schedule() });
       st.runs++;
       st.minPreemptions = Math.min(st.minPreemptions, search.preemptions);
@@ -150,6 +155,8 @@ async function oneRun(pool: TrialPool, url: string, s: Scenario, strategy: strin
     maxSteps: VERIFY_MAX_STEPS, budgetMs: 30_000, startTimeoutMs: 20_000, lockName: lockNamer(world),
   });
   const cpuNames = actors.map((a) => a.name);
+  const stuck = labInputError(res, cpuNames, s.name, strategy, 30_000);
+  if (stuck) throw new ScenarioError(stuck);
   const c = classifyTrial(res, world, cpuNames);
   const decisions = res.schedule ? parseSchedule(res.schedule).decisions : new Uint8Array(0);
   const trace = readTrace(n, decisions);

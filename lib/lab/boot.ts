@@ -12,6 +12,7 @@ import { fn } from '../xen/fn.js';
 import { pcidevs_lock, pcidevs_unlock, pci_hide_device } from '../xen/pci.js';
 import { write_lock, write_unlock } from '../sync/rwlock.js';
 import { installStrategy, loadedStrategy } from '../strategy/index.js';
+import { INPATCH_REGION } from '../strategy/guard.js';
 import { FLAG_HEAD_LOCKS } from '../sync/layouts.js';
 import type { PciDevPtr, DomainPtr, VcpuPtr } from '../xen/types.js';
 
@@ -88,7 +89,8 @@ export function bootMachine(desc: ModelDesc): { machine: Machine; world: World }
     meta: { strategy: loadedStrategy(desc.strategy).spec },
     // HEAD's lock word layouts for a machine running the HEAD generation (lib/sync/layouts.ts).
     extraFlags: loadedStrategy(desc.strategy).generation.name === 'head' ? FLAG_HEAD_LOCKS : 0,
-    regions: { xen: XEN.words, p2m: p2mWords(ndom), ...hwRegions(desc.hw), ...desc.extraRegions },
+    // inpatch: which patch-file function each CPU is inside (lib/strategy/guard.ts), for lab-input errors.
+    regions: { xen: XEN.words, p2m: p2mWords(ndom), ...hwRegions(desc.hw), [INPATCH_REGION]: MAX_THREADS, ...desc.extraRegions },
   });
   attach(machine, BOOT_CPU);
   initHw(machine, desc.hw);

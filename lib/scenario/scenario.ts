@@ -3,10 +3,12 @@
 // acceptable, anything else is forbidden). Actors get an API object, so a scenario file needs no imports and can
 // live anywhere: `vpci-lab repro ./my-race.mjs --strategy upstream`.
 
-import { pathToFileURL } from 'node:url';
+import { pathToFileURL, fileURLToPath } from 'node:url';
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkExpectations, type Expectations } from './judge.js';
+import { checkExpectations, checkKnown, type Expectations, type KnownBugs } from './judge.js';
+import { closest } from '../strategy/expect.js';
+import { knownStrategyNames, displayPath, syntaxErrorAt } from '../strategy/index.js';
 import type { ModelDesc } from '../lab/boot.js';
 import { stressHw, deviceSbdf } from '../lab/workload.js';
 
@@ -16,7 +18,7 @@ export type { ScenarioApi };
 
 export type ActorFn = (x: ScenarioApi, params?: unknown) => void;
 
-export { judge, type Expectation, type ExpectEntry, type Expectations, type Verdict } from './judge.js';
+export { judge, judgeFor, type Judge, type Expectation, type ExpectEntry, type Expectations, type KnownBug, type KnownBugs, type Verdict } from './judge.js';
 
 export interface ScenarioMachine {
   /** vCPUs per domain, Dom0 first. Default [2]. */
@@ -55,6 +57,12 @@ export interface Scenario {
   actors: Record<string, ActorFn>;
   /** Per strategy name; '*' applies to strategies not listed (see judge.ts). */
   expect: Expectations;
+  /**
+   * Bugs of a generation itself this scenario may meet that are not its race, each at its site, per generation:
+   * `{ head: [{ outcome: 'assert', where: 'modify_bars', xen: 'header.c:357' }] }`. Expected under every strategy
+   * of that generation, and what a patch judged as a fix is let off (judge.ts).
+   */
+  known?: KnownBugs;
   /** Structured-clonable data handed to every actor as its second argument (hunt's interpreted programs). */
   params?: unknown;
 }
@@ -114,8 +122,17 @@ export const BUILTIN_SCENARIOS: readonly string[] = fs.readdirSync(BUILTIN_DIR)
   .map((f) => f.slice(0, -3))
   .sort((x, y) => x.localeCompare(y, 'en', { numeric: true }));
 
-/** A built-in name or a path to a .js/.mjs module; returns the module URL (for workers) and the scenario. */
-export async function loadScenario(ref: string): Promise<{ url: string; scenario: Scenario }> {
+/** Whether a scenario module is one of the lab's catalogue (a patch is judged as a fix there). */
+export const isBuiltinScenario = (url: string): boolean => url.startsWith(BUILTIN_DIR.href);
+
+/** A loaded scenario: its module URL (for workers), the scenario, and how a command line names it again. */
+export interface LoadedScenario { url: string; scenario: Scenario; ref: string; builtin: boolean }
+
+/**
+ * A built-in name or a path to a .js/.mjs module. Expectation keys are checked against the strategies known when
+ * it loads (load the strategies first): a key close to a known name but not one is a misspelling.
+ */
+export async function loadScenario(ref: string): Promise<LoadedScenario> {
   let url: string;
   if ((BUILTIN_SCENARIOS as readonly string[]).includes(ref)) url = new URL(`${ref}.js`, BUILTIN_DIR).href;
   else if (/[/\\]|\.(m?js|ts)$/.test(ref)) {
@@ -125,16 +142,25 @@ export async function loadScenario(ref: string): Promise<{ url: string; scenario
   } else {
     throw new ScenarioError(`unknown scenario '${ref}' (built in: ${BUILTIN_SCENARIOS.join(', ')}; or give a path to a .js/.mjs file)`);
   }
+  const builtin = isBuiltinScenario(url);
+  const file = builtin ? undefined : fileURLToPath(url);
   let mod: { default?: unknown };
   try { mod = (await import(url)) as { default?: unknown }; } catch (e) {
-    throw new ScenarioError(`scenario ${ref} does not load: ${((e as Error)?.message ?? String(e)).split('\n')[0]}`);
+    const first = ((e as Error)?.message ?? String(e)).split('\n')[0];
+    throw new ScenarioError(`scenario ${ref} does not load: ${(file && e instanceof SyntaxError && syntaxErrorAt(file, first)) || first}`);
   }
   const s = mod.default as Scenario | undefined;
   if (!s || typeof s !== 'object' || typeof s.name !== 'string' || !s.actors || typeof s.actors !== 'object' || !s.expect) {
     throw new ScenarioError(`scenario ${ref}: the default export must be { name, description, actors, expect }`);
   }
   for (const [k, f] of Object.entries(s.actors)) if (typeof f !== 'function') throw new ScenarioError(`scenario ${s.name}: actor ${k} is not a function`);
-  const problem = checkExpectations(s.expect);
+  const problem = checkExpectations(s.expect) ?? checkKnown(s.known);
   if (problem) throw new ScenarioError(`scenario ${s.name}: ${problem}`);
-  return { url, scenario: s };
+  const names = knownStrategyNames();
+  for (const k of Object.keys(s.expect)) {
+    if (k === '*' || names.includes(k)) continue;
+    const near = closest(k, names);
+    if (near) throw new ScenarioError(`scenario ${s.name}: expect names strategy '${k}', which does not exist (did you mean '${near}'?)`);
+  }
+  return { url, scenario: s, ref: file ? displayPath(file) : ref, builtin };
 }

@@ -7,8 +7,10 @@ import { installModel } from '../xen/fn.js';
 import type { Generation } from '../xen/generation.js';
 import { l21 } from '../xen/l21/index.js';
 import { head } from '../xen/head/index.js';
-import { checkPatch, buildTable, PatchError, type Patch, type Strategy } from './patch.js';
+import { checkPatch, buildTable, patchFiles, PatchError, type Patch, type Strategy } from './patch.js';
 import { ensureModelEntry } from './model-entry.js';
+import { syntaxErrorAt } from './user-file.js';
+export { displayPath, shellWord, syntaxErrorAt } from './user-file.js';
 import { baseline } from './baseline.js';
 import { cancel } from './cancel.js';
 import { cancelAll } from './cancel-all.js';
@@ -18,7 +20,7 @@ import { upstream } from './upstream.js';
 import { upstreamDrain } from './upstream-drain.js';
 
 export type { Strategy, Patch } from './patch.js';
-export { PatchError } from './patch.js';
+export { PatchError, PATCH_FIELDS } from './patch.js';
 
 export const GENERATIONS: Readonly<Record<string, Generation>> = { l21, head };
 
@@ -55,6 +57,17 @@ for (const p of BUILTIN_PATCHES) resolved.set(p.name, resolveChain(p, p.name, un
 export const STRATEGY_NAMES: readonly string[] = BUILTIN_PATCHES.map((p) => p.name);
 export const STRATEGIES: readonly Strategy[] = STRATEGY_NAMES.map((n) => resolved.get(n)!);
 
+// A generation by name is the unpatched model (`l21` is what `baseline` runs, `head` what `upstream` runs), so a
+// machine can be booted by generation name; the reports' strategy lists stay the built-ins.
+for (const g of Object.values(GENERATIONS)) {
+  resolved.set(g.name, { name: g.name, summary: `the ${g.name} model, unpatched`, source: '', generation: g, chain: [], spec: g.name });
+}
+
+/** Every strategy name this thread knows: built-ins, generations, and the patch files loaded so far. */
+export function knownStrategyNames(): string[] {
+  return [...new Set([...resolved.keys()].filter((k) => !k.startsWith('file:')))];
+}
+
 export function strategyByName(name: string): Strategy | undefined { return isPatchPath(name) ? undefined : resolved.get(name); }
 
 /** The file: URL a path spec stands for (relative paths from `from`, default the working directory). */
@@ -80,13 +93,16 @@ export async function loadStrategy(spec: string, from?: string): Promise<Strateg
     mod = await import(url) as { default?: unknown };
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(file) ? 'no such file' : String(err?.message ?? e).split('\n')[0];
+    const first = String(err?.message ?? e).split('\n')[0];
+    const why = err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(file) ? 'no such file'
+      : (e instanceof SyntaxError && syntaxErrorAt(file, first)) || first;
     throw new PatchError(`patch ${spec} does not load: ${why}`);
   }
   // A patch is an object, or a function given the model API (a file that wants no import at all).
   let exported = mod.default;
   if (typeof exported === 'function') exported = (exported as (api: unknown) => unknown)(await import('../model.js'));
   const p = checkPatch(exported, `patch ${spec}`);
+  patchFiles.set(p, file);
   let under: Strategy | undefined;
   if (!GENERATIONS[p.base]) {
     under = isPatchPath(p.base) ? await loadStrategy(p.base, resolvePath(file, '..')) : resolved.get(p.base);
@@ -96,9 +112,25 @@ export async function loadStrategy(spec: string, from?: string): Promise<Strateg
   // Reports and scenario expectations know a patch by its name: it must not shadow another strategy.
   const named = resolved.get(p.name);
   if (named && named.spec !== url) throw new PatchError(`patch ${spec} is named '${p.name}', like ${named.file ? `the patch ${named.file}` : 'a built-in strategy'}: rename it`);
+  // Built now, so a replacement that is not (prev) => fn fails at load, in the main thread, as one line.
+  const ids: string[] = [];
+  tables.set(s.spec, buildTable(s, ids));
+  guardIds.set(s.spec, ids);
   resolved.set(url, s);
   resolved.set(p.name, s);
   return s;
+}
+
+const guardIds = new Map<string, string[]>();
+
+/** What guarded id `id` (lib/strategy/guard.ts) of a loaded strategy is: "vpci_read (spins, /path/spins.mjs)". */
+export function guardLabel(spec: string, id: number): string | undefined {
+  return id > 0 ? guardIds.get(loadedStrategy(spec).spec)?.[id - 1] : undefined;
+}
+
+/** The file: URLs of every patch file loaded in this thread. */
+export function patchFileUrls(): string[] {
+  return [...resolved.keys()].filter((k) => k.startsWith('file:'));
 }
 
 /** A strategy already loaded in this thread, by spec or name (built-ins always are). */

@@ -186,5 +186,12 @@ export interface Patch {
   readonly summary?: string;
   /** The patch or mail it models (Message-ID or commit), and the row of xen-vpci-model.md §G. */
   readonly source?: string;
+  /** Longer prose: what the patch changes and why (shown by `vpci-lab list --strategy FILE`). */
+  readonly description?: string;
   readonly replace?: Replacements;
+  /**
+   * The patch's own expectations, by scenario name or '*' (lib/strategy/expect.ts): used where a scenario does not
+   * name the patch, instead of judging it as a fix.
+   */
+  readonly expect?: Readonly<Record<string, { expected?: readonly unknown[]; acceptable?: readonly unknown[] }>>;
 }

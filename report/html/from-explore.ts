@@ -1,7 +1,7 @@
 // explore's result (stress/explore-cells.ts) as a report page.
 
-import type { ExploreJson, FailureRecord } from '../explore-cells.js';
-import { replayCommand } from '../replay.js';
+import type { ExploreCell, ExploreJson, FailureRecord } from '../explore-cells.js';
+import { replayFor } from '../replay.js';
 import type { ReportModel, FailureSection, MatrixCell, Tone } from './model.js';
 import type { TimelineInput } from '../timeline.js';
 
@@ -21,15 +21,15 @@ const cut = (n: number): string | undefined => (n > REPORT_EVENTS ? `the timelin
 export function exploreReport(j: ExploreJson, title = 'vpci-lab explore'): ReportModel {
   const failures: FailureSection[] = [];
   const idOf = (scenario: string, strategy: string, kind: string): string => `${kind}-${scenario}-${strategy}`.replace(/[^A-Za-z0-9_-]/g, '_');
-  const section = (scenario: string, strategy: string, f: FailureRecord, kind: string): FailureSection => ({
-    id: idOf(scenario, strategy, kind), title: `${scenario} / ${strategy}`, tone: f.verdict,
+  const section = (c: ExploreCell, f: FailureRecord, kind: string): FailureSection => ({
+    id: idOf(c.scenario, c.strategy, kind), title: `${c.scenario} / ${c.strategy}`, tone: f.verdict,
     summary: `${kind === 'surprise' ? 'surprise: ' : ''}${f.outcome} (${f.verdict})${f.where ? ` in ${f.where}` : ''}${f.vcpu ? ` on ${f.vcpu}` : ''}, run ${f.run}`,
-    replay: replayCommand(scenario, strategy, f.schedule), note: cut(f.events.length),
-    timeline: failureTimeline(`${scenario} under ${strategy} (run ${f.run})`, replayCommand(scenario, strategy, f.schedule), f),
+    replay: replayFor(c, f.schedule), note: cut(f.events.length),
+    timeline: failureTimeline(`${c.scenario} under ${c.strategy} (run ${f.run})`, replayFor(c, f.schedule), f),
   });
   // Surprises first: they are what a reader must see.
-  for (const c of j.cells) if (c.surprise && c.surprise.run !== c.firstFailure?.run) failures.push(section(c.scenario, c.strategy, c.surprise, 'surprise'));
-  for (const c of j.cells) if (c.firstFailure) failures.push(section(c.scenario, c.strategy, c.firstFailure, 'first'));
+  for (const c of j.cells) if (c.surprise && c.surprise.run !== c.firstFailure?.run) failures.push(section(c, c.surprise, 'surprise'));
+  for (const c of j.cells) if (c.firstFailure) failures.push(section(c, c.firstFailure, 'first'));
   failures.sort((a, b) => Number(b.tone === 'forbidden') - Number(a.tone === 'forbidden'));
   const cellFor = (scenario: string, strategy: string): MatrixCell | null => {
     const c = j.cells.find((x) => x.scenario === scenario && x.strategy === strategy);

@@ -4,7 +4,7 @@
 import { OUTCOMES, type Outcome } from '../../lib/mem/crash.js';
 import type { VerifyResult, OutcomeStat } from '../../lib/explore/verify.js';
 import { verdictOf, verdictLine, boundsText } from '../verify-text.js';
-import { replayCommand } from '../replay.js';
+import { replayFor } from '../replay.js';
 import type { JunitCell } from '../junit.js';
 import type { ReportModel, FailureSection, MatrixCell, CellPart } from './model.js';
 import { failureTimeline, REPORT_EVENTS } from './from-explore.js';
@@ -17,7 +17,7 @@ export function verifyReport(results: VerifyResult[], title = 'vpci-lab verify')
   const failures: FailureSection[] = results.flatMap((r) => {
     const f = r.firstForbidden ?? r.firstFailure;
     if (!f) return [];
-    const replay = replayCommand(r.scenario, r.strategy, f.schedule);
+    const replay = replayFor(r, f.schedule);
     return [{ id: idOf(r), title: `${r.scenario} / ${r.strategy}`, tone: f.verdict,
       summary: `${f.outcome} (${f.verdict})${f.where ? ` in ${f.where}` : ''}${f.vcpu ? ` on ${f.vcpu}` : ''} with ${f.preemptions} preemption${f.preemptions === 1 ? '' : 's'}`,
       replay, note: !f.events ? 'merged from shards\' JSON, which keeps no interleavings: replay the schedule for its timeline'
