@@ -34,6 +34,10 @@ export { vpci_register_cmp, vpci_write_helper } from './xen/head/vpci.js';
 // ... and of HEAD's modify_bars (examples/patches/history/ee045f3a4a-*): filling the device's own BAR rangesets,
 // keeping the MSI-X table and PBA out of them, subtracting another device's enabled BARs, the boot-time apply_map, and the poison-checking list walk.
 export { fill_own_bars, remove_msix_regions, subtract_device, apply_map } from './xen/head/header.js';
-export { list_next } from './xen/list.js';
+// list.h for the two pci_dev lists (singly linked in the model: a next word per list in struct pci_dev), so a
+// patch can rewrite pci_remove_device or free_pdev from scratch.
+export { list_next, list_add_alldevs, list_del_alldevs, list_add_domain, list_del_domain, LIST_POISON1, LIST_POISON2 } from './xen/list.js';
+export { list_del, ALLDEVS_LIST } from './xen/list-api.js';
+export { XEN, xen } from './xen/state.js';
 export { rw_is_write_locked } from './sync/rwlock.js';
 export { SYS_STATE_active } from './xen/state.js';

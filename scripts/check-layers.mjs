@@ -15,7 +15,7 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 /** Bottom to top; a file may import its own layer or any layer listed before it. test/ may import anything. */
 export const LAYERS = [
   ['lib/cxen/source'], ['lib/mem'], ['lib/trace'], ['lib/sched'], ['lib/sync'], ['lib/hw'], ['lib/xen'], ['lib/model.ts'], ['lib/strategy'], ['lib/cxen'],
-  ['lib/run'], ['lib/check'], ['lib/lab'], ['lib/verify'], ['workers'], ['lib/scenario'], ['scenarios'], ['lib/explore'],
+  ['lib/run'], ['lib/check'], ['lib/lab'], ['lib/harness'], ['lib/verify'], ['workers'], ['lib/scenario'], ['scenarios'], ['lib/explore'],
   ['cli'], ['report'], ['commands'], ['cli/main.ts'],
 ];
 

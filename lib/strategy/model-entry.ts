@@ -8,5 +8,5 @@ let done = false;
 export function ensureModelEntry(): void {
   if (done) return;
   done = true;
-  register(new URL('./model-hooks.js', import.meta.url), { data: { modelUrl: new URL('../model.js', import.meta.url).href } });
+  register(new URL('./model-hooks.js', import.meta.url), { data: { modelUrl: new URL('../harness/index.js', import.meta.url).href } });
 }
