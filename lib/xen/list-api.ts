@@ -2,7 +2,8 @@
 // lists are singly linked, so the list head is named too (ALLDEVS_LIST(), or &d->pdev_list as d + DOMAIN.pdev_list).
 
 import { M } from '../mem/machine.js';
-import { DOMAIN } from './types.js';
+import { chk } from '../mem/heap.js';
+import { DOMAIN, PCI_DEV } from './types.js';
 import { XEN, xen } from './state.js';
 import { list_del_alldevs, list_del_domain } from './list.js';
 
@@ -14,6 +15,7 @@ export function ALLDEVS_LIST(): number { return xen(XEN.alldevs_list); }
  * unlinks pdev and leaves LIST_POISON1 in its next link, as list.h:186 does.
  */
 export function list_del(pdev: number, head: number, where = 'list_del'): void {
+  chk(pdev, PCI_DEV, where);
   if (head === xen(XEN.alldevs_list)) { list_del_alldevs(pdev, where); return; }
   const d = head - DOMAIN.pdev_list;
   if (M.length === 0 || d <= 0) throw new Error('list_del: head is neither ALLDEVS_LIST() nor d + DOMAIN.pdev_list');
