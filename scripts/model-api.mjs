@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// npm run docs:api: rewrite docs/model-api.md from the function table (lib/harness/api-doc.ts, built to dist/).
+import fs from 'node:fs';
+import path from 'node:path';
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const { modelApiMarkdown } = await import(path.join(root, 'dist/lib/harness/api-doc.js'));
+fs.writeFileSync(path.join(root, 'docs/model-api.md'), modelApiMarkdown());
+process.stderr.write('docs:api: docs/model-api.md rewritten\n');
