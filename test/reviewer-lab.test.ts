@@ -13,10 +13,15 @@ const fx = (name: string): string => fileURLToPath(new URL(`../../test/fixtures/
 describe('lab-input errors: no yield point', function () {
   this.timeout(60_000);
   let pool: TrialPool;
-  before(() => { pool = createPool(2); });
+  // Workers started before the short-budget runs: a cold pool on a loaded machine may take seconds to start.
+  before(async () => {
+    pool = createPool(2);
+    const { url, scenario } = await loadScenario('crash-path-3');
+    await reproduce(pool, url, scenario, 'baseline', { runs: 1, chooser: 'random', pctDepth: 3, seed: 1 });
+  });
   after(async () => { await pool.close(); });
-  // A short trial budget keeps the test quick; the CLI's is 15 s.
-  const o = { runs: 1, chooser: 'random', pctDepth: 3, seed: 1, budgetMs: 1500 } as ReproOptions;
+  // A shorter trial budget keeps the test quick; the CLI's is 15 s.
+  const o: ReproOptions = { runs: 1, chooser: 'random', pctDepth: 3, seed: 1, budgetMs: 5000 };
 
   it("a patch's vpci_read that spins: named with the vCPU, the patch and the function", async () => {
     const s = await loadStrategy(fx('spins.mjs'));

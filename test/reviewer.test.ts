@@ -72,6 +72,12 @@ describe('reviewer workflow (issue 22)', function () {
       assert.match(r.stderr, /patch throws .*TypeError: the patch went wrong \(at .*test\/fixtures\/reviewer\/throws\.mjs:7\)/);
       assert.doesNotMatch(r.stderr, /scenario stale-pdev, actor/);
     });
+    it("a patch that throws while the machine boots: the patch's file and line, not an internal error", () => {
+      const r = cli('repro', 'crash-path-1', '--strategy', fx('throws-at-boot.mjs'), '--runs', '1');
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      oneLine(r);
+      assert.match(r.stderr, /patch throws-at-boot threw RangeError: no device \d+ \(at .*throws-at-boot\.mjs:7\) while the machine booted/);
+    });
     it('a scenario with a syntax error names file:line:column', () => {
       const r = cli('repro', fx('syntax.scenario.mjs'), '--strategy', 'baseline', '--runs', '1');
       assert.equal(r.code, 2, r.stdout + r.stderr);

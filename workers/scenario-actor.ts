@@ -17,7 +17,7 @@ import { msixEntryAddr } from '../lib/lab/workload.js';
 import { PHYSDEVOP_pci_device_add, PHYSDEVOP_pci_device_remove, PHYSDEVOP_pci_device_reset, XEN_DOMCTL_assign_device, XEN_DOMCTL_deassign_device, XEN_DOMCTL_memory_mapping_remove } from '../lib/xen/hypercall.js';
 import * as regs from '../lib/hw/pci_regs.js';
 import { VPCI_INIT } from '../lib/xen/fault.js';
-import { patchFileUrls, loadedStrategy, displayPath } from '../lib/strategy/index.js';
+import { patchFileUrls, loadedStrategy, displayPath, frameIn } from '../lib/strategy/index.js';
 import { fileURLToPath } from 'node:url';
 
 type InitHook = (typeof VPCI_INIT)[number];
@@ -82,27 +82,15 @@ export class ScenarioFault extends Error {
 // Model outcomes and trial stops pass through untouched (duck-typed, as in workers/thread.ts).
 const isModelSignal = (e: unknown): boolean => ['ModelCrash', 'TrialStopped'].includes((e as Error | undefined)?.name ?? '');
 
-/** The first frame of the stack that lies in one of `urls` (the scenario file, the patch files): its URL and line. */
-export function userFrame(stack: string | undefined, urls: readonly string[]): { url: string; line: number } | undefined {
-  for (const line of (stack ?? '').split('\n')) {
-    for (const url of urls) {
-      const i = line.indexOf(url + ':');
-      const m = i < 0 ? null : /^:(\d+)/.exec(line.slice(i + url.length));
-      if (m) return { url, line: Number(m[1]) };
-    }
-  }
-  return undefined;
-}
-
 /** "mine.mjs:12": the first frame of the stack that lies in the scenario file. */
 export function scenarioLine(stack: string | undefined, url: string): string {
-  const f = userFrame(stack, [url]);
+  const f = frameIn(stack, [url]);
   return `${url.slice(url.lastIndexOf('/') + 1)}${f ? `:${f.line}` : ''}`;
 }
 
 /** Who a JavaScript error thrown under an actor belongs to: the patch file it was thrown in, else the scenario. */
 function blame(err: Error | undefined, what: string, scenario: string, actor: string, url: string): string {
-  const f = userFrame(err?.stack, [url, ...patchFileUrls()]);
+  const f = frameIn(err?.stack, [url, ...patchFileUrls()]);
   if (f && f.url !== url) {
     return `patch ${loadedStrategy(f.url).name} threw ${what} (at ${displayPath(fileURLToPath(f.url))}:${f.line}) while ${actor} ran scenario ${scenario}`;
   }

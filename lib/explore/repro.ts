@@ -15,7 +15,7 @@ import { armVerify, ALL_FAULT_KINDS, VERIFY_WORDS } from '../verify/trace.js';
 import { scenarioModel, ScenarioError, type Scenario } from '../scenario/scenario.js';
 import { judgeFor, type Verdict } from '../scenario/judge.js';
 import { isBuiltinScenario } from '../scenario/scenario.js';
-import { loadedStrategy, displayPath } from '../strategy/index.js';
+import { loadedStrategy, displayPath, patchThrew } from '../strategy/index.js';
 import { labInputError } from './lab-input.js';
 import { fileURLToPath } from 'node:url';
 import type { ScenarioActorArg } from '../../workers/scenario-actor.js';
@@ -85,6 +85,14 @@ function asScenarioError(e: unknown): unknown {
   return fault ? new ScenarioError(fault) : e;
 }
 
+/** bootMachine, with a patch's own error (its code runs at boot: pci_add_device, the init hooks) named as such. */
+export function boot(desc: Parameters<typeof bootMachine>[0]): ReturnType<typeof bootMachine> {
+  try { return bootMachine(desc); } catch (e) {
+    const why = patchThrew(e, 'while the machine booted');
+    throw why ? new ScenarioError(why) : e;
+  }
+}
+
 /** The flight recorder's events of the run just made, in global order, labelled (attached machine). */
 export function interleaving(cpuNames: string[]): TimelineEvent[] {
   return cpuNames.flatMap((_, cpu) => readRing(cpu))
@@ -100,7 +108,7 @@ export function interleaving(cpuNames: string[]): TimelineEvent[] {
  */
 async function pctEstimate(pool: TrialPool, url: string, s: Scenario, strategy: string, o: ReproOptions): Promise<number> {
   const { desc, actors } = scenarioModel(s, strategy);
-  const { machine, world } = bootMachine(desc);
+  const { machine, world } = boot(desc);
   const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
   const res = await runTrial(pool, machine, specs, { mode: 'controlled', chooser: 'random', seed: o.seed >>> 0, maxSteps: o.maxSteps ?? 20_000, budgetMs: o.budgetMs ?? 15_000, lockName: lockNamer(world) })
     .catch((e: unknown) => { throw asScenarioError(e); });
@@ -125,7 +133,7 @@ export async function reproduce(pool: TrialPool, url: string, s: Scenario, strat
     if (!owns(o.shard, run)) continue;
     const { desc, actors } = scenarioModel(s, strategy, v2?.seed ?? 1);
     if (faulted) desc.extraRegions = { ...desc.extraRegions, verify: VERIFY_WORDS };
-    const { machine, world } = bootMachine(desc);
+    const { machine, world } = boot(desc);
     if (faulted) armVerify({ kinds: ALL_FAULT_KINDS, maxFaults: 1 << 20, forced: v2!.faults ?? [] });
     const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
     const res = await runTrial(pool, machine, specs, {

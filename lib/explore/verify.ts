@@ -5,7 +5,6 @@
 
 import { LAYOUT, releaseMachine } from '../mem/machine.js';
 import { CRASH_OUTCOMES, type Outcome } from '../mem/crash.js';
-import { bootMachine } from '../lab/boot.js';
 import { lockNamer } from '../lab/names.js';
 import { classifyTrial } from '../lab/classify.js';
 import { runTrial, TrialError, type TrialPool, type ActorSpec } from '../run/index.js';
@@ -16,7 +15,7 @@ import { stateDigest } from '../verify/digest.js';
 import { Search } from '../verify/search.js';
 import { scenarioModel, isBuiltinScenario, ScenarioError, type Scenario } from '../scenario/scenario.js';
 import { judgeFor, type Verdict } from '../scenario/judge.js';
-import { interleaving, refsOf } from './repro.js';
+import { interleaving, refsOf, boot } from './repro.js';
 import { labInputError } from './lab-input.js';
 import type { ScenarioActorArg } from '../../workers/scenario-actor.js';
 import type { TimelineEvent } from '../trace/recorder.js';
@@ -146,7 +145,7 @@ async function retried<T>(pool: TrialPool, f: () => Promise<T>): Promise<T> {
 async function oneRun(pool: TrialPool, url: string, s: Scenario, strategy: string, o: VerifyOptions, p: { decisions: Uint8Array; faults: number[] }) {
   const { desc, actors } = scenarioModel(s, strategy, o.seed);
   desc.extraRegions = { ...desc.extraRegions, verify: VERIFY_WORDS };
-  const { machine, world } = bootMachine(desc);
+  const { machine, world } = boot(desc);
   armVerify({ kinds: o.kinds, maxFaults: o.maxFaults, forced: p.faults });
   const n = actors.length;
   const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));

@@ -9,8 +9,8 @@ import { l21 } from '../xen/l21/index.js';
 import { head } from '../xen/head/index.js';
 import { checkPatch, buildTable, patchFiles, PatchError, type Patch, type Strategy } from './patch.js';
 import { ensureModelEntry } from './model-entry.js';
-import { syntaxErrorAt } from './user-file.js';
-export { displayPath, shellWord, syntaxErrorAt } from './user-file.js';
+import { syntaxErrorAt, frameIn, displayPath } from './user-file.js';
+export { displayPath, shellWord, syntaxErrorAt, frameIn } from './user-file.js';
 import { baseline } from './baseline.js';
 import { cancel } from './cancel.js';
 import { cancelAll } from './cancel-all.js';
@@ -158,4 +158,16 @@ export function installStrategy(spec: string): Strategy {
   if (!t) { t = buildTable(s); tables.set(s.spec, t); }
   installModel(t, s.generation);
   return s;
+}
+
+/**
+ * A JavaScript error thrown in a loaded patch file's code, as one line naming the patch, its file and line, and
+ * `during` (what the lab was doing); undefined when no patch file is on the error's stack.
+ */
+export function patchThrew(e: unknown, during: string): string | undefined {
+  const err = e as Error | undefined;
+  if (!(err instanceof Error) || ['ModelCrash', 'TrialStopped'].includes(err.name)) return undefined;
+  const f = frameIn(err.stack, patchFileUrls());
+  if (!f) return undefined;
+  return `patch ${loadedStrategy(f.url).name} threw ${err.name}: ${err.message.split('\n')[0]} (at ${displayPath(fileURLToPath(f.url))}:${f.line}) ${during}`;
 }

@@ -30,3 +30,15 @@ export function displayPath(file: string): string {
 export function shellWord(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
+
+/** The first frame of a stack that lies in one of `urls` (file: URLs): which one, and its line. */
+export function frameIn(stack: string | undefined, urls: readonly string[]): { url: string; line: number } | undefined {
+  for (const line of (stack ?? '').split('\n')) {
+    for (const url of urls) {
+      const i = line.indexOf(url + ':');
+      const m = i < 0 ? null : /^:(\d+)/.exec(line.slice(i + url.length));
+      if (m) return { url, line: Number(m[1]) };
+    }
+  }
+  return undefined;
+}
