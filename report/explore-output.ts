@@ -14,6 +14,12 @@ export function printExplore(j: ExploreJson): void {
   const shard = j.shard ? ` (shard ${j.shard.index + 1}/${j.shard.count}: runs k with k mod ${j.shard.count} = ${j.shard.index})` : '';
   w(`\n${j.runs} controlled runs per cell${shard} (${j.chooser}${j.chooser === 'pct' ? ` depth ${j.pctDepth}` : ''}, seed ${j.seed}); + expected, ~ acceptable, ! surprise\n\n`);
   w(matrixText(j) + '\n');
+  // A patch file is judged by a rule the matrix does not show (its own expect, or as a fix): say which, per cell.
+  const patched = j.cells.filter((c) => c.strategyRef && c.rule);
+  if (patched.length) {
+    w('\njudged by (patch files):\n');
+    for (const c of patched) w(`  ${c.scenario} / ${c.strategy}: ${c.rule}\n`);
+  }
   const surprises = j.cells.filter((c) => c.surprise);
   if (surprises.length) {
     w('\nsurprises (replay to see them):\n');

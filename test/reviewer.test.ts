@@ -111,6 +111,7 @@ describe('reviewer workflow (issue 22)', function () {
         assert.equal(r.code, 1, r.stdout + r.stderr);
         const want = /vpci-lab repro \.\/test\/fixtures\/reviewer\/surprise\.scenario\.mjs --strategy \.\/test\/fixtures\/reviewer\/head-as-is\.mjs --schedule/;
         assert.match(r.stdout, want);
+        assert.match(r.stdout, /judged by \(patch files\):\n  surprise \/ head-as-is: the scenario's expectations for '\*'/);
         assert.match(fs.readFileSync(junit, 'utf8'), want);
         assert.match(fs.readFileSync(html, 'utf8'), want);
       } finally { fs.rmSync(dir, { recursive: true, force: true }); }
