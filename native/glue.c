@@ -14,15 +14,22 @@ struct cx_globals {
     struct list_head alldevs;
     struct domain *hwdom, *domxen;
     unsigned long ro_map[1024];        /* pci_get_ro_map(0): 65536 bits, none set */
+    int32_t system_state_word;         /* where the lab keeps system_state */
+    unsigned int nr_vcpus, nr_domains;
+    struct vcpu *vcpus[64];
+    struct domain *domains[16];            /* C's vCPUs, to find the mirror of the lab's current */
 };
+extern __thread int cx_system_state_word;
 static __thread struct cx_globals *G;
 
 #define NOT_SUPPLIED(name) cx_crash("bug", CX_PC(), #name, #name " is not supplied by the lab's C runtime")
 
+/* cx_boot(lab system_state word) */
 CX_ENTRY(cx_boot)
 {
     G = xzalloc(struct cx_globals);
     INIT_LIST_HEAD(&G->alldevs);
+    G->system_state_word = cx_system_state_word = a0;
     return cx_word(G);
 }
 
@@ -31,6 +38,7 @@ CX_ENTRY(cx_set_globals)
     G = cx_ptr(a0);
     hardware_domain = G ? G->hwdom : NULL;
     dom_xen = G ? G->domxen : NULL;
+    cx_system_state_word = G ? G->system_state_word : 0;
     return 0;
 }
 
@@ -49,6 +57,8 @@ CX_ENTRY(cx_domain_create)
     rwlock_init(&d->pci_lock);
     if ( a1 )
         G->hwdom = hardware_domain = d;
+    if ( G->nr_domains < ARRAY_SIZE(G->domains) )
+        G->domains[G->nr_domains++] = d;
     return cx_word(d);
 }
 
@@ -59,6 +69,8 @@ CX_ENTRY(cx_vcpu_create)
     v->vcpu_id = a1;
     v->domain = cx_ptr(a0);
     v->lab_vcpu = a2;
+    if ( G->nr_vcpus < ARRAY_SIZE(G->vcpus) )
+        G->vcpus[G->nr_vcpus++] = v;
     return cx_word(v);
 }
 
@@ -106,15 +118,51 @@ CX_ENTRY(cx_pdev_set_owner)
     return 0;
 }
 
+/* The C mirror of a lab vCPU / pci_dev (NULL if none). */
+static struct vcpu *vcpu_of(int64_t lab)
+{
+    for ( unsigned int i = 0; i < G->nr_vcpus; i++ )
+        if ( G->vcpus[i]->lab_vcpu == lab )
+            return G->vcpus[i];
+    return NULL;
+}
+static struct pci_dev *pdev_of(int64_t lab)
+{
+    struct pci_dev *pdev;
+    list_for_each_entry ( pdev, &G->alldevs, alldevs_list )
+        if ( pdev->lab_pdev == lab )
+            return pdev;
+    return NULL;
+}
+static struct domain *domain_of(int64_t lab)
+{
+    for ( unsigned int i = 0; i < G->nr_domains; i++ )
+        if ( G->domains[i]->lab_domain == lab )
+            return G->domains[i];
+    return NULL;
+}
+CX_ENTRY(cx_domain_of) { return cx_word(domain_of(a0)); }
+CX_ENTRY(cx_pdev_of) { return cx_word(pdev_of(a0)); }
+CX_ENTRY(cx_vcpu_of) { return cx_word(vcpu_of(a0)); }
+CX_ENTRY(cx_set_dom_xen) { G->domxen = dom_xen = cx_ptr(a0); return 0; }
+
 CX_ENTRY(cx_pdev_vpci) { return cx_word(((struct pci_dev *)cx_ptr(a0))->vpci); }
 CX_ENTRY(cx_vcpu_pending) { return ((struct vcpu *)cx_ptr(a0))->vpci.mem != NULL; }
 
-/* The compiled entry points of the vPCI files, for the lab's callers. */
-CX_ENTRY(x_vpci_add_handlers) { return vpci_add_handlers(cx_ptr(a0)); }
-CX_ENTRY(x_vpci_remove_device) { vpci_remove_device(cx_ptr(a0)); return 0; }
+/* The compiled entry points of the vPCI files, for the lab's callers; `current` is the lab's current vCPU's mirror. */
+CX_ENTRY(x_vpci_add_handlers) { current = vcpu_of(a1); return vpci_add_handlers(cx_ptr(a0)); }
+CX_ENTRY(x_vpci_remove_device) { current = vcpu_of(a1); vpci_remove_device(cx_ptr(a0)); return 0; }
 CX_ENTRY(x_vpci_read) { return vpci_read((pci_sbdf_t){ .sbdf = a0 }, a1, a2); }
 CX_ENTRY(x_vpci_write) { vpci_write((pci_sbdf_t){ .sbdf = a0 }, a1, a2, a3); return 0; }
+CX_ENTRY(x_vpci_read_as) { current = vcpu_of(a0); return vpci_read((pci_sbdf_t){ .sbdf = a1 }, a2, a3); }
+CX_ENTRY(x_vpci_write_as)
+{
+    current = vcpu_of(a0 & 0xffffffff);
+    vpci_write((pci_sbdf_t){ .sbdf = a1 }, a2 & 0xffff, a2 >> 16, a3);
+    return 0;
+}
 CX_ENTRY(x_vpci_process_pending) { return vpci_process_pending(cx_ptr(a0)); }
+CX_ENTRY(x_vpci_process_pending_as) { current = vcpu_of(a0); return vpci_process_pending(current); }
 CX_ENTRY(x_rangeset_new) { return cx_word(rangeset_new(NULL, NULL, 0)); }
 CX_ENTRY(x_rangeset_add_range) { return rangeset_add_range(cx_ptr(a0), a1, a2); }
 CX_ENTRY(x_rangeset_remove_range) { return rangeset_remove_range(cx_ptr(a0), a1, a2); }
@@ -124,11 +172,15 @@ CX_ENTRY(x_rangeset_destroy) { rangeset_destroy(cx_ptr(a0)); return 0; }
 /* ---- Xen's lookups over C's device list (pci.c's, without pcidevs_lock: 4.17's vPCI callers take none) ---- */
 struct pci_dev *pci_get_pdev(const struct domain *d, pci_sbdf_t sbdf)
 {
-    struct pci_dev *pdev;
+    struct pci_dev *pdev, *found = NULL;
     list_for_each_entry ( pdev, &G->alldevs, alldevs_list )
         if ( pdev->sbdf.sbdf == sbdf.sbdf && (!d || pdev->domain == d) )
-            return pdev;
-    return NULL;
+        {
+            found = pdev;
+            break;
+        }
+    cx_js(CX_YIELD, 0, 0, 0, CX_PC());       /* the lookup took no lock: the device may go now */
+    return found;
 }
 struct pci_dev *pci_get_pdev_by_domain(const struct domain *d, int seg, int bus, int devfn)
 {

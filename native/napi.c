@@ -62,7 +62,7 @@ double cx_js(int op, double a, double b, double c, uintptr_t pc)
     napi_create_double(env, a, &argv[1]);
     napi_create_double(env, b, &argv[2]);
     napi_create_double(env, c, &argv[3]);
-    napi_create_double(env, (double)(pc - (uintptr_t)&cx_anchor), &argv[4]);
+    napi_create_double(env, (double)(intptr_t)(pc - (uintptr_t)&cx_anchor), &argv[4]);
     if ( napi_call_function(env, undef, fn, 5, argv, &res) != napi_ok )
     {
         /* The exception stays pending: it is the crash, thrown when the entry returns to JS. */
@@ -152,7 +152,7 @@ static napi_value last_crash(napi_env env, napi_callback_info info)
         return NULL;
     napi_create_array(env, &arr);
     napi_create_string_utf8(env, T_crash.kind, NAPI_AUTO_LENGTH, &v); napi_set_element(env, arr, 0, v);
-    napi_set_element(env, arr, 1, num(env, (double)(T_crash.pc - (uintptr_t)&cx_anchor)));
+    napi_set_element(env, arr, 1, num(env, (double)(intptr_t)(T_crash.pc - (uintptr_t)&cx_anchor)));
     napi_create_string_utf8(env, T_crash.func, NAPI_AUTO_LENGTH, &v); napi_set_element(env, arr, 2, v);
     napi_create_string_utf8(env, T_crash.detail, NAPI_AUTO_LENGTH, &v); napi_set_element(env, arr, 3, v);
     napi_get_boolean(env, T_crash.js, &v); napi_set_element(env, arr, 4, v);

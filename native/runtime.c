@@ -25,7 +25,8 @@ enum { K_STOP, K_VB, K_ARMED, K_STEP, K_FP_N, K_FP_OVER, K_STEP_FIRST, K_SNAP_N,
 
 __thread struct vcpu *cx_current;
 __thread struct domain *cx_hardware_domain, *cx_dom_xen;
-__thread int cx_system_state = SYS_STATE_active;
+__thread int cx_system_state_word;     /* the lab's system_state word (lib/xen/state.ts), 0: always active */
+int cx_system_state_now(void) { return !cx_system_state_word || cx_M[cx_system_state_word] ? SYS_STATE_active : 1; }
 
 void *cx_ptr(int64_t w) { return w ? (void *)((char *)cx_M + 4 * w) : NULL; }
 int64_t cx_word(const void *p) { return p ? ((const char *)p - (const char *)cx_M) / 4 : 0; }
@@ -41,6 +42,19 @@ static void fp(uint32_t lo, uint32_t hi)
     for ( int32_t i = M[vb + cx_k[K_STEP_FIRST]]; i < n; i++ )
         if ( (uint32_t)fpe[4 * i + 1] <= lo && (uint32_t)fpe[4 * i + 2] >= hi )
             return;
+    /* The access right after the step's last range: grow that range (its copy is the last one taken). */
+    if ( n > M[vb + cx_k[K_STEP_FIRST]] )
+    {
+        int32_t *l = &fpe[4 * (n - 1)], s = M[vb + cx_k[K_SNAP_N]];
+        if ( (uint32_t)l[1] <= lo && lo <= (uint32_t)l[2] && (uint32_t)l[2] < hi && l[3] >= 0 && l[3] + (l[2] - l[1]) == s &&
+             l[2] - l[1] + (int32_t)(hi - l[2]) <= MAX_COPY && s + (int32_t)(hi - l[2]) <= cx_k[K_SNAP_CAP] )
+        {
+            memcpy(&M[vb + cx_k[K_SNAP] + s], &M[l[2]], 4 * (hi - l[2]));
+            M[vb + cx_k[K_SNAP_N]] = s + (hi - l[2]);
+            l[2] = hi;
+            return;
+        }
+    }
     if ( n >= cx_k[K_FP_CAP] )
     {
         if ( M[vb + cx_k[K_FP_OVER]] == 0 )
@@ -81,7 +95,7 @@ static void bad(uintptr_t a, unsigned n, int write, uintptr_t pc)
     }
     if ( (a >> 32) == 0x6b6b6b6b )
         cx_crash("use-after-free", pc, NULL, "%s through a pointer read from freed memory (0x%lx)", acc, (unsigned long)a);
-    if ( a == 0x00100100 || a == 0x00200200 )
+    if ( (a >= 0x000ff000 && a < 0x00102000) || (a >= 0x001ff000 && a < 0x00202000) )
         cx_crash("use-after-free", pc, NULL, "%s through LIST_POISON (0x%lx): the entry was list_del'd", acc, (unsigned long)a);
     cx_crash("null-deref", pc, NULL, "%s of %u bytes at 0x%lx (NULL page or wild pointer)", acc, n, (unsigned long)a);
 }

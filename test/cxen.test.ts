@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createPool, runTrial, type TrialPool } from '../lib/run/index.js';
 import { buildAddon, findCompiler, BuildError, nativeDir, type Built } from '../lib/cxen/build.js';
 import { basicMachine } from './fixtures/actors-basic.js';
+import { loadAddon } from '../lib/cxen/addon.js';
 
 const FIX = new URL('./fixtures/cxen-actors.js', import.meta.url).href;
 /** A Xen 4.17 tree: VPCI_XEN_417, else the cache of this machine. */
@@ -44,5 +45,59 @@ describe('C backend (Xen 4.17 compiled)', function () {
 
   it('a bad tree is one line naming what is missing', async () => {
     await assert.rejects(buildAddon({ xenDir: nativeDir() }), (e: unknown) => e instanceof BuildError && /not a Xen 4\.17 tree: .*vpci\/msix\.c not found/.test((e as Error).message) && !(e as Error).message.includes('\n'));
+  });
+});
+
+describe('C backend controls (deliberate bugs in lab C, compiled like Xen)', function () {
+  this.timeout(240_000);
+  let built: Built | undefined;
+  let pool: TrialPool;
+  before(async function () {
+    const cc = await findCompiler();
+    if ('missing' in cc) { console.log(`      skipped: ${cc.missing}`); this.skip(); }
+    const tree = xen417Tree();
+    if (!tree) { console.log('      skipped: no Xen 4.17 tree (set VPCI_XEN_417)'); this.skip(); }
+    built = await buildAddon({ xenDir: tree!, extra: [fileURLToPath(new URL('../../native/test/controls.c', import.meta.url))] });
+    pool = createPool(2);
+  });
+  after(async () => { await pool?.close(); });
+
+  /** A fresh 2-CPU machine with the control's shared object, and the two actors' calls. */
+  const trial = (a: [string, number[]], b: [string, number[]]) => {
+    const m = basicMachine(2);
+    const s = loadAddon(built!.path).call('t_shared');
+    const actor = ([entry, args]: [string, number[]]) => ({ module: FIX, export: 'cEntry', arg: { addon: built!.path, entry, args: [s, ...args] } });
+    return { m, actors: [actor(a), actor(b)] };
+  };
+  /** Controlled runs with the random chooser until one crashes; its result. */
+  const hunt = async (a: [string, number[]], b: [string, number[]], tries = 60) => {
+    for (let seed = 1; seed <= tries; seed++) {
+      const { m, actors } = trial(a, b);
+      const r = await runTrial(pool, m, actors, { mode: 'controlled', seed, chooser: 'random' });
+      if (r.outcome !== 'ok') return r;
+    }
+    return undefined;
+  };
+
+  it('a use-after-free is reported at the C function that made the access, and its schedule replays it', async () => {
+    const r = await hunt(['t_uaf_free', []], ['t_uaf_use', []]);
+    assert.ok(r, 'some schedule frees the item between the unlock and the use');
+    assert.equal(r.outcome, 'use-after-free');
+    assert.equal(r.crash?.where, 't_uaf_use');
+    assert.match(r.crash!.message, /read of 4 bytes at word 0x[0-9a-f]+ of a freed block/);
+    const { m, actors } = trial(['t_uaf_free', []], ['t_uaf_use', []]);
+    const again = await runTrial(pool, m, actors, { mode: 'controlled', chooser: 'replay', schedule: r.schedule });
+    assert.deepEqual([again.outcome, again.crash?.where], ['use-after-free', 't_uaf_use']);
+  });
+
+  it("an unlocked write race loses an update, and the final ASSERT reports it at its site; the schedule replays it", async () => {
+    const r = await hunt(['t_race_bump', [0]], ['t_race_bump', [1]]);
+    assert.ok(r, 'some schedule interleaves the two read-modify-writes');
+    assert.equal(r.outcome, 'assert');
+    assert.equal(r.crash?.where, 't_race_bump');
+    assert.match(r.crash!.message, /s->counter == 2/);
+    const { m, actors } = trial(['t_race_bump', [0]], ['t_race_bump', [1]]);
+    const again = await runTrial(pool, m, actors, { mode: 'controlled', chooser: 'replay', schedule: r.schedule });
+    assert.deepEqual([again.outcome, again.crash?.where], ['assert', 't_race_bump']);
   });
 });

@@ -32,33 +32,41 @@ function classOf(fn: string): number {
 
 type Hook = (op: number, a: number, b: number, c: number, pc: number) => number;
 
+/*
+ * Where the compiled C lets another CPU in. The lab's lock acquisitions are yield points already; in C every
+ * instruction can interleave, so the C backend adds the points where its effects become visible to others: after
+ * every lock release, after every free, after a config-space write, at each p2m update (map_range), at a softirq
+ * raised by defer_map, and after a device lookup returns (glue.c pci_get_pdev). Between two of these a CPU runs alone.
+ */
+const C_YIELD = [SITE.pci_get_pdev];
+
 export function hookFor(site: (pc: number) => string): Hook {
   const b2n = (v: boolean): number => (v ? 1 : 0);
   const ops: Array<(a: number, b: number, c: number, pc: number) => number> = [
     (l, _b, _c, pc) => { spin_lock_init(l, classOf(site(pc))); return 0; },
     (l) => { spin_lock(l); return 0; },
-    (l) => { spin_unlock(l); return 0; },
+    (l) => { spin_unlock(l); yield_point(SITE['c:after-unlock']); return 0; },
     (l) => b2n(spin_trylock(l)),
     (l) => b2n(spin_is_locked(l)),
     (l) => { spin_lock_recursive(l); return 0; },
-    (l) => { spin_unlock_recursive(l); return 0; },
+    (l) => { spin_unlock_recursive(l); yield_point(SITE['c:after-unlock']); return 0; },
     (l, _b, _c, pc) => { rwlock_init(l, classOf(site(pc))); return 0; },
     (l) => { read_lock(l); return 0; },
-    (l) => { read_unlock(l); return 0; },
+    (l) => { read_unlock(l); yield_point(SITE['c:after-unlock']); return 0; },
     (l) => { write_lock(l); return 0; },
-    (l) => { write_unlock(l); return 0; },
+    (l) => { write_unlock(l); yield_point(SITE['c:after-unlock']); return 0; },
     (l) => b2n(rw_is_locked(l)),
     (l) => b2n(rw_is_write_locked(l)),
     (words) => xzalloc_words(C_BLOCK, words),
-    (p, _b, _c, pc) => { xfree(p, site(pc)); return 0; },
+    (p, _b, _c, pc) => { xfree(p, site(pc)); yield_point(SITE['c:after-free']); return 0; },
     (sbdf, reg, size) => pci_conf_read(sbdf, reg, size) >>> 0,
-    (sbdf, regSize, val) => { pci_conf_write(sbdf, regSize & 0xffff, regSize >>> 16, val >>> 0); return 0; },
-    (d, gfn, nr) => map_mmio_regions(d, gfn, nr, gfn),
-    (d, gfn, nr) => unmap_mmio_regions(d, gfn, nr, gfn),
+    (sbdf, regSize, val) => { pci_conf_write(sbdf, regSize & 0xffff, regSize >>> 16, val >>> 0); yield_point(SITE['c:conf-write']); return 0; },
+    (d, gfn, nr) => { yield_point(SITE.map_range); return map_mmio_regions(d, gfn, nr, gfn); },
+    (d, gfn, nr) => { yield_point(SITE.map_range); return unmap_mmio_regions(d, gfn, nr, gfn); },
     () => b2n(general_preempt_check()),
-    (v) => { if (v) M[v + VCPU.softirq_pending] = 1; return 0; },
+    (v) => { if (v) M[v + VCPU.softirq_pending] = 1; yield_point(SITE.defer_map); return 0; },
     (d, _b, _c, pc) => { domain_crash(d, site(pc)); return 0; },
-    () => { yield_point(SITE.scenario); return 0; },
+    (kind) => { yield_point(C_YIELD[kind] ?? SITE.scenario); return 0; },
     () => 0,
     (_a, _b, _c, pc) => crash('bug', site(pc), `${site(pc)} is not supplied by the lab's C runtime`),
   ];

@@ -22,6 +22,8 @@ export const SITE_NAMES = [
   'XEN_DOMCTL_memory_mapping', 'pci_add_device:after-unlock', 'vpci_init_header',
   // late 2021, added later
   'init_msi',
+  // the C backend's yield points beside the lock acquisitions (lib/cxen/hooks.ts)
+  'c:after-unlock', 'c:after-free', 'c:conf-write',
 ] as const;
 export type SiteName = (typeof SITE_NAMES)[number];
 

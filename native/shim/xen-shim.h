@@ -279,11 +279,11 @@ struct pci_dev {
 /* Xen globals: per-thread views of the lab's machine (runtime.c). */
 extern __thread struct vcpu *cx_current;
 extern __thread struct domain *cx_hardware_domain, *cx_dom_xen;
-extern __thread int cx_system_state;
+int cx_system_state_now(void);
 #define current cx_current
 #define hardware_domain cx_hardware_domain
 #define dom_xen cx_dom_xen
-#define system_state cx_system_state
+#define system_state cx_system_state_now()
 #define SYS_STATE_active 3
 #define SCHEDULE_SOFTIRQ 0
 void raise_softirq(unsigned int nr);
