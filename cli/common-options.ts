@@ -18,3 +18,10 @@ export const shardOptions = {
 };
 
 export const shardOf = (v: { shard: string | undefined; 'shard-count': number | undefined }): Shard | undefined => resolveShard(v.shard, v['shard-count']);
+
+/** Which Xen runs: the TypeScript model, or Xen's own C compiled from a tree (lib/cxen). */
+export const backendOptions = {
+  backend: choice('ts: the TypeScript model; c: Xen\'s vPCI C compiled from --xen-src (with --patch), judged as --strategy', ['ts', 'c'] as const, 'ts'),
+  'xen-src': string('Xen tree the C backend compiles (default $VPCI_XEN_SRC)', { arg: 'DIR' }),
+  patch: string('unified diffs applied to a copy of the tree before compiling (comma list, in order)', { arg: 'FILES' }),
+};

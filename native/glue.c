@@ -13,8 +13,8 @@
 struct cx_globals {
     struct list_head alldevs;
     struct domain *hwdom, *domxen;
-    unsigned long ro_map[1024];        /* pci_get_ro_map(0): 65536 bits, none set */
     int32_t system_state_word;         /* where the lab keeps system_state */
+    spinlock_t *pcidevs;               /* the lab's pcidevs_lock */
     unsigned int nr_vcpus, nr_domains;
     struct vcpu *vcpus[64];
     struct domain *domains[16];            /* C's vCPUs, to find the mirror of the lab's current */
@@ -30,6 +30,7 @@ CX_ENTRY(cx_boot)
     G = xzalloc(struct cx_globals);
     INIT_LIST_HEAD(&G->alldevs);
     G->system_state_word = cx_system_state_word = a0;
+    G->pcidevs = cx_ptr(a1);
     return cx_word(G);
 }
 
@@ -69,6 +70,8 @@ CX_ENTRY(cx_vcpu_create)
     v->vcpu_id = a1;
     v->domain = cx_ptr(a0);
     v->lab_vcpu = a2;
+    if ( v->domain->max_vcpus < ARRAY_SIZE(v->domain->vcpu) )
+        v->domain->vcpu[v->domain->max_vcpus++] = v;
     if ( G->nr_vcpus < ARRAY_SIZE(G->vcpus) )
         G->vcpus[G->nr_vcpus++] = v;
     return cx_word(v);
@@ -186,7 +189,13 @@ struct pci_dev *pci_get_pdev_by_domain(const struct domain *d, int seg, int bus,
 {
     return pci_get_pdev(d, PCI_SBDF(seg, bus, devfn >> 3, devfn & 7));
 }
-const unsigned long *pci_get_ro_map(uint16_t seg) { return seg ? NULL : G->ro_map; }
+/* No device is read-only for the hardware domain here (vpci_write tests for NULL). */
+const unsigned long *pci_get_ro_map(uint16_t seg) { (void)seg; return NULL; }
+
+struct domain *cx_domain_at(unsigned int i) { return i < G->nr_domains ? G->domains[i] : NULL; }
+void pcidevs_lock(void) { spin_lock_recursive(G->pcidevs); }
+void pcidevs_unlock(void) { spin_unlock_recursive(G->pcidevs); }
+bool pcidevs_locked(void) { return spin_is_locked(G->pcidevs); }
 
 /* ---- config space: lib/hw ---- */
 uint8_t pci_conf_read8(pci_sbdf_t s, unsigned int reg) { return cx_js(CX_CONF_READ, s.sbdf, reg, 1, CX_PC()); }

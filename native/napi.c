@@ -65,8 +65,12 @@ double cx_js(int op, double a, double b, double c, uintptr_t pc)
     napi_create_double(env, (double)(intptr_t)(pc - (uintptr_t)&cx_anchor), &argv[4]);
     if ( napi_call_function(env, undef, fn, 5, argv, &res) != napi_ok )
     {
-        /* The exception stays pending: it is the crash, thrown when the entry returns to JS. */
+        bool pending = false;
+        napi_is_exception_pending(env, &pending);
         napi_close_handle_scope(env, scope);
+        if ( !pending )
+            cx_crash("bug", pc, "cx_js", "the lab's hook could not be called (op %d): addon not attached on this thread", op);
+        /* The exception stays pending: it is the crash, thrown when the entry returns to JS. */
         T_crash.set = 1;
         T_crash.js = 1;
         longjmp(*T_jmp, 1);

@@ -117,9 +117,11 @@ static inline void check(const void *p, unsigned n, int write, uintptr_t pc)
         }
         return;
     }
-    /* Stack, the addon's own data and libc: not the machine's memory. The low 256 MiB holds no mapping of a
-     * 64-bit process: NULL plus a field offset, or LIST_POISON. */
-    if ( a < 0x10000000 || (a >> 32) == 0x6b6b6b6b )
+    /* Stack, thread-locals, the addon's own data and libc: not the machine's memory. What no mapping can hold:
+     * NULL plus a field offset (the first 64 KiB, below mmap_min_addr), LIST_POISON1/2 (list.h, below the node
+     * binary) and a pointer read from a poisoned block. */
+    if ( a < 0x10000 || (a >= 0x000ff000 && a < 0x00102000) || (a >= 0x001ff000 && a < 0x00202000) ||
+         (a >> 32) == 0x6b6b6b6b )
         bad(a, n, write, pc);
 }
 
@@ -140,7 +142,10 @@ uintptr_t cx_stack_at(int i) { return i < sp && i < 64 ? stack[i] : 0; }
 void *_xzalloc(unsigned long size, unsigned long align)
 {
     (void)align;
-    int64_t w = (int64_t)cx_js(CX_ALLOC, (double)((size + 3) / 4 ? (size + 3) / 4 : 1), 0, 0, CX_PC());
+    double d = cx_js(CX_ALLOC, (double)((size + 3) / 4 ? (size + 3) / 4 : 1), 0, 0, CX_PC());
+    int64_t w = (int64_t)d;
+    if ( w < 0 || (uint64_t)w * 4 >= cx_bytes )
+        cx_crash("bug", CX_PC(), NULL, "the lab's allocator answered %f for %lu bytes [M %p +%lx]", d, size, (void *)cx_M, (unsigned long)cx_bytes);
     return cx_ptr(w);
 }
 void *_xmalloc(unsigned long size, unsigned long align) { return _xzalloc(size, align); }

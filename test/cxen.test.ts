@@ -8,6 +8,9 @@ import { createPool, runTrial, type TrialPool } from '../lib/run/index.js';
 import { buildAddon, findCompiler, BuildError, nativeDir, type Built } from '../lib/cxen/build.js';
 import { basicMachine } from './fixtures/actors-basic.js';
 import { loadAddon } from '../lib/cxen/addon.js';
+import { cBackend, CBackendError } from '../lib/cxen/select.js';
+import { loadScenario } from '../lib/scenario/scenario.js';
+import { verify } from '../lib/explore/verify.js';
 
 const FIX = new URL('./fixtures/cxen-actors.js', import.meta.url).href;
 /** A Xen 4.17 tree: VPCI_XEN_417, else the cache of this machine. */
@@ -99,5 +102,44 @@ describe('C backend controls (deliberate bugs in lab C, compiled like Xen)', fun
     const { m, actors } = trial(['t_race_bump', [0]], ['t_race_bump', [1]]);
     const again = await runTrial(pool, m, actors, { mode: 'controlled', chooser: 'replay', schedule: r.schedule });
     assert.deepEqual([again.outcome, again.crash?.where], ['assert', 't_race_bump']);
+  });
+});
+
+describe('C backend under verify (--backend c)', function () {
+  this.timeout(300_000);
+  let pool: TrialPool;
+  let tree: string | undefined;
+  before(async function () {
+    const cc = await findCompiler();
+    if ('missing' in cc) { console.log(`      skipped: ${cc.missing}`); this.skip(); }
+    tree = xen417Tree();
+    if (!tree) { console.log('      skipped: no Xen 4.17 tree (set VPCI_XEN_417)'); this.skip(); }
+    pool = createPool(2);
+  });
+  after(async () => { await pool?.close(); });
+
+  const opts = { bound: 1, reduce: true, kinds: 0, maxFaults: 0, maxRuns: 2000, budgetMs: 120_000, seed: 1 };
+
+  it("crash-path-1 on Debian's 4.17.5: the compiled vpci_process_pending locks through NULL (0x10, the lock after the list head), and modify_bars' walk meets the removed device", async () => {
+    const c = await cBackend({ xenSrc: tree });
+    const { url, scenario } = await loadScenario('crash-path-1');
+    const r = await verify(pool, url, scenario, c.strategy.name, opts);
+    assert.equal(r.complete, true);
+    assert.deepEqual(r.outcomes['null-deref']?.where, ['vpci_process_pending']);
+    assert.equal(r.outcomes['null-deref']?.minPreemptions, 0);
+    assert.deepEqual(r.outcomes['use-after-free']?.where, ['modify_bars']);
+    assert.match(r.firstFailure!.message, /write of 4 bytes at 0x10 .*compiled C/);
+    assert.equal(c.provenance.version, '4.17.5');
+  });
+
+  it('bad input is one line: a patch that does not apply, a tree that is not Xen, no compiler', async () => {
+    const bad = fileURLToPath(new URL('../../native/test/controls.c', import.meta.url));
+    await assert.rejects(cBackend({ xenSrc: tree, patches: [bad] }), (e: unknown) => e instanceof CBackendError && /^patch .* does not apply to /.test((e as Error).message) && !(e as Error).message.includes('\n'));
+    await assert.rejects(cBackend({ xenSrc: nativeDir() }), (e: unknown) => e instanceof CBackendError && /is not a Xen tree/.test((e as Error).message));
+    const cc = process.env.CC;
+    process.env.CC = 'vpci-lab-no-such-cc';
+    try {
+      await assert.rejects(cBackend({ xenSrc: tree, release: true }), (e: unknown) => e instanceof CBackendError && /no C compiler \('vpci-lab-no-such-cc' not found\)/.test((e as Error).message));
+    } finally { if (cc === undefined) delete process.env.CC; else process.env.CC = cc; }
   });
 });

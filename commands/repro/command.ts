@@ -3,7 +3,8 @@
 import path from 'node:path';
 import { UsageError } from '../../cli/args.js';
 import { parseCommand, string, int, outFile } from '../../cli/options.js';
-import { controlledOptions } from '../../cli/common-options.js';
+import { controlledOptions, backendOptions } from '../../cli/common-options.js';
+import { resolveBackend, judgeAs, cReplay } from '../../cli/backend.js';
 import { Outputs, checkOutputFile, defaultOut, distinctOutputs } from '../../cli/output.js';
 import { junitXml } from '../../report/junit.js';
 import { exitCode } from '../../cli/exit.js';
@@ -25,6 +26,7 @@ strategy (a surprise), 0 otherwise, 2 for bad input.`,
   options: {
     strategy: string(`locking strategy (${STRATEGY_NAMES.join(', ')}) or a patch file`, { arg: 'NAME|FILE' }),
     ...controlledOptions(200),
+    ...backendOptions,
     schedule: string('replay this schedule once (from an earlier run\'s output)', { arg: 'STRING' }),
     events: int('interleaving lines to print, 0 = all', { default: 80 }),
     json: outFile('write { scenario, strategy, runs, outcomes, verdicts, tally, firstFailure, surprise } (tally: runs by outcome, crash site and verdict; failures with their full flight records)'),
@@ -37,9 +39,11 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseCommand(SPEC, argv);
   if (!args) return 0;
   const { values: v, positionals: [ref] } = args;
-  if (!v.strategy) throw new UsageError(`repro needs --strategy (one of ${STRATEGY_NAMES.join(', ')})`);
+  const c = await resolveBackend(v);
+  if (!v.strategy && !c) throw new UsageError(`repro needs --strategy (one of ${STRATEGY_NAMES.join(', ')})`);
+  const as = v.strategy ?? 'baseline';
   let strategy: string;
-  try { strategy = (await loadStrategy(v.strategy)).name; } catch (e) { if (e instanceof PatchError) throw new UsageError(e.message); throw e; }
+  try { strategy = c ? c.strategy.name : (await loadStrategy(as)).name; } catch (e) { if (e instanceof PatchError) throw new UsageError(e.message); throw e; }
   const { chooser, runs, seed, schedule } = v;
   const pctDepth = v['pct-depth'];
   let loaded;
@@ -52,6 +56,7 @@ export async function run(argv: string[]): Promise<number> {
     throw e;
   }
   const { url, scenario } = loaded;
+  if (c) judgeAs(scenario, strategy, as);
   const html = v.html ?? defaultOut(`repro-${scenario.name}-${strategy}`);
   if (v.html === undefined) checkOutputFile(html, '--html', true);
   distinctOutputs([['--html', html], ['--json', v.json], ['--junit', v.junit]]);
@@ -67,7 +72,8 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await pool.close().catch(() => {});
   }
-  printResult(r, { schedule, chooser, pctDepth, seed, maxEvents: v.events, guestVpci: scenario.machine?.vpciGuestSupport === true });
+  const replay = (sched: string): string => (c ? cReplay(ref, v, as, sched) : replayFor(r, sched));
+  printResult(r, { schedule, chooser, pctDepth, seed, maxEvents: v.events, guestVpci: scenario.machine?.vpciGuestSupport === true, replay });
   const out = new Outputs();
   const f = r.firstFailure;
   if (f && out.write(html, () => timelineHtml(r, f))) process.stdout.write(`timeline: ${html}\n`);
@@ -76,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
   return exitCode({ forbidden: r.verdicts.forbidden, writeFailures: out.failed.length });
 }
 
-function printResult(r: ReproResult, o: { schedule?: string; chooser: string; pctDepth: number; seed: number; maxEvents: number; guestVpci?: boolean }): void {
+function printResult(r: ReproResult, o: { schedule?: string; chooser: string; pctDepth: number; seed: number; maxEvents: number; guestVpci?: boolean; replay: (schedule: string) => string }): void {
   const counts = OUTCOMES.filter((k) => r.outcomes[k] > 0).map((k) => `${k} ${r.outcomes[k]}`).join(', ');
   const how = o.schedule ? 'replay' : `${o.chooser}${o.chooser === 'pct' ? ` depth ${o.pctDepth}` : ''}, seed ${o.seed}`;
   process.stdout.write(`${r.scenario} under ${r.strategy}: ${r.runs} run${r.runs === 1 ? '' : 's'} (${how}): ${counts}\n`);
@@ -88,9 +94,9 @@ function printResult(r: ReproResult, o: { schedule?: string; chooser: string; pc
   if (!f) { process.stdout.write(`no failure in ${r.runs} runs; last schedule: ${r.lastSchedule ?? '-'}\n`); return; }
   process.stdout.write(`${o.schedule ? 'replayed run' : `run ${f.run}`}: ${f.outcome} (${f.verdict} for ${r.strategy})${f.vcpu ? ` on ${f.vcpu}` : ''}${f.where ? ` in ${f.where}` : ''}\n`);
   if (f.message) process.stdout.write(`  ${f.message}\n`);
-  process.stdout.write(`schedule: ${f.schedule}\nreplay:   ${replayFor(r, f.schedule)}\n\ninterleaving:\n`);
+  process.stdout.write(`schedule: ${f.schedule}\nreplay:   ${o.replay(f.schedule)}\n\ninterleaving:\n`);
   const shown = o.maxEvents === 0 ? f.events : f.events.slice(-o.maxEvents);
   if (shown.length < f.events.length) process.stdout.write(`  ... ${f.events.length - shown.length} earlier events (see the timeline)\n`);
   shown.forEach((e, i) => process.stdout.write(`  ${String(f.events.length - shown.length + i).padStart(4)}  ${e.label}\n`));
-  if (r.surprise && r.surprise !== f) process.stdout.write(`surprise: ${r.surprise.outcome} in run ${r.surprise.run}: ${replayFor(r, r.surprise.schedule)}\n`);
+  if (r.surprise && r.surprise !== f) process.stdout.write(`surprise: ${r.surprise.outcome} in run ${r.surprise.run}: ${o.replay(r.surprise.schedule)}\n`);
 }

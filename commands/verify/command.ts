@@ -10,7 +10,8 @@ import { exitCode } from '../../cli/exit.js';
 import { onStop } from '../../cli/signals.js';
 import { readDistinct, checkShards } from '../../cli/inputs.js';
 import { Outputs, defaultOut, defaultOutText } from '../../cli/output.js';
-import { shardOptions, shardOf } from '../../cli/common-options.js';
+import { shardOptions, shardOf, backendOptions } from '../../cli/common-options.js';
+import { resolveBackend, judgeAs, cReplay, type BackendValues } from '../../cli/backend.js';
 import { junitXml, unfinished } from '../../report/junit.js';
 import { renderReport } from '../../report/html/html.js';
 import { verifyReport, verifyJunitCells } from '../../report/html/from-verify.js';
@@ -43,6 +44,7 @@ forbids for the strategy is reachable, 0 otherwise, 2 for bad input, 130 when in
     'max-runs': int('stop each cell after N runs (verdict: incomplete)', { min: 1 }),
     budget: duration('stop each cell after this long (verdict: incomplete)'),
     ...shardOptions,
+    ...backendOptions,
     merge: string('merge shard JSON files (comma-separated) into one verdict per cell, run nothing', { arg: 'FILES' }),
     seed: int('model seed', { default: 1, max: 2 ** 31 - 1 }),
     jobs: int('child processes: cells from a queue, or one cell in 3N shards merged (--max-runs and --budget then apply per shard)', { default: 1, min: 1, max: 64 }),
@@ -83,15 +85,20 @@ export async function run(argv: string[]): Promise<number> {
   const shard = engineShard && { index: engineShard.index, count: engineShard.count };
   const { seed } = v;
   const maxEvents = v.events;
-  if (!v.strategy) throw new UsageError('verify needs --strategy (a name, a comma list or all)');
+  const c = await resolveBackend(v);
+  if (!v.strategy && !c) throw new UsageError('verify needs --strategy (a name, a comma list or all)');
+  if (c && v.jobs > 1) throw new UsageError('--jobs is not available with --backend c yet');
+  const as = v.strategy ?? 'baseline';
+  if (c && as.includes(',')) throw new UsageError('with --backend c, --strategy names the one TypeScript strategy the build is judged as');
   let strategies;
-  try { strategies = await parseStrategies(v.strategy); } catch (e) { throw new UsageError((e as Error).message); }
+  try { strategies = c ? [c.strategy] : await parseStrategies(as); } catch (e) { throw new UsageError((e as Error).message); }
   const refs = (positionals[0] ?? 'all') === 'all' ? [...BUILTIN_SCENARIOS] : positionals[0].split(',').filter(Boolean);
   const loaded: Array<{ ref: string; url: string; scenario: Scenario }> = [];
   for (const ref of refs) {
     try { loaded.push(await loadScenario(ref)); } catch (e) { if (e instanceof ScenarioError) throw new UsageError(e.message); throw e; }
   }
 
+  if (c) for (const l of loaded) judgeAs(l.scenario, c.strategy.name, as);
   if (v.jobs > 1 && !shard) return runParallel(loaded, strategies.map((s) => s.name), argv, v.jobs, v);
   const interrupt = { stop: false };
   const offStop = onStop((sig) => { interrupt.stop = true; process.stderr.write(`\nvpci-lab: ${sig === 'SIGTERM' ? 'terminated' : 'interrupted'}; reporting what was covered\n`); });
@@ -104,7 +111,7 @@ export async function run(argv: string[]): Promise<number> {
         if (interrupt.stop) break;
         const r = await verify(pool, url, scenario, st.name, { bound, reduce: !v['no-reduce'], sleep: !v['no-sleep'], kinds, maxFaults, maxRuns, budgetMs, seed, shard, interrupt });
         results.push(r);
-        if (single) printCell(r, ref, maxEvents, v.html ?? defaultOut(`verify-${scenario.name}-${st.name}`));
+        if (single) printCell(r, ref, maxEvents, v.html ?? defaultOut(`verify-${scenario.name}-${st.name}`), c ? { v, as } : undefined);
         else process.stderr.write(`${scenario.name} / ${st.name}: ${verdictLine(r)}\n`);
       }
     }
@@ -120,7 +127,7 @@ export async function run(argv: string[]): Promise<number> {
   return exitCode({ forbidden: results.reduce((n, r) => n + r.forbidden, 0), interrupted: interrupt.stop, writeFailures: out.failed.length });
 }
 
-function printCell(r: VerifyResult, ref: string, maxEvents: number, html: string): void {
+function printCell(r: VerifyResult, ref: string, maxEvents: number, html: string, c?: { v: BackendValues; as: string }): void {
   const out = (s: string): boolean => process.stdout.write(s + '\n');
   out(`${r.scenario} under ${r.strategy}: ${verdictLine(r)}`);
   out(`runs per preemption bound: ${r.runsByBound.join(', ')}; ${(r.runs / Math.max(1e-3, r.ms / 1000)).toFixed(0)} runs/s`);
@@ -129,7 +136,7 @@ function printCell(r: VerifyResult, ref: string, maxEvents: number, html: string
   if (!f) return;
   out(`\n${f.outcome} (${f.verdict} for ${r.strategy})${f.vcpu ? ` on ${f.vcpu}` : ''}${f.where ? ` in ${f.where}` : ''} with ${f.preemptions} preemption(s)`);
   if (f.message) out(`  ${f.message}`);
-  out(`schedule: ${f.schedule}\nreplay:   ${replayFor(r, f.schedule)}\n\ninterleaving:`);
+  out(`schedule: ${f.schedule}\nreplay:   ${c ? cReplay(ref, c.v, c.as, f.schedule) : replayFor(r, f.schedule)}\n\ninterleaving:`);
   const shown = maxEvents === 0 ? f.events : f.events.slice(-maxEvents);
   if (shown.length < f.events.length) out(`  ... ${f.events.length - shown.length} earlier events (see the timeline)`);
   shown.forEach((e, i) => out(`  ${String(f.events.length - shown.length + i).padStart(4)}  ${e.label}`));

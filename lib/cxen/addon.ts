@@ -57,10 +57,9 @@ export interface Addon {
 }
 
 const loaded = new Map<string, Addon>();
-let attachedTo: Int32Array | null = null;
 const attachedAddons = new Set<Addon & { attach(): void }>();
 
-onAttach(() => { attachedTo = null; for (const a of attachedAddons) a.attach(); });
+onAttach(() => { for (const a of attachedAddons) a.attach(); });
 
 /** The footprint constants runtime.c reads (its enum K_*). */
 function fpConsts(): Int32Array {
@@ -79,6 +78,7 @@ export function loadAddon(file: string): Addon {
   const index = new Map(native.entries().map((n, i) => [n, i]));
   const site = (off: number): string => syms.at(off);
   const hook = hookFor(site);
+  let attachedTo: Int32Array | null = null;     // each addon has its own per-thread state in C
   const addon = {
     path: file,
     attach(): void {

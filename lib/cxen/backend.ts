@@ -26,7 +26,7 @@ let readyFor: Int32Array | null = null;
 
 /** Build C's mirrors of the lab's domains and vCPUs (boot thread, once per machine). */
 function bootC(a: Addon): number {
-  const g = a.call('cx_boot', xen(XEN.system_state));
+  const g = a.call('cx_boot', xen(XEN.system_state), xen(XEN.pcidevs_lock));
   a.call('cx_set_globals', g);
   const mirrorDomain = (d: number): number => {
     const cd = a.call('cx_domain_create', M[d + DOMAIN.domain_id], M[d + DOMAIN.is_hardware_domain], M[d + DOMAIN.has_vpci], d);

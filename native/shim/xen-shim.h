@@ -248,6 +248,8 @@ struct domain {
     spinlock_t rangesets_lock;
     rwlock_t pci_lock;                /* HEAD: d->pci_lock */
     struct { struct { struct list_head msix_tables; } hvm; } arch;
+    unsigned int max_vcpus;
+    struct vcpu *vcpu[8];
     int32_t lab_domain;               /* the lab's struct domain (word offset) */
 };
 
@@ -292,7 +294,14 @@ bool general_preempt_check(void);
 void domain_crash(struct domain *d);
 #define rcu_read_lock(l) ((void)0)
 #define rcu_read_unlock(l) ((void)0)
-#define for_each_domain(d) for ( (d) = NULL; (d); )
+struct domain *cx_domain_at(unsigned int i);
+#define for_each_domain(d) for ( unsigned int _cx_i = 0; ((d) = cx_domain_at(_cx_i)) != NULL; _cx_i++ )
+#define for_each_vcpu(d, v) \
+    for ( unsigned int _cx_j = 0; _cx_j < (d)->max_vcpus && ((v) = (d)->vcpu[_cx_j]) != NULL; _cx_j++ )
+/* pci.c's global lock: the lab's pcidevs_lock word (lib/xen/state.ts), a recursive spinlock as in 4.17. */
+void pcidevs_lock(void);
+void pcidevs_unlock(void);
+bool pcidevs_locked(void);
 #define domain_crash(d) domain_crash(d)
 
 /* Config space (lib/hw) and PCI helpers. */

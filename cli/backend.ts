@@ -1,0 +1,35 @@
+// --backend c for the commands that run scenarios: compile the tree, load the C strategy, and make each scenario
+// judge it with the expectations of the TypeScript strategy it stands for (--strategy, default baseline).
+
+import { UsageError } from './args.js';
+import { cBackend, CBackendError, provenanceLine, type CBackend } from '../lib/cxen/select.js';
+import type { Scenario } from '../lib/scenario/scenario.js';
+
+export interface BackendValues { backend: 'ts' | 'c'; 'xen-src'?: string; patch?: string }
+
+/** The C strategy (or undefined for the TypeScript backend); bad input is a UsageError (one line, exit 2). */
+export async function resolveBackend(v: BackendValues): Promise<CBackend | undefined> {
+  if (v.backend !== 'c') {
+    if (v['xen-src'] || v.patch) throw new UsageError('--xen-src and --patch need --backend c');
+    return undefined;
+  }
+  try {
+    const c = await cBackend({ xenSrc: v['xen-src'], patches: v.patch?.split(',').filter(Boolean) });
+    process.stderr.write(`${provenanceLine(c.provenance)}\n`);
+    return c;
+  } catch (e) {
+    if (e instanceof CBackendError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** Judge the C build as `as`: a scenario's expectations for that strategy apply to it. */
+export function judgeAs(s: Scenario, cName: string, as: string): void {
+  const e = s.expect[as] ?? s.expect['*'];
+  if (e) s.expect[cName] = e;
+}
+
+/** The command that replays a C-backend failure. */
+export function cReplay(ref: string, v: BackendValues, as: string, schedule: string): string {
+  return `vpci-lab repro ${ref} --backend c${v['xen-src'] ? ` --xen-src ${v['xen-src']}` : ''}${v.patch ? ` --patch ${v.patch}` : ''} --strategy ${as} --schedule '${schedule}'`;
+}
