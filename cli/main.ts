@@ -13,6 +13,7 @@ const COMMANDS: Record<string, Command> = {
   merge: { summary: 'combine the JSON of stress or explore shards into one result and one report', load: () => import('../commands/merge/command.js') },
   list: { summary: 'scenarios and strategies, one line each', load: () => import('../commands/list/command.js') },
   verify: { summary: 'every schedule within K preemptions and every fault placement: verified, refuted or incomplete', load: () => import('../commands/verify/command.js') },
+  'diff-backends': { summary: 'every scenario under the TypeScript model and under Xen\'s compiled C: outcomes and sites side by side', load: () => import('../commands/diff-backends/command.js') },
   bench: { summary: 'benchmarks: bench locks [--quick] [--json FILE]; bench verify [--soundness]', load: () => import('../commands/bench/command.js') },
 };
 

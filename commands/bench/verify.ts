@@ -9,6 +9,8 @@ import { Outputs } from '../../cli/output.js';
 import { exitCode } from '../../cli/exit.js';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseStrategies } from '../../lib/strategy/index.js';
+import { backendOptions } from '../../cli/common-options.js';
+import { resolveBackend } from '../../cli/backend.js';
 import { createPool } from '../../lib/run/index.js';
 import { FAULT_KINDS } from '../../lib/sched/fault.js';
 import { BUILTIN_SCENARIOS, loadScenario } from '../../lib/scenario/scenario.js';
@@ -29,6 +31,7 @@ adds) an outcome or a terminal state.`,
     faults: string('fault kinds that branch, or none', { default: FAULT_KINDS.join(','), arg: 'LIST' }),
     'max-faults': int('faults per run', { default: 1, max: 16 }),
     'no-sleep': flag('the reduced search without sleep sets (DPOR alone)'),
+    ...backendOptions,
     soundness: flag('also run every cell unreduced (and reduced without sleep sets) and compare outcomes and terminal states'),
     json: outFile('write { cores, loadavg, cells: [{ scenario, strategy, runs, ms, verdict, unreduced?, dpor?, same? }], wallMs }'),
   },
@@ -50,8 +53,9 @@ export async function run(argv: string[]): Promise<number> {
     if (i < 0) throw new UsageError(`--faults: unknown fault kind '${k}' (known: ${FAULT_KINDS.join(', ')})`);
     kinds |= 1 << i;
   }
+  const cb = await resolveBackend(v);
   let strategies;
-  try { strategies = await parseStrategies(v.strategies); } catch (e) { throw new UsageError((e as Error).message); }
+  try { strategies = cb ? [cb.strategy] : await parseStrategies(v.strategies); } catch (e) { throw new UsageError((e as Error).message); }
   const names = v.scenarios ? v.scenarios.split(',') : [...BUILTIN_SCENARIOS];
   const pool = createPool(3);
   const cells: Cell[] = [];
