@@ -108,13 +108,11 @@ static inline void check(const void *p, unsigned n, int write, uintptr_t pc)
     if ( off < cx_bytes )
     {
         uint32_t w = off / 4, last = (off + n - 1) / 4;
-        if ( w - cx_heap_lo < cx_heap_words )
-        {
-            if ( cx_shadow[w - cx_heap_lo] != LIVE || cx_shadow[last - cx_heap_lo] != LIVE )
-                bad(a, n, write, pc);
-            if ( cx_k[K_VB] && cx_M[cx_k[K_VB] + cx_k[K_ARMED]] )
-                fp(w, last + 1);
-        }
+        if ( w - cx_heap_lo < cx_heap_words &&
+             (cx_shadow[w - cx_heap_lo] != LIVE || cx_shadow[last - cx_heap_lo] != LIVE) )
+            bad(a, n, write, pc);
+        if ( cx_k[K_VB] && cx_M[cx_k[K_VB] + cx_k[K_ARMED]] )
+            fp(w, last + 1);
         return;
     }
     /* Stack, thread-locals, the addon's own data and libc: not the machine's memory. What no mapping can hold:

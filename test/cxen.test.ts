@@ -93,6 +93,19 @@ describe('C backend controls (deliberate bugs in lab C, compiled like Xen)', fun
     assert.deepEqual([again.outcome, again.crash?.where], ['use-after-free', 't_uaf_use']);
   });
 
+  it('verify sees the C accesses: the race is refuted with footprints; without them (the control) DPOR prunes it, an unreduced search does not', async () => {
+    const { url, scenario } = await loadScenario(fileURLToPath(new URL('./fixtures/cxen-race-scenario.js', import.meta.url)));
+    const o = { bound: 2, reduce: true, kinds: 0, maxFaults: 0, maxRuns: 5000, budgetMs: 120_000, seed: 1 };
+    scenario.params = { addon: built!.path, checks: true };
+    const on = await verify(pool, url, scenario, 'baseline', o);
+    assert.deepEqual(on.outcomes.assert?.where, ['t_race_bump']);
+    scenario.params = { addon: built!.path, checks: false };
+    const off = await verify(pool, url, scenario, 'baseline', o);
+    assert.equal(off.outcomes.assert, undefined, 'without footprints the reduction calls the racy orders equivalent');
+    const unreduced = await verify(pool, url, scenario, 'baseline', { ...o, reduce: false });
+    assert.ok(unreduced.outcomes.assert, 'the failing schedules exist');
+  });
+
   it("an unlocked write race loses an update, and the final ASSERT reports it at its site; the schedule replays it", async () => {
     const r = await hunt(['t_race_bump', [0]], ['t_race_bump', [1]]);
     assert.ok(r, 'some schedule interleaves the two read-modify-writes');

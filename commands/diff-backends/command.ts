@@ -23,7 +23,8 @@ side's runs per second. Exit 0 (a difference is a finding to explain, not a fail
     strategy: string('the TypeScript strategy the C build stands for', { default: 'baseline', arg: 'NAME' }),
     preemptions: int('preemption bound K', { default: 2, max: 16 }),
     'max-runs': int('stop each cell after N runs (incomplete)', { default: 20_000, min: 1 }),
-    ...backendOptions,
+    'xen-src': backendOptions['xen-src'],
+    patch: backendOptions.patch,
     json: outFile('write { cores, load, rows: [{ scenario, ts, c, same }] }'),
   },
 };
@@ -47,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseCommand(SPEC, argv);
   if (!args) return 0;
   const v = args.values;
-  const c = await resolveBackend({ ...v, backend: 'c' });
+  const c = await resolveBackend({ 'xen-src': v['xen-src'], patch: v.patch, backend: 'c' });
   if (!c) throw new UsageError('diff-backends needs a C build');
   try { await loadStrategy(v.strategy); } catch (e) { throw new UsageError((e as Error).message); }
   const names = v.scenarios ? v.scenarios.split(',').filter(Boolean) : [...BUILTIN_SCENARIOS];

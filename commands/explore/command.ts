@@ -5,8 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../../cli/args.js';
 import { parseCommand, string, outFile, outDir } from '../../cli/options.js';
-import { controlledOptions, shardOptions, shardOf } from '../../cli/common-options.js';
+import { controlledOptions, shardOptions, shardOf, backendOptions } from '../../cli/common-options.js';
 import { parseStrategies } from '../../lib/strategy/index.js';
+import { resolveBackend, judgeAs } from '../../cli/backend.js';
 import { createPool } from '../../lib/run/index.js';
 import { BUILTIN_SCENARIOS, loadScenario, ScenarioError, type Scenario } from '../../lib/scenario/scenario.js';
 import { reproduce } from '../../lib/explore/repro.js';
@@ -27,6 +28,7 @@ Exit 1 when any cell saw a surprise, 0 otherwise, 2 for bad input.`,
     strategies: string('comma-separated or all', { default: 'all', arg: 'LIST' }),
     ...controlledOptions(50),
     ...shardOptions,
+    ...backendOptions,
     json: outFile('write the matrix as JSON (every cell, its first failure and surprise with full flight records)'),
     html: outFile('one self-contained HTML report: the matrix coloured by verdict, every first failure with its timeline', { default: defaultOut('explore'), defaultText: defaultOutText('explore') }),
     'html-dir': outDir('also write one timeline file per cell that failed'),
@@ -50,10 +52,13 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseCommand(SPEC, argv);
   if (!args) return 0;
   const v = args.values;
+  const c = await resolveBackend(v);
   let strategies;
-  try { strategies = await parseStrategies(v.strategies); } catch (e) { throw new UsageError((e as Error).message); }
+  try { strategies = c ? [c.strategy] : await parseStrategies(v.strategies); } catch (e) { throw new UsageError((e as Error).message); }
   const shard = shardOf(v);
   const loaded = await loadAll(v.scenarios);
+  // The C build is judged as one TypeScript strategy: the one named, or baseline (unpatched Xen).
+  if (c) for (const l of loaded) judgeAs(l.scenario, c.strategy.name, v.strategies === 'all' ? 'baseline' : v.strategies);
   const o = { runs: v.runs, chooser: v.chooser, pctDepth: v['pct-depth'], seed: v.seed, all: true, shard };
   if (shard) process.stderr.write(`[explore] ${shardLabel(shard)}: runs k with k mod ${shard.count} = ${shard.index}\n`);
   const pool = createPool(Math.max(...loaded.map((l) => Object.keys(l.scenario.actors).length)));

@@ -4,12 +4,13 @@ import os from 'node:os';
 import cliProgress from 'cli-progress';
 import { UsageError } from '../../cli/args.js';
 import { parseCommand, string, int, flag, duration, outFile } from '../../cli/options.js';
-import { shardOptions, shardOf } from '../../cli/common-options.js';
+import { shardOptions, shardOf, backendOptions } from '../../cli/common-options.js';
 import { shardLabel } from '../../cli/shard.js';
 import { Outputs, defaultOut, defaultOutText } from '../../cli/output.js';
 import { exitCode } from '../../cli/exit.js';
 import { onStop } from '../../cli/signals.js';
 import { parseStrategies } from '../../lib/strategy/index.js';
+import { resolveBackend } from '../../cli/backend.js';
 import { createPool } from '../../lib/run/index.js';
 import { Campaign, type StrategyTotals, type TrialLine } from '../../lib/explore/campaign.js';
 import { MAX_DEVICES } from '../../lib/lab/workload.js';
@@ -26,6 +27,7 @@ const SPEC = {
 trial, throughput relative to baseline, lock statistics and the first failure of each kind.`,
   options: {
     strategy: string('strategies, comma-separated, or all', { default: 'all', arg: 'NAME|all' }),
+    ...backendOptions,
     vcpus: int('vCPUs per domain; Dom0\'s vCPU 0 runs the toolstack, the rest are guests', { default: 2, min: 1, max: 7 }),
     domus: int('DomUs besides Dom0', { default: 1, min: 0, max: 6 }),
     devices: int('PCI devices', { default: 3, min: 1, max: MAX_DEVICES }),
@@ -65,7 +67,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!args) return 0;
   const v = args.values;
   let strategies;
-  try { strategies = await parseStrategies(v.strategy); } catch (e) { throw new UsageError((e as Error).message); }
+  const cb = await resolveBackend(v);
+  try { strategies = cb ? [cb.strategy] : await parseStrategies(v.strategy); } catch (e) { throw new UsageError((e as Error).message); }
   const shape = { vcpus: v.vcpus, domus: v.domus, devices: v.devices, msix: v.msix, vpciGuestSupport: v['vpci-guest-support'] };
   if (shape.vcpus * (1 + shape.domus) > 15) throw new UsageError(`--vcpus x (1 + --domus) must be at most 15 threads, got ${shape.vcpus * (1 + shape.domus)}`);
   if (shape.vcpus * (1 + shape.domus) < 2) throw new UsageError('a campaign needs at least 2 vCPUs (a toolstack and a guest)');

@@ -123,7 +123,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`verify (${boundsText(results[0])}${shard ? `; shard ${shard.index + 1}/${shard.count}` : ''}):\n${matrix(results)}\n`);
   }
   if (interrupt.stop) process.stdout.write(`interrupted: ${results.length} cell(s) covered, the last one incomplete\n`);
-  const out = writeOutputs(results, v, interrupt.stop ? { scenarios: loaded.map((l) => l.scenario.name), strategies: strategies.map((s) => s.name) } : undefined);
+  const out = writeOutputs(results, { ...v, xen: c?.provenance }, interrupt.stop ? { scenarios: loaded.map((l) => l.scenario.name), strategies: strategies.map((s) => s.name) } : undefined);
   return exitCode({ forbidden: results.reduce((n, r) => n + r.forbidden, 0), interrupted: interrupt.stop, writeFailures: out.failed.length });
 }
 
@@ -181,9 +181,10 @@ async function runParallel(loaded: Array<{ ref: string }>, strategies: string[],
 const loadAtStart = loadavg();
 
 /** --json, the HTML report and JUnit, after the results are printed: a failed write is reported, not thrown. */
-function writeOutputs(results: VerifyResult[], v: { json?: string; report?: string; junit?: string }, planned?: { scenarios: string[]; strategies: string[] }): Outputs {
+function writeOutputs(results: VerifyResult[], v: { json?: string; report?: string; junit?: string; xen?: unknown }, planned?: { scenarios: string[]; strategies: string[] }): Outputs {
   const out = new Outputs();
-  if (v.json) out.write(v.json, () => JSON.stringify({ command: 'verify', cores: availableParallelism(), load: { start: loadAtStart, end: loadavg() }, cells: results.map(cellJson) }, null, 2) + '\n');
+  // With --backend c, `xen` says exactly which Xen ran: version, tree, compiled files' hashes, patches.
+  if (v.json) out.write(v.json, () => JSON.stringify({ command: 'verify', cores: availableParallelism(), load: { start: loadAtStart, end: loadavg() }, ...(v.xen ? { xen: v.xen } : {}), cells: results.map(cellJson) }, null, 2) + '\n');
   if (v.report && results.length && out.write(v.report, () => renderReport(verifyReport(results)))) process.stdout.write(`report: ${v.report}\n`);
   const skips = planned ? unfinished(planned.scenarios, planned.strategies, results, 'not searched: the run was interrupted') : [];
   if (v.junit) out.write(v.junit, () => junitXml('verify', verifyJunitCells(results), skips));

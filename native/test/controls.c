@@ -100,3 +100,13 @@ CX_ENTRY(t_race_bump)
         ASSERT(s->counter == 2);
     return s->counter;
 }
+
+/* t_shared_in(word): the control's object for a scenario machine, made by whichever CPU comes first and kept in
+ * the machine word `word` (the Xen state's reserved word: a scenario under a TypeScript strategy leaves it 0). */
+CX_ENTRY(t_shared_in)
+{
+    int32_t *slot = &cx_M[a0];
+    if ( *slot == 0 )
+        *slot = (int32_t)t_shared(0, 0, 0, 0);
+    return *slot;
+}
