@@ -8,6 +8,7 @@ import { createPool, runTrial, type TrialPool } from '../lib/run/index.js';
 import { buildAddon, findCompiler, BuildError, nativeDir, type Built } from '../lib/cxen/build.js';
 import { basicMachine } from './fixtures/actors-basic.js';
 import { loadAddon } from '../lib/cxen/addon.js';
+import { cachedXenTrees } from '../lib/cxen/source/index.js';
 import { cBackend, CBackendError } from '../lib/cxen/select.js';
 import { loadScenario } from '../lib/scenario/scenario.js';
 import { verify } from '../lib/explore/verify.js';
@@ -15,7 +16,8 @@ import { verify } from '../lib/explore/verify.js';
 const FIX = new URL('./fixtures/cxen-actors.js', import.meta.url).href;
 /** A Xen 4.17 tree: VPCI_XEN_417, else the cache of this machine. */
 export function xen417Tree(): string | undefined {
-  for (const d of [process.env.VPCI_XEN_417, '/work/xen-cache/xen-4.17.5']) if (d && fs.existsSync(`${d}/xen/drivers/vpci/vpci.c`)) return d;
+  const debian = cachedXenTrees().filter((t) => t.mark.debianVersion?.startsWith('4.17')).map((t) => t.dir);
+  for (const d of [process.env.VPCI_XEN_417, ...debian, '/work/xen-cache/xen-4.17.5']) if (d && fs.existsSync(`${d}/xen/drivers/vpci/vpci.c`)) return d;
   return undefined;
 }
 
@@ -147,12 +149,12 @@ describe('C backend under verify (--backend c)', function () {
 
   it('bad input is one line: a patch that does not apply, a tree that is not Xen, no compiler', async () => {
     const bad = fileURLToPath(new URL('../../native/test/controls.c', import.meta.url));
-    await assert.rejects(cBackend({ xenSrc: tree, patches: [bad] }), (e: unknown) => e instanceof CBackendError && /^patch .* does not apply to /.test((e as Error).message) && !(e as Error).message.includes('\n'));
-    await assert.rejects(cBackend({ xenSrc: nativeDir() }), (e: unknown) => e instanceof CBackendError && /is not a Xen tree/.test((e as Error).message));
+    await assert.rejects(cBackend({ xenSrc: tree, patches: [bad] }), (e: unknown) => e instanceof CBackendError && /controls\.c/.test((e as Error).message) && !(e as Error).message.includes('\n'));
+    await assert.rejects(cBackend({ xenSrc: nativeDir() }), (e: unknown) => e instanceof CBackendError && /not a Xen tree/.test((e as Error).message));
     const cc = process.env.CC;
     process.env.CC = 'vpci-lab-no-such-cc';
     try {
-      await assert.rejects(cBackend({ xenSrc: tree, release: true }), (e: unknown) => e instanceof CBackendError && /no C compiler \('vpci-lab-no-such-cc' not found\)/.test((e as Error).message));
+      await assert.rejects(cBackend({ xenSrc: tree, release: true }), (e: unknown) => e instanceof CBackendError && /no C compiler/.test((e as Error).message));
     } finally { if (cc === undefined) delete process.env.CC; else process.env.CC = cc; }
   });
 });
