@@ -30,7 +30,7 @@ enum cx_op {
     CX_ALLOC, CX_FREE,
     CX_CONF_READ, CX_CONF_WRITE,
     CX_MAP, CX_UNMAP, CX_PREEMPT, CX_SOFTIRQ, CX_DOMAIN_CRASH, CX_YIELD,
-    CX_CALL,                             /* a lab function by name index (lib/cxen/hooks.ts CALLS) */
+    CX_CALL,                             /* a vPCI init hook's fault point (lib/xen/fault.ts init_fault_point) */
     CX_NOT_SUPPLIED,
 };
 double cx_js(int op, double a, double b, double c, uintptr_t pc);

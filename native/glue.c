@@ -197,6 +197,16 @@ void pcidevs_lock(void) { spin_lock_recursive(G->pcidevs); }
 void pcidevs_unlock(void) { spin_unlock_recursive(G->pcidevs); }
 bool pcidevs_locked(void) { return spin_is_locked(G->pcidevs); }
 
+/* The init hook's fault point, by its index in lib/xen/fault.ts VPCI_INIT. */
+int cx_init_fault(const char *hook)
+{
+    static const char *const order[] = { "init_msix", "init_bars", "init_msi" };
+    for ( unsigned int i = 0; i < ARRAY_SIZE(order); i++ )
+        if ( !strcmp(hook, order[i]) )
+            return cx_js(CX_CALL, i, 0, 0, CX_PC()) != 0;
+    return 0;
+}
+
 /* ---- config space: lib/hw ---- */
 uint8_t pci_conf_read8(pci_sbdf_t s, unsigned int reg) { return cx_js(CX_CONF_READ, s.sbdf, reg, 1, CX_PC()); }
 uint16_t pci_conf_read16(pci_sbdf_t s, unsigned int reg) { return cx_js(CX_CONF_READ, s.sbdf, reg, 2, CX_PC()); }

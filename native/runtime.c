@@ -164,7 +164,9 @@ void xfree(void *p)
 /* ---- locks: the lab's lock code on the lock words (a NULL-based lock is the caller's NULL dereference) ---- */
 static double lockop(int op, const void *l, uintptr_t pc)
 {
-    if ( (uintptr_t)l - (uintptr_t)cx_M >= cx_bytes )
+    uintptr_t off = (uintptr_t)l - (uintptr_t)cx_M;
+    /* A lock inside freed memory is the caller's access (the model reports its dereference of the struct). */
+    if ( off >= cx_bytes || (off / 4 - cx_heap_lo < cx_heap_words && cx_shadow[off / 4 - cx_heap_lo] == FREED) )
         bad((uintptr_t)l, 4, 1, pc);
     return cx_js(op, (double)cx_word(l), 0, 0, pc);
 }

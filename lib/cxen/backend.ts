@@ -11,7 +11,7 @@ import { M } from '../mem/machine.js';
 import { crash } from '../mem/crash.js';
 import { XEN, xen, current } from '../xen/state.js';
 import { nr_domains, domain_by_index } from '../xen/domain.js';
-import { DOMAIN } from '../xen/types.js';
+import { DOMAIN, PCI_DEV } from '../xen/types.js';
 import { loadAddon, type Addon } from './addon.js';
 import { pci_add_device, pci_remove_device, type CDevices } from './pci.js';
 import type { Patch } from '../strategy/patch.js';
@@ -54,7 +54,9 @@ function c(): Addon {
 const devices: CDevices = {
   mirror(pdev: PciDevPtr): number {
     const have = c().call('cx_pdev_of', pdev);
-    return have || c().call('cx_pdev_create', 0, M[pdev], pdev);
+    // A device made outside pci_add_device (pci_hide_device's, owned by dom_xen) keeps its owner in C too.
+    const owner = M[pdev + PCI_DEV.domain];
+    return have || c().call('cx_pdev_create', owner ? c().call('cx_domain_of', owner) : 0, M[pdev + PCI_DEV.sbdf], pdev);
   },
   setOwner(cpdev: number, d: number): void { c().call('cx_pdev_set_owner', cpdev, d ? c().call('cx_domain_of', d) : 0); },
   free(cpdev: number): void { c().call('cx_pdev_free', cpdev); },

@@ -13,6 +13,7 @@ import { pci_conf_read, pci_conf_write } from '../hw/config.js';
 import { map_mmio_regions, unmap_mmio_regions } from '../xen/p2m.js';
 import { general_preempt_check } from '../xen/state.js';
 import { domain_crash } from '../xen/domain.js';
+import { init_fault_point } from '../xen/fault.js';
 import { VCPU } from '../xen/types.js';
 import { yield_point } from '../sched/mode.js';
 import { SITE } from '../trace/sites.js';
@@ -67,7 +68,7 @@ export function hookFor(site: (pc: number) => string): Hook {
     (v) => { if (v) M[v + VCPU.softirq_pending] = 1; yield_point(SITE.defer_map); return 0; },
     (d, _b, _c, pc) => { domain_crash(d, site(pc)); return 0; },
     (kind) => { yield_point(C_YIELD[kind] ?? SITE.scenario); return 0; },
-    () => 0,
+    (hook) => b2n(init_fault_point(hook)),
     (_a, _b, _c, pc) => crash('bug', site(pc), `${site(pc)} is not supplied by the lab's C runtime`),
   ];
   return (op, a, b, c, pc) => ops[op](a, b, c, pc);

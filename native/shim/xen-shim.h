@@ -233,10 +233,13 @@ struct vpci;
 #include "xh/rangeset.h"
 #include "xh/vpci.h"
 /* Init hooks register in one section; GNU ld names its bounds. The build links msix, header, msi: the order of
- * Xen's SORT(.data.vpci.*) for priorities 1, 5, 9. */
+ * Xen's SORT(.data.vpci.*) for priorities 1, 5, 9. Each hook is a fault point of the lab's (lib/xen/fault.ts
+ * init_fault_point: failNext and verify's 'init' faults), failing as its first allocation would. */
+int cx_init_fault(const char *hook);
 #undef REGISTER_VPCI_INIT
 #define REGISTER_VPCI_INIT(x, p) \
-    static vpci_register_init_t *const x##_entry __used_section("vpci_array") = x
+    static int x##_lab(struct pci_dev *pdev) { return cx_init_fault(#x) ? -ENOMEM : x(pdev); } \
+    static vpci_register_init_t *const x##_entry __used_section("vpci_array") = x##_lab
 #define __end_vpci_array __stop_vpci_array
 
 struct domain {
