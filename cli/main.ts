@@ -2,6 +2,7 @@
 // vpci-lab: one command, subcommands in commands/<name>/ (one folder each).
 
 import { UsageError } from './args.js';
+import { takeMachineOptions, MACHINE_OPTIONS_HELP } from './machine-options.js';
 
 type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
 
@@ -23,6 +24,9 @@ function usage(): string {
     'usage: vpci-lab <command> [options]     (vpci-lab <command> --help for its options)',
     '',
     ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`),
+    '',
+    'machine options, for every command:',
+    ...MACHINE_OPTIONS_HELP,
   ].join('\n');
 }
 
@@ -34,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const cmd = COMMANDS[name];
   if (!cmd) throw new UsageError(`unknown command '${name}' (try: ${Object.keys(COMMANDS).join(', ')})`);
-  return (await cmd.load()).run(rest);
+  return (await cmd.load()).run(takeMachineOptions(rest));
 }
 
 // `vpci-lab ... | head -1` closes the pipe early: that is the reader's choice, not an error, and not a verdict

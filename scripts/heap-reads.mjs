@@ -39,6 +39,8 @@ export const NEVER_FREED = new Map([
   ['VCPU', 'struct vcpu: freed only with its domain, which the model never destroys'],
 ]);
 
+/** ASSERT(() => cond, ...): the condition, run at once if at all, belongs to the function around it. */
+const isAssertCondition = (n) => ts.isArrowFunction(n) && ts.isCallExpression(n.parent) && n.parent.arguments[0] === n && n.parent.expression.getText() === 'ASSERT';
 const isFn = (n) => ts.isFunctionDeclaration(n) || ts.isFunctionExpression(n) || ts.isArrowFunction(n) || ts.isMethodDeclaration(n);
 const fnName = (n) => n.name?.getText() ?? (n.parent && ts.isVariableDeclaration(n.parent) ? n.parent.name.getText() : undefined);
 
@@ -184,7 +186,7 @@ function checkFile(rel, sf, structs, pre, bodies, exceptions, h) {
     const params = new Set(f.parameters.map((p) => p.name.getText()));
     const events = []; // {pos, kind: 'check'|'kill'|'preempt'|'access'|'derive', v, s, node}
     const walk = (n) => {
-      if (n !== f && isFn(n)) { visitFn(n); return; }
+      if (n !== f && isFn(n) && !isAssertCondition(n)) { visitFn(n); return; }
       if (ts.isForStatement(n)) {      // execution order: init, cond, body, incrementor
         for (const c of [n.initializer, n.condition, n.statement, n.incrementor]) if (c) walk(c);
         return;
@@ -272,7 +274,7 @@ function checkFile(rel, sf, structs, pre, bodies, exceptions, h) {
       problems.push(`${rel}:${line}: ${name}: ${e.node.getText().replace(/\s+/g, ' ').slice(0, 80)} ${why}`);
     }
   };
-  const visit = (n) => { if (isFn(n) && n.body) { visitFn(n); return; } ts.forEachChild(n, visit); };
+  const visit = (n) => { if (isFn(n) && n.body && !isAssertCondition(n)) { visitFn(n); return; } ts.forEachChild(n, visit); };
   visit(sf);
   return problems;
 }

@@ -12,7 +12,7 @@ import {
   PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET, PCI_MSIX_ENTRY_DATA_OFFSET, PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET,
 } from '../lib/hw/index.js';
 import { pci_get_pdev_by_domain, pcidevs_lock, pcidevs_unlock } from '../lib/xen/pci.js';
-import { set_current } from '../lib/xen/state.js';
+import { set_current, dom_io } from '../lib/xen/state.js';
 import { fn } from '../lib/xen/fn.js';
 import { p2m_lookup, map_mmio_regions } from '../lib/xen/p2m.js';
 import { rangeset_overlaps_range } from '../lib/xen/rangeset.js';
@@ -178,6 +178,22 @@ describe('MSI-X, HEAD msix.c', () => {
     assert.equal(fn.deassign_device(d1 as DomainPtr, DEV), 0);
     pcidevs_unlock();
     assert.equal(M[d1 + DOMAIN.msix_tables], NULL);
+    // Quarantine (Xen's default, pci.c:909-920): the device is dom_io's, which has no vPCI, so no list has it.
+    assert.equal(M[d0 + DOMAIN.msix_tables], NULL);
+    pcidevs_lock();
+    assert.equal(fn.deassign_device(dom_io(), DEV), 0);   // xl pci-assignable-remove: from dom_io to Dom0
+    pcidevs_unlock();
+    assert.notEqual(M[d0 + DOMAIN.msix_tables], NULL);
+  });
+
+  it('with iommu=no-quarantine deassign gives the device straight back to Dom0', () => {
+    const w = boot({ domUVcpus: [1], vpciGuestSupport: true, threads: 3, iommuQuarantine: false });
+    const [d0, d1] = w.domains;
+    set_current(w.vcpus[0][0]);
+    pcidevs_lock();
+    assert.equal(fn.assign_device(d1 as DomainPtr, DEV), 0);
+    assert.equal(fn.deassign_device(d1 as DomainPtr, DEV), 0);
+    pcidevs_unlock();
     assert.notEqual(M[d0 + DOMAIN.msix_tables], NULL);
   });
 });

@@ -9,12 +9,12 @@
 // as one line naming the actor, the error and the scenario file's line (a ScenarioFault), never as a lab error.
 
 import { M } from '../lib/mem/machine.js';
-import { XEN, xen, set_current } from '../lib/xen/state.js';
+import { XEN, xen, set_current, dom_io } from '../lib/xen/state.js';
 import { vcpu_return_to_guest } from '../lib/xen/domain.js';
 import { vpci_mmcfg_read, vpci_mmcfg_write } from '../lib/xen/mmio.js';
 import { guest_mmio_read, guest_mmio_write } from '../lib/xen/intercept.js';
 import { msixEntryAddr } from '../lib/lab/workload.js';
-import { PHYSDEVOP_pci_device_add, PHYSDEVOP_pci_device_remove, PHYSDEVOP_pci_device_reset, XEN_DOMCTL_assign_device, XEN_DOMCTL_deassign_device, XEN_DOMCTL_memory_mapping_remove } from '../lib/xen/hypercall.js';
+import { PHYSDEVOP_pci_device_add, PHYSDEVOP_pci_device_remove, PHYSDEVOP_pci_device_reset, PHYSDEVOP_pci_mmcfg_reserved, XEN_DOMCTL_assign_device, XEN_DOMCTL_deassign_device, XEN_DOMCTL_memory_mapping_remove } from '../lib/xen/hypercall.js';
 import * as regs from '../lib/hw/pci_regs.js';
 import { VPCI_INIT } from '../lib/xen/fault.js';
 import { patchFileUrls, loadedStrategy, displayPath, frameIn } from '../lib/strategy/index.js';
@@ -55,6 +55,10 @@ export interface ScenarioApi {
   msixWrite(sbdf: number, entry: number, field: number, value: number): void;
   /** PHYSDEVOP_pci_device_reset (HEAD physdev.c:71-123; -ENOSYS on the late-2021 model). */
   reset(sbdf: number): number;
+  /** PHYSDEVOP_pci_mmcfg_reserved for the lab's segment (HEAD: re-inits every device's extended capabilities). */
+  mmcfgReserved(): number;
+  /** XEN_DOMCTL_deassign_device from dom_io (`xl pci-assignable-remove`): a quarantined device back to Dom0. */
+  dequarantine(sbdf: number): number;
   /** The toolstack's XEN_DOMCTL_memory_mapping removal of a device's BARs from a domain's p2m (after deassign). */
   unmapBars(domain: number, sbdf: number): number;
   /** One-shot faults from now on: fail the next n iommu_add_device / map_mmio_regions calls. */
@@ -146,6 +150,8 @@ export async function run(ctx: ActorContext): Promise<void> {
     msixRead: (sbdf, entry, field) => guest_mmio_read(msix('msixRead', sbdf, entry, field), 4) as number,
     msixWrite: (sbdf, entry, field, value) => guest_mmio_write(msix('msixWrite', sbdf, entry, field), 4, value >>> 0),
     reset: (sbdf) => hypercall(() => PHYSDEVOP_pci_device_reset(sbdf)),
+    mmcfgReserved: () => hypercall(() => PHYSDEVOP_pci_mmcfg_reserved()),
+    dequarantine: (sbdf) => hypercall(() => XEN_DOMCTL_deassign_device(dom_io(), sbdf)),
     unmapBars: (d, sbdf) => { const dom = domain('unmapBars', d); return hypercall(() => XEN_DOMCTL_memory_mapping_remove(dom, sbdf)); },
     failNext: (what, n = 1) => {
       const hook = (VPCI_INIT as readonly string[]).indexOf(what);

@@ -6,7 +6,7 @@ import { createMachine, attach, M, MAX_THREADS, type Machine } from '../mem/mach
 import { initHw, hwRegions, type HwDesc } from '../hw/index.js';
 import { XEN, xen, initXenState, MODEL_LOCK_CLASSES, SYS_STATE_active, set_current } from '../xen/state.js';
 import { p2mWords } from '../xen/p2m.js';
-import { domain_create, dom_xen_create } from '../xen/domain.js';
+import { domain_create, dom_xen_create, dom_io_create } from '../xen/domain.js';
 import { DOMAIN, PCI_DEV } from '../xen/types.js';
 import { fn } from '../xen/fn.js';
 import { pcidevs_lock, pcidevs_unlock, pci_hide_device } from '../xen/pci.js';
@@ -14,6 +14,7 @@ import { write_lock, write_unlock } from '../sync/rwlock.js';
 import { installStrategy, loadedStrategy } from '../strategy/index.js';
 import { INPATCH_REGION } from '../strategy/guard.js';
 import { FLAG_HEAD_LOCKS } from '../sync/layouts.js';
+import { FLAG_XEN_RELEASE } from '../mem/crash.js';
 import type { PciDevPtr, DomainPtr, VcpuPtr } from '../xen/types.js';
 
 export interface ModelDesc {
@@ -47,6 +48,17 @@ export interface ModelDesc {
    * Off by default, as in Xen (only the hardware domain has vPCI, both generations).
    */
   vpciGuestSupport?: boolean;
+  /**
+   * Xen's build: 'debug' (ASSERT panics; the default, as the lab has always run) or 'release' (ASSERT is not even
+   * evaluated and the code runs on). Default: VPCI_XEN_BUILD, which the CLI's --xen-build sets, else debug.
+   */
+  xenBuild?: 'debug' | 'release';
+  /**
+   * iommu=[no-]quarantine: with quarantine (CONFIG_IOMMU_QUARANTINE_BASIC, Xen's default since 4.13) a device leaving
+   * a DomU goes to dom_io, which has no vPCI, until the toolstack deassigns it from dom_io too. Default: VPCI_IOMMU
+   * ('no-quarantine' turns it off; the CLI's --iommu sets it), else quarantine.
+   */
+  iommuQuarantine?: boolean;
   /** Extra shared regions (words) for the lab's own use, e.g. a workload's control words. */
   extraRegions?: Record<string, number>;
 }
@@ -59,6 +71,11 @@ export interface World {
 }
 
 export const BOOT_CPU = MAX_THREADS - 1;
+
+/** The machine options a desc leaves out, from the environment the CLI set (so that workers and jobs agree). */
+export function machineDefaults(env: NodeJS.ProcessEnv = process.env): { xenBuild: 'debug' | 'release'; iommuQuarantine: boolean } {
+  return { xenBuild: env.VPCI_XEN_BUILD === 'release' ? 'release' : 'debug', iommuQuarantine: env.VPCI_IOMMU !== 'no-quarantine' };
+}
 
 /**
  * pci_hide_device, then what setup_hwdom_pci_devices does for a dom_xen device at HEAD (pci.c:1317-1322, 1285-1287):
@@ -79,6 +96,7 @@ function hideDevice(sbdf: number, hwdom: number, dx: number, head: boolean): voi
 
 export function bootMachine(desc: ModelDesc): { machine: Machine; world: World } {
   const ndom = 1 + desc.domUVcpus.length;
+  const defaults = machineDefaults();
   const machine = createMachine({
     threads: desc.threads,
     heapWords: desc.heapWords,
@@ -88,7 +106,8 @@ export function bootMachine(desc: ModelDesc): { machine: Machine; world: World }
     lockdep: desc.lockdep,
     meta: { strategy: loadedStrategy(desc.strategy).spec },
     // HEAD's lock word layouts for a machine running the HEAD generation (lib/sync/layouts.ts).
-    extraFlags: loadedStrategy(desc.strategy).generation.name === 'head' ? FLAG_HEAD_LOCKS : 0,
+    extraFlags: (loadedStrategy(desc.strategy).generation.name === 'head' ? FLAG_HEAD_LOCKS : 0) |
+      ((desc.xenBuild ?? defaults.xenBuild) === 'release' ? FLAG_XEN_RELEASE : 0),
     // inpatch: which patch-file function each CPU is inside (lib/strategy/guard.ts), for lab-input errors.
     regions: { xen: XEN.words, p2m: p2mWords(ndom), ...hwRegions(desc.hw), [INPATCH_REGION]: MAX_THREADS, ...desc.extraRegions },
   });
@@ -102,6 +121,8 @@ export function bootMachine(desc: ModelDesc): { machine: Machine; world: World }
   const vcpus = domains.map((d) => Array.from({ length: M[d + DOMAIN.max_vcpus] }, (_, i) => M[d + DOMAIN.vcpu + i] as VcpuPtr));
   set_current(vcpus[0][0]);
   const dx = dom_xen_create();
+  dom_io_create();
+  M[xen(XEN.iommu_quarantine)] = (desc.iommuQuarantine ?? defaults.iommuQuarantine) ? 1 : 0;
   for (const sbdf of desc.hiddenDevices ?? []) hideDevice(sbdf, domains[0], dx, loadedStrategy(desc.strategy).generation.name === 'head');
   for (const sbdf of desc.bootDevices ?? []) {
     const rc = fn.pci_add_device(sbdf);

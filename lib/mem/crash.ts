@@ -1,6 +1,9 @@
 // A model crash is what would have panicked or corrupted Xen. It unwinds the simulated CPU (a JS throw inside the
 // model) and is caught at the vCPU thread's top level, where it becomes the trial's classified outcome.
 
+import { M, onAttach } from './machine.js';
+import { CTL } from './regions.js';
+
 export const OUTCOMES = [
   'ok', 'null-deref', 'use-after-free', 'double-free', 'assert', 'bug',
   'stale-mapping', 'domain-crashed', 'deadlock', 'hang',
@@ -31,9 +34,25 @@ export function crash(kind: Outcome, where: string, detail: string): never {
   throw new ModelCrash(kind, where, detail);
 }
 
-/** Xen's ASSERT(): a debug-build hypervisor panics. */
-export function ASSERT(cond: boolean, where: string, what: string): void {
-  if (!cond) crash('assert', where, `Assertion '${what}' failed`);
+/**
+ * CTL.FLAGS bit: the machine runs a release build of Xen (CONFIG_DEBUG=n). Its ASSERT() expands to nothing
+ * (xen/include/xen/bug.h:145, `do { if ( 0 && (p) ) {} } while (0)` without CONFIG_DEBUG): the condition is
+ * not even evaluated, and the code runs on past it.
+ */
+export const FLAG_XEN_RELEASE = 0x1000;   // CTL.FLAGS bits in use: 0x100 heap, 0x200 lock layouts, 0x400 and 0x800 sched/futex.ts
+let debugBuild = true;
+onAttach(() => { debugBuild = (M[CTL.FLAGS] & FLAG_XEN_RELEASE) === 0; });
+
+/** The build this thread's machine runs: 'debug' (the default) or 'release'. */
+export function xenBuild(): 'debug' | 'release' { return debugBuild ? 'debug' : 'release'; }
+
+/**
+ * Xen's ASSERT(): a debug-build hypervisor panics; a release build does not evaluate the condition. Pass the
+ * condition as a function when evaluating it reads model memory (a release build must not fault there either).
+ */
+export function ASSERT(cond: boolean | (() => boolean), where: string, what: string): void {
+  if (!debugBuild) return;
+  if (!(typeof cond === 'function' ? cond() : cond)) crash('assert', where, `Assertion '${what}' failed`);
 }
 
 /** Xen's BUG_ON(). */

@@ -27,14 +27,14 @@ const pdevLock = (pdev: number, where: string): number => chk(pdev, PCI_DEV, whe
 /** vpci_cancel_pending_locked: every vCPU of pdev->domain whose slot targets pdev. */
 function vpci_cancel_pending_locked(pdev: number): void {
   const where = 'vpci_cancel_pending';
-  ASSERT(spin_is_locked(pdevLock(pdev, where)), where, 'spin_is_locked(&pdev->vpci_lock)');
+  ASSERT(() => spin_is_locked(pdevLock(pdev, where)), where, 'spin_is_locked(&pdev->vpci_lock)');
   // Roger: another vCPU's v->vpci is read here without any lock that protects it.
   cancel_domain_slots(M[pdev + PCI_DEV.domain], pdev, where);
 }
 
 function vpci_remove_device_locked(pdev: number): void {
   const where = 'vpci_remove_device_locked';
-  ASSERT(spin_is_locked(pdevLock(pdev, where)), where, 'spin_is_locked(&pdev->vpci_lock)');
+  ASSERT(() => spin_is_locked(pdevLock(pdev, where)), where, 'spin_is_locked(&pdev->vpci_lock)');
   const vpci = M[pdev + PCI_DEV.vpci];
   if (vpci === NULL) return;
   vpci_free_handlers(chk(vpci, VPCI, where), where);

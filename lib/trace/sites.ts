@@ -24,6 +24,8 @@ export const SITE_NAMES = [
   'init_msi',
   // the C backend's yield points beside the lock acquisitions (lib/cxen/hooks.ts)
   'c:after-unlock', 'c:after-free', 'c:conf-write',
+  // HEAD, added later (issue 21)
+  'PHYSDEVOP_pci_mmcfg_reserved', 'vpci_reinit_ext_capabilities',
 ] as const;
 export type SiteName = (typeof SITE_NAMES)[number];
 

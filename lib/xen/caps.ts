@@ -13,4 +13,6 @@ export interface GenerationCaps {
   readonly pendingSlot: 'vpci_mem' | 'vpci_pdev';
   /** A BAR maps its guest address to its host address (HEAD header.c:36-40 struct map_data); false: identity (L21). */
   readonly guestBarAddress: boolean;
+  /** PHYSDEVOP_pci_mmcfg_reserved re-inits vPCI's extended capabilities (HEAD physdev.c:168-188, d734babf8b). */
+  readonly mmcfgReinit: boolean;
 }

@@ -47,6 +47,8 @@ export function domain_create(domid: number, hardware: boolean, nvcpus: number, 
 
 /** DOMID_XEN. */
 export const DOMID_XEN = 0x7ff2;
+/** DOMID_IO (public/xen.h). */
+export const DOMID_IO = 0x7ff1;
 
 /**
  * dom_xen (common/domain.c setup_system_domains): the owner of devices Xen keeps for itself (pci_hide_device, a PCI
@@ -61,6 +63,21 @@ export function dom_xen_create(): number {
   rwlock_init(d + DOMAIN.pci_lock, CLASS.pci_lock);
   rwlock_init(d + DOMAIN.vpci_rwlock, CLASS.vpci_rwlock);
   M[xen(XEN.dom_xen)] = d;
+  return d;
+}
+
+/**
+ * dom_io (common/domain.c setup_system_domains): the owner of quarantined devices (passthrough/pci.c deassign_device
+ * and assign_device). No vCPUs, no p2m the lab maps, no vPCI. Not in the domain table.
+ */
+export function dom_io_create(): number {
+  const d = xzalloc(DOMAIN);
+  if (d === NULL) throw new RangeError('heap too small for dom_io');
+  M[d + DOMAIN.domain_id] = DOMID_IO;
+  M[d + DOMAIN.p2m_index] = -1;
+  rwlock_init(d + DOMAIN.pci_lock, CLASS.pci_lock);
+  rwlock_init(d + DOMAIN.vpci_rwlock, CLASS.vpci_rwlock);
+  M[xen(XEN.dom_io)] = d;
   return d;
 }
 

@@ -77,6 +77,8 @@ export interface XenFns {
   /** HEAD cap.c:288-390: the capability array's init / cleanup hooks (the lab's capabilities: MSI, MSI-X). */
   vpci_init_capabilities(pdev: PciDevPtr): number;
   vpci_cleanup_capabilities(pdev: PciDevPtr): void;
+  /** HEAD cap.c:392-410: PHYSDEVOP_pci_mmcfg_reserved's re-init of a live pdev->vpci (under pcidevs_lock only). */
+  vpci_reinit_ext_capabilities(pdev: PciDevPtr): number;
   /** HEAD cap.c:162-242: the emulated capability list (Dom0: every capability; a DomU: MSI and MSI-X only). */
   vpci_init_capability_list(pdev: PciDevPtr): number;
   /** HEAD cap.c:40-74: unlink capability `cap` from the emulated list after its init failed. */
@@ -139,7 +141,7 @@ export const XEN_FN_NAMES: readonly (keyof XenFns)[] = [
   'guest_mem_bar_write', 'modify_bars', 'modify_decoding', 'defer_map',
   'map_range', 'vpci_process_pending',
   'init_msix', 'init_msi', 'control_read', 'control_write', 'update_entry', 'msix_find', 'msix_accept', 'msix_read', 'msix_write',
-  'vpci_make_msix_hole', 'cleanup_msix', 'vpci_init_capabilities', 'vpci_cleanup_capabilities',
+  'vpci_make_msix_hole', 'cleanup_msix', 'vpci_init_capabilities', 'vpci_cleanup_capabilities', 'vpci_reinit_ext_capabilities',
   'vpci_msix_arch_enable_entry', 'vpci_msix_arch_disable_entry', 'vpci_msix_arch_mask_entry',
   'cleanup_msi', 'vpci_init_capability_list', 'vpci_capability_hide',
   'vpci_msi_arch_enable', 'vpci_msi_arch_disable', 'vpci_msi_arch_update', 'vpci_msi_arch_mask', 'vpci_msi_arch_init',
@@ -162,7 +164,7 @@ const absent = (name: string, gen: string) => (): never => {
 export const fn = Object.fromEntries(MODEL_FN_NAMES.map((n) => [n, absent(n, 'installed')])) as unknown as ModelFns;
 
 /** What the installed generation can do (lib/xen/generation.ts): shared code asks this, never the generation's name. */
-export let installedCaps: GenerationCaps = { physdevReset: false, pendingSlot: 'vpci_mem', guestBarAddress: false };
+export let installedCaps: GenerationCaps = { physdevReset: false, pendingSlot: 'vpci_mem', guestBarAddress: false, mmcfgReinit: false };
 
 /** Install a complete table (lib/strategy builds it from a generation and its patches). */
 export function installModel(table: ModelTable, generation: { name: string; caps: GenerationCaps }): void {

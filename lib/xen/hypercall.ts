@@ -10,13 +10,14 @@ import { SITE, type SiteName } from '../trace/sites.js';
 import { record, EV, tstat, TSTAT } from '../trace/recorder.js';
 import { cpu } from '../mem/machine.js';
 import { VCPU, DOMAIN, PCI_DEV, ERESTART, ENODEV } from './types.js';
-import { current } from './state.js';
+import { current, XEN, xen } from './state.js';
+import { list_next } from './list.js';
 import { pcidevs_lock, pcidevs_unlock, unmap_device_frames } from './pci.js';
 import { fn, installedCaps } from './fn.js';
 import { write_lock, write_unlock } from '../sync/rwlock.js';
 import { NULL } from '../mem/heap.js';
 import { vcpu_return_to_guest } from './domain.js';
-import type { DomainPtr } from './types.js';
+import type { DomainPtr, PciDevPtr } from './types.js';
 
 /**
  * The lab's budget of re-executions of one hypercall. Xen has none: a continuation is re-issued until it completes.
@@ -93,6 +94,25 @@ export function PHYSDEVOP_pci_device_reset(sbdf: number): number {
     const ret = fn.vpci_reset_device(pdev);                 // physdev.c:113, any of the four reset kinds
     write_unlock(chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], DOMAIN, where) + DOMAIN.pci_lock);   // physdev.c:120
     return ret;
+  });
+}
+
+/**
+ * do_physdev_op(PHYSDEVOP_pci_mmcfg_reserved) (HEAD x86/physdev.c:529-550): Dom0 says an MMCFG area is usable, and
+ * pci_segment_iterate (pci.c:1922-1941) runs physdev_check_pci_extcfg (physdev.c:168-188) on every device of the
+ * segment, the lab's whole bus range, under pcidevs_lock only: vpci_reinit_ext_capabilities on a live pdev->vpci.
+ * Late-2021 Xen records the area (pci_mmcfg_reserved) and touches no vPCI state.
+ */
+export function PHYSDEVOP_pci_mmcfg_reserved(): number {
+  return hypercall('PHYSDEVOP_pci_mmcfg_reserved', () => {
+    if (!installedCaps.mmcfgReinit) return 0;
+    const where = 'pci_segment_iterate';
+    pcidevs_lock();
+    for (let pdev = M[xen(XEN.alldevs_list)] as PciDevPtr; pdev !== NULL; pdev = list_next(pdev, PCI_DEV.alldevs_next, where) as PciDevPtr) {
+      fn.vpci_reinit_ext_capabilities(pdev);   // its rc is not acted upon (physdev.c:177-184)
+    }
+    pcidevs_unlock();
+    return 0;
   });
 }
 

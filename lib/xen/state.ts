@@ -30,6 +30,8 @@ export const XEN = defineLayout('xen', {
   removes: 1,
   init_fail_next: 1,              // 1 + the index of the vPCI init hook whose next call fails
   dom_xen: 1,                     // DomXEN: owner of hidden devices (no vCPUs, no vPCI)
+  dom_io: 1,                      // DomIO: owner of quarantined devices (no vCPUs, no vPCI)
+  iommu_quarantine: 1,            // iommu_quarantine (passthrough/iommu.c): deassign sends devices to dom_io
 });
 
 export const SYS_STATE_boot = 0, SYS_STATE_active = 1;
@@ -69,6 +71,9 @@ export function pcidevs_lock_addr(): number { return base + XEN.pcidevs_lock; }
 export function system_state(): number { return M[base + XEN.system_state]; }
 export function hardware_domain(): DomainPtr { return M[base + XEN.hardware_domain] as DomainPtr; }
 export function dom_xen(): DomainPtr { return M[base + XEN.dom_xen] as DomainPtr; }
+export function dom_io(): DomainPtr { return M[base + XEN.dom_io] as DomainPtr; }
+/** iommu_quarantine: deassigned devices go to dom_io (Xen's default), not straight back to the hardware domain. */
+export function iommu_quarantine(): boolean { return M[xen(XEN.iommu_quarantine)] !== 0; }
 
 // ---- current: which vCPU this thread runs (Xen's per-CPU `current`) ----
 export function set_current(v: number): void { current_vcpu = v; }

@@ -62,7 +62,7 @@ export function msixArchHooks(pcidevs: boolean, held: (pdev: number) => void = (
   return {
     enable(entry, pdev) {
       const where = 'vpci_msix_arch_enable_entry';
-      ASSERT(M[chkMember(entry, MSIX_ENTRY_WORDS, where) + MSIX_ENTRY.arch_pirq] === INVALID_PIRQ, where, 'entry->arch.pirq == INVALID_PIRQ');
+      ASSERT(() => M[chkMember(entry, MSIX_ENTRY_WORDS, where) + MSIX_ENTRY.arch_pirq] === INVALID_PIRQ, where, 'entry->arch.pirq == INVALID_PIRQ');
       // vpci_msi_enable(pdev, vmsix_entry_nr(pdev->vpci->msix, entry), table_base): its lock assertion first
       // (HEAD vmsi.c:1006-1013 via vpci_msi_enable), then allocate_and_map_msi_pirq; entry->arch.pirq is set after.
       held(pdev);

@@ -4,7 +4,8 @@
 //   assign_device    after vpci_deassign_device under hwdom's lock (pci.c:1616-1618) until the IOMMU's
 //                    reassign_device takes it off hwdom's list and sets pdev->domain (vtd/iommu.c:2804-2815);
 //   deassign_device  after reassign_device put it back on hwdom's list (pci.c:938) until vpci_assign_device under
-//                    hwdom's lock (pci.c:948-951).
+//                    hwdom's lock (pci.c:948-951). With quarantine (Xen's default, pci.c:909-920) that is the second
+//                    deassign, from dom_io (`xl pci-assignable-remove`); the first only parks the device in dom_io.
 // A Dom0 access in either window finds the device and no vpci: HEAD goes to the hardware (vpci.c:505, 629), the
 // code before 6ccb5e308c locks pdev->vpci->lock through NULL. Touching a device's config space while the toolstack
 // assigns it is legal for Dom0 (lspci or setpci on another vCPU, say): Xen must survive it.
@@ -19,7 +20,7 @@ export default {
   actors: {
     d0v0(x) {                                          // the toolstack: pciback's reset (decoding off), then the domctls
       x.write(x.dev(0), x.regs.PCI_COMMAND, 2, 0);
-      if (x.assign(1, x.dev(0)) === 0) x.deassign(1, x.dev(0));
+      if (x.assign(1, x.dev(0)) === 0) { x.deassign(1, x.dev(0)); x.dequarantine(x.dev(0)); }
     },
     d0v1(x) {                                          // Dom0's own access: a read, then a register no handler traps
       x.read(x.dev(0), x.regs.PCI_VENDOR_ID, 4);

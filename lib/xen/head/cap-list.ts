@@ -36,7 +36,7 @@ const is_hardware_domain = (pdev: number, where: string): boolean =>
 /** vpci_get_register (vpci.c:70-88): the register at exactly offset/size; the list is sorted by offset. */
 export function vpci_get_register(vpci: number, offset: number, size: number): number {
   const where = 'vpci_get_register';
-  ASSERT(spin_is_locked(chk(vpci, VPCI, where) + VPCI.lock), where, 'spin_is_locked(&vpci->lock)');
+  ASSERT(() => spin_is_locked(chk(vpci, VPCI, where) + VPCI.lock), where, 'spin_is_locked(&vpci->lock)');
   for (let r = M[vpci + VPCI.handlers]; r !== NULL; r = M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.next]) {
     const roff = M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.offset];
     if (roff === offset && M[r + VPCI_REGISTER.size] === size) return r;

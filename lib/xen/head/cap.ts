@@ -5,13 +5,18 @@
 // DomU as for Dom0: the device fails only when the cleanup fails for a DomU, or the hide fails.
 
 import { M } from '../../mem/machine.js';
-import { chk } from '../../mem/heap.js';
+import { chk, NULL } from '../../mem/heap.js';
+import { ASSERT } from '../../mem/crash.js';
+import { yield_point } from '../../sched/mode.js';
+import { SITE } from '../../trace/sites.js';
+import { PCI_CFG_SPACE_SIZE, PCI_CFG_SPACE_EXP_SIZE } from '../../hw/pci_regs.js';
+import { hardware_domain } from '../state.js';
 import { PCI_CAP_ID_MSI, PCI_CAP_ID_MSIX } from '../../hw/pci_regs.js';
 import { DOMAIN, PCI_DEV, ENOMEM } from '../types.js';
 import { fn } from '../fn.js';
 import { pci_find_cap_offset } from '../pci.js';
 import { init_fault_point, VPCI_INIT } from '../fault.js';
-import type { PciDevPtr } from '../types.js';
+import type { PciDevPtr, VpciPtr } from '../types.js';
 
 /** __start_vpci_array's legacy entries (REGISTER_VPCI_CAP): id, init, cleanup. */
 const CAPABILITIES = [
@@ -51,4 +56,23 @@ export function vpci_cleanup_capabilities(pdev: PciDevPtr): void {
   for (const capability of CAPABILITIES) {
     if (pci_find_cap_offset(sbdf, capability.id)) fn[capability.cleanup](pdev, false);
   }
+}
+
+/**
+ * vpci_reinit_ext_capabilities (cap.c:392-410, d734babf8b), from PHYSDEVOP_pci_mmcfg_reserved for every device of the
+ * segment (physdev.c:168-188) with pcidevs_lock held and no d->pci_lock: pdev->vpci is read twice (394, 404) with
+ * nothing keeping it alive in between. ASSERT(pdev->domain == hardware_domain) (402) holds for Dom0's own devices
+ * only: a hidden device has a vpci and belongs to dom_xen (465217b0f8), a DomU's device under
+ * CONFIG_HAS_VPCI_GUEST_SUPPORT belongs to the DomU. The registers removed are the extended ones (0x100-0xfff);
+ * vpci_cleanup_capabilities(pdev, true) and vpci_init_capabilities(pdev, true) then have nothing to do for the lab's
+ * conventional PCI devices (no extended capability; pci_check_extcfg leaves ext_cfg false, pci.c:1056-1081).
+ */
+export function vpci_reinit_ext_capabilities(pdev: PciDevPtr): number {
+  const where = 'vpci_reinit_ext_capabilities';
+  if (M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci] === NULL) return 0;
+  yield_point(SITE.vpci_reinit_ext_capabilities);
+  ASSERT(() => M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain] === hardware_domain(), where, 'pdev->domain == hardware_domain');
+  const vpci = M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci] as VpciPtr;
+  if (fn.vpci_remove_registers(vpci, PCI_CFG_SPACE_SIZE, PCI_CFG_SPACE_EXP_SIZE - PCI_CFG_SPACE_SIZE)) ASSERT(false, where, 'unreachable');
+  return 0;
 }

@@ -34,7 +34,7 @@ const sizeOf = (b: number): number => (M[b + BAR.size_hi] >>> 0) * 2 ** 32 + (M[
 /** bar_write (header.c:562-612): Dom0 only; refused while the BAR is mapped (bar->enabled, 7abd7bc162). */
 export function bar_write(pdev: PciDevPtr, reg: number, val: number, data: number): void {
   const where = 'bar_write';
-  ASSERT(isHwdom(pdev, where), where, 'is_hardware_domain(pdev->domain)');
+  ASSERT(() => isHwdom(pdev, where), where, 'is_hardware_domain(pdev->domain)');
   const vpci = vpciOf(pdev, where);
   let b = bar(vpci, data), hi = false;
   if (M[b + BAR.type] === VPCI_BAR_MEM64_HI) {
@@ -109,7 +109,7 @@ export function vpci_init_header(pdev: PciDevPtr): number {
   const vpci = vpciOf(pdev, where) as VpciPtr;
   const sbdf = M[chk(pdev, PCI_DEV, where) + PCI_DEV.sbdf];
   const is_hwdom = isHwdom(pdev, where);
-  ASSERT(rw_is_write_locked(chk(M[pdev + PCI_DEV.domain], DOMAIN, where) + DOMAIN.pci_lock), where, 'rw_is_write_locked(&pdev->domain->pci_lock)');
+  ASSERT(() => rw_is_write_locked(chk(M[pdev + PCI_DEV.domain], DOMAIN, where) + DOMAIN.pci_lock), where, 'rw_is_write_locked(&pdev->domain->pci_lock)');
   if ((pci_conf_read8(sbdf, PCI_HEADER_TYPE) & 0x7f) !== 0) return EOPNOTSUPP;   // bridges not modelled
   const num_bars = PCI_HEADER_NORMAL_NR_BARS, rom_reg = PCI_ROM_ADDRESS;
   let rc = fn.vpci_add_register_mask(vpci, is_hwdom ? HANDLER.vpci_hw_read16 : HANDLER.guest_cmd_read, HANDLER.cmd_write, PCI_COMMAND, 2, 0,

@@ -141,7 +141,7 @@ export function process_pending_locked(v: number, pdev: PciDevPtr, d: DomainPtr)
 /** apply_map (header.c:251-285, __init): boot-time, synchronous; drops the lock around softirqs. */
 export function apply_map(d: DomainPtr, pdev: PciDevPtr, cmd: number): number {
   const where = 'apply_map';
-  ASSERT(rw_is_write_locked(pciLock(d, where)), where, 'rw_is_write_locked(&d->pci_lock)');
+  ASSERT(() => rw_is_write_locked(pciLock(d, where)), where, 'rw_is_write_locked(&d->pci_lock)');
   const vpci = vpciOf(pdev, where);
   let rc = 0;
   for (let i = 0; i < NR_BARS; i++) {
@@ -175,7 +175,7 @@ export function fill_own_bars(pdev: number, vpci: number, cmd: number, rom_only:
     const type = M[b + BAR.type];
     if (!MAPPABLE_BAR(b) || (rom_only ? type !== VPCI_BAR_ROM : type === VPCI_BAR_ROM && !M[vpci + VPCI.rom_enabled]) ||
         M[b + BAR.enabled] === ((cmd & PCI_COMMAND_MEMORY) ? 1 : 0)) continue;   // header.c:345-346
-    ASSERT(rangeset_is_empty(M[b + BAR.mem]), where, 'rangeset_is_empty(bar->mem)');   // header.c:357
+    ASSERT(() => rangeset_is_empty(M[b + BAR.mem]), where, 'rangeset_is_empty(bar->mem)');   // header.c:357
     if (PAGE_OFFSET(guestAddrOf(b)) !== PAGE_OFFSET(addrOf(b))) return -22;          // header.c:364-370, -EINVAL
     const [s, e] = guestFrames(b);
     let rc = rangeset_add_range(M[b + BAR.mem], s, e);
@@ -232,7 +232,7 @@ export function modify_bars(pdev: PciDevPtr, cmd: number, rom_only: boolean): nu
   const where = 'modify_bars';
   const vpci = vpciOf(pdev, where);
   const d = M[pdev + PCI_DEV.domain] as DomainPtr;
-  ASSERT(rw_is_write_locked(pciLock(d, where)), where, 'rw_is_write_locked(&pdev->domain->pci_lock)');   // header.c:317
+  ASSERT(() => rw_is_write_locked(pciLock(d, where)), where, 'rw_is_write_locked(&pdev->domain->pci_lock)');   // header.c:317
   let rc = fill_own_bars(pdev, vpci, cmd, rom_only, where);
   if (!rc) rc = remove_msix_regions(vpci);
   if (rc) return rc;
@@ -248,7 +248,7 @@ export function modify_bars(pdev: PciDevPtr, cmd: number, rom_only: boolean): nu
     if (M[od + DOMAIN.is_hardware_domain] === 0) break;                    // header.c:496-499
   }
   if (system_state() < SYS_STATE_active) {
-    ASSERT((cmd & PCI_COMMAND_MEMORY) !== 0 && !rom_only, where, '(cmd & PCI_COMMAND_MEMORY) && !rom_only');
+    ASSERT(() => (cmd & PCI_COMMAND_MEMORY) !== 0 && !rom_only, where, '(cmd & PCI_COMMAND_MEMORY) && !rom_only');
     return apply_map(d, pdev, cmd);
   }
   fn.defer_map(pdev, 0, cmd, rom_only);

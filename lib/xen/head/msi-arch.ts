@@ -71,7 +71,7 @@ export function vpci_msi_arch_mask(msi: number, pdev: PciDevPtr, entry: number, 
 /** vpci_msi_arch_update (vmsi.c:875-901): unbind every vector, bind again with the new message. */
 export function vpci_msi_arch_update(msi: number, pdev: PciDevPtr): void {
   const where = 'vpci_msi_arch_update';
-  ASSERT(M[chk(msi, VPCI_MSI, where) + VPCI_MSI.arch_pirq] !== INVALID_PIRQ, where, 'msi->arch.pirq != INVALID_PIRQ');
+  ASSERT(() => M[chk(msi, VPCI_MSI, where) + VPCI_MSI.arch_pirq] !== INVALID_PIRQ, where, 'msi->arch.pirq != INVALID_PIRQ');
   list_locked(pdev, where);
   // pt_irq_destroy_bind of each bound vector cannot fail in the model (vmsi.c:890-896 crash the domain if it did).
   M[msi + VPCI_MSI.arch_bound] = vpci_msi_update(pdev, msi, M[msi + VPCI_MSI.vectors], M[msi + VPCI_MSI.arch_pirq]) ? 0 : 1;
@@ -83,7 +83,7 @@ const vpci_msi_enable = (): number => MSI_PIRQ_BASE;
 /** vpci_msi_arch_enable (vmsi.c:927-943). */
 export function vpci_msi_arch_enable(msi: number, pdev: PciDevPtr, vectors: number): number {
   const where = 'vpci_msi_arch_enable';
-  ASSERT(M[chk(msi, VPCI_MSI, where) + VPCI_MSI.arch_pirq] === INVALID_PIRQ, where, 'msi->arch.pirq == INVALID_PIRQ');
+  ASSERT(() => M[chk(msi, VPCI_MSI, where) + VPCI_MSI.arch_pirq] === INVALID_PIRQ, where, 'msi->arch.pirq == INVALID_PIRQ');
   list_locked(pdev, where);
   M[msi + VPCI_MSI.arch_pirq] = vpci_msi_enable();
   M[msi + VPCI_MSI.arch_bound] = vpci_msi_update(pdev, msi, vectors, M[msi + VPCI_MSI.arch_pirq]) ? 0 : 1;

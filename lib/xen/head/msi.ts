@@ -162,7 +162,7 @@ export function init_msi(pdev: PciDevPtr): number {
   if (ret) return ret;
   chk(msi, VPCI_MSI, where, 'write');               // vpci_add_register's lock let other CPUs run
   const control = pci_conf_read16(sbdfOf(pdev, where), msi_control_reg(pos));
-  ASSERT(msi_maxvec(pdev) <= 32, where, 'pdev->msi_maxvec <= 32');
+  ASSERT(() => msi_maxvec(pdev) <= 32, where, 'pdev->msi_maxvec <= 32');
   M[msi + VPCI_MSI.vectors] = 1;                     // Multiple Message Enable is 0 after reset
   fn.vpci_msi_arch_init(msi);
   const address64 = is_64bit_address(control);

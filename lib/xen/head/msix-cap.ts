@@ -91,7 +91,7 @@ export function vpci_make_msix_hole(pdev: PciDevPtr): number {
   if (isHwdom(d, where)) {
     for (let i = 0; i < 4; i++) {
       if (!M[chk(msix, VPCI_MSIX, where) + VPCI_MSIX.table + i]) continue;
-      ASSERT(spin_is_locked(vpci + VPCI.lock), where, 'spin_is_locked(&pdev->vpci->lock)');
+      ASSERT(() => spin_is_locked(vpci + VPCI.lock), where, 'spin_is_locked(&pdev->vpci->lock)');
       M[msix + VPCI_MSIX.table + i] = NULL;           // iounmap
     }
   }

@@ -77,7 +77,7 @@ function get_entry(msix: number, addr: number, where: string): number {
  */
 function get_table(vpci: number, slot: number, where: string): number {
   const msix = chk(M[vpci + VPCI.msix], VPCI_MSIX, where);
-  ASSERT(spin_is_locked(vpci + VPCI.lock), where, 'spin_is_locked(&vpci->lock)');
+  ASSERT(() => spin_is_locked(vpci + VPCI.lock), where, 'spin_is_locked(&vpci->lock)');
   if (M[msix + VPCI_MSIX.table + slot]) return M[msix + VPCI_MSIX.table + slot];
   const nr = slot < VPCI_MSIX_PBA_HEAD ? VPCI_MSIX_TABLE : VPCI_MSIX_PBA;
   const tail = slot === VPCI_MSIX_TBL_TAIL || slot === VPCI_MSIX_PBA_TAIL ? vmsix_table_size(vpci, nr, where) : 0;

@@ -9,7 +9,7 @@ import { write_lock, write_unlock } from '../../sync/rwlock.js';
 import { yield_point } from '../../sched/mode.js';
 import { SITE } from '../../trace/sites.js';
 import { DOMAIN, PCI_DEV, ENOMEM, ENODEV } from '../types.js';
-import { XEN, xen, hardware_domain } from '../state.js';
+import { XEN, xen, hardware_domain, dom_io, iommu_quarantine } from '../state.js';
 import { pcidevs_lock, pcidevs_unlock, alloc_pdev, pci_get_pdev_by_domain } from '../pci.js';
 import { fn } from '../fn.js';
 import { list_next, list_add_domain, list_del_domain, list_del_alldevs } from '../list.js';
@@ -128,10 +128,10 @@ export function reassign_device(source: number, target: number, pdev: number): n
 export function assign_device(d: DomainPtr, sbdf: number): number {
   const where = 'assign_device';
   const pdev = pci_get_pdev_by_domain(NULL, sbdf, where);
-  // device_assigned() (pci.c:1570-1590) cleared it for assignment: it exists and the hardware domain owns it.
+  // device_assigned() (pci.c:1570-1590) cleared it for assignment: it exists, the hardware domain or dom_io owns it.
   if (pdev === NULL) return ENODEV;
   const owner = M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain];
-  if (owner !== hardware_domain()) return -16;               // -EBUSY (device_assigned)
+  if (owner !== hardware_domain() && owner !== dom_io()) return -16;   // -EBUSY (device_assigned)
   yield_point(SITE.assign_device);
   write_lock(pciLock(owner, where));                          // pci.c:1616-1618
   fn.vpci_deassign_device(pdev);
@@ -145,14 +145,17 @@ export function assign_device(d: DomainPtr, sbdf: number): number {
 }
 
 /**
- * deassign_device (pci.c:894-959): back to the hardware domain. The DomU's p2m still maps the BARs afterwards:
- * removing those mappings is the toolstack's later XEN_DOMCTL_memory_mapping, not this function's.
+ * deassign_device (pci.c:894-959): to dom_io with quarantine (pci.c:909-920; iommu_quarantine, Xen's default), which
+ * has no vPCI, and from dom_io back to the hardware domain (`xl pci-assignable-remove`); straight back to the hardware
+ * domain with iommu=no-quarantine. The DomU's p2m still maps the BARs afterwards: removing those mappings is the
+ * toolstack's later XEN_DOMCTL_memory_mapping, not this function's. pdev->quarantine (set when the toolstack assigns a
+ * device to dom_io, pci.c:1670-1672) is not modelled: only the global switch decides.
  */
 export function deassign_device(d: DomainPtr, sbdf: number): number {
   const where = 'deassign_device';
   const pdev = pci_get_pdev(d, sbdf, where) as PciDevPtr;                  // pci.c:906
   if (pdev === NULL) return ENODEV;
-  const target = hardware_domain();                           // no quarantine in the lab
+  const target = iommu_quarantine() && M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain] !== dom_io() ? dom_io() : hardware_domain();
   yield_point(SITE.deassign_device);
   write_lock(pciLock(d, where));                              // pci.c:933-935
   fn.vpci_deassign_device(pdev);

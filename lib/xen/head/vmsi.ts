@@ -18,7 +18,7 @@ export const pcidevs_locked = (): boolean => spin_is_locked(pcidevs_lock_addr())
 
 /** ASSERT_PDEV_LIST_IS_READ_LOCKED(d) (xen/include/xen/pci.h:213-215): pcidevs_lock, or d->pci_lock held by anyone. */
 export function ASSERT_PDEV_LIST_IS_READ_LOCKED(d: number, where: string): void {
-  ASSERT(pcidevs_locked() || (d !== NULL && rw_is_locked(chk(d, DOMAIN, where) + DOMAIN.pci_lock)), where,
+  ASSERT(() => pcidevs_locked() || (d !== NULL && rw_is_locked(chk(d, DOMAIN, where) + DOMAIN.pci_lock)), where,
     'pcidevs_locked() || rw_is_locked(&d->pci_lock)');
 }
 

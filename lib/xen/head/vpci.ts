@@ -30,7 +30,7 @@ const is_hardware_domain = (d: number, where: string): boolean => M[chk(d, DOMAI
 export function vpci_deassign_device(pdev: PciDevPtr): void {
   const where = 'vpci_deassign_device';
   const d = M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain];
-  ASSERT(rw_is_write_locked(pciLock(d, where)), where, 'rw_is_write_locked(&pdev->domain->pci_lock)');
+  ASSERT(() => rw_is_write_locked(pciLock(d, where)), where, 'rw_is_write_locked(&pdev->domain->pci_lock)');
   if (!has_vpci(d, where) || M[pdev + PCI_DEV.vpci] === NULL) return;
   fn.vpci_cleanup_capabilities(pdev);              // vpci.c:105: MSI-X off d->arch.hvm.msix_tables, freed
   const vpci = chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
@@ -51,9 +51,9 @@ export function vpci_deassign_device(pdev: PciDevPtr): void {
 export function vpci_assign_device(pdev: PciDevPtr): number {
   const where = 'vpci_assign_device';
   const d = M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain];
-  ASSERT(rw_is_write_locked(pciLock(d, where)), where, 'rw_is_write_locked(&pdev->domain->pci_lock)');
+  ASSERT(() => rw_is_write_locked(pciLock(d, where)), where, 'rw_is_write_locked(&pdev->domain->pci_lock)');
   if (!has_vpci(d, where)) return 0;
-  ASSERT(M[pdev + PCI_DEV.vpci] === NULL, where, '!pdev->vpci');     // vpci.c:137
+  ASSERT(() => M[pdev + PCI_DEV.vpci] === NULL, where, '!pdev->vpci');     // vpci.c:137
   // No r/o devices in the lab (pci_get_ro_map is empty).
   const vpci = xzalloc(VPCI);
   if (vpci === NULL) return ENOMEM;
@@ -137,7 +137,7 @@ export const vpci_remove_register = vpci_remove_registers;
 
 /** translate_virtual_device (vpci.c:176-199): a DomU finds its device on d->pdev_list (guest SBDF = host SBDF here). */
 function translate_virtual_device(d: number, sbdf: number, where: string): PciDevPtr {
-  ASSERT(rw_is_locked(pciLock(d, where)), where, 'rw_is_locked(&d->pci_lock)');
+  ASSERT(() => rw_is_locked(pciLock(d, where)), where, 'rw_is_locked(&d->pci_lock)');
   for (let p = M[d + DOMAIN.pdev_list]; p !== NULL; p = list_next(p, PCI_DEV.domain_next, where)) {
     if (M[chk(p, PCI_DEV, where) + PCI_DEV.vpci] !== NULL && M[p + PCI_DEV.sbdf] === sbdf) return p as PciDevPtr;
   }

@@ -173,7 +173,7 @@ export function modify_bars(pdev: PciDevPtr, cmd: number, rom_only: boolean): nu
   }
   ASSERT(dev !== NULL, where, 'dev');
   if (system_state() < SYS_STATE_active) {
-    ASSERT((cmd & PCI_COMMAND_MEMORY) !== 0 && !rom_only, where, '(cmd & PCI_COMMAND_MEMORY) && !rom_only');
+    ASSERT(() => (cmd & PCI_COMMAND_MEMORY) !== 0 && !rom_only, where, '(cmd & PCI_COMMAND_MEMORY) && !rom_only');
     return apply_map(d, pdev, mem, cmd);
   }
   fn.defer_map(dev, mem, cmd, rom_only);

@@ -29,7 +29,7 @@ export const l21: Generation = {
   name: 'l21',
   summary: 'Xen late 2021: pdev->vpci guarded only by the spinlock inside it, freed with it',
   commit: '4ed7d5525f',
-  caps: { physdevReset: false, pendingSlot: 'vpci_mem', guestBarAddress: false },
+  caps: { physdevReset: false, pendingSlot: 'vpci_mem', guestBarAddress: false, mmcfgReinit: false },
   fns: {
     vpci_read, vpci_write, vpci_read_hw, vpci_write_hw, vpci_add_register, vpci_remove_register, vpci_add_handlers,
     vpci_remove_device,

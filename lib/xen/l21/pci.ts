@@ -6,7 +6,7 @@ import { chk, NULL } from '../../mem/heap.js';
 import { yield_point, backoff_point } from '../../sched/mode.js';
 import { SITE } from '../../trace/sites.js';
 import { PCI_DEV, ENOMEM, ENODEV, ERESTART, EBUSY } from '../types.js';
-import { XEN, xen, hardware_domain } from '../state.js';
+import { XEN, xen, hardware_domain, dom_io, iommu_quarantine } from '../state.js';
 import { fn } from '../fn.js';
 import { pcidevs_lock, pcidevs_unlock, alloc_pdev, free_pdev, list_add_pdev, list_del_pdev, pci_get_pdev_by_domain, unmap_device_bars } from '../pci.js';
 import type { DomainPtr, PciDevPtr } from '../types.js';
@@ -76,14 +76,15 @@ export function pci_remove_device(sbdf: number): number {
 /** assign_device (L21 1473-1519 + v4 vPCI hooks): vPCI leaves the old owner, the IOMMU moves it, vPCI joins d. */
 export function assign_device(d: DomainPtr, sbdf: number): number {
   const pdev = pci_get_pdev_by_domain(NULL, sbdf, 'assign_device');
-  const hwdom = hardware_domain();
   if (pdev === NULL) return ENODEV;
-  if (M[chk(pdev, PCI_DEV, 'assign_device') + PCI_DEV.domain] !== hwdom) return EBUSY;
+  // device_assigned (L21 pci.c:1450-1470): the hardware domain or dom_io (a quarantined device) owns it.
+  const owner = M[chk(pdev, PCI_DEV, 'assign_device') + PCI_DEV.domain] as DomainPtr;
+  if (owner !== hardware_domain() && owner !== dom_io()) return EBUSY;
   yield_point(SITE.assign_device);
-  fn.pdev_list_write_enter(hwdom);
+  fn.pdev_list_write_enter(owner);
   const rc = fn.vpci_remove_device(pdev);     // vpci_deassign_device(pdev->domain, pdev)
   if (rc === 0) list_del_pdev(pdev);
-  fn.pdev_list_write_exit(hwdom);
+  fn.pdev_list_write_exit(owner);
   if (rc) return rc;
   fn.pdev_list_write_enter(d);
   list_add_pdev(d, chk(pdev, PCI_DEV, 'assign_device', 'write')); // iommu assign: not modelled beyond ownership
@@ -92,10 +93,15 @@ export function assign_device(d: DomainPtr, sbdf: number): number {
   return ret;
 }
 
-/** deassign_device (L21 906-956 + v4 vPCI hooks): back to the hardware domain. */
+/**
+ * deassign_device (L21 907-956 + v4 vPCI hooks): to dom_io with quarantine (L21 pci.c:923-926, iommu_quarantine:
+ * CONFIG_IOMMU_QUARANTINE_BASIC, Kconfig:46), where has_vpci(dom_io) is false; from dom_io, or with
+ * iommu=no-quarantine, back to the hardware domain.
+ */
 export function deassign_device(d: DomainPtr, sbdf: number): number {
   const pdev = pci_get_pdev_by_domain(d, sbdf, 'deassign_device');
   if (pdev === NULL) return ENODEV;
+  const target = iommu_quarantine() && M[chk(pdev, PCI_DEV, 'deassign_device') + PCI_DEV.domain] !== dom_io() ? dom_io() : hardware_domain();
   yield_point(SITE.deassign_device);
   fn.pdev_list_write_enter(d);
   const rc = fn.vpci_remove_device(pdev);     // vpci_deassign_device(d, pdev)
@@ -105,10 +111,9 @@ export function deassign_device(d: DomainPtr, sbdf: number): number {
   }
   fn.pdev_list_write_exit(d);
   if (rc) return rc;
-  const hwdom = hardware_domain();
-  fn.pdev_list_write_enter(hwdom);
-  list_add_pdev(hwdom, chk(pdev, PCI_DEV, 'deassign_device', 'write'));
+  fn.pdev_list_write_enter(target);
+  list_add_pdev(target, chk(pdev, PCI_DEV, 'deassign_device', 'write'));
   const ret = fn.vpci_add_handlers(pdev);
-  fn.pdev_list_write_exit(hwdom);
+  fn.pdev_list_write_exit(target);
   return ret;
 }

@@ -28,7 +28,7 @@ export function has_vpci(d: number, where: string): boolean { return M[chk(d, DO
 export function vpci_add_handlers(pdev: PciDevPtr): number {
   const where = 'vpci_add_handlers';
   if (!has_vpci(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], where)) return 0;
-  ASSERT(M[pdev + PCI_DEV.vpci] === NULL, where, '!pdev->vpci');
+  ASSERT(() => M[pdev + PCI_DEV.vpci] === NULL, where, '!pdev->vpci');
   const vpci = xzalloc(VPCI);
   if (vpci === NULL) return ENOMEM;
   spin_lock_init(vpci + VPCI.lock, CLASS.vpci_lock);
