@@ -3,11 +3,11 @@
 // fewer vCPUs and actions come from array shrinking, simpler values from constantFrom shrinking to its first entry.
 
 import fc from 'fast-check';
-import { isHypercall, type Action, type DomuPolicy, type Program, type VcpuProgram } from './program.js';
+import { isHypercall, isMove, isForced, type Action, type DomuPolicy, type Program, type VcpuProgram } from './program.js';
 
 type Boot = 'dom0' | 'absent' | 'domu';
 interface RawVcpu { domu: boolean; actions: Action[] }
-interface RawProgram { devices: number; boot: Boot[]; msix: boolean; vcpus: RawVcpu[] }
+interface RawProgram { devices: number; boot: Boot[]; msix: boolean; msi?: boolean; vcpus: RawVcpu[] }
 
 const dev = fc.nat({ max: 1 });
 
@@ -20,8 +20,11 @@ export const ACTION_KINDS: Array<{ name: string; weight: number; dom0?: boolean;
   { name: 'rom', weight: 1, arbitrary: fc.record({ op: fc.constant('rom' as const), dev, value: fc.constantFrom('off' as const, 'on' as const, 'moved' as const, 'sizing' as const) }) },
   { name: 'msix', weight: 2, arbitrary: fc.record({ op: fc.constant('msix' as const), dev, entry: fc.constantFrom(0 as const, 1 as const), access: fc.constantFrom('read' as const, 'addr' as const, 'data' as const, 'mask' as const, 'unmask' as const) }) },
   { name: 'read', weight: 1, arbitrary: fc.record({ op: fc.constant('read' as const), dev, reg: fc.constantFrom('vendor' as const, 'command' as const, 'bar0' as const, 'bar1' as const, 'rom' as const) }) },
+  { name: 'msi', weight: 1, arbitrary: fc.record({ op: fc.constant('msi' as const), dev, enable: fc.boolean() }) },
   { name: 'hypercall', weight: 4, dom0: true, arbitrary: fc.record({ op: fc.constantFrom('remove' as const, 'add' as const, 'deassign' as const, 'assign' as const), dev }) },
-  { name: 'fail', weight: 1, arbitrary: fc.record({ op: fc.constant('fail' as const), what: fc.constantFrom('map' as const, 'iommu' as const) }) },
+  { name: 'device-op', weight: 1, dom0: true, arbitrary: fc.record({ op: fc.constantFrom('reset' as const, 'dequarantine' as const, 'unmap' as const), dev }) },
+  { name: 'mmcfg', weight: 1, dom0: true, arbitrary: fc.constant({ op: 'mmcfg' as const }) },
+  { name: 'fail', weight: 1, arbitrary: fc.record({ op: fc.constant('fail' as const), what: fc.constantFrom('map' as const, 'iommu' as const, 'init_msix' as const, 'init_bars' as const, 'init_msi' as const) }) },
 ];
 
 export interface GenOptions { domu: DomuPolicy; minVcpus?: number; maxVcpus?: number; maxActions?: number }
@@ -31,6 +34,7 @@ export function rawProgramArb(o: GenOptions): fc.Arbitrary<RawProgram> {
   return fc.record({
     devices: fc.integer({ min: 1, max: 2 }),
     msix: fc.boolean(),
+    msi: fc.boolean(),
     boot: fc.tuple(fc.constantFrom<Boot>('dom0', 'absent', 'domu'), fc.constantFrom<Boot>('dom0', 'absent', 'domu')),
     vcpus: fc.array(fc.record({ domu: fc.boolean(), actions: fc.array(action, { minLength: 1, maxLength: o.maxActions ?? 6 }) }),
       { minLength: o.minVcpus ?? 2, maxLength: o.maxVcpus ?? 4 }),
@@ -50,24 +54,25 @@ export function legalize(r: RawProgram, policy: DomuPolicy): Program {
   const raw = r.vcpus.map((v, vi) => v.actions.map((a) => resolve(a, vi)));
   // The toolstack vCPU of a device: the first Dom0 vCPU that assigns or deassigns it; nobody else does.
   const toolstack = new Map<number, number>();
-  raw.forEach((acts, vi) => { if (!asDomU[vi]) for (const a of acts) if ((a.op === 'assign' || a.op === 'deassign') && !toolstack.has(a.dev)) toolstack.set(a.dev, vi); });
+  raw.forEach((acts, vi) => { if (!asDomU[vi]) for (const a of acts) if ('dev' in a && isMove(a.op) && !toolstack.has(a.dev)) toolstack.set(a.dev, vi); });
   const dom0: Action[][] = [], domU: Action[][] = [];
   raw.forEach((acts, vi) => {
     const assigned = new Set<number>();
     const actions = acts.filter((a) => {
-      if (!('dev' in a)) return true;
+      if (!('dev' in a)) return !(asDomU[vi] && a.op === 'mmcfg');
       if (a.op === 'msix' && !r.msix) return false;
+      if (a.op === 'msi' && !r.msi) return false;
       if (asDomU[vi]) return !isHypercall(a);
-      if ((a.op === 'assign' || a.op === 'deassign') && toolstack.get(a.dev) !== vi) return false;
+      if (isMove(a.op) && toolstack.get(a.dev) !== vi) return false;
       // assign starts with pciback's reset write: not on the DomU's device, nor on one already given away.
-      if (domu.includes(a.dev)) return isHypercall(a) && a.op !== 'assign' && (policy === 'detach' || (a.op !== 'remove' && a.op !== 'deassign'));
+      if (domu.includes(a.dev)) return isHypercall(a) && a.op !== 'assign' && (policy === 'detach' || !isForced(a.op));
       if (a.op === 'assign' && assigned.has(a.dev)) return false;
-      if (a.op === 'assign' || a.op === 'deassign') {
-        if (a.op === 'assign') assigned.add(a.dev); else assigned.delete(a.dev);
+      if (isMove(a.op)) {
+        if (a.op === 'assign') assigned.add(a.dev); else if (a.op === 'deassign') assigned.delete(a.dev);
         return true;
       }
       if (a.op === 'remove') { assigned.delete(a.dev); return true; }
-      if (a.op === 'add') return true;
+      if (a.op === 'add' || a.op === 'reset') return true;
       return !toolstack.has(a.dev) || (toolstack.get(a.dev) === vi && !assigned.has(a.dev));
     });
     if (actions.length) (asDomU[vi] ? domU : dom0).push(actions);
@@ -78,7 +83,7 @@ export function legalize(r: RawProgram, policy: DomuPolicy): Program {
     ...dom0.map((actions, i) => ({ name: `d0v${i}`, actions })),
     ...domU.map((actions, i) => ({ name: `d1v${i}`, actions })),
   ];
-  return { devices, absent, domu, vcpus, ...(r.msix ? { msix: true } : {}) };
+  return { devices, absent, domu, vcpus, ...(r.msix ? { msix: true } : {}), ...(r.msi ? { msi: true } : {}) };
 }
 
 export function programArb(o: GenOptions): fc.Arbitrary<Program> {

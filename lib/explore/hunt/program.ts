@@ -10,7 +10,9 @@ import { deviceBase } from '../../lab/workload.js';
 export type ConfigReg = 'command' | 'vendor' | 'bar0' | 'bar1' | 'rom';
 export type BarValue = 'home' | 'moved' | 'sizing';
 export type RomValue = 'off' | 'on' | 'moved' | 'sizing';
-export type Hypercall = 'add' | 'remove' | 'assign' | 'deassign';
+export type Hypercall = 'add' | 'remove' | 'assign' | 'deassign' | 'reset' | 'dequarantine' | 'unmap';
+/** The fault points a program can script (x.failNext): IOMMU setup, p2m (un)mapping, each vPCI init hook. */
+export type FaultWhat = 'iommu' | 'map' | 'init_msix' | 'init_bars' | 'init_msi';
 export type MsixAccess = 'read' | 'addr' | 'data' | 'mask' | 'unmask';
 
 export type Action =
@@ -19,8 +21,10 @@ export type Action =
   | { op: 'bar'; dev: number; bar: 0 | 1; value: BarValue }
   | { op: 'rom'; dev: number; value: RomValue }
   | { op: 'msix'; dev: number; entry: 0 | 1; access: MsixAccess }
+  | { op: 'msi'; dev: number; enable: boolean }
   | { op: Hypercall; dev: number }
-  | { op: 'fail'; what: 'iommu' | 'map' };
+  | { op: 'mmcfg' }
+  | { op: 'fail'; what: FaultWhat };
 
 export interface VcpuProgram { name: string; actions: Action[] }
 
@@ -33,6 +37,8 @@ export interface Program {
   domu: number[];
   /** Devices have an MSI-X capability (table and PBA in BAR0); only then do programs touch table entries. */
   msix?: boolean;
+  /** Devices have an MSI capability (at 0x50, lib/hw MSI_CAP_POS); only then do programs enable or disable MSI. */
+  msi?: boolean;
   /** One entry per acting vCPU, Dom0's first: d0v0, d0v1, ..., then d1v0, ... */
   vcpus: VcpuProgram[];
 }
@@ -41,7 +47,25 @@ export interface Program {
  *  toolstack deassign or remove it meanwhile (a forced `xl pci-detach -f` the guest is not told about in time). */
 export type DomuPolicy = 'off' | 'owned' | 'detach';
 
-export const HYPERCALLS: readonly Hypercall[] = ['add', 'remove', 'assign', 'deassign'];
+export const HYPERCALLS: readonly Hypercall[] = ['add', 'remove', 'assign', 'deassign', 'reset', 'dequarantine', 'unmap'];
+/** The toolstack's device moves: one vCPU per device does them, since only it knows who owns the device. */
+export const isMove = (op: string): boolean => op === 'assign' || op === 'deassign' || op === 'dequarantine' || op === 'unmap';
+/** Hypercalls that take a device from under its DomU (forced detach: only under --domu detach). */
+export const isForced = (op: string): boolean => op === 'remove' || op === 'deassign' || op === 'reset' || op === 'unmap';
+/** Dom0-only actions without a device. */
+export const isDom0Only = (a: Action): boolean => isHypercall(a) || a.op === 'mmcfg';
+
+/**
+ * Every entry point of the actor API (lib/scenario's ScenarioApi: the model's hypercalls and guest accesses) and
+ * the action kinds that reach it; test/hunt-complete.test.ts fails when the API gains one that no kind reaches.
+ */
+export const ENTRY_POINTS: Readonly<Record<string, readonly Action['op'][]>> = {
+  read: ['read', 'bar', 'rom'], write: ['command', 'bar', 'rom', 'msi', 'assign'], msixRead: ['msix'], msixWrite: ['msix'],
+  add: ['add'], remove: ['remove'], assign: ['assign'], deassign: ['deassign'], reset: ['reset'], mmcfgReserved: ['mmcfg'],
+  dequarantine: ['dequarantine'], unmapBars: ['unmap'], failNext: ['fail'],
+};
+/** What the actor API has besides entry points (identity, helpers, the return to the guest every action ends with). */
+export const NOT_ENTRY_POINTS = ['name', 'domain', 'dev', 'regs', 'resume'];
 export const isHypercall = (a: Action): a is { op: Hypercall; dev: number } => (HYPERCALLS as readonly string[]).includes(a.op);
 /** Actions that enter Xen (everything but a lab fault); each is followed by a return to the guest. */
 export const entersXen = (a: Action): boolean => a.op !== 'fail';
@@ -83,9 +107,18 @@ export function statement(a: Action): { code: string; note?: string } {
     // The toolstack hands over a reset device (pciback resets it first): decoding off, then the hypercall.
     case 'assign': return { code: `x.write(${dev(a.dev)}, x.regs.PCI_COMMAND, 2, 0); x.resume(); x.assign(1, ${dev(a.dev)});`, note: 'reset by pciback, then assigned' };
     case 'deassign': return { code: `x.deassign(1, ${dev(a.dev)});` };
-    case 'fail': return { code: `x.failNext('${a.what}');`, note: `the next ${a.what === 'iommu' ? 'iommu_add_device' : 'map_mmio_regions'} fails` };
+    case 'reset': return { code: `x.reset(${dev(a.dev)});`, note: 'PHYSDEVOP_pci_device_reset' };
+    case 'dequarantine': return { code: `x.dequarantine(${dev(a.dev)});`, note: 'xl pci-assignable-remove: back from dom_io' };
+    case 'unmap': return { code: `x.unmapBars(1, ${dev(a.dev)});`, note: 'the toolstack removes the BARs from the DomU p2m' };
+    case 'mmcfg': return { code: 'x.mmcfgReserved();', note: 'PHYSDEVOP_pci_mmcfg_reserved' };
+    case 'msi': return { code: `x.write(${dev(a.dev)}, 0x50 + x.regs.PCI_MSI_FLAGS, 2, ${a.enable ? 'x.regs.PCI_MSI_FLAGS_ENABLE' : '0'});`, note: `MSI ${a.enable ? 'enabled' : 'disabled'} (capability at 0x50)` };
+    case 'fail': return { code: `x.failNext('${a.what}');`, note: `the next ${FAIL_NOTE[a.what]} fails` };
   }
 }
+
+const FAIL_NOTE: Record<FaultWhat, string> = {
+  iommu: 'iommu_add_device', map: 'map_mmio_regions', init_msix: 'init_msix', init_bars: 'init_bars (HEAD: vpci_init_header)', init_msi: 'init_msi',
+};
 
 const MSIX_WRITE: Record<Exclude<MsixAccess, 'read'>, [string, number, string]> = {
   addr: ['LOWER_ADDR', 0xfee00000, 'message address'], data: ['DATA', 0x4021, 'message data'],
@@ -111,7 +144,7 @@ export function actorLines(actions: readonly Action[]): string[] {
 }
 
 /** The scenario machine of a program: Dom0 with its acting vCPUs, one DomU (always there, so assign has a target). */
-export interface ProgramMachine { vcpus: number[]; devices: number; boot: number[]; assigned?: Record<number, number[]>; msix?: true; vpciGuestSupport?: true }
+export interface ProgramMachine { vcpus: number[]; devices: number; boot: number[]; assigned?: Record<number, number[]>; msix?: true; msi?: true; vpciGuestSupport?: true }
 
 /** DomU vCPUs act only with the v4/v5 series' DomU vPCI (CONFIG_HAS_VPCI_GUEST_SUPPORT), which such a program
  *  turns on; without DomU activity the machine is Xen's own: vPCI for the hardware domain only. */
@@ -119,7 +152,7 @@ export function programMachine(p: Program): ProgramMachine {
   const count = (d: number): number => p.vcpus.filter((v) => domainOf(v.name) === d).length;
   const boot = Array.from({ length: p.devices }, (_, i) => i).filter((i) => !p.absent.includes(i));
   return { vcpus: [Math.max(1, count(0)), Math.max(1, count(1))], devices: p.devices, boot, ...(p.domu.length ? { assigned: { 1: [...p.domu] } } : {}), ...(p.msix ? { msix: true as const } : {}),
-    ...(p.domu.length ? { vpciGuestSupport: true as const } : {}) };
+    ...(p.msi ? { msi: true as const } : {}), ...(p.domu.length ? { vpciGuestSupport: true as const } : {}) };
 }
 
 /** Why a program is not legal behaviour (empty if it is). The generator's property test checks this. */
@@ -135,24 +168,26 @@ export function illegal(p: Program, policy: DomuPolicy): string[] {
     if (mine.some((n, i) => n !== `d${d}v${i}`)) out.push(`vCPU names of d${d} not dense: ${mine.join(',')}`);
   }
   const movers = new Map<number, Set<string>>();   // device -> vCPUs that assign or deassign it
-  for (const v of p.vcpus) for (const a of v.actions) if (a.op === 'assign' || a.op === 'deassign') movers.set(a.dev, (movers.get(a.dev) ?? new Set()).add(v.name));
+  for (const v of p.vcpus) for (const a of v.actions) if ('dev' in a && isMove(a.op)) movers.set(a.dev, (movers.get(a.dev) ?? new Set()).add(v.name));
   for (const [k, who] of movers) if (who.size > 1) out.push(`device ${k} is assigned/deassigned by ${[...who].join(' and ')}: its owner is unknown to both`);
   for (const v of p.vcpus) {
     const d = domainOf(v.name);
     if (v.actions.length < 1 || v.actions.length > 6) out.push(`${v.name} has ${v.actions.length} actions`);
     let givenAway = new Set<number>();
     for (const a of v.actions) {
+      if (a.op === 'mmcfg' && d !== 0) out.push(`${v.name}: mmcfg is a Dom0-only hypercall`);
       if (!('dev' in a)) continue;
       if (a.dev < 0 || a.dev >= p.devices) out.push(`${v.name}: device ${a.dev}`);
       if (isHypercall(a)) {
         if (d !== 0) out.push(`${v.name}: ${a.op} is a Dom0-only hypercall`);
-        if (policy !== 'detach' && (a.op === 'remove' || a.op === 'deassign') && p.domu.includes(a.dev)) out.push(`${v.name}: ${a.op} of the DomU's device under policy ${policy}`);
+        if (policy !== 'detach' && isForced(a.op) && p.domu.includes(a.dev)) out.push(`${v.name}: ${a.op} of the DomU's device under policy ${policy}`);
         if (a.op === 'assign' && (p.domu.includes(a.dev) || givenAway.has(a.dev))) out.push(`${v.name}: assign resets device ${a.dev}, which is the DomU's`);
         if (a.op === 'assign') givenAway.add(a.dev);
         if (a.op === 'deassign' || a.op === 'remove') givenAway = new Set([...givenAway].filter((k) => k !== a.dev));
         continue;
       }
       if (a.op === 'msix' && !p.msix) out.push(`${v.name}: an MSI-X access on a machine without MSI-X`);
+      if (a.op === 'msi' && !p.msi) out.push(`${v.name}: an MSI write on a machine without MSI`);
       if (d !== 0 && !p.domu.includes(a.dev)) out.push(`${v.name}: touches device ${a.dev}, which the DomU was never given`);
       if (d === 0 && p.domu.includes(a.dev)) out.push(`${v.name}: touches device ${a.dev}, the DomU's since boot`);
       if (d === 0 && movers.has(a.dev) && !movers.get(a.dev)!.has(v.name)) out.push(`${v.name}: touches device ${a.dev}, which another vCPU may have assigned to the DomU`);
