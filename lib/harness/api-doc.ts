@@ -95,6 +95,7 @@ const FNS: Record<ModelFnName, FnDoc> = {
   cleanup_msix: { args: 'pdev, hide', head: 'drivers/vpci/msix.c:664', note: "HEAD: list_del from d's msix_tables and free" },
   vpci_init_capabilities: { args: 'pdev', head: 'drivers/vpci/cap.c:288', note: "HEAD: run the capability array's inits" },
   vpci_cleanup_capabilities: { args: 'pdev', head: 'drivers/vpci/cap.c:361', note: "HEAD: run the capability array's cleanups" },
+  vpci_reinit_ext_capabilities: { args: 'pdev', head: 'drivers/vpci/cap.c:392', note: 'HEAD: PHYSDEVOP_pci_mmcfg_reserved re-inits the extended capabilities, under pcidevs_lock only' },
   vpci_init_capability_list: { args: 'pdev', head: 'drivers/vpci/cap.c:162', note: 'HEAD: the emulated capability list' },
   vpci_capability_hide: { args: 'pdev, cap', head: 'drivers/vpci/cap.c:40', note: 'HEAD: unlink a capability whose init failed' },
   vpci_msix_arch_enable_entry: { args: 'entry, pdev, table_base', l21: 'arch/x86/hvm/vmsi.c:849', head: 'arch/x86/hvm/vmsi.c:1001', note: 'bind the PIRQ of an unmasked entry' },
