@@ -5,16 +5,19 @@ import { UsageError } from './args.js';
 import { cBackend, CBackendError, provenanceLine, type CBackend } from '../lib/cxen/select.js';
 import type { Scenario } from '../lib/scenario/scenario.js';
 
-export interface BackendValues { backend: 'ts' | 'c'; 'xen-src'?: string; patch?: string }
+export interface BackendValues { backend: 'ts' | 'c'; 'xen-src'?: string; patch?: readonly string[] }
+
+/** --patch A --patch B (a comma list inside one is split too), in order. */
+const patchesOf = (v: BackendValues): string[] => (v.patch ?? []).flatMap((p) => p.split(',')).filter(Boolean);
 
 /** The C strategy (or undefined for the TypeScript backend); bad input is a UsageError (one line, exit 2). */
 export async function resolveBackend(v: BackendValues): Promise<CBackend | undefined> {
   if (v.backend !== 'c') {
-    if (v['xen-src'] || v.patch) throw new UsageError('--xen-src and --patch need --backend c');
+    if (v['xen-src'] || patchesOf(v).length) throw new UsageError('--xen-src and --patch need --backend c');
     return undefined;
   }
   try {
-    const c = await cBackend({ xenSrc: v['xen-src'], patches: v.patch?.split(',').filter(Boolean) });
+    const c = await cBackend({ xenSrc: v['xen-src'], patches: patchesOf(v) });
     process.stderr.write(`${provenanceLine(c.provenance)}\n`);
     return c;
   } catch (e) {
@@ -31,5 +34,5 @@ export function judgeAs(s: Scenario, cName: string, as: string): void {
 
 /** The command that replays a C-backend failure. */
 export function cReplay(ref: string, v: BackendValues, as: string, schedule: string): string {
-  return `vpci-lab repro ${ref} --backend c${v['xen-src'] ? ` --xen-src ${v['xen-src']}` : ''}${v.patch ? ` --patch ${v.patch}` : ''} --strategy ${as} --schedule '${schedule}'`;
+  return `vpci-lab repro ${ref} --backend c${v['xen-src'] ? ` --xen-src ${v['xen-src']}` : ''}${patchesOf(v).map((p) => ` --patch ${p}`).join('')} --strategy ${as} --schedule '${schedule}'`;
 }

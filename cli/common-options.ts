@@ -1,6 +1,6 @@
 // Option groups several commands share, declared once (stress/options.ts builds parsing and --help from them).
 
-import { int, choice, string } from './options.js';
+import { int, choice, string, strings } from './options.js';
 import { resolveShard, type Shard } from './shard.js';
 
 /** The controlled scheduler's knobs: repro, explore, verify. */
@@ -23,5 +23,5 @@ export const shardOf = (v: { shard: string | undefined; 'shard-count': number | 
 export const backendOptions = {
   backend: choice('ts: the TypeScript model; c: Xen\'s vPCI C compiled from --xen-src (with --patch), judged as --strategy', ['ts', 'c'] as const, 'ts'),
   'xen-src': string('Xen tree the C backend compiles (default $VPCI_XEN_SRC)', { arg: 'DIR' }),
-  patch: string('unified diffs applied to a copy of the tree before compiling (comma list, in order)', { arg: 'FILES' }),
+  patch: strings('a unified diff applied to a copy of the tree before compiling, in the order given', { arg: 'FILE' }),
 };
