@@ -35,6 +35,8 @@ export interface ExploreCell {
 export interface ExploreJson {
   command: 'explore'; cores: number; runs: number; chooser: string; pctDepth: number; seed: number;
   interrupted: boolean; strategies: string[]; scenarios: string[];
+  /** Each scenario's one-line description, for the report. */
+  descriptions?: Record<string, string>;
   /** Present in one shard's output; absent once merged. */
   shard?: { index: number; count: number };
   cells: ExploreCell[];
@@ -50,7 +52,7 @@ export function cellOf(r: ReproResult): ExploreCell {
     rule: r.rule, ...(r.scenarioRef ? { scenarioRef: r.scenarioRef } : {}), ...(r.strategyRef ? { strategyRef: r.strategyRef } : {}) };
 }
 
-const MARK: Record<Verdict, string> = { expected: '+', acceptable: '~', forbidden: '!' };
+export const MARK: Record<Verdict, string> = { expected: '+', acceptable: '~', forbidden: '!' };
 
 /** Each (outcome, verdict) seen, most frequent first, with its count unless it is every run: a crash seen at its
  * expected site and elsewhere shows twice, once with + and once with !. */
@@ -112,6 +114,7 @@ export function mergeExplore(parts: ExploreJson[]): ExploreJson {
   const union = (xs: string[][]): string[] => [...new Set(xs.flat())];
   return { command: 'explore', cores: first.cores, runs: first.runs, chooser: first.chooser, pctDepth: first.pctDepth, seed: first.seed,
     interrupted: parts.some((p) => p.interrupted), strategies: union(parts.map((p) => p.strategies)), scenarios: union(parts.map((p) => p.scenarios)),
+    ...(parts.some((p) => p.descriptions) ? { descriptions: Object.assign({}, ...parts.map((p) => p.descriptions ?? {})) as Record<string, string> } : {}),
     cells: [...cells.values()] };
 }
 

@@ -1,7 +1,9 @@
 // What explore (and merge of explore shards) prints and writes, from the result as data (stress/explore-cells.ts).
 
 import path from 'node:path';
-import { matrixText, missingRuns, type ExploreCell, type ExploreJson, type FailureRecord } from './explore-cells.js';
+import { knownBugOf, provenance, knownLegend } from './known-bugs.js';
+import { table } from './tables.js';
+import { MARK, matrixText, missingRuns, type ExploreCell, type ExploreJson, type FailureRecord } from './explore-cells.js';
 import { renderTimeline } from './timeline.js';
 import { junitXml, unfinished } from './junit.js';
 import { replayFor } from './replay.js';
@@ -23,10 +25,13 @@ export function printExplore(j: ExploreJson): void {
   const surprises = j.cells.filter((c) => c.surprise);
   if (surprises.length) {
     w('\nsurprises (replay to see them):\n');
-    for (const c of surprises) w(`  ${c.scenario} / ${c.strategy}: ${c.surprise!.outcome} in ${c.surprise!.where}\n    ${replayFor(c, c.surprise!.schedule)}\n`);
+    for (const c of surprises) w(`  ${c.scenario} / ${c.strategy}: ${c.surprise!.outcome} in ${c.surprise!.where} (${provenance(c.strategy, c.surprise!)})\n    ${replayFor(c, c.surprise!.schedule)}\n`);
   }
-  w('\nfirst failing schedule per cell:\n');
-  for (const c of j.cells) if (c.firstFailure) w(`  ${c.scenario} / ${c.strategy}: ${c.firstFailure.outcome} (run ${c.firstFailure.run}) ${c.firstFailure.schedule}\n`);
+  w('\nfirst failing schedule per cell (known bug of the generation, or a finding):\n');
+  const rows = j.cells.filter((c) => c.firstFailure).map((c) => ['', `${c.scenario} / ${c.strategy}:`, `${c.firstFailure!.outcome}${MARK[c.firstFailure!.verdict]}`, `run ${c.firstFailure!.run}`, c.firstFailure!.schedule, provenance(c.strategy, c.firstFailure!)]);
+  if (rows.length) w(table(rows, rows[0].map(() => 'l' as const)) + '\n');
+  const legend = knownLegend([...j.cells.map((c) => (c.firstFailure ? knownBugOf(c.strategy, c.firstFailure) : undefined)), ...surprises.map((c) => knownBugOf(c.strategy, c.surprise!))]);
+  if (legend.length) w(`known bugs of the generations (not findings of the lab):\n${legend.map((l) => `  ${l}\n`).join('')}`);
   const missing = missingRuns(j);
   if (!j.shard && missing.length) w(`\nincomplete: ${missing.length} cells ran fewer than ${j.runs} runs\n`);
 }
@@ -46,5 +51,10 @@ export function writeExploreOutputs(j: ExploreJson, p: ExplorePaths, out: Output
   }
   if (p.html && out.write(p.html, () => renderReport(exploreReport(j)))) process.stdout.write(`report: ${p.html}\n`);
   if (p.json) out.write(p.json, () => JSON.stringify(j) + '\n');
-  if (p.junit) out.write(p.junit, () => junitXml('explore', j.cells, j.interrupted ? unfinished(j.scenarios, j.strategies, j.cells, 'not run: the run was interrupted') : []));
+  const known = (c: ExploreJson['cells'][number]) => (f: { outcome: FailureRecord['outcome']; where: string }): string | undefined => {
+    const rec = [c.surprise, c.firstFailure].find((x) => x && x.outcome === f.outcome && x.where === f.where);
+    const k = knownBugOf(c.strategy, rec ?? f);
+    return k && provenance(c.strategy, rec ?? f);
+  };
+  if (p.junit) out.write(p.junit, () => junitXml('explore', j.cells.map((c) => ({ ...c, known: known(c) })), j.interrupted ? unfinished(j.scenarios, j.strategies, j.cells, 'not run: the run was interrupted') : []));
 }

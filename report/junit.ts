@@ -7,6 +7,8 @@ import type { ForbiddenRun } from '../lib/explore/repro.js';
 import type { Outcome } from '../lib/mem/crash.js';
 import type { StressJson } from './stress-json.js';
 import { replayFor } from './replay.js';
+import { knownBugOf, provenance } from './known-bugs.js';
+import { stressFailureLike } from './tables.js';
 
 export interface JunitCell {
   scenario: string; strategy: string; runs: number;
@@ -78,12 +80,15 @@ export function unfinished(scenarios: string[], strategies: string[], done: Arra
  * stress as JUnit: one test case per strategy; each outcome a strategy must never have (a hypervisor crash, a
  * stale mapping, a deadlock or a hang) is a failure with its first trial and the command that runs it again.
  */
-export function stressJunitCells(j: StressJson, isBad: (o: Outcome) => boolean, known?: (strategy: string, f: ForbiddenRun) => string | undefined): JunitCell[] {
+export function stressJunitCells(j: StressJson, isBad: (o: Outcome) => boolean): JunitCell[] {
   return j.results.map((t) => ({
     scenario: 'campaign', strategy: t.strategy, runs: t.trials, outcomes: t.outcomes, ms: t.durationMs,
     forbidden: t.firstFailures.filter((f) => isBad(f.outcome)).map((f) => ({ outcome: f.outcome, count: t.outcomes[f.outcome], run: f.trial, where: f.where, vcpu: f.vcpu, message: f.message, schedule: '' })),
     replay: (f: ForbiddenRun) => `${stressReplay(j, t.strategy, f.run)}`,
-    known: known && ((f: ForbiddenRun) => known(t.strategy, f)),
+    known: (f: ForbiddenRun) => {
+      const ff = t.firstFailures.find((x) => x.outcome === f.outcome);
+      return ff && knownBugOf(t.strategy, stressFailureLike(ff)) ? provenance(t.strategy, stressFailureLike(ff)) : undefined;
+    },
   }));
 }
 

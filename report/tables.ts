@@ -4,6 +4,8 @@
 
 import { OUTCOMES, type Outcome } from '../lib/mem/crash.js';
 import type { StrategyTotals } from '../lib/explore/campaign.js';
+import { knownBugOf, provenance, knownLegend } from './known-bugs.js';
+import type { FirstFailure } from '../lib/explore/campaign.js';
 import { histogramsOf, ratioVsBase, type StressJson, type StressResultJson } from './stress-json.js';
 
 export { stressJson } from './stress-json.js';
@@ -60,11 +62,20 @@ function lockTable(j: StressJson): string {
   return rows.length > 1 ? table(rows, ['l', 'l']) : '';
 }
 
+/** A stress first failure as the known-bug matcher reads it: its full flight record, when kept. */
+export const stressFailureLike = (f: FirstFailure): { outcome: FirstFailure['outcome']; where: string; message: string; events: NonNullable<FirstFailure['record']>['events']; crashCpu?: number } =>
+  ({ outcome: f.outcome, where: f.where, message: f.message, events: f.record?.events ?? [], crashCpu: f.record?.crashCpu });
+
 export function summary(j: StressJson): string {
   if (j.results.length === 0) return 'no trials ran';
   const out = [matrix(j), '', lockTable(j), ''];
-  const firsts = j.results.flatMap((t) => t.firstFailures.map((f) => [t.strategy, f.outcome, f.where ? `in ${f.where}` : '', f.vcpu ? `on ${f.vcpu}` : '', `trial ${f.trial}`]));
-  out.push(firsts.length ? `first failures:\n${table(firsts.map((r) => ['', ...r]), ['l', 'l', 'l', 'l', 'l', 'l'])}` : 'no failures');
+  // Every failure row says whether it is a known bug of its generation (with its Xen lines below) or a finding.
+  const known = j.results.flatMap((t) => t.firstFailures.map((f) => knownBugOf(t.strategy, stressFailureLike(f))));
+  const firsts = j.results.flatMap((t) => t.firstFailures.map((f) => [t.strategy, f.outcome, f.where ? `in ${f.where}` : '', f.vcpu ? `on ${f.vcpu}` : '', `trial ${f.trial}`,
+    provenance(t.strategy, stressFailureLike(f))]));
+  out.push(firsts.length ? `first failures:\n${table(firsts.map((r) => ['', ...r]), ['l', 'l', 'l', 'l', 'l', 'l', 'l'])}` : 'no failures');
+  const legend = knownLegend(known);
+  if (legend.length) out.push('known bugs of the generations (not findings of the lab):', ...legend.map((l) => `  ${l}`));
   const lockdep = j.results.flatMap((t) => t.lockdep.slice(0, 2).map((m) => `  ${t.strategy}: ${m.split('\n')[0]}`));
   if (lockdep.length) out.push('', 'lockdep:', ...lockdep);
   return out.join('\n');

@@ -3,6 +3,9 @@
 // to a bug report and opened anywhere. Every string from the input is escaped: labels are built from model state.
 
 import { EV, type TimelineEvent } from '../lib/trace/recorder.js';
+import { SCROLL_SCRIPT, scriptCsp } from './scroll-script.js';
+
+export { SCROLL_SCRIPT, scriptCsp };
 
 export type { TimelineEvent };
 export interface TimelineInput {
@@ -27,7 +30,11 @@ export function esc(s: unknown): string {
 }
 
 const colour = (cls: number): string => PALETTE[((cls % PALETTE.length) + PALETTE.length) % PALETTE.length] ?? '#666';
-const hatch = (cls: number): string => `url(#hatch-${cls | 0})`;
+// SVG pattern ids are global to the page: each timeline's own prefix, or one timeline's hatching vanishes when
+// another (with the same ids) is collapsed.
+let idPrefix = 't0';
+let timelines = 0;
+const hatch = (cls: number): string => `url(#${idPrefix}-hatch-${cls | 0})`;
 const cx = (i: number): number => i * COL + COL / 2;
 const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
 
@@ -157,6 +164,7 @@ function drawLane(c: number, x: LaneCtx): string {
 
 /** The timeline without a page around it (inside a <div class="timeline">): a report embeds several. */
 export function timelineFragment(input: TimelineInput, o: { eventTable?: boolean } = {}): string {
+  idPrefix = `t${++timelines}`;
   const ev = input.events;
   const n = ev.length;
   const lanes = ev.reduce((m, e) => Math.max(m, e.cpu + 1), Math.max(input.cpuNames.length, input.crash ? input.crash.cpu + 1 : 0));
@@ -182,7 +190,7 @@ export function timelineFragment(input: TimelineInput, o: { eventTable?: boolean
   const usedClasses = [...new Set(ev.filter((e) => e.ev >= EV.LOCK && e.ev <= EV.WAIT).map((e) => e.a))].sort((a, b) => a - b);
   // Class 0 too: the key's read_lock sample uses it.
   const defs = [...new Set([0, ...usedClasses])].map((k) =>
-    `<pattern id="hatch-${k | 0}" width="4" height="4" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
+    `<pattern id="${idPrefix}-hatch-${k | 0}" width="4" height="4" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
     `<rect width="4" height="4" fill="#fff"/><rect width="2" height="4" fill="${colour(k)}"/></pattern>`).join('');
 
   const svg: string[] = Array.from({ length: lanes }, (_, c) =>
@@ -204,7 +212,7 @@ export function timelineFragment(input: TimelineInput, o: { eventTable?: boolean
     `<tr${i === crashAt && input.crash ? ' class="crash-row"' : ''}><td>${i}</td><td>${esc(name(e.cpu))}</td><td>${esc(KIND[e.ev] ?? e.ev)}</td><td>${esc(e.label)}</td></tr>`).join('\n');
 
   return `<div class="timeline">
-<div>outcome: <span class="outcome verdict-${verdict}">${esc(input.outcome)}</span>${input.verdict ? ` (${esc(input.verdict)})` : ''} · ${n} events</div>
+<div>outcome: <span class="outcome verdict-${verdict} o-${input.outcome === 'ok' ? 'clean' : input.outcome === 'domain-crashed' ? 'other' : 'crash'}">${esc(input.outcome)}</span>${input.verdict ? ` (${esc(input.verdict)})` : ''} · ${n} events</div>
 ${input.schedule !== undefined ? `<div>schedule: <code>${esc(input.schedule)}</code></div>` : ''}
 ${input.replayCommand !== undefined ? `<pre><code>${esc(input.replayCommand)}</code></pre>` : ''}
 ${input.crash ? `<div class="crash-banner"><strong>crash on ${esc(name(input.crash.cpu))}</strong> at <code>${esc(input.crash.where)}</code>: ${esc(input.crash.message)}</div>` : ''}
@@ -213,7 +221,7 @@ ${input.crash ? `<div class="crash-banner"><strong>crash on ${esc(name(input.cra
 <div class="legend">${key}</div>
 <div class="chart">
 <svg class="names" width="${NAME_W}" height="${height}">${names}</svg>
-<div class="scroll"><svg class="lanes" width="${width}" height="${height}">
+<div class="scroll" data-focus-x="${cx(crashAt >= 0 ? crashAt : Math.max(0, n - 1))}"><svg class="lanes" width="${width}" height="${height}">
 ${svg.join('\n')}
 </svg></div>
 </div>
@@ -233,6 +241,8 @@ export const TIMELINE_CSS = `
 .timeline .outcome { font-weight: 600; padding: 1px 6px; border-radius: 3px; }
 .verdict-expected { background: #dcfce7; color: #166534; } .verdict-acceptable { background: #fef3c7; color: #92400e; }
 .verdict-forbidden { background: #fee2e2; color: #991b1b; } .verdict-unknown { background: #e5e7eb; }
+.timeline .outcome.o-crash { background: #fee2e2; color: #991b1b; } .timeline .outcome.o-clean { background: #dcfce7; color: #166534; } .timeline .outcome.o-other { background: #fef3c7; color: #92400e; }
+.timeline .outcome.verdict-forbidden { outline: 2px solid #111827; }
 .timeline .crash-banner { border-left: 4px solid #dc2626; background: #fef2f2; padding: 6px 10px; margin: 10px 0; }
 .timeline .legend { margin: 8px 0; font-size: 12px; } .timeline .legend .item { margin-right: 14px; white-space: nowrap; } .timeline .legend svg { vertical-align: middle; }
 .timeline .chart { display: flex; border: 1px solid #e5e7eb; }
@@ -256,6 +266,7 @@ export function renderTimeline(input: TimelineInput): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; ${scriptCsp()}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(input.title)}</title>
 <style>
@@ -266,6 +277,7 @@ ${TIMELINE_CSS}</style>
 <body>
 <h1>${esc(input.title)}</h1>
 ${timelineFragment(input)}
+<script>${SCROLL_SCRIPT}</script>
 </body>
 </html>
 `;

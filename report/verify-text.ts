@@ -49,6 +49,9 @@ export function matrixCell(r: VerifyResult): string {
   return `verified ${r.runs}r ${r.digests.length}s${bad}`;
 }
 
+/** What the matrix's abbreviations mean, printed under it. */
+export const MATRIX_KEY = 'Nr: runs, Ns: distinct terminal states, outcome@Np: reached with N preemptions at fewest, N!: runs ending in a forbidden outcome';
+
 export function matrix(results: VerifyResult[]): string {
   const scen = [...new Set(results.map((r) => r.scenario))];
   const strat = [...new Set(results.map((r) => r.strategy))];

@@ -86,6 +86,7 @@ export async function run(argv: string[]): Promise<number> {
   const result: ExploreJson = {
     command: 'explore', cores: os.availableParallelism(), runs: v.runs, chooser: v.chooser, pctDepth: v['pct-depth'], seed: v.seed, interrupted,
     strategies: strategies.map((s) => s.name), scenarios: loaded.map((l) => l.scenario.name),
+    descriptions: Object.fromEntries(loaded.map((l) => [l.scenario.name, l.scenario.description ?? ''])),
     ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}), cells,
   };
   printExplore(result);

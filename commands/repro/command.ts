@@ -15,6 +15,7 @@ import { loadScenario, scenarioModel, ScenarioError } from '../../lib/scenario/s
 import { reproduce, type ReproResult, type RunFailure } from '../../lib/explore/repro.js';
 import { failureJson, replayFor, timelineHtml } from '../../report/replay.js';
 import { OUTCOMES } from '../../lib/mem/crash.js';
+import { knownBugOf, provenance, knownLegend } from '../../report/known-bugs.js';
 
 const SPEC = {
   usage: 'repro SCENARIO|PATH --strategy NAME [options]',
@@ -92,7 +93,9 @@ function printResult(r: ReproResult, o: { schedule?: string; chooser: string; pc
   for (const t of r.tally.filter((x) => x.where)) process.stdout.write(`  ${t.outcome} in ${t.where}: ${t.count} (${t.verdict})\n`);
   const f = r.firstFailure;
   if (!f) { process.stdout.write(`no failure in ${r.runs} runs; last schedule: ${r.lastSchedule ?? '-'}\n`); return; }
-  process.stdout.write(`${o.schedule ? 'replayed run' : `run ${f.run}`}: ${f.outcome} (${f.verdict} for ${r.strategy})${f.vcpu ? ` on ${f.vcpu}` : ''}${f.where ? ` in ${f.where}` : ''}\n`);
+  process.stdout.write(`${o.schedule ? 'replayed run' : `run ${f.run}`}: ${f.outcome} (${f.verdict} for ${r.strategy})${f.vcpu ? ` on ${f.vcpu}` : ''}${f.where ? ` in ${f.where}` : ''}: ${provenance(r.strategy, f)}\n`);
+  const k = knownBugOf(r.strategy, f);
+  if (k) process.stdout.write(`  ${knownLegend([k])[0]}\n`);
   if (f.message) process.stdout.write(`  ${f.message}\n`);
   process.stdout.write(`schedule: ${f.schedule}\nreplay:   ${o.replay(f.schedule)}\n\ninterleaving:\n`);
   const shown = o.maxEvents === 0 ? f.events : f.events.slice(-o.maxEvents);

@@ -20,9 +20,10 @@ import { createPool } from '../../lib/run/index.js';
 import { FAULT_KINDS } from '../../lib/sched/fault.js';
 import { BUILTIN_SCENARIOS, loadScenario, ScenarioError, type Scenario } from '../../lib/scenario/scenario.js';
 import { verify, type VerifyResult } from '../../lib/explore/verify.js';
-import { verdictLine, outcomeLines, matrix, cellJson, mergeCells, boundsText } from '../../report/verify-text.js';
+import { verdictLine, outcomeLines, matrix, cellJson, mergeCells, boundsText, MATRIX_KEY } from '../../report/verify-text.js';
 import { replayFor } from '../../report/replay.js';
 import { renderTimeline } from '../../report/timeline.js';
+import { knownBugOf, provenance, knownLegend } from '../../report/known-bugs.js';
 import { runJobs } from '../../lib/explore/verify-jobs.js';
 
 const SPEC = {
@@ -120,10 +121,11 @@ export async function run(argv: string[]): Promise<number> {
     await pool.close().catch(() => {});
   }
   if (!single && results.length > 0) {
-    process.stdout.write(`verify (${boundsText(results[0])}${shard ? `; shard ${shard.index + 1}/${shard.count}` : ''}):\n${matrix(results)}\n`);
+    process.stdout.write(`verify (${boundsText(results[0])}${shard ? `; shard ${shard.index + 1}/${shard.count}` : ''}):\n${matrix(results)}\n${MATRIX_KEY}\n`);
   }
   if (interrupt.stop) process.stdout.write(`interrupted: ${results.length} cell(s) covered, the last one incomplete\n`);
-  const out = writeOutputs(results, { ...v, xen: c?.provenance }, interrupt.stop ? { scenarios: loaded.map((l) => l.scenario.name), strategies: strategies.map((s) => s.name) } : undefined);
+  const out = writeOutputs(results, { ...v, xen: c?.provenance }, interrupt.stop ? { scenarios: loaded.map((l) => l.scenario.name), strategies: strategies.map((s) => s.name) } : undefined,
+    Object.fromEntries(loaded.map((l) => [l.scenario.name, l.scenario.description ?? ''])));
   return exitCode({ forbidden: results.reduce((n, r) => n + r.forbidden, 0), interrupted: interrupt.stop, writeFailures: out.failed.length });
 }
 
@@ -134,7 +136,9 @@ function printCell(r: VerifyResult, ref: string, maxEvents: number, html: string
   for (const l of outcomeLines(r)) out(l);
   const f = r.firstForbidden ?? r.firstFailure;
   if (!f) return;
-  out(`\n${f.outcome} (${f.verdict} for ${r.strategy})${f.vcpu ? ` on ${f.vcpu}` : ''}${f.where ? ` in ${f.where}` : ''} with ${f.preemptions} preemption(s)`);
+  out(`\n${f.outcome} (${f.verdict} for ${r.strategy})${f.vcpu ? ` on ${f.vcpu}` : ''}${f.where ? ` in ${f.where}` : ''} with ${f.preemptions} preemption(s): ${provenance(r.strategy, f)}`);
+  const k = knownBugOf(r.strategy, f);
+  if (k) out(`  ${knownLegend([k])[0]}`);
   if (f.message) out(`  ${f.message}`);
   out(`schedule: ${f.schedule}\nreplay:   ${c ? cReplay(ref, c.v, c.as, f.schedule) : replayFor(r, f.schedule)}\n\ninterleaving:`);
   const shown = maxEvents === 0 ? f.events : f.events.slice(-maxEvents);
@@ -172,7 +176,7 @@ async function runParallel(loaded: Array<{ ref: string }>, strategies: string[],
     const f = r.firstForbidden ?? r.firstFailure;
     if (cells.length === 1 && f) process.stdout.write(`replay:   ${replayFor({ ...r, scenarioRef: loaded[0].ref }, f.schedule)}\n`);
   }
-  if (cells.length > 1 && results.length > 0) process.stdout.write(`verify (${boundsText(results[0])}; ${jobs} jobs):\n${matrix(results)}\n`);
+  if (cells.length > 1 && results.length > 0) process.stdout.write(`verify (${boundsText(results[0])}; ${jobs} jobs):\n${matrix(results)}\n${MATRIX_KEY}\n`);
   const out = writeOutputs(results, v);
   return exitCode({ forbidden: results.reduce((k, r) => k + r.forbidden, 0), interrupted: interrupt.stop, writeFailures: out.failed.length });
 }
@@ -181,11 +185,11 @@ async function runParallel(loaded: Array<{ ref: string }>, strategies: string[],
 const loadAtStart = loadavg();
 
 /** --json, the HTML report and JUnit, after the results are printed: a failed write is reported, not thrown. */
-function writeOutputs(results: VerifyResult[], v: { json?: string; report?: string; junit?: string; xen?: unknown }, planned?: { scenarios: string[]; strategies: string[] }): Outputs {
+function writeOutputs(results: VerifyResult[], v: { json?: string; report?: string; junit?: string; xen?: unknown }, planned?: { scenarios: string[]; strategies: string[] }, descriptions: Record<string, string> = {}): Outputs {
   const out = new Outputs();
   // With --backend c, `xen` says exactly which Xen ran: version, tree, compiled files' hashes, patches.
   if (v.json) out.write(v.json, () => JSON.stringify({ command: 'verify', cores: availableParallelism(), load: { start: loadAtStart, end: loadavg() }, ...(v.xen ? { xen: v.xen } : {}), cells: results.map(cellJson) }, null, 2) + '\n');
-  if (v.report && results.length && out.write(v.report, () => renderReport(verifyReport(results)))) process.stdout.write(`report: ${v.report}\n`);
+  if (v.report && results.length && out.write(v.report, () => renderReport(verifyReport(results, 'vpci-lab verify', descriptions, { start: loadAtStart, end: loadavg() })))) process.stdout.write(`report: ${v.report}\n`);
   const skips = planned ? unfinished(planned.scenarios, planned.strategies, results, 'not searched: the run was interrupted') : [];
   if (v.junit) out.write(v.junit, () => junitXml('verify', verifyJunitCells(results), skips));
   return out;

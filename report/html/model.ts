@@ -7,7 +7,16 @@ import type { TimelineInput } from '../timeline.js';
 /** How a cell or a failure is coloured: the scenario's verdict on an outcome, or neutral for plain figures. */
 export type Tone = 'expected' | 'acceptable' | 'forbidden' | 'neutral';
 
-export interface CellPart { label: string; count?: number; tone: Tone }
+/** What an outcome is, whatever the verdict: the colour a reader sees first. */
+export type OutcomeKind = 'crash' | 'clean' | 'other';
+
+export interface CellPart {
+  label: string; count?: number;
+  /** The verdict, shown as a mark (+ expected, ~ acceptable, ! surprise). */
+  tone: Tone;
+  /** The outcome it stands for (its colour); plain figures have none. */
+  outcome?: string;
+}
 export interface MatrixCell {
   parts: CellPart[];
   /** Hover text. */
@@ -15,7 +24,7 @@ export interface MatrixCell {
   /** id of a failure section on the page (the cell links to it). */
   href?: string;
 }
-export interface Matrix { corner: string; columns: string[]; rows: Array<{ name: string; cells: Array<MatrixCell | null> }> }
+export interface Matrix { corner: string; columns: string[]; rows: Array<{ name: string; description?: string; cells: Array<MatrixCell | null> }> }
 
 /** A latency distribution, in nanoseconds: percentiles and log2 bins (lo inclusive, hi exclusive). */
 export interface Distribution { count: number; p50: number; p90: number; p99: number; max: number; bins: Array<{ lo: number; hi: number; count: number }> }
@@ -33,6 +42,12 @@ export interface FailureSection {
   timeline?: TimelineInput;
   /** e.g. that the timeline shows only the last N events. */
   note?: string;
+  /** The outcome (its colour), the scenario's description, and what the failure is: a known bug or a finding. */
+  outcome?: string;
+  description?: string;
+  provenance?: string;
+  /** Where the freed object was freed, beside the bad access (a use-after-free's other half), when the trace shows it. */
+  otherHalf?: string;
 }
 
 export interface ReportModel {
@@ -44,6 +59,8 @@ export interface ReportModel {
   locks?: LockRow[];
   failures: FailureSection[];
   notes?: string[];
+  /** The top of the page: the surprises (each linking to its failure) and where the report was made. */
+  summary?: { surprises: Array<{ text: string; href?: string }>; env: string; what?: [one: string, many: string, none: string] };
 }
 
 /** Percentiles and log2 bins of an HdrHistogram (values in ns). */
@@ -63,6 +80,20 @@ export function distributionOf(h: hdr.Histogram): Distribution | undefined {
   const bins = [];
   if (ks.length) for (let k = Math.min(...ks); k <= Math.max(...ks); k++) bins.push({ lo: k === 0 ? 0 : 2 ** k, hi: 2 ** (k + 1), count: counts.get(k) ?? 0 });
   return { count: h.totalCount, p50: h.getValueAtPercentile(50), p90: h.getValueAtPercentile(90), p99: h.getValueAtPercentile(99), max: h.maxValue, bins };
+}
+
+const CRASHES = new Set(['null-deref', 'use-after-free', 'double-free', 'assert', 'bug', 'stale-mapping', 'deadlock', 'hang', 'restart-budget']);
+
+/** Crash red, clean green, the rest (a DomU crashed on purpose, a refused hypercall) neither. */
+export function outcomeKind(outcome: string): OutcomeKind {
+  return outcome === 'ok' ? 'clean' : CRASHES.has(outcome) ? 'crash' : 'other';
+}
+
+/** The colour of a whole cell: red if any part crashed, green if every part is clean. */
+export function cellKind(parts: CellPart[]): OutcomeKind | undefined {
+  const ks = parts.filter((p) => p.outcome !== undefined).map((p) => outcomeKind(p.outcome!));
+  if (ks.length === 0) return undefined;
+  return ks.includes('crash') ? 'crash' : ks.every((k) => k === 'clean') ? 'clean' : 'other';
 }
 
 /** The tone of a whole cell: its worst part. */
