@@ -46,11 +46,19 @@ export function knownBugOf(strategy: string, f: Partial<FailureLike> & { outcome
     && (k.where === undefined || k.where === where) && matches({ ...k, where: undefined }, g));
 }
 
-/** What a failure row says of itself: "known bug of late 2021: defer_map FIXME" or "finding". */
-export function provenance(strategy: string, f: Partial<FailureLike> & { outcome: Outcome }): string {
+const genName = (strategy: string): string => (generationOf(strategy) === 'head' ? 'HEAD' : 'late 2021');
+
+/**
+ * What a failure row says of itself: "known bug of late 2021: defer_map FIXME" or "finding". A free-running
+ * trial's trace is only each CPU's tail (`partial`): when a known bug would match but for sites the tail may have
+ * lost, the row says it cannot tell rather than call it a finding.
+ */
+export function provenance(strategy: string, f: Partial<FailureLike> & { outcome: Outcome; partial?: boolean }): string {
   const k = knownBugOf(strategy, f);
-  if (!k) return 'finding';
-  return `known bug of ${generationOf(strategy) === 'head' ? 'HEAD' : 'late 2021'}: ${k.name}`;
+  if (k) return `known bug of ${genName(strategy)}: ${k.name}`;
+  const gen = generationOf(strategy);
+  const maybe = f.partial && gen ? KNOWN_BUGS.find((b) => b.generations.includes(gen) && b.outcome === f.outcome && b.sites && (b.where === undefined || b.where === f.where)) : undefined;
+  return maybe ? `unclear: the ${maybe.name} (known bug of ${genName(strategy)}) if the trial passed ${maybe.sites!.join(', ')}, which its kept trace does not reach` : 'finding';
 }
 
 /** The known bugs among these rows, each once, with its Xen lines: the legend under a table. */

@@ -63,8 +63,8 @@ function lockTable(j: StressJson): string {
 }
 
 /** A stress first failure as the known-bug matcher reads it: its full flight record, when kept. */
-export const stressFailureLike = (f: FirstFailure): { outcome: FirstFailure['outcome']; where: string; message: string; events: NonNullable<FirstFailure['record']>['events']; crashCpu?: number } =>
-  ({ outcome: f.outcome, where: f.where, message: f.message, events: f.record?.events ?? [], crashCpu: f.record?.crashCpu });
+export const stressFailureLike = (f: FirstFailure): { outcome: FirstFailure['outcome']; where: string; message: string; events: NonNullable<FirstFailure['record']>['events']; crashCpu?: number; partial: true } =>
+  ({ outcome: f.outcome, where: f.where, message: f.message, events: f.record?.events ?? [], crashCpu: f.record?.crashCpu, partial: true });
 
 export function summary(j: StressJson): string {
   if (j.results.length === 0) return 'no trials ran';

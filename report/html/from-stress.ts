@@ -60,7 +60,7 @@ export function stressReport(j: StressJson, title = 'vpci-lab stress'): ReportMo
     legend: [{ tone: 'expected', text: 'clean trial' }, { tone: 'acceptable', text: 'a DomU crashed by the strategy on purpose' }, { tone: 'forbidden', text: 'hypervisor crash, stale mapping, deadlock or hang' }],
     locks, failures,
     summary: {
-      surprises: j.results.flatMap((t) => t.firstFailures.filter((f) => stressTone(f.outcome) === 'forbidden' && !knownBugOf(t.strategy, stressFailureLike(f)))
+      surprises: j.results.flatMap((t) => t.firstFailures.filter((f) => stressTone(f.outcome) === 'forbidden' && provenance(t.strategy, stressFailureLike(f)) === 'finding')
         .map((f) => ({ text: `${t.strategy}: ${f.outcome}${f.where ? ` in ${f.where}` : ''} in ${t.outcomes[f.outcome]} of ${t.trials} trials (a finding)`, href: id(t.strategy, f.outcome) }))),
       env: envLine({ cores: j.cores, load: j.load }),
       what: ['finding (a crash, stale mapping, deadlock or hang that no known bug of the generation explains)', 'findings (crashes, stale mappings, deadlocks or hangs that no known bug of the generation explains)',
