@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, statSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { prepareXenTree, compileCached, xenProvenance, provenanceLine, XenSourceError, CompileError, NO_CC } from '../lib/cxen/source/index.js';
 import { parseDeb822, parseOneLine, debSrcList, debianUpstream, ownSuite, codenameOf } from '../lib/cxen/source/apt-sources.js';
@@ -153,6 +154,19 @@ describe('Xen source: the compiler cache', () => {
       return true;
     });
     await assert.rejects(compileCached({ ...spec, sources: [{ path: join(src, 'a.c') }], linkFlags: ['-lnonexistent_vpci_lib'] }), /^CompileError: linking a\.so failed: .*nonexistent_vpci_lib/);
+  });
+
+  it('works from a worker thread: the same inputs hit the main thread\'s cache entry', async function () {
+    const why = noCompiler();
+    if (why) skipBecause(this, why);
+    const here = await compileCached(spec);
+    const url = new URL('../lib/cxen/source/compile.js', import.meta.url).href;
+    const code = `const { compileCached } = await import(${JSON.stringify(url)}); const { parentPort, workerData } = await import('node:worker_threads');
+      parentPort.postMessage(await compileCached(workerData));`;
+    const w = new Worker(code, { eval: true, workerData: spec });
+    const got = await new Promise<{ path: string; cached: boolean }>((res, rej) => { w.once('message', res); w.once('error', rej); });
+    await w.terminate();
+    assert.deepEqual([got.path, got.cached], [here.path, true]);
   });
 
   it('no compiler: the one line the C backend prints', async () => {
