@@ -22,6 +22,6 @@ export const shardOf = (v: { shard: string | undefined; 'shard-count': number | 
 /** Which Xen runs: the TypeScript model, or Xen's own C compiled from a tree (lib/cxen). */
 export const backendOptions = {
   backend: choice('ts: the TypeScript model; c: Xen\'s vPCI C compiled from --xen-src (with --patch), judged as --strategy', ['ts', 'c'] as const, 'ts'),
-  'xen-src': string('Xen tree the C backend compiles (default $VPCI_XEN_SRC)', { arg: 'DIR' }),
-  patch: strings('a unified diff applied to a copy of the tree before compiling, in the order given', { arg: 'FILE' }),
+  'xen-src': string('Xen tree the C backend compiles (default $VPCI_XEN_SRC, else Debian\'s from npm run xen:source)', { arg: 'DIR' }),
+  patch: strings('a unified diff applied (patch -p1, no fuzz) to a copy of the tree before compiling, in the order given', { arg: 'FILE' }),
 };
