@@ -52,8 +52,11 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
-    if (e instanceof UsageError) {
-      process.stderr.write(`vpci-lab: ${e.message}\n`);
+    // A trial stopped by the user's own file (a scenario actor's or a patch's error): one line, bad input.
+    const fault = (e as { name?: string; threads?: Array<{ fault?: string }> })?.name === 'TrialError'
+      ? (e as { threads: Array<{ fault?: string }> }).threads.find((t) => t.fault)?.fault : undefined;
+    if (e instanceof UsageError || fault) {
+      process.stderr.write(`vpci-lab: ${fault ?? (e as Error).message}\n`);
       process.exitCode = 2;
     } else {
       process.stderr.write(`vpci-lab: internal error: ${(e as Error)?.stack ?? String(e)}\n`);

@@ -72,6 +72,12 @@ describe('reviewer workflow (issue 22)', function () {
       assert.match(r.stderr, /patch throws .*TypeError: the patch went wrong \(at .*test\/fixtures\/reviewer\/throws\.mjs:7\)/);
       assert.doesNotMatch(r.stderr, /scenario stale-pdev, actor/);
     });
+    it('a patch that throws under stress (free-running vCPUs): its file and line, one line, exit 2', () => {
+      const r = cli('stress', '--strategy', fx('throws.mjs'), '--trials', '1');
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      oneLine(r);
+      assert.match(r.stderr, /^vpci-lab: patch throws threw TypeError: the patch went wrong \(at .*throws\.mjs:7\) on cpu\d+$/m);
+    });
     it("a patch that throws while the machine boots: the patch's file and line, not an internal error", () => {
       const r = cli('repro', 'crash-path-1', '--strategy', fx('throws-at-boot.mjs'), '--runs', '1');
       assert.equal(r.code, 2, r.stdout + r.stderr);

@@ -12,7 +12,7 @@ import { recordOutcome } from '../lib/run/outcome.js';
 import { lockdepReports, clearLockdepReports } from '../lib/sync/index.js';
 import { takeLockHistograms } from '../lib/sync/profile.js';
 import { record, EV } from '../lib/trace/recorder.js';
-import { loadStrategy, installStrategy } from '../lib/strategy/index.js';
+import { loadStrategy, installStrategy, patchThrew } from '../lib/strategy/index.js';
 import type { Actor, ThreadResult, ThreadTask } from '../lib/run/task.js';
 
 export type { ThreadTask, ThreadResult };
@@ -80,6 +80,9 @@ export default async function thread(task: ThreadTask): Promise<ThreadResult> {
     stopAll();
     // A scenario's own mistake (workers/scenario-actor.ts) is one line for its author, not a lab stack trace.
     if ((e as Error | undefined)?.name === 'ScenarioFault') return result('error', { error: (e as Error).message, fault: (e as Error).message });
+    // So is a patch file's own JavaScript error (any workload: stress's vCPUs too), named at the patch's line.
+    const patch = patchThrew(e, `on cpu${cpu}`);
+    if (patch) return result('error', { error: patch, fault: patch });
     return result('error', { error: `actor ${task.export} threw: ${(e as Error)?.stack ?? String(e)}` });
   }
 }
