@@ -60,7 +60,7 @@ export function formatReport(r: BenchReport): string {
   const lines: string[] = [];
   const load = r.load ? `; load average ${r.load.start[0].toFixed(1)} at start, ${r.load.end[0].toFixed(1)} at end` : '';
   lines.push(`vpci-lab bench locks — ${r.cores} cores, node ${r.node}${r.quick ? ', --quick' : ''}${load}`);
-  if (r.waits) lines.push(`lab waits: futex ${r.waits}`);
+  if (r.waits) lines.push(`lab waits: ${r.waits}`);
   lines.push('');
   lines.push('uncontended pairs, ns (one thread; raw = profiling, lockdep and lock tracing off):');
   const un = (lock: string, mode: string): string => { const v = find(r.results, lock, mode, 1); return v === undefined ? '-' : v.toFixed(1); };

@@ -205,6 +205,6 @@ export async function benchLocks(o: BenchOptions): Promise<BenchReport> {
   }
   return {
     cores: availableParallelism(), node: process.version, quick: o.quick, load: { start: loadStart, end: loadavg() }, results, reference,
-    ...(note ? { referenceNote: note } : {}), waits: futexStatus(), goals: goals(results, reference, note),
+    ...(note ? { referenceNote: note } : {}), waits: `scheduler futex ${futexStatus()}; lock words: ${process.env.VPCI_FUTEX === 'all' ? 'futex' : 'Atomics (VPCI_FUTEX=all: futex)'}`, goals: goals(results, reference, note),
   };
 }

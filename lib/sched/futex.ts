@@ -3,10 +3,16 @@
 // wait and wake of the process on one mutex (the lab's contended lock figures were mostly that).
 //
 // A futex sleeper is not woken by Atomics.notify, nor an Atomics.wait sleeper by a futex wake, so one mechanism owns
-// a machine: the first thread to attach it decides (CTL.FLAGS: WAIT_DECIDED, and FUTEX when the addon loads there),
+// each kind of word of a machine: the first thread to attach it decides (CTL.FLAGS: WAIT_DECIDED, FUTEX for the
+// controlled scheduler's wake words when the addon loads there, FUTEX_LOCKS for the lock words with VPCI_FUTEX=all),
 // and every later thread follows; a thread that cannot load the addon a machine waits with is a lab error, not a
-// silent mix. Only the lock words and the scheduler's wake words go through here; the start barrier, the heap lock
-// and the scheduler's end word (which the main thread awaits with Atomics.waitAsync) keep Atomics on their own words.
+// silent mix. The start barrier, the heap lock and the scheduler's end word (which the main thread awaits with
+// Atomics.waitAsync) keep Atomics on their own words.
+//
+// Measured on the shared 2-core machine (load 25-28): controlled handoffs parked 99-278 k/s with futex against
+// 31-44 k/s with Atomics (commands/bench/sched.js --threads 2 --spin 0), but free-running stress ran 1.8-2.0 M guest
+// accesses/s with futex lock waits against 2.5-2.6 M with Atomics (stress --strategy baseline): so the scheduler
+// uses futex by default and the locks only when asked (VPCI_FUTEX=all), until a quiet machine says otherwise.
 //
 // The addon is compiled at first use by the main thread with the system cc against Node's headers, and cached under
 // .cache/futex/<hash of source and Node version>; without a compiler, or with VPCI_FUTEX=0, the lab uses Atomics and
@@ -22,7 +28,7 @@ import { isMainThread } from 'node:worker_threads';
 import { CTL, M, onAttach } from '../mem/machine.js';
 
 /** CTL.FLAGS bits: the machine's wait mechanism is decided; it is futex. */
-export const FLAG_WAIT_DECIDED = 0x400, FLAG_FUTEX = 0x800;
+export const FLAG_WAIT_DECIDED = 0x400, FLAG_FUTEX = 0x800, FLAG_FUTEX_LOCKS = 0x1000;
 
 interface Addon {
   wait(m: Int32Array, index: number, expected: number, timeoutMs: number): number;
@@ -32,8 +38,8 @@ interface Addon {
 let addon: Addon | undefined;
 let tried = false;
 let reason = 'not tried yet';
-/** The attached machine's threads sleep with futex. */
-export let useFutex = false;
+/** The attached machine's threads sleep with futex on the scheduler's wake words / on the lock words. */
+export let useFutex = false, useFutexLocks = false;
 
 /** The addon's source, from dist/lib/sync (compiled) or lib/sync (sources run directly). */
 function source(): string | undefined {
@@ -88,28 +94,41 @@ export function futexStatus(): string { futexAddon(); return reason; }
 onAttach(() => {
   let f = Atomics.load(M, CTL.FLAGS);
   while ((f & FLAG_WAIT_DECIDED) === 0) {
-    const mine = f | FLAG_WAIT_DECIDED | (futexAddon() ? FLAG_FUTEX : 0);
+    const mine = f | FLAG_WAIT_DECIDED | (futexAddon() ? FLAG_FUTEX | (process.env.VPCI_FUTEX === 'all' ? FLAG_FUTEX_LOCKS : 0) : 0);
     const prev = Atomics.compareExchange(M, CTL.FLAGS, f, mine);
     f = prev === f ? mine : prev;
   }
   useFutex = (f & FLAG_FUTEX) !== 0;
+  useFutexLocks = (f & FLAG_FUTEX_LOCKS) !== 0;
   if (useFutex && !futexAddon()) throw new Error(`this machine's threads wait with futex, but this thread cannot: ${reason}`);
 });
 
-/** Sleep while M[addr] === seen, at most `ms` (a wake, a change or a spurious return ends it early). */
+/** Scheduler wake words: sleep while M[addr] === seen, at most `ms` (a wake, a change or a spurious return ends it). */
 export function sleepOn(addr: number, seen: number, ms: number): void {
   if (useFutex) addon!.wait(M, addr, seen, ms);
   else Atomics.wait(M, addr, seen, ms);
 }
 
-/** Wake one sleeper of M[addr]. */
+/** Scheduler wake words: wake one sleeper of M[addr]. */
 export function wakeOne(addr: number): void {
   if (useFutex) addon!.wake(M, addr, 1);
   else Atomics.notify(M, addr, 1);
 }
 
-/** Wake every sleeper of M[addr]. */
-export function wakeAll(addr: number): void {
-  if (useFutex) addon!.wake(M, addr, -1);
+/** Lock words: sleep while M[addr] === seen, at most `ms`. */
+export function lockSleep(addr: number, seen: number, ms: number): void {
+  if (useFutexLocks) addon!.wait(M, addr, seen, ms);
+  else Atomics.wait(M, addr, seen, ms);
+}
+
+/** Lock words: wake one sleeper of M[addr]. */
+export function lockWakeOne(addr: number): void {
+  if (useFutexLocks) addon!.wake(M, addr, 1);
+  else Atomics.notify(M, addr, 1);
+}
+
+/** Lock words: wake every sleeper of M[addr]. */
+export function lockWakeAll(addr: number): void {
+  if (useFutexLocks) addon!.wake(M, addr, -1);
   else Atomics.notify(M, addr);
 }

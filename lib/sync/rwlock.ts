@@ -7,7 +7,7 @@ import { crash } from '../mem/crash.js';
 import { POISON } from '../mem/heap.js';
 import { record, EV } from '../trace/recorder.js';
 import { lock_yield } from '../sched/mode.js';
-import { wakeAll } from '../sched/futex.js';
+import { lockWakeAll } from '../sched/futex.js';
 import { profiling, lockTracing, now } from './profile.js';
 import { acquired, acquiredPlain, released, releasedPlain, aboutToAcquire, setWaiting } from './held.js';
 import { lockHooks } from './instrument.js';
@@ -53,12 +53,12 @@ const notWriteLocked = (c: number): boolean => (c & _QW_WMASK) !== _QW_LOCKED;
 
 /** Wake the cnts waiter, if it sleeps (plain read after a locked RMW on cnts; a miss costs it a bounded sleep). */
 function wakeCnts(l: number): void {
-  if (M[l + F_sleepers] !== 0) wakeAll(l);
+  if (M[l + F_sleepers] !== 0) lockWakeAll(l);
 }
 
 /** A reader left (c = cnts after it did): the queued writer waits for the reader count to reach zero. */
 function readerGone(l: number, c: number): void {
-  if (c >>> _QR_SHIFT === 0 && M[l + F_sleepers] !== 0) wakeAll(l);
+  if (c >>> _QR_SHIFT === 0 && M[l + F_sleepers] !== 0) lockWakeAll(l);
 }
 
 /*

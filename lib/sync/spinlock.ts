@@ -7,7 +7,7 @@ import { M, H16, cpu } from '../mem/machine.js';
 import { crash, ASSERT } from '../mem/crash.js';
 import { record, EV } from '../trace/recorder.js';
 import { lock_yield } from '../sched/mode.js';
-import { wakeAll } from '../sched/futex.js';
+import { lockWakeAll } from '../sched/futex.js';
 import { profiling, lockTracing, now } from './profile.js';
 import { acquired, acquiredPlain, released, releasedPlain, aboutToAcquire, setWaiting } from './held.js';
 import { lockHooks } from './instrument.js';
@@ -73,7 +73,7 @@ export function ticket_release(l: number): void {
   }
   // spin_barrier waiters. A plain read after the locked RMW above (x86 orders it); a missed wakeup would only
   // cost the barrier waiter its bounded sleep.
-  if (M[l + F.sleepers] !== 0) wakeAll(l);
+  if (M[l + F.sleepers] !== 0) lockWakeAll(l);
 }
 
 /*

@@ -1,6 +1,6 @@
 // How a lab thread waits for a lock. Xen's CPUs spin with cpu_relax(); our threads can be descheduled while
 // holding a lock (and there may be more threads than cores), so spinning is reserved for the one waiter that can
-// proceed next, and everyone else sleeps (futex through lib/sched/futex.ts, else Atomics.wait):
+// proceed next, and everyone else sleeps (Atomics.wait, or futex with VPCI_FUTEX=all: lib/sched/futex.ts):
 //
 // - Ticket waiters (spinlock_t, and the rwlock's queue spinlock) use proportional backoff with one wait slot per
 //   ticket (spinlock.ts SPIN.wait: a handoff word, then slots indexed by ticket & 15; at most MAX_THREADS = 16
@@ -22,7 +22,7 @@ import { M, stopped } from '../mem/machine.js';
 import { TrialStopped, crash } from '../mem/crash.js';
 import { shadowOf, SHADOW_FREED, xenWould } from '../mem/heap.js';
 import { controlled, block_on } from '../sched/mode.js';
-import { sleepOn, wakeOne, wakeAll } from '../sched/futex.js';
+import { lockSleep, lockWakeOne, lockWakeAll } from '../sched/futex.js';
 
 /** Loads a word waiter (waitStep: spin_barrier, the rwlock's cnts word) spins, when next in line, before it sleeps. */
 export const SPIN_LIMIT = 4096;
@@ -66,13 +66,13 @@ export function waitStep(addr: number, seen: number, spins: number, nearHead: bo
   }
   if (stopped()) throw new TrialStopped();
   Atomics.add(M, sleepersAddr, 1);
-  if (Atomics.load(M, addr) === seen) sleepOn(addr, seen, SLEEP_MS);
+  if (Atomics.load(M, addr) === seen) lockSleep(addr, seen, SLEEP_MS);
   Atomics.sub(M, sleepersAddr, 1);
 }
 
 /** After changing a word that word waiters may sleep on: wake them, if any. */
 export function wake(addr: number, sleepersAddr: number): void {
-  if (Atomics.load(M, sleepersAddr) !== 0) wakeAll(addr);
+  if (Atomics.load(M, sleepersAddr) !== 0) lockWakeAll(addr);
 }
 
 /**
@@ -136,7 +136,7 @@ function park(l: number, slot: number, ticket: number, atHead: boolean): void {
   const mark = ticket | PARKED;
   Atomics.store(M, slot, mark);
   const d = (ticket - Atomics.load(M, l)) & 0xffff;
-  if (d > 1 || (d === 1 && atHead)) { ticketSleeps++; sleepOn(slot, mark, SLEEP_MS); }
+  if (d > 1 || (d === 1 && atHead)) { ticketSleeps++; lockSleep(slot, mark, SLEEP_MS); }
   Atomics.compareExchange(M, slot, mark, 0);
 }
 
@@ -150,7 +150,7 @@ export function ticketWake(wq: number, head: number): void {
   const slot = wq + 1 + (head & (TICKET_SLOTS - 1));
   if (Atomics.load(M, slot) === mark) {
     Atomics.store(M, wq, mark);
-    if (Atomics.compareExchange(M, slot, mark, 0) === mark) { wakeOne(slot); return; }
+    if (Atomics.compareExchange(M, slot, mark, 0) === mark) { lockWakeOne(slot); return; }
     Atomics.compareExchange(M, wq, mark, 0); // it saw the head move and did not sleep after all
   }
   unpark(wq, (head + 1) & 0xffff);
@@ -160,6 +160,6 @@ export function ticketWake(wq: number, head: number): void {
 function unpark(wq: number, ticket: number): void {
   const nslot = wq + 1 + (ticket & (TICKET_SLOTS - 1));
   if (Atomics.load(M, nslot) === (ticket | PARKED) && Atomics.compareExchange(M, nslot, ticket | PARKED, 0) === (ticket | PARKED)) {
-    wakeOne(nslot);
+    lockWakeOne(nslot);
   }
 }
