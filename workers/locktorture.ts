@@ -1,6 +1,6 @@
 // Lock torture thread body (in the spirit of Linux's locktorture): one worker_thread plays one CPU, attaches the
 // machine and runs jobs against the lab's locks on command. Used by `vpci-lab bench locks` (bench/locks.ts) and by
-// test/sync.test.ts through the pool in bench/torture.ts.
+// test/lib/sync/sync.test.ts through the pool in bench/torture.ts.
 //
 // Protocol: the pool posts { job, round, now }. Unless `now`, the worker counts itself in READY and waits for the
 // pool to publish `round` in GO, so that every worker of a round starts together; it runs the job, stores its end

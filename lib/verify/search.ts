@@ -112,7 +112,7 @@ export class Search {
       // CHESS's yield: where t gave way it cannot run; its next step can come first only after some other
       // thread's step. backtrack() tries the others there; and t's last attempt moved before the step that
       // preceded it (or wherever that is cheaper) lets that step be the one it gives way to.
-      // test/verify-search.test.ts's random programs with yields lose states without either.
+      // test/lib/verify/verify-search.test.ts's random programs with yields lose states without either.
       if (tr.steps[k].current === t && tr.steps[k].yielding) {
         let y = k - 1;
         while (y > 0 && tr.steps[y - 1].thread === t) y--;
@@ -122,7 +122,7 @@ export class Search {
     // Bounded search (after Coons, Musuvathi, McKinley, OOPSLA 2013): the reversal may need more preemptions at
     // k than the bound allows; also try it where the thread of k was switched to and at the decision before
     // (the last step of the thread it replaced), where it may be cheaper. Conservative: the soundness test of
-    // reduced against unreduced search (test/verify.test.ts, bench/verify.ts) missed a state without the second.
+    // reduced against unreduced search (test/lib/explore/verify.test.ts, bench/verify.ts) missed a state without the second.
     const cheaper = (k: number): void => {
       let s = k;
       while (s > 0 && tr.steps[s - 1].thread === tr.steps[k].thread) s--;

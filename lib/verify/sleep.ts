@@ -6,7 +6,7 @@
 //
 // Under a preemption bound that argument is not enough (Musuvathi & Qadeer, MSR-TR-2007-12; Coons, Musuvathi &
 // McKinley, OOPSLA 2013): the same trace with p's step moved to the front may cost more preemptions, so p's
-// subtree, searched within the bound, need not hold it. Example at K=0 (found by test/verify-search.test.ts):
+// subtree, searched within the bound, need not hold it. Example at K=0 (found by test/lib/verify/verify-search.test.ts):
 // A reads x; B first touches nothing (b1), then writes x (b2); C reads x. C B A (c1 b2 a1: no preemption, each
 // thread runs to its end) is a state of its own; every run of it that starts with B's step is b1 c1 b2 a1, which
 // preempts B. Searched A, then B, then C at the start, with B asleep under C, the search never reaches it.
@@ -25,7 +25,7 @@
 //     and put nobody to sleep (as dejafu does with its conservative points): they exist because the bound made a
 //     race's reversal too costly where it was found, and a sleep set must not undo them.
 // This is a local argument, not a proof: the reduced search is compared with the unreduced one, outcome for
-// outcome and terminal state for terminal state, in test/verify.test.ts and `bench verify --soundness`.
+// outcome and terminal state for terminal state, in test/lib/explore/verify.test.ts and `bench verify --soundness`.
 
 import { overlap } from './dpor.js';
 import { cost, type Node, type SchedNode, type Sleeper } from './tree.js';

@@ -57,7 +57,7 @@ export const isDom0Only = (a: Action): boolean => isHypercall(a) || a.op === 'mm
 
 /**
  * Every entry point of the actor API (lib/scenario's ScenarioApi: the model's hypercalls and guest accesses) and
- * the action kinds that reach it; test/hunt-complete.test.ts fails when the API gains one that no kind reaches.
+ * the action kinds that reach it; test/lib/explore/hunt-complete.test.ts fails when the API gains one that no kind reaches.
  */
 export const ENTRY_POINTS: Readonly<Record<string, readonly Action['op'][]>> = {
   read: ['read', 'bar', 'rom'], write: ['command', 'bar', 'rom', 'msi', 'assign'], msixRead: ['msix'], msixWrite: ['msix'],

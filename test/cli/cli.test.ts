@@ -1,0 +1,147 @@
+// Bad input: one clear line on stderr, exit code 2, never a stack trace or a hang.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+
+function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function usageError(args: string[], pattern: RegExp): void {
+  const r = cli(...args);
+  assert.equal(r.code, 2, `exit code of ${args.join(' ')}: ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line, got: ${r.stderr}`);
+  assert.match(lines[0], /^vpci-lab: /);
+  assert.match(lines[0], pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+}
+
+describe('command line: bad input is one line and exit 2', function () {
+  this.timeout(120_000);
+  let dir = '';
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-cli-')); });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('unknown command', () => usageError(['frobnicate'], /unknown command 'frobnicate'/));
+  it('stress --vcpus 0', () => usageError(['stress', '--vcpus', '0'], /--vcpus must be between 1/));
+  it('stress with an unknown strategy', () => usageError(['stress', '--strategy', 'baseline,magic'], /unknown strategy 'magic'/));
+  it('stress with a malformed --inject', () => usageError(['stress', '--inject', 'iommu=lots'], /--inject/));
+  it('stress with an out-of-range --inject', () => usageError(['stress', '--inject', 'map=1.5'], /probability/));
+  it('stress with an unknown flag', () => usageError(['stress', '--fast'], /Unknown option '--fast'/));
+  it('stress with a bad duration', () => usageError(['stress', '--duration', 'soon'], /--duration/));
+  it('repro without a strategy', () => usageError(['repro', 'crash-path-1'], /--strategy/));
+  it('repro of an unknown scenario', () => usageError(['repro', 'crash-path-9', '--strategy', 'baseline'], /unknown scenario 'crash-path-9'/));
+  it('repro with a malformed schedule string', () => usageError(['repro', 'crash-path-1', '--strategy', 'baseline', '--schedule', 'S1:2:zz!'], /schedule/));
+  it('repro of a scenario file that does not load', () => {
+    const f = path.join(dir, 'broken.mjs');
+    fs.writeFileSync(f, 'export default {{ nope');
+    usageError(['repro', f, '--strategy', 'baseline'], /does not load/);
+  });
+  it('repro of a file that is not a scenario', () => {
+    const f = path.join(dir, 'empty.mjs');
+    fs.writeFileSync(f, 'export default 42;');
+    usageError(['repro', f, '--strategy', 'baseline'], /default export must be/);
+  });
+  it('repro of a missing file', () => usageError(['repro', path.join(dir, 'missing.mjs'), '--strategy', 'upstream'], /not found/));
+  it('a negative number says what range is allowed', () => usageError(['stress', '--seed', '-1'], /--seed must be between 0 and \d+, got -1/));
+  it('an output path that cannot be written is refused before any work', () => {
+    const t0 = Date.now();
+    usageError(['stress', '--json', '/nonexistent/dir/x.json'], /--json .*does not exist/);
+    usageError(['explore', '--junit', dir], /--junit .*is a directory/);
+    usageError(['stress', '--trials', '1', '--html-dir', '/nonexistent/a/b'], /Unknown option|does not exist/);
+    assert.ok(Date.now() - t0 < 20_000, 'refused before the campaign');
+  });
+  it('explore with an unknown strategy', () => usageError(['explore', '--strategies', 'nope'], /unknown strategy/));
+  it('help exits 0 and lists the commands', () => {
+    const r = cli('--help');
+    assert.equal(r.code, 0);
+    for (const c of ['stress', 'repro', 'explore', 'list', 'bench']) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
+  });
+});
+
+describe('command line: repro and explore outputs', function () {
+  this.timeout(120_000);
+  let dir = '';
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-out-')); });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('repro prints the schedule and interleaving, writes the JSON and an HTML timeline; the schedule replays', () => {
+    const json = path.join(dir, 'r.json'), html = path.join(dir, 't.html');
+    const r = cli('repro', 'crash-path-1', '--strategy', 'baseline', '--json', json, '--html', html);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /schedule: S1:2:/);
+    assert.match(r.stdout, /interleaving:/);
+    const j = JSON.parse(fs.readFileSync(json, 'utf8'));
+    assert.equal(j.scenario, 'crash-path-1');
+    assert.equal(j.strategy, 'baseline');
+    assert.equal(j.firstFailure.outcome, 'null-deref');
+    assert.match(fs.readFileSync(html, 'utf8'), /^<!doctype html>/i);
+    const again = cli('repro', 'crash-path-1', '--strategy', 'baseline', '--schedule', j.firstFailure.schedule, '--html', html);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /replayed run: null-deref/);
+  });
+
+  it('explore prints the matrix and writes one JSON cell per scenario and strategy', () => {
+    const json = path.join(dir, 'e.json');
+    const r = cli('explore', '--scenarios', 'crash-path-1,abba', '--strategies', 'baseline,cancel-all', '--runs', '20', '--json', json);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /crash-path-1\s+null-deref\+/);
+    const j = JSON.parse(fs.readFileSync(json, 'utf8'));
+    assert.equal(j.cells.length, 4);
+    for (const c of j.cells) assert.equal(Object.values(c.outcomes as Record<string, number>).reduce((a, b) => a + b, 0), 20);
+  });
+
+  it('a write that fails at the end keeps the results on the terminal and exits 1', () => {
+    if (!fs.existsSync('/dev/full')) return;
+    const r = cli('explore', '--scenarios', 'crash-path-1', '--strategies', 'baseline', '--runs', '3', '--json', '/dev/full');
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /crash-path-1\s+null-deref\+/, 'the matrix is printed');
+    assert.match(r.stderr, /could not write \/dev\/full: no space left on device/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('exit 1 and a JUnit failure with its schedule when a scenario sees a forbidden outcome', () => {
+    const f = path.join(dir, 'strict.mjs'), junit = path.join(dir, 'j.xml');
+    fs.writeFileSync(f, `export default { name: 'strict', description: 'removal racing a read; baseline must stay ok (it does not)',
+      actors: { d0v0(x) { x.remove(x.dev(0)); x.resume(); }, d0v1(x) { x.read(x.dev(0), x.regs.PCI_VENDOR_ID, 4); x.resume(); } },
+      expect: { '*': { expected: ['ok'] } } };`);
+    const r = cli('explore', '--scenarios', `crash-path-4,${f}`, '--strategies', 'baseline', '--runs', '30', '--junit', junit);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const x = fs.readFileSync(junit, 'utf8');
+    assert.match(x, /^<\?xml/);
+    assert.equal((x.match(/<testcase /g) ?? []).length, 2);
+    assert.match(x, /<testcase classname="vpci-lab.explore.strict" name="baseline" time="[\d.]+">\n\s+<failure type="[a-z-]+" message="[^"]*forbidden for baseline[^"]*">[^<]*schedule: S1:2:/);
+    assert.match(x, /<testcase classname="vpci-lab.explore.crash-path-4" name="baseline" time="[\d.]+">\n\s+<system-out>/);
+    const ok = cli('explore', '--scenarios', 'crash-path-4', '--strategies', 'baseline', '--runs', '5');
+    assert.equal(ok.code, 0, ok.stderr);
+  });
+
+  it('verify writes the shared HTML report and JUnit: a test case per cell, no failure when every reachable outcome is allowed', () => {
+    const html = path.join(dir, 'v.html'), junit = path.join(dir, 'v.xml');
+    const r = cli('verify', 'crash-path-1', '--strategy', 'baseline,upstream', '--preemptions', '1', '--report', html, '--junit', junit);
+    assert.equal(r.code, 0, r.stderr);
+    const x = fs.readFileSync(junit, 'utf8');
+    assert.equal((x.match(/<testcase /g) ?? []).length, 2);
+    assert.doesNotMatch(x, /<failure/);
+    assert.match(x, /classname="vpci-lab.verify.crash-path-1" name="baseline"/);
+    const page = fs.readFileSync(html, 'utf8');
+    assert.match(page, /<table class="matrix" id="matrix">/);
+    assert.match(page, /refuted/);
+    assert.match(page, /<div class="timeline">/);
+  });
+
+  it('list names every built-in scenario and strategy', () => {
+    const r = cli('list', '--json');
+    assert.equal(r.code, 0);
+    const j = JSON.parse(r.stdout);
+    assert.ok(j.scenarios.length >= 9 && j.strategies.length >= 6);
+  });
+});

@@ -1,0 +1,77 @@
+// The benchmark rules that decide what counts: the overlap of a contended round (same rule for the lab and C) and
+// bench find's percentiles.
+
+import assert from 'node:assert/strict';
+import { overlapOf, measureRounds, MIN_OVERLAP } from '../../lib/run/rounds.js';
+import { percentile } from '../../lib/explore/find.js';
+import { goals, formatReport, type BenchRow } from '../../report/locks-table.js';
+import { NativeReference } from '../../commands/bench/reference.js';
+
+describe('benchmark rules', () => {
+  it('overlap is the share of the round during which every thread was inside its loop', () => {
+    assert.equal(overlapOf([0, 0], [100, 100]), 1);
+    assert.equal(overlapOf([0, 50], [100, 150]), 50 / 150);
+    assert.equal(overlapOf([0, 100], [100, 200]), 0, 'one after another: no overlap');
+    assert.equal(overlapOf([5], [9]), 1);
+  });
+
+  it('drops rounds below the overlap or length rule and counts the rest', async () => {
+    let k = 0;
+    const r = await measureRounds(async (iters) => {
+      k++;
+      const ms = 300;
+      const late = k % 2 === 0 ? 0 : ms * (1 - MIN_OVERLAP) * 2; // every other round overlaps too little
+      return { starts: [0, late], ends: [ms, ms], ops: iters * 2, ms };
+    }, { rounds: 3, roundMs: 300, minIters: 10, maxIters: 10, maxAttempts: 10 });
+    assert.equal(r.counted.length, 3);
+    assert.ok(r.dropped >= 2, `dropped ${r.dropped}`);
+    for (const o of r.overlaps) assert.ok(o >= MIN_OVERLAP);
+  });
+
+  it('percentile is nearest-rank', () => {
+    const xs = Array.from({ length: 20 }, (_, i) => i + 1);
+    assert.equal(percentile(xs, 90), 18);
+    assert.equal(percentile(xs, 50), 10);
+    assert.equal(percentile([7], 90), 7);
+  });
+
+  it('the uncontended pair is also held to the atomics floor and the instrumented pair to the raw one (issue 25)', () => {
+    const row = (lock: string, mode: string, nsPerOp: number): BenchRow => ({ lock, mode, threads: 1, nsPerOp, opsPerSec: 1e9 / nsPerOp });
+    const g = goals([row('spinlock', 'uncontended', 30), row('atomics-floor', 'uncontended', 18), row('spinlock', 'uncontended-instrumented', 95)], []);
+    assert.deepEqual(g.filter((x) => x.value !== null).map((x) => [x.goal, x.value, x.met]), [
+      ['uncontended spin_lock+spin_unlock <= 1.5x the atomics floor', 1.67, false],
+      ['instrumented spin_lock+spin_unlock <= 3x raw', 3.17, false],
+    ]);
+  });
+
+  it('lock goals are ratios to the C futex reference of the same run; the v8wait column is shown beside it', () => {
+    const row = (lock: string, threads: number, nsPerOp: number): BenchRow => ({ lock, mode: threads === 1 ? 'uncontended' : 'contended', threads, nsPerOp, opsPerSec: 1e9 / nsPerOp });
+    const results = [row('spinlock', 1, 30), row('spinlock', 8, 30_000)];
+    const reference = [row('spinlock-c11', 1, 12), row('spinlock-c11-futex', 8, 6_000), row('spinlock-c11-v8wait', 8, 7_500), row('spinlock-c11-yield', 8, 1_000)];
+    const g = goals(results, reference);
+    assert.deepEqual(g.map((x) => [x.value, x.met]), [[2.5, true], [5, false]]);
+    const text = formatReport({ cores: 2, node: 'v20', quick: true, results, reference, goals: g });
+    assert.match(text, /^8 +30000 +- +6000 +- +5\.00x +7500 +- +4\.00x +1000 +-$/m);
+    assert.match(text, /NOT MET +contended, 8 threads <= 3x C per acquisition/);
+    assert.doesNotMatch(text, /slept/, 'no sleep counts, no sleep table');
+    results[1].sleepsPerOp = 1.05; reference[1].sleepsPerOp = 0.13; reference[2].sleepsPerOp = 0.6;
+    assert.match(formatReport({ cores: 2, node: 'v20', quick: true, results, reference, goals: g }), /^8 +1\.050 +0\.130 +0\.600$/m);
+  });
+
+  it('the C reference runs every wait policy with no lost update (skipped without a C compiler)', async function () {
+    this.timeout(60_000);
+    const ref = await NativeReference.build();
+    if (!(ref instanceof NativeReference)) this.skip();
+    const native = ref as NativeReference;
+    try {
+      for (const policy of ['futex', 'v8wait', 'yield'] as const) {
+        const r = await native.run('timed', 60, 4, 30_000, policy);   // ticket.c exits non-zero on a lost update
+        assert.equal(r.threads, 4);
+        assert.ok(r.ops > 0 && r.starts?.length === 4 && r.ends?.length === 4, JSON.stringify(r));
+        assert.ok(Number.isInteger(r.sleeps) && r.sleeps! >= 0 && (policy !== 'yield' || r.sleeps === 0), `sleeps ${r.sleeps}`);
+      }
+    } finally {
+      await native.dispose();
+    }
+  });
+});
