@@ -55,29 +55,23 @@ export const DOMID_IO = 0x7ff1;
  * serial card for the console). No vCPUs, no p2m, no X86_EMU_VPCI: has_vpci(dom_xen) is false. Not in the domain
  * table the toolstack and the stress workload walk.
  */
-export function dom_xen_create(): number {
-  const d = xzalloc(DOMAIN);
-  if (d === NULL) throw new RangeError('heap too small for dom_xen');
-  M[d + DOMAIN.domain_id] = DOMID_XEN;
-  M[d + DOMAIN.p2m_index] = -1;
-  rwlock_init(d + DOMAIN.pci_lock, CLASS.pci_lock);
-  rwlock_init(d + DOMAIN.vpci_rwlock, CLASS.vpci_rwlock);
-  M[xen(XEN.dom_xen)] = d;
-  return d;
-}
+export function dom_xen_create(): number { return system_domain_create(DOMID_XEN, XEN.dom_xen, 'dom_xen'); }
 
 /**
  * dom_io (common/domain.c setup_system_domains): the owner of quarantined devices (passthrough/pci.c deassign_device
  * and assign_device). No vCPUs, no p2m the lab maps, no vPCI. Not in the domain table.
  */
-export function dom_io_create(): number {
+export function dom_io_create(): number { return system_domain_create(DOMID_IO, XEN.dom_io, 'dom_io'); }
+
+/** setup_system_domains' shape for both: a domain id, its two locks, no vCPUs, no p2m, no vPCI; kept in a Xen global. */
+function system_domain_create(id: number, slot: number, name: string): number {
   const d = xzalloc(DOMAIN);
-  if (d === NULL) throw new RangeError('heap too small for dom_io');
-  M[d + DOMAIN.domain_id] = DOMID_IO;
+  if (d === NULL) throw new RangeError(`heap too small for ${name}`);
+  M[d + DOMAIN.domain_id] = id;
   M[d + DOMAIN.p2m_index] = -1;
   rwlock_init(d + DOMAIN.pci_lock, CLASS.pci_lock);
   rwlock_init(d + DOMAIN.vpci_rwlock, CLASS.vpci_rwlock);
-  M[xen(XEN.dom_io)] = d;
+  M[xen(slot)] = d;
   return d;
 }
 

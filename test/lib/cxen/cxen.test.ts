@@ -17,22 +17,25 @@ const FIX = new URL('../../fixtures/cxen-actors.js', import.meta.url).href;
 /** A Xen 4.17 tree: VPCI_XEN_417, else the cache of this machine. */
 export function xen417Tree(): string | undefined {
   const debian = cachedXenTrees().filter((t) => t.mark.debianVersion?.startsWith('4.17')).map((t) => t.dir);
-  for (const d of [process.env.VPCI_XEN_417, ...debian, '/work/xen-cache/xen-4.17.5']) if (d && fs.existsSync(`${d}/xen/drivers/vpci/vpci.c`)) return d;
+  for (const d of [process.env.VPCI_XEN_417, ...debian]) if (d && fs.existsSync(`${d}/xen/drivers/vpci/vpci.c`)) return d;
   return undefined;
+}
+
+/** Xen 4.17 and the lab's control C built into one addon, and a pool; skips (saying why) without cc or a tree. */
+async function buildOrSkip(ctx: Mocha.Context): Promise<{ built: Built; pool: TrialPool }> {
+  const cc = await findCompiler();
+  if ('missing' in cc) { console.log(`      skipped: ${cc.missing}`); ctx.skip(); }
+  const tree = xen417Tree();
+  if (!tree) { console.log('      skipped: no Xen 4.17 tree (set VPCI_XEN_417)'); ctx.skip(); }
+  const built = await buildAddon({ xenDir: tree!, extra: [fileURLToPath(new URL('../../../../native/test/controls.c', import.meta.url))] });
+  return { built, pool: createPool(2) };
 }
 
 describe('C backend (Xen 4.17 compiled)', function () {
   this.timeout(240_000);
   let built: Built | undefined;
   let pool: TrialPool;
-  before(async function () {
-    const cc = await findCompiler();
-    if ('missing' in cc) { console.log(`      skipped: ${cc.missing}`); this.skip(); }
-    const tree = xen417Tree();
-    if (!tree) { console.log('      skipped: no Xen 4.17 tree (set VPCI_XEN_417)'); this.skip(); }
-    built = await buildAddon({ xenDir: tree!, extra: [fileURLToPath(new URL('../../../../native/test/controls.c', import.meta.url))] });
-    pool = createPool(2);
-  });
+  before(async function () { ({ built, pool } = await buildOrSkip(this)); });
   after(async () => { await pool?.close(); });
 
   it("runs Xen's register dispatch in a worker: tools/tests/vpci's values through the compiled vpci_read / vpci_write", async () => {
@@ -57,14 +60,7 @@ describe('C backend controls (deliberate bugs in lab C, compiled like Xen)', fun
   this.timeout(240_000);
   let built: Built | undefined;
   let pool: TrialPool;
-  before(async function () {
-    const cc = await findCompiler();
-    if ('missing' in cc) { console.log(`      skipped: ${cc.missing}`); this.skip(); }
-    const tree = xen417Tree();
-    if (!tree) { console.log('      skipped: no Xen 4.17 tree (set VPCI_XEN_417)'); this.skip(); }
-    built = await buildAddon({ xenDir: tree!, extra: [fileURLToPath(new URL('../../../../native/test/controls.c', import.meta.url))] });
-    pool = createPool(2);
-  });
+  before(async function () { ({ built, pool } = await buildOrSkip(this)); });
   after(async () => { await pool?.close(); });
 
   /** A fresh 2-CPU machine with the control's shared object, and the two actors' calls. */
