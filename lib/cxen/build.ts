@@ -11,16 +11,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SPINLOCK_WORDS } from '../sync/spinlock.js';
 import { RWLOCK_WORDS } from '../sync/rwlock.js';
+import { XEN_417, type XenRecipe } from './recipes.js';
 
-/** One Xen generation's recipe: which files of the tree are compiled, in link order (init hooks run in it). */
-export interface XenRecipe { name: string; sources: readonly string[]; headers: readonly string[] }
-
-/** Xen 4.17 (Debian bookworm's 4.17.5): msix, header, msi give REGISTER_VPCI_INIT's priority order 1, 5, 9. */
-export const XEN_417: XenRecipe = {
-  name: '4.17',
-  sources: ['xen/drivers/vpci/msix.c', 'xen/drivers/vpci/header.c', 'xen/drivers/vpci/msi.c', 'xen/drivers/vpci/vpci.c', 'xen/common/rangeset.c'],
-  headers: ['xen/include/xen/list.h', 'xen/include/xen/pci_regs.h', 'xen/include/xen/rangeset.h', 'xen/include/xen/vpci.h'],
-};
+export type { XenRecipe } from './recipes.js';
 
 export interface BuildRequest {
   /** A Xen tree (its top directory, holding xen/). */
@@ -51,7 +44,8 @@ export function nativeDir(): string {
 /** The lab's C: glue.c builds C's own structs on the heap, so it is instrumented like Xen's files; the rest is not. */
 const RUNTIME = ['runtime.c', 'glue.c', 'napi.c'];
 const INSTRUMENTED = new Set(['glue.c']);
-const SHIM = ['shim/xen-shim.h', 'cx.h'];
+/** Every header under native/shim/ is an input (a generation's shim may include another). */
+const shimFiles = (nat: string): string[] => ['cx.h', ...fs.readdirSync(path.join(nat, 'shim')).sort().map((f) => `shim/${f}`)];
 
 function sh(cmd: string, args: string[], cwd: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -91,9 +85,9 @@ export async function buildAddon(req: BuildRequest): Promise<Built> {
     try { return fs.readFileSync(p); } catch { throw new BuildError(`${what}: ${p} not found`); }
   };
   const xen = [...recipe.sources, ...recipe.headers].map((rel) => ({ rel, text: read(path.join(req.xenDir, rel), `not a Xen ${recipe.name} tree`) }));
-  const own = [...RUNTIME, ...SHIM].map((rel) => ({ rel, text: read(path.join(nat, rel), 'the lab\'s C runtime') }));
+  const own = [...RUNTIME, ...shimFiles(nat)].map((rel) => ({ rel, text: read(path.join(nat, rel), 'the lab\'s C runtime') }));
   const extra = (req.extra ?? []).map((p) => ({ rel: path.basename(p), text: read(p, 'C file') }));
-  const flags = [`-DCX_SPIN_WORDS=${SPINLOCK_WORDS}`, `-DCX_RW_WORDS=${RWLOCK_WORDS}`, ...(req.release ? ['-DCX_NDEBUG'] : [])];
+  const flags = [`-DCX_SPIN_WORDS=${SPINLOCK_WORDS}`, `-DCX_RW_WORDS=${RWLOCK_WORDS}`, ...(recipe.defines ?? []), ...(req.release ? ['-DCX_NDEBUG'] : [])];
   const files = Object.fromEntries(xen.map((f) => [f.rel, sha(f.text)]));
   const hash = sha(JSON.stringify([recipe.name, flags, process.version, [...xen, ...own, ...extra].map((f) => [f.rel, sha(f.text)])])).slice(0, 16);
   const cache = req.cacheDir ?? path.resolve(nat, '..', '.cache', 'cxen');
