@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../../cli/args.js';
-import { parseCommand, string, int, choice, duration, outFile, outDir } from '../../cli/options.js';
+import { parseCommand, string, strings, int, choice, duration, outFile, outDir } from '../../cli/options.js';
 import { exitCode } from '../../cli/exit.js';
 import { loadStrategy, STRATEGY_NAMES, PatchError } from '../../lib/strategy/index.js';
 import { createPool } from '../../lib/run/index.js';
@@ -30,7 +30,7 @@ when there is none, 2 for bad input, 130 on Ctrl-C (every finding written so far
     'pct-depth': int('PCT depth of the search', { default: 3, min: 1, max: 16, arg: 'D' }),
     verify: int('also verify every program PCT found nothing in: every schedule with at most K preemptions (default: off)', { min: 0, max: 4, arg: 'K' }),
     domu: choice('DomU vCPUs, with the v4/v5 series\' DomU vPCI: none, as Xen has it (only the hardware domain has vPCI); on devices assigned at boot that it keeps; or that Dom0 may force-detach meanwhile', ['off', 'owned', 'detach'] as const, 'off'),
-    known: string('JSON list of known groups [{ "name", "outcome", "where"?, "sites"? }]: counted, not reported again', { arg: 'FILE' }),
+    known: strings('JSON list of known groups [{ "name", "outcome", "where"?, "sites"? }]: counted, not reported again (repeatable)', { arg: 'FILE' }),
     'max-findings': int('stop after N new findings', { min: 1 }),
     out: outDir('where findings go (default out/hunt)'),
     json: outFile('{ command, cores, strategy, seed, programs, runs, elapsedMs, findings, duplicates, known }, rewritten after every finding'),
@@ -71,8 +71,8 @@ export async function run(argv: string[]): Promise<number> {
   let strategy: string;
   try { strategy = (await loadStrategy(v.strategy)).name; } catch (e) { if (e instanceof PatchError) throw new UsageError(e.message); throw e; }
   let known: KnownGroup[] = [];
-  if (v.known !== undefined) {
-    try { known = readKnown(v.known); } catch (e) { if (e instanceof KnownFileError) throw new UsageError(e.message); throw e; }
+  for (const file of v.known ?? []) {
+    try { known = [...known, ...readKnown(file)]; } catch (e) { if (e instanceof KnownFileError) throw new UsageError(e.message); throw e; }
   }
   const out = v.out ?? path.join('out', 'hunt');
   fs.mkdirSync(out, { recursive: true });
