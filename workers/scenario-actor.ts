@@ -59,6 +59,9 @@ export interface ScenarioApi {
   mmcfgReserved(): number;
   /** XEN_DOMCTL_deassign_device from dom_io (`xl pci-assignable-remove`): a quarantined device back to Dom0. */
   dequarantine(sbdf: number): number;
+  /** XEN_DOMCTL_assign_device to dom_io (`xl pci-assignable-add`): sets pdev->quarantine, so a later deassign from a
+   *  DomU sends the device back to dom_io even with iommu=no-quarantine. */
+  quarantine(sbdf: number): number;
   /** The toolstack's XEN_DOMCTL_memory_mapping removal of a device's BARs from a domain's p2m (after deassign). */
   unmapBars(domain: number, sbdf: number): number;
   /** One-shot faults from now on: fail the next n iommu_add_device / map_mmio_regions calls. */
@@ -152,6 +155,7 @@ export async function run(ctx: ActorContext): Promise<void> {
     reset: (sbdf) => hypercall(() => PHYSDEVOP_pci_device_reset(sbdf)),
     mmcfgReserved: () => hypercall(() => PHYSDEVOP_pci_mmcfg_reserved()),
     dequarantine: (sbdf) => hypercall(() => XEN_DOMCTL_deassign_device(dom_io(), sbdf)),
+    quarantine: (sbdf) => hypercall(() => XEN_DOMCTL_assign_device(dom_io(), sbdf)),
     unmapBars: (d, sbdf) => { const dom = domain('unmapBars', d); return hypercall(() => XEN_DOMCTL_memory_mapping_remove(dom, sbdf)); },
     failNext: (what, n = 1) => {
       const hook = (VPCI_INIT as readonly string[]).indexOf(what);

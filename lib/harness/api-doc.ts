@@ -170,6 +170,8 @@ Not table functions: what a scenario's actor is given, each a guest action of it
 |---|---|
 | \`x.read(sbdf, reg, size)\`, \`x.write(sbdf, reg, size, value)\` | a guest config access through ECAM: \`sbdf\` from \`x.dev(i)\`, \`reg\` 0..4095, \`size\` 1, 2 or 4 |
 | \`x.add(sbdf)\`, \`x.remove(sbdf)\`, \`x.reset(sbdf)\` | PHYSDEVOP hypercalls on device \`sbdf\`; Xen's rc |
+| \`x.mmcfgReserved()\` | PHYSDEVOP_pci_mmcfg_reserved for the lab's segment (HEAD re-inits every device's extended capabilities); Xen's rc |
+| \`x.quarantine(sbdf)\`, \`x.dequarantine(sbdf)\` | the toolstack's assign to \`dom_io\` (\`xl pci-assignable-add\`: sets \`pdev->quarantine\`) and deassign from it (\`pci-assignable-remove\`); Xen's rc |
 | \`x.assign(domain, sbdf)\`, \`x.deassign(domain, sbdf)\`, \`x.unmapBars(domain, sbdf)\` | domctls: \`domain\` is an index (0 = Dom0, 1 = the first DomU), not a pointer; Xen's rc |
 | \`x.msixRead(sbdf, entry, field)\`, \`x.msixWrite(sbdf, entry, field, value)\` | a 4-byte guest access to dword \`field\` (0, 4, 8, 12) of MSI-X table entry \`entry\` (0..7) |
 | \`x.failNext(what, n)\` | \`what\`: 'iommu', 'map' (the next \`n\` calls fail) or an init hook ('init_bars', 'init_msix', 'init_msi': the next call fails) |

@@ -60,6 +60,7 @@ export const PCI_DEV = defineStruct('pci_dev', {
   alldevs_next: 1,            // pseg->alldevs_list
   domain_next: 1,             // d->pdev_list
   ignore_bars: 1,
+  quarantine: 1,              // bool quarantine: the toolstack assigned it to dom_io (pci-assignable-add)
   vpci_lock: SPINLOCK_WORDS,  // v5: pdev->vpci_lock, outside struct vpci so it survives xfree(vpci)
   vpci_cancel_pending: 1,     // v5: flag set by vpci_remove_device_locked
 });

@@ -22,7 +22,7 @@ export const ACTION_KINDS: Array<{ name: string; weight: number; dom0?: boolean;
   { name: 'read', weight: 1, arbitrary: fc.record({ op: fc.constant('read' as const), dev, reg: fc.constantFrom('vendor' as const, 'command' as const, 'bar0' as const, 'bar1' as const, 'rom' as const) }) },
   { name: 'msi', weight: 1, arbitrary: fc.record({ op: fc.constant('msi' as const), dev, enable: fc.boolean() }) },
   { name: 'hypercall', weight: 4, dom0: true, arbitrary: fc.record({ op: fc.constantFrom('remove' as const, 'add' as const, 'deassign' as const, 'assign' as const), dev }) },
-  { name: 'device-op', weight: 1, dom0: true, arbitrary: fc.record({ op: fc.constantFrom('reset' as const, 'dequarantine' as const, 'unmap' as const), dev }) },
+  { name: 'device-op', weight: 1, dom0: true, arbitrary: fc.record({ op: fc.constantFrom('reset' as const, 'quarantine' as const, 'dequarantine' as const, 'unmap' as const), dev }) },
   { name: 'mmcfg', weight: 1, dom0: true, arbitrary: fc.constant({ op: 'mmcfg' as const }) },
   { name: 'fail', weight: 1, arbitrary: fc.record({ op: fc.constant('fail' as const), what: fc.constantFrom('map' as const, 'iommu' as const, 'init_msix' as const, 'init_bars' as const, 'init_msi' as const) }) },
 ];

@@ -10,7 +10,7 @@ import { deviceBase } from '../../lab/workload.js';
 export type ConfigReg = 'command' | 'vendor' | 'bar0' | 'bar1' | 'rom';
 export type BarValue = 'home' | 'moved' | 'sizing';
 export type RomValue = 'off' | 'on' | 'moved' | 'sizing';
-export type Hypercall = 'add' | 'remove' | 'assign' | 'deassign' | 'reset' | 'dequarantine' | 'unmap';
+export type Hypercall = 'add' | 'remove' | 'assign' | 'deassign' | 'reset' | 'quarantine' | 'dequarantine' | 'unmap';
 /** The fault points a program can script (x.failNext): IOMMU setup, p2m (un)mapping, each vPCI init hook. */
 export type FaultWhat = 'iommu' | 'map' | 'init_msix' | 'init_bars' | 'init_msi';
 export type MsixAccess = 'read' | 'addr' | 'data' | 'mask' | 'unmask';
@@ -47,9 +47,9 @@ export interface Program {
  *  toolstack deassign or remove it meanwhile (a forced `xl pci-detach -f` the guest is not told about in time). */
 export type DomuPolicy = 'off' | 'owned' | 'detach';
 
-export const HYPERCALLS: readonly Hypercall[] = ['add', 'remove', 'assign', 'deassign', 'reset', 'dequarantine', 'unmap'];
+export const HYPERCALLS: readonly Hypercall[] = ['add', 'remove', 'assign', 'deassign', 'reset', 'quarantine', 'dequarantine', 'unmap'];
 /** The toolstack's device moves: one vCPU per device does them, since only it knows who owns the device. */
-export const isMove = (op: string): boolean => op === 'assign' || op === 'deassign' || op === 'dequarantine' || op === 'unmap';
+export const isMove = (op: string): boolean => op === 'assign' || op === 'deassign' || op === 'quarantine' || op === 'dequarantine' || op === 'unmap';
 /** Hypercalls that take a device from under its DomU (forced detach: only under --domu detach). */
 export const isForced = (op: string): boolean => op === 'remove' || op === 'deassign' || op === 'reset' || op === 'unmap';
 /** Dom0-only actions without a device. */
@@ -62,7 +62,7 @@ export const isDom0Only = (a: Action): boolean => isHypercall(a) || a.op === 'mm
 export const ENTRY_POINTS: Readonly<Record<string, readonly Action['op'][]>> = {
   read: ['read', 'bar', 'rom'], write: ['command', 'bar', 'rom', 'msi', 'assign'], msixRead: ['msix'], msixWrite: ['msix'],
   add: ['add'], remove: ['remove'], assign: ['assign'], deassign: ['deassign'], reset: ['reset'], mmcfgReserved: ['mmcfg'],
-  dequarantine: ['dequarantine'], unmapBars: ['unmap'], failNext: ['fail'],
+  dequarantine: ['dequarantine'], quarantine: ['quarantine'], unmapBars: ['unmap'], failNext: ['fail'],
 };
 /** What the actor API has besides entry points (identity, helpers, the return to the guest every action ends with). */
 export const NOT_ENTRY_POINTS = ['name', 'domain', 'dev', 'regs', 'resume'];
@@ -108,6 +108,7 @@ export function statement(a: Action): { code: string; note?: string } {
     case 'assign': return { code: `x.write(${dev(a.dev)}, x.regs.PCI_COMMAND, 2, 0); x.resume(); x.assign(1, ${dev(a.dev)});`, note: 'reset by pciback, then assigned' };
     case 'deassign': return { code: `x.deassign(1, ${dev(a.dev)});` };
     case 'reset': return { code: `x.reset(${dev(a.dev)});`, note: 'PHYSDEVOP_pci_device_reset' };
+    case 'quarantine': return { code: `x.quarantine(${dev(a.dev)});`, note: 'xl pci-assignable-add: to dom_io, pdev->quarantine set' };
     case 'dequarantine': return { code: `x.dequarantine(${dev(a.dev)});`, note: 'xl pci-assignable-remove: back from dom_io' };
     case 'unmap': return { code: `x.unmapBars(1, ${dev(a.dev)});`, note: 'the toolstack removes the BARs from the DomU p2m' };
     case 'mmcfg': return { code: 'x.mmcfgReserved();', note: 'PHYSDEVOP_pci_mmcfg_reserved' };

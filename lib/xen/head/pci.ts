@@ -141,6 +141,7 @@ export function assign_device(d: DomainPtr, sbdf: number): number {
   write_lock(pciLock(d, where));                              // pci.c:1648-1650
   rc = fn.vpci_assign_device(pdev);
   write_unlock(d + DOMAIN.pci_lock);
+  if (!rc && d === dom_io()) M[chk(pdev, PCI_DEV, where, 'write') + PCI_DEV.quarantine] = 1;  // pci.c:1672-1674
   return rc;
 }
 
@@ -148,20 +149,23 @@ export function assign_device(d: DomainPtr, sbdf: number): number {
  * deassign_device (pci.c:894-959): to dom_io with quarantine (pci.c:909-920; iommu_quarantine, Xen's default), which
  * has no vPCI, and from dom_io back to the hardware domain (`xl pci-assignable-remove`); straight back to the hardware
  * domain with iommu=no-quarantine. The DomU's p2m still maps the BARs afterwards: removing those mappings is the
- * toolstack's later XEN_DOMCTL_memory_mapping, not this function's. pdev->quarantine (set when the toolstack assigns a
- * device to dom_io, pci.c:1670-1672) is not modelled: only the global switch decides.
+ * toolstack's later XEN_DOMCTL_memory_mapping, not this function's. A device the toolstack once assigned to dom_io
+ * (pdev->quarantine, pci.c:1672-1674) goes back there even with iommu=no-quarantine, until it is back with the
+ * hardware domain (943-944).
  */
 export function deassign_device(d: DomainPtr, sbdf: number): number {
   const where = 'deassign_device';
   const pdev = pci_get_pdev(d, sbdf, where) as PciDevPtr;                  // pci.c:906
   if (pdev === NULL) return ENODEV;
-  const target = iommu_quarantine() && M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain] !== dom_io() ? dom_io() : hardware_domain();
+  const quarantined = iommu_quarantine() || M[chk(pdev, PCI_DEV, where) + PCI_DEV.quarantine] !== 0;   // pci.c:911
+  const target = quarantined && M[pdev + PCI_DEV.domain] !== dom_io() ? dom_io() : hardware_domain();
   yield_point(SITE.deassign_device);
   write_lock(pciLock(d, where));                              // pci.c:933-935
   fn.vpci_deassign_device(pdev);
   write_unlock(d + DOMAIN.pci_lock);
   let rc = reassign_device(d, target, pdev);                  // pci.c:938
   if (rc) return rc;
+  if (M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain] === hardware_domain()) M[pdev + PCI_DEV.quarantine] = 0;  // 943-944
   write_lock(pciLock(target, where));                         // pci.c:948-951
   rc = fn.vpci_assign_device(pdev);
   write_unlock(target + DOMAIN.pci_lock);

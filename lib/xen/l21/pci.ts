@@ -88,6 +88,7 @@ export function assign_device(d: DomainPtr, sbdf: number): number {
   if (rc) return rc;
   fn.pdev_list_write_enter(d);
   list_add_pdev(d, chk(pdev, PCI_DEV, 'assign_device', 'write')); // iommu assign: not modelled beyond ownership
+  if (d === dom_io()) M[pdev + PCI_DEV.quarantine] = 1;         // L21 pci.c:1514-1516
   const ret = fn.vpci_add_handlers(pdev);       // vpci_assign_device(d, pdev)
   fn.pdev_list_write_exit(d);
   return ret;
@@ -96,12 +97,14 @@ export function assign_device(d: DomainPtr, sbdf: number): number {
 /**
  * deassign_device (L21 907-956 + v4 vPCI hooks): to dom_io with quarantine (L21 pci.c:923-926, iommu_quarantine:
  * CONFIG_IOMMU_QUARANTINE_BASIC, Kconfig:46), where has_vpci(dom_io) is false; from dom_io, or with
- * iommu=no-quarantine, back to the hardware domain.
+ * iommu=no-quarantine, back to the hardware domain, unless the toolstack once assigned the device to dom_io
+ * (pdev->quarantine, L21 pci.c:1514-1516, cleared when it is back with the hardware domain, 945-946).
  */
 export function deassign_device(d: DomainPtr, sbdf: number): number {
   const pdev = pci_get_pdev_by_domain(d, sbdf, 'deassign_device');
   if (pdev === NULL) return ENODEV;
-  const target = iommu_quarantine() && M[chk(pdev, PCI_DEV, 'deassign_device') + PCI_DEV.domain] !== dom_io() ? dom_io() : hardware_domain();
+  const quarantined = iommu_quarantine() || M[chk(pdev, PCI_DEV, 'deassign_device') + PCI_DEV.quarantine] !== 0;  // L21 pci.c:924
+  const target = quarantined && M[pdev + PCI_DEV.domain] !== dom_io() ? dom_io() : hardware_domain();
   yield_point(SITE.deassign_device);
   fn.pdev_list_write_enter(d);
   const rc = fn.vpci_remove_device(pdev);     // vpci_deassign_device(d, pdev)
@@ -113,6 +116,7 @@ export function deassign_device(d: DomainPtr, sbdf: number): number {
   if (rc) return rc;
   fn.pdev_list_write_enter(target);
   list_add_pdev(target, chk(pdev, PCI_DEV, 'deassign_device', 'write'));
+  if (target === hardware_domain()) M[pdev + PCI_DEV.quarantine] = 0;   // L21 pci.c:945-946
   const ret = fn.vpci_add_handlers(pdev);
   fn.pdev_list_write_exit(target);
   return ret;

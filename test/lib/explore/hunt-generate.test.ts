@@ -23,7 +23,7 @@ function recorder(): { x: ScenarioApi; calls: string[]; violations: string[] } {
   const x = {
     name: 'd0v0', domain: 0, dev: (i: number) => 0x18 + 8 * i,
     read: act('read'), write: act('write'), msixRead: act('msixRead'), msixWrite: act('msixWrite'), add: act('add'), remove: act('remove'), assign: act('assign'), deassign: act('deassign'),
-    reset: act('reset'), mmcfgReserved: act('mmcfgReserved'), dequarantine: act('dequarantine'), unmapBars: act('unmapBars'),
+    reset: act('reset'), mmcfgReserved: act('mmcfgReserved'), dequarantine: act('dequarantine'), quarantine: act('quarantine'), unmapBars: act('unmapBars'),
     resume: () => { owed = false; calls.push('resume'); },
     failNext: (w: string) => { calls.push(`failNext(${w})`); },
     regs: Object.fromEntries(Object.entries(regs).filter(([, v]) => typeof v === 'number')) as Record<string, number>,

@@ -52,4 +52,34 @@ describe('machine options (issue 21)', function () {
     assert.match(verdict('cancel-race', 'cancel-all'), /: verified/);
     assert.match(verdict('cancel-race', 'cancel-all', '--iommu', 'no-quarantine'), /refuted: stale-mapping/);
   });
+
+  it('pdev->quarantine: a device the toolstack put in dom_io goes back there on deassign even with iommu=no-quarantine', () => {
+    // Where the deassign sent the device shows in the rc of the deassign from dom_io: 0 if dom_io owns it, -ENODEV if not.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-quarantine-'));
+    const scenario = (quarantine: boolean): string => {
+      const f = path.join(dir, `q${quarantine ? 1 : 0}.mjs`);
+      fs.writeFileSync(f, `export default { name: 'q', description: 'where a deassigned device goes', machine: { vcpus: [1, 1], devices: 1 },
+        actors: { d0v0(x) {
+          ${quarantine ? 'x.quarantine(x.dev(0)); x.resume();' : ''}
+          x.write(x.dev(0), x.regs.PCI_COMMAND, 2, 0); x.resume();
+          if (x.assign(1, x.dev(0)) !== 0) throw new Error('assign failed');
+          x.resume(); x.deassign(1, x.dev(0)); x.resume();
+          const rc = x.dequarantine(x.dev(0));
+          if (rc !== 0) throw new Error('deassign from dom_io: rc ' + rc);
+        } }, expect: { '*': { expected: ['ok'] } } };\n`);
+      return f;
+    };
+    const run = (f: string, ...opts: string[]) => spawnSync(process.execPath, [CLI, 'repro', f, '--runs', '1', '--html', path.join(dir, 't.html'), ...opts],
+      { encoding: 'utf8', timeout: 120_000, env: { ...process.env, VPCI_XEN_BUILD: '', VPCI_IOMMU: '' } });
+    try {
+      for (const strategy of ['upstream', 'baseline']) {
+        const marked = run(scenario(true), '--iommu', 'no-quarantine', '--strategy', strategy);
+        assert.equal(marked.status, 0, `${strategy}: ${marked.stdout}${marked.stderr}`);
+        const plain = run(scenario(false), '--iommu', 'no-quarantine', '--strategy', strategy);   // control: straight back to Dom0
+        assert.notEqual(plain.status, 0);
+        assert.match(plain.stdout + plain.stderr, /deassign from dom_io: rc -19/);
+        assert.equal(run(scenario(false), '--strategy', strategy).status, 0, 'the default (quarantine) parks it in dom_io');
+      }
+    } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+  });
 });
