@@ -32,7 +32,12 @@ export function judgeAs(s: Scenario, cName: string, as: string): void {
   if (e) s.expect[cName] = e;
 }
 
+/** The options that rebuild the same C: ` --backend c --xen-src DIR --patch P...`. */
+export function cReplayOptions(v: BackendValues): string {
+  return ` --backend c${v['xen-src'] ? ` --xen-src ${v['xen-src']}` : ''}${patchesOf(v).map((p) => ` --patch ${p}`).join('')}`;
+}
+
 /** The command that replays a C-backend failure. */
 export function cReplay(ref: string, v: BackendValues, as: string, schedule: string): string {
-  return `vpci-lab repro ${ref} --backend c${v['xen-src'] ? ` --xen-src ${v['xen-src']}` : ''}${patchesOf(v).map((p) => ` --patch ${p}`).join('')} --strategy ${as} --schedule '${schedule}'`;
+  return `vpci-lab repro ${ref}${cReplayOptions(v)} --strategy ${as} --schedule '${schedule}'`;
 }

@@ -13,6 +13,8 @@ import { hunt, type HuntFinding, type HuntState } from '../../lib/explore/hunt/h
 import { readKnown, KnownFileError, type KnownGroup } from '../../lib/explore/hunt/dedup.js';
 import type { DomuPolicy } from '../../lib/explore/hunt/program.js';
 import { scheduleNote } from '../../lib/explore/hunt/write.js';
+import { backendOptions } from '../../cli/common-options.js';
+import { resolveBackend, cReplayOptions } from '../../cli/backend.js';
 
 const SPEC = {
   usage: 'hunt --strategy NAME|FILE [options]',
@@ -34,6 +36,7 @@ when there is none, 2 for bad input, 130 on Ctrl-C (every finding written so far
     'max-findings': int('stop after N new findings', { min: 1 }),
     out: outDir('where findings go (default out/hunt)'),
     json: outFile('{ command, cores, strategy, seed, programs, runs, elapsedMs, findings, duplicates, known }, rewritten after every finding'),
+    ...backendOptions,
   },
 };
 
@@ -68,8 +71,12 @@ export async function run(argv: string[]): Promise<number> {
   if (!args) return 0;
   const v = args.values;
   if (!v.strategy) throw new UsageError(`hunt needs --strategy (one of ${STRATEGY_NAMES.join(', ')}, or a patch file)`);
+  if (v.backend === 'c' && v.strategy.includes(',')) throw new UsageError('with --backend c, --strategy names the one TypeScript strategy the build stands for');
+  const c = await resolveBackend(v);
   let strategy: string;
-  try { strategy = (await loadStrategy(v.strategy)).name; } catch (e) { if (e instanceof PatchError) throw new UsageError(e.message); throw e; }
+  try { strategy = c ? c.strategy.name : (await loadStrategy(v.strategy)).name; } catch (e) { if (e instanceof PatchError) throw new UsageError(e.message); throw e; }
+  // What a finding's replay line repeats after --strategy: with the C backend, the tree and patches that built it.
+  const replayStrategy = c ? `${v.strategy}${cReplayOptions(v)}` : v.strategy;
   let known: KnownGroup[] = [];
   for (const file of v.known ?? []) {
     try { known = [...known, ...readKnown(file)]; } catch (e) { if (e instanceof KnownFileError) throw new UsageError(e.message); throw e; }
@@ -92,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
   const pool = createPool(4);
   let s: HuntState;
   try {
-    s = await hunt(pool, { strategy, seed, budgetMs, runsPerProgram, pctDepth: v['pct-depth'], verifyBound: v.verify, domu, out, known, command, replayStrategy: v.strategy }, {
+    s = await hunt(pool, { strategy, seed, budgetMs, runsPerProgram, pctDepth: v['pct-depth'], verifyBound: v.verify, domu, out, known, command, replayStrategy }, {
       shouldStop: (st) => interrupted || st.findings.length >= (v['max-findings'] ?? Infinity),
       onProgress: (st) => {
         const now = performance.now();
@@ -103,7 +110,7 @@ export async function run(argv: string[]): Promise<number> {
       },
       onFinding: (f, st) => {
         if (tty) process.stderr.write('\r\x1b[K');
-        process.stdout.write(findingText(f, v.strategy!));
+        process.stdout.write(findingText(f, replayStrategy));
         writeJson(st);
       },
     });

@@ -10,6 +10,7 @@ import type { ModelFns } from '../xen/fn.js';
 import { pcidevs_lock, pcidevs_unlock } from '../xen/pci.js';
 import { nr_domains, domain_by_index } from '../xen/domain.js';
 import { cancel_slot, cancel_domain_slots } from './slots.js';
+import { has_vpci } from '../xen/l21/vpci.js';
 import { spin_lock } from '../sync/spinlock.js';
 import { VPCI } from '../xen/types.js';
 import type { Patch } from './patch.js';
@@ -31,7 +32,10 @@ function drain_pending(pdev: number): void {
 const vpci_remove_device = (prev: ModelFns['vpci_remove_device']) => (pdev: PciDevPtr): number => {
   pcidevs_lock();
   drain_pending(pdev);
-  const rc = M[chk(pdev, PCI_DEV, 'vpci_remove_device') + PCI_DEV.vpci] === NULL ? 0 : prev(pdev);
+  // Xen's own order, which examples/patches/pcidevs.patch keeps (4.17 vpci.c:41): has_vpci(pdev->domain) first, and
+  // only then 6ccb5e308c's !pdev->vpci. A device whose add failed has no owner: remove-failed-add.
+  const where = 'vpci_remove_device';
+  const rc = !has_vpci(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], where) || M[pdev + PCI_DEV.vpci] === NULL ? 0 : prev(pdev);
   pcidevs_unlock();
   return rc;
 };
