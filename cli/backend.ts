@@ -26,6 +26,12 @@ export async function resolveBackend(v: BackendValues): Promise<CBackend | undef
   }
 }
 
+/**
+ * The TypeScript strategy a C build is judged as when --strategy is not given: the model's unpatched generation of
+ * the tree's shape (baseline for late-2021 trees such as 4.17.5, upstream for HEAD).
+ */
+export function defaultJudge(c: CBackend): string { return c.provenance.generation === 'head' ? 'upstream' : 'baseline'; }
+
 /** Judge the C build as `as`: a scenario's expectations for that strategy apply to it. */
 export function judgeAs(s: Scenario, cName: string, as: string): void {
   const e = s.expect[as] ?? s.expect['*'];

@@ -34,6 +34,8 @@ enum cx_op {
     CX_NOT_SUPPLIED,
 };
 double cx_js(int op, double a, double b, double c, uintptr_t pc);
+/* The same with a fourth argument (the p2m's mfn), given to the hook after pc. */
+double cx_js4(int op, double a, double b, double c, double d, uintptr_t pc);
 
 /* Crash reports: unwind to the entry with what the lab's crash path needs. */
 void cx_crash(const char *kind, uintptr_t pc, const char *func, const char *fmt, ...) __attribute__((noreturn));

@@ -55,7 +55,6 @@ CX_ENTRY(cx_domain_create)
     INIT_LIST_HEAD(&d->rangesets);
     INIT_LIST_HEAD(&d->arch.hvm.msix_tables);
     spin_lock_init(&d->rangesets_lock);
-    rwlock_init(&d->pci_lock);
     if ( a1 )
         G->hwdom = hardware_domain = d;
     if ( G->nr_domains < ARRAY_SIZE(G->domains) )
@@ -121,6 +120,13 @@ CX_ENTRY(cx_pdev_set_owner)
     return 0;
 }
 
+/* pci.c's operations one at a time, at the moments the lab's pci.c makes them (lib/cxen/pci-head.ts). */
+CX_ENTRY(cx_pdev_list_add) { list_add_tail(&((struct pci_dev *)cx_ptr(a0))->domain_list, &((struct domain *)cx_ptr(a1))->pdev_list); return 0; }
+CX_ENTRY(cx_pdev_list_del) { list_del(&((struct pci_dev *)cx_ptr(a0))->domain_list); return 0; }
+CX_ENTRY(cx_pdev_set_domain) { ((struct pci_dev *)cx_ptr(a0))->domain = cx_ptr(a1); return 0; }
+CX_ENTRY(cx_pdev_del_alldevs) { list_del(&((struct pci_dev *)cx_ptr(a0))->alldevs_list); return 0; }
+CX_ENTRY(cx_pdev_xfree) { xfree(cx_ptr(a0)); return 0; }
+
 /* The C mirror of a lab vCPU / pci_dev (NULL if none). */
 static struct vcpu *vcpu_of(int64_t lab)
 {
@@ -144,17 +150,22 @@ static struct domain *domain_of(int64_t lab)
             return G->domains[i];
     return NULL;
 }
+struct vcpu *cx_vcpu_mirror(int64_t lab) { return vcpu_of(lab); }
 CX_ENTRY(cx_domain_of) { return cx_word(domain_of(a0)); }
 CX_ENTRY(cx_pdev_of) { return cx_word(pdev_of(a0)); }
 CX_ENTRY(cx_vcpu_of) { return cx_word(vcpu_of(a0)); }
 CX_ENTRY(cx_set_dom_xen) { G->domxen = dom_xen = cx_ptr(a0); return 0; }
 
 CX_ENTRY(cx_pdev_vpci) { return cx_word(((struct pci_dev *)cx_ptr(a0))->vpci); }
+#ifndef CX_XEN_HEAD
 CX_ENTRY(cx_vcpu_pending) { return ((struct vcpu *)cx_ptr(a0))->vpci.mem != NULL; }
+#endif
 
 /* The compiled entry points of the vPCI files, for the lab's callers; `current` is the lab's current vCPU's mirror. */
+#ifndef CX_XEN_HEAD                      /* HEAD's vpci_assign_device / vpci_deassign_device: glue-head.c */
 CX_ENTRY(x_vpci_add_handlers) { current = vcpu_of(a1); return vpci_add_handlers(cx_ptr(a0)); }
 CX_ENTRY(x_vpci_remove_device) { current = vcpu_of(a1); vpci_remove_device(cx_ptr(a0)); return 0; }
+#endif
 CX_ENTRY(x_vpci_read) { return vpci_read((pci_sbdf_t){ .sbdf = a0 }, a1, a2); }
 CX_ENTRY(x_vpci_write) { vpci_write((pci_sbdf_t){ .sbdf = a0 }, a1, a2, a3); return 0; }
 CX_ENTRY(x_vpci_read_as) { current = vcpu_of(a0); return vpci_read((pci_sbdf_t){ .sbdf = a1 }, a2, a3); }
@@ -251,6 +262,7 @@ unsigned int pci_size_mem_bar(pci_sbdf_t sbdf, unsigned int pos, uint64_t *paddr
 
 bool pci_check_bar(const struct pci_dev *pdev, mfn_t start, mfn_t end) { (void)pdev; return mfn_x(start) <= mfn_x(end); }
 
+#ifndef CX_XEN_HEAD                      /* HEAD's walks take an SBDF: glue-head.c */
 unsigned int pci_find_cap_offset(uint16_t seg, uint8_t bus, uint8_t dev, uint8_t func, uint8_t cap)
 {
     pci_sbdf_t s = PCI_SBDF(seg, bus, dev, func);
@@ -266,17 +278,16 @@ unsigned int pci_find_cap_offset(uint16_t seg, uint8_t bus, uint8_t dev, uint8_t
     }
     return 0;
 }
+#endif
 
 /* ---- p2m (identity maps, as 4.17 on x86 Dom0): lib/xen/p2m.ts ---- */
 int map_mmio_regions(struct domain *d, gfn_t g, unsigned long nr, mfn_t m)
 {
-    (void)m;
-    return cx_js(CX_MAP, d->lab_domain, gfn_x(g), nr, CX_PC());
+    return cx_js4(CX_MAP, d->lab_domain, gfn_x(g), nr, mfn_x(m), CX_PC());
 }
 int unmap_mmio_regions(struct domain *d, gfn_t g, unsigned long nr, mfn_t m)
 {
-    (void)m;
-    return cx_js(CX_UNMAP, d->lab_domain, gfn_x(g), nr, CX_PC());
+    return cx_js4(CX_UNMAP, d->lab_domain, gfn_x(g), nr, mfn_x(m), CX_PC());
 }
 mfn_t get_gfn_query(struct domain *d, unsigned long gfn, p2m_type_t *t)
 {

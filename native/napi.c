@@ -49,11 +49,13 @@ void cx_crash(const char *kind, uintptr_t pc, const char *func, const char *fmt,
     longjmp(*T_jmp, 1);
 }
 
-double cx_js(int op, double a, double b, double c, uintptr_t pc)
+double cx_js(int op, double a, double b, double c, uintptr_t pc) { return cx_js4(op, a, b, c, 0, pc); }
+
+double cx_js4(int op, double a, double b, double c, double d, uintptr_t pc)
 {
     napi_env env = T_env;
     napi_handle_scope scope;
-    napi_value fn, undef, res, argv[5];
+    napi_value fn, undef, res, argv[6];
     double v = 0;
     napi_open_handle_scope(env, &scope);
     napi_get_reference_value(env, T_hook, &fn);
@@ -63,7 +65,8 @@ double cx_js(int op, double a, double b, double c, uintptr_t pc)
     napi_create_double(env, b, &argv[2]);
     napi_create_double(env, c, &argv[3]);
     napi_create_double(env, (double)(intptr_t)(pc - (uintptr_t)&cx_anchor), &argv[4]);
-    if ( napi_call_function(env, undef, fn, 5, argv, &res) != napi_ok )
+    napi_create_double(env, d, &argv[5]);
+    if ( napi_call_function(env, undef, fn, 6, argv, &res) != napi_ok )
     {
         bool pending = false;
         napi_is_exception_pending(env, &pending);

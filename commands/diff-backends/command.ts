@@ -6,7 +6,7 @@ import { parseCommand, string, int, outFile } from '../../cli/options.js';
 import { UsageError } from '../../cli/args.js';
 import { Outputs } from '../../cli/output.js';
 import { backendOptions } from '../../cli/common-options.js';
-import { resolveBackend, judgeAs } from '../../cli/backend.js';
+import { resolveBackend, judgeAs, defaultJudge } from '../../cli/backend.js';
 import { loadStrategy } from '../../lib/strategy/index.js';
 import { createPool } from '../../lib/run/index.js';
 import { BUILTIN_SCENARIOS, loadScenario } from '../../lib/scenario/scenario.js';
@@ -15,12 +15,13 @@ import { verify, type VerifyResult } from '../../lib/explore/verify.js';
 const SPEC = {
   usage: 'diff-backends --xen-src DIR [--patch FILES] [--strategy NAME] [options]',
   description: `Verify every built-in scenario (or --scenarios) twice within the same bounds: under the TypeScript strategy
---strategy (default baseline) and under Xen's vPCI C compiled from --xen-src (with --patch), judged as that strategy.
+--strategy (default: the tree's unpatched generation, baseline for 4.17-shaped trees, upstream for HEAD) and under
+Xen's vPCI C compiled from --xen-src (with --patch), judged as that strategy.
 Prints one row per scenario: the outcome kinds and crash sites each backend reaches, whether they agree, and each
 side's runs per second. Exit 0 (a difference is a finding to explain, not a failure), 2 for bad input.`,
   options: {
     scenarios: string('comma list (default all built-in)', { arg: 'LIST' }),
-    strategy: string('the TypeScript strategy the C build stands for', { default: 'baseline', arg: 'NAME' }),
+    strategy: string('the TypeScript strategy the C build stands for (default: baseline or upstream, by the tree)', { arg: 'NAME' }),
     preemptions: int('preemption bound K', { default: 2, max: 16 }),
     'max-runs': int('stop each cell after N runs (incomplete)', { default: 20_000, min: 1 }),
     'xen-src': backendOptions['xen-src'],
@@ -50,7 +51,8 @@ export async function run(argv: string[]): Promise<number> {
   const v = args.values;
   const c = await resolveBackend({ 'xen-src': v['xen-src'], patch: v.patch, backend: 'c' });
   if (!c) throw new UsageError('diff-backends needs a C build');
-  try { await loadStrategy(v.strategy); } catch (e) { throw new UsageError((e as Error).message); }
+  const as = v.strategy ?? defaultJudge(c);
+  try { await loadStrategy(as); } catch (e) { throw new UsageError((e as Error).message); }
   const names = v.scenarios ? v.scenarios.split(',').filter(Boolean) : [...BUILTIN_SCENARIOS];
   const pool = createPool(4);
   const rows: Row[] = [];
@@ -59,8 +61,8 @@ export async function run(argv: string[]): Promise<number> {
     for (const name of names) {
       let loaded;
       try { loaded = await loadScenario(name); } catch (e) { throw new UsageError((e as Error).message); }
-      judgeAs(loaded.scenario, c.strategy.name, v.strategy);
-      const ts = side(await verify(pool, loaded.url, loaded.scenario, v.strategy, o));
+      judgeAs(loaded.scenario, c.strategy.name, as);
+      const ts = side(await verify(pool, loaded.url, loaded.scenario, as, o));
       let cs: Side;
       try { cs = side(await verify(pool, loaded.url, loaded.scenario, c.strategy.name, o)); } catch (e) {
         cs = { verdict: 'error', outcomes: [], runs: 0, ms: 0, complete: false, error: (e as Error).message.split('\n')[0] };
@@ -73,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     await pool.close().catch(() => {});
   }
   const w = Math.max(8, ...rows.map((r) => r.scenario.length));
-  process.stdout.write(`diff-backends (K=${v.preemptions}, no faults): TypeScript ${v.strategy} vs ${c.strategy.name}\n`);
+  process.stdout.write(`diff-backends (K=${v.preemptions}, no faults): TypeScript ${as} vs ${c.strategy.name}\n`);
   for (const r of rows) {
     process.stdout.write(`${r.scenario.padEnd(w)}  ${r.same ? 'same     ' : 'DIFFERENT'}  ts ${r.ts.verdict} [${r.ts.outcomes.join(' ')}] ${r.ts.runs} runs ${rate(r.ts)}\n`);
     process.stdout.write(`${''.padEnd(w)}             c  ${r.c.verdict} [${r.c.outcomes.join(' ')}] ${r.c.runs} runs ${rate(r.c)}${r.c.error ? ` (${r.c.error})` : ''}\n`);

@@ -7,7 +7,7 @@ import { UsageError } from '../../cli/args.js';
 import { parseCommand, string, outFile, outDir } from '../../cli/options.js';
 import { controlledOptions, shardOptions, shardOf, backendOptions } from '../../cli/common-options.js';
 import { parseStrategies } from '../../lib/strategy/index.js';
-import { resolveBackend, judgeAs } from '../../cli/backend.js';
+import { resolveBackend, judgeAs, defaultJudge } from '../../cli/backend.js';
 import { createPool } from '../../lib/run/index.js';
 import { BUILTIN_SCENARIOS, loadScenario, ScenarioError, type Scenario } from '../../lib/scenario/scenario.js';
 import { reproduce } from '../../lib/explore/repro.js';
@@ -57,8 +57,8 @@ export async function run(argv: string[]): Promise<number> {
   try { strategies = c ? [c.strategy] : await parseStrategies(v.strategies); } catch (e) { throw new UsageError((e as Error).message); }
   const shard = shardOf(v);
   const loaded = await loadAll(v.scenarios);
-  // The C build is judged as one TypeScript strategy: the one named, or baseline (unpatched Xen).
-  if (c) for (const l of loaded) judgeAs(l.scenario, c.strategy.name, v.strategies === 'all' ? 'baseline' : v.strategies);
+  // The C build is judged as one TypeScript strategy: the one named, or the tree's unpatched generation.
+  if (c) for (const l of loaded) judgeAs(l.scenario, c.strategy.name, v.strategies === 'all' ? defaultJudge(c) : v.strategies);
   const o = { runs: v.runs, chooser: v.chooser, pctDepth: v['pct-depth'], seed: v.seed, all: true, shard };
   if (shard) process.stderr.write(`[explore] ${shardLabel(shard)}: runs k with k mod ${shard.count} = ${shard.index}\n`);
   const pool = createPool(Math.max(...loaded.map((l) => Object.keys(l.scenario.actors).length)));

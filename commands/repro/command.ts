@@ -4,7 +4,7 @@ import path from 'node:path';
 import { UsageError } from '../../cli/args.js';
 import { parseCommand, string, int, outFile } from '../../cli/options.js';
 import { controlledOptions, backendOptions } from '../../cli/common-options.js';
-import { resolveBackend, judgeAs, cReplay } from '../../cli/backend.js';
+import { resolveBackend, judgeAs, cReplay, defaultJudge } from '../../cli/backend.js';
 import { Outputs, checkOutputFile, defaultOut, distinctOutputs } from '../../cli/output.js';
 import { junitXml } from '../../report/junit.js';
 import { exitCode } from '../../cli/exit.js';
@@ -42,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals: [ref] } = args;
   const c = await resolveBackend(v);
   if (!v.strategy && !c) throw new UsageError(`repro needs --strategy (one of ${STRATEGY_NAMES.join(', ')})`);
-  const as = v.strategy ?? 'baseline';
+  const as = v.strategy ?? (c ? defaultJudge(c) : 'baseline');
   let strategy: string;
   try { strategy = c ? c.strategy.name : (await loadStrategy(as)).name; } catch (e) { if (e instanceof PatchError) throw new UsageError(e.message); throw e; }
   const { chooser, runs, seed, schedule } = v;

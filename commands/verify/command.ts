@@ -11,7 +11,7 @@ import { onStop } from '../../cli/signals.js';
 import { readDistinct, checkShards } from '../../cli/inputs.js';
 import { Outputs, defaultOut, defaultOutText } from '../../cli/output.js';
 import { shardOptions, shardOf, backendOptions } from '../../cli/common-options.js';
-import { resolveBackend, judgeAs, cReplay, type BackendValues } from '../../cli/backend.js';
+import { resolveBackend, judgeAs, cReplay, defaultJudge, type BackendValues } from '../../cli/backend.js';
 import { junitXml, unfinished } from '../../report/junit.js';
 import { renderReport } from '../../report/html/html.js';
 import { verifyReport, verifyJunitCells } from '../../report/html/from-verify.js';
@@ -89,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
   const c = await resolveBackend(v);
   if (!v.strategy && !c) throw new UsageError('verify needs --strategy (a name, a comma list or all)');
   if (c && v.jobs > 1) throw new UsageError('--jobs is not available with --backend c yet');
-  const as = v.strategy ?? 'baseline';
+  const as = v.strategy ?? (c ? defaultJudge(c) : 'baseline');
   if (c && as.includes(',')) throw new UsageError('with --backend c, --strategy names the one TypeScript strategy the build is judged as');
   let strategies;
   try { strategies = c ? [c.strategy] : await parseStrategies(as); } catch (e) { throw new UsageError((e as Error).message); }

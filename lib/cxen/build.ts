@@ -85,11 +85,12 @@ export async function buildAddon(req: BuildRequest): Promise<Built> {
     try { return fs.readFileSync(p); } catch { throw new BuildError(`${what}: ${p} not found`); }
   };
   const xen = [...recipe.sources, ...recipe.headers].map((rel) => ({ rel, text: read(path.join(req.xenDir, rel), `not a Xen ${recipe.name} tree`) }));
-  const own = [...RUNTIME, ...shimFiles(nat)].map((rel) => ({ rel, text: read(path.join(nat, rel), 'the lab\'s C runtime') }));
+  const runtime = [...RUNTIME, ...(recipe.lab ?? [])];
+  const own = [...runtime, ...shimFiles(nat)].map((rel) => ({ rel, text: read(path.join(nat, rel), 'the lab\'s C runtime') }));
   const extra = (req.extra ?? []).map((p) => ({ rel: path.basename(p), text: read(p, 'C file') }));
   const flags = [`-DCX_SPIN_WORDS=${SPINLOCK_WORDS}`, `-DCX_RW_WORDS=${RWLOCK_WORDS}`, ...(recipe.defines ?? []), ...(req.release ? ['-DCX_NDEBUG'] : [])];
   const files = Object.fromEntries(xen.map((f) => [f.rel, sha(f.text)]));
-  const hash = sha(JSON.stringify([recipe.name, flags, process.version, [...xen, ...own, ...extra].map((f) => [f.rel, sha(f.text)])])).slice(0, 16);
+  const hash = sha(JSON.stringify([recipe.name, flags, recipe.linkFlags ?? [], process.version, [...xen, ...own, ...extra].map((f) => [f.rel, sha(f.text)])])).slice(0, 16);
   const cache = req.cacheDir ?? path.resolve(nat, '..', '.cache', 'cxen');
   const dir = path.join(cache, hash);
   const out = path.join(dir, 'cxen.node');
@@ -107,7 +108,7 @@ export async function buildAddon(req: BuildRequest): Promise<Built> {
   const units = [
     ...recipe.sources.map((s) => ({ src: path.join(work, path.basename(s)), tsan: true })),
     ...extra.map((f) => ({ src: path.join(work, f.rel), tsan: true })),
-    ...RUNTIME.map((r) => ({ src: path.join(nat, r), tsan: INSTRUMENTED.has(r) })),
+    ...runtime.map((r) => ({ src: path.join(nat, r), tsan: INSTRUMENTED.has(r) || (recipe.lab ?? []).includes(r) })),
   ];
   const objs: string[] = [];
   try {
@@ -116,7 +117,7 @@ export async function buildAddon(req: BuildRequest): Promise<Built> {
       objs[i] = obj;
       await sh(compiler.cc, [...common, ...(u.tsan ? ['-fsanitize=thread'] : []), '-I', nodeInclude(), '-c', u.src, '-o', obj], work);
     }));
-    await sh(compiler.cc, ['-shared', '-o', path.join(work, 'cxen.node'), ...objs], work);
+    await sh(compiler.cc, ['-shared', '-o', path.join(work, 'cxen.node'), ...objs, ...(recipe.linkFlags ?? [])], work);
     const syms = await sh('nm', ['--defined-only', path.join(work, 'cxen.node')], work);
     fs.writeFileSync(path.join(work, 'symbols.txt'), syms);
   } catch (e) {

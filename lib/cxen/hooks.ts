@@ -23,7 +23,9 @@ export const C_BLOCK = defineStruct('c_block', { data: 1 });
 
 /** Which lock class a lock initialised in a C function belongs to (lib/xen/types.ts LOCK_CLASSES). */
 const CLASS_BY_INIT: Record<string, string> = {
-  vpci_add_handlers: 'vpci->lock', vpci_assign_device: 'vpci->lock', rangeset_new: 'rangeset->lock', cx_domain_create: 'd->pci_lock',
+  vpci_add_handlers: 'vpci->lock', vpci_assign_device: 'vpci->lock', rangeset_new: 'rangeset->lock',
+  // d->rangesets_lock (rangeset.c's list of a domain's rangesets): the model keeps no such list; classed with them.
+  cx_domain_create: 'rangeset->lock',
 };
 function classOf(fn: string): number {
   const name = CLASS_BY_INIT[fn];
@@ -31,7 +33,7 @@ function classOf(fn: string): number {
   return i < 0 ? 0 : i;
 }
 
-type Hook = (op: number, a: number, b: number, c: number, pc: number) => number;
+type Hook = (op: number, a: number, b: number, c: number, pc: number, d: number) => number;
 
 /*
  * Where the compiled C lets another CPU in. The lab's lock acquisitions are yield points already; in C every
@@ -43,7 +45,7 @@ const C_YIELD = [SITE.pci_get_pdev];
 
 export function hookFor(site: (pc: number) => string): Hook {
   const b2n = (v: boolean): number => (v ? 1 : 0);
-  const ops: Array<(a: number, b: number, c: number, pc: number) => number> = [
+  const ops: Array<(a: number, b: number, c: number, pc: number, d: number) => number> = [
     (l, _b, _c, pc) => { spin_lock_init(l, classOf(site(pc))); return 0; },
     (l) => { spin_lock(l); return 0; },
     (l) => { spin_unlock(l); yield_point(SITE['c:after-unlock']); return 0; },
@@ -62,8 +64,8 @@ export function hookFor(site: (pc: number) => string): Hook {
     (p, _b, _c, pc) => { xfree(p, site(pc)); yield_point(SITE['c:after-free']); return 0; },
     (sbdf, reg, size) => pci_conf_read(sbdf, reg, size) >>> 0,
     (sbdf, regSize, val) => { pci_conf_write(sbdf, regSize & 0xffff, regSize >>> 16, val >>> 0); yield_point(SITE['c:conf-write']); return 0; },
-    (d, gfn, nr) => { yield_point(SITE.map_range); return map_mmio_regions(d, gfn, nr, gfn); },
-    (d, gfn, nr) => { yield_point(SITE.map_range); return unmap_mmio_regions(d, gfn, nr, gfn); },
+    (d, gfn, nr, _pc, mfn) => { yield_point(SITE.map_range); return map_mmio_regions(d, gfn, nr, mfn); },
+    (d, gfn, nr, _pc, mfn) => { yield_point(SITE.map_range); return unmap_mmio_regions(d, gfn, nr, mfn); },
     () => b2n(general_preempt_check()),
     (v) => { if (v) M[v + VCPU.softirq_pending] = 1; yield_point(SITE.defer_map); return 0; },
     (d, _b, _c, pc) => { domain_crash(d, site(pc)); return 0; },
@@ -71,5 +73,5 @@ export function hookFor(site: (pc: number) => string): Hook {
     (hook) => b2n(init_fault_point(hook)),
     (_a, _b, _c, pc) => crash('bug', site(pc), `${site(pc)} is not supplied by the lab's C runtime`),
   ];
-  return (op, a, b, c, pc) => ops[op](a, b, c, pc);
+  return (op, a, b, c, pc, d) => ops[op](a, b, c, pc, d);
 }

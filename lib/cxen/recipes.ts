@@ -10,6 +10,10 @@ export interface XenRecipe {
   headers: readonly string[];
   /** -D flags that select the shim's generation (e.g. the HEAD declarations); none for 4.17. */
   defines?: readonly string[];
+  /** The lab's own C files of this generation (under native/), compiled and instrumented like glue.c. */
+  lab?: readonly string[];
+  /** Extra link flags (HEAD: --wrap to put a fault point on a call between two of Xen's files). */
+  linkFlags?: readonly string[];
 }
 
 /** Xen 4.17 (Debian bookworm's 4.17.5): msix, header, msi give REGISTER_VPCI_INIT's priority order 1, 5, 9. */
@@ -17,4 +21,21 @@ export const XEN_417: XenRecipe = {
   name: '4.17',
   sources: ['xen/drivers/vpci/msix.c', 'xen/drivers/vpci/header.c', 'xen/drivers/vpci/msi.c', 'xen/drivers/vpci/vpci.c', 'xen/common/rangeset.c'],
   headers: ['xen/include/xen/list.h', 'xen/include/xen/pci_regs.h', 'xen/include/xen/rangeset.h', 'xen/include/xen/vpci.h'],
+};
+
+/**
+ * Xen HEAD (4.19 on; c447b7308b): drivers/vpci/Makefile builds cap, vpci, header, rebar, msi, msix for x86
+ * (msi and msix under HAS_PCI_MSI); cap.c's capability array is their link order (rebar, msi, msix). private.h is
+ * the tree's. CONFIG_HAS_VPCI_GUEST_SUPPORT (Arm's) is compiled in: it only acts for a DomU that has vPCI, which
+ * the lab gives on `vpciGuestSupport` machines alone, as the model does; x86's DomUs have none.
+ */
+export const XEN_HEAD: XenRecipe = {
+  name: 'HEAD',
+  sources: ['xen/drivers/vpci/cap.c', 'xen/drivers/vpci/vpci.c', 'xen/drivers/vpci/header.c', 'xen/drivers/vpci/rebar.c',
+    'xen/drivers/vpci/msi.c', 'xen/drivers/vpci/msix.c', 'xen/common/rangeset.c'],
+  headers: ['xen/include/xen/list.h', 'xen/include/xen/pci_regs.h', 'xen/include/xen/rangeset.h', 'xen/include/xen/vpci.h',
+    'xen/drivers/vpci/private.h'],
+  defines: ['-DCX_XEN_HEAD', '-DCONFIG_HAS_VPCI_GUEST_SUPPORT'],
+  lab: ['glue-head.c'],
+  linkFlags: ['-Wl,--wrap=vpci_init_header'],
 };

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { loadStrategy, type Strategy } from '../strategy/index.js';
 import { prepareXenTree, xenProvenance, provenanceLine as sourceLine, isXenSourceError, type XenProvenance } from './source/index.js';
 import { buildAddon, BuildError } from './build.js';
+import { XEN_417, XEN_HEAD } from './recipes.js';
 
 export interface CBackendOptions {
   /** A Xen tree; default $VPCI_XEN_SRC, else the Debian source `npm run xen:source` cached. */
@@ -27,6 +28,12 @@ export interface CBackend {
 /** Bad input for the C backend (no compiler, not a Xen tree, a patch that does not apply, a compiler error): one line. */
 export class CBackendError extends Error { constructor(m: string) { super(m); this.name = 'CBackendError'; } }
 
+/** What each generation of tree compiles and which strategy module races it (its base: the model's generation). */
+const GENERATIONS: Record<string, { recipe: typeof XEN_417; module: string } | undefined> = {
+  l21: { recipe: XEN_417, module: './backend.js' },
+  head: { recipe: XEN_HEAD, module: './backend-head.js' },
+};
+
 /** Compile the tree (with patches) and load its strategy in this thread. Throws CBackendError with one line. */
 export async function cBackend(o: CBackendOptions): Promise<CBackend> {
   let tree;
@@ -34,17 +41,18 @@ export async function cBackend(o: CBackendOptions): Promise<CBackend> {
     if (isXenSourceError(e)) throw new CBackendError(e.message);
     throw e;
   }
-  if (tree.generation !== 'l21') {
-    throw new CBackendError(`${tree.src} is Xen ${tree.version}, of the ${tree.generation} generation: the C backend compiles late-2021-shaped trees (such as Debian's 4.17.5) so far`);
+  const gen = GENERATIONS[tree.generation];
+  if (!gen) {
+    throw new CBackendError(`${tree.src} is Xen ${tree.version}, of the ${tree.generation} generation: the C backend compiles late-2021-shaped trees (such as Debian's 4.17.5) and HEAD-shaped ones (4.19 on)`);
   }
   let built;
-  try { built = await buildAddon({ xenDir: tree.dir, release: o.release }); } catch (e) {
+  try { built = await buildAddon({ xenDir: tree.dir, recipe: gen.recipe, release: o.release }); } catch (e) {
     if (e instanceof BuildError) throw new CBackendError(e.message);
     throw e;
   }
   const suffix = tree.patches.map((p) => `-${path.basename(p.path).replace(/\.(patch|diff)$/, '')}`).join('');
   const name = `c-${tree.version}${suffix}`.replace(/[^\w.-]/g, '_');
-  const backend = fileURLToPath(new URL('./backend.js', import.meta.url));
+  const backend = fileURLToPath(new URL(gen.module, import.meta.url));
   const spec = `file://${backend}?addon=${encodeURIComponent(built.path)}&name=${encodeURIComponent(name)}`;
   const strategy = await loadStrategy(spec);
   return { strategy, provenance: { ...xenProvenance(tree), build: built.hash } };

@@ -190,7 +190,8 @@ typedef union {
             struct {
                 union {
                     struct { uint8_t func : 3, dev : 5; };
-                    uint8_t extfunc;
+                    struct { uint8_t fn : 3, : 5; };      /* HEAD's name for the function number */
+                    uint8_t devfn, extfunc;
                 };
                 uint8_t bus;
             };
@@ -232,6 +233,9 @@ struct vcpu;
 struct vpci;
 #include "xh/rangeset.h"
 #include "xh/vpci.h"
+#ifdef CX_XEN_HEAD
+#include "xen-shim-head.h"
+#else
 /* Init hooks register in one section; GNU ld names its bounds. The build links msix, header, msi: the order of
  * Xen's SORT(.data.vpci.*) for priorities 1, 5, 9. Each hook is a fault point of the lab's (lib/xen/fault.ts
  * init_fault_point: failNext and verify's 'init' faults), failing as its first allocation would. */
@@ -249,18 +253,10 @@ struct domain {
     struct list_head pdev_list;       /* Xen: d->pdev_list */
     struct list_head rangesets;
     spinlock_t rangesets_lock;
-    rwlock_t pci_lock;                /* HEAD: d->pci_lock */
     struct { struct { struct list_head msix_tables; } hvm; } arch;
     unsigned int max_vcpus;
     struct vcpu *vcpu[8];
     int32_t lab_domain;               /* the lab's struct domain (word offset) */
-};
-
-struct vcpu {
-    int32_t vcpu_id;
-    struct domain *domain;
-    struct vpci_vcpu vpci;
-    int32_t lab_vcpu;                 /* the lab's struct vcpu (word offset) */
 };
 
 struct pci_dev {
@@ -280,6 +276,14 @@ struct pci_dev {
 #define for_each_pdev(d, pdev) list_for_each_entry(pdev, &(d)->pdev_list, domain_list)
 #define has_vpci(d) ((d)->has_vpci)
 #define is_hardware_domain(d) ((d) == hardware_domain)
+#endif
+
+struct vcpu {
+    int32_t vcpu_id;
+    struct domain *domain;
+    struct vpci_vcpu vpci;
+    int32_t lab_vcpu;                 /* the lab's struct vcpu (word offset) */
+};
 
 /* Xen globals: per-thread views of the lab's machine (runtime.c). */
 extern __thread struct vcpu *cx_current;
@@ -319,9 +323,11 @@ struct pci_dev *pci_get_pdev(const struct domain *d, pci_sbdf_t sbdf);
 const unsigned long *pci_get_ro_map(uint16_t seg);
 unsigned int pci_size_mem_bar(pci_sbdf_t sbdf, unsigned int pos, uint64_t *paddr, uint64_t *psize, unsigned int flags);
 bool pci_check_bar(const struct pci_dev *pdev, mfn_t start, mfn_t end);
+#ifndef CX_XEN_HEAD
 unsigned int pci_find_cap_offset(uint16_t seg, uint8_t bus, uint8_t dev, uint8_t func, uint8_t cap);
 unsigned int pci_find_next_cap(uint16_t seg, uint8_t bus, unsigned int devfn, unsigned int pos, int cap);
 unsigned int pci_find_ext_capability(int seg, int bus, int devfn, int cap);
+#endif
 unsigned int pci_msix_get_table_len(const struct pci_dev *pdev);
 int pci_msi_conf_write_intercept(struct pci_dev *pdev, unsigned int reg, unsigned int size, uint32_t *data);
 void pci_intx(const struct pci_dev *pdev, bool enable);
@@ -394,7 +400,9 @@ void writel(uint32_t v, volatile void *a);
 void writeq(uint64_t v, volatile void *a);
 
 /* XSM and MSI arch hooks */
+#ifndef CX_XEN_HEAD
 int xsm_iomem_mapping_vpci(struct domain *d, unsigned long s, unsigned long e, bool map);
+#endif
 bool iomem_access_permitted(const struct domain *d, unsigned long s, unsigned long e);
 int vpci_msix_arch_enable_entry(struct vpci_msix_entry *entry, const struct pci_dev *pdev, paddr_t table_base);
 int vpci_msix_arch_disable_entry(struct vpci_msix_entry *entry, const struct pci_dev *pdev);

@@ -1,0 +1,58 @@
+// The compiled C's half of the machine, shared by both C strategies (backend.ts for 4.17, backend-head.ts for
+// HEAD): the addon attached to this thread's machine, and C's struct domain / vcpu mirrors of the lab's, built on
+// the first call into C (boot thread, once per machine). The word of C's globals is kept in the Xen state's
+// `strategy` word (reserved, unused by the TypeScript model) so that every thread of the machine finds them.
+
+import { M } from '../mem/machine.js';
+import { XEN, xen } from '../xen/state.js';
+import { nr_domains, domain_by_index } from '../xen/domain.js';
+import { DOMAIN, PCI_DEV } from '../xen/types.js';
+import { loadAddon, type Addon } from './addon.js';
+import type { PciDevPtr } from '../xen/types.js';
+
+/** HEAD's C reads d->pci_lock: its struct domain points at the lab domain's lock words. */
+export interface CMachineOptions { pciLock: boolean }
+
+/** Build C's mirrors of the lab's domains and vCPUs (and of dom_xen, dom_io). */
+function bootC(a: Addon, o: CMachineOptions): number {
+  const g = a.call('cx_boot', xen(XEN.system_state), xen(XEN.pcidevs_lock));
+  a.call('cx_set_globals', g);
+  const mirrorDomain = (d: number): number => {
+    const cd = a.call('cx_domain_create', M[d + DOMAIN.domain_id], M[d + DOMAIN.is_hardware_domain], M[d + DOMAIN.has_vpci], d);
+    if (o.pciLock) a.call('cx_domain_pci_lock', cd, d + DOMAIN.pci_lock);
+    for (let j = 0; j < M[d + DOMAIN.max_vcpus]; j++) a.call('cx_vcpu_create', cd, j, M[d + DOMAIN.vcpu + j]);
+    return cd;
+  };
+  for (let i = 0; i < nr_domains(); i++) mirrorDomain(domain_by_index(i));
+  const dx = M[xen(XEN.dom_xen)];
+  if (dx) a.call('cx_set_dom_xen', mirrorDomain(dx));
+  const dio = M[xen(XEN.dom_io)];
+  if (dio && o.pciLock) mirrorDomain(dio);
+  Atomics.store(M, xen(XEN.strategy), g);
+  return g;
+}
+
+/** `c()`: the addon at `addonPath`, attached to this thread's machine and its C globals. */
+export function cMachine(addonPath: string, o: CMachineOptions): () => Addon {
+  let cx: Addon | undefined;
+  let readyFor: Int32Array | null = null;
+  return (): Addon => {
+    cx ??= loadAddon(addonPath);
+    if (readyFor !== M) {
+      const g = Atomics.load(M, xen(XEN.strategy));
+      if (g === 0) bootC(cx, o); else cx.call('cx_set_globals', g);
+      readyFor = M;
+    }
+    return cx;
+  };
+}
+
+/** C's mirror of a lab device: made on first use; one pci_hide_device made keeps its owner (dom_xen) in C too. */
+export function mirrorPdev(a: Addon, pdev: PciDevPtr): number {
+  const have = a.call('cx_pdev_of', pdev);
+  const owner = M[pdev + PCI_DEV.domain];
+  return have || a.call('cx_pdev_create', owner ? a.call('cx_domain_of', owner) : 0, M[pdev + PCI_DEV.sbdf], pdev);
+}
+
+/** The C mirror of a lab domain (0 for none). */
+export const cDomain = (a: Addon, d: number): number => (d ? a.call('cx_domain_of', d) : 0);
