@@ -21,7 +21,48 @@ CX_ENTRY(cx_domain_pci_lock)
 CX_ENTRY(x_vpci_assign_device) { current = cx_vcpu_mirror(a1); return vpci_assign_device(cx_ptr(a0)); }
 CX_ENTRY(x_vpci_deassign_device) { current = cx_vcpu_mirror(a1); vpci_deassign_device(cx_ptr(a0)); return 0; }
 CX_ENTRY(x_vpci_reinit_ext_capabilities) { current = cx_vcpu_mirror(a1); return vpci_reinit_ext_capabilities(cx_ptr(a0)); }
+/* What alloc_pdev (pci.c) reads from the device when it is made: its MSI and MSI-X capabilities. */
+CX_ENTRY(cx_pdev_caps)
+{
+    struct pci_dev *pdev = cx_ptr(a0);
+    pdev->msi_pos = pci_find_cap_offset(pdev->sbdf, PCI_CAP_ID_MSI);
+    if ( pdev->msi_pos )
+        pdev->msi_maxvec = multi_msi_capable(pci_conf_read16(pdev->sbdf, msi_control_reg(pdev->msi_pos)));
+    pdev->msix_pos = pci_find_cap_offset(pdev->sbdf, PCI_CAP_ID_MSIX);
+    return 0;
+}
 CX_ENTRY(cx_vcpu_pending_pdev) { return cx_word(((struct vcpu *)cx_ptr(a0))->vpci.pdev); }
+
+/*
+ * pci_get_pdev (pci.c:548-578 at HEAD): for NULL or the hardware domain, the segment's alldevs_list, which changes
+ * under pcidevs_lock only while vpci_read/vpci_write hold just d->pci_lock; for another domain its pdev_list. Each
+ * alldevs_list entry the walk reaches is a yield point, and so is the return, as in the model (lib/xen/head/pci.ts
+ * and vpci.ts's vpci_read:after-lookup).
+ */
+extern struct list_head *cx_alldevs(void);
+struct pci_dev *pci_get_pdev(const struct domain *d, pci_sbdf_t sbdf)
+{
+    struct pci_dev *pdev;
+    if ( !d || is_hardware_domain(d) )
+    {
+        for ( pdev = list_entry(cx_alldevs()->next, struct pci_dev, alldevs_list); &pdev->alldevs_list != cx_alldevs();
+              pdev = list_entry(pdev->alldevs_list.next, struct pci_dev, alldevs_list) )
+        {
+            cx_js(CX_YIELD, 0, 0, 0, CX_PC());
+            if ( pdev->sbdf.sbdf == sbdf.sbdf && (!d || pdev->domain == d) )
+                goto found;
+        }
+        pdev = NULL;
+        goto found;
+    }
+    list_for_each_entry ( pdev, &d->pdev_list, domain_list )
+        if ( pdev->sbdf.sbdf == sbdf.sbdf )
+            goto found;
+    pdev = NULL;
+ found:
+    cx_js(CX_YIELD, 0, 0, 0, CX_PC());       /* the model's vpci_read:after-lookup: the device may go now */
+    return pdev;
+}
 
 /* assign_virtual_sbdf's slot: the device's own while free (the lab's DomUs use host SBDFs), else the first free. */
 unsigned int cx_guest_slot(unsigned long *map, unsigned int nr, const struct pci_dev *pdev)

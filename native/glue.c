@@ -90,9 +90,15 @@ CX_ENTRY(cx_pdev_create)
     pdev->sbdf.sbdf = a1;
     pdev->lab_pdev = a2;
     pdev->domain = d;
+#ifdef CX_XEN_HEAD                       /* alloc_pdev's list_add, as the model's lists (the walks' order) */
+    list_add(&pdev->alldevs_list, &G->alldevs);
+    if ( d )
+        list_add(&pdev->domain_list, &d->pdev_list);
+#else
     list_add_tail(&pdev->alldevs_list, &G->alldevs);
     if ( d )
         list_add_tail(&pdev->domain_list, &d->pdev_list);
+#endif
     else
         INIT_LIST_HEAD(&pdev->domain_list);
     return cx_word(pdev);
@@ -121,9 +127,10 @@ CX_ENTRY(cx_pdev_set_owner)
 }
 
 /* pci.c's operations one at a time, at the moments the lab's pci.c makes them (lib/cxen/pci-head.ts). */
-CX_ENTRY(cx_pdev_list_add) { list_add_tail(&((struct pci_dev *)cx_ptr(a0))->domain_list, &((struct domain *)cx_ptr(a1))->pdev_list); return 0; }
+CX_ENTRY(cx_pdev_list_add) { list_add(&((struct pci_dev *)cx_ptr(a0))->domain_list, &((struct domain *)cx_ptr(a1))->pdev_list); return 0; }
 CX_ENTRY(cx_pdev_list_del) { list_del(&((struct pci_dev *)cx_ptr(a0))->domain_list); return 0; }
 CX_ENTRY(cx_pdev_set_domain) { ((struct pci_dev *)cx_ptr(a0))->domain = cx_ptr(a1); return 0; }
+CX_ENTRY(cx_pdev_domain) { return cx_word(((struct pci_dev *)cx_ptr(a0))->domain); }
 CX_ENTRY(cx_pdev_del_alldevs) { list_del(&((struct pci_dev *)cx_ptr(a0))->alldevs_list); return 0; }
 CX_ENTRY(cx_pdev_xfree) { xfree(cx_ptr(a0)); return 0; }
 
@@ -184,6 +191,7 @@ CX_ENTRY(x_rangeset_contains_range) { return rangeset_contains_range(cx_ptr(a0),
 CX_ENTRY(x_rangeset_destroy) { rangeset_destroy(cx_ptr(a0)); return 0; }
 
 /* ---- Xen's lookups over C's device list (pci.c's, without pcidevs_lock: 4.17's vPCI callers take none) ---- */
+#ifndef CX_XEN_HEAD                      /* HEAD's walks the owner's list for a domain: glue-head.c */
 struct pci_dev *pci_get_pdev(const struct domain *d, pci_sbdf_t sbdf)
 {
     struct pci_dev *pdev, *found = NULL;
@@ -196,6 +204,7 @@ struct pci_dev *pci_get_pdev(const struct domain *d, pci_sbdf_t sbdf)
     cx_js(CX_YIELD, 0, 0, 0, CX_PC());       /* the lookup took no lock: the device may go now */
     return found;
 }
+#endif
 struct pci_dev *pci_get_pdev_by_domain(const struct domain *d, int seg, int bus, int devfn)
 {
     return pci_get_pdev(d, PCI_SBDF(seg, bus, devfn >> 3, devfn & 7));
@@ -203,6 +212,7 @@ struct pci_dev *pci_get_pdev_by_domain(const struct domain *d, int seg, int bus,
 /* No device is read-only for the hardware domain here (vpci_write tests for NULL). */
 const unsigned long *pci_get_ro_map(uint16_t seg) { (void)seg; return NULL; }
 
+struct list_head *cx_alldevs(void) { return &G->alldevs; }
 struct domain *cx_domain_at(unsigned int i) { return i < G->nr_domains ? G->domains[i] : NULL; }
 void pcidevs_lock(void) { spin_lock_recursive(G->pcidevs); }
 void pcidevs_unlock(void) { spin_unlock_recursive(G->pcidevs); }

@@ -3,7 +3,7 @@
 // tests that need only a tree's shape.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cachedXenTrees } from '../lib/cxen/source/tree.js';
@@ -46,4 +46,11 @@ export function fakeXenTree(files: Record<string, string> = {}, version = ['4', 
     writeFileSync(join(dir, rel), text);
   }
   return dir;
+}
+
+/** A Xen HEAD tree (c447b7308b): $VPCI_XEN_HEAD, else a git export in the cache; undefined when neither is here. */
+export function headTree(): string | undefined {
+  const env = process.env.VPCI_XEN_HEAD;
+  if (env && existsSync(join(env, 'xen/drivers/vpci/cap.c'))) return env;
+  return cachedTree({ commit: 'c447b7308b' });
 }

@@ -10,7 +10,7 @@
 // hardware, locks, scheduler, recorder and judge. The MSI-X table's MMIO intercept is the model's (no table under C).
 
 import { current } from '../xen/state.js';
-import { cMachine, mirrorPdev, cDomain } from './cmachine.js';
+import { cMachine, mirrorPdevHead, syncOwner, cDomain } from './cmachine.js';
 import { pci_add_device, pci_remove_device, assign_device, deassign_device, free_pdev, type CDevicesHead } from './pci-head.js';
 import type { Patch } from '../strategy/patch.js';
 import type { PciDevPtr, VcpuPtr, DomainPtr } from '../xen/types.js';
@@ -21,7 +21,7 @@ const c = cMachine(params.get('addon') ?? '', { pciLock: true });
 
 /** The devices seam: C's side of pci.c's bookkeeping (native/glue.c cx_pdev_*). */
 const devices: CDevicesHead = {
-  mirror: (pdev: PciDevPtr): number => mirrorPdev(c(), pdev),
+  mirror: (pdev: PciDevPtr): number => mirrorPdevHead(c(), pdev),
   listAdd(cp: number, d: DomainPtr): void { c().call('cx_pdev_list_add', cp, cDomain(c(), d)); },
   listDel(cp: number): void { c().call('cx_pdev_list_del', cp); },
   setDomain(cp: number, d: DomainPtr): void { c().call('cx_pdev_set_domain', cp, cDomain(c(), d)); },
@@ -37,7 +37,12 @@ const patch: Patch = {
     vpci_read: () => (sbdf: number, reg: number, size: number) => c().call('x_vpci_read_as', current(), sbdf, reg, size) >>> 0,
     vpci_write: () => (sbdf: number, reg: number, size: number, data: number) => { c().call('x_vpci_write_as', current(), sbdf, reg | (size << 16), data >>> 0); },
     vpci_process_pending: () => (v: VcpuPtr) => c().call('x_vpci_process_pending_as', v) !== 0,
-    vpci_assign_device: () => (pdev: PciDevPtr) => c().call('x_vpci_assign_device', devices.mirror(pdev), current()),
+    vpci_assign_device: () => (pdev: PciDevPtr) => {
+      const cp = devices.mirror(pdev);
+      const rc = c().call('x_vpci_assign_device', cp, current());
+      syncOwner(c(), pdev, cp);          // setup_hwdom_pci_devices' swap (lib/lab/boot.ts) has no stand-in
+      return rc;
+    },
     vpci_deassign_device: () => (pdev: PciDevPtr) => { c().call('x_vpci_deassign_device', devices.mirror(pdev), current()); },
     vpci_reinit_ext_capabilities: () => (pdev: PciDevPtr) => c().call('x_vpci_reinit_ext_capabilities', devices.mirror(pdev), current()),
     // ---- the devices: the lab's pci.c with C's list operations

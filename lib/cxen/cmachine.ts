@@ -7,6 +7,7 @@ import { M } from '../mem/machine.js';
 import { XEN, xen } from '../xen/state.js';
 import { nr_domains, domain_by_index } from '../xen/domain.js';
 import { DOMAIN, PCI_DEV } from '../xen/types.js';
+import { LIST_POISON1 } from '../xen/list.js';
 import { loadAddon, type Addon } from './addon.js';
 import type { PciDevPtr } from '../xen/types.js';
 
@@ -52,6 +53,36 @@ export function mirrorPdev(a: Addon, pdev: PciDevPtr): number {
   const have = a.call('cx_pdev_of', pdev);
   const owner = M[pdev + PCI_DEV.domain];
   return have || a.call('cx_pdev_create', owner ? a.call('cx_domain_of', owner) : 0, M[pdev + PCI_DEV.sbdf], pdev);
+}
+
+/** The lab domain whose pdev_list holds pdev (dom_xen's for a hidden device), or 0. */
+function listOwner(pdev: PciDevPtr): number {
+  const ds = [...Array.from({ length: nr_domains() }, (_, i) => domain_by_index(i)), M[xen(XEN.dom_xen)], M[xen(XEN.dom_io)]];
+  for (const d of ds) {
+    if (!d) continue;
+    for (let p = M[d + DOMAIN.pdev_list]; p !== 0 && p !== LIST_POISON1; p = M[p + PCI_DEV.domain_next]) if (p === pdev) return d;
+  }
+  return 0;
+}
+
+/**
+ * HEAD's mirror: made on first use on the list the lab device is on, with the lab's pdev->domain, and what alloc_pdev
+ * reads from the device (msi_pos, msix_pos, msi_maxvec). The two may differ: setup_hwdom_pci_devices makes a hidden
+ * device the hardware domain's for its vpci_assign_device while it stays on dom_xen's list (lib/lab/boot.ts).
+ */
+export function mirrorPdevHead(a: Addon, pdev: PciDevPtr): number {
+  const have = a.call('cx_pdev_of', pdev);
+  if (have) return have;
+  const cp = a.call('cx_pdev_create', cDomain(a, listOwner(pdev)), M[pdev + PCI_DEV.sbdf], pdev);
+  a.call('cx_pdev_set_domain', cp, cDomain(a, M[pdev + PCI_DEV.domain]));
+  a.call('cx_pdev_caps', cp);
+  return cp;
+}
+
+/** Set C's pdev->domain to the lab device's list owner when they differ (the boot-time swap above, undone). */
+export function syncOwner(a: Addon, pdev: PciDevPtr, cp: number): void {
+  const owner = listOwner(pdev);
+  if (owner && owner !== M[pdev + PCI_DEV.domain]) a.call('cx_pdev_set_domain', cp, cDomain(a, owner));
 }
 
 /** The C mirror of a lab domain (0 for none). */
