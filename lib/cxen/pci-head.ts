@@ -149,21 +149,27 @@ export function assign_device(cx: CDevicesHead, d: DomainPtr, sbdf: number): num
   write_lock(pciLock(d, where));                              // pci.c:1648-1650
   rc = fn.vpci_assign_device(pdev);
   write_unlock(d + DOMAIN.pci_lock);
+  if (!rc && d === dom_io()) M[chk(pdev, PCI_DEV, where, 'write') + PCI_DEV.quarantine] = 1;  // pci.c:1672-1674
   return rc;
 }
 
-/** deassign_device (pci.c:894-959): to dom_io with quarantine, else (or from dom_io) to the hardware domain. */
+/**
+ * deassign_device (pci.c:894-959): to dom_io with quarantine or a device the toolstack once put there
+ * (pdev->quarantine, the lab's own state: no C mirror needed), else (or from dom_io) to the hardware domain.
+ */
 export function deassign_device(cx: CDevicesHead, d: DomainPtr, sbdf: number): number {
   const where = 'deassign_device';
   const pdev = fn.pci_get_pdev(d, sbdf, where);
   if (pdev === NULL) return ENODEV;
-  const target = iommu_quarantine() && M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain] !== dom_io() ? dom_io() : hardware_domain();
+  const quarantined = iommu_quarantine() || M[chk(pdev, PCI_DEV, where) + PCI_DEV.quarantine] !== 0;   // pci.c:911
+  const target = quarantined && M[pdev + PCI_DEV.domain] !== dom_io() ? dom_io() : hardware_domain();
   yield_point(SITE.deassign_device);
   write_lock(pciLock(d, where));                              // pci.c:933-935
   fn.vpci_deassign_device(pdev);
   write_unlock(d + DOMAIN.pci_lock);
   let rc = reassign_device(cx, d, target, pdev);
   if (rc) return rc;
+  if (M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain] === hardware_domain()) M[pdev + PCI_DEV.quarantine] = 0;  // 943-944
   write_lock(pciLock(target, where));                         // pci.c:948-951
   rc = fn.vpci_assign_device(pdev);
   write_unlock(target + DOMAIN.pci_lock);
