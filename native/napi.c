@@ -110,7 +110,13 @@ static napi_value attach(napi_env env, napi_callback_info info)
     if ( T_hook )
         napi_delete_reference(env, T_hook);
     napi_create_reference(env, argv[5], 1, &T_hook);
-    return NULL;
+    /* Where word 0 and the code are in this process: C's pointers are absolute (data, and function pointers such
+     * as register handlers), and the state digest reads them relative to these. */
+    napi_value r = NULL;
+    napi_create_array_with_length(env, 2, &r);
+    napi_set_element(env, r, 0, num(env, (double)(uintptr_t)cx_M));
+    napi_set_element(env, r, 1, num(env, (double)(uintptr_t)&cx_anchor));
+    return r;
 }
 
 /* enter(index, a0, a1, a2, a3): the entry's result, or undefined after a crash (see lastCrash). */

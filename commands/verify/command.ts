@@ -88,7 +88,6 @@ export async function run(argv: string[]): Promise<number> {
   const maxEvents = v.events;
   const c = await resolveBackend(v);
   if (!v.strategy && !c) throw new UsageError('verify needs --strategy (a name, a comma list or all)');
-  if (c && v.jobs > 1) throw new UsageError('--jobs is not available with --backend c yet');
   const as = v.strategy ?? (c ? defaultJudge(c) : 'baseline');
   if (c && as.includes(',')) throw new UsageError('with --backend c, --strategy names the one TypeScript strategy the build is judged as');
   let strategies;
@@ -100,7 +99,8 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   if (c) for (const l of loaded) judgeAs(l.scenario, c.strategy.name, as);
-  if (v.jobs > 1 && !shard) return runParallel(loaded, strategies.map((s) => s.name), argv, v.jobs, v);
+  // With the C backend each child compiles (a cache lookup) and judges the build as `as`, as this process would.
+  if (v.jobs > 1 && !shard) return runParallel(loaded, c ? [as] : strategies.map((s) => s.name), argv, v.jobs, { ...v, xen: c?.provenance }, c && { v, as });
   const interrupt = { stop: false };
   const offStop = onStop((sig) => { interrupt.stop = true; process.stderr.write(`\nvpci-lab: ${sig === 'SIGTERM' ? 'terminated' : 'interrupted'}; reporting what was covered\n`); });
   const pool = createPool(Math.max(...loaded.map((l) => Object.keys(l.scenario.actors).length)));
@@ -154,8 +154,9 @@ function printCell(r: VerifyResult, ref: string, maxEvents: number, html: string
 }
 
 /** --jobs: the same search in child processes (stress/verify-jobs.ts), reported like --merge. */
-async function runParallel(loaded: Array<{ ref: string }>, strategies: string[], argv: string[], jobs: number, v: { json?: string; report?: string; junit?: string }): Promise<number> {
-  const keep = ['preemptions', 'faults', 'max-faults', 'max-runs', 'budget', 'seed'];
+async function runParallel(loaded: Array<{ ref: string }>, strategies: string[], argv: string[], jobs: number, v: { json?: string; report?: string; junit?: string; xen?: unknown },
+  c?: { v: BackendValues; as: string }): Promise<number> {
+  const keep = ['preemptions', 'faults', 'max-faults', 'max-runs', 'budget', 'seed', 'backend', 'xen-src', 'patch'];
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const m = /^--([^=]+)(?:=(.*))?$/.exec(argv[i]);
@@ -174,7 +175,7 @@ async function runParallel(loaded: Array<{ ref: string }>, strategies: string[],
     process.stdout.write(`${r.scenario} under ${r.strategy}: ${verdictLine(r)}\n`);
     if (cells.length === 1) for (const l of outcomeLines(r)) process.stdout.write(l + '\n');
     const f = r.firstForbidden ?? r.firstFailure;
-    if (cells.length === 1 && f) process.stdout.write(`replay:   ${replayFor({ ...r, scenarioRef: loaded[0].ref }, f.schedule)}\n`);
+    if (cells.length === 1 && f) process.stdout.write(`replay:   ${c ? cReplay(loaded[0].ref, c.v, c.as, f.schedule) : replayFor({ ...r, scenarioRef: loaded[0].ref }, f.schedule)}\n`);
   }
   if (cells.length > 1 && results.length > 0) process.stdout.write(`verify (${boundsText(results[0])}; ${jobs} jobs):\n${matrix(results)}\n${MATRIX_KEY}\n`);
   const out = writeOutputs(results, v);

@@ -12,7 +12,8 @@ import { ModelCrash, type Outcome } from '../mem/crash.js';
 import { hookFor } from './hooks.js';
 
 interface Native {
-  attach(m: Int32Array, heapLo: number, heapWords: number, shadowByte: number, consts: Int32Array, hook: Function): void;
+  /** Returns where word 0 of `m` and the addon's code are in this process (C's pointers are absolute). */
+  attach(m: Int32Array, heapLo: number, heapWords: number, shadowByte: number, consts: Int32Array, hook: Function): [number, number];
   enter(i: number, a0?: number, a1?: number, a2?: number, a3?: number): number | undefined;
   lastCrash(): [kind: string, pc: number, func: string, detail: string, fromJs: boolean] | undefined;
   entries(): string[];
@@ -83,7 +84,12 @@ export function loadAddon(file: string): Addon {
     path: file,
     attach(): void {
       if (M.length === 0) return;
-      native.attach(M, LAYOUT.heap.base, LAYOUT.heap.words, LAYOUT.shadowByte, fpConsts(), hook);
+      const [base, code] = native.attach(M, LAYOUT.heap.base, LAYOUT.heap.words, LAYOUT.shadowByte, fpConsts(), hook);
+      // For the state digest (lib/verify/digest.ts), which runs on a thread that never loads the addon.
+      for (const [at, v] of [[CTL.NATIVE_BASE, base], [CTL.NATIVE_CODE, code]]) {
+        M[at] = v % 2 ** 32 | 0;
+        M[at + 1] = Math.floor(v / 2 ** 32);
+      }
       attachedTo = M;
     },
     call(name: string, a0 = 0, a1 = 0, a2 = 0, a3 = 0): number {

@@ -37,6 +37,8 @@ export const CTL = defineLayout('ctl', {
   HEAP_QCOUNT: 1,
   HEAP_LIVE: 1,
   HEAP_SLEEPERS: 1,                     // threads asleep on HEAP_LOCK: its unlock notifies only when there are any
+  NATIVE_BASE: 2,                       // the C backend's address of word 0 (lo, hi): C's pointers are it + 4 * word
+  NATIVE_CODE: 2,                       // and of its code (lo, hi): function pointers C keeps on the heap (handlers)
 });
 export const CTL_WORDS = CTL.words;
 

@@ -8,6 +8,14 @@ import { CTL, M, LAYOUT } from '../mem/machine.js';
 const LIVE = 1;
 const REGIONS = ['xen', 'p2m', 'pci'];
 
+/** Where the C backend sees word 0, or its own code (0 when no C ran on this machine): its pointers are absolute. */
+function native(at: number): number {
+  return M[at + 1] * 2 ** 32 + (M[at] >>> 0);
+}
+
+/** The C backend's code is within this distance of its anchor (the addon is a few MB). */
+const CODE_SPAN = 64 << 20;
+
 export function stateDigest(extra: string): string {
   let a = 0x811c9dc5 | 0, b = 0x01000193 | 0;
   const mix = (v: number): void => {
@@ -16,12 +24,21 @@ export function stateDigest(extra: string): string {
   };
   const heap = LAYOUT.heap;
   const bump = M[CTL.HEAP_BUMP];
+  const base = native(CTL.NATIVE_BASE), code = native(CTL.NATIVE_CODE);
   for (let p = heap.base + 2; p < bump;) {
     const size = M[p - 1];
     if (size <= 0) break;
     if ((M[p - 2] & 0xff) === LIVE) {
       mix(p); mix(M[p - 2]);
-      for (let i = 0; i < size; i++) mix(M[p + i]);
+      if (base === 0) for (let i = 0; i < size; i++) mix(M[p + i]);
+      else for (let i = 0; i < size; i++) {
+        // A C pointer into the machine (an 8-byte field: at an even word of its block, which is where xmalloc's
+        // struct starts) is its word offset here: the same state digests alike in every process.
+        const w = i % 2 === 0 && i + 1 < size ? M[p + i + 1] * 2 ** 32 + (M[p + i] >>> 0) : 0;
+        if (w >= base && w < base + M.length * 4) { mix(0x7ffffff1); mix((w - base) / 4); i++; }
+        else if (Math.abs(w - code) < CODE_SPAN) { mix(0x7ffffff2); mix(w - code); i++; }
+        else mix(M[p + i]);
+      }
     }
     p += size + 2;
   }
