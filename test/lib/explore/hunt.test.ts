@@ -26,13 +26,15 @@ describe('hunt: generated races, shrunk, written, replayed', function () {
   before(() => { pool = createPool(4); dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-hunt-')); });
   after(async () => { await pool.close(); fs.rmSync(dir, { recursive: true, force: true }); });
 
+  const stalePdev = (f: { outcome: string; where?: string }): boolean => f.outcome === 'use-after-free' && f.where === 'vpci_process_pending';
+
   it('upstream: finds a use-after-free in vpci_process_pending unaided, shrinks it to 2 vCPUs, and the file replays it', async () => {
     const known = readKnown(KNOWN);     // stale mappings are the defer_map FIXME: not what this test waits for
     const s = await hunt(pool, { strategy: 'upstream', budgetMs: 60_000, seed: 1, runsPerProgram: 20, pctDepth: 3, out: dir, known, domu: 'off', command: 'test' },
-      { shouldStop: (st) => st.findings.some((f) => f.outcome === 'use-after-free') });
-    const f = s.findings.find((x) => x.outcome === 'use-after-free');
-    assert.ok(f, `no use-after-free in ${s.programs} programs / ${s.runs} runs`);
-    assert.equal(f.where, 'vpci_process_pending');
+      { shouldStop: (st) => st.findings.some(stalePdev) });
+    // Other bugs open at HEAD (alldevs-walk's use-after-free in vpci_write, say) may come first: each is its own finding.
+    const f = s.findings.find(stalePdev);
+    assert.ok(f, `no use-after-free in vpci_process_pending in ${s.programs} programs / ${s.runs} runs (found: ${s.findings.map((x) => `${x.outcome}@${x.where}`).join(', ')})`);
     assert.ok(f.vcpus <= 2, `${f.vcpus} vCPUs`);
     assert.ok(f.replayed, 'the hunt\'s own replay from the file');
     const { url, scenario } = await loadScenario(f.file);
