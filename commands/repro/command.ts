@@ -97,7 +97,11 @@ function printResult(r: ReproResult, o: { schedule?: string; chooser: string; pc
   const k = knownBugOf(r.strategy, f);
   if (k) process.stdout.write(`  ${knownLegend([k])[0]}\n`);
   if (f.message) process.stdout.write(`  ${f.message}\n`);
-  process.stdout.write(`schedule: ${f.schedule}\nreplay:   ${o.replay(f.schedule)}\n\ninterleaving:\n`);
+  process.stdout.write(`schedule: ${f.schedule}\nreplay:   ${o.replay(f.schedule)}\n`);
+  if (o.schedule && parseSchedule(o.schedule).digest === undefined) {
+    process.stdout.write('note: an S1 schedule carries no model seed or site digest, so this replay could not check that it ran the interleaving recorded; the S2 string above can be\n');
+  }
+  process.stdout.write('\ninterleaving:\n');
   const shown = o.maxEvents === 0 ? f.events : f.events.slice(-o.maxEvents);
   if (shown.length < f.events.length) process.stdout.write(`  ... ${f.events.length - shown.length} earlier events (see the timeline)\n`);
   shown.forEach((e, i) => process.stdout.write(`  ${String(f.events.length - shown.length + i).padStart(4)}  ${e.label}\n`));

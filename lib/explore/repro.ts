@@ -11,6 +11,7 @@ import { classifyTrial } from '../lab/classify.js';
 import { runTrial, TrialError, type TrialPool, type ActorSpec } from '../run/index.js';
 import { parseSchedule, ScheduleDivergence } from '../sched/schedule.js';
 import { siteDigest } from '../sched/fault.js';
+import { scheduleStringV2 } from '../sched/setup.js';
 import { armVerify, ALL_FAULT_KINDS, VERIFY_WORDS } from '../verify/trace.js';
 import { scenarioModel, ScenarioError, type Scenario } from '../scenario/scenario.js';
 import { judgeFor, type Verdict } from '../scenario/judge.js';
@@ -118,6 +119,19 @@ async function pctEstimate(pool: TrialPool, url: string, s: Scenario, strategy: 
   return res.outcome !== 'hang' && res.steps ? res.steps : 100;
 }
 
+const hex8 = (x: number): string => x.toString(16).padStart(8, '0');
+
+/**
+ * An S2 replay whose run met other sites than the string recorded is refused, not reported: its outcome belongs to
+ * another interleaving (the model, scenario or strategy changed since), and a timeline or an exit code under the
+ * string's name would claim the recorded run still ends that way. What it did end in is said, for orientation.
+ */
+function digestDivergence(got: number, want: number, c: { outcome: Outcome; where: string }, steps: number): ScheduleDivergence {
+  return new ScheduleDivergence(`replay diverged: the run met a different sequence of sites than the schedule recorded (digest ${hex8(got)}, ` +
+    `the schedule says ${hex8(want)}): the model, scenario or strategy changed since it was printed, so this run (it ended in ${c.outcome}` +
+    `${c.where ? ` in ${c.where}` : ''}) is another interleaving; run without --schedule to search again`, steps, -1, []);
+}
+
 export async function reproduce(pool: TrialPool, url: string, s: Scenario, strategy: string, o: ReproOptions,
   onRun?: (run: number, outcome: Outcome) => void): Promise<ReproResult> {
   const outcomes = Object.fromEntries(OUTCOMES.map((k) => [k, 0])) as Record<Outcome, number>;
@@ -125,13 +139,14 @@ export async function reproduce(pool: TrialPool, url: string, s: Scenario, strat
   const judged = judgeFor(s, strategy, isBuiltinScenario(url));
   const out: ReproResult = { scenario: s.name, strategy, runs: 0, outcomes, verdicts, tally: [], firstFailure: null, surprise: null, forbidden: [], rule: judged.rule, ...refsOf(url, s, strategy) };
   const runs = o.schedule ? 1 : o.runs;
-  // An S2 schedule (from verify) also fixes the model seed, which fault points fail, and the sites it must meet.
+  // An S2 schedule also fixes the model seed, which fault points fail, and the sites it must meet; S1 (no digest)
+  // replays with model seed 1, what repro used when it printed them.
   const v2 = o.schedule !== undefined ? parseSchedule(o.schedule) : undefined;
-  const faulted = v2?.digest !== undefined;
+  const faulted = v2?.digest !== undefined, modelSeed = v2?.seed ?? 1;
   const pctLength = o.chooser === 'pct' && !o.schedule ? await pctEstimate(pool, url, s, strategy, o) : undefined;
   for (let run = 0; run < runs; run++) {
     if (!owns(o.shard, run)) continue;
-    const { desc, actors } = scenarioModel(s, strategy, v2?.seed ?? 1);
+    const { desc, actors } = scenarioModel(s, strategy, modelSeed);
     if (faulted) desc.extraRegions = { ...desc.extraRegions, verify: VERIFY_WORDS };
     const { machine, world } = boot(desc);
     if (faulted) armVerify({ kinds: ALL_FAULT_KINDS, maxFaults: 1 << 20, forced: v2!.faults ?? [] });
@@ -143,28 +158,26 @@ export async function reproduce(pool: TrialPool, url: string, s: Scenario, strat
     const cpuNames = actors.map((a) => a.name);
     const stuck = labInputError(res, cpuNames, s.name, strategy, o.budgetMs ?? 15_000);
     if (stuck) throw new ScenarioError(stuck);
-    if (faulted && siteDigest() !== v2!.digest) {
-      throw new ScheduleDivergence(`replay diverged: the run met a different sequence of sites (digest ${siteDigest().toString(16).padStart(8, '0')}, ` +
-        `the schedule says ${v2!.digest!.toString(16).padStart(8, '0')}): a changed model, scenario or strategy?`, res.steps ?? 0, -1, []);
-    }
     const c = classifyTrial(res, world, cpuNames);
+    if (faulted && siteDigest() !== v2!.digest) throw digestDivergence(siteDigest(), v2!.digest!, c, res.steps ?? 0);
+    const schedule = faulted ? o.schedule! : scheduleStringV2(modelSeed);
     const verdict = judged.verdict(c.outcome, c.where);
     out.runs++;
     outcomes[c.outcome]++;
     verdicts[verdict]++;
     count(out.tally, c.outcome, c.where, verdict);
-    out.lastSchedule = res.schedule;
+    out.lastSchedule = schedule;
     onRun?.(run, c.outcome);
     if (verdict === 'forbidden') {
       const known = out.forbidden.find((x) => x.outcome === c.outcome);
       if (known) known.count++;
-      else out.forbidden.push({ outcome: c.outcome, count: 1, run, where: c.where, vcpu: c.vcpu, message: c.message, schedule: res.schedule ?? '' });
+      else out.forbidden.push({ outcome: c.outcome, count: 1, run, where: c.where, vcpu: c.vcpu, message: c.message, schedule });
     }
     const failed = c.outcome !== 'ok';
     const keep = (failed && !out.firstFailure) || (verdict === 'forbidden' && !out.surprise) || o.schedule !== undefined;
     if (keep) {
       const events = interleaving(cpuNames);
-      const f: RunFailure = { run, outcome: c.outcome, verdict, where: c.where, vcpu: c.vcpu, message: c.message, schedule: (faulted ? o.schedule : res.schedule) ?? '',
+      const f: RunFailure = { run, outcome: c.outcome, verdict, where: c.where, vcpu: c.vcpu, message: c.message, schedule,
         cpuNames, lockClasses: [...LAYOUT.lockClasses], events, crashCpu: res.crash?.cpu };
       if ((failed || o.schedule !== undefined) && !out.firstFailure) out.firstFailure = f;
       if (verdict === 'forbidden' && !out.surprise) out.surprise = f;

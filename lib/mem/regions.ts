@@ -13,7 +13,7 @@ export const RING_ENTRY_WORDS = 4;  // seq, event, a, b
 export const QUARANTINE = 128;      // freed blocks held back from reuse (KASAN-style)
 export const MAX_SIZE_CLASS = 512;  // exact-size free lists up to this many words
 /** Region 'sched' (lib/sched/state.ts): a header, one slot per thread, then one byte per decision. */
-export const SCHED_HEADER_WORDS = 80;
+export const SCHED_HEADER_WORDS = 128;
 export const SCHED_SLOT_WORDS = LINE_WORDS;
 export const SCHED_DECISIONS_DEFAULT = 1 << 18;
 

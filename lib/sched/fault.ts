@@ -3,9 +3,10 @@
 // run (counted over all threads: only the token holder runs, so the count is deterministic) fails when the
 // forced-fault bitmap says so; the model checker (lib/verify) flips these bits to branch.
 
-import { M } from '../mem/machine.js';
+import { CTL, M, onAttach } from '../mem/machine.js';
 import { fp, fpOn, fpDecision, VB, VERIFY, VFLT, VFORCED, VERIFY_FAULTS } from '../mem/footprint.js';
 import { SCHED_HEADER, schedBase, SCHED_SLOT, slot } from './state.js';
+import { MODE_CONTROLLED, SCHED } from './mode.js';
 
 export const FAULT_KINDS = ['iommu', 'map', 'alloc', 'init'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -38,6 +39,33 @@ export function siteDigest(): number { return M[schedBase + SCHED_HEADER.SITE_HA
 
 /** Are fault points decisions on this thread now (a verify run or its replay)? */
 export function faultsRecorded(): boolean { return fpOn; }
+
+let noted = false;
+onAttach(() => { noted = M[CTL.SCHED + SCHED.MODE] === MODE_CONTROLLED; });
+/** Outside verify, must this thread's fault points be noted (noteFault): is it a thread of a controlled run? */
+export function faultsNoted(): boolean { return noted; }
+
+/**
+ * A fault point of a controlled run outside verify, decided by the scenario or --inject: folded into the site
+ * digest and counted exactly as faultChoice does, so the run's S2 string (its digest, the indices of its failures)
+ * is the one a verify run of the same interleaving prints, and its replay (which forces those failures) checks out.
+ */
+export function noteFault(kind: number, fail: boolean, scripted: boolean): void {
+  const h = schedBase + SCHED_HEADER.SITE_HASH, n = M[schedBase + SCHED_HEADER.FLT_N];
+  M[h] = mixSite(M[h], 0x1000000 | kind);
+  M[schedBase + SCHED_HEADER.FLT_N] = n + 1;
+  if (!fail || scripted) return;
+  if (n < VERIFY_FAULTS) M[schedBase + SCHED_HEADER.FLT_FAILED + (n >>> 5)] |= 1 << (n & 31);
+  else M[schedBase + SCHED_HEADER.FLT_OVER] = 1;
+}
+
+/** Main thread, after a controlled run outside verify: the fault points that failed unscripted (null: past the log). */
+export function faultFailures(): number[] | null {
+  if (M[schedBase + SCHED_HEADER.FLT_OVER] !== 0) return null;
+  const out: number[] = [], n = Math.min(M[schedBase + SCHED_HEADER.FLT_N], VERIFY_FAULTS);
+  for (let i = 0; i < n; i++) if ((M[schedBase + SCHED_HEADER.FLT_FAILED + (i >>> 5)] >>> (i & 31)) & 1) out.push(i);
+  return out;
+}
 
 /**
  * Decide the fault point of `kind` (FAULT_KINDS index) reached now. `scripted`: the scenario forced this failure

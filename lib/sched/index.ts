@@ -4,7 +4,7 @@ export { yield_point, lock_yield, block_on, controlled, MODE_FREE, MODE_JITTER, 
 export { schedThreadStart, schedThreadDone, stopAll } from './controlled.js';
 export { startBarrier, checkedIn } from './barrier.js';
 export {
-  prepareFree, prepareControlled, scheduleString, divergenceInfo,
+  prepareFree, prepareControlled, scheduleString, scheduleStringV2, divergenceInfo,
   schedEnd, schedEndAddr, schedSteps, schedHandoffs, schedThreads, schedStarted, threadSchedState, decisionCapacity,
   DEFAULT_MAX_STEPS, DEFAULT_PCT_DEPTH,
   type ControlledOptions, type ControlledSettings, type FreeOptions, type ThreadSchedState,

@@ -13,9 +13,13 @@
 //
 // S2 adds what else a replay depends on: the model seed, the digest of the run's sequence of sites, picks and
 // runnable sets (8 hex digits; a replay whose digest differs ran something else: divergence), and the fault
-// points that failed (indices in the run's order of fault points; the others succeed). S1 strings still replay.
+// points that failed (indices in the run's order of fault points; the others succeed). Every command prints S2: a
+// controlled run outside verify folds its fault points into the digest and counts them as verify does
+// (lib/sched/fault.ts noteFault), so one interleaving has one string whichever command ran it. S1 strings still
+// replay (model seed 1, what repro ran them with), unchecked.
 
 import { MAX_THREADS } from '../mem/machine.js';
+import { VERIFY_FAULTS } from '../mem/footprint.js';
 
 export const SCHEDULE_VERSION = 'S1';
 export const SCHEDULE_VERSION_2 = 'S2';
@@ -93,6 +97,7 @@ function parseV2(s: string): Schedule {
   if (seed > 0xffffffff) throw new ScheduleError(`malformed schedule '${clip(s)}': seed out of range`);
   const faults = m[5] ? m[5].split(',').map(Number) : [];
   for (let i = 1; i < faults.length; i++) if (faults[i] <= faults[i - 1]) throw new ScheduleError(`malformed schedule '${clip(s)}': fault indices must ascend`);
+  if (faults.some((i) => i >= VERIFY_FAULTS)) throw new ScheduleError(`malformed schedule '${clip(s)}': fault index past ${VERIFY_FAULTS - 1}, the most a replay can force`);
   return { threads, decisions: decodeDecisions(s, m[4], threads), seed, digest: parseInt(m[3], 16) >>> 0, faults };
 }
 

@@ -8,7 +8,8 @@ import {
 } from './state.js';
 import { chooserByName, type ChooserName } from './choosers/index.js';
 import { forgetThread } from './controlled.js';
-import { formatSchedule, parseSchedule, threadLetter, ScheduleError, type Schedule } from './schedule.js';
+import { formatSchedule, formatScheduleV2, parseSchedule, threadLetter, ScheduleError, type Schedule } from './schedule.js';
+import { faultFailures, siteDigest } from './fault.js';
 
 export const DEFAULT_MAX_STEPS = 100_000;
 export const DEFAULT_PCT_DEPTH = 3;
@@ -45,9 +46,8 @@ export function decisionCapacity(): number { return LOG.length; }
 
 function resetHeader(threads: number): void {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw new RangeError(`threads must be 1..${MAX_THREADS}`);
-  M.fill(0, schedBase, schedBase + SCHED_HEADER.PCT_CP + PCT_MAX_CHANGE_POINTS);
+  M.fill(0, schedBase, schedBase + SCHED_HEADER.words); // the site digest and fault log too: a run's S2 string is its own
   for (let c = 0; c < MAX_THREADS; c++) M.fill(0, slot(c), slot(c) + SCHED_SLOT.WAKE + 1);
-  M[schedBase + SCHED_HEADER.SPINNERS] = 0;
   M[schedBase + SCHED_HEADER.TOKEN] = -1;
   M[schedBase + SCHED_HEADER.NTHREADS] = threads;
   M[schedBase + SCHED_HEADER.CAPACITY] = LOG.length;
@@ -106,6 +106,16 @@ export function schedStarted(): number { return Atomics.load(M, schedBase + SCHE
 /** The schedule string of the run so far (its decisions). */
 export function scheduleString(): string {
   return formatSchedule(M[schedBase + SCHED_HEADER.NTHREADS], LOG.subarray(0, M[schedBase + SCHED_HEADER.STEP]));
+}
+
+/**
+ * The S2 string of a controlled run outside verify made with model seed `seed`: its decisions, site digest and
+ * unscripted fault failures. S1 when a failure lies past what a replay can force (lib/mem/footprint.ts VERIFY_FAULTS).
+ */
+export function scheduleStringV2(seed: number): string {
+  const failed = faultFailures();
+  const n = M[schedBase + SCHED_HEADER.NTHREADS], decisions = LOG.subarray(0, M[schedBase + SCHED_HEADER.STEP]);
+  return failed ? formatScheduleV2(n, decisions, seed, siteDigest(), failed) : formatSchedule(n, decisions);
 }
 
 export interface ThreadSchedState { cpu: number; state: (typeof STATE_NAMES)[number]; blockedOn: number; lastSite: number }

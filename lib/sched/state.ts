@@ -5,6 +5,7 @@
 
 import { M, region, onAttach, SCHED_HEADER_WORDS, SCHED_SLOT_WORDS, MAX_THREADS } from '../mem/machine.js';
 import { defineLayout } from '../mem/layout.js';
+import { VERIFY_FAULTS } from '../mem/footprint.js';
 
 export const PCT_MAX_CHANGE_POINTS = 32;
 
@@ -36,6 +37,9 @@ export const SCHED_HEADER = defineLayout('sched header', {
   YIELDING: 1,     // the thread at this decision point is retrying (backoff): switching away is no preemption
   PCT_CHOICES: 1,  // PCT's step count: decisions with more than one runnable thread (its change points count these)
   SPINNERS: 1,     // threads of the run polling their wake word now (SPIN_AUTO lets at most cores - 1 do so)
+  FLT_N: { line: 'start' }, // outside verify: fault points met so far (verify counts its own, lib/mem/footprint.ts),
+  FLT_OVER: 1,     //   a failure past the bitmap (the run's S2 string cannot force it),
+  FLT_FAILED: VERIFY_FAULTS / 32, // and which of them failed without the scenario scripting it (bitmap)
 }, { capacity: SCHED_HEADER_WORDS });
 
 /** Per-thread slot words (offsets from `slot(c)`), one line per thread. */

@@ -4,7 +4,7 @@
 
 import { M, onAttach } from '../mem/machine.js';
 import { setAllocFault } from '../mem/heap.js';
-import { faultChoice, faultsRecorded, FAULT_KINDS, type FaultKind } from '../sched/fault.js';
+import { faultChoice, faultsRecorded, faultsNoted, noteFault, FAULT_KINDS, type FaultKind } from '../sched/fault.js';
 import { XEN, xen, chance, takeForced } from './state.js';
 
 export { FAULT_KINDS, type FaultKind };
@@ -20,8 +20,9 @@ const KIND = { iommu: 0, map: 1, alloc: 2, init: 3 } as const;
 export function fault_point(kind: FaultKind): boolean {
   const scripted = kind === 'iommu' ? takeForced(XEN.iommu_fail_next) : kind === 'map' ? takeForced(XEN.map_fail_next) : false;
   if (faultsRecorded()) return faultChoice(KIND[kind], scripted);
-  if (scripted) return true;
-  return kind === 'iommu' ? chance(M[xen(XEN.iommu_fail_permille)]) : kind === 'map' ? chance(M[xen(XEN.map_fail_permille)]) : false;
+  const fail = scripted || (kind === 'iommu' ? chance(M[xen(XEN.iommu_fail_permille)]) : kind === 'map' ? chance(M[xen(XEN.map_fail_permille)]) : false);
+  if (faultsNoted()) noteFault(KIND[kind], fail, scripted);
+  return fail;
 }
 
 /**
@@ -32,9 +33,12 @@ export function init_fault_point(hook: number): boolean {
   const a = xen(XEN.init_fail_next);
   const scripted = Atomics.load(M, a) === hook + 1 && Atomics.compareExchange(M, a, hook + 1, 0) === hook + 1;
   if (faultsRecorded()) return faultChoice(KIND.init, scripted);
+  if (faultsNoted()) noteFault(KIND.init, scripted, scripted);
   return scripted;
 }
 
 const allocFault = (): boolean => faultChoice(KIND.alloc, false);
-// xzalloc's -ENOMEM is a choice only under verify: otherwise the allocator's hot path tests one null hook.
-onAttach(() => setAllocFault(faultsRecorded() ? allocFault : null));
+const allocNoted = (): boolean => { noteFault(KIND.alloc, false, false); return false; };
+// xzalloc's -ENOMEM is a choice only under verify; a controlled run notes each allocation as the fault point it is
+// there (the site digest); free-running, the allocator's hot path tests one null hook.
+onAttach(() => setAllocFault(faultsRecorded() ? allocFault : faultsNoted() ? allocNoted : null));

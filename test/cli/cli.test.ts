@@ -40,6 +40,13 @@ describe('command line: bad input is one line and exit 2', function () {
   it('repro without a strategy', () => usageError(['repro', 'crash-path-1'], /--strategy/));
   it('repro of an unknown scenario', () => usageError(['repro', 'crash-path-9', '--strategy', 'baseline'], /unknown scenario 'crash-path-9'/));
   it('repro with a malformed schedule string', () => usageError(['repro', 'crash-path-1', '--strategy', 'baseline', '--schedule', 'S1:2:zz!'], /schedule/));
+  for (const [bad, why] of [
+    ['S2:2:s1:d0c00ad2', /expected S2:<threads>:s<seed>/], ['S2:2:s1:xyz:b14a26', /expected S2/], ['S2:2:s1:d0c00ad2:b14a26:f3,2', /ascend/],
+    ['S2:2:s1:d0c00ad2:b14a26:f5000', /fault index past/], ['S2:2:s99999999999:d0c00ad2:b14a26', /expected S2|seed/], ['S2:3:s1:d0c00ad2:b14a26', /schedule is for 3 thread/],
+    ['S2:2:s1:d0c00ad2:c14', /thread 'c'/], ['S1:2:b14a26:f1', /unexpected ':'/], ['S3:2:b14a26', /unknown version 'S3'/],
+  ] as const) {
+    it(`repro with a malformed replay string: ${bad}`, () => usageError(['repro', 'crash-path-1', '--strategy', 'baseline', '--schedule', bad, '--html', path.join(dir, 'x.html')], why));
+  }
   it('repro of a scenario file that does not load', () => {
     const f = path.join(dir, 'broken.mjs');
     fs.writeFileSync(f, 'export default {{ nope');
@@ -77,7 +84,7 @@ describe('command line: repro and explore outputs', function () {
     const json = path.join(dir, 'r.json'), html = path.join(dir, 't.html');
     const r = cli('repro', 'crash-path-1', '--strategy', 'baseline', '--json', json, '--html', html);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /schedule: S1:2:/);
+    assert.match(r.stdout, /schedule: S2:2:s1:[0-9a-f]{8}:/);
     assert.match(r.stdout, /interleaving:/);
     const j = JSON.parse(fs.readFileSync(json, 'utf8'));
     assert.equal(j.scenario, 'crash-path-1');
@@ -87,6 +94,20 @@ describe('command line: repro and explore outputs', function () {
     const again = cli('repro', 'crash-path-1', '--strategy', 'baseline', '--schedule', j.firstFailure.schedule, '--html', html);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /replayed run: null-deref/);
+  });
+
+  it('an S1 string still replays, with a note, and prints its S2 form; an S2 string with a wrong digest is refused', () => {
+    const html = path.join(dir, 't1.html');
+    const r = cli('repro', 'crash-path-1', '--strategy', 'baseline', '--html', html);
+    const s2 = /schedule: (S2:2:s1:([0-9a-f]{8}):([a-z\d]+))\n/.exec(r.stdout)!;
+    assert.ok(s2, r.stdout);
+    const old = cli('repro', 'crash-path-1', '--strategy', 'baseline', '--schedule', `S1:2:${s2[3]}`, '--html', html);
+    assert.equal(old.code, 0, old.stderr);
+    assert.match(old.stdout, /replayed run: null-deref/);
+    assert.ok(old.stdout.includes(`schedule: ${s2[1]}\n`), old.stdout);
+    assert.match(old.stdout, /note: an S1 schedule carries no model seed or site digest/);
+    const wrong = `S2:2:s1:${((parseInt(s2[2], 16) ^ 1) >>> 0).toString(16).padStart(8, '0')}:${s2[3]}`;
+    usageError(['repro', 'crash-path-1', '--strategy', 'baseline', '--schedule', wrong, '--html', html], /replay diverged: .*changed since it was printed, so this run \(it ended in null-deref in vpci_process_pending\) is another interleaving/);
   });
 
   it('explore prints the matrix and writes one JSON cell per scenario and strategy', () => {
@@ -118,7 +139,7 @@ describe('command line: repro and explore outputs', function () {
     const x = fs.readFileSync(junit, 'utf8');
     assert.match(x, /^<\?xml/);
     assert.equal((x.match(/<testcase /g) ?? []).length, 2);
-    assert.match(x, /<testcase classname="vpci-lab.explore.strict" name="baseline" time="[\d.]+">\n\s+<failure type="[a-z-]+" message="[^"]*forbidden for baseline[^"]*">[^<]*schedule: S1:2:/);
+    assert.match(x, /<testcase classname="vpci-lab.explore.strict" name="baseline" time="[\d.]+">\n\s+<failure type="[a-z-]+" message="[^"]*forbidden for baseline[^"]*">[^<]*schedule: S2:2:s1:[0-9a-f]{8}:[^<]*replay: vpci-lab repro \S+ --strategy baseline --schedule S2:2:/);
     assert.match(x, /<testcase classname="vpci-lab.explore.crash-path-4" name="baseline" time="[\d.]+">\n\s+<system-out>/);
     const ok = cli('explore', '--scenarios', 'crash-path-4', '--strategies', 'baseline', '--runs', '5');
     assert.equal(ok.code, 0, ok.stderr);

@@ -26,7 +26,7 @@ describe('repro: controlled races on real threads', function () {
       assert.ok(r.firstFailure, `no failure in ${r.runs} runs`);
       assert.ok(CRASH_OUTCOMES.has(r.firstFailure.outcome), `crash outcome, got ${r.firstFailure.outcome}`);
       assert.equal(judge(scenario.expect, 'baseline', r.firstFailure.outcome, r.firstFailure.where) === 'forbidden', false);
-      assert.match(r.firstFailure.schedule, /^S1:\d+:/);
+      assert.match(r.firstFailure.schedule, /^S2:\d+:s1:[0-9a-f]{8}:/);
     });
   }
 
