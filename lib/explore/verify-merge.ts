@@ -20,6 +20,8 @@ export function mergeCells(cells: CellJson[]): VerifyResult {
     for (const w of s.where) if (!m.where.includes(w)) m.where.push(w);
     if (s.minPreemptions < m.minPreemptions) { m.minPreemptions = s.minPreemptions; m.schedule = s.schedule; }
   }
+  // Ties go to the lowest shard, not to whichever child finished first (verify --jobs): the verdict line repeats.
+  const byShard = [...cells].sort((x, y) => (x.shard?.index ?? 0) - (y.shard?.index ?? 0));
   const best = (fs: Array<FailureReport | null>): FailureReport | null =>
     fs.filter((f): f is FailureReport => f !== null).sort((x, y) => x.preemptions - y.preemptions)[0] ?? null;
   const complete = cells.every((c) => c.complete) && have.size === count;
@@ -29,7 +31,7 @@ export function mergeCells(cells: CellJson[]): VerifyResult {
     runsByBound: a.runsByBound.map((_, i) => sum(cells.map((c) => c.runsByBound[i] ?? 0))),
     complete, cutBy: complete ? undefined : cells.find((c) => c.cutBy)?.cutBy ?? 'interrupt',
     outcomes, digests: [...new Set(cells.flatMap((c) => c.digests))].sort(), forbidden: sum(cells.map((c) => c.forbidden)),
-    firstFailure: best(cells.map((c) => c.firstFailure)), firstForbidden: best(cells.map((c) => c.firstForbidden)),
+    firstFailure: best(byShard.map((c) => c.firstFailure)), firstForbidden: best(byShard.map((c) => c.firstForbidden)),
     ms: Math.max(...cells.map((c) => c.ms)),
   };
 }

@@ -138,6 +138,7 @@ describe('verify: every schedule and fault placement within bounds', function ()
     for (let i = 0; i < 3; i++) shards.push(await run('crash-path-3', 'upstream', { ...o, shard: { index: i, count: 3 } }));
     const merged = mergeCells(shards.map((s) => JSON.parse(JSON.stringify(cellJson(s)))));
     assert.deepEqual(merged.digests, whole.digests);
+
     assert.deepEqual(Object.keys(merged.outcomes).sort(), Object.keys(whole.outcomes).sort());
     assert.ok(merged.complete);
     assert.equal(merged.forbidden, whole.forbidden);
@@ -147,6 +148,11 @@ describe('verify: every schedule and fault placement within bounds', function ()
 
   it('--jobs 2 (child processes, one cell in 6 shards) reaches the same verdict and terminal states as one process', async function () {
     const whole = await run('crash-path-3', 'baseline', { bound: 2 });
+    // The children hand their shards over as they finish; several shards' first failures have 1 preemption (a
+    // null-deref, use-after-frees): the order they arrive in must not pick the one reported.
+    const six = [];
+    for (let i = 0; i < 6; i++) six.push(JSON.parse(JSON.stringify(cellJson(await run('crash-path-3', 'baseline', { bound: 2, shard: { index: i, count: 6 } })))));
+    assert.equal(mergeCells([...six].reverse()).firstFailure?.schedule, mergeCells(six).firstFailure?.schedule);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-verify-test-'));
     try {
       const file = path.join(dir, 'v.json');
