@@ -6,6 +6,7 @@ import { OUTCOMES, CRASH_OUTCOMES, type Outcome } from '../mem/crash.js';
 import { LAYOUT, releaseMachine } from '../mem/machine.js';
 import { readRing } from '../trace/recorder.js';
 import { bootMachine } from '../lab/boot.js';
+import { bootFromImage } from '../lab/boot-image.js';
 import { lockNamer, describeEvent } from '../lab/names.js';
 import { classifyTrial } from '../lab/classify.js';
 import { runTrial, TrialError, type TrialPool, type ActorSpec } from '../run/index.js';
@@ -86,9 +87,12 @@ function asScenarioError(e: unknown): unknown {
   return fault ? new ScenarioError(fault) : e;
 }
 
-/** bootMachine, with a patch's own error (its code runs at boot: pci_add_device, the init hooks) named as such. */
+/**
+ * bootMachine (from the description's image after its first two boots, lib/lab/boot-image.ts), with a patch's own
+ * error (its code runs at boot: pci_add_device, the init hooks) named as such.
+ */
 export function boot(desc: Parameters<typeof bootMachine>[0]): ReturnType<typeof bootMachine> {
-  try { return bootMachine(desc); } catch (e) {
+  try { return bootFromImage(desc); } catch (e) {
     const why = patchThrew(e, 'while the machine booted');
     throw why ? new ScenarioError(why) : e;
   }

@@ -85,12 +85,23 @@ export function releaseMachine(m: Machine): void {
   spares.push(m.sab);
 }
 
-function spareBuffer(bytes: number): SharedArrayBuffer | undefined {
+function spareBuffer(bytes: number, zero = true): SharedArrayBuffer | undefined {
   const i = spares.findIndex((s) => s.byteLength === bytes);
   if (i < 0) return undefined;
   const [sab] = spares.splice(i, 1);
-  new Int32Array(sab).fill(0);
+  if (zero) new Int32Array(sab).fill(0);
   return sab;
+}
+
+/**
+ * A machine whose memory is a copy of `bytes` (a whole buffer of `layout.bytes`, e.g. another machine's as it stood
+ * after boot): a released buffer is overwritten, not zeroed first.
+ */
+export function machineFromImage(layout: Layout, meta: Machine['meta'], bytes: Uint8Array): Machine {
+  if (bytes.length !== layout.bytes) throw new RangeError(`image of ${bytes.length} bytes for a machine of ${layout.bytes}`);
+  const sab = spareBuffer(layout.bytes, false) ?? new SharedArrayBuffer(layout.bytes);
+  new Uint8Array(sab).set(bytes);
+  return { sab, layout, meta: { ...meta } };
 }
 
 // ---- the attached machine of this thread (one at a time): module state so hot paths take no extra argument ----

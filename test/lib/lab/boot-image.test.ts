@@ -1,0 +1,58 @@
+// Booting from an image (lib/lab/boot-image.ts): the third boot of a description is a copy of the first, and that
+// copy is what a fresh boot gives, byte for byte outside the lock profile's timings, with the same world; a run on it
+// ends as a run on a freshly booted machine does.
+
+import assert from 'node:assert/strict';
+import { bootMachine } from '../../../lib/lab/boot.js';
+import { bootFromImage, forgetBootImages, imageStats } from '../../../lib/lab/boot-image.js';
+import { loadScenario, scenarioModel } from '../../../lib/scenario/scenario.js';
+import { VERIFY_WORDS } from '../../../lib/verify/trace.js';
+import { M, LAYOUT, cpu } from '../../../lib/mem/machine.js';
+import { BOOT_CPU } from '../../../lib/lab/boot.js';
+
+async function descOf(name: string, strategy: string) {
+  const { scenario } = await loadScenario(name);
+  const { desc } = scenarioModel(scenario, strategy, 1);
+  desc.extraRegions = { ...desc.extraRegions, verify: VERIFY_WORDS };
+  return desc;
+}
+
+/** Words that differ between two machines' buffers, outside region `skip`. */
+function diff(a: SharedArrayBuffer, b: SharedArrayBuffer, skip: { base: number; words: number }): number[] {
+  const x = new Int32Array(a), y = new Int32Array(b), out: number[] = [];
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i] && (i < skip.base || i >= skip.base + skip.words)) out.push(i);
+  return out;
+}
+
+describe('boot from an image', () => {
+  beforeEach(() => forgetBootImages());
+
+  for (const [name, strategy] of [['crash-path-4', 'upstream'], ['hidden-device', 'baseline'], ['msix-race', 'pcidevs']] as const) {
+    it(`${name} / ${strategy}: the third boot is the image, equal to a fresh boot`, async () => {
+      const desc = await descOf(name, strategy);
+      const before = { ...imageStats };
+      bootFromImage(desc);
+      bootFromImage(desc);
+      const third = bootFromImage(desc);
+      assert.deepEqual({ fromImage: imageStats.fromImage - before.fromImage, booted: imageStats.booted - before.booted }, { fromImage: 1, booted: 2 });
+      // The main thread is left as bootMachine leaves it: attached to this machine, on the boot CPU.
+      assert.equal(M.buffer, third.machine.sab);
+      assert.equal(LAYOUT, third.machine.layout);
+      assert.equal(cpu, BOOT_CPU);
+      const fresh = bootMachine(desc);
+      assert.notEqual(fresh.machine.sab, third.machine.sab);
+      assert.deepEqual(diff(third.machine.sab, fresh.machine.sab, fresh.machine.layout.regions.profile), []);
+      assert.deepEqual(third.world, fresh.world);
+      assert.deepEqual(third.machine.meta, fresh.machine.meta);
+      assert.ok(Object.isFrozen(third.world.vcpus[0]), 'the shared world cannot be changed by one run for the next');
+    });
+  }
+
+  it('another description boots afresh', async () => {
+    const a = await descOf('crash-path-4', 'upstream'), b = await descOf('crash-path-4', 'baseline');
+    for (let i = 0; i < 3; i++) bootFromImage(a);
+    const before = imageStats.booted;
+    bootFromImage(b);
+    assert.equal(imageStats.booted, before + 1);
+  });
+});
