@@ -1,18 +1,25 @@
-// A warm pool of worker threads, one per simulated CPU (piscina: minThreads = maxThreads = threads,
-// concurrentTasksPerWorker = 1). Every task is run with an AbortSignal, so piscina's balancer never puts two of a
-// trial's tasks on one worker, and a task that will not stop can be aborted: piscina terminates its worker and
-// starts a replacement. If the pool itself goes bad, `recreate()` replaces it wholesale.
+// A warm pool of worker threads, one per simulated CPU, each in a run loop (workers/loop.ts) that takes one task at
+// a time: the main thread posts the task on the worker's own port and wakes it through a word of the pool's shared
+// control buffer (futex when the addon is there, as the scheduler's wake words), and the worker posts the result
+// back. Every task is run with an AbortSignal: a task that will not stop is aborted by terminating its worker, and a
+// replacement starts at once. If the pool itself goes bad, `recreate()` replaces it wholesale.
+//
+// This was piscina (minThreads = maxThreads, one task per worker); its bookkeeping per task was most of what the
+// main thread spent starting a verify run's CPUs (lib/explore/verify.ts, docs/benchmarks.md).
 
-import { Piscina } from 'piscina';
-import type { ThreadTask, ThreadResult } from './task.js';
+import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
+import { futexAddon } from '../sched/futex.js';
+import type { ThreadTask, ThreadResult, LoopData, LoopReply } from './task.js';
 
 /** The compiled thread entry point (dist/workers/thread.js). */
 export const THREAD_WORKER_URL = new URL('../../workers/thread.js', import.meta.url);
+/** The run loop every pool worker runs (dist/workers/loop.js). */
+const LOOP_URL = new URL('../../workers/loop.js', import.meta.url);
 
 export interface PoolOptions {
   /** Worker threads = the most CPUs a trial may simulate. */
   threads: number;
-  /** Thread entry module (default THREAD_WORKER_URL). */
+  /** Task module (default THREAD_WORKER_URL): its default export runs each task. */
   filename?: string | URL;
   /** Each worker's V8 young generation cap in MB (default YOUNG_GENERATION_MB). */
   youngGenerationMb?: number;
@@ -29,59 +36,140 @@ export const YOUNG_GENERATION_MB = 6;
 /** runTrial replaces workers older than this before a trial starts (TrialPool.refresh). */
 export const WORKER_MAX_AGE_MS = 120_000;
 
+/** Control words per worker: one 64-byte line each. */
+const LINE = 16;
+
+interface Job { task: ThreadTask; signal: AbortSignal; resolve: (r: ThreadResult) => void; reject: (e: Error) => void; onAbort?: () => void }
+interface Lane { index: number; worker: Worker; port: MessagePort; online: boolean; exited: boolean; job?: Job }
+
 export class TrialPool {
   readonly threads: number;
   readonly filename: string;
   readonly youngGenerationMb: number;
-  piscina: Piscina<ThreadTask, ThreadResult>;
   /** Workers terminated because their task did not stop in time (each was replaced). */
   replacedWorkers = 0;
   /** Times the whole pool was recreated. */
   recreated = 0;
   /** Times `refresh` replaced the workers of a long run. */
   refreshed = 0;
-  private bornAt = 0;                           // set by make()
+  private bornAt = 0;
   /** Decisions of the last controlled trial that did not hang: the default PCT length estimate. */
   stepEstimate = 0;
-  /** Errors the pool emitted (a worker that died outside a task). */
+  /** Errors the workers threw outside a task (a worker that died). */
   readonly errors: Error[] = [];
+  private readonly ctl: Int32Array;
+  private readonly futex = futexAddon();
+  private lanes: Lane[] = [];
+  private readonly queue: Job[] = [];
 
   constructor(o: PoolOptions) {
     if (!Number.isInteger(o.threads) || o.threads < 1) throw new RangeError('pool threads must be >= 1');
     this.threads = o.threads;
-    this.filename = (o.filename ?? THREAD_WORKER_URL).toString();
+    this.filename = o.filename === undefined ? THREAD_WORKER_URL.href : new URL(o.filename.toString(), 'file:///').href;
     this.youngGenerationMb = o.youngGenerationMb ?? YOUNG_GENERATION_MB;
-    this.piscina = this.make();
+    this.ctl = new Int32Array(new SharedArrayBuffer(o.threads * LINE * 4));
+    this.make();
   }
 
-  private make(): Piscina<ThreadTask, ThreadResult> {
-    const p = new Piscina<ThreadTask, ThreadResult>({
-      filename: this.filename,
-      minThreads: this.threads,
-      maxThreads: this.threads,
-      concurrentTasksPerWorker: 1,
-      idleTimeout: Infinity,
-      maxQueue: 'auto',
-      resourceLimits: { maxYoungGenerationSizeMb: this.youngGenerationMb },
-    });
-    p.on('error', (e: Error) => { this.errors.push(e); });
+  private make(): void {
+    this.lanes = Array.from({ length: this.threads }, (_, i) => this.lane(i));
     this.bornAt = performance.now();
-    return p;
+  }
+
+  private lane(index: number): Lane {
+    const { port1, port2 } = new MessageChannel();
+    const data: LoopData = { ctl: this.ctl, word: index * LINE, port: port2, filename: this.filename, futex: this.futex !== undefined };
+    const worker = new Worker(LOOP_URL, { workerData: data, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: this.youngGenerationMb } });
+    const l: Lane = { index, worker, port: port1, online: false, exited: false };
+    worker.on('online', () => { l.online = true; });
+    worker.on('error', (e: Error) => { this.errors.push(e); this.fail(l, e); });
+    worker.on('exit', () => {
+      l.exited = true;
+      this.fail(l, new Error(`worker ${index} exited`));
+      if (this.lanes[index] === l) this.replace(l);
+    });
+    port1.on('message', (m: LoopReply) => this.reply(l, m));
+    this.idle(l);
+    return l;
+  }
+
+  /** An idle pool does not keep the process alive (a command that forgot close() still exits). */
+  private idle(l: Lane): void { l.worker.unref(); l.port.unref(); }
+
+  private start(l: Lane, job: Job): void {
+    l.job = job;
+    job.onAbort = () => {
+      this.fail(l, job.signal.reason instanceof Error ? job.signal.reason : new Error('aborted'));
+      this.replace(l);
+    };
+    job.signal.addEventListener('abort', job.onAbort, { once: true });
+    l.worker.ref(); l.port.ref();
+    l.port.postMessage(job.task);
+    Atomics.add(this.ctl, l.index * LINE, 1);
+    if (this.futex) this.futex.wake(this.ctl, l.index * LINE, 1);
+    else Atomics.notify(this.ctl, l.index * LINE, 1);
+  }
+
+  /** The lane's job, taken off it (its abort listener removed), or undefined. */
+  private take(l: Lane): Job | undefined {
+    const job = l.job;
+    if (!job) return undefined;
+    l.job = undefined;
+    if (job.onAbort) job.signal.removeEventListener('abort', job.onAbort);
+    return job;
+  }
+
+  private reply(l: Lane, m: LoopReply): void {
+    const job = this.take(l);
+    if (job) {
+      if (m.ok) job.resolve(m.result as ThreadResult);
+      else job.reject(Object.assign(new Error(m.message), { name: m.name, stack: m.stack }));
+    }
+    const next = this.queue.shift();
+    if (next) this.start(l, next); else this.idle(l);
+  }
+
+  private fail(l: Lane, e: Error): void { this.take(l)?.reject(e); }
+
+  /** Terminate a lane's worker (its job already failed) and start a new one in its place. */
+  private replace(l: Lane): void {
+    if (this.lanes[l.index] !== l) return;
+    this.lanes[l.index] = this.lane(l.index);
+    l.port.close();
+    if (!l.exited) l.worker.terminate().catch(() => { /* it is going anyway */ });
+    const next = this.queue.shift();
+    if (next) this.start(this.lanes[l.index], next);
   }
 
   run(task: ThreadTask, signal: AbortSignal): Promise<ThreadResult> {
-    return this.piscina.run(task, { signal });
+    return new Promise<ThreadResult>((resolve, reject) => {
+      if (signal.aborted) { reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')); return; }
+      const job: Job = { task, signal, resolve, reject };
+      const free = this.lanes.find((l) => l.job === undefined);
+      if (free) this.start(free, job); else this.queue.push(job);
+    });
   }
 
   /** Live workers right now. */
-  get liveWorkers(): number { return this.piscina.threads.length; }
+  get liveWorkers(): number { return this.lanes.filter((l) => l.online && !l.exited).length; }
 
-  /** Throw the pool away (without waiting for its workers) and start a fresh one. */
+  /** Stop every worker (their jobs fail) and wait until they are gone. */
+  private async stopAll(): Promise<void> {
+    const old = this.lanes;
+    this.lanes = [];
+    for (const j of this.queue.splice(0)) j.reject(new Error('pool closed'));
+    await Promise.all(old.map(async (l) => {
+      this.fail(l, new Error('pool closed'));
+      l.port.close();
+      if (!l.exited) await l.worker.terminate().catch(() => { /* gone anyway */ });
+    }));
+  }
+
+  /** Throw the workers away (without waiting for them) and start fresh ones. */
   recreate(): void {
-    const old = this.piscina;
-    this.piscina = this.make();
+    void this.stopAll();
+    this.make();
     this.recreated++;
-    old.destroy().catch(() => { /* its workers are being terminated anyway */ });
   }
 
   /**
@@ -93,13 +181,13 @@ export class TrialPool {
   async refresh(maxAgeMs: number): Promise<boolean> {
     if (performance.now() - this.bornAt < maxAgeMs) return false;
     // The old workers go first: for a moment both sets alive was a peak of its own (219 MB against 195 MB).
-    await this.piscina.destroy().catch(() => { /* its workers exit anyway */ });
-    this.piscina = this.make();
+    await this.stopAll();
+    this.make();
     this.refreshed++;
     return true;
   }
 
-  /** After aborts: wait (bounded) for piscina's replacements; recreate the pool if they do not come. */
+  /** After aborts: wait (bounded) for the replacements to come up; recreate the pool if they do not. */
   async recover(timeoutMs = 2000): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     while (this.liveWorkers < this.threads) {
@@ -108,7 +196,7 @@ export class TrialPool {
     }
   }
 
-  async close(): Promise<void> { await this.piscina.destroy(); }
+  async close(): Promise<void> { await this.stopAll(); }
 }
 
 export function createPool(threads: number, o: Omit<PoolOptions, 'threads'> = {}): TrialPool {

@@ -6,8 +6,24 @@ import type { Outcome } from '../mem/crash.js';
 import type { ControlledOptions, FreeOptions } from '../sched/index.js';
 import type { ChooserName } from '../sched/choosers/index.js';
 import type { LockNamer } from './waitfor.js';
+import type { MessagePort } from 'node:worker_threads';
 
 export type RunMode = 'free' | 'controlled';
+
+/** What a pool worker's run loop (workers/loop.ts) is started with (lib/run/pool.ts). */
+export interface LoopData {
+  /** The pool's control words; this worker's word is at `word`. */
+  ctl: Int32Array;
+  word: number;
+  port: MessagePort;
+  /** URL of the task module: its default export runs each task. */
+  filename: string;
+  /** The main thread wakes this word with futex (else Atomics.notify). */
+  futex: boolean;
+}
+
+/** What the worker posts back: the task's result, or what it threw. */
+export type LoopReply = { ok: true; result: unknown } | { ok: false; name: string; message: string; stack?: string };
 
 /** One actor of a trial: a function exported by an ES module, called on one simulated CPU. */
 export interface ActorSpec {
