@@ -1,7 +1,7 @@
 // One trial's lifecycle: N actors on N simulated CPUs (one pool worker each), driven by the mode's driver
 // (drivers.ts: free-running or controlled), ending in one classified outcome (precedence in outcome.ts). Every wait is bounded: the wall-clock budget always
-// applies, and a worker that has not come back within the grace period after STOP is aborted (piscina terminates
-// and replaces it; the pool is recreated if replacements do not come), so a campaign always goes on.
+// applies, and a worker that has not come back within the grace period after STOP is aborted (the pool terminates
+// and replaces its worker; the pool is recreated if replacements do not come), so a campaign always goes on.
 
 import { CTL, M, LAYOUT, attach, type Machine } from '../mem/machine.js';
 import { CRASH_OUTCOMES } from '../mem/crash.js';
