@@ -16,7 +16,7 @@ import { junitXml, unfinished } from '../../report/junit.js';
 import { renderReport } from '../../report/html/html.js';
 import { verifyReport, verifyJunitCells } from '../../report/html/from-verify.js';
 import { parseStrategies } from '../../lib/strategy/index.js';
-import { createPool } from '../../lib/run/index.js';
+import { createPool, type TrialPool } from '../../lib/run/index.js';
 import { FAULT_KINDS } from '../../lib/sched/fault.js';
 import { BUILTIN_SCENARIOS, loadScenario, ScenarioError, type Scenario } from '../../lib/scenario/scenario.js';
 import { verify, type VerifyResult } from '../../lib/explore/verify.js';
@@ -103,7 +103,7 @@ export async function run(argv: string[]): Promise<number> {
   if (v.jobs > 1 && !shard) return runParallel(loaded, c ? [as] : strategies.map((s) => s.name), argv, v.jobs, { ...v, xen: c?.provenance }, c && { v, as });
   const interrupt = { stop: false };
   const offStop = onStop((sig) => { interrupt.stop = true; process.stderr.write(`\nvpci-lab: ${sig === 'SIGTERM' ? 'terminated' : 'interrupted'}; reporting what was covered\n`); });
-  const pool = createPool(Math.max(...loaded.map((l) => Object.keys(l.scenario.actors).length)));
+  const pool = poolFor(Math.max(...loaded.map((l) => Object.keys(l.scenario.actors).length)));
   const results: VerifyResult[] = [];
   const single = loaded.length * strategies.length === 1;
   try {
@@ -118,7 +118,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   } finally {
     offStop();
-    await pool.close().catch(() => {});
+    if (!warm) await pool.close().catch(() => {});
   }
   if (!single && results.length > 0) {
     process.stdout.write(`verify (${boundsText(results[0])}${shard ? `; shard ${shard.index + 1}/${shard.count}` : ''}):\n${matrix(results)}\n${MATRIX_KEY}\n`);
@@ -127,6 +127,25 @@ export async function run(argv: string[]): Promise<number> {
   const out = writeOutputs(results, { ...v, xen: c?.provenance }, interrupt.stop ? { scenarios: loaded.map((l) => l.scenario.name), strategies: strategies.map((s) => s.name) } : undefined,
     Object.fromEntries(loaded.map((l) => [l.scenario.name, l.scenario.description ?? ''])));
   return exitCode({ forbidden: results.reduce((n, r) => n + r.forbidden, 0), interrupted: interrupt.stop, writeFailures: out.failed.length });
+}
+
+/** serve.ts: the pool outlives one run of the command, for the next job of a --jobs child. */
+let warm: { pool?: TrialPool } | undefined;
+
+/** Keep one pool between runs of this command (serve.ts); the function returned closes it. */
+export function keepPoolWarm(): () => Promise<void> {
+  warm = {};
+  return async () => { const p = warm?.pool; warm = undefined; await p?.close().catch(() => {}); };
+}
+
+function poolFor(threads: number): TrialPool {
+  if (!warm) return createPool(threads);
+  if (!warm.pool || warm.pool.threads < threads) {
+    void warm.pool?.close().catch(() => {});
+    warm.pool = createPool(threads);
+  }
+  warm.pool.stepEstimate = 0; // as a fresh pool: no run length carried over from another job
+  return warm.pool;
 }
 
 function printCell(r: VerifyResult, ref: string, maxEvents: number, html: string, c?: { v: BackendValues; as: string }): void {

@@ -1,11 +1,12 @@
-// verify --jobs N: the search spread over N child processes (each its own pool of worker threads). Several cells
-// go to children from a queue: a scenario's cells together (one process start and one warm pool for all its
-// strategies) when there are at least 2N scenarios, else one cell per child; one cell is split into shards (more
-// shards than jobs, so a large subtree does not leave the others idle) and merged. A child reports through its JSON
-// file, exactly as --shard / --merge do. Each child is told its share of the cores (VPCI_CORES), so that the
-// controlled scheduler's polling (lib/sched/spin.ts) counts the sibling processes.
+// verify --jobs N: the search spread over N child processes (each its own pool of worker threads). Each child stays
+// for the whole search and takes jobs from a queue (commands/verify/serve.ts): a scenario's cells as one job (all
+// its strategies) when there are at least 2N scenarios, else one cell per job; one cell is split into shards (more
+// shards than jobs, so a large subtree does not leave the others idle) and merged. A child reports each job through
+// its JSON file, exactly as --shard / --merge do. Each child is told its share of the cores (VPCI_CORES), so that
+// the controlled scheduler's polling (lib/sched/spin.ts) counts the sibling processes.
 
 import { spawn } from 'node:child_process';
+import readline from 'node:readline';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { mergeCells } from './verify-merge.js';
 import type { VerifyResult } from './verify.js';
 
-const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+/** The child's entry (commands/verify/serve.ts): referred to by path, never imported (it is a layer above). */
+const SERVE = fileURLToPath(new URL('../../commands/verify/serve.js', import.meta.url));
 
 export interface Job { scenario: string; strategy: string; shard?: string }
 
@@ -27,24 +29,27 @@ export async function runJobs(list: Job[], args: string[], jobs: number, interru
   const env = { ...process.env, VPCI_CORES: String(Math.max(1, Math.floor(os.availableParallelism() / Math.min(jobs, groups.length)))) };
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < groups.length && !interrupt.stop) {
-      const i = next++, j = groups[i];
-      const file = path.join(dir, `${i}.json`);
-      const argv = [CLI, 'verify', j.scenario, '--strategy', j.strategy, ...args, '--json', file, '--events', '0', '--html', path.join(dir, `${i}.html`), '--report', path.join(dir, `${i}-report.html`)];
-      if (j.shard) argv.push('--shard', j.shard);
-      let code: number | null = null;
-      for (let attempt = 0; attempt < 2 && !fs.existsSync(file) && !interrupt.stop; attempt++) {
-        code = await new Promise<number | null>((resolve) => {
-          const c = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'inherit'], env });
-          c.on('exit', (status) => resolve(status));
-        });
+    let child: Child | undefined;
+    try {
+      while (next < groups.length && !interrupt.stop) {
+        const i = next++, j = groups[i];
+        const file = path.join(dir, `${i}.json`);
+        const argv = ['verify', j.scenario, '--strategy', j.strategy, ...args, '--json', file, '--events', '0', '--html', path.join(dir, `${i}.html`), '--report', path.join(dir, `${i}-report.html`)];
+        if (j.shard) argv.push('--shard', j.shard);
+        let code: number | null = null;
+        for (let attempt = 0; attempt < 2 && !fs.existsSync(file) && !interrupt.stop; attempt++) {
+          if (!child?.alive()) child = startChild(env);
+          code = await child.job(argv.slice(1));
+        }
+        if (!fs.existsSync(file) && interrupt.stop) continue;
+        if (!fs.existsSync(file)) throw new Error(`verify job ${j.scenario}/${j.strategy}${j.shard ? ` shard ${j.shard}` : ''} wrote no result (exit ${code})`);
+        for (const c of (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: CellJson[] }).cells) {
+          const k = `${j.scenario}\u0000${c.strategy}`;           // a child runs one scenario per job: its cells differ by strategy
+          cells.set(k, [...(cells.get(k) ?? []), c]);
+        }
       }
-      if (!fs.existsSync(file) && interrupt.stop) continue;
-      if (!fs.existsSync(file)) throw new Error(`verify job ${j.scenario}/${j.strategy}${j.shard ? ` shard ${j.shard}` : ''} wrote no result (exit ${code})`);
-      for (const c of (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: CellJson[] }).cells) {
-        const k = `${j.scenario}\u0000${c.strategy}`;           // a child runs one scenario: its cells differ by strategy
-        cells.set(k, [...(cells.get(k) ?? []), c]);
-      }
+    } finally {
+      await child?.end();
     }
   };
   try {
@@ -54,6 +59,35 @@ export async function runJobs(list: Job[], args: string[], jobs: number, interru
   }
   const order = [...new Set(list.map((j) => `${j.scenario}\u0000${j.strategy}`))];
   return [...cells.entries()].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)).map(([, cs]) => mergeCells(cs));
+}
+
+interface Child {
+  alive(): boolean;
+  /** Run one job (verify's argv); its exit code, or null when the child died on it. */
+  job(argv: string[]): Promise<number | null>;
+  /** No more jobs: let it exit. */
+  end(): Promise<void>;
+}
+
+/**
+ * A child that runs job after job (commands/verify/serve.ts): jobs go one JSON line each on its stdin, exit codes
+ * come back one line each on fd 3; its stderr is ours.
+ */
+function startChild(env: NodeJS.ProcessEnv): Child {
+  const c = spawn(process.execPath, [SERVE], { stdio: ['pipe', 'ignore', 'inherit', 'pipe'], env });
+  let dead = false, waiting: ((code: number | null) => void) | undefined;
+  const exited = new Promise<void>((resolve) => c.on('exit', () => { dead = true; waiting?.(null); waiting = undefined; resolve(); }));
+  c.stdin!.on('error', () => { /* it died: exit says so */ });
+  readline.createInterface({ input: c.stdio[3] as NodeJS.ReadableStream }).on('line', (l) => { const w = waiting; waiting = undefined; w?.(Number(l)); });
+  return {
+    alive: () => !dead,
+    job: (argv) => new Promise<number | null>((resolve) => {
+      if (dead) { resolve(null); return; }
+      waiting = resolve;
+      c.stdin!.write(JSON.stringify(argv) + '\n');
+    }),
+    end: async () => { c.stdin!.end(); await exited; },
+  };
 }
 
 /** One job per scenario (its strategies as a comma list) when that leaves at least two per child, else `list`. */
