@@ -13,7 +13,7 @@ import { stressFailureLike } from './tables.js';
 export interface JunitCell {
   scenario: string; strategy: string; runs: number;
   /** A scenario or patch file's path, for the replay line (replay.ts). */
-  scenarioRef?: string; strategyRef?: string;
+  scenarioRef?: string; strategyRef?: string; replayOptions?: string;
   outcomes: Record<string, number>;
   forbidden: ForbiddenRun[];
   /** Wall time of the cell, when known. */

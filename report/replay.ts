@@ -11,15 +11,17 @@ export function failureJson(f: RunFailure | null, records = false): unknown {
   return records ? { ...head, cpuNames: f.cpuNames, lockClasses: f.lockClasses, crashCpu: f.crashCpu, events: f.events } : head;
 }
 
-/** The command line that replays a run: `scenario` and `strategy` as a command line names them (a file by its path). */
-export function replayCommand(scenario: string, strategy: string, schedule: string): string {
-  return `vpci-lab repro ${shellWord(scenario)} --strategy ${shellWord(strategy)} --schedule ${schedule}`;
+/** The command line that replays a run: `scenario` and `strategy` as a command line names them (a file by its path);
+ *  `options` (already shell words) rebuild the rest, e.g. the C backend's ` --backend c --xen-src DIR`. */
+export function replayCommand(scenario: string, strategy: string, schedule: string, options = ''): string {
+  return `vpci-lab repro ${shellWord(scenario)}${options} --strategy ${shellWord(strategy)} --schedule ${schedule}`;
 }
 
-/** A cell's or result's replay line: a scenario or patch file by its path (scenarioRef, strategyRef), a built-in by name. */
-export interface Replayable { scenario: string; strategy: string; scenarioRef?: string; strategyRef?: string }
+/** A cell's or result's replay line: a scenario or patch file by its path (scenarioRef, strategyRef), a built-in by
+ *  name; replayOptions what else the run needs (the C backend's tree and patches). */
+export interface Replayable { scenario: string; strategy: string; scenarioRef?: string; strategyRef?: string; replayOptions?: string }
 export function replayFor(c: Replayable, schedule: string): string {
-  return replayCommand(c.scenarioRef ?? c.scenario, c.strategyRef ?? c.strategy, schedule);
+  return replayCommand(c.scenarioRef ?? c.scenario, c.strategyRef ?? c.strategy, schedule, c.replayOptions);
 }
 
 export function timelineHtml(r: ReproResult, f: RunFailure): string {

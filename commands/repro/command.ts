@@ -4,7 +4,7 @@ import path from 'node:path';
 import { UsageError } from '../../cli/args.js';
 import { parseCommand, string, int, outFile } from '../../cli/options.js';
 import { controlledOptions, backendOptions } from '../../cli/common-options.js';
-import { resolveBackend, judgeAs, cReplay, defaultJudge } from '../../cli/backend.js';
+import { resolveBackend, judgeAs, cReplay, cReplayOptions, defaultJudge } from '../../cli/backend.js';
 import { Outputs, checkOutputFile, defaultOut, distinctOutputs } from '../../cli/output.js';
 import { junitXml } from '../../report/junit.js';
 import { exitCode } from '../../cli/exit.js';
@@ -73,6 +73,7 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await pool.close().catch(() => {});
   }
+  if (c) Object.assign(r, { strategyRef: as, replayOptions: cReplayOptions(v) });   // the timeline's and JUnit's replay lines
   const replay = (sched: string): string => (c ? cReplay(ref, v, as, sched) : replayFor(r, sched));
   printResult(r, { schedule, chooser, pctDepth, seed, maxEvents: v.events, guestVpci: scenario.machine?.vpciGuestSupport === true, replay });
   const out = new Outputs();

@@ -11,7 +11,8 @@ import { onStop } from '../../cli/signals.js';
 import { readDistinct, checkShards } from '../../cli/inputs.js';
 import { Outputs, defaultOut, defaultOutText } from '../../cli/output.js';
 import { shardOptions, shardOf, backendOptions } from '../../cli/common-options.js';
-import { resolveBackend, judgeAs, cReplay, defaultJudge, type BackendValues } from '../../cli/backend.js';
+import { resolveBackend, judgeAs, cReplay, cReplayOptions, defaultJudge, type BackendValues } from '../../cli/backend.js';
+import { provenanceLine, type CBackend } from '../../lib/cxen/select.js';
 import { junitXml, unfinished } from '../../report/junit.js';
 import { renderReport } from '../../report/html/html.js';
 import { verifyReport, verifyJunitCells } from '../../report/html/from-verify.js';
@@ -111,6 +112,7 @@ export async function run(argv: string[]): Promise<number> {
       for (const st of strategies) {
         if (interrupt.stop) break;
         const r = await verify(pool, url, scenario, st.name, { bound, reduce: !v['no-reduce'], sleep: !v['no-sleep'], kinds, maxFaults, maxRuns, budgetMs, seed, shard, interrupt });
+        if (c) Object.assign(r, { strategyRef: as, replayOptions: cReplayOptions(v) });   // reports' replay lines rebuild the C
         results.push(r);
         if (single) printCell(r, ref, maxEvents, v.html ?? defaultOut(`verify-${scenario.name}-${st.name}`), c ? { v, as } : undefined);
         else process.stderr.write(`${scenario.name} / ${st.name}: ${verdictLine(r)}\n`);
@@ -190,6 +192,7 @@ async function runParallel(loaded: Array<{ ref: string }>, strategies: string[],
   const offStop = onStop(() => { interrupt.stop = true; });
   let results: VerifyResult[];
   try { results = await runJobs(list, args, jobs, interrupt); } finally { offStop(); }
+  if (c) for (const r of results) Object.assign(r, { strategyRef: c.as, replayOptions: cReplayOptions(c.v) });
   for (const r of results) {
     process.stdout.write(`${r.scenario} under ${r.strategy}: ${verdictLine(r)}\n`);
     if (cells.length === 1) for (const l of outcomeLines(r)) process.stdout.write(l + '\n');
@@ -209,7 +212,7 @@ function writeOutputs(results: VerifyResult[], v: { json?: string; report?: stri
   const out = new Outputs();
   // With --backend c, `xen` says exactly which Xen ran: version, tree, compiled files' hashes, patches.
   if (v.json) out.write(v.json, () => JSON.stringify({ command: 'verify', cores: availableParallelism(), load: { start: loadAtStart, end: loadavg() }, ...(v.xen ? { xen: v.xen } : {}), cells: results.map(cellJson) }, null, 2) + '\n');
-  if (v.report && results.length && out.write(v.report, () => renderReport(verifyReport(results, 'vpci-lab verify', descriptions, { start: loadAtStart, end: loadavg() })))) process.stdout.write(`report: ${v.report}\n`);
+  if (v.report && results.length && out.write(v.report, () => renderReport(verifyReport(results, 'vpci-lab verify', descriptions, { start: loadAtStart, end: loadavg() }, v.xen ? provenanceLine(v.xen as CBackend['provenance']) : undefined)))) process.stdout.write(`report: ${v.report}\n`);
   const skips = planned ? unfinished(planned.scenarios, planned.strategies, results, 'not searched: the run was interrupted') : [];
   if (v.junit) out.write(v.junit, () => junitXml('verify', verifyJunitCells(results), skips));
   return out;

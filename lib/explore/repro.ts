@@ -67,6 +67,8 @@ export interface ReproResult {
   /** How a command line names a scenario or patch file again (its path), when that is not its name. */
   scenarioRef?: string;
   strategyRef?: string;
+  /** What else the replay command needs (the C backend's ` --backend c --xen-src DIR --patch P`). */
+  replayOptions?: string;
 }
 
 /** What a replay command line names: the built-in's name, or the file's path. */

@@ -53,7 +53,7 @@ export interface OutcomeStat { runs: number; minPreemptions: number; verdict: Ve
 
 export interface VerifyResult {
   /** Which expectations judged the runs; a scenario or patch file's path for replay lines (repro.ts). */
-  rule?: string; scenarioRef?: string; strategyRef?: string;
+  rule?: string; scenarioRef?: string; strategyRef?: string; replayOptions?: string;
   scenario: string; strategy: string; bound: number; reduce: boolean; sleep?: boolean; kinds: number; maxFaults: number;
   shard?: { index: number; count: number };
   /** Runs counted (this shard's), runs made in all (with the other shards' split runs), per bound level. */

@@ -15,7 +15,8 @@ import { envLine } from './env.js';
 const stats = (r: VerifyResult): Array<[Outcome, OutcomeStat]> => OUTCOMES.filter((o) => r.outcomes[o]).map((o) => [o, r.outcomes[o]!]);
 const idOf = (r: VerifyResult): string => `verify-${r.scenario}-${r.strategy}`.replace(/[^A-Za-z0-9_-]/g, '_');
 
-export function verifyReport(results: VerifyResult[], title = 'vpci-lab verify', descriptions: Record<string, string> = {}, load?: { start: number[]; end: number[] }): ReportModel {
+/** `xen`: which Xen a C-backend run compiled (its provenance line), shown beside where the report was made. */
+export function verifyReport(results: VerifyResult[], title = 'vpci-lab verify', descriptions: Record<string, string> = {}, load?: { start: number[]; end: number[] }, xen?: string): ReportModel {
   const scenarios = [...new Set(results.map((r) => r.scenario))], strategies = [...new Set(results.map((r) => r.strategy))];
   const failures: FailureSection[] = results.flatMap((r) => {
     const f = r.firstForbidden ?? r.firstFailure;
@@ -49,7 +50,7 @@ export function verifyReport(results: VerifyResult[], title = 'vpci-lab verify',
     failures,
     summary: {
       surprises: results.filter((r) => r.firstForbidden).map((r) => ({ text: `${r.scenario} / ${r.strategy}: ${r.firstForbidden!.outcome}${r.firstForbidden!.where ? ` in ${r.firstForbidden!.where}` : ''} with ${r.firstForbidden!.preemptions} preemption${r.firstForbidden!.preemptions === 1 ? '' : 's'} (${provenance(r.strategy, r.firstForbidden!)})`, href: idOf(r) })),
-      env: envLine({ load }),
+      env: `${envLine({ load })}${xen ? `; ${xen}` : ''}`,
     },
   };
 }
@@ -57,7 +58,7 @@ export function verifyReport(results: VerifyResult[], title = 'vpci-lab verify',
 /** One JUnit test case per cell, a failure per forbidden outcome reachable (with the fewest-preemption schedule). */
 export function verifyJunitCells(results: VerifyResult[]): JunitCell[] {
   return results.map((r) => ({
-    scenario: r.scenario, strategy: r.strategy, runs: r.runs, ms: r.ms,
+    scenario: r.scenario, strategy: r.strategy, runs: r.runs, ms: r.ms, scenarioRef: r.scenarioRef, strategyRef: r.strategyRef, replayOptions: r.replayOptions,
     outcomes: Object.fromEntries(stats(r).map(([o, s]) => [o, s.runs])),
     forbidden: stats(r).filter(([, s]) => s.verdict === 'forbidden').map(([o, s]) => ({
       outcome: o, count: s.runs, run: -1, where: s.where.join(', '), vcpu: '', schedule: s.schedule,
