@@ -11,17 +11,23 @@ import { skipBecause, noCompiler, cachedTree, TREE_HINT } from '../helpers-xen.j
 
 const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 
+/** Debian's 4.17.5 (or VPCI_XEN_417) and a compiler, or the test skips saying which is missing. */
+function debianTreeOrSkip(ctx: Mocha.Context): string {
+  const why = noCompiler();
+  if (why) skipBecause(ctx, why);
+  const tree = process.env.VPCI_XEN_417 ?? cachedTree('debian');
+  if (!tree) skipBecause(ctx, TREE_HINT.debian);
+  return tree;
+}
+
 describe('commands with --backend c', function () {
   this.timeout(240_000);
 
   it('finds a crash in the compiled 4.17.5, writes it, and its replay line names the C backend and replays it', function () {
-    const why = noCompiler();
-    if (why) skipBecause(this, why);
-    const tree = process.env.VPCI_XEN_417 ?? cachedTree('debian');
-    if (!tree) skipBecause(this, TREE_HINT.debian);
+    const tree = debianTreeOrSkip(this);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-hunt-c-'));
     try {
-      const r = spawnSync(process.execPath, [CLI, 'hunt', '--backend', 'c', '--xen-src', tree!, '--strategy', 'baseline', '--budget', '90s', '--max-findings', '1', '--out', dir],
+      const r = spawnSync(process.execPath, [CLI, 'hunt', '--backend', 'c', '--xen-src', tree, '--strategy', 'baseline', '--budget', '90s', '--max-findings', '1', '--out', dir],
         { encoding: 'utf8', timeout: 200_000 });
       assert.equal(r.status, 1, r.stdout + r.stderr);
       assert.match(r.stderr, /C backend: Xen 4\.17/);
@@ -36,14 +42,11 @@ describe('commands with --backend c', function () {
   });
 
   it('verify: the HTML report names the Xen that ran, and its and JUnit\'s replay lines rebuild the C', function () {
-    const why = noCompiler();
-    if (why) skipBecause(this, why);
-    const tree = process.env.VPCI_XEN_417 ?? cachedTree('debian');
-    if (!tree) skipBecause(this, TREE_HINT.debian);
+    const tree = debianTreeOrSkip(this);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-verify-c-'));
     try {
       // Judged as upstream, crash-path-3's use-after-free on 4.17.5 is forbidden: the JUnit file carries its replay.
-      const r = spawnSync(process.execPath, [CLI, 'verify', 'crash-path-3', '--backend', 'c', '--xen-src', tree!, '--strategy', 'upstream',
+      const r = spawnSync(process.execPath, [CLI, 'verify', 'crash-path-3', '--backend', 'c', '--xen-src', tree, '--strategy', 'upstream',
         '--report', path.join(dir, 'r.html'), '--junit', path.join(dir, 'j.xml'), '--html', path.join(dir, 't.html')], { encoding: 'utf8', timeout: 200_000 });
       assert.equal(r.status, 1, r.stdout + r.stderr);
       const html = fs.readFileSync(path.join(dir, 'r.html'), 'utf8'), xml = fs.readFileSync(path.join(dir, 'j.xml'), 'utf8');
