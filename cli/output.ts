@@ -84,6 +84,11 @@ export function defaultOut(stem: string, ext = 'html'): string {
   return path.join('out', `${safeName(stem)}-${STAMP}.${ext}`);
 }
 
+/** The default directory of a run's outputs (hunt's findings): out/<stem>-<UTC date-time>-<pid>. */
+export function defaultOutDir(stem: string): string {
+  return path.join('out', `${safeName(stem)}-${STAMP}`);
+}
+
 /** How --help shows such a default. */
 export const defaultOutText = (stem: string, ext = 'html'): string => `out/${stem}-<date-time>-<pid>.${ext}`;
 

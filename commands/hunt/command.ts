@@ -3,10 +3,11 @@
 
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { UsageError } from '../../cli/args.js';
 import { parseCommand, string, strings, int, choice, duration, outFile, outDir } from '../../cli/options.js';
 import { exitCode } from '../../cli/exit.js';
+import { onStop } from '../../cli/signals.js';
+import { defaultOutDir } from '../../cli/output.js';
 import { loadStrategy, STRATEGY_NAMES, PatchError } from '../../lib/strategy/index.js';
 import { createPool } from '../../lib/run/index.js';
 import { hunt, type HuntFinding, type HuntState } from '../../lib/explore/hunt/hunt.js';
@@ -23,7 +24,7 @@ COMMAND, the BARs and the ROM BAR including sizing writes, add/remove/assign/dea
 under PCT, and shrink every forbidden outcome (crash, deadlock, hang, stale mapping) to the fewest vCPUs, actions
 and context switches that still fail. Each new finding is written to DIR/finding-N.mjs, an ordinary scenario file
 that \`vpci-lab repro FILE --strategy NAME --schedule S\` replays exactly. Exit 1 when there is a new finding, 0
-when there is none, 2 for bad input, 130 on Ctrl-C (every finding written so far is kept).`,
+when there is none, 2 for bad input, 130 on Ctrl-C and 143 on SIGTERM (every finding written so far is kept).`,
   options: {
     strategy: string(`locking strategy (${STRATEGY_NAMES.join(', ')}) or a patch file`, { arg: 'NAME|FILE' }),
     budget: duration('wall-clock budget', { default: 600_000, defaultText: '10m' }),
@@ -34,7 +35,7 @@ when there is none, 2 for bad input, 130 on Ctrl-C (every finding written so far
     domu: choice('DomU vCPUs, with the v4/v5 series\' DomU vPCI: none, as Xen has it (only the hardware domain has vPCI); on devices assigned at boot that it keeps; or that Dom0 may force-detach meanwhile', ['off', 'owned', 'detach'] as const, 'off'),
     known: strings('JSON list of known groups [{ "name", "outcome", "where"?, "sites"? }]: counted, not reported again (repeatable)', { arg: 'FILE' }),
     'max-findings': int('stop after N new findings', { min: 1 }),
-    out: outDir('where findings go (default out/hunt)'),
+    out: outDir('where findings go (default out/hunt-<date-time>-<pid>); a directory that holds findings already keeps them, the new ones numbered after'),
     json: outFile('{ command, cores, strategy, seed, programs, runs, elapsedMs, findings, duplicates, known }, rewritten after every finding'),
     ...backendOptions,
   },
@@ -81,25 +82,27 @@ export async function run(argv: string[]): Promise<number> {
   for (const file of v.known ?? []) {
     try { known = [...known, ...readKnown(file)]; } catch (e) { if (e instanceof KnownFileError) throw new UsageError(e.message); throw e; }
   }
-  const out = v.out ?? path.join('out', 'hunt');
+  const out = v.out ?? defaultOutDir('hunt');
   fs.mkdirSync(out, { recursive: true });
+  const firstId = 1 + Math.max(0, ...fs.readdirSync(out).map((f) => Number(/^finding-(\d+)\.mjs$/.exec(f)?.[1] ?? 0)));
   const json = v.json;
   const budgetMs = v.budget!, seed = v.seed, runsPerProgram = v['runs-per-program'], domu = v.domu;
   const command = ['vpci-lab hunt', ...argv.filter((a, i) => a !== '--json' && argv[i - 1] !== '--json' && !a.startsWith('--json='))].join(' ');
   const opts = { strategy: v.strategy, seed, budgetMs, runsPerProgram, domu };
   const tty = process.stderr.isTTY === true;
   let lastLine = 0, interrupted = false;
-  const onSigint = (): void => {
-    if (interrupted) process.exit(130);
+  // SIGTERM (CI cancellation, Kubernetes, Slurm) ends the hunt as Ctrl-C does: the finding under way stops
+  // shrinking and is written, the JSON too, exit 143. A second Ctrl-C quits at once.
+  const offStop = onStop((sig) => {
+    if (interrupted) { if (sig === 'SIGINT') process.exit(130); return; }
     interrupted = true;
-    process.stderr.write('\ninterrupted: finishing the finding under way (Ctrl-C again to quit at once); every finding written so far is kept\n');
-  };
+    process.stderr.write(`\n${sig === 'SIGTERM' ? 'terminated' : 'interrupted'}: finishing the finding under way${sig === 'SIGINT' ? ' (Ctrl-C again to quit at once)' : ''}; every finding written so far is kept\n`);
+  });
   const writeJson = (s: HuntState): void => { if (json) fs.writeFileSync(json, JSON.stringify(huntJson(opts, s), null, 2) + '\n'); };
-  process.on('SIGINT', onSigint);
   const pool = createPool(4);
   let s: HuntState;
   try {
-    s = await hunt(pool, { strategy, seed, budgetMs, runsPerProgram, pctDepth: v['pct-depth'], verifyBound: v.verify, domu, out, known, command, replayStrategy }, {
+    s = await hunt(pool, { strategy, seed, budgetMs, runsPerProgram, pctDepth: v['pct-depth'], verifyBound: v.verify, domu, out, firstId, known, command, replayStrategy }, {
       shouldStop: (st) => interrupted || st.findings.length >= (v['max-findings'] ?? Infinity),
       onProgress: (st) => {
         const now = performance.now();
@@ -115,7 +118,7 @@ export async function run(argv: string[]): Promise<number> {
       },
     });
   } finally {
-    process.off('SIGINT', onSigint);
+    offStop();
     await pool.close().catch(() => {});
   }
   if (tty) process.stderr.write('\r\x1b[K');

@@ -19,6 +19,8 @@ import { writeFinding } from './write.js';
 export interface HuntOptions {
   strategy: string; budgetMs: number; seed: number; runsPerProgram: number; pctDepth: number;
   out: string; known: KnownGroup[]; domu: DomuPolicy;
+  /** The number of the first finding file (default 1): after the ones `out` already holds, which stay. */
+  firstId?: number;
   /** Also verify every program PCT found nothing in, with this preemption bound (undefined: not at all). */
   verifyBound?: number;
   /** The command line, written into each finding, and the --strategy text a replay command should repeat. */
@@ -95,7 +97,7 @@ async function found(pool: TrialPool, o: HuntOptions, s: HuntState, hooks: HuntH
   const k1 = knownHit(group);
   if (k1) { bump(s.known, knownName(k1)); return; }
   if (s.findings.some((x) => x.key === key)) { bump(s.duplicates, key); return; }
-  const id = s.findings.length + 1;
+  const id = (o.firstId ?? 1) + s.findings.length;
   const how = reduced ? { method: reduced.method, preemptions: reduced.preemptions, depth: reduced.depth, switches: reduced.switches } : { method: 'pct' as const, depth: o.pctDepth, switches: switches(f.schedule) };
   const original = { vcpus: v.value.vcpus.length, actions: actionCount(v.value) };
   const file = writeFinding(o.out, shrunk.program, { id, strategy: o.replayStrategy ?? o.strategy, failure: f, group, reduced: how, command: o.command, original, shrinkSteps: shrunk.steps });

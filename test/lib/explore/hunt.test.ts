@@ -53,23 +53,31 @@ describe('hunt: generated races, shrunk, written, replayed', function () {
     assert.ok(CRASH_OUTCOMES.has(f.outcome));
   });
 
-  it('Ctrl-C ends the hunt with 130 and keeps every finding written so far, and the JSON', async () => {
-    const out = path.join(dir, 'int'), json = path.join(dir, 'int.json');
-    const child = spawn(process.execPath, [CLI, 'hunt', '--strategy', 'upstream', '--budget', '90s', '--domu', 'off', '--out', out, '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', sent = false;
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const deadline = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no finding or no exit in time: ${stdout}`)); }, 80_000);
-      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); if (!sent && /^finding 1:/m.test(stdout)) { sent = true; child.kill('SIGINT'); } });
-      child.on('exit', (c) => { clearTimeout(deadline); resolve(c); });
+  // SIGTERM is what CI cancellation, Kubernetes and Slurm send: it must end the hunt as Ctrl-C does. The SIGTERM run
+  // starts in a directory that holds an earlier run's finding-1.mjs, which must survive.
+  for (const [sig, exit] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`${sig} ends the hunt with ${exit} and keeps every finding written so far (and an earlier run's), and the JSON`, async () => {
+      const out = path.join(dir, `int-${sig}`), json = path.join(dir, `int-${sig}.json`), earlier = path.join(out, 'finding-1.mjs');
+      if (sig === 'SIGTERM') { fs.mkdirSync(out, { recursive: true }); fs.writeFileSync(earlier, '// an earlier run\n'); }
+      const first = sig === 'SIGTERM' ? 2 : 1;
+      const child = spawn(process.execPath, [CLI, 'hunt', '--strategy', 'upstream', '--budget', '90s', '--domu', 'off', '--out', out, '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '', sent = false;
+      const code = await new Promise<number | null>((resolve, reject) => {
+        const deadline = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no finding or no exit in time: ${stdout}`)); }, 80_000);
+        child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); if (!sent && new RegExp(`^finding ${first}:`, 'm').test(stdout)) { sent = true; child.kill(sig); } });
+        child.on('exit', (c) => { clearTimeout(deadline); resolve(c); });
+      });
+      assert.equal(code, exit, stdout);
+      const written = fs.readdirSync(out).filter((f) => /^finding-\d+\.mjs$/.test(f));
+      assert.ok(written.includes(`finding-${first}.mjs`), `the finding file is kept: ${written.join(' ')}`);
+      const j = JSON.parse(fs.readFileSync(json, 'utf8')) as { interrupted: boolean; findings: Array<{ id: number; file: string }> };
+      assert.equal(j.interrupted, true);
+      assert.equal(j.findings.length, written.length - first + 1);
+      assert.equal(j.findings[0].id, first);
+      for (const f of j.findings) assert.ok(fs.existsSync(f.file));
+      if (sig === 'SIGTERM') assert.equal(fs.readFileSync(earlier, 'utf8'), '// an earlier run\n');
     });
-    assert.equal(code, 130, stdout);
-    const written = fs.readdirSync(out).filter((f) => /^finding-\d+\.mjs$/.test(f));
-    assert.ok(written.length >= 1, 'the finding file is kept');
-    const j = JSON.parse(fs.readFileSync(json, 'utf8')) as { interrupted: boolean; findings: Array<{ file: string }> };
-    assert.equal(j.interrupted, true);
-    assert.equal(j.findings.length, written.length);
-    for (const f of j.findings) assert.ok(fs.existsSync(f.file));
-  });
+  }
 
   it('a bad --known file is one line on stderr and exit 2', () => {
     const cases: Array<[string, RegExp]> = [
