@@ -7,6 +7,7 @@ import type { ForbiddenRun } from '../lib/explore/repro.js';
 import type { Outcome } from '../lib/mem/crash.js';
 import type { StressJson } from './stress-json.js';
 import { replayFor } from './replay.js';
+import { shellWord } from '../lib/strategy/index.js';
 import { knownBugOf, provenance } from './known-bugs.js';
 import { stressFailureLike } from './tables.js';
 
@@ -84,7 +85,7 @@ export function stressJunitCells(j: StressJson, isBad: (o: Outcome) => boolean):
   return j.results.map((t) => ({
     scenario: 'campaign', strategy: t.strategy, runs: t.trials, outcomes: t.outcomes, ms: t.durationMs,
     forbidden: t.firstFailures.filter((f) => isBad(f.outcome)).map((f) => ({ outcome: f.outcome, count: t.outcomes[f.outcome], run: f.trial, where: f.where, vcpu: f.vcpu, message: f.message, schedule: '' })),
-    replay: (f: ForbiddenRun) => `${stressReplay(j, t.strategy, f.run)}`,
+    replay: (f: ForbiddenRun) => stressReplay(j, t, f.run),
     known: (f: ForbiddenRun) => {
       const ff = t.firstFailures.find((x) => x.outcome === f.outcome);
       return ff && knownBugOf(t.strategy, stressFailureLike(ff)) ? provenance(t.strategy, stressFailureLike(ff)) : undefined;
@@ -92,9 +93,18 @@ export function stressJunitCells(j: StressJson, isBad: (o: Outcome) => boolean):
   }));
 }
 
-/** How a stress trial is run again: free-running, so the same seed need not give the same interleaving. */
-export function stressReplay(j: Pick<StressJson, 'seed' | 'shape' | 'inject'>, strategy: string, trial: number): string {
-  const s = j.shape;
-  const shape = `${s.vcpus !== 2 ? ` --vcpus ${s.vcpus}` : ''}${s.domus !== 1 ? ` --domus ${s.domus}` : ''}${s.devices !== 3 ? ` --devices ${s.devices}` : ''}${s.msix ? ' --msix' : ''}`;
-  return `vpci-lab stress --strategy ${strategy}${shape} --seed ${(j.seed + trial * 7919) >>> 0} --trials 1 (trial ${trial}'s seed; free-running, so a rerun need not repeat it)`;
+/**
+ * How a stress trial is run again, as a command line that runs as printed: the strategy by name or, for a patch
+ * file, by its path; every setting that shapes the trial (machine, inject, jitter, cycles). Free-running, so the
+ * same seed need not give the same interleaving: the shell comment says so.
+ */
+/** `t.strategyRef`: the strategy as a command line names it, ready for the shell (a quoted path, a C build's options). */
+export function stressReplay(j: Pick<StressJson, 'seed' | 'shape' | 'inject' | 'jitter' | 'cycles'>, t: { strategy: string; strategyRef?: string }, trial: number): string {
+  const s = j.shape as StressJson['shape'] & { vpciGuestSupport?: boolean };
+  const shape = `${s.vcpus !== 2 ? ` --vcpus ${s.vcpus}` : ''}${s.domus !== 1 ? ` --domus ${s.domus}` : ''}${s.devices !== 3 ? ` --devices ${s.devices}` : ''}${s.msix ? ' --msix' : ''}${s.vpciGuestSupport ? ' --vpci-guest-support' : ''}`;
+  const inject = j.inject.iommu !== 100 || j.inject.map !== 10 ? ` --inject iommu=${j.inject.iommu / 1000},map=${j.inject.map / 1000}` : '';
+  const jitter = j.jitter ? ` --jitter-rate ${j.jitter.permille} --jitter-max-us ${j.jitter.maxUs}` : '';
+  const cycles = j.cycles !== undefined ? ` --cycles ${j.cycles}` : '';
+  return `vpci-lab stress --strategy ${t.strategyRef ?? shellWord(t.strategy)}${shape}${inject}${jitter}${cycles} --seed ${(j.seed + trial * 7919) >>> 0} --trials 1`
+    + `   # trial ${trial}'s seed; free-running, so a rerun need not repeat it`;
 }

@@ -11,7 +11,8 @@ import type { FirstFailure, StrategyTotals, RoundBlocks } from '../lib/explore/c
 export interface StressLockJson { name: string; acquisitions: number; contended: number; maxWaitNs: number; maxHoldNs: number }
 
 export interface StressResultJson {
-  strategy: string; trials: number; durationMs: number; outcomes: Record<Outcome, number>;
+  /** strategyRef: how a command line names the strategy again when it is not its name (a patch file's path, shell-quoted). */
+  strategy: string; strategyRef?: string; trials: number; durationMs: number; outcomes: Record<Outcome, number>;
   guestAccesses: number; hypercalls: number; pendingDone: number; addRemove: number;
   locks: StressLockJson[];
   /** Wait and hold HdrHistograms per lock class (compressed base64), merged over every CPU and trial. */
@@ -27,6 +28,8 @@ export interface StressJson {
   command: 'stress'; cores: number; interrupted: boolean; seed: number;
   shape: { vcpus: number; domus: number; devices: number; msix?: boolean };
   inject: { iommu: number; map: number };
+  /** --cycles, when given (the default is one cycle per device). */
+  cycles?: number;
   shard?: { index: number; count: number };
   /** --jitter's shape, if on; the load average at start and end (other work on the machine skews throughput). */
   jitter?: { permille: number; maxUs: number } | null;
@@ -34,11 +37,11 @@ export interface StressJson {
   results: StressResultJson[];
 }
 
-export function stressJson(all: StrategyTotals[], o: Omit<StressJson, 'command' | 'cores' | 'results'>): StressJson {
+export function stressJson(all: StrategyTotals[], o: Omit<StressJson, 'command' | 'cores' | 'results'>, refs: Record<string, string> = {}): StressJson {
   return {
     command: 'stress', cores: os.availableParallelism(), ...o,
     results: all.map((t) => ({
-      strategy: t.strategy, trials: t.trials, durationMs: Math.round(t.durationMs), outcomes: t.outcomes,
+      strategy: t.strategy, ...(refs[t.strategy] ? { strategyRef: refs[t.strategy] } : {}), trials: t.trials, durationMs: Math.round(t.durationMs), outcomes: t.outcomes,
       guestAccesses: t.guestAccesses, hypercalls: t.hypercalls, pendingDone: t.pendingDone, addRemove: t.adds + t.removes,
       locks: t.locks.filter((l) => l.name !== 'heap').map((l) => ({ name: l.name, acquisitions: l.acquisitions, contended: l.contended, maxWaitNs: Math.round(l.maxWaitNs), maxHoldNs: Math.round(l.maxHoldNs) })),
       lockHistograms: encodeLockHistograms(new Map([...t.lockHist].filter(([name]) => name !== 'heap'))),
@@ -70,7 +73,7 @@ function mergeResult(a: StressResultJson, b: StressResultJson): StressResultJson
   const firsts = new Map<Outcome, FirstFailure>();
   for (const f of [...a.firstFailures, ...b.firstFailures]) { const k = firsts.get(f.outcome); if (!k || f.trial < k.trial) firsts.set(f.outcome, f); }
   return {
-    strategy: a.strategy, trials: a.trials + b.trials, durationMs: a.durationMs + b.durationMs, outcomes,
+    strategy: a.strategy, ...(a.strategyRef ? { strategyRef: a.strategyRef } : {}), trials: a.trials + b.trials, durationMs: a.durationMs + b.durationMs, outcomes,
     guestAccesses: a.guestAccesses + b.guestAccesses, hypercalls: a.hypercalls + b.hypercalls, pendingDone: a.pendingDone + b.pendingDone,
     addRemove: a.addRemove + b.addRemove, locks, lockHistograms: encodeLockHistograms(hist),
     firstFailures: [...firsts.values()].sort((x, y) => x.trial - y.trial), lockdep: [...new Set([...a.lockdep, ...b.lockdep])],
@@ -114,5 +117,8 @@ export function mergeStress(parts: StressJson[]): StressJson {
   }
   const by = new Map<string, StressResultJson>();
   for (const p of parts) for (const r of p.results) { const m = by.get(r.strategy); by.set(r.strategy, m ? mergeResult(m, r) : r); }
-  return { command: 'stress', cores: first.cores, interrupted: parts.some((p) => p.interrupted), seed: first.seed, shape: first.shape, inject: first.inject, results: [...by.values()] };
+  return {
+    command: 'stress', cores: first.cores, interrupted: parts.some((p) => p.interrupted), seed: first.seed, shape: first.shape, inject: first.inject,
+    ...(first.cycles !== undefined ? { cycles: first.cycles } : {}), ...(first.jitter ? { jitter: first.jitter } : {}), results: [...by.values()],
+  };
 }

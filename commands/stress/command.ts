@@ -9,8 +9,8 @@ import { shardLabel } from '../../cli/shard.js';
 import { Outputs, defaultOut, defaultOutText } from '../../cli/output.js';
 import { exitCode } from '../../cli/exit.js';
 import { onStop } from '../../cli/signals.js';
-import { parseStrategies } from '../../lib/strategy/index.js';
-import { resolveBackend } from '../../cli/backend.js';
+import { parseStrategies, displayPath, shellWord } from '../../lib/strategy/index.js';
+import { resolveBackend, cReplayOptions } from '../../cli/backend.js';
 import { createPool } from '../../lib/run/index.js';
 import { Campaign, type StrategyTotals, type TrialLine } from '../../lib/explore/campaign.js';
 import { MAX_DEVICES } from '../../lib/lab/workload.js';
@@ -114,7 +114,9 @@ export async function run(argv: string[]): Promise<number> {
     offStop();
     await pool.close().catch(() => {});
   }
-  const result = stressJson(results, { interrupted: campaign.wasInterrupted, seed, shape, inject, jitter: jitter ?? null, load: { start: loadStart, end: os.loadavg() }, ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}) });
+  // A patch file is named by its path on the replay lines; a C build by the options that rebuild it.
+  const refs = Object.fromEntries(strategies.flatMap((st) => (cb ? [[st.name, `${shellWord(v.strategy)}${cReplayOptions(v)}`]] : st.file ? [[st.name, shellWord(displayPath(st.file))]] : [])));
+  const result = stressJson(results, { interrupted: campaign.wasInterrupted, seed, shape, inject, ...(v.cycles !== undefined ? { cycles: v.cycles } : {}), jitter: jitter ?? null, load: { start: loadStart, end: os.loadavg() }, ...(shard ? { shard: { index: shard.index, count: shard.count } } : {}) }, refs);
   process.stdout.write('\n' + summary(result) + '\n');
   if (v.html && out.write(v.html, () => renderReport(stressReport(result)))) process.stdout.write(`\nreport: ${v.html}\n`);
   if (v.json) out.write(v.json, () => JSON.stringify(result) + '\n');

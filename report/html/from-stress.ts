@@ -27,7 +27,7 @@ export function stressReport(j: StressJson, title = 'vpci-lab stress'): ReportMo
   const failures: FailureSection[] = j.results.flatMap((t) => t.firstFailures.map((f) => {
     // A known bug of the generation is what a reader skips: its timeline is compact; a finding keeps the long one.
     const keep = knownBugOf(t.strategy, stressFailureLike(f)) ? COMPACT_EVENTS : REPORT_EVENTS;
-    const replay = stressReplay(j, t.strategy, f.trial);
+    const replay = stressReplay(j, t, f.trial);
     return {
       id: id(t.strategy, f.outcome), title: `${t.strategy}: ${f.outcome}`, tone: stressTone(f.outcome), outcome: f.outcome,
       summary: `${f.where ? `in ${f.where}` : ''}${f.vcpu ? ` on ${f.vcpu}` : ''}, first in trial ${f.trial}, ${t.outcomes[f.outcome]} of ${t.trials} trials: ${f.message}`,

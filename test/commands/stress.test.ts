@@ -71,4 +71,24 @@ describe('stress campaign', function () {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('a first failure\'s replay line runs as printed: a patch file by its path (quoted), inject, jitter and cycles repeated', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-stress-replay-'));
+    try {
+      const cli = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+      fs.mkdirSync(path.join(dir, 'my patches'));
+      fs.copyFileSync(fileURLToPath(new URL('../../../test/fixtures/patches/cancel-current.mjs', import.meta.url)), path.join(dir, 'my patches', 'cancel current.mjs'));
+      const run = (args: string[]) => spawnSync(process.execPath, [cli, 'stress', ...args], { encoding: 'utf8', timeout: 120_000, cwd: dir });
+      const r = run(['--strategy', 'my patches/cancel current.mjs', '--trials', '20', '--inject', 'iommu=0.3,map=0.05', '--cycles', '2', '--jitter', '--junit', 'j.xml', '--json', 's.json', '--html', 's.html']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 's.json'), 'utf8')).results[0].strategyRef, "'./my patches/cancel current.mjs'");
+      const line = /replay: (vpci-lab stress [^\n<]*)/.exec(fs.readFileSync(path.join(dir, 'j.xml'), 'utf8').replace(/&apos;/g, "'"))?.[1];
+      assert.ok(line, 'a failure with its replay line (cancel-current crashes under stress)');
+      assert.match(line, /^vpci-lab stress --strategy '\.\/my patches\/cancel current\.mjs' --inject iommu=0\.3,map=0\.05 --jitter-rate 20 --jitter-max-us 20 --cycles 2 --seed \d+ --trials 1 +# trial \d+'s seed/);
+      const again = spawnSync('sh', ['-c', `${line.replace(/^vpci-lab/, `'${process.execPath}' '${cli}'`).replace(/ +#.*$/, '')} --html again.html`], { encoding: 'utf8', timeout: 120_000, cwd: dir });
+      assert.equal(again.status, 0, again.stderr);
+      assert.match(again.stdout, /^vpci-lab stress: cancel-current \|.*inject iommu=0\.3 map=0\.05 \| jitter 20‰ up to 20 µs/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
