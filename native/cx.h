@@ -32,6 +32,10 @@ enum cx_op {
     CX_MAP, CX_UNMAP, CX_PREEMPT, CX_SOFTIRQ, CX_DOMAIN_CRASH, CX_YIELD,
     CX_CALL,                             /* a vPCI init hook's fault point (lib/xen/fault.ts init_fault_point) */
     CX_NOT_SUPPLIED,
+    CX_MSIX_ENTRY_WRITE,                 /* HEAD's MSI-X arch hooks program the device's table entry (lib/hw/msix.ts) */
+    CX_REGISTER_MMIO,                    /* HEAD: register_mmio_handler, the lab's intercept now asks the C */
+    CX_MMIO_READ, CX_MMIO_WRITE,         /* HEAD: a dword of device memory Xen mapped (ioremap'd MSI-X pages) */
+    CX_P2M_LOOKUP, CX_P2M_CLEAR,         /* HEAD: get_gfn_query and p2m_remove_identity_entry on the lab's p2m */
 };
 double cx_js(int op, double a, double b, double c, uintptr_t pc);
 /* The same with a fourth argument (the p2m's mfn), given to the hook after pc. */

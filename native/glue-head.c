@@ -113,6 +113,17 @@ unsigned int pci_find_cap_offset(pci_sbdf_t sbdf, unsigned int cap)
         return 0;
     return pci_find_next_cap_ttl(sbdf, PCI_CAPABILITY_LIST, &cap, 1, &ttl) & ~3;
 }
+/* drivers/pci/pci.c's pci_intx: INTx on or off in the device's COMMAND register. */
+void pci_intx(const struct pci_dev *pdev, bool enable)
+{
+    uint16_t cmd = pci_conf_read16(pdev->sbdf, PCI_COMMAND);
+    if ( enable )
+        cmd &= ~PCI_COMMAND_INTX_DISABLE;
+    else
+        cmd |= PCI_COMMAND_INTX_DISABLE;
+    pci_conf_write16(pdev->sbdf, PCI_COMMAND, cmd);
+}
+
 /* The lab's devices have no extended configuration space (pdev->ext_cfg false, as pci_check_extcfg leaves it). */
 unsigned int pci_find_ext_capability(const struct pci_dev *pdev, unsigned int cap) { (void)pdev; (void)cap; return 0; }
 unsigned int pci_find_next_ext_capability(const struct pci_dev *pdev, unsigned int start, unsigned int cap)
@@ -121,10 +132,8 @@ unsigned int pci_find_next_ext_capability(const struct pci_dev *pdev, unsigned i
     return 0;
 }
 
-/* Only the debug keys' dump (vpci_dump_msi) try-locks, and only the MSI-X table MMIO maps memory: not supplied. */
+/* Only the debug keys' dump (vpci_dump_msi) try-locks: not supplied. */
 int read_trylock(rwlock_t *l) { (void)l; NOT_SUPPLIED(read_trylock); }
-uint64_t read_mmio(const volatile void *mem, unsigned int size) { (void)mem; (void)size; NOT_SUPPLIED(read_mmio); }
-void write_mmio(volatile void *mem, uint64_t data, unsigned int size) { (void)mem; (void)data; (void)size; NOT_SUPPLIED(write_mmio); }
 
 /*
  * vpci_assign_device's call of vpci_init_header is a fault point, as late 2021's init_bars was (the model's
@@ -135,4 +144,86 @@ int __real_vpci_init_header(struct pci_dev *pdev);
 int __wrap_vpci_init_header(struct pci_dev *pdev)
 {
     return cx_init_fault("init_bars") ? -ENOMEM : __real_vpci_init_header(pdev);
+}
+
+/* ---- the MSI-X table MMIO: the lab's intercept (lib/xen/intercept.ts) asks compiled msix.c's handlers ---- */
+
+/* init_msix registers msix.c's ops once per domain; the lab's intercept claims addresses from then on. */
+void register_mmio_handler(struct domain *d, const struct hvm_mmio_ops *ops)
+{
+    d->cx_mmio = ops;
+    cx_js(CX_REGISTER_MMIO, d->lab_domain, 0, 0, CX_PC());
+}
+
+static __thread unsigned long cx_mmio_data;
+
+/* x_msix_accept(lab vcpu, addr), x_msix_read(lab vcpu, addr, len) then x_msix_data(0 | 1) for the halves,
+ * x_msix_write(lab vcpu, addr, len + 256 * high half, low half): the ops of current's domain. */
+CX_ENTRY(x_msix_accept)
+{
+    current = cx_vcpu_mirror(a0);
+    return current->domain->cx_mmio ? current->domain->cx_mmio->check(current, a1) : 0;
+}
+CX_ENTRY(x_msix_read)
+{
+    current = cx_vcpu_mirror(a0);
+    cx_mmio_data = ~0UL;
+    return current->domain->cx_mmio->read(current, a1, a2, &cx_mmio_data);
+}
+CX_ENTRY(x_msix_data) { return a0 ? (uint32_t)(cx_mmio_data >> 32) : (uint32_t)cx_mmio_data; }
+CX_ENTRY(x_msix_write)
+{
+    current = cx_vcpu_mirror(a0);
+    return current->domain->cx_mmio->write(current, a1, a2 & 0xff, ((unsigned long)(a2 >> 8) << 32) | (uint32_t)a3);
+}
+
+/*
+ * ioremap of the MSI-X table and PBA pages (msix.c get_table): a cookie, not memory: the compiled code only hands it
+ * to read_mmio / write_mmio, which go to the lab's device memory (lib/hw/msix.ts mmio_read32 / mmio_write32, dword
+ * atomic: a byte or a half goes through its dword, as the model's read_mmio does).
+ */
+#define CX_IOMAP_BASE 0x5a0000000000UL
+void *ioremap(paddr_t pa, size_t len) { (void)len; return (void *)(CX_IOMAP_BASE + pa); }
+void iounmap(void *va) { (void)va; }
+static uint32_t mmio_read32(uint64_t pa) { return (uint32_t)cx_js(CX_MMIO_READ, (double)pa, 0, 0, CX_PC()); }
+static void mmio_write32(uint64_t pa, uint32_t v) { cx_js(CX_MMIO_WRITE, (double)pa, v, 0, CX_PC()); }
+uint64_t read_mmio(const volatile void *mem, unsigned int size)
+{
+    uint64_t pa = (uintptr_t)mem - CX_IOMAP_BASE;
+    unsigned int shift = (pa & 3) * 8;
+    switch ( size )
+    {
+    case 1: return (mmio_read32(pa & ~3UL) >> shift) & 0xff;
+    case 2: return (mmio_read32(pa & ~3UL) >> shift) & 0xffff;
+    case 4: return mmio_read32(pa);
+    default: return mmio_read32(pa) | ((uint64_t)mmio_read32(pa + 4) << 32);
+    }
+}
+void write_mmio(volatile void *mem, uint64_t data, unsigned int size)
+{
+    uint64_t pa = (uintptr_t)mem - CX_IOMAP_BASE;
+    unsigned int shift = (pa & 3) * 8;
+    uint32_t mask = size == 1 ? 0xff : 0xffff;
+    if ( size < 4 )
+        mmio_write32(pa & ~3UL, (mmio_read32(pa & ~3UL) & ~(mask << shift)) | (((uint32_t)data & mask) << shift));
+    else
+    {
+        mmio_write32(pa, (uint32_t)data);
+        if ( size == 8 )
+            mmio_write32(pa + 4, data >> 32);
+    }
+}
+
+/* get_gfn_query / p2m_remove_identity_entry (vpci_make_msix_hole) on the lab's p2m (lib/xen/p2m.ts). */
+mfn_t get_gfn_query(struct domain *d, unsigned long gfn, p2m_type_t *t)
+{
+    double mfn = cx_js(CX_P2M_LOOKUP, d->lab_domain, gfn, 0, CX_PC());
+    *t = mfn < 0 ? p2m_mmio_dm : p2m_mmio_direct;
+    return mfn < 0 ? INVALID_MFN : _mfn((unsigned long)mfn);
+}
+void put_gfn(struct domain *d, unsigned long gfn) { (void)d; (void)gfn; }
+int p2m_remove_identity_entry(struct domain *d, unsigned long gfn)
+{
+    cx_js(CX_P2M_CLEAR, d->lab_domain, gfn, 0, CX_PC());
+    return 0;
 }

@@ -7,13 +7,14 @@
 //   - the devices: pci.c's add / remove / assign / deassign / free_pdev stay the lab's TypeScript HEAD code, with C's
 //     list operations at the same moments (lib/cxen/pci-head.ts, through CDevicesHead).
 // What stays the lab's besides: guests and toolstack, hypercalls, the ECAM trap, hvm_do_resume, the p2m, the
-// hardware, locks, scheduler, recorder and judge. The MSI-X table's MMIO intercept is the model's (no table under C).
+// hardware, locks, scheduler, recorder and judge. The guest's MSI-X table accesses reach compiled msix.c through the
+// lab's intercept (the handlers init_msix registered), and Xen's own mappings of those pages read the lab's device.
 
 import { current } from '../xen/state.js';
 import { cMachine, mirrorPdevHead, syncOwner, cDomain } from './cmachine.js';
 import { pci_add_device, pci_remove_device, assign_device, deassign_device, free_pdev, type CDevicesHead } from './pci-head.js';
 import type { Patch } from '../strategy/patch.js';
-import type { PciDevPtr, VcpuPtr, DomainPtr } from '../xen/types.js';
+import type { PciDevPtr, VcpuPtr, DomainPtr, MmioData } from '../xen/types.js';
 
 const params = new URL(import.meta.url).searchParams;
 const name = params.get('name') ?? 'c';
@@ -45,6 +46,15 @@ const patch: Patch = {
     },
     vpci_deassign_device: () => (pdev: PciDevPtr) => { c().call('x_vpci_deassign_device', devices.mirror(pdev), current()); },
     vpci_reinit_ext_capabilities: () => (pdev: PciDevPtr) => c().call('x_vpci_reinit_ext_capabilities', devices.mirror(pdev), current()),
+    // the MSI-X table MMIO the lab's intercept claims (lib/xen/intercept.ts): msix.c's registered handlers
+    msix_accept: () => (v: VcpuPtr, addr: number) => c().call('x_msix_accept', v, addr) !== 0,
+    msix_read: () => (v: VcpuPtr, addr: number, len: number, data: MmioData) => {
+      const rc = c().call('x_msix_read', v, addr, len);
+      data.lo = c().call('x_msix_data', 0) >>> 0;
+      data.hi = c().call('x_msix_data', 1) >>> 0;
+      return rc;
+    },
+    msix_write: () => (v: VcpuPtr, addr: number, len: number, data: MmioData) => c().call('x_msix_write', v, addr, len + 256 * (data.hi >>> 0), data.lo >>> 0),
     // ---- the devices: the lab's pci.c with C's list operations
     pci_add_device: () => (sbdf: number) => pci_add_device(devices, sbdf),
     pci_remove_device: () => (sbdf: number) => pci_remove_device(devices, sbdf),

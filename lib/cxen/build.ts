@@ -75,6 +75,16 @@ const sha = (b: Buffer | string): string => createHash('sha256').update(b).diges
 /** Xen's own tools/tests/vpci/Makefile does the same: the lab's shim replaces every header the file includes. */
 const stripIncludes = (text: string): string => text.replace(/^[ \t]*#[ \t]*include[^\n]*$/gm, '');
 
+/**
+ * A symbol the compiled files use and nobody defines would kill the process when first called (the dynamic
+ * linker's lookup error): refuse the build naming it instead. Node-API and libc are the process's.
+ */
+async function noUndefined(file: string, name: string, cwd: string): Promise<void> {
+  const undef = (await sh('nm', ['-D', '--undefined-only', file], cwd)).split('\n').map((l) => l.trim().split(/\s+/).pop() ?? '')
+    .filter((s) => s && !/^(napi_|_ITM_|__gmon_start__|__cxa_)|@/.test(s));
+  if (undef.length) throw new BuildError(`compiling Xen ${name} left ${undef.join(', ')} undefined: the lab's C runtime (native/) must supply ${undef.length > 1 ? 'them' : 'it'}`);
+}
+
 /** Compile (or find in the cache) the addon for a tree. Throws BuildError with one line on failure. */
 export async function buildAddon(req: BuildRequest): Promise<Built> {
   const compiler = await findCompiler();
@@ -120,7 +130,9 @@ export async function buildAddon(req: BuildRequest): Promise<Built> {
     await sh(compiler.cc, ['-shared', '-o', path.join(work, 'cxen.node'), ...objs, ...(recipe.linkFlags ?? [])], work);
     const syms = await sh('nm', ['--defined-only', path.join(work, 'cxen.node')], work);
     fs.writeFileSync(path.join(work, 'symbols.txt'), syms);
+    await noUndefined(path.join(work, 'cxen.node'), recipe.name, work);
   } catch (e) {
+    if (e instanceof BuildError) throw e;
     const err = (e as { stderr?: string }).stderr ?? (e as Error).message;
     const lines = err.split('\n').filter((l) => /error|undefined reference/.test(l)).slice(0, 3);
     throw new BuildError(`compiling Xen ${recipe.name} failed: ${(lines.length ? lines : err.split('\n').slice(0, 2)).join(' | ').replaceAll(work + '/', '')}`);

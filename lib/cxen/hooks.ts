@@ -10,11 +10,12 @@ import { crash } from '../mem/crash.js';
 import { spin_lock_init, spin_lock, spin_unlock, spin_trylock, spin_is_locked, spin_lock_recursive, spin_unlock_recursive } from '../sync/spinlock.js';
 import { rwlock_init, read_lock, read_unlock, write_lock, write_unlock, rw_is_locked, rw_is_write_locked } from '../sync/rwlock.js';
 import { pci_conf_read, pci_conf_write } from '../hw/config.js';
-import { map_mmio_regions, unmap_mmio_regions } from '../xen/p2m.js';
+import { msix_entry_write, mmio_read32, mmio_write32 } from '../hw/msix.js';
+import { map_mmio_regions, unmap_mmio_regions, p2m_lookup, clear_identity_p2m_entry } from '../xen/p2m.js';
 import { general_preempt_check } from '../xen/state.js';
 import { domain_crash } from '../xen/domain.js';
 import { init_fault_point } from '../xen/fault.js';
-import { VCPU } from '../xen/types.js';
+import { VCPU, DOMAIN } from '../xen/types.js';
 import { yield_point } from '../sched/mode.js';
 import { SITE } from '../trace/sites.js';
 
@@ -72,6 +73,12 @@ export function hookFor(site: (pc: number) => string): Hook {
     (kind) => { yield_point(C_YIELD[kind] ?? SITE.scenario); return 0; },
     (hook) => b2n(init_fault_point(hook)),
     (_a, _b, _c, pc) => crash('bug', site(pc), `${site(pc)} is not supplied by the lab's C runtime`),
+    (sbdf, nrOff, val) => { msix_entry_write(sbdf, nrOff >>> 16, nrOff & 0xffff, val >>> 0); return 0; },
+    (d) => { M[d + DOMAIN.msix_mmio_handler]++; return 0; },
+    (pa) => mmio_read32(pa) >>> 0,
+    (pa, val) => { mmio_write32(pa, val >>> 0); return 0; },
+    (d, gfn) => p2m_lookup(d, gfn),
+    (d, gfn) => { clear_identity_p2m_entry(d, gfn); return 0; },
   ];
   return (op, a, b, c, pc, d) => ops[op](a, b, c, pc, d);
 }

@@ -36,6 +36,6 @@ export const XEN_HEAD: XenRecipe = {
   headers: ['xen/include/xen/list.h', 'xen/include/xen/pci_regs.h', 'xen/include/xen/rangeset.h', 'xen/include/xen/vpci.h',
     'xen/drivers/vpci/private.h'],
   defines: ['-DCX_XEN_HEAD', '-DCONFIG_HAS_VPCI_GUEST_SUPPORT'],
-  lab: ['glue-head.c'],
+  lab: ['glue-head.c', 'vmsi-head.c'],
   linkFlags: ['-Wl,--wrap=vpci_init_header'],
 };

@@ -39,6 +39,7 @@ struct domain {
     struct list_head rangesets;
     spinlock_t rangesets_lock;
     rwlock_t *cx_pci_lock;            /* &d->pci_lock: the lab's lock words */
+    const struct hvm_mmio_ops *cx_mmio;  /* register_mmio_handler's (msix.c's table ops) */
     unsigned long vpci_dev_assigned_map[1];  /* CONFIG_HAS_VPCI_GUEST_SUPPORT's virtual slots */
     struct { struct { struct list_head msix_tables; } hvm; } arch;
     unsigned int max_vcpus;
