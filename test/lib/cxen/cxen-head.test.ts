@@ -54,6 +54,16 @@ describe('C backend on Xen HEAD (compiled from a tree)', function () {
     assert.deepEqual(Object.keys(r.outcomes).sort(), Object.keys(ts.outcomes).sort(), 'the same outcome kinds as the TypeScript HEAD');
   });
 
+  it("MSI and MSI-X run in the C: a hidden device's MSI enable trips the arch hook's lock check, and the guest's table access reaches msix.c's handler on a freed table (as upstream)", async () => {
+    const cases = [['hidden-msi', 'assert', 'vpci_msi_arch_enable'], ['hidden-msix-remove', 'use-after-free', 'msix_find']] as const;
+    for (const [name, outcome, where] of cases) {
+      const { url, scenario } = await loadScenario(name);
+      const r = await verify(pool, url, scenario, c.strategy.name, opts);
+      assert.deepEqual(r.outcomes[outcome]?.where, [where], `${name}: ${JSON.stringify(r.outcomes)}`);
+      assert.equal(r.outcomes.ok, undefined, name);
+    }
+  });
+
   it('bad input is one line: a 4.17 patch on HEAD names its hunk', async () => {
     const p = fileURLToPath(new URL('../../../../examples/patches/pcidevs.patch', import.meta.url));
     await assert.rejects(cBackend({ xenSrc: tree, patches: [p] }), (e: unknown) => e instanceof CBackendError && /pcidevs\.patch: .*hunk/.test((e as Error).message) && !(e as Error).message.includes('\n'));

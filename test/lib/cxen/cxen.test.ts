@@ -51,6 +51,12 @@ describe('C backend (Xen 4.17 compiled)', function () {
     assert.equal(v.r0b, 0xbcfebcbc, 'a byte write merges into the 4-byte register');
   });
 
+  it('a build that leaves a symbol undefined is refused in one line naming it (it would kill node at its first call)', async function () {
+    const tree = xen417Tree()!;
+    const extra = [fileURLToPath(new URL('../../../../native/test/undefined.c', import.meta.url))];
+    await assert.rejects(buildAddon({ xenDir: tree, extra }), (e: unknown) => e instanceof BuildError && /left cx_control_never_defined undefined/.test((e as Error).message) && !(e as Error).message.includes('\n'));
+  });
+
   it('a bad tree is one line naming what is missing', async () => {
     await assert.rejects(buildAddon({ xenDir: nativeDir() }), (e: unknown) => e instanceof BuildError && /not a Xen 4\.17 tree: .*vpci\/msix\.c not found/.test((e as Error).message) && !(e as Error).message.includes('\n'));
   });
