@@ -69,6 +69,14 @@ function fpConsts(): Int32Array {
     VERIFY.SNAP_N, VERIFY.FP, VERIFY.SNAP, VERIFY_FP, VERIFY_SNAP]);
 }
 
+/** C's pointers are absolute: the machine keeps where they point from (CTL.NATIVE_BASE, NATIVE_CODE; lo, hi). */
+function publish(base: number, code: number): void {
+  for (const [at, v] of [[CTL.NATIVE_BASE, base], [CTL.NATIVE_CODE, code]]) {
+    M[at] = v % 2 ** 32 | 0;
+    M[at + 1] = Math.floor(v / 2 ** 32);
+  }
+}
+
 /** Load the addon at `file` (built by build.ts) into this thread, attached to this thread's machine. */
 export function loadAddon(file: string): Addon {
   const have = loaded.get(file);
@@ -80,22 +88,21 @@ export function loadAddon(file: string): Addon {
   const site = (off: number): string => syms.at(off);
   const hook = hookFor(site);
   let attachedTo: Int32Array | null = null;     // each addon has its own per-thread state in C
+  let base = 0, code = 0;                       // where this process has the machine's word 0 and the addon's code
   const addon = {
     path: file,
     attach(): void {
       if (M.length === 0) return;
-      const [base, code] = native.attach(M, LAYOUT.heap.base, LAYOUT.heap.words, LAYOUT.shadowByte, fpConsts(), hook);
-      // For the state digest (lib/verify/digest.ts), which runs on a thread that never loads the addon.
-      for (const [at, v] of [[CTL.NATIVE_BASE, base], [CTL.NATIVE_CODE, code]]) {
-        M[at] = v % 2 ** 32 | 0;
-        M[at + 1] = Math.floor(v / 2 ** 32);
-      }
+      [base, code] = native.attach(M, LAYOUT.heap.base, LAYOUT.heap.words, LAYOUT.shadowByte, fpConsts(), hook);
       attachedTo = M;
     },
     call(name: string, a0 = 0, a1 = 0, a2 = 0, a3 = 0): number {
       const i = index.get(name);
       if (i === undefined) throw new Error(`the C backend has no entry '${name}'`);
       if (attachedTo !== M) addon.attach();
+      // For the state digest (lib/verify/digest.ts), on a thread that never loads the addon; written only on a machine
+      // where C runs (attaching alone must not change a machine: boot images compare bytes, lib/lab/boot-image.ts).
+      if (M[CTL.NATIVE_CODE] !== (code % 2 ** 32 | 0)) publish(base, code);
       const r = native.enter(i, a0, a1, a2, a3);
       if (r !== undefined) return r;
       const c = native.lastCrash();
