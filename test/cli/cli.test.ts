@@ -134,8 +134,10 @@ describe('command line: repro and explore outputs', function () {
     fs.writeFileSync(f, `export default { name: 'strict', description: 'removal racing a read; baseline must stay ok (it does not)',
       actors: { d0v0(x) { x.remove(x.dev(0)); x.resume(); }, d0v1(x) { x.read(x.dev(0), x.regs.PCI_VENDOR_ID, 4); x.resume(); } },
       expect: { '*': { expected: ['ok'] } } };`);
-    const r = cli('explore', '--scenarios', `crash-path-4,${f}`, '--strategies', 'baseline', '--runs', '30', '--junit', junit);
+    const html = path.join(dir, 'strict.html');
+    const r = cli('explore', '--scenarios', `crash-path-4,${f}`, '--strategies', 'baseline', '--runs', '30', '--junit', junit, '--html', html);
     assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(fs.readFileSync(html, 'utf8'), /vpci-lab repro \S+strict\.mjs --strategy baseline --schedule S2:2:s1:[0-9a-f]{8}:/, 'the HTML report\'s replay line');
     const x = fs.readFileSync(junit, 'utf8');
     assert.match(x, /^<\?xml/);
     assert.equal((x.match(/<testcase /g) ?? []).length, 2);
