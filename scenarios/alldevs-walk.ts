@@ -24,7 +24,8 @@ export default defineScenario({
     // §G S3: the lookup is under d->vpci_rwlock read, but free_pdev runs after the write section
     'rwlock-trylock': { expected: [{ outcome: 'use-after-free', where: 'vpci_read' }], acceptable: ['ok'] },
     // HEAD: hwdom->pci_lock read does not cover alldevs_list, which free_pdev changes under pcidevs_lock only.
-    upstream: { expected: [{ outcome: 'use-after-free', where: 'vpci_read' }], acceptable: ['ok'] },
+    // The walk's own read of the freed pdev is in pci_get_pdev (pci.c:548-575): the compiled C names it there.
+    upstream: { expected: [{ outcome: 'use-after-free', where: 'vpci_read' }, { outcome: 'use-after-free', where: 'pci_get_pdev' }], acceptable: ['ok'] },
     'upstream-drain': { expected: ['ok'] },                          // part 4: free_pdev under hwdom->pci_lock write
   },
 });

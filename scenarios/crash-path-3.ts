@@ -49,7 +49,8 @@ export default defineScenario({
     },
     // issue 15 point 2: hwdom's lookup walks alldevs_list under hwdom->pci_lock only (pci.c:548-575, vpci.c:495-500) and
     // can return the pdev pci_remove_device has taken off hwdom's list; free_pdev frees it under pcidevs_lock alone (pci.c:460-466).
-    upstream: { expected: [{ outcome: 'use-after-free', where: 'vpci_read' }], acceptable: ['ok'] },
+    // The walk's own read of the freed pdev is in pci_get_pdev (pci.c:548-575): the compiled C names it there.
+    upstream: { expected: [{ outcome: 'use-after-free', where: 'vpci_read' }, { outcome: 'use-after-free', where: 'pci_get_pdev' }], acceptable: ['ok'] },
     'upstream-drain': { expected: ['ok'] },  // part 4: free_pdev under hwdom->pci_lock
   },
 });

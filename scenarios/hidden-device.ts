@@ -33,6 +33,7 @@ export default defineScenario({
       expected: [
         { outcome: 'use-after-free', where: 'vpci_read' },       // pdev->vpci read from the freed pdev
         { outcome: 'use-after-free', where: 'vpci_hw_read16' },  // COMMAND's handler reads pdev->sbdf from it
+        { outcome: 'use-after-free', where: 'pci_get_pdev' },    // the walk's own read (pci.c:548-575), as the compiled C names it
       ],
       acceptable: ['ok'],                                        // the read before or after the whole removal
     },

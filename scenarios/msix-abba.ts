@@ -70,7 +70,8 @@ export default defineScenario({
     // enabling vpci_write, after the removal dropped d->pci_lock, finds the pdev on alldevs_list under hwdom's
     // pci_lock only (pci.c:548-575, vpci.c:619-624) while free_pdev unlinks and frees it under pcidevs_lock alone
     // (pci.c:460-466).
-    upstream: { expected: [{ outcome: 'use-after-free', where: 'vpci_write' }], acceptable: ['ok'] },
+    // The walk's own read of the freed pdev is in pci_get_pdev (pci.c:548-575): the compiled C names it there.
+    upstream: { expected: [{ outcome: 'use-after-free', where: 'vpci_write' }, { outcome: 'use-after-free', where: 'pci_get_pdev' }], acceptable: ['ok'] },
     'upstream-drain': { expected: ['ok'] },                  // part 4: free_pdev under hwdom->pci_lock
   },
 });

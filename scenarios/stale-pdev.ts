@@ -61,7 +61,8 @@ export default defineScenario({
     // issue 15 point 2: hwdom's lookup walks alldevs_list under hwdom->pci_lock only (pci.c:548-575, vpci.c:495-500) and
     // can return the pdev pci_remove_device has taken off hwdom's list; free_pdev frees it under pcidevs_lock alone (pci.c:460-466).
     upstream: {
-      expected: [{ outcome: 'use-after-free', where: 'vpci_process_pending' }, { outcome: 'use-after-free', where: 'vpci_write' }],
+      // The walk's own read of the freed pdev is in pci_get_pdev (pci.c:548-575): the compiled C names it there.
+      expected: [{ outcome: 'use-after-free', where: 'vpci_process_pending' }, { outcome: 'use-after-free', where: 'vpci_write' }, { outcome: 'use-after-free', where: 'pci_get_pdev' }],
       acceptable: ['ok'],
     },
     'upstream-drain': { expected: ['ok'] },   // slot loaded under the lock, every slot drained, free under hwdom's lock

@@ -159,6 +159,14 @@ const sizeMask = (size: number): number => (size >= 4 ? 0xffffffff : (1 << (8 * 
 const current_domain = (where: string): number => M[chk(current(), VCPU, where) + VCPU.domain];
 
 /** vpci_read (vpci.c:475-568): d->pci_lock read across lookup and walk, rsvdp/rsvdz bits read as 0 (vpci.c:539). */
+/**
+ * `pdev->vpci` as vpci_read and vpci_write read it: afresh at each use (vpci.c:511, 514, 549 and 641, 644, 676), not
+ * once into a local, so a pdev freed under the access faults here, in the access, as the compiled C does.
+ */
+function pdevVpci(pdev: number, where: string): number {
+  return chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
+}
+
 export function vpci_read(sbdf: number, reg: number, size: number): number {
   const where = 'vpci_read';
   if (size === 0) return 0xffffffff;
@@ -170,10 +178,9 @@ export function vpci_read(sbdf: number, reg: number, size: number): number {
     read_unlock(d + DOMAIN.pci_lock);
     return fn.vpci_read_hw(sbdf, reg, size);
   }
-  const vpci = chk(M[pdev + PCI_DEV.vpci], VPCI, where);
-  spin_lock(vpci + VPCI.lock);
+  spin_lock(pdevVpci(pdev, where) + VPCI.lock);
   let data = 0xffffffff, off = 0;
-  for (let r = M[chk(vpci, VPCI, where) + VPCI.handlers]; r !== NULL; r = M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.next]) {
+  for (let r = M[pdevVpci(pdev, where) + VPCI.handlers]; r !== NULL; r = M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.next]) {
     chk(r, VPCI_REGISTER, where);
     const emuOff = reg + off, emuSize = size - off;
     const roff = M[r + VPCI_REGISTER.offset], rsize = M[r + VPCI_REGISTER.size];
@@ -195,7 +202,7 @@ export function vpci_read(sbdf: number, reg: number, size: number): number {
     if (off === size) break;
     ASSERT(off < size, where, 'data_offset < size');
   }
-  spin_unlock(vpci + VPCI.lock);
+  spin_unlock(pdevVpci(pdev, where) + VPCI.lock);
   read_unlock(d + DOMAIN.pci_lock);
   if (off < size) data = merge_result(data, fn.vpci_read_hw(sbdf, reg + off, size - off), size - off, off);
   return (data & sizeMask(size)) >>> 0;
@@ -231,10 +238,9 @@ export function vpci_write(sbdf: number, reg: number, size: number, data: number
     fn.vpci_write_hw(sbdf, reg, size, data);       // no r/o map in the lab
     return;
   }
-  const vpci = chk(M[pdev + PCI_DEV.vpci], VPCI, where);
-  spin_lock(vpci + VPCI.lock);
+  spin_lock(pdevVpci(pdev, where) + VPCI.lock);
   let off = 0;
-  for (let r = M[chk(vpci, VPCI, where) + VPCI.handlers]; r !== NULL; r = M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.next]) {
+  for (let r = M[pdevVpci(pdev, where) + VPCI.handlers]; r !== NULL; r = M[chk(r, VPCI_REGISTER, where) + VPCI_REGISTER.next]) {
     chk(r, VPCI_REGISTER, where);
     const emuOff = reg + off, emuSize = size - off;
     const roff = M[r + VPCI_REGISTER.offset], rsize = M[r + VPCI_REGISTER.size];
@@ -251,7 +257,7 @@ export function vpci_write(sbdf: number, reg: number, size: number, data: number
     if (off === size) break;
     ASSERT(off < size, where, 'data_offset < size');
   }
-  spin_unlock(vpci + VPCI.lock);
+  spin_unlock(pdevVpci(pdev, where) + VPCI.lock);
   write_unlock(d + DOMAIN.pci_lock);
   if (off < size) fn.vpci_write_hw(sbdf, reg + off, size - off, data >>> (off * 8));
 }
