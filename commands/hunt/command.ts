@@ -8,7 +8,7 @@ import { parseCommand, string, strings, int, choice, duration, outFile, outDir }
 import { exitCode } from '../../cli/exit.js';
 import { onStop } from '../../cli/signals.js';
 import { defaultOutDir } from '../../cli/output.js';
-import { loadStrategy, STRATEGY_NAMES, PatchError } from '../../lib/strategy/index.js';
+import { loadStrategy, STRATEGY_NAMES, PatchError, shellWord } from '../../lib/strategy/index.js';
 import { createPool } from '../../lib/run/index.js';
 import { hunt, type HuntFinding, type HuntState } from '../../lib/explore/hunt/hunt.js';
 import { readKnown, KnownFileError, type KnownGroup } from '../../lib/explore/hunt/dedup.js';
@@ -64,7 +64,7 @@ export function progressLine(s: HuntState): string {
 function findingText(f: HuntFinding, strategy: string): string {
   return `finding ${f.id}: ${f.outcome}${f.where ? ` in ${f.where}` : ''}${f.vcpu ? ` on ${f.vcpu}` : ''}: ${f.vcpus} vCPUs, ${f.actions} actions (from ${f.original.vcpus}/${f.original.actions}), `
     + `${scheduleNote(f.reduced)}, at ${fmtTime(f.atMs)}${f.replayed ? '' : ' (REPLAY FROM THE FILE DIFFERED)'}\n`
-    + `  ${f.file}\n  vpci-lab repro ${f.file} --strategy ${strategy} --schedule ${f.schedule}\n`;
+    + `  ${f.file}\n  vpci-lab repro ${shellWord(f.file)} --strategy ${strategy} --schedule ${f.schedule}\n`;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -77,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
   let strategy: string;
   try { strategy = c ? c.strategy.name : (await loadStrategy(v.strategy)).name; } catch (e) { if (e instanceof PatchError) throw new UsageError(e.message); throw e; }
   // What a finding's replay line repeats after --strategy: with the C backend, the tree and patches that built it.
-  const replayStrategy = c ? `${v.strategy}${cReplayOptions(v)}` : v.strategy;
+  const replayStrategy = `${shellWord(v.strategy)}${c ? cReplayOptions(v) : ''}`;
   let known: KnownGroup[] = [];
   for (const file of v.known ?? []) {
     try { known = [...known, ...readKnown(file)]; } catch (e) { if (e instanceof KnownFileError) throw new UsageError(e.message); throw e; }

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunFailure } from '../repro.js';
+import { shellWord } from '../../strategy/index.js';
 import { actorLines, programMachine, type Program } from './program.js';
 import { groupKey, type Group } from './dedup.js';
 import { HUNT_EXPECT } from './interp.js';
@@ -35,7 +36,7 @@ export function findingSource(p: Program, m: FindingMeta, file: string): string 
     `// Group: ${groupKey(m.group)}`,
     `// Schedule (${scheduleNote(m.reduced)}):`,
     `//   ${f.schedule}`,
-    `// Replay: vpci-lab repro ${file} --strategy ${m.strategy} --schedule ${f.schedule}`,
+    `// Replay: vpci-lab repro ${shellWord(file)} --strategy ${m.strategy} --schedule ${f.schedule}`,
     '',
     `export const schedule = '${f.schedule}';`,
     '',

@@ -57,7 +57,7 @@ describe('hunt: generated races, shrunk, written, replayed', function () {
   // starts in a directory that holds an earlier run's finding-1.mjs, which must survive.
   for (const [sig, exit] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     it(`${sig} ends the hunt with ${exit} and keeps every finding written so far (and an earlier run's), and the JSON`, async () => {
-      const out = path.join(dir, `int-${sig}`), json = path.join(dir, `int-${sig}.json`), earlier = path.join(out, 'finding-1.mjs');
+      const out = path.join(dir, `int ${sig}`), json = path.join(dir, `int-${sig}.json`), earlier = path.join(out, 'finding-1.mjs');
       if (sig === 'SIGTERM') { fs.mkdirSync(out, { recursive: true }); fs.writeFileSync(earlier, '// an earlier run\n'); }
       const first = sig === 'SIGTERM' ? 2 : 1;
       const child = spawn(process.execPath, [CLI, 'hunt', '--strategy', 'upstream', '--budget', '90s', '--domu', 'off', '--out', out, '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -76,6 +76,8 @@ describe('hunt: generated races, shrunk, written, replayed', function () {
       assert.equal(j.findings[0].id, first);
       for (const f of j.findings) assert.ok(fs.existsSync(f.file));
       if (sig === 'SIGTERM') assert.equal(fs.readFileSync(earlier, 'utf8'), '// an earlier run\n');
+      // The directory's name has a space: the replay line quotes the path, so it runs as printed.
+      assert.ok(stdout.includes(`vpci-lab repro '${path.join(out, `finding-${first}.mjs`)}' --strategy upstream --schedule S2:`), stdout);
     });
   }
 
