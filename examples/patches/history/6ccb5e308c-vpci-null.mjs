@@ -41,6 +41,11 @@ function lookup(d, sbdf, where) {
   return pdev !== NULL ? pdev : fn.pci_get_pdev(dom_xen(), sbdf, where);
 }
 
+/** pdev->vpci read afresh at each use, as vpci_read and vpci_write do (vpci.c:511, 514, 549; 641, 644, 676). */
+function pdevVpci(pdev, where) {
+  return chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
+}
+
 /** vpci_read (vpci.c:475-568) before 6ccb5e308c: a device found is assumed to have vpci. */
 function vpci_read(sbdf, reg, size) {
   const where = 'vpci_read';
@@ -53,10 +58,9 @@ function vpci_read(sbdf, reg, size) {
     read_unlock(d + DOMAIN.pci_lock);
     return fn.vpci_read_hw(sbdf, reg, size);
   }
-  const vpci = chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);   // spin_lock(&pdev->vpci->lock)
-  spin_lock(vpci + VPCI.lock);
+  spin_lock(pdevVpci(pdev, where) + VPCI.lock);                  // spin_lock(&pdev->vpci->lock)
   let data = 0xffffffff, off = 0;
-  for (let r = M[vpci + VPCI.handlers]; r !== NULL; r = M[r + VPCI_REGISTER.next]) {
+  for (let r = M[pdevVpci(pdev, where) + VPCI.handlers]; r !== NULL; r = M[r + VPCI_REGISTER.next]) {
     chk(r, VPCI_REGISTER, where);
     const emuOff = reg + off, emuSize = size - off;
     const roff = M[r + VPCI_REGISTER.offset], rsize = M[r + VPCI_REGISTER.size];
@@ -77,7 +81,7 @@ function vpci_read(sbdf, reg, size) {
     if (off === size) break;
     ASSERT(off < size, where, 'data_offset < size');
   }
-  spin_unlock(vpci + VPCI.lock);
+  spin_unlock(pdevVpci(pdev, where) + VPCI.lock);
   read_unlock(d + DOMAIN.pci_lock);
   if (off < size) data = merge_result(data, fn.vpci_read_hw(sbdf, reg + off, size - off), size - off, off);
   return (data & sizeMask(size)) >>> 0;
@@ -96,10 +100,9 @@ function vpci_write(sbdf, reg, size, data) {
     fn.vpci_write_hw(sbdf, reg, size, data);
     return;
   }
-  const vpci = chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);   // spin_lock(&pdev->vpci->lock)
-  spin_lock(vpci + VPCI.lock);
+  spin_lock(pdevVpci(pdev, where) + VPCI.lock);                  // spin_lock(&pdev->vpci->lock)
   let off = 0;
-  for (let r = M[vpci + VPCI.handlers]; r !== NULL; r = M[r + VPCI_REGISTER.next]) {
+  for (let r = M[pdevVpci(pdev, where) + VPCI.handlers]; r !== NULL; r = M[r + VPCI_REGISTER.next]) {
     chk(r, VPCI_REGISTER, where);
     const emuOff = reg + off, emuSize = size - off;
     const roff = M[r + VPCI_REGISTER.offset], rsize = M[r + VPCI_REGISTER.size];
@@ -116,7 +119,7 @@ function vpci_write(sbdf, reg, size, data) {
     if (off === size) break;
     ASSERT(off < size, where, 'data_offset < size');
   }
-  spin_unlock(vpci + VPCI.lock);
+  spin_unlock(pdevVpci(pdev, where) + VPCI.lock);
   write_unlock(d + DOMAIN.pci_lock);
   if (off < size) fn.vpci_write_hw(sbdf, reg + off, size - off, data >>> (off * 8));
 }
