@@ -31,6 +31,7 @@ enum cx_op {
     CX_CONF_READ, CX_CONF_WRITE,
     CX_MAP, CX_UNMAP, CX_PREEMPT, CX_SOFTIRQ, CX_DOMAIN_CRASH, CX_YIELD,
     CX_CALL,                             /* a vPCI init hook's fault point (lib/xen/fault.ts init_fault_point) */
+    CX_IOMMU_ADD,                        /* the lab's iommu_add_device (its 'iommu' fault point), pci-glue.c */
     CX_NOT_SUPPLIED,
     CX_MSIX_ENTRY_WRITE,                 /* HEAD's MSI-X arch hooks program the device's table entry (lib/hw/msix.ts) */
     CX_REGISTER_MMIO,                    /* HEAD: register_mmio_handler, the lab's intercept now asks the C */

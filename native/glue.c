@@ -8,12 +8,19 @@
  * Compiled without -fsanitize=thread, but every object it creates lives in the checked heap.
  */
 #include "cx.h"
+#ifdef CX_PCI_C                          /* pci.c compiled (recipes.ts pciC): devices are pci.c's, on its lists */
+#include "shim/pci-shim.h"
+#endif
 
 /* Per-machine C state, on the lab's heap; its word is handed to every thread (cx_set_globals). */
 struct cx_globals {
     struct list_head alldevs;
-    struct domain *hwdom, *domxen;
+#ifdef CX_PCI_C
+    struct radix_tree_root segments;   /* pci.c's pci_segments, per machine */
+#endif
+    struct domain *hwdom, *domxen, *domio;
     int32_t system_state_word;         /* where the lab keeps system_state */
+    int32_t quarantine_word;           /* where the lab keeps iommu_quarantine */
     spinlock_t *pcidevs;               /* the lab's pcidevs_lock */
     unsigned int nr_vcpus, nr_domains;
     struct vcpu *vcpus[64];
@@ -24,13 +31,24 @@ static __thread struct cx_globals *G;
 
 #define NOT_SUPPLIED(name) cx_crash("bug", CX_PC(), #name, #name " is not supplied by the lab's C runtime")
 
-/* cx_boot(lab system_state word) */
+#ifdef CX_PCI_C
+void cx_pci_init(void);
+__thread struct domain *cx_dom_io;
+struct radix_tree_root *cx_pci_segments(void) { return &G->segments; }
+bool cx_iommu_quarantine(void) { return G->quarantine_word && cx_M[G->quarantine_word]; }
+#endif
+
+/* cx_boot(lab system_state word, lab pcidevs_lock, lab iommu_quarantine word): with pci.c, its segment 0 made */
 CX_ENTRY(cx_boot)
 {
     G = xzalloc(struct cx_globals);
     INIT_LIST_HEAD(&G->alldevs);
     G->system_state_word = cx_system_state_word = a0;
     G->pcidevs = cx_ptr(a1);
+    G->quarantine_word = a2;
+#ifdef CX_PCI_C
+    cx_pci_init();
+#endif
     return cx_word(G);
 }
 
@@ -39,6 +57,9 @@ CX_ENTRY(cx_set_globals)
     G = cx_ptr(a0);
     hardware_domain = G ? G->hwdom : NULL;
     dom_xen = G ? G->domxen : NULL;
+#ifdef CX_PCI_C
+    dom_io = G ? G->domio : NULL;
+#endif
     cx_system_state_word = G ? G->system_state_word : 0;
     return 0;
 }
@@ -82,6 +103,20 @@ CX_ENTRY(cx_set_current)
     return 0;
 }
 
+#ifdef CX_PCI_C
+/* cx_pdev_create(owner or 0, sbdf): pci.c's alloc_pdev, then owned (the tests' machines of C's own) */
+CX_ENTRY(cx_pdev_create)
+{
+    struct pci_dev *pdev = cx_pci_alloc(a1);
+    struct domain *d = cx_ptr(a0);
+    if ( pdev && d )
+    {
+        pdev->domain = d;
+        list_add_tail(&pdev->domain_list, &d->pdev_list);
+    }
+    return cx_word(pdev);
+}
+#else
 /* cx_pdev_create(owner or 0, sbdf, lab pdev): on the alldevs list, and on the owner's list */
 CX_ENTRY(cx_pdev_create)
 {
@@ -103,6 +138,7 @@ CX_ENTRY(cx_pdev_create)
         INIT_LIST_HEAD(&pdev->domain_list);
     return cx_word(pdev);
 }
+#endif
 
 /* cx_pdev_free(pdev): off every list, then freed (pci.c's free_pdev) */
 CX_ENTRY(cx_pdev_free)
@@ -162,6 +198,16 @@ CX_ENTRY(cx_domain_of) { return cx_word(domain_of(a0)); }
 CX_ENTRY(cx_pdev_of) { return cx_word(pdev_of(a0)); }
 CX_ENTRY(cx_vcpu_of) { return cx_word(vcpu_of(a0)); }
 CX_ENTRY(cx_set_dom_xen) { G->domxen = dom_xen = cx_ptr(a0); return 0; }
+#ifdef CX_PCI_C
+CX_ENTRY(cx_set_dom_io) { G->domio = dom_io = cx_ptr(a0); return 0; }
+CX_ENTRY(cx_pdev_lookup) { return cx_word((pci_get_pdev)(cx_ptr(a0), (pci_sbdf_t){ .sbdf = a1 })); }
+/* pci.c's, compiled (pci-entries.c); `current` the lab's vCPU's mirror, d the lab domain's. */
+CX_ENTRY(x_pci_add_device) { current = vcpu_of(a1); return cx_pci_add(a0); }
+CX_ENTRY(x_pci_remove_device) { current = vcpu_of(a1); return cx_pci_remove(a0); }
+CX_ENTRY(x_assign_device) { current = vcpu_of(a2); return cx_pci_assign(domain_of(a0), a1); }
+CX_ENTRY(x_deassign_device) { current = vcpu_of(a2); return cx_pci_deassign(domain_of(a0), a1); }
+CX_ENTRY(x_pci_hide_device) { return cx_pci_hide(a0); }
+#endif
 
 CX_ENTRY(cx_pdev_vpci) { return cx_word(((struct pci_dev *)cx_ptr(a0))->vpci); }
 #ifndef CX_XEN_HEAD
@@ -191,7 +237,15 @@ CX_ENTRY(x_rangeset_contains_range) { return rangeset_contains_range(cx_ptr(a0),
 CX_ENTRY(x_rangeset_destroy) { rangeset_destroy(cx_ptr(a0)); return 0; }
 
 /* ---- Xen's lookups over C's device list (pci.c's, without pcidevs_lock: 4.17's vPCI callers take none) ---- */
-#ifndef CX_XEN_HEAD                      /* HEAD's walks the owner's list for a domain: glue-head.c */
+#ifdef CX_PCI_C
+/* The vPCI files' lookups: pci.c's, then a yield point (4.17's callers take no lock: the device may go now). */
+struct pci_dev *cx_pci_get_pdev_yield(const struct domain *d, pci_sbdf_t sbdf)
+{
+    struct pci_dev *found = (pci_get_pdev)(d, sbdf);
+    cx_js(CX_YIELD, 0, 0, 0, CX_PC());
+    return found;
+}
+#elif !defined(CX_XEN_HEAD)              /* HEAD's walks the owner's list for a domain: glue-head.c */
 struct pci_dev *pci_get_pdev(const struct domain *d, pci_sbdf_t sbdf)
 {
     struct pci_dev *pdev, *found = NULL;
@@ -209,8 +263,10 @@ struct pci_dev *pci_get_pdev_by_domain(const struct domain *d, int seg, int bus,
 {
     return pci_get_pdev(d, PCI_SBDF(seg, bus, devfn >> 3, devfn & 7));
 }
+#ifndef CX_PCI_C
 /* No device is read-only for the hardware domain here (vpci_write tests for NULL). */
 const unsigned long *pci_get_ro_map(uint16_t seg) { (void)seg; return NULL; }
+#endif
 
 struct list_head *cx_alldevs(void) { return &G->alldevs; }
 struct domain *cx_domain_at(unsigned int i) { return i < G->nr_domains ? G->domains[i] : NULL; }
@@ -236,6 +292,7 @@ void pci_conf_write8(pci_sbdf_t s, unsigned int reg, uint8_t v) { cx_js(CX_CONF_
 void pci_conf_write16(pci_sbdf_t s, unsigned int reg, uint16_t v) { cx_js(CX_CONF_WRITE, s.sbdf, reg | (2 << 16), v, CX_PC()); }
 void pci_conf_write32(pci_sbdf_t s, unsigned int reg, uint32_t v) { cx_js(CX_CONF_WRITE, s.sbdf, reg | (4 << 16), v, CX_PC()); }
 
+#ifndef CX_PCI_C
 /* pci.c's BAR sizing (xen-vpci-model.md F.4): the lab's hardware answers the all-ones probe. */
 unsigned int pci_size_mem_bar(pci_sbdf_t sbdf, unsigned int pos, uint64_t *paddr, uint64_t *psize, unsigned int flags)
 {
@@ -269,6 +326,7 @@ unsigned int pci_size_mem_bar(pci_sbdf_t sbdf, unsigned int pos, uint64_t *paddr
     *psize = size;
     return is64 ? 2 : 1;
 }
+#endif
 
 bool pci_check_bar(const struct pci_dev *pdev, mfn_t start, mfn_t end) { (void)pdev; return mfn_x(start) <= mfn_x(end); }
 

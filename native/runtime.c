@@ -191,3 +191,7 @@ void cx_assert_failed(const char *func, const char *what)
     cx_crash("assert", CX_PC(), func, "Assertion '%s' failed", what);
 }
 void cx_bug(const char *func, const char *what) { cx_crash("bug", CX_PC(), func, "%s", what); }
+
+/* Struct copies and memset-like runs (pci.c's pdev->info = *info): the same check over the range. */
+void __tsan_read_range(void *p, unsigned long n) { if ( n ) check(p, n, 0, CX_PC()); }
+void __tsan_write_range(void *p, unsigned long n) { if ( n ) check(p, n, 1, CX_PC()); }

@@ -11,12 +11,15 @@ import { LIST_POISON1 } from '../xen/list.js';
 import { loadAddon, type Addon } from './addon.js';
 import type { PciDevPtr } from '../xen/types.js';
 
-/** HEAD's C reads d->pci_lock: its struct domain points at the lab domain's lock words. */
-export interface CMachineOptions { pciLock: boolean }
+/**
+ * HEAD's C reads d->pci_lock: its struct domain points at the lab domain's lock words. With pci.c compiled
+ * (recipes.ts pciC) devices are C's alone: dom_io is pci.c's, and devices the lab's boot hid go through pci.c.
+ */
+export interface CMachineOptions { pciLock: boolean; pciC?: boolean }
 
 /** Build C's mirrors of the lab's domains and vCPUs (and of dom_xen, dom_io). */
 function bootC(a: Addon, o: CMachineOptions): number {
-  const g = a.call('cx_boot', xen(XEN.system_state), xen(XEN.pcidevs_lock));
+  const g = a.call('cx_boot', xen(XEN.system_state), xen(XEN.pcidevs_lock), xen(XEN.iommu_quarantine));
   a.call('cx_set_globals', g);
   const mirrorDomain = (d: number): number => {
     const cd = a.call('cx_domain_create', M[d + DOMAIN.domain_id], M[d + DOMAIN.is_hardware_domain], M[d + DOMAIN.has_vpci], d);
@@ -28,7 +31,12 @@ function bootC(a: Addon, o: CMachineOptions): number {
   const dx = M[xen(XEN.dom_xen)];
   if (dx) a.call('cx_set_dom_xen', mirrorDomain(dx));
   const dio = M[xen(XEN.dom_io)];
-  if (dio && o.pciLock) mirrorDomain(dio);
+  if (dio && o.pciC) a.call('cx_set_dom_io', mirrorDomain(dio));
+  else if (dio && o.pciLock) mirrorDomain(dio);
+  // Devices the lab's boot hid before C existed (lib/lab/boot.ts pci_hide_device): the compiled pci_hide_device.
+  for (let p = M[xen(XEN.alldevs_list)]; o.pciC && p !== 0; p = M[p + PCI_DEV.alldevs_next]) {
+    if (dx && M[p + PCI_DEV.domain] === dx) a.call('x_pci_hide_device', M[p + PCI_DEV.sbdf]);
+  }
   Atomics.store(M, xen(XEN.strategy), g);
   return g;
 }

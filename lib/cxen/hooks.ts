@@ -15,7 +15,8 @@ import { map_mmio_regions, unmap_mmio_regions, p2m_lookup, clear_identity_p2m_en
 import { general_preempt_check } from '../xen/state.js';
 import { domain_crash } from '../xen/domain.js';
 import { init_fault_point } from '../xen/fault.js';
-import { VCPU, DOMAIN } from '../xen/types.js';
+import { VCPU, DOMAIN, type PciDevPtr } from '../xen/types.js';
+import { fn } from '../xen/fn.js';
 import { yield_point } from '../sched/mode.js';
 import { SITE } from '../trace/sites.js';
 
@@ -40,9 +41,12 @@ type Hook = (op: number, a: number, b: number, c: number, pc: number, d: number)
  * Where the compiled C lets another CPU in. The lab's lock acquisitions are yield points already; in C every
  * instruction can interleave, so the C backend adds the points where its effects become visible to others: after
  * every lock release, after every free, after a config-space write, at each p2m update (map_range), at a softirq
- * raised by defer_map, and after a device lookup returns (glue.c pci_get_pdev). Between two of these a CPU runs alone.
+ * raised by defer_map, after a device lookup returns (glue.c cx_pci_get_pdev_yield), and where the TypeScript
+ * pci.c yields (pci-glue.c: around the IOMMU's add_device, at pci_cleanup_msi and pdev_msi_deinit in removal).
+ * Between two of these a CPU runs alone.
  */
-const C_YIELD = [SITE.pci_get_pdev];
+const C_YIELD = [SITE.pci_get_pdev, SITE['pci_add_device:before-iommu_add_device'], SITE['pci_add_device:iommu-failed'],
+  SITE['pci_remove_device:after-vpci'], SITE['pci_remove_device:before-free']];
 
 export function hookFor(site: (pc: number) => string): Hook {
   const b2n = (v: boolean): number => (v ? 1 : 0);
@@ -72,6 +76,7 @@ export function hookFor(site: (pc: number) => string): Hook {
     (d, _b, _c, pc) => { domain_crash(d, site(pc)); return 0; },
     (kind) => { yield_point(C_YIELD[kind] ?? SITE.scenario); return 0; },
     (hook) => b2n(init_fault_point(hook)),
+    (pdev) => fn.iommu_add_device(pdev as PciDevPtr),
     (_a, _b, _c, pc) => crash('bug', site(pc), `${site(pc)} is not supplied by the lab's C runtime`),
     (sbdf, nrOff, val) => { msix_entry_write(sbdf, nrOff >>> 16, nrOff & 0xffff, val >>> 0); return 0; },
     (d) => { M[d + DOMAIN.msix_mmio_handler]++; return 0; },

@@ -14,6 +14,8 @@ export interface XenRecipe {
   lab?: readonly string[];
   /** Extra link flags (HEAD: --wrap to put a fault point on a call between two of Xen's files). */
   linkFlags?: readonly string[];
+  /** passthrough/pci.c is compiled too (its reached part, lib/cxen/pci-build.ts; -DCX_PCI_C for the lab's C). */
+  pciC?: boolean;
 }
 
 /** Xen 4.17 (Debian bookworm's 4.17.5): msix, header, msi give REGISTER_VPCI_INIT's priority order 1, 5, 9. */
@@ -21,6 +23,7 @@ export const XEN_417: XenRecipe = {
   name: '4.17',
   sources: ['xen/drivers/vpci/msix.c', 'xen/drivers/vpci/header.c', 'xen/drivers/vpci/msi.c', 'xen/drivers/vpci/vpci.c', 'xen/common/rangeset.c'],
   headers: ['xen/include/xen/list.h', 'xen/include/xen/pci_regs.h', 'xen/include/xen/rangeset.h', 'xen/include/xen/vpci.h'],
+  pciC: true,
 };
 
 /**

@@ -199,11 +199,22 @@ typedef union {
         uint16_t seg;
     };
 } pci_sbdf_t;
-#define PCI_SBDF(s, b, d, f) ((pci_sbdf_t){ .sbdf = ((s) << 16) | ((b) << 8) | ((d) << 3) | (f) })
+/* xen/pci.h's: PCI_SBDF(s, b, devfn) or PCI_SBDF(s, b, d, f); PCI_DEVFN(devfn) or PCI_DEVFN(d, f). */
+#define count_args_(dot, a1, a2, a3, a4, a5, a6, a7, a8, x, ...) x
+#define count_args(args...) count_args_(., ## args, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define PCI__(what, nr) PCI_##what##nr##_
+#define PCI_(what, nr) PCI__(what, nr)
+#define PCI_BUS(bdf) (((bdf) >> 8) & 0xff)
 #define PCI_SLOT(devfn) (((devfn) >> 3) & 0x1f)
 #define PCI_FUNC(devfn) ((devfn) & 0x07)
-#define PCI_DEVFN(d, f) ((((d) & 0x1f) << 3) | ((f) & 0x07))
-#define PCI_BDF(b, d, f) ((((b) & 0xff) << 8) | PCI_DEVFN(d, f))
+#define PCI_DEVFN1_(df) ((df) & 0xff)
+#define PCI_DEVFN2_(d, f) ((((d) & 0x1f) << 3) | ((f) & 7))
+#define PCI_SBDF4_(s, b, d, f...) ((pci_sbdf_t){ .sbdf = (((s) & 0xffff) << 16) | PCI_BDF(b, d, ##f) })
+#define PCI_SBDF3_ PCI_SBDF4_
+#define PCI_SBDF2_(s, bdf) ((pci_sbdf_t){ .sbdf = (((s) & 0xffff) << 16) | ((bdf) & 0xffff) })
+#define PCI_DEVFN(d, f...) PCI_(DEVFN, count_args(d, ##f))(d, ##f)
+#define PCI_BDF(b, d, f...) ((((b) & 0xff) << 8) | PCI_DEVFN(d, ##f))
+#define PCI_SBDF(s, b, d...) PCI_(SBDF, count_args(s, b, ##d))(s, b, ##d)
 #define ECAM_REG_OFFSET(addr) ((addr) & 0x00000fff)
 #define PCI_HEADER_NORMAL_NR_BARS 6
 #define PCI_HEADER_BRIDGE_NR_BARS 2
@@ -259,9 +270,28 @@ struct domain {
     int32_t lab_domain;               /* the lab's struct domain (word offset) */
 };
 
+/* Xen's struct pci_dev (xen/pci.h), the fields the compiled files use: pci.c (native/shim/pci-shim.h) among them. */
+enum pdev_type {
+    DEV_TYPE_PCI_UNKNOWN,
+    DEV_TYPE_PCIe_ENDPOINT,
+    DEV_TYPE_PCIe_BRIDGE,
+    DEV_TYPE_PCIe2PCI_BRIDGE,
+    DEV_TYPE_PCI2PCIe_BRIDGE,
+    DEV_TYPE_LEGACY_PCI_BRIDGE,
+    DEV_TYPE_PCI_HOST_BRIDGE,
+    DEV_TYPE_PCI,
+};
+typedef uint8_t nodeid_t;
+#define NUMA_NO_NODE 0xFF
+struct pci_dev_info {
+    bool is_extfn;
+    bool is_virtfn;
+    struct { uint8_t bus; uint8_t devfn; } physfn;
+};
 struct pci_dev {
     struct list_head alldevs_list;
     struct list_head domain_list;
+    struct list_head msi_list;
     struct domain *domain;
     struct vpci *vpci;
     union {
@@ -269,8 +299,16 @@ struct pci_dev {
         struct { uint8_t devfn; uint8_t bus; uint16_t seg; };
     };
     bool ignore_bars;
+    bool quarantine;
+    bool broken;
     unsigned int msi_maxvec;
-    int32_t lab_pdev;                 /* the lab's struct pci_dev (word offset) */
+    uint8_t phantom_stride;
+    nodeid_t node;
+    enum pdev_type type;
+    struct pci_dev_info info;
+    struct { s_time_t time; unsigned int count; } fault;
+    uint64_t vf_rlen[6];
+    int32_t lab_pdev;                 /* without pci.c compiled: the lab's struct pci_dev (word offset) */
 };
 
 #define for_each_pdev(d, pdev) list_for_each_entry(pdev, &(d)->pdev_list, domain_list)
@@ -320,6 +358,11 @@ void pci_conf_write16(pci_sbdf_t sbdf, unsigned int reg, uint16_t data);
 void pci_conf_write32(pci_sbdf_t sbdf, unsigned int reg, uint32_t data);
 struct pci_dev *pci_get_pdev_by_domain(const struct domain *d, int seg, int bus, int devfn);
 struct pci_dev *pci_get_pdev(const struct domain *d, pci_sbdf_t sbdf);
+#ifdef CX_PCI_C
+/* The vPCI files' lookups: pci.c's pci_get_pdev, then a yield point (glue.c; pci-shim.h undoes this for pci.c). */
+struct pci_dev *cx_pci_get_pdev_yield(const struct domain *d, pci_sbdf_t sbdf);
+#define pci_get_pdev(d, sbdf) cx_pci_get_pdev_yield(d, sbdf)
+#endif
 const unsigned long *pci_get_ro_map(uint16_t seg);
 unsigned int pci_size_mem_bar(pci_sbdf_t sbdf, unsigned int pos, uint64_t *paddr, uint64_t *psize, unsigned int flags);
 bool pci_check_bar(const struct pci_dev *pdev, mfn_t start, mfn_t end);

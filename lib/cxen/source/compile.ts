@@ -4,7 +4,7 @@
 // content, the extra objects' and every link flag. Works from the main thread and from worker threads.
 
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, rmSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, mkdirSync, utimesSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { CompileError, NO_CC, XenSourceError } from './errors.js';
@@ -74,6 +74,12 @@ function compilerFailure(what: string, out: string): CompileError {
 
 type ObjEntry = { deps: Record<string, string>; obj: string };
 
+/** Mark an entry used now (pruneCompileCache keeps the most recently used). */
+export function touch(p: string): void {
+  const now = new Date();
+  try { utimesSync(p, now, now); } catch { /* pruned meanwhile: it is recompiled next time */ }
+}
+
 async function compileOne(spec: CompileSpec, src: CompileSource, id: string, dir: string): Promise<{ obj: string; deps: Record<string, string>; hit: boolean }> {
   const path = resolve(src.path);
   const sha = fileSha(path);
@@ -84,6 +90,7 @@ async function compileOne(spec: CompileSpec, src: CompileSource, id: string, dir
   const manifest = join(dir, `${key}.json`);
   const known = readJson<ObjEntry>(manifest);
   if (known && existsSync(join(dir, known.obj)) && Object.entries(known.deps).every(([p, h]) => fileSha(p) === h)) {
+    touch(manifest);
     return { obj: join(dir, known.obj), deps: known.deps, hit: true };
   }
   const tmp = tempName(join(dir, key));
@@ -125,7 +132,7 @@ export async function compileCached(spec: CompileSpec): Promise<Compiled> {
   const key = sha256(JSON.stringify({ v: 1, id, objs: objects.map((o) => fileSha(o)), extra, flags: spec.linkFlags ?? [], out: spec.out })).slice(0, 32);
   const dir = join(cacheDir('cc/link', spec.cacheDir), key);
   const path = join(dir, spec.out);
-  if (existsSync(path)) return { path, objects, cached: objs.every((o) => o.hit), inputs };
+  if (existsSync(path)) { touch(dir); return { path, objects, cached: objs.every((o) => o.hit), inputs }; }
   const tmp = tempName(dir);
   mkdirSync(tmp, { recursive: true });
   const r = await run(id.split('\n')[0], ['-o', join(tmp, spec.out), ...objects, ...extra.map(([p]) => p), ...(spec.linkFlags ?? [])]);
