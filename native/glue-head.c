@@ -21,6 +21,25 @@ CX_ENTRY(cx_domain_pci_lock)
 CX_ENTRY(x_vpci_assign_device) { current = cx_vcpu_mirror(a1); return vpci_assign_device(cx_ptr(a0)); }
 CX_ENTRY(x_vpci_deassign_device) { current = cx_vcpu_mirror(a1); vpci_deassign_device(cx_ptr(a0)); return 0; }
 CX_ENTRY(x_vpci_reinit_ext_capabilities) { current = cx_vcpu_mirror(a1); return vpci_reinit_ext_capabilities(cx_ptr(a0)); }
+#ifdef CX_PCI_C
+#include "shim/pci-shim.h"
+/* With pci.c compiled: the lab's boot runs setup_hwdom_pci_devices' step for a hidden device (pci.c:1317-1322,
+ * 1285-1287) with the hardware domain's pci_lock held: the device is the hardware domain's for vpci_assign_device. */
+CX_ENTRY(x_vpci_assign_hidden)
+{
+    struct pci_dev *pdev = cx_pci_find(a0);
+    int rc;
+    if ( !pdev )
+        return -ENODEV;
+    current = cx_vcpu_mirror(a1);
+    pdev->domain = hardware_domain;
+    rc = vpci_assign_device(pdev);
+    pdev->domain = dom_xen;
+    return rc;
+}
+CX_ENTRY(x_pci_device_reset) { current = cx_vcpu_mirror(a1); return PHYSDEVOP_pci_device_reset(a0); }
+CX_ENTRY(x_pci_mmcfg_reserved) { current = cx_vcpu_mirror(a0); return PHYSDEVOP_pci_mmcfg_reserved(); }
+#endif
 /* What alloc_pdev (pci.c) reads from the device when it is made: its MSI and MSI-X capabilities. */
 CX_ENTRY(cx_pdev_caps)
 {
@@ -39,6 +58,7 @@ CX_ENTRY(cx_vcpu_pending_pdev) { return cx_word(((struct vcpu *)cx_ptr(a0))->vpc
  * alldevs_list entry the walk reaches is a yield point, and so is the return, as in the model (lib/xen/head/pci.ts
  * and vpci.ts's vpci_read:after-lookup).
  */
+#ifndef CX_PCI_C                         /* with pci.c compiled: its own, and glue.c's yield after it */
 extern struct list_head *cx_alldevs(void);
 struct pci_dev *pci_get_pdev(const struct domain *d, pci_sbdf_t sbdf)
 {
@@ -63,6 +83,7 @@ struct pci_dev *pci_get_pdev(const struct domain *d, pci_sbdf_t sbdf)
     cx_js(CX_YIELD, 0, 0, 0, CX_PC());       /* the model's vpci_read:after-lookup: the device may go now */
     return pdev;
 }
+#endif
 
 /* assign_virtual_sbdf's slot: the device's own while free (the lab's DomUs use host SBDFs), else the first free. */
 unsigned int cx_guest_slot(unsigned long *map, unsigned int nr, const struct pci_dev *pdev)

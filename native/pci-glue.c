@@ -62,11 +62,21 @@ static int lab_add_device(uint8_t devfn, struct pci_dev *pdev)
 static int lab_remove_device(uint8_t devfn, struct pci_dev *pdev) { (void)devfn; (void)pdev; return 0; }
 static int lab_reassign_device(struct domain *s, struct domain *t, uint8_t devfn, struct pci_dev *pdev)
 {
-    (void)s;
     if ( devfn == pdev->devfn && pdev->domain != t )
     {
+#ifdef CX_XEN_HEAD                       /* HEAD's vtd/iommu.c: each list under its domain's pci_lock */
+        write_lock(&s->pci_lock);
+        list_del(&pdev->domain_list);
+        write_unlock(&s->pci_lock);
+        pdev->domain = t;
+        write_lock(&t->pci_lock);
+        list_add(&pdev->domain_list, &t->pdev_list);
+        write_unlock(&t->pci_lock);
+#else
+        (void)s;
         list_move(&pdev->domain_list, &t->pdev_list);
         pdev->domain = t;
+#endif
     }
     return 0;
 }
@@ -90,13 +100,27 @@ int iommu_quarantine_dev_init(device_t *dev) { (void)dev; return 0; }
 
 /* ---- MSI and arch hooks: no MSI state of pci.c's in the lab (lib/xen/l21/pci.ts: "not modelled") ---- */
 void arch_pci_init_pdev(struct pci_dev *pdev) { (void)pdev; }
-int pdev_msi_init(struct pci_dev *pdev) { INIT_LIST_HEAD(&pdev->msi_list); return 0; }
+int pdev_msi_init(struct pci_dev *pdev)
+{
+    INIT_LIST_HEAD(&pdev->msi_list);
+#ifdef CX_XEN_HEAD                       /* passthrough/msi.c:21-45 at HEAD: where vPCI's msi.c and msix.c look */
+    unsigned int pos = pci_find_cap_offset(pdev->sbdf, PCI_CAP_ID_MSI);
+    if ( pos )
+    {
+        pdev->msi_pos = pos;
+        pdev->msi_maxvec = multi_msi_capable(pci_conf_read16(pdev->sbdf, msi_control_reg(pos)));
+    }
+    pdev->msix_pos = pci_find_cap_offset(pdev->sbdf, PCI_CAP_ID_MSIX);   /* no arch_msix: the table is the model's */
+#endif
+    return 0;
+}
 void pdev_msi_deinit(struct pci_dev *pdev) { (void)pdev; YIELD(Y_REMOVE_BEFORE_FREE); }
 void pci_cleanup_msi(struct pci_dev *pdev) { (void)pdev; YIELD(Y_REMOVE_AFTER_VPCI); }
 int pdev_msix_assign(struct domain *d, struct pci_dev *pdev) { (void)d; (void)pdev; return 0; }
 int xsm_resource_plug_pci(int action, uint32_t machine_bdf) { (void)action; (void)machine_bdf; return 0; }
 int xsm_resource_unplug_pci(int action, uint32_t machine_bdf) { (void)action; (void)machine_bdf; return 0; }
 
+#ifndef CX_XEN_HEAD                      /* HEAD's (by device) is glue-head.c's */
 /* ---- capabilities in extended config space: the lab's hardware has none past 0x100 unless it says so ---- */
 unsigned int pci_find_ext_capability(int seg, int bus, int devfn, int cap)
 {
@@ -117,4 +141,5 @@ unsigned int pci_find_ext_capability(int seg, int bus, int devfn, int cap)
     }
     return 0;
 }
+#endif
 #endif

@@ -1,34 +1,34 @@
-// The C backend for Xen HEAD: a patch over the model's `head` generation whose vPCI entries are HEAD's compiled C
-// (the addon named in this module's URL, ?addon=PATH&name=NAME). Two seams, kept apart so compiled pci.c can
-// replace the second without touching the first:
+// The C backend for Xen HEAD: a patch over the model's `head` generation whose vPCI entries and pci.c are HEAD's
+// compiled C (the addon named in this module's URL, ?addon=PATH&name=NAME):
 //   - the entry points: vpci_read / vpci_write / vpci_process_pending (the guest's accesses and its return to the
-//     guest), vpci_assign_device / vpci_deassign_device (called by pci.c under d->pci_lock), and
-//     vpci_reinit_ext_capabilities (PHYSDEVOP_pci_mmcfg_reserved) go to the compiled C;
-//   - the devices: pci.c's add / remove / assign / deassign / free_pdev stay the lab's TypeScript HEAD code, with C's
-//     list operations at the same moments (lib/cxen/pci-head.ts, through CDevicesHead).
-// What stays the lab's besides: guests and toolstack, hypercalls, the ECAM trap, hvm_do_resume, the p2m, the
-// hardware, locks, scheduler, recorder and judge. The guest's MSI-X table accesses reach compiled msix.c through the
-// lab's intercept (the handlers init_msix registered), and Xen's own mappings of those pages read the lab's device.
+//     guest) go to the compiled vPCI files;
+//   - the devices: pci.c's add / remove / assign / deassign (and free_pdev, vpci_assign_device / vpci_deassign_device
+//     under them) are HEAD's compiled pci.c (native/pci-entries.c): devices exist only as C's struct pci_dev;
+//   - PHYSDEVOP_pci_device_reset and PHYSDEVOP_pci_mmcfg_reserved run as C (pci-entries.c: the physdev sub-ops'
+//     steps, transliterated, over the compiled pci.c and vPCI).
+// What stays the lab's besides: guests and toolstack, hypercalls and pcidevs_lock, the ECAM trap, hvm_do_resume,
+// the IOMMU (its fault points), the p2m, the hardware, locks, scheduler, recorder and judge. The guest's MSI-X table
+// accesses reach compiled msix.c through the lab's intercept (the handlers init_msix registered), and Xen's own
+// mappings of those pages read the lab's device.
 
-import { current } from '../xen/state.js';
-import { cMachine, mirrorPdevHead, syncOwner, cDomain } from './cmachine.js';
-import { pci_add_device, pci_remove_device, assign_device, deassign_device, free_pdev, type CDevicesHead } from './pci-head.js';
+import { M } from '../mem/machine.js';
+import { crash } from '../mem/crash.js';
+import { XEN, xen, current } from '../xen/state.js';
+import { PCI_DEV } from '../xen/types.js';
+import { cMachine } from './cmachine.js';
 import type { Patch } from '../strategy/patch.js';
 import type { PciDevPtr, VcpuPtr, DomainPtr, MmioData } from '../xen/types.js';
 
 const params = new URL(import.meta.url).searchParams;
 const name = params.get('name') ?? 'c';
-const c = cMachine(params.get('addon') ?? '', { pciLock: true });
+const c = cMachine(params.get('addon') ?? '', { pciLock: true, pciC: true });
 
-/** The devices seam: C's side of pci.c's bookkeeping (native/glue.c cx_pdev_*). */
-const devices: CDevicesHead = {
-  mirror: (pdev: PciDevPtr): number => mirrorPdevHead(c(), pdev),
-  listAdd(cp: number, d: DomainPtr): void { c().call('cx_pdev_list_add', cp, cDomain(c(), d)); },
-  listDel(cp: number): void { c().call('cx_pdev_list_del', cp); },
-  setDomain(cp: number, d: DomainPtr): void { c().call('cx_pdev_set_domain', cp, cDomain(c(), d)); },
-  delAlldevs(cp: number): void { c().call('cx_pdev_del_alldevs', cp); },
-  free(cp: number): void { c().call('cx_pdev_xfree', cp); },
-};
+/** pci.c's compiled entry; a success counts as the model's does (campaign totals). */
+function counted(rc: number, slot: number): number {
+  if (rc === 0) Atomics.add(M, xen(slot), 1);
+  return rc;
+}
+const unsupported = (fn: string) => (): never => crash('bug', fn, `${fn}: given a TypeScript pci_dev under the C backend`);
 
 const patch: Patch = {
   name,
@@ -38,14 +38,10 @@ const patch: Patch = {
     vpci_read: () => (sbdf: number, reg: number, size: number) => c().call('x_vpci_read_as', current(), sbdf, reg, size) >>> 0,
     vpci_write: () => (sbdf: number, reg: number, size: number, data: number) => { c().call('x_vpci_write_as', current(), sbdf, reg | (size << 16), data >>> 0); },
     vpci_process_pending: () => (v: VcpuPtr) => c().call('x_vpci_process_pending_as', v) !== 0,
-    vpci_assign_device: () => (pdev: PciDevPtr) => {
-      const cp = devices.mirror(pdev);
-      const rc = c().call('x_vpci_assign_device', cp, current());
-      syncOwner(c(), pdev, cp);          // setup_hwdom_pci_devices' swap (lib/lab/boot.ts) has no stand-in
-      return rc;
-    },
-    vpci_deassign_device: () => (pdev: PciDevPtr) => { c().call('x_vpci_deassign_device', devices.mirror(pdev), current()); },
-    vpci_reinit_ext_capabilities: () => (pdev: PciDevPtr) => c().call('x_vpci_reinit_ext_capabilities', devices.mirror(pdev), current()),
+    // The lab's boot (lib/lab/boot.ts hideDevice) holds the hardware domain's pci_lock for a hidden device's vPCI.
+    vpci_assign_device: () => (pdev: PciDevPtr) => c().call('x_vpci_assign_hidden', M[pdev + PCI_DEV.sbdf], current()),
+    vpci_deassign_device: () => unsupported('vpci_deassign_device'),
+    vpci_reinit_ext_capabilities: () => unsupported('vpci_reinit_ext_capabilities'),
     // the MSI-X table MMIO the lab's intercept claims (lib/xen/intercept.ts): msix.c's registered handlers
     msix_accept: () => (v: VcpuPtr, addr: number) => c().call('x_msix_accept', v, addr) !== 0,
     msix_read: () => (v: VcpuPtr, addr: number, len: number, data: MmioData) => {
@@ -55,12 +51,14 @@ const patch: Patch = {
       return rc;
     },
     msix_write: () => (v: VcpuPtr, addr: number, len: number, data: MmioData) => c().call('x_msix_write', v, addr, len + 256 * (data.hi >>> 0), data.lo >>> 0),
-    // ---- the devices: the lab's pci.c with C's list operations
-    pci_add_device: () => (sbdf: number) => pci_add_device(devices, sbdf),
-    pci_remove_device: () => (sbdf: number) => pci_remove_device(devices, sbdf),
-    assign_device: () => (d: DomainPtr, sbdf: number) => assign_device(devices, d, sbdf),
-    deassign_device: () => (d: DomainPtr, sbdf: number) => deassign_device(devices, d, sbdf),
-    free_pdev: () => (pdev: PciDevPtr) => free_pdev(devices, pdev),
+    // ---- the devices: compiled pci.c
+    pci_add_device: () => (sbdf: number) => counted(c().call('x_pci_add_device', sbdf, current()), XEN.adds),
+    pci_remove_device: () => (sbdf: number) => counted(c().call('x_pci_remove_device', sbdf, current()), XEN.removes),
+    assign_device: () => (d: DomainPtr, sbdf: number) => c().call('x_assign_device', d, sbdf, current()),
+    deassign_device: () => (d: DomainPtr, sbdf: number) => c().call('x_deassign_device', d, sbdf, current()),
+    free_pdev: () => unsupported('free_pdev'),
+    physdev_pci_device_reset: () => (sbdf: number) => c().call('x_pci_device_reset', sbdf, current()),
+    physdev_pci_mmcfg_reserved: () => () => c().call('x_pci_mmcfg_reserved', current()),
   },
 };
 export default patch;

@@ -33,9 +33,10 @@ function bootC(a: Addon, o: CMachineOptions): number {
   const dio = M[xen(XEN.dom_io)];
   if (dio && o.pciC) a.call('cx_set_dom_io', mirrorDomain(dio));
   else if (dio && o.pciLock) mirrorDomain(dio);
-  // Devices the lab's boot hid before C existed (lib/lab/boot.ts pci_hide_device): the compiled pci_hide_device.
-  for (let p = M[xen(XEN.alldevs_list)]; o.pciC && p !== 0; p = M[p + PCI_DEV.alldevs_next]) {
-    if (dx && M[p + PCI_DEV.domain] === dx) a.call('x_pci_hide_device', M[p + PCI_DEV.sbdf]);
+  // Devices the lab's boot hid before C existed (lib/lab/boot.ts pci_hide_device, on dom_xen's list; at HEAD the
+  // device is the hardware domain's for a moment there): the compiled pci_hide_device.
+  for (let p = dx ? M[dx + DOMAIN.pdev_list] : 0; o.pciC && p !== 0 && p !== LIST_POISON1; p = M[p + PCI_DEV.domain_next]) {
+    a.call('x_pci_hide_device', M[p + PCI_DEV.sbdf]);
   }
   Atomics.store(M, xen(XEN.strategy), g);
   return g;

@@ -41,4 +41,5 @@ export const XEN_HEAD: XenRecipe = {
   defines: ['-DCX_XEN_HEAD', '-DCONFIG_HAS_VPCI_GUEST_SUPPORT'],
   lab: ['glue-head.c', 'vmsi-head.c'],
   linkFlags: ['-Wl,--wrap=vpci_init_header'],
+  pciC: true,
 };

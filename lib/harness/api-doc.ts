@@ -114,6 +114,8 @@ const FNS: Record<ModelFnName, FnDoc> = {
   iommu_add_device: { args: 'pdev', l21: 'drivers/passthrough/pci.c:1369', head: 'drivers/passthrough/pci.c:1488', note: "0, or the injected failure (x.failNext('iommu'))" },
   pci_get_pdev: { args: 'd=struct domain *, or NULL for any owner, sbdf, where', l21: 'drivers/passthrough/pci.c:562', head: 'drivers/passthrough/pci.c:548', note: 'the pci_dev of sbdf owned by d, or NULL (hwdom and NULL walk alldevs_list)' },
   free_pdev: { args: 'pdev', head: 'drivers/passthrough/pci.c:436', note: 'HEAD: list_del from alldevs_list, then xfree (caller holds pcidevs_lock)' },
+  physdev_pci_device_reset: { args: 'sbdf', head: 'drivers/pci/physdev.c:97', note: "HEAD: PHYSDEVOP_pci_device_reset's body: lookup under pcidevs_lock, the owner's pci_lock, vpci_reset_device; Xen rc" },
+  physdev_pci_mmcfg_reserved: { args: '', head: 'arch/x86/physdev.c:529', note: "HEAD: PHYSDEVOP_pci_mmcfg_reserved's walk: vpci_reinit_ext_capabilities on every device, under pcidevs_lock only" },
   vpci_read_enter: { args: 'd', note: 'lab hook, empty in L21: where 2021 proposals take a lock around vpci_read' },
   vpci_read_exit: { args: 'd', note: 'lab hook, empty in L21: the matching release' },
   vpci_write_enter: { args: 'd', note: 'lab hook, empty in L21: where 2021 proposals take a lock around vpci_write' },
@@ -128,7 +130,7 @@ const FNS: Record<ModelFnName, FnDoc> = {
 
 const esc = (s: string): string => s.replace(/\|/g, '\\|');
 
-const argsOf = (spec: string): string[] => spec.split(/, (?=\w+(?:=|,|$))/);
+const argsOf = (spec: string): string[] => (spec ? spec.split(/, (?=\w+(?:=|,|$))/) : []);
 
 function argText(spec: string): string {
   return argsOf(spec).map((a) => {

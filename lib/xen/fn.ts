@@ -105,6 +105,11 @@ export interface XenFns {
   pci_get_pdev(d: DomainPtr, sbdf: number, where: string): PciDevPtr;
   /** HEAD pci.c:436-467: list_del from alldevs_list, then xfree (caller holds pcidevs_lock). */
   free_pdev(pdev: PciDevPtr): void;
+  // ---- drivers/pci/physdev.c, x86/physdev.c (HEAD): the sub-ops' bodies, so a backend can run them as a whole
+  /** PHYSDEVOP_pci_device_reset (physdev.c:97-120): lookup under pcidevs_lock, the owner's pci_lock, vpci_reset_device. */
+  physdev_pci_device_reset(sbdf: number): number;
+  /** PHYSDEVOP_pci_mmcfg_reserved (x86/physdev.c:529-550): pci_segments_iterate with physdev_check_pci_extcfg. */
+  physdev_pci_mmcfg_reserved(): number;
 }
 
 /**
@@ -147,6 +152,7 @@ export const XEN_FN_NAMES: readonly (keyof XenFns)[] = [
   'vpci_msi_arch_enable', 'vpci_msi_arch_disable', 'vpci_msi_arch_update', 'vpci_msi_arch_mask', 'vpci_msi_arch_init',
   'hvm_do_resume',
   'pci_add_device', 'pci_remove_device', 'assign_device', 'deassign_device', 'iommu_add_device', 'pci_get_pdev', 'free_pdev',
+  'physdev_pci_device_reset', 'physdev_pci_mmcfg_reserved',
 ];
 
 export const LAB_SEAM_NAMES: readonly (keyof LabSeams)[] = [

@@ -83,18 +83,20 @@ const ENOSYS = -38;
  * such sub-op (-ENOSYS).
  */
 export function PHYSDEVOP_pci_device_reset(sbdf: number): number {
-  return hypercall('PHYSDEVOP_pci_device_reset', () => {
-    if (!installedCaps.physdevReset) return ENOSYS;
-    const where = 'PHYSDEVOP_pci_device_reset';
-    pcidevs_lock();
-    const pdev = fn.pci_get_pdev(NULL, sbdf, where);        // physdev.c:97
-    if (pdev === NULL) { pcidevs_unlock(); return ENODEV; }
-    write_lock(chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], DOMAIN, where) + DOMAIN.pci_lock);   // physdev.c:105
-    pcidevs_unlock();
-    const ret = fn.vpci_reset_device(pdev);                 // physdev.c:113, any of the four reset kinds
-    write_unlock(chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], DOMAIN, where) + DOMAIN.pci_lock);   // physdev.c:120
-    return ret;
-  });
+  return hypercall('PHYSDEVOP_pci_device_reset', () => (installedCaps.physdevReset ? fn.physdev_pci_device_reset(sbdf) : ENOSYS));
+}
+
+/** PHYSDEVOP_pci_device_reset's body at HEAD (fn.physdev_pci_device_reset; the C backend runs it as C). */
+export function physdev_pci_device_reset(sbdf: number): number {
+  const where = 'PHYSDEVOP_pci_device_reset';
+  pcidevs_lock();
+  const pdev = fn.pci_get_pdev(NULL, sbdf, where);        // physdev.c:97
+  if (pdev === NULL) { pcidevs_unlock(); return ENODEV; }
+  write_lock(chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], DOMAIN, where) + DOMAIN.pci_lock);   // physdev.c:105
+  pcidevs_unlock();
+  const ret = fn.vpci_reset_device(pdev);                 // physdev.c:113, any of the four reset kinds
+  write_unlock(chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], DOMAIN, where) + DOMAIN.pci_lock);   // physdev.c:120
+  return ret;
 }
 
 /**
@@ -104,16 +106,18 @@ export function PHYSDEVOP_pci_device_reset(sbdf: number): number {
  * Late-2021 Xen records the area (pci_mmcfg_reserved) and touches no vPCI state.
  */
 export function PHYSDEVOP_pci_mmcfg_reserved(): number {
-  return hypercall('PHYSDEVOP_pci_mmcfg_reserved', () => {
-    if (!installedCaps.mmcfgReinit) return 0;
-    const where = 'pci_segment_iterate';
-    pcidevs_lock();
-    for (let pdev = M[xen(XEN.alldevs_list)] as PciDevPtr; pdev !== NULL; pdev = list_next(pdev, PCI_DEV.alldevs_next, where) as PciDevPtr) {
-      fn.vpci_reinit_ext_capabilities(pdev);   // its rc is not acted upon (physdev.c:177-184)
-    }
-    pcidevs_unlock();
-    return 0;
-  });
+  return hypercall('PHYSDEVOP_pci_mmcfg_reserved', () => (installedCaps.mmcfgReinit ? fn.physdev_pci_mmcfg_reserved() : 0));
+}
+
+/** PHYSDEVOP_pci_mmcfg_reserved's walk at HEAD (fn.physdev_pci_mmcfg_reserved; the C backend runs it as C). */
+export function physdev_pci_mmcfg_reserved(): number {
+  const where = 'pci_segment_iterate';
+  pcidevs_lock();
+  for (let pdev = M[xen(XEN.alldevs_list)] as PciDevPtr; pdev !== NULL; pdev = list_next(pdev, PCI_DEV.alldevs_next, where) as PciDevPtr) {
+    fn.vpci_reinit_ext_capabilities(pdev);   // its rc is not acted upon (physdev.c:177-184)
+  }
+  pcidevs_unlock();
+  return 0;
 }
 
 /**

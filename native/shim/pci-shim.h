@@ -76,6 +76,9 @@ int xsm_resource_plug_pci(int action, uint32_t machine_bdf);
 int xsm_resource_unplug_pci(int action, uint32_t machine_bdf);
 
 enum pdev_type pdev_type(u16 seg, u8 bus, u8 devfn);
+#ifdef CX_XEN_HEAD
+void pci_check_extcfg(struct pci_dev *pdev);
+#endif
 #define bool_t bool
 
 /* The entries the lab calls (appended to the compiled text by lib/cxen/build.ts: assign_device is static). */
@@ -85,5 +88,8 @@ int cx_pci_assign(struct domain *d, uint32_t sbdf);
 int cx_pci_deassign(struct domain *d, uint32_t sbdf);
 int cx_pci_hide(uint32_t sbdf);
 struct pci_dev *cx_pci_alloc(uint32_t sbdf);
+struct pci_dev *cx_pci_find(uint32_t sbdf);
+int PHYSDEVOP_pci_device_reset(uint32_t sbdf);
+int PHYSDEVOP_pci_mmcfg_reserved(void);
 
 #endif

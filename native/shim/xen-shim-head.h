@@ -50,6 +50,7 @@ struct domain {
 struct pci_dev {
     struct list_head alldevs_list;
     struct list_head domain_list;
+    struct list_head msi_list;
     struct domain *domain;
     struct vpci *vpci;
     union {
@@ -58,9 +59,21 @@ struct pci_dev {
     };
     bool ignore_bars;
     bool ext_cfg;                     /* no extended config space in the lab's devices */
+    bool quarantine;
+    bool broken;
     unsigned int msi_pos, msix_pos;   /* pci.c fills these at alloc_pdev from the capability list */
     unsigned int msi_maxvec;
-    int32_t lab_pdev;                 /* the lab's struct pci_dev (word offset) */
+    uint8_t phantom_stride;
+    nodeid_t node;
+    enum pdev_type type;
+    struct pci_dev_info info;
+    struct { s_time_t time; unsigned int count; } fault;
+    struct list_head vf_list;         /* SR-IOV: none in the lab */
+    union {
+        struct pf_info { uint64_t vf_rlen[6]; } physfn;
+        const struct pci_dev *pf_pdev;
+    };
+    int32_t lab_pdev;                 /* without pci.c compiled: the lab's struct pci_dev (word offset) */
 };
 
 #define for_each_pdev(d, pdev) list_for_each_entry(pdev, &(d)->pdev_list, domain_list)

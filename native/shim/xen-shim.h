@@ -244,6 +244,24 @@ struct vcpu;
 struct vpci;
 #include "xh/rangeset.h"
 #include "xh/vpci.h"
+/* xen/pci.h's, both generations: what struct pci_dev holds for pci.c. */
+enum pdev_type {
+    DEV_TYPE_PCI_UNKNOWN,
+    DEV_TYPE_PCIe_ENDPOINT,
+    DEV_TYPE_PCIe_BRIDGE,
+    DEV_TYPE_PCIe2PCI_BRIDGE,
+    DEV_TYPE_PCI2PCIe_BRIDGE,
+    DEV_TYPE_LEGACY_PCI_BRIDGE,
+    DEV_TYPE_PCI_HOST_BRIDGE,
+    DEV_TYPE_PCI,
+};
+typedef uint8_t nodeid_t;
+#define NUMA_NO_NODE 0xFF
+struct pci_dev_info {
+    bool is_extfn;
+    bool is_virtfn;
+    struct { uint8_t bus; uint8_t devfn; } physfn;
+};
 #ifdef CX_XEN_HEAD
 #include "xen-shim-head.h"
 #else
@@ -271,23 +289,6 @@ struct domain {
 };
 
 /* Xen's struct pci_dev (xen/pci.h), the fields the compiled files use: pci.c (native/shim/pci-shim.h) among them. */
-enum pdev_type {
-    DEV_TYPE_PCI_UNKNOWN,
-    DEV_TYPE_PCIe_ENDPOINT,
-    DEV_TYPE_PCIe_BRIDGE,
-    DEV_TYPE_PCIe2PCI_BRIDGE,
-    DEV_TYPE_PCI2PCIe_BRIDGE,
-    DEV_TYPE_LEGACY_PCI_BRIDGE,
-    DEV_TYPE_PCI_HOST_BRIDGE,
-    DEV_TYPE_PCI,
-};
-typedef uint8_t nodeid_t;
-#define NUMA_NO_NODE 0xFF
-struct pci_dev_info {
-    bool is_extfn;
-    bool is_virtfn;
-    struct { uint8_t bus; uint8_t devfn; } physfn;
-};
 struct pci_dev {
     struct list_head alldevs_list;
     struct list_head domain_list;

@@ -22,6 +22,7 @@ import { msix_find, msix_accept, msix_read, msix_write } from './msix.js';
 import { control_write, vpci_make_msix_hole, cleanup_msix, init_msix } from './msix-cap.js';
 import { control_read, update_entry } from '../msix-control.js';   // msix.c:39-75, unchanged since L21
 import { vpci_msix_arch_enable_entry, vpci_msix_arch_disable_entry, vpci_msix_arch_mask_entry } from './vmsi.js';
+import { physdev_pci_device_reset, physdev_pci_mmcfg_reserved } from '../hypercall.js';
 import type { PciDevPtr, VpciMsixPtr } from '../types.js';
 
 export const head: Generation = {
@@ -36,6 +37,7 @@ export const head: Generation = {
     modify_bars, modify_decoding, defer_map, map_range, vpci_process_pending,
     hvm_do_resume,
     pci_add_device, pci_remove_device, assign_device, deassign_device, iommu_add_device, pci_get_pdev, free_pdev,
+    physdev_pci_device_reset, physdev_pci_mmcfg_reserved,
     vpci_init_capabilities, vpci_cleanup_capabilities, vpci_reinit_ext_capabilities, init_msix, cleanup_msix, control_read, control_write, update_entry,
     msix_find, msix_accept, msix_read, msix_write, vpci_make_msix_hole,
     vpci_msix_arch_enable_entry, vpci_msix_arch_disable_entry, vpci_msix_arch_mask_entry,
