@@ -175,7 +175,7 @@ export async function buildAddon(req: BuildRequest): Promise<Built> {
   const built = await compileAll({ cc: compiler.cc, root, src, nat, flags, recipe, extra, pciText: pciC[0]?.text.toString(), entries: own.find((f) => f.rel === 'pci-entries.c')!.text.toString() });
   const linked = await compileCached({ cc: compiler.cc, cacheDir: root, sources: [], extraObjects: built.objects, linkFlags: ['-shared', ...(recipe.linkFlags ?? [])], out: 'cxen.node' }).catch(oneLine);
   const symbols = path.join(path.dirname(linked.path), 'symbols.txt');
-  if (!linked.cached) await noUndefined(linked.path, recipe.name, nat);
+  await noUndefined(linked.path, recipe.name, nat);   // also on a cached link: a refused build publishes one
   if (!fs.existsSync(symbols)) stage(path.dirname(linked.path), 'symbols.txt', await sh('nm', ['--defined-only', linked.path], nat));
   stage(path.dirname(index), path.basename(index), JSON.stringify({ path: linked.path }));
   pruneCompileCache(root);
