@@ -31,6 +31,15 @@ export const TREE_HINT = {
   head: 'no Xen tree at c447b7308b (npm run xen:source -- --git XEN_GIT_REPO --rev c447b7308b)',
 };
 
+/** A Xen 4.17 tree (VPCI_XEN_417, else Debian's in the cache) and a compiler, or the test skips saying which is missing. */
+export function xen417OrSkip(ctx: Mocha.Context): string {
+  const why = noCompiler();
+  if (why) skipBecause(ctx, why);
+  const tree = [process.env.VPCI_XEN_417, cachedTree('debian')].find((d) => d && existsSync(`${d}/xen/drivers/vpci/vpci.c`));
+  if (!tree) skipBecause(ctx, `no Xen 4.17 tree: ${TREE_HINT.debian}, or set VPCI_XEN_417`);
+  return tree!;
+}
+
 /** A directory shaped like a Xen tree (the files checkXenTree and identify read), with the given contents. */
 export function fakeXenTree(files: Record<string, string> = {}, version = ['4', '17', '.5']): string {
   const dir = mkdtempSync(join(tmpdir(), 'vpci-fake-xen-'));

@@ -7,24 +7,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { skipBecause, noCompiler, cachedTree, TREE_HINT } from '../helpers-xen.js';
+import { xen417OrSkip } from '../helpers-xen.js';
 
 const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 
-/** Debian's 4.17.5 (or VPCI_XEN_417) and a compiler, or the test skips saying which is missing. */
-function debianTreeOrSkip(ctx: Mocha.Context): string {
-  const why = noCompiler();
-  if (why) skipBecause(ctx, why);
-  const tree = process.env.VPCI_XEN_417 ?? cachedTree('debian');
-  if (!tree) skipBecause(ctx, TREE_HINT.debian);
-  return tree;
-}
 
 describe('commands with --backend c', function () {
   this.timeout(240_000);
 
   it('finds a crash in the compiled 4.17.5, writes it, and its replay line names the C backend and replays it', function () {
-    const tree = debianTreeOrSkip(this);
+    const tree = xen417OrSkip(this);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-hunt-c-'));
     try {
       const r = spawnSync(process.execPath, [CLI, 'hunt', '--backend', 'c', '--xen-src', tree, '--strategy', 'baseline', '--budget', '90s', '--max-findings', '1', '--out', dir],
@@ -42,7 +34,7 @@ describe('commands with --backend c', function () {
   });
 
   it('verify: the HTML report names the Xen that ran, and its and JUnit\'s replay lines rebuild the C', function () {
-    const tree = debianTreeOrSkip(this);
+    const tree = xen417OrSkip(this);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-verify-c-'));
     try {
       // Judged as upstream, crash-path-3's use-after-free on 4.17.5 is forbidden: the JUnit file carries its replay.

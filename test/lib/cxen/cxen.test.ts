@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createPool, runTrial, type TrialPool } from '../../../lib/run/index.js';
-import { buildAddon, findCompiler, BuildError, nativeDir, type Built } from '../../../lib/cxen/build.js';
+import { buildAddon, BuildError, nativeDir, type Built } from '../../../lib/cxen/build.js';
 import { basicMachine } from '../../fixtures/actors-basic.js';
+import { xen417OrSkip } from '../../helpers-xen.js';
 import { loadAddon } from '../../../lib/cxen/addon.js';
 import { cachedXenTrees } from '../../../lib/cxen/source/index.js';
 import { cBackend, CBackendError } from '../../../lib/cxen/select.js';
@@ -23,11 +24,8 @@ export function xen417Tree(): string | undefined {
 
 /** Xen 4.17 and the lab's control C built into one addon, and a pool; skips (saying why) without cc or a tree. */
 async function buildOrSkip(ctx: Mocha.Context): Promise<{ built: Built; pool: TrialPool }> {
-  const cc = await findCompiler();
-  if ('missing' in cc) { console.log(`      skipped: ${cc.missing}`); ctx.skip(); }
-  const tree = xen417Tree();
-  if (!tree) { console.log('      skipped: no Xen 4.17 tree (set VPCI_XEN_417)'); ctx.skip(); }
-  const built = await buildAddon({ xenDir: tree!, extra: [fileURLToPath(new URL('../../../../native/test/controls.c', import.meta.url))] });
+  const tree = xen417OrSkip(ctx);
+  const built = await buildAddon({ xenDir: tree, extra: [fileURLToPath(new URL('../../../../native/test/controls.c', import.meta.url))] });
   return { built, pool: createPool(2) };
 }
 
@@ -127,10 +125,7 @@ describe('C backend under verify (--backend c)', function () {
   let pool: TrialPool;
   let tree: string | undefined;
   before(async function () {
-    const cc = await findCompiler();
-    if ('missing' in cc) { console.log(`      skipped: ${cc.missing}`); this.skip(); }
-    tree = xen417Tree();
-    if (!tree) { console.log('      skipped: no Xen 4.17 tree (set VPCI_XEN_417)'); this.skip(); }
+    tree = xen417OrSkip(this);
     pool = createPool(2);
   });
   after(async () => { await pool?.close(); });

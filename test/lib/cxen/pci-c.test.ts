@@ -7,13 +7,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { extractClosure, topLevelItems } from '../../../lib/cxen/extract.js';
-import { findCompiler, buildAddon } from '../../../lib/cxen/build.js';
+import { buildAddon } from '../../../lib/cxen/build.js';
 import { XEN_417 } from '../../../lib/cxen/recipes.js';
 import { cBackend } from '../../../lib/cxen/select.js';
 import { createPool, type TrialPool } from '../../../lib/run/index.js';
 import { loadScenario } from '../../../lib/scenario/scenario.js';
 import { verify } from '../../../lib/explore/verify.js';
-import { xen417Tree } from './cxen.test.js';
+import { xen417OrSkip } from '../../helpers-xen.js';
 
 const C = `/* lock_unsafe() in a comment names nothing */
 struct seg { int n; };
@@ -69,10 +69,7 @@ describe('pci.c compiled (Debian\'s 4.17.5)', function () {
   let pool: TrialPool;
   let tree: string | undefined;
   before(async function () {
-    const cc = await findCompiler();
-    if ('missing' in cc) { console.log(`      skipped: ${cc.missing}`); this.skip(); }
-    tree = xen417Tree();
-    if (!tree) { console.log('      skipped: no Xen 4.17 tree (set VPCI_XEN_417, or npm run xen:source)'); this.skip(); }
+    tree = xen417OrSkip(this);
     pool = createPool(3);
   });
   after(async () => { await pool?.close(); });
