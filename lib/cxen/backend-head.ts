@@ -13,21 +13,16 @@
 
 import { M } from '../mem/machine.js';
 import { crash } from '../mem/crash.js';
-import { XEN, xen, current } from '../xen/state.js';
+import { current } from '../xen/state.js';
 import { PCI_DEV } from '../xen/types.js';
-import { cMachine } from './cmachine.js';
+import { cMachine, compiledEntries } from './cmachine.js';
 import type { Patch } from '../strategy/patch.js';
-import type { PciDevPtr, VcpuPtr, DomainPtr, MmioData } from '../xen/types.js';
+import type { PciDevPtr, VcpuPtr, MmioData } from '../xen/types.js';
 
 const params = new URL(import.meta.url).searchParams;
 const name = params.get('name') ?? 'c';
 const c = cMachine(params.get('addon') ?? '', { pciLock: true, pciC: true });
 
-/** pci.c's compiled entry; a success counts as the model's does (campaign totals). */
-function counted(rc: number, slot: number): number {
-  if (rc === 0) Atomics.add(M, xen(slot), 1);
-  return rc;
-}
 const unsupported = (fn: string) => (): never => crash('bug', fn, `${fn}: given a TypeScript pci_dev under the C backend`);
 
 const patch: Patch = {
@@ -35,9 +30,7 @@ const patch: Patch = {
   base: 'head',
   replace: {
     // ---- the entry points: compiled C
-    vpci_read: () => (sbdf: number, reg: number, size: number) => c().call('x_vpci_read_as', current(), sbdf, reg, size) >>> 0,
-    vpci_write: () => (sbdf: number, reg: number, size: number, data: number) => { c().call('x_vpci_write_as', current(), sbdf, reg | (size << 16), data >>> 0); },
-    vpci_process_pending: () => (v: VcpuPtr) => c().call('x_vpci_process_pending_as', v) !== 0,
+    ...compiledEntries(c),
     // The lab's boot (lib/lab/boot.ts hideDevice) holds the hardware domain's pci_lock for a hidden device's vPCI.
     vpci_assign_device: () => (pdev: PciDevPtr) => c().call('x_vpci_assign_hidden', M[pdev + PCI_DEV.sbdf], current()),
     vpci_deassign_device: () => unsupported('vpci_deassign_device'),
@@ -52,10 +45,6 @@ const patch: Patch = {
     },
     msix_write: () => (v: VcpuPtr, addr: number, len: number, data: MmioData) => c().call('x_msix_write', v, addr, len + 256 * (data.hi >>> 0), data.lo >>> 0),
     // ---- the devices: compiled pci.c
-    pci_add_device: () => (sbdf: number) => counted(c().call('x_pci_add_device', sbdf, current()), XEN.adds),
-    pci_remove_device: () => (sbdf: number) => counted(c().call('x_pci_remove_device', sbdf, current()), XEN.removes),
-    assign_device: () => (d: DomainPtr, sbdf: number) => c().call('x_assign_device', d, sbdf, current()),
-    deassign_device: () => (d: DomainPtr, sbdf: number) => c().call('x_deassign_device', d, sbdf, current()),
     free_pdev: () => unsupported('free_pdev'),
     physdev_pci_device_reset: () => (sbdf: number) => c().call('x_pci_device_reset', sbdf, current()),
     physdev_pci_mmcfg_reserved: () => () => c().call('x_pci_mmcfg_reserved', current()),

@@ -4,12 +4,12 @@
 // `strategy` word (reserved, unused by the TypeScript model) so that every thread of the machine finds them.
 
 import { M } from '../mem/machine.js';
-import { XEN, xen } from '../xen/state.js';
+import { XEN, xen, current } from '../xen/state.js';
 import { nr_domains, domain_by_index } from '../xen/domain.js';
 import { DOMAIN, PCI_DEV } from '../xen/types.js';
 import { LIST_POISON1 } from '../xen/list.js';
 import { loadAddon, type Addon } from './addon.js';
-import type { PciDevPtr } from '../xen/types.js';
+import type { VcpuPtr, DomainPtr } from '../xen/types.js';
 
 /**
  * HEAD's C reads d->pci_lock: its struct domain points at the lab domain's lock words. With pci.c compiled
@@ -57,42 +57,24 @@ export function cMachine(addonPath: string, o: CMachineOptions): () => Addon {
   };
 }
 
-/** C's mirror of a lab device: made on first use; one pci_hide_device made keeps its owner (dom_xen) in C too. */
-export function mirrorPdev(a: Addon, pdev: PciDevPtr): number {
-  const have = a.call('cx_pdev_of', pdev);
-  const owner = M[pdev + PCI_DEV.domain];
-  return have || a.call('cx_pdev_create', owner ? a.call('cx_domain_of', owner) : 0, M[pdev + PCI_DEV.sbdf], pdev);
-}
-
-/** The lab domain whose pdev_list holds pdev (dom_xen's for a hidden device), or 0. */
-function listOwner(pdev: PciDevPtr): number {
-  const ds = [...Array.from({ length: nr_domains() }, (_, i) => domain_by_index(i)), M[xen(XEN.dom_xen)], M[xen(XEN.dom_io)]];
-  for (const d of ds) {
-    if (!d) continue;
-    for (let p = M[d + DOMAIN.pdev_list]; p !== 0 && p !== LIST_POISON1; p = M[p + PCI_DEV.domain_next]) if (p === pdev) return d;
-  }
-  return 0;
+/** pci.c's compiled entry; a success counts as the model's does (campaign totals). */
+function counted(rc: number, slot: number): number {
+  if (rc === 0) Atomics.add(M, xen(slot), 1);
+  return rc;
 }
 
 /**
- * HEAD's mirror: made on first use on the list the lab device is on, with the lab's pdev->domain, and what alloc_pdev
- * reads from the device (msi_pos, msix_pos, msi_maxvec). The two may differ: setup_hwdom_pci_devices makes a hidden
- * device the hardware domain's for its vpci_assign_device while it stays on dom_xen's list (lib/lab/boot.ts).
+ * What both generations hand to the compiled C alike: the guest's accesses and its return to the guest (the vPCI
+ * files), and pci.c's add, remove, assign and deassign (native/pci-entries.c), each as `current`.
  */
-export function mirrorPdevHead(a: Addon, pdev: PciDevPtr): number {
-  const have = a.call('cx_pdev_of', pdev);
-  if (have) return have;
-  const cp = a.call('cx_pdev_create', cDomain(a, listOwner(pdev)), M[pdev + PCI_DEV.sbdf], pdev);
-  a.call('cx_pdev_set_domain', cp, cDomain(a, M[pdev + PCI_DEV.domain]));
-  a.call('cx_pdev_caps', cp);
-  return cp;
+export function compiledEntries(c: () => Addon) {
+  return {
+    vpci_read: () => (sbdf: number, reg: number, size: number) => c().call('x_vpci_read_as', current(), sbdf, reg, size) >>> 0,
+    vpci_write: () => (sbdf: number, reg: number, size: number, data: number) => { c().call('x_vpci_write_as', current(), sbdf, reg | (size << 16), data >>> 0); },
+    vpci_process_pending: () => (v: VcpuPtr) => c().call('x_vpci_process_pending_as', v) !== 0,
+    pci_add_device: () => (sbdf: number) => counted(c().call('x_pci_add_device', sbdf, current()), XEN.adds),
+    pci_remove_device: () => (sbdf: number) => counted(c().call('x_pci_remove_device', sbdf, current()), XEN.removes),
+    assign_device: () => (d: DomainPtr, sbdf: number) => c().call('x_assign_device', d, sbdf, current()),
+    deassign_device: () => (d: DomainPtr, sbdf: number) => c().call('x_deassign_device', d, sbdf, current()),
+  };
 }
-
-/** Set C's pdev->domain to the lab device's list owner when they differ (the boot-time swap above, undone). */
-export function syncOwner(a: Addon, pdev: PciDevPtr, cp: number): void {
-  const owner = listOwner(pdev);
-  if (owner && owner !== M[pdev + PCI_DEV.domain]) a.call('cx_pdev_set_domain', cp, cDomain(a, owner));
-}
-
-/** The C mirror of a lab domain (0 for none). */
-export const cDomain = (a: Addon, d: number): number => (d ? a.call('cx_domain_of', d) : 0);
