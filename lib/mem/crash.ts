@@ -39,7 +39,7 @@ export function crash(kind: Outcome, where: string, detail: string): never {
  * (xen/include/xen/bug.h:145, `do { if ( 0 && (p) ) {} } while (0)` without CONFIG_DEBUG): the condition is
  * not even evaluated, and the code runs on past it.
  */
-export const FLAG_XEN_RELEASE = 0x1000;   // CTL.FLAGS bits in use: 0x100 heap, 0x200 lock layouts, 0x400 and 0x800 sched/futex.ts
+export const FLAG_XEN_RELEASE = 0x1000;   // CTL.FLAGS bits in use: 1, 2, 4 sync/profile.ts, 0x100 heap, 0x200 lock layouts, 0x400, 0x800 and 0x2000 sched/futex.ts
 let debugBuild = true;
 onAttach(() => { debugBuild = (M[CTL.FLAGS] & FLAG_XEN_RELEASE) === 0; });
 

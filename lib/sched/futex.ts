@@ -28,7 +28,7 @@ import { isMainThread } from 'node:worker_threads';
 import { CTL, M, onAttach } from '../mem/machine.js';
 
 /** CTL.FLAGS bits: the machine's wait mechanism is decided; it is futex. */
-export const FLAG_WAIT_DECIDED = 0x400, FLAG_FUTEX = 0x800, FLAG_FUTEX_LOCKS = 0x1000;
+export const FLAG_WAIT_DECIDED = 0x400, FLAG_FUTEX = 0x800, FLAG_FUTEX_LOCKS = 0x2000;
 
 interface Addon {
   wait(m: Int32Array, index: number, expected: number, timeoutMs: number): number;
