@@ -28,6 +28,9 @@ struct cx_globals {
 };
 extern __thread int cx_system_state_word;
 static __thread struct cx_globals *G;
+/* Where C's domains are in the globals: the stale-mapping scan's layout (scan.c). */
+const int32_t cx_globals_domains_at = offsetof(struct cx_globals, domains);
+const int32_t cx_globals_nr_domains_at = offsetof(struct cx_globals, nr_domains);
 
 #define NOT_SUPPLIED(name) cx_crash("bug", CX_PC(), #name, #name " is not supplied by the lab's C runtime")
 

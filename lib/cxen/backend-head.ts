@@ -17,11 +17,14 @@ import { current } from '../xen/state.js';
 import { PCI_DEV } from '../xen/types.js';
 import { cMachine, compiledEntries } from './cmachine.js';
 import type { Patch } from '../strategy/patch.js';
+import { registerDeviceSource } from '../strategy/devices.js';
+import { cDevices } from './scan.js';
 import type { PciDevPtr, VcpuPtr, MmioData } from '../xen/types.js';
 
 const params = new URL(import.meta.url).searchParams;
 const name = params.get('name') ?? 'c';
-const c = cMachine(params.get('addon') ?? '', { pciLock: true, pciC: true });
+const addon = params.get('addon') ?? '';
+const c = cMachine(addon, { pciLock: true, pciC: true });
 
 const unsupported = (fn: string) => (): never => crash('bug', fn, `${fn}: given a TypeScript pci_dev under the C backend`);
 
@@ -50,4 +53,6 @@ const patch: Patch = {
     physdev_pci_mmcfg_reserved: () => () => c().call('x_pci_mmcfg_reserved', current()),
   },
 };
+// The stale-mapping scan reads C's structs: under C no device is the model's.
+registerDeviceSource(patch, cDevices(addon));
 export default patch;

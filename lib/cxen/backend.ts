@@ -9,10 +9,13 @@
 import { crash } from '../mem/crash.js';
 import { cMachine, compiledEntries } from './cmachine.js';
 import type { Patch } from '../strategy/patch.js';
+import { registerDeviceSource } from '../strategy/devices.js';
+import { cDevices } from './scan.js';
 
 const params = new URL(import.meta.url).searchParams;
 const name = params.get('name') ?? 'c';
-const c = cMachine(params.get('addon') ?? '', { pciLock: false, pciC: true });
+const addon = params.get('addon') ?? '';
+const c = cMachine(addon, { pciLock: false, pciC: true });
 
 const unsupported = (name: string, why: string) => (): never => crash('bug', name, `${name}: ${why}`);
 
@@ -26,4 +29,6 @@ const patch: Patch = {
     vpci_remove_device: () => unsupported('vpci_remove_device', 'given a TypeScript pci_dev under the C backend'),
   },
 };
+// The stale-mapping scan reads C's structs: under C no device is the model's.
+registerDeviceSource(patch, cDevices(addon));
 export default patch;

@@ -51,7 +51,7 @@ export function nativeDir(): string {
 }
 
 /** The lab's C: glue.c builds C's own structs on the heap, so it is instrumented like Xen's files; the rest is not. */
-const RUNTIME = ['runtime.c', 'glue.c', 'pci-glue.c', 'napi.c'];
+const RUNTIME = ['runtime.c', 'glue.c', 'pci-glue.c', 'napi.c', 'scan.c'];
 const INSTRUMENTED = new Set(['glue.c', 'pci-glue.c']);
 /** Every header under native/shim/ is an input (a generation's shim may include another). */
 const shimFiles = (nat: string): string[] => ['cx.h', ...fs.readdirSync(path.join(nat, 'shim')).sort().map((f) => `shim/${f}`)];

@@ -10,6 +10,7 @@ import { head } from '../xen/head/index.js';
 import { checkPatch, buildTable, patchFiles, PatchError, type Patch, type Strategy } from './patch.js';
 import { ensureModelEntry } from './model-entry.js';
 import { syntaxErrorAt, frameIn, displayPath } from './user-file.js';
+import { selectDeviceSource } from './devices.js';
 export { displayPath, shellWord, syntaxErrorAt, frameIn } from './user-file.js';
 import { baseline } from './baseline.js';
 import { cancel } from './cancel.js';
@@ -157,6 +158,7 @@ export function installStrategy(spec: string): Strategy {
   let t = tables.get(s.spec);
   if (!t) { t = buildTable(s); tables.set(s.spec, t); }
   installModel(t, s.generation);
+  selectDeviceSource(s.chain);
   return s;
 }
 
