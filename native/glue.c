@@ -360,16 +360,7 @@ int unmap_mmio_regions(struct domain *d, gfn_t g, unsigned long nr, mfn_t m)
 {
     return cx_js4(CX_UNMAP, d->lab_domain, gfn_x(g), nr, mfn_x(m), CX_PC());
 }
-#ifndef CX_XEN_HEAD                      /* HEAD's ask the lab's p2m: glue-head.c */
-mfn_t get_gfn_query(struct domain *d, unsigned long gfn, p2m_type_t *t)
-{
-    (void)d; (void)gfn;
-    *t = p2m_mmio_dm;
-    return INVALID_MFN;
-}
-void put_gfn(struct domain *d, unsigned long gfn) { (void)d; (void)gfn; }
-int p2m_remove_identity_entry(struct domain *d, unsigned long gfn) { (void)d; (void)gfn; return 0; }
-#endif
+/* get_gfn_query, p2m_remove_identity_entry (vpci_make_msix_hole): msix-mmio.c */
 
 /* ---- scheduler, softirqs, domains ---- */
 bool general_preempt_check(void) { return cx_js(CX_PREEMPT, 0, 0, 0, CX_PC()) != 0; }
@@ -378,32 +369,15 @@ void process_pending_softirqs(void) {}
 #undef domain_crash
 void domain_crash(struct domain *d) { cx_js(CX_DOMAIN_CRASH, d->lab_domain, 0, 0, CX_PC()); }
 
-/* ---- MSI / MSI-X arch hooks and MMIO: the lab's machines here have no MSI-X under the C backend yet ---- */
-#ifndef CX_XEN_HEAD                      /* HEAD's: vmsi-head.c */
-void vpci_msix_arch_init_entry(struct vpci_msix_entry *entry) { entry->arch.pirq = -1; }
+/* ---- MSI arch hooks (4.17: not supplied yet; MSI-X's are vmsi-417.c, HEAD's vmsi-head.c); the table MMIO: msix-mmio.c ---- */
+#ifndef CX_XEN_HEAD
 void vpci_msi_arch_init(struct vpci_msi *msi) { msi->arch.pirq = -1; }
-int vpci_msix_arch_enable_entry(struct vpci_msix_entry *e, const struct pci_dev *p, paddr_t b) { (void)e; (void)p; (void)b; NOT_SUPPLIED(vpci_msix_arch_enable_entry); }
-int vpci_msix_arch_disable_entry(struct vpci_msix_entry *e, const struct pci_dev *p) { (void)e; (void)p; NOT_SUPPLIED(vpci_msix_arch_disable_entry); }
-void vpci_msix_arch_mask_entry(struct vpci_msix_entry *e, const struct pci_dev *p, bool m) { (void)e; (void)p; (void)m; NOT_SUPPLIED(vpci_msix_arch_mask_entry); }
 void vpci_msi_arch_mask(struct vpci_msi *msi, const struct pci_dev *p, unsigned int e, bool m) { (void)msi; (void)p; (void)e; (void)m; NOT_SUPPLIED(vpci_msi_arch_mask); }
 int vpci_msi_arch_enable(struct vpci_msi *msi, const struct pci_dev *p, unsigned int v) { (void)msi; (void)p; (void)v; NOT_SUPPLIED(vpci_msi_arch_enable); }
 void vpci_msi_arch_disable(struct vpci_msi *msi, const struct pci_dev *p) { (void)msi; (void)p; NOT_SUPPLIED(vpci_msi_arch_disable); }
 void vpci_msi_arch_update(struct vpci_msi *msi, const struct pci_dev *p) { (void)msi; (void)p; NOT_SUPPLIED(vpci_msi_arch_update); }
 #endif
 int pci_msi_conf_write_intercept(struct pci_dev *p, unsigned int r, unsigned int s, uint32_t *d) { (void)p; (void)r; (void)s; (void)d; return 0; }
-#ifndef CX_XEN_HEAD                      /* HEAD's table MMIO is wired: glue-head.c */
-void register_mmio_handler(struct domain *d, const struct hvm_mmio_ops *ops) { (void)d; (void)ops; }
-void *ioremap(paddr_t pa, size_t len) { (void)pa; (void)len; NOT_SUPPLIED(ioremap); }
-void iounmap(void *va) { (void)va; NOT_SUPPLIED(iounmap); }
-#endif
-uint8_t readb(const volatile void *a) { (void)a; NOT_SUPPLIED(readb); }
-uint16_t readw(const volatile void *a) { (void)a; NOT_SUPPLIED(readw); }
-uint32_t readl(const volatile void *a) { (void)a; NOT_SUPPLIED(readl); }
-uint64_t readq(const volatile void *a) { (void)a; NOT_SUPPLIED(readq); }
-void writeb(uint8_t v, volatile void *a) { (void)v; (void)a; NOT_SUPPLIED(writeb); }
-void writew(uint16_t v, volatile void *a) { (void)v; (void)a; NOT_SUPPLIED(writew); }
-void writel(uint32_t v, volatile void *a) { (void)v; (void)a; NOT_SUPPLIED(writel); }
-void writeq(uint64_t v, volatile void *a) { (void)v; (void)a; NOT_SUPPLIED(writeq); }
 /* The debug keys' dump of MSI state (vpci_dump_msi): not raced. */
 void vpci_msi_arch_print(const struct vpci_msi *msi) { (void)msi; NOT_SUPPLIED(vpci_msi_arch_print); }
 int vpci_msix_arch_print(const struct vpci_msix *msix) { (void)msix; NOT_SUPPLIED(vpci_msix_arch_print); }

@@ -27,6 +27,7 @@ export default defineScenario({
         'deadlock',                                          // vpci->lock -> pcidevs_lock against the reverse
         { outcome: 'use-after-free', where: 'msix_find' },   // the freed table left on the list (c14aea137e)
         { outcome: 'use-after-free', where: 'msix_write' },
+        { outcome: 'use-after-free', where: 'get_entry' },   // the same read in compiled msix.c's get_entry (4.17.5 msix.c:182-188)
         { outcome: 'use-after-free', where: 'spin_lock' },   // R3 on vpci->lock
         { outcome: 'use-after-free', where: 'vpci_write' },  // R2
         { outcome: 'null-deref', where: 'vpci_write' },      // C.5: pdev->vpci already NULL
@@ -38,6 +39,7 @@ export default defineScenario({
         'deadlock',
         { outcome: 'use-after-free', where: 'msix_find' },
         { outcome: 'use-after-free', where: 'msix_write' },
+        { outcome: 'use-after-free', where: 'get_entry' },   // the same read in compiled msix.c's get_entry (4.17.5 msix.c:182-188)
         { outcome: 'use-after-free', where: 'spin_lock' },
         { outcome: 'use-after-free', where: 'vpci_write' },
         { outcome: 'null-deref', where: 'vpci_write' },
@@ -49,6 +51,7 @@ export default defineScenario({
         'deadlock',
         { outcome: 'use-after-free', where: 'msix_find' },
         { outcome: 'use-after-free', where: 'msix_write' },
+        { outcome: 'use-after-free', where: 'get_entry' },   // the same read in compiled msix.c's get_entry (4.17.5 msix.c:182-188)
         { outcome: 'use-after-free', where: 'spin_lock' },   // msix.c still locks vpci->lock, freed unlocked
         { outcome: 'use-after-free', where: 'vpci_write' },  // the pdev is freed too
       ],

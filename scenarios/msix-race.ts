@@ -22,6 +22,7 @@ export default defineScenario({
       expected: [
         { outcome: 'use-after-free', where: 'msix_find' },   // the freed msix still on the list (or freed mid-walk)
         { outcome: 'use-after-free', where: 'msix_write' },  // found, then msix/vpci freed before the lock
+        { outcome: 'use-after-free', where: 'get_entry' },   // the same read in compiled msix.c's get_entry (4.17.5 msix.c:182-188)
         { outcome: 'use-after-free', where: 'spin_lock' },   // queued on vpci->lock while removal frees the handlers
       ],
       acceptable: ['ok'],
@@ -30,6 +31,7 @@ export default defineScenario({
       expected: [
         { outcome: 'use-after-free', where: 'msix_find' },
         { outcome: 'use-after-free', where: 'msix_write' },
+        { outcome: 'use-after-free', where: 'get_entry' },   // the same read in compiled msix.c's get_entry (4.17.5 msix.c:182-188)
         { outcome: 'use-after-free', where: 'spin_lock' },
       ],
       acceptable: ['ok'],
@@ -38,6 +40,7 @@ export default defineScenario({
       expected: [                                            // msix.c still uses; nothing orders the two
         { outcome: 'use-after-free', where: 'msix_find' },
         { outcome: 'use-after-free', where: 'msix_write' },
+        { outcome: 'use-after-free', where: 'get_entry' },   // the same read in compiled msix.c's get_entry (4.17.5 msix.c:182-188)
         { outcome: 'use-after-free', where: 'spin_lock' },   // the lock word dies with vpci, unlocked
       ],
       acceptable: ['ok'],

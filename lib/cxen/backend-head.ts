@@ -15,11 +15,11 @@ import { M } from '../mem/machine.js';
 import { crash } from '../mem/crash.js';
 import { current } from '../xen/state.js';
 import { PCI_DEV } from '../xen/types.js';
-import { cMachine, compiledEntries } from './cmachine.js';
+import { cMachine, compiledEntries, compiledMsix } from './cmachine.js';
 import type { Patch } from '../strategy/patch.js';
 import { registerDeviceSource } from '../strategy/devices.js';
 import { cDevices } from './scan.js';
-import type { PciDevPtr, VcpuPtr, MmioData } from '../xen/types.js';
+import type { PciDevPtr } from '../xen/types.js';
 
 const params = new URL(import.meta.url).searchParams;
 const name = params.get('name') ?? 'c';
@@ -38,15 +38,7 @@ const patch: Patch = {
     vpci_assign_device: () => (pdev: PciDevPtr) => c().call('x_vpci_assign_hidden', M[pdev + PCI_DEV.sbdf], current()),
     vpci_deassign_device: () => unsupported('vpci_deassign_device'),
     vpci_reinit_ext_capabilities: () => unsupported('vpci_reinit_ext_capabilities'),
-    // the MSI-X table MMIO the lab's intercept claims (lib/xen/intercept.ts): msix.c's registered handlers
-    msix_accept: () => (v: VcpuPtr, addr: number) => c().call('x_msix_accept', v, addr) !== 0,
-    msix_read: () => (v: VcpuPtr, addr: number, len: number, data: MmioData) => {
-      const rc = c().call('x_msix_read', v, addr, len);
-      data.lo = c().call('x_msix_data', 0) >>> 0;
-      data.hi = c().call('x_msix_data', 1) >>> 0;
-      return rc;
-    },
-    msix_write: () => (v: VcpuPtr, addr: number, len: number, data: MmioData) => c().call('x_msix_write', v, addr, len + 256 * (data.hi >>> 0), data.lo >>> 0),
+    ...compiledMsix(c),
     // ---- the devices: compiled pci.c
     free_pdev: () => unsupported('free_pdev'),
     physdev_pci_device_reset: () => (sbdf: number) => c().call('x_pci_device_reset', sbdf, current()),

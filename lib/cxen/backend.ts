@@ -7,7 +7,7 @@
 // lab's (glue.c, lib/cxen/cmachine.ts).
 
 import { crash } from '../mem/crash.js';
-import { cMachine, compiledEntries } from './cmachine.js';
+import { cMachine, compiledEntries, compiledMsix } from './cmachine.js';
 import type { Patch } from '../strategy/patch.js';
 import { registerDeviceSource } from '../strategy/devices.js';
 import { cDevices } from './scan.js';
@@ -24,6 +24,8 @@ const patch: Patch = {
   base: 'l21',
   replace: {
     ...compiledEntries(c),
+    // the MSI-X table MMIO the lab's intercept claims: msix.c's registered handlers (native/msix-mmio.c)
+    ...compiledMsix(c),
     // The lab's TypeScript devices do not exist under C: whatever would hand one to vPCI is the lab's bug.
     vpci_add_handlers: () => unsupported('vpci_add_handlers', 'given a TypeScript pci_dev under the C backend'),
     vpci_remove_device: () => unsupported('vpci_remove_device', 'given a TypeScript pci_dev under the C backend'),

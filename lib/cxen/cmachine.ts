@@ -9,7 +9,7 @@ import { nr_domains, domain_by_index } from '../xen/domain.js';
 import { DOMAIN, PCI_DEV } from '../xen/types.js';
 import { LIST_POISON1 } from '../xen/list.js';
 import { loadAddon, type Addon } from './addon.js';
-import type { VcpuPtr, DomainPtr } from '../xen/types.js';
+import type { VcpuPtr, DomainPtr, MmioData } from '../xen/types.js';
 
 /**
  * HEAD's C reads d->pci_lock: its struct domain points at the lab domain's lock words. With pci.c compiled
@@ -76,5 +76,19 @@ export function compiledEntries(c: () => Addon) {
     pci_remove_device: () => (sbdf: number) => counted(c().call('x_pci_remove_device', sbdf, current()), XEN.removes),
     assign_device: () => (d: DomainPtr, sbdf: number) => c().call('x_assign_device', d, sbdf, current()),
     deassign_device: () => (d: DomainPtr, sbdf: number) => c().call('x_deassign_device', d, sbdf, current()),
+  };
+}
+
+/** The MSI-X table MMIO the lab's intercept claims (lib/xen/intercept.ts): msix.c's handlers, as init_msix registered them. */
+export function compiledMsix(c: () => Addon) {
+  return {
+    msix_accept: () => (v: VcpuPtr, addr: number) => c().call('x_msix_accept', v, addr) !== 0,
+    msix_read: () => (v: VcpuPtr, addr: number, len: number, data: MmioData) => {
+      const rc = c().call('x_msix_read', v, addr, len);
+      data.lo = c().call('x_msix_data', 0) >>> 0;
+      data.hi = c().call('x_msix_data', 1) >>> 0;
+      return rc;
+    },
+    msix_write: () => (v: VcpuPtr, addr: number, len: number, data: MmioData) => c().call('x_msix_write', v, addr, len + 256 * (data.hi >>> 0), data.lo >>> 0),
   };
 }

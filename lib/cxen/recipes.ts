@@ -23,6 +23,7 @@ export const XEN_417: XenRecipe = {
   name: '4.17',
   sources: ['xen/drivers/vpci/msix.c', 'xen/drivers/vpci/header.c', 'xen/drivers/vpci/msi.c', 'xen/drivers/vpci/vpci.c', 'xen/common/rangeset.c'],
   headers: ['xen/include/xen/list.h', 'xen/include/xen/pci_regs.h', 'xen/include/xen/rangeset.h', 'xen/include/xen/vpci.h'],
+  lab: ['msix-mmio.c', 'vmsi-417.c'],
   pciC: true,
 };
 
@@ -39,7 +40,7 @@ export const XEN_HEAD: XenRecipe = {
   headers: ['xen/include/xen/list.h', 'xen/include/xen/pci_regs.h', 'xen/include/xen/rangeset.h', 'xen/include/xen/vpci.h',
     'xen/drivers/vpci/private.h'],
   defines: ['-DCX_XEN_HEAD', '-DCONFIG_HAS_VPCI_GUEST_SUPPORT'],
-  lab: ['glue-head.c', 'vmsi-head.c'],
+  lab: ['glue-head.c', 'vmsi-head.c', 'msix-mmio.c'],
   linkFlags: ['-Wl,--wrap=vpci_init_header'],
   pciC: true,
 };

@@ -282,6 +282,7 @@ struct domain {
     struct list_head pdev_list;       /* Xen: d->pdev_list */
     struct list_head rangesets;
     spinlock_t rangesets_lock;
+    const struct hvm_mmio_ops *cx_mmio;  /* register_mmio_handler's (msix.c's table ops), msix-mmio.c */
     struct { struct { struct list_head msix_tables; } hvm; } arch;
     unsigned int max_vcpus;
     struct vcpu *vcpu[8];
