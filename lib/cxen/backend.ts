@@ -4,7 +4,8 @@
 // (native/pci-entries.c): devices exist only as C's struct pci_dev, on C's lists. What stays the lab's: guests and
 // toolstack (scenarios), hypercalls and their pcidevs_lock, the ECAM trap, hvm_do_resume, the IOMMU (its fault
 // points), the p2m, the hardware, locks, scheduler, recorder and judge. C's own struct domain / vcpu mirror the
-// lab's (glue.c, lib/cxen/cmachine.ts).
+// lab's (glue.c, lib/cxen/cmachine.ts). The guest's MSI-X table accesses reach compiled msix.c through the lab's
+// intercept (native/msix-mmio.c), and the stale-mapping scan reads C's structs (lib/cxen/scan.ts).
 
 import { crash } from '../mem/crash.js';
 import { cMachine, compiledEntries, compiledMsix } from './cmachine.js';
