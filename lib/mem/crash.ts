@@ -27,7 +27,15 @@ export class ModelCrash extends Error {
 
 /** Thrown into every thread of a trial once the trial is over (crash elsewhere, watchdog, interrupt). */
 export class TrialStopped extends Error {
-  constructor() { super('trial stopped'); this.name = 'TrialStopped'; }
+  constructor() {
+    // No stack: every parked thread of every run ends with one, and capturing a stack through optimized frames was
+    // a visible part of a verify run's cost (perf: TranslatedState, OptimizedFrame::Summarize).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super('trial stopped');
+    Error.stackTraceLimit = limit;
+    this.name = 'TrialStopped';
+  }
 }
 
 export function crash(kind: Outcome, where: string, detail: string): never {

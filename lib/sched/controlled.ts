@@ -66,6 +66,8 @@ function decide(current: number): number {
 const IDLE = 0, WOKEN = 1, ASLEEP = 2, POLLING = 3;
 /** This thread holds one of the run's polling places (counted in SCHED_HEADER.SPINNERS). */
 let place = false;
+/** This thread's last handoff woke a sleeping thread (its next wait polls for that wake: spin.ts). */
+let wokeSleeper = false;
 
 function releasePlace(): void {
   if (place) { Atomics.sub(M, schedBase + SCHED_HEADER.SPINNERS, 1); place = false; }
@@ -75,7 +77,8 @@ function handoff(next: number): void {
   Atomics.store(M, schedBase + SCHED_HEADER.TOKEN, next);
   const w = slot(next) + SCHED_SLOT.WAKE;
   const old = Atomics.exchange(M, w, WOKEN);
-  if (old === ASLEEP) wakeOne(w);
+  wokeSleeper = old === ASLEEP;
+  if (wokeSleeper) wakeOne(w);
   else if (old === POLLING) { releasePlace(); place = true; }
 }
 
@@ -84,14 +87,16 @@ function handoff(next: number): void {
  * run's CORES - 1 polling places, a positive count (benchmarks) that many times on any place.
  */
 function pollTurn(w: number, spin: number): void {
-  const budget = spin === SPIN_AUTO ? spinBudget() : spin;
+  const afterWake = wokeSleeper;
+  wokeSleeper = false;
+  const budget = spin === SPIN_AUTO ? spinBudget(afterWake) : spin;
   if (budget === 0) { releasePlace(); return; }
   if (!place) {
     if (Atomics.add(M, schedBase + SCHED_HEADER.SPINNERS, 1) >= CORES - 1 && spin === SPIN_AUTO) { Atomics.sub(M, schedBase + SCHED_HEADER.SPINNERS, 1); return; }
     place = true;
   }
   if (Atomics.compareExchange(M, w, IDLE, POLLING) !== IDLE) { releasePlace(); return; } // woken already
-  if (spin === SPIN_AUTO) pollWhile(w, POLLING, budget); else pollCount(w, POLLING, spin);
+  if (spin === SPIN_AUTO) pollWhile(w, POLLING, budget, afterWake); else pollCount(w, POLLING, spin);
   if (Atomics.compareExchange(M, w, POLLING, IDLE) === POLLING) releasePlace(); // still waiting: sleep, place freed
   else place = false;                                                           // woken: the waker took the place
 }
