@@ -7,7 +7,7 @@
 // This was piscina (minThreads = maxThreads, one task per worker); its bookkeeping per task was most of what the
 // main thread spent starting a verify run's CPUs (lib/explore/verify.ts, docs/benchmarks.md).
 
-import { Worker, MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { futexAddon } from '../sched/futex.js';
 import type { ThreadTask, ThreadResult, LoopData, LoopReply } from './task.js';
 
@@ -36,8 +36,16 @@ export const YOUNG_GENERATION_MB = 6;
 /** runTrial replaces workers older than this before a trial starts (TrialPool.refresh). */
 export const WORKER_MAX_AGE_MS = 120_000;
 
-/** Control words per worker: one 64-byte line each. */
+/** Control words per worker: one 64-byte line each; then the bell's line. */
 const LINE = 16;
+/**
+ * The bell: a worker rings it (adds 1) once it has posted a task's result, and when its CPU ends a controlled run
+ * (lib/sched setEndBell), so that a main thread running a trial synchronously (trial.ts) sleeps on one word
+ * (waitBell) and reads results off the ports itself (pump), without the event loop. BELL_WAITING tells ringers
+ * that someone sleeps on it (else a ring is one atomic add, no system call); BELL_REMAINING counts the results the
+ * sleeper still waits for, so that only the last of them wakes it.
+ */
+const BELL = 0, BELL_WAITING = 1, BELL_REMAINING = 2;
 
 interface Job { task: ThreadTask; signal: AbortSignal; resolve: (r: ThreadResult) => void; reject: (e: Error) => void; onAbort?: () => void }
 interface Lane { index: number; worker: Worker; port: MessagePort; online: boolean; exited: boolean; job?: Job }
@@ -67,7 +75,7 @@ export class TrialPool {
     this.threads = o.threads;
     this.filename = o.filename === undefined ? THREAD_WORKER_URL.href : new URL(o.filename.toString(), 'file:///').href;
     this.youngGenerationMb = o.youngGenerationMb ?? YOUNG_GENERATION_MB;
-    this.ctl = new Int32Array(new SharedArrayBuffer(o.threads * LINE * 4));
+    this.ctl = new Int32Array(new SharedArrayBuffer((o.threads + 1) * LINE * 4));
     this.make();
   }
 
@@ -78,7 +86,7 @@ export class TrialPool {
 
   private lane(index: number): Lane {
     const { port1, port2 } = new MessageChannel();
-    const data: LoopData = { ctl: this.ctl, word: index * LINE, port: port2, filename: this.filename, futex: this.futex !== undefined };
+    const data: LoopData = { ctl: this.ctl, word: index * LINE, bell: this.bellWord, port: port2, filename: this.filename, futex: this.futex !== undefined };
     const worker = new Worker(LOOP_URL, { workerData: data, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: this.youngGenerationMb } });
     const l: Lane = { index, worker, port: port1, online: false, exited: false };
     worker.on('online', () => { l.online = true; });
@@ -142,12 +150,43 @@ export class TrialPool {
   }
 
   run(task: ThreadTask, signal: AbortSignal): Promise<ThreadResult> {
-    return new Promise<ThreadResult>((resolve, reject) => {
-      if (signal.aborted) { reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')); return; }
-      const job: Job = { task, signal, resolve, reject };
-      const free = this.lanes.find((l) => l.job === undefined);
-      if (free) this.start(free, job); else this.queue.push(job);
-    });
+    return new Promise<ThreadResult>((resolve, reject) => this.submit(task, signal, resolve, reject));
+  }
+
+  /** Run a task; its result or error goes to the callbacks (from `pump`, or from the event loop). */
+  submit(task: ThreadTask, signal: AbortSignal, resolve: (r: ThreadResult) => void, reject: (e: Error) => void): void {
+    if (signal.aborted) { reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')); return; }
+    const job: Job = { task, signal, resolve, reject };
+    const free = this.lanes.find((l) => l.job === undefined);
+    if (free) this.start(free, job); else this.queue.push(job);
+  }
+
+  private get bellWord(): number { return this.threads * LINE + BELL; }
+
+  /** The bell's count now: pass it to waitBell after looking for results. */
+  bell(): number { return Atomics.load(this.ctl, this.bellWord); }
+
+  /** The next `n` results are one trial's: only the last of them need wake a sleeper. */
+  expectResults(n: number): void { Atomics.store(this.ctl, this.bellWord + BELL_REMAINING, n); }
+
+  /** Sleep until the bell is rung after `seen` was read, at most `ms`. */
+  waitBell(seen: number, ms: number): void {
+    const w = this.bellWord;
+    Atomics.store(this.ctl, w + BELL_WAITING, 1);
+    if (this.futex) this.futex.wait(this.ctl, w, seen, ms);
+    else Atomics.wait(this.ctl, w, seen, ms);
+    Atomics.store(this.ctl, w + BELL_WAITING, 0);
+  }
+
+  /** Take every result the workers have posted, without the event loop (their callbacks run now). */
+  pump(): void {
+    for (const l of this.lanes) {
+      while (l.job) {
+        const m = receiveMessageOnPort(l.port);
+        if (m === undefined) break;
+        this.reply(l, m.message as LoopReply);
+      }
+    }
   }
 
   /** Live workers right now. */

@@ -15,6 +15,8 @@ export interface LoopData {
   /** The pool's control words; this worker's word is at `word`. */
   ctl: Int32Array;
   word: number;
+  /** The pool's bell (lib/run/pool.ts): rung after each result is posted and when a controlled run ends. */
+  bell: number;
   port: MessagePort;
   /** URL of the task module: its default export runs each task. */
   filename: string;

@@ -36,8 +36,12 @@ export async function runTrial(pool: TrialPool, machine: Machine, actors: readon
   Atomics.store(M, CTL.THREADS_DONE, 0);
   clearOutcome();
   const driver = (opts.mode ?? 'free') === 'controlled' ? controlledDriver(n, opts, pool.stepEstimate) : freeDriver(n, opts);
-  const run = startTasks(pool, machine, actors, driver.mode, opts.startTimeoutMs ?? 10_000);
-  const { verdict, startFailure, aborted } = await watch(run, driver, opts);
+  // A controlled trial is a short chain of handoffs with nothing for the main thread to do meanwhile: it waits on the
+  // pool's bell and takes the results off the ports itself (a verify run cost ~100 µs of promises, timers and
+  // event-loop turns per CPU otherwise). Free-running trials sample their CPUs on the event loop.
+  const sync = driver.mode === 'controlled' ? pool : undefined;
+  const run = startTasks(pool, machine, actors, driver.mode, opts.startTimeoutMs ?? 10_000, sync !== undefined);
+  const { verdict, startFailure, aborted } = await watch(run, driver, opts, sync);
   await Promise.all(run.tasks);
   const durationMs = performance.now() - run.t0;
   if (aborted > 0) {
@@ -64,41 +68,53 @@ interface Running {
   onSettle: (fn: () => void) => void;
 }
 
-/** One pool task per CPU; results land in `results` as they come back. */
-function startTasks(pool: TrialPool, machine: Machine, actors: readonly ActorSpec[], mode: RunMode, startTimeoutMs: number): Running {
+/**
+ * One pool task per CPU; results land in `results` as they come back: through promises, or (sync) through the
+ * pool's callbacks, which run when the lifecycle pumps the ports.
+ */
+function startTasks(pool: TrialPool, machine: Machine, actors: readonly ActorSpec[], mode: RunMode, startTimeoutMs: number, sync: boolean): Running {
   const n = actors.length;
   const results: Array<ThreadResult | undefined> = Array.from({ length: n }, () => undefined);
   const controllers = actors.map(() => new AbortController());
   let settled = 0;
   let poke: () => void = () => {};
-  const tasks = actors.map((a, cpu) => {
+  const settle = (cpu: number, r: ThreadResult): void => { results[cpu] = r; settled++; poke(); };
+  const failed = (cpu: number, e: unknown): ThreadResult => ({
+    cpu, status: controllers[cpu].signal.aborted ? 'aborted' : 'error', lockdep: [], workerId: -1, ms: 0,
+    error: (e as Error)?.message ?? String(e),
+  });
+  const tasks: Promise<void>[] = [];
+  if (sync) pool.expectResults(n);
+  actors.forEach((a, cpu) => {
     const task: ThreadTask = {
       machine: { sab: machine.sab, layout: machine.layout, meta: machine.meta }, cpu, module: a.module, export: a.export, arg: a.arg,
       mode, threads: n, startTimeoutMs,
     };
-    return pool.run(task, controllers[cpu].signal).then(
-      (r) => r,
-      (e: unknown): ThreadResult => ({
-        cpu, status: controllers[cpu].signal.aborted ? 'aborted' : 'error', lockdep: [], workerId: -1, ms: 0,
-        error: (e as Error)?.message ?? String(e),
-      }),
-    ).then((r) => { results[cpu] = r; settled++; poke(); });
+    if (sync) pool.submit(task, controllers[cpu].signal, (r) => settle(cpu, r), (e) => settle(cpu, failed(cpu, e)));
+    else tasks.push(pool.run(task, controllers[cpu].signal).then((r) => settle(cpu, r), (e: unknown) => settle(cpu, failed(cpu, e))));
   });
   return { t0: performance.now(), tasks, results, controllers, settled: () => settled, onSettle: (fn) => { poke = fn; } };
 }
+
+/** A synchronous lifecycle still gives the event loop a turn this often (signals, IPC, timers, worker events). */
+const TURN_MS = 10;
 
 /**
  * Wait for every task, stopping the trial when the driver finds a reason, a CPU never starts, or the wall-clock
  * budget runs out; after a stop, a task that does not come back within the grace period is aborted.
  */
-async function watch(run: Running, driver: ModeDriver, opts: TrialOptions): Promise<{ verdict?: Verdict; startFailure?: string; aborted: number }> {
+async function watch(run: Running, driver: ModeDriver, opts: TrialOptions, sync?: TrialPool): Promise<{ verdict?: Verdict; startFailure?: string; aborted: number }> {
   const n = run.results.length;
+  let turn = performance.now();
   const budgetMs = opts.budgetMs ?? 10_000, graceMs = opts.graceMs ?? 1000, startTimeoutMs = opts.startTimeoutMs ?? 10_000;
   let verdict: Verdict | undefined, startFailure: string | undefined;
   let stopAt = -1, aborted = 0;
   const stop = (): void => { stopAll(); stopAt = performance.now() - run.t0; };
   const running = (): number[] => run.results.flatMap((r, c) => (r === undefined ? [c] : []));
-  while (run.settled() < n) {
+  for (;;) {
+    const seen = sync ? sync.bell() : 0; // read before pumping: a result posted after it rings the bell again
+    sync?.pump();
+    if (run.settled() >= n) break;
     const now = performance.now() - run.t0;
     if (stopAt < 0 && Atomics.load(M, CTL.STOP) !== 0) stopAt = now; // a thread stopped the trial (crash)
     if (stopAt < 0) {
@@ -115,6 +131,11 @@ async function watch(run: Running, driver: ModeDriver, opts: TrialOptions): Prom
     } else if (now - stopAt > graceMs) {
       for (const c of running()) { run.controllers[c].abort(new Error(`cpu${c} did not stop within ${graceMs} ms`)); aborted++; }
       break;
+    }
+    if (sync) {
+      sync.waitBell(seen, driver.pollMs);
+      if (performance.now() - turn > TURN_MS) { await new Promise((r) => setImmediate(r)); turn = performance.now(); }
+      continue;
     }
     const woke = new Promise<void>((r) => { run.onSettle(r); });
     await Promise.race([woke, sleep(driver.pollMs)]);

@@ -117,9 +117,17 @@ function waitTurn(): void {
   if (Atomics.load(M, CTL.STOP) !== 0) throw new TrialStopped();
 }
 
+/**
+ * Rung when this thread ends a run with its threads parked (deadlock, hang, divergence), for the main thread to stop
+ * it (a pool worker rings its pool's bell: lib/run/pool.ts). A run that is done or stopped ends by itself.
+ */
+let endBell: () => void = () => {};
+export function setEndBell(ring: () => void): void { endBell = ring; }
+
 function endRun(code: number): void {
   Atomics.compareExchange(M, schedBase + SCHED_HEADER.END, END_RUNNING, code);
   Atomics.notify(M, schedBase + SCHED_HEADER.END);
+  if (code !== END_DONE && code !== END_STOPPED) endBell();
 }
 
 /** The run is over for this thread but others must report first: wait for STOP. */
