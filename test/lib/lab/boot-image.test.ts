@@ -7,7 +7,11 @@ import { bootMachine } from '../../../lib/lab/boot.js';
 import { bootFromImage, forgetBootImages, imageStats } from '../../../lib/lab/boot-image.js';
 import { loadScenario, scenarioModel } from '../../../lib/scenario/scenario.js';
 import { VERIFY_WORDS } from '../../../lib/verify/trace.js';
-import { M, LAYOUT, cpu } from '../../../lib/mem/machine.js';
+import { M, LAYOUT, cpu, releaseMachine, checkImageRestores } from '../../../lib/mem/machine.js';
+import { xzalloc_words } from '../../../lib/mem/heap.js';
+import { defineStruct } from '../../../lib/mem/layout.js';
+
+const RUN_BLOCK = defineStruct('boot_image_test', { w: 1 });
 import { BOOT_CPU } from '../../../lib/lab/boot.js';
 
 async function descOf(name: string, strategy: string) {
@@ -47,6 +51,34 @@ describe('boot from an image', () => {
       assert.ok(Object.isFrozen(third.world.vcpus[0]), 'the shared world cannot be changed by one run for the next');
     });
   }
+
+  it('a released machine restored from its image (only what a run can change) equals a fresh boot', async () => {
+    const desc = await descOf('stale-pdev', 'upstream');
+    for (let i = 0; i < 2; i++) bootFromImage(desc);
+    const run = bootFromImage(desc);
+    // What a run does: allocates (the bump moves), writes its blocks and the words below the heap.
+    const block = xzalloc_words(RUN_BLOCK, 64);
+    for (let i = 0; i < 64; i++) M[block + i] = 0x5a5a0000 + i;
+    M[run.machine.layout.regions.ring.base] = 7;
+    releaseMachine(run.machine);
+    const again = bootFromImage(desc);
+    assert.equal(again.machine.sab, run.machine.sab, 'the released buffer is reused');
+    const fresh = bootMachine(desc);
+    assert.deepEqual(diff(again.machine.sab, fresh.machine.sab, fresh.machine.layout.regions.profile), []);
+  });
+
+  it('a write above the heap bump is not restored, and VPCI_IMAGE_CHECK says so (the partial copy relies on there being none)', async () => {
+    const desc = await descOf('stale-pdev', 'upstream');
+    for (let i = 0; i < 2; i++) bootFromImage(desc);
+    const run = bootFromImage(desc);
+    const { heap } = run.machine.layout;
+    M[heap.base + heap.words - 1] = 1; // never handed out: no run of the model writes there
+    releaseMachine(run.machine);
+    checkImageRestores(true);
+    try {
+      assert.throws(() => bootFromImage(desc), /differs from the image/);
+    } finally { checkImageRestores(false); }
+  });
 
   it('another description boots afresh', async () => {
     const a = await descOf('crash-path-4', 'upstream'), b = await descOf('crash-path-4', 'baseline');
