@@ -80,7 +80,17 @@ const MAX_SPARES = 4;
  * Heap words at or above the larger of that and the image's bump were never handed out, so they (and their shadow
  * bytes) still hold the image's zeros: restoring the image there is a copy of the words below only.
  */
-const fromImage = new WeakMap<SharedArrayBuffer, { image: Uint8Array; bump: number }>();
+const fromImage = new WeakMap<SharedArrayBuffer, { image: Uint8Array; bump: number; skip: Array<readonly [number, number]> }>();
+
+/** Words [from, to) of a released machine that its run left as the image had them, or undefined. */
+export type UntouchedRange = (m: Int32Array, layout: Layout) => readonly [number, number] | undefined;
+const untouched: UntouchedRange[] = [];
+/**
+ * A layer whose region a run writes only up to a mark kept in its own words (the scheduler's decision log: a
+ * quarter of a megabyte, of which a verify run writes a few hundred bytes) names the rest, read at release: a
+ * restore from the image leaves those words alone, since they still hold the image's bytes.
+ */
+export function untouchedByRun(f: UntouchedRange): void { untouched.push(f); }
 
 /**
  * The machine's buffer may be handed to a later createMachine (zeroed first). Call only when no thread will touch
@@ -90,7 +100,11 @@ export function releaseMachine(m: Machine): void {
   if (spares.includes(m.sab)) return;
   if (spares.length >= MAX_SPARES) spares.shift();
   const from = fromImage.get(m.sab);
-  if (from) from.bump = Atomics.load(new Int32Array(m.sab), CTL.HEAP_BUMP);
+  if (from) {
+    const words = new Int32Array(m.sab);
+    from.bump = Atomics.load(words, CTL.HEAP_BUMP);
+    from.skip = untouched.map((f) => f(words, m.layout)).filter((r): r is readonly [number, number] => r !== undefined && r[0] < r[1]).sort((x, y) => x[0] - y[0]);
+  }
   spares.push(m.sab);
 }
 
@@ -110,8 +124,8 @@ export function checkImageRestores(on: boolean): void { CHECK_RESTORE = on; }
 /**
  * A machine whose memory is a copy of `bytes` (a whole buffer of `layout.bytes`, e.g. another machine's as it stood
  * after boot): a released buffer is overwritten, not zeroed first; one last copied from this very image gets back
- * only what its run could have changed (everything below the heap, the heap up to its bump, and those words'
- * shadow), a fifth of the bytes for a verify run.
+ * only what its run could have changed (everything below the heap but what untouchedByRun names, the heap up to
+ * its bump, and those words' shadow): about 5% of the bytes for a verify run.
  */
 export function machineFromImage(layout: Layout, meta: Machine['meta'], bytes: Uint8Array): Machine {
   if (bytes.length !== layout.bytes) throw new RangeError(`image of ${bytes.length} bytes for a machine of ${layout.bytes}`);
@@ -120,14 +134,20 @@ export function machineFromImage(layout: Layout, meta: Machine['meta'], bytes: U
   if (last?.image === bytes) {
     const imageBump = new Int32Array(bytes.buffer, bytes.byteOffset, CTL.words)[CTL.HEAP_BUMP];
     const top = Math.min(Math.max(last.bump, imageBump), layout.heap.base + layout.heap.words);
-    to.set(bytes.subarray(0, top * 4));
+    let at = 0;
+    for (const [from, end] of last.skip) {
+      if (from >= top) break;
+      if (from > at) to.set(bytes.subarray(at * 4, from * 4), at * 4);
+      at = Math.max(at, end);
+    }
+    if (at < top) to.set(bytes.subarray(at * 4, top * 4), at * 4);
     const shadowEnd = layout.shadowByte + (top - layout.heap.base);
     to.set(bytes.subarray(layout.shadowByte, shadowEnd), layout.shadowByte);
     if (CHECK_RESTORE && Buffer.compare(Buffer.from(sab), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)) !== 0) {
       throw new Error(`lab error: a machine restored from its image up to heap word ${top} differs from the image`);
     }
   } else to.set(bytes);
-  fromImage.set(sab, { image: bytes, bump: 0 });
+  fromImage.set(sab, { image: bytes, bump: 0, skip: [] });
   return { sab, layout, meta: { ...meta } };
 }
 

@@ -46,7 +46,9 @@ export function decisionCapacity(): number { return LOG.length; }
 
 function resetHeader(threads: number): void {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw new RangeError(`threads must be 1..${MAX_THREADS}`);
+  const high = Math.max(M[schedBase + SCHED_HEADER.STEP], M[schedBase + SCHED_HEADER.REPLAY_LEN], M[schedBase + SCHED_HEADER.LOG_HIGH]);
   M.fill(0, schedBase, schedBase + SCHED_HEADER.words); // the site digest and fault log too: a run's S2 string is its own
+  M[schedBase + SCHED_HEADER.LOG_HIGH] = high;
   for (let c = 0; c < MAX_THREADS; c++) M.fill(0, slot(c), slot(c) + SCHED_SLOT.WAKE + 1);
   M[schedBase + SCHED_HEADER.TOKEN] = -1;
   M[schedBase + SCHED_HEADER.NTHREADS] = threads;

@@ -3,7 +3,7 @@
 //
 //   header (SCHED_HEADER_WORDS) | one slot per thread (SCHED_SLOT_WORDS, a 64-byte line each) | decision log (bytes)
 
-import { M, region, onAttach, SCHED_HEADER_WORDS, SCHED_SLOT_WORDS, MAX_THREADS } from '../mem/machine.js';
+import { M, region, onAttach, untouchedByRun, SCHED_HEADER_WORDS, SCHED_SLOT_WORDS, MAX_THREADS } from '../mem/machine.js';
 import { defineLayout } from '../mem/layout.js';
 import { VERIFY_FAULTS } from '../mem/footprint.js';
 
@@ -40,6 +40,7 @@ export const SCHED_HEADER = defineLayout('sched header', {
   FLT_N: { line: 'start' }, // outside verify: fault points met so far (verify counts its own, lib/mem/footprint.ts),
   FLT_OVER: 1,     //   a failure past the bitmap (the run's S2 string cannot force it),
   FLT_FAILED: VERIFY_FAULTS / 32, // and which of them failed without the scenario scripting it (bitmap)
+  LOG_HIGH: 1,     // decisions logged or replayed by earlier runs on this machine (kept across header resets)
 }, { capacity: SCHED_HEADER_WORDS });
 
 /** Per-thread slot words (offsets from `slot(c)`), one line per thread. */
@@ -76,6 +77,17 @@ onAttach(() => {
 });
 
 export function slot(c: number): number { return slotBase + c * SCHED_SLOT_WORDS; }
+
+// The decision log past what the runs on this machine logged (STEP) or were given to replay (REPLAY_LEN; LOG_HIGH
+// for the runs before the last) was not written by them: a restore from the boot image may skip it
+// (lib/mem/machine.ts). Nothing else writes LOG.
+untouchedByRun((m, layout) => {
+  const r = layout.regions.sched;
+  if (!r) return undefined;
+  const log = r.base + SCHED_HEADER_WORDS + MAX_THREADS * SCHED_SLOT_WORDS;
+  const high = Math.max(m[r.base + SCHED_HEADER.STEP], m[r.base + SCHED_HEADER.REPLAY_LEN], m[r.base + SCHED_HEADER.LOG_HIGH]);
+  return [log + Math.ceil(high / 4), r.base + r.words];
+});
 
 /** xorshift32 over the shared RNG word (any thread holding the token may call it). */
 export function rand(): number {
