@@ -10,6 +10,9 @@ import { VERIFY_WORDS } from '../../../lib/verify/trace.js';
 import { M, LAYOUT, cpu, releaseMachine, checkImageRestores } from '../../../lib/mem/machine.js';
 import { xzalloc_words } from '../../../lib/mem/heap.js';
 import { defineStruct } from '../../../lib/mem/layout.js';
+import { verify } from '../../../lib/explore/verify.js';
+import { createPool } from '../../../lib/run/index.js';
+import { ALL_FAULT_KINDS } from '../../../lib/verify/trace.js';
 
 const RUN_BLOCK = defineStruct('boot_image_test', { w: 1 });
 import { BOOT_CPU } from '../../../lib/lab/boot.js';
@@ -78,6 +81,22 @@ describe('boot from an image', () => {
     try {
       assert.throws(() => bootFromImage(desc), /differs from the image/);
     } finally { checkImageRestores(false); }
+  });
+
+  it('every restore of a verify search (real workers, faults, two cells) equals its image', async function () {
+    this.timeout(120_000);
+    const pool = createPool(3);
+    checkImageRestores(true); // a restore that differs from the image throws (a lab error), failing the search
+    try {
+      for (const [name, strategy] of [['stale-pdev', 'upstream'], ['abba', 'baseline']] as const) {
+        const { url, scenario } = await loadScenario(name);
+        const r = await verify(pool, url, scenario, strategy, { bound: 1, reduce: true, kinds: ALL_FAULT_KINDS, maxFaults: 1, maxRuns: 400, budgetMs: 60_000, seed: 1 });
+        assert.ok(r.runs > 20, `${name}: ${r.runs} runs`);
+      }
+    } finally {
+      checkImageRestores(false);
+      await pool.close();
+    }
   });
 
   it('another description boots afresh', async () => {
