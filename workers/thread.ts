@@ -7,7 +7,7 @@ import { threadId } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { attach, stopped, CTL, M } from '../lib/mem/machine.js';
 import { outcomeCode, type Outcome } from '../lib/mem/crash.js';
-import { schedThreadStart, schedThreadDone, stopAll, startBarrier } from '../lib/sched/index.js';
+import { schedThreadStart, schedThreadDone, stopAll, startBarrier, checkIn } from '../lib/sched/index.js';
 import { recordOutcome } from '../lib/run/outcome.js';
 import { lockdepReports, clearLockdepReports } from '../lib/sync/index.js';
 import { takeLockHistograms } from '../lib/sync/profile.js';
@@ -58,7 +58,7 @@ export default async function thread(task: ThreadTask): Promise<ThreadResult> {
     return result('error', { error: `cannot load actor: ${(e as Error)?.message ?? String(e)}` });
   }
 
-  const start = startBarrier(task.threads, task.startTimeoutMs);
+  const start = task.mode === 'controlled' ? (checkIn(), 'ok') : startBarrier(task.threads, task.startTimeoutMs);
   if (start === 'stopped') return result('stopped');
   if (start === 'timeout') { stopAll(); return result('start-timeout', { error: `cpu${cpu}: not every CPU of the trial started within ${task.startTimeoutMs} ms` }); }
 

@@ -25,3 +25,10 @@ export function startBarrier(threads: number, timeoutMs: number): 'ok' | 'timeou
   return 'ok';
 }
 export function checkedIn(): number { return Atomics.load(M, schedBase + SCHED_HEADER.CHECKIN); }
+
+/**
+ * A controlled trial's task checks in without waiting: the scheduler's start (controlled.ts schedThreadStart) already
+ * holds every thread until the last one has arrived, and wakes only the one it picks; the barrier's wakeups would be
+ * two more context switches per CPU per run. The check-in still lets the runner see a CPU that never started.
+ */
+export function checkIn(): void { Atomics.add(M, schedBase + SCHED_HEADER.CHECKIN, 1); }

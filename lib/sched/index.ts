@@ -2,7 +2,7 @@
 // start barrier (barrier.ts), the main thread's setup and readout (setup.ts); choosers; schedule strings.
 export { yield_point, lock_yield, block_on, controlled, MODE_FREE, MODE_JITTER, MODE_CONTROLLED, SCHED } from './mode.js';
 export { schedThreadStart, schedThreadDone, stopAll, setEndBell } from './controlled.js';
-export { startBarrier, checkedIn } from './barrier.js';
+export { startBarrier, checkedIn, checkIn } from './barrier.js';
 export {
   prepareFree, prepareControlled, scheduleString, scheduleStringV2, divergenceInfo,
   schedEnd, schedEndAddr, schedSteps, schedHandoffs, schedThreads, schedStarted, threadSchedState, decisionCapacity,

@@ -117,6 +117,17 @@ describe('trial runner (real workers)', function () {
     assert.equal(data(DATA.x), 2);
     await assert.rejects(runTrial(pool, basicMachine(4), [0, 1, 2, 3, 4].map(() => actor('noop'))), /5 actors but the pool has 4/);
   });
+  for (const mode of ['controlled', 'free'] as const) {
+    it(`${mode}: a CPU that does not start in time is a TrialError saying so; the other CPU stops, the runner goes on`, async () => {
+      const slow = { module: `${new URL('../../fixtures/slow-start.js', import.meta.url).href}?${mode}`, export: 'noop' }; // a fresh module per test
+      const t0 = performance.now();
+      await assert.rejects(runTrial(pool, basicMachine(2), [actor('noop'), slow], { mode, startTimeoutMs: 300 }),
+        (e: unknown) => e instanceof TrialError && (mode === 'controlled' ? /only 1 of 2 CPUs started within 300 ms/ : /not every CPU of the trial started within 300 ms/).test((e as Error).message));
+      assert.ok(performance.now() - t0 < 10_000);
+      assert.equal((await runTrial(pool, basicMachine(2), [actor('noop'), actor('noop')], { mode })).outcome, 'ok');
+    });
+  }
+
   it('refresh: workers past their age are replaced between trials (new thread ids, old ones gone), young ones kept', async () => {
     const ids = async (): Promise<Set<number>> =>
       new Set((await runTrial(pool, basicMachine(4), [0, 1, 2, 3].map(() => actor('noop')))).threads.map((t) => t.workerId));
