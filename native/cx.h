@@ -38,6 +38,9 @@ enum cx_op {
     CX_MMIO_READ, CX_MMIO_WRITE,         /* HEAD: a dword of device memory Xen mapped (ioremap'd MSI-X pages) */
     CX_P2M_LOOKUP, CX_P2M_CLEAR,         /* HEAD: get_gfn_query and p2m_remove_identity_entry on the lab's p2m */
 };
+/* CX_YIELD's kinds: lib/cxen/hooks.ts C_YIELD, in the same order (each names the model's site). */
+enum cx_yield { Y_LOOKUP, Y_BEFORE_IOMMU_ADD, Y_IOMMU_FAILED, Y_REMOVE_AFTER_VPCI, Y_REMOVE_BEFORE_FREE,
+    Y_WALK_MODIFY_BARS, Y_WALK_MSIX_FIND };
 double cx_js(int op, double a, double b, double c, uintptr_t pc);
 /* The same with a fourth argument (the p2m's mfn), given to the hook after pc. */
 double cx_js4(int op, double a, double b, double c, double d, uintptr_t pc);

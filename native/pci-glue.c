@@ -13,8 +13,6 @@
 #ifdef CX_PCI_C                          /* compiled into every build, empty where pci.c is not (recipes.ts pciC) */
 #include "shim/pci-shim.h"
 
-/* Yield point kinds: lib/cxen/hooks.ts C_YIELD, in the same order. */
-enum { Y_LOOKUP, Y_BEFORE_IOMMU_ADD, Y_IOMMU_FAILED, Y_REMOVE_AFTER_VPCI, Y_REMOVE_BEFORE_FREE };
 #define YIELD(k) cx_js(CX_YIELD, (k), 0, 0, CX_PC())
 
 /* ---- segments: Xen's radix tree, a small table (the lab's machines have segment 0) ---- */

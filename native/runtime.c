@@ -136,6 +136,22 @@ void __tsan_vptr_update(void **p, void *v) { (void)p; (void)v; }
 void __tsan_vptr_read(void **p) { (void)p; }
 uintptr_t cx_stack_at(int i) { return i < sp && i < 64 ? stack[i] : 0; }
 
+/* ---- list walks that yield at each node (xen-shim.h list_for_each_entry): the model's, by function ---- */
+static const struct { const char *func, *member; int kind; } walks[] = {
+    { "pci_get_pdev", "alldevs_list", Y_LOOKUP },          /* head/pci.ts pci_get_pdev: site pci_get_pdev */
+    { "modify_bars", "domain_list", Y_WALK_MODIFY_BARS },  /* header.ts: modify_bars:for_each_pdev */
+    { "msix_find", "next", Y_WALK_MSIX_FIND },             /* msix.ts: msix_find */
+};
+/* 1 + the yield kind of a call site's walk, 0 for one that runs alone (asked once per site). */
+int cx_walk_kind(const char *func, const char *member)
+{
+    for ( unsigned int i = 0; i < sizeof(walks) / sizeof(walks[0]); i++ )
+        if ( !strcmp(func, walks[i].func) && !strcmp(member, walks[i].member) )
+            return 1 + walks[i].kind;
+    return 0;
+}
+void cx_walk_yield(int kind) { cx_js(CX_YIELD, kind, 0, 0, CX_PC()); }
+
 /* ---- heap ---- */
 void *_xzalloc(unsigned long size, unsigned long align)
 {

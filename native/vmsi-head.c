@@ -101,7 +101,8 @@ static int msix_update(const struct pci_dev *pdev, const struct vpci_msix_entry 
     return 0;
 }
 
-static void msix_disable(const struct pci_dev *pdev, int pirq)
+/* Xen's name (vmsi.c:945-951): a failed ASSERT is reported in the function Xen would name. */
+static void vpci_msi_disable(const struct pci_dev *pdev, int pirq)
 {
     ASSERT_PDEV_LIST_IS_READ_LOCKED(pdev->domain);
     msix_mask_pirq(pdev, pirq, true);
@@ -118,7 +119,7 @@ int vpci_msix_arch_enable_entry(struct vpci_msix_entry *entry, const struct pci_
     rc = msix_update(pdev, entry, pirq);
     if ( rc )
     {
-        msix_disable(pdev, pirq);
+        vpci_msi_disable(pdev, pirq);
         entry->arch.pirq = INVALID_PIRQ;
     }
     return rc;
@@ -128,7 +129,7 @@ int vpci_msix_arch_disable_entry(struct vpci_msix_entry *entry, const struct pci
 {
     if ( entry->arch.pirq == INVALID_PIRQ )
         return -ENOENT;
-    msix_disable(pdev, entry->arch.pirq);
+    vpci_msi_disable(pdev, entry->arch.pirq);
     entry->arch.pirq = INVALID_PIRQ;
     return 0;
 }

@@ -21,6 +21,7 @@ export default defineScenario({
         { outcome: 'null-deref', where: 'vpci_read' },            // seed path 3: pdev->vpci NULL after removal
         { outcome: 'use-after-free', where: 'vpci_read' },        // R2: vpci or pdev freed under the access
         { outcome: 'use-after-free', where: 'spin_lock' },        // R3: waiting on vpci->lock while removal frees it
+        { outcome: 'use-after-free', where: 'pci_get_pdev' },   // 4.17.5's walk (pci.c:551-554), named there by the compiled C
       ],
       acceptable: ['ok'],                                         // reads wholly before or after removal
     },

@@ -23,7 +23,7 @@ export default defineScenario({
     },
   },
   // HEAD's own open bug (README: Open at HEAD), whatever locking strategy runs on it.
-  known: { head: [{ outcome: 'assert', where: 'vpci_msix_arch', xen: 'vmsi.c:1007', why: 'ASSERT_PDEV_LIST_IS_READ_LOCKED on dom_xen' }] },
+  known: { head: [{ outcome: 'assert', where: 'vpci_msix_arch_enable_entry', xen: 'vmsi.c:1007', why: 'ASSERT_PDEV_LIST_IS_READ_LOCKED on dom_xen' }] },
   expect: {
     // Late 2021: no vPCI for a dom_xen device (hwdom's lookup never finds it): config writes go to the hardware and
     // the table is the device's own memory, untrapped.
@@ -33,7 +33,7 @@ export default defineScenario({
     pcidevs: { expected: ['ok'] },
     'rwlock-trylock': { expected: ['ok'] },
     // HEAD, and HEAD with the drain (which changes no lock of the MSI-X path): the assertion above.
-    upstream: { expected: [{ outcome: 'assert', where: 'vpci_msix_arch' }] },
-    'upstream-drain': { expected: [{ outcome: 'assert', where: 'vpci_msix_arch' }] },
+    upstream: { expected: [{ outcome: 'assert', where: 'vpci_msix_arch_enable_entry' }] },
+    'upstream-drain': { expected: [{ outcome: 'assert', where: 'vpci_msix_arch_enable_entry' }] },
   },
 });

@@ -20,6 +20,7 @@ export default defineScenario({
         { outcome: 'use-after-free', where: 'spin_lock' },        // R3, the v6 cover letter's race
         { outcome: 'use-after-free', where: 'vpci_write' },       // R2
         { outcome: 'null-deref', where: 'vpci_write' },           // pdev->vpci already NULL (6ccb5e308c)
+        { outcome: 'use-after-free', where: 'pci_get_pdev' },   // 4.17.5's walk (pci.c:551-554), named there by the compiled C
       ],
       acceptable: ['ok'],
     },

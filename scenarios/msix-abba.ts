@@ -31,6 +31,7 @@ export default defineScenario({
         { outcome: 'use-after-free', where: 'spin_lock' },   // R3 on vpci->lock
         { outcome: 'use-after-free', where: 'vpci_write' },  // R2
         { outcome: 'null-deref', where: 'vpci_write' },      // C.5: pdev->vpci already NULL
+        { outcome: 'use-after-free', where: 'pci_get_pdev' },  // 4.17.5's walk (pci.c:551-554), as the compiled C names it
       ],
       acceptable: ['ok'],
     },

@@ -24,6 +24,7 @@ export default defineScenario({
         { outcome: 'use-after-free', where: 'spin_lock' },        // R3
         { outcome: 'null-deref', where: 'vpci_write' },           // C.5: the write after removal
         { outcome: 'use-after-free', where: 'vpci_write' },       // R2
+        { outcome: 'use-after-free', where: 'pci_get_pdev' },   // 4.17.5's walk (pci.c:551-554), named there by the compiled C
       ],
       acceptable: ['ok'],
     },

@@ -41,12 +41,13 @@ type Hook = (op: number, a: number, b: number, c: number, pc: number, d: number)
  * Where the compiled C lets another CPU in. The lab's lock acquisitions are yield points already; in C every
  * instruction can interleave, so the C backend adds the points where its effects become visible to others: after
  * every lock release, after every free, after a config-space write, at each p2m update (map_range), at a softirq
- * raised by defer_map, after a device lookup returns (glue.c cx_pci_get_pdev_yield), and where the TypeScript
- * pci.c yields (pci-glue.c: around the IOMMU's add_device, at pci_cleanup_msi and pdev_msi_deinit in removal).
- * Between two of these a CPU runs alone.
+ * raised by defer_map, after a device lookup returns (glue.c cx_pci_get_pdev_yield), where the TypeScript
+ * pci.c yields (pci-glue.c: around the IOMMU's add_device, at pci_cleanup_msi and pdev_msi_deinit in removal), and
+ * at each node of the list walks the model yields in (xen-shim.h list_for_each_entry: pci_get_pdev's alldevs_list,
+ * modify_bars' for_each_pdev, msix_find). Between two of these a CPU runs alone.
  */
 const C_YIELD = [SITE.pci_get_pdev, SITE['pci_add_device:before-iommu_add_device'], SITE['pci_add_device:iommu-failed'],
-  SITE['pci_remove_device:after-vpci'], SITE['pci_remove_device:before-free']];
+  SITE['pci_remove_device:after-vpci'], SITE['pci_remove_device:before-free'], SITE['modify_bars:for_each_pdev'], SITE.msix_find];
 
 export function hookFor(site: (pc: number) => string): Hook {
   const b2n = (v: boolean): number => (v ? 1 : 0);

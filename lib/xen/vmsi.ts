@@ -51,21 +51,21 @@ export function vpci_msix_arch_mask_entry(entry: number, pdev: PciDevPtr, mask: 
  * 4f78438b45 they rely on the caller's d->pci_lock instead (`held` asserts it: ASSERT_PDEV_LIST_IS_READ_LOCKED), which
  * breaks the vpci->lock -> pcidevs_lock order.
  */
-export function msixArchHooks(pcidevs: boolean, held: (pdev: number) => void = () => {}): {
+export function msixArchHooks(pcidevs: boolean, held: (pdev: number, where: string) => void = () => {}): {
   enable(entry: number, pdev: number, table_base: number): number;
   disable(entry: number, pdev: number): number;
 } {
   const lock = pcidevs ? pcidevs_lock : (): void => {};
   const unlock = pcidevs ? pcidevs_unlock : (): void => {};
   /** vpci_msi_disable: unbind and unmap the PIRQ; the device entry ends masked. */
-  const vpci_msi_disable = (pdev: number, pirq: number): void => { held(pdev); lock(); vpci_mask_pirq(pdev, pirq, true); unlock(); };
+  const vpci_msi_disable = (pdev: number, pirq: number): void => { held(pdev, 'vpci_msi_disable'); lock(); vpci_mask_pirq(pdev, pirq, true); unlock(); };
   return {
     enable(entry, pdev) {
       const where = 'vpci_msix_arch_enable_entry';
       ASSERT(() => M[chkMember(entry, MSIX_ENTRY_WORDS, where) + MSIX_ENTRY.arch_pirq] === INVALID_PIRQ, where, 'entry->arch.pirq == INVALID_PIRQ');
       // vpci_msi_enable(pdev, vmsix_entry_nr(pdev->vpci->msix, entry), table_base): its lock assertion first
       // (HEAD vmsi.c:1006-1013 via vpci_msi_enable), then allocate_and_map_msi_pirq; entry->arch.pirq is set after.
-      held(pdev);
+      held(pdev, where);
       const vpci = chk(M[chk(pdev, PCI_DEV, where) + PCI_DEV.vpci], VPCI, where);
       const pirq = PIRQ_BASE + vmsix_entry_nr(msixOf(vpci, where), entry);
       M[chkMember(entry, MSIX_ENTRY_WORDS, where, 'write') + MSIX_ENTRY.arch_pirq] = pirq;

@@ -182,6 +182,24 @@ int rw_is_write_locked(const rwlock_t *l);
 #include "xh/list.h"
 #include "xh/pci_regs.h"
 
+/*
+ * Walks another CPU may change under the walker: the model yields at each node of them (lib/xen/head/pci.ts
+ * pci_get_pdev's alldevs_list, header.ts modify_bars' for_each_pdev, msix.ts msix_find), where a concurrent
+ * removal can free the node the walker stands on. Xen's macro with one test added: each call site asks once
+ * (runtime.c cx_walk_kind, by its function and list member) whether it is such a walk, and if so yields at each
+ * node before the body reads it. Every other walk (under the lock that guards its list) runs alone, as before.
+ */
+int cx_walk_kind(const char *func, const char *member);
+void cx_walk_yield(int kind);
+#define CX_WALK_NODE(member) ({ static int cx_walk_ = -1; \
+    if ( cx_walk_ < 0 ) cx_walk_ = cx_walk_kind(__func__, member); \
+    if ( cx_walk_ ) cx_walk_yield(cx_walk_ - 1); 1; })
+#undef list_for_each_entry
+#define list_for_each_entry(pos, head, member) \
+    for ((pos) = list_entry((head)->next, typeof(*(pos)), member); \
+         &(pos)->member != (head) && CX_WALK_NODE(#member); \
+         (pos) = list_entry((pos)->member.next, typeof(*(pos)), member))
+
 typedef union {
     uint32_t sbdf;
     struct {

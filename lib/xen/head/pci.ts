@@ -21,8 +21,11 @@ const is_hardware_domain = (d: number): boolean => M[chk(d, DOMAIN, 'is_hardware
 /**
  * pci_get_pdev (pci.c:548-578): for NULL or the hardware domain it walks the segment's alldevs_list, which changes
  * under pcidevs_lock only, while vpci_read/vpci_write call it holding just d->pci_lock (vpci.c:495-500, 619-624).
+ * A freed node is read here, in pci_get_pdev's own code (pci.c:567-569), whoever called it: the fault is named
+ * for it, as the compiled C names it.
  */
-export function pci_get_pdev(d: DomainPtr, sbdf: number, where: string): PciDevPtr {
+export function pci_get_pdev(d: DomainPtr, sbdf: number, _caller: string): PciDevPtr {
+  const where = 'pci_get_pdev';
   if (d === NULL || is_hardware_domain(d)) {
     for (let p = M[xen(XEN.alldevs_list)] as PciDevPtr; p !== NULL; p = list_next(p, PCI_DEV.alldevs_next, where) as PciDevPtr) {
       yield_point(SITE.pci_get_pdev);

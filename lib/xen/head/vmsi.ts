@@ -22,8 +22,9 @@ export function ASSERT_PDEV_LIST_IS_READ_LOCKED(d: number, where: string): void 
     'pcidevs_locked() || rw_is_locked(&d->pci_lock)');
 }
 
-const pdev_list_read_locked = (pdev: number): void =>
-  ASSERT_PDEV_LIST_IS_READ_LOCKED(M[chk(pdev, PCI_DEV, 'vpci_msix_arch') + PCI_DEV.domain], 'vpci_msix_arch');
+/** Named for the function whose ASSERT it is: vpci_msix_arch_enable_entry (vmsi.c:1007), vpci_msi_disable (951). */
+const pdev_list_read_locked = (pdev: number, where: string): void =>
+  ASSERT_PDEV_LIST_IS_READ_LOCKED(M[chk(pdev, PCI_DEV, where) + PCI_DEV.domain], where);
 
 const headHooks = msixArchHooks(false, pdev_list_read_locked);
 /** vmsi.c:1001-1024. */

@@ -199,7 +199,7 @@ describe('MSI scenarios under HEAD, every schedule within bounds', function () {
   });
 
   it('hidden-msix and hidden-msix-remove: the MSI-X forms, each at 0 preemptions under HEAD only', async () => {
-    for (const [name, outcome, where] of [['hidden-msix', 'assert', 'vpci_msix_arch'], ['hidden-msix-remove', 'use-after-free', 'msix_find']]) {
+    for (const [name, outcome, where] of [['hidden-msix', 'assert', 'vpci_msix_arch_enable_entry'], ['hidden-msix-remove', 'use-after-free', 'msix_find']]) {
       const head = await run(name, 'upstream');
       assert.deepEqual(kinds(head), [outcome], name);
       assert.equal(head.firstFailure?.where, where, name);
