@@ -54,6 +54,16 @@ describe('C backend on Xen HEAD (compiled from a tree)', function () {
     assert.deepEqual(Object.keys(r.outcomes).sort(), Object.keys(ts.outcomes).sort(), 'the same outcome kinds as the TypeScript HEAD');
   });
 
+  it('alldevs-walk: the compiled pci_get_pdev yields at each alldevs_list node, so the removal frees the node the walk stands on, as in the model', async () => {
+    const { url, scenario } = await loadScenario('alldevs-walk');
+    const r = await verify(pool, url, scenario, c.strategy.name, opts);
+    const ts = await verify(pool, url, scenario, 'upstream', opts);
+    assert.equal(r.complete, true);
+    assert.deepEqual(r.outcomes['use-after-free']?.where, ['pci_get_pdev'], JSON.stringify(r.outcomes));
+    assert.deepEqual(ts.outcomes['use-after-free']?.where, ['pci_get_pdev'], 'the model names the walk\'s read for pci_get_pdev too');
+    assert.equal(r.outcomes['use-after-free']?.minPreemptions, ts.outcomes['use-after-free']?.minPreemptions);
+  });
+
   it("MSI and MSI-X run in the C: a hidden device's MSI enable trips the arch hook's lock check, and the guest's table access reaches msix.c's handler on a freed table (as upstream)", async () => {
     const cases = [['hidden-msi', 'assert', 'vpci_msi_arch_enable'], ['hidden-msix-remove', 'use-after-free', 'msix_find']] as const;
     for (const [name, outcome, where] of cases) {

@@ -93,6 +93,16 @@ describe('pci.c compiled (Debian\'s 4.17.5)', function () {
     assert.ok(r.outcomes['stale-mapping'], Object.keys(r.outcomes).join(','));
   });
 
+  it('alldevs-walk: 4.17.5\'s vpci_read looks up with no lock, and the compiled pci_get_pdev yields at each node of its walk: use-after-free there', async () => {
+    const c = await cBackend({ xenSrc: tree });
+    const { url, scenario } = await loadScenario('alldevs-walk');
+    scenario.expect[c.strategy.name] = scenario.expect.baseline;     // judged as baseline, as the CLI does
+    const r = await verify(pool, url, scenario, c.strategy.name, opts);
+    assert.equal(r.complete, true);
+    assert.deepEqual(r.outcomes['use-after-free']?.where, ['pci_get_pdev'], JSON.stringify(r.outcomes));
+    assert.equal(r.forbidden, 0, 'baseline expects the walk\'s read at pci_get_pdev');
+  });
+
   it('a patch that makes pci.c call a function nobody supplies gets a stub that crashes naming it', async function () {
     const orig = fs.readFileSync(path.join(tree!, 'xen/drivers/passthrough/pci.c'), 'utf8');
     const anchor = '            vpci_remove_device(pdev);\n            pci_cleanup_msi(pdev);';

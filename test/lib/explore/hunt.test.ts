@@ -121,6 +121,7 @@ describe('hunt: generated races, shrunk, written, replayed', function () {
     // Groups as the hunts of upstream and upstream-drain reported them (docs/findings.md)
     assert.ok(hidden('use-after-free', 'vpci_process_pending', 'pci_get_pdev > vpci_write:after-lookup > cmd_write > modify_bars:for_each_pdev > defer_map > vpci_process_pending:before-lock > vpci_deassign_device > vpci_remove_device:after-free > pci_remove_device:before-free > free_pdev:after-list_del'));
     assert.ok(hidden('use-after-free', 'vpci_read', 'pci_get_pdev > vpci_read:after-lookup > free_pdev:after-list_del'));
+    assert.ok(hidden('use-after-free', 'pci_get_pdev', 'pci_get_pdev > free_pdev:after-list_del'));
     assert.ok(hidden('use-after-free', 'spin_lock', 'PHYSDEVOP_pci_mmcfg_reserved > vpci_reinit_ext_capabilities > vpci_deassign_device > vpci_remove_device:after-free > vpci_assign_device'));
     assert.ok(hidden('null-deref', 'vpci_remove_registers', 'PHYSDEVOP_pci_mmcfg_reserved > vpci_reinit_ext_capabilities'));
     assert.ok(hidden('null-deref', 'PHYSDEVOP_pci_device_reset', 'PHYSDEVOP_pci_device_reset > pci_get_pdev'));
