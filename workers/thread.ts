@@ -13,11 +13,12 @@ import { lockdepReports, clearLockdepReports } from '../lib/sync/index.js';
 import { takeLockHistograms } from '../lib/sync/profile.js';
 import { record, EV } from '../lib/trace/recorder.js';
 import { loadStrategy, installStrategy, patchThrew } from '../lib/strategy/index.js';
-import type { Actor, ThreadResult, ThreadTask } from '../lib/run/task.js';
+import { SAME_MACHINE, type Actor, type ThreadResult, type ThreadTask } from '../lib/run/task.js';
 
 export type { ThreadTask, ThreadResult };
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
+let lastMachine: ThreadTask['machine'] | undefined;
 
 function load(spec: string): Promise<Record<string, unknown>> {
   const url = /^[a-z][a-z0-9+.-]*:/i.test(spec) ? spec : pathToFileURL(spec).href;
@@ -38,6 +39,12 @@ const isStopped = (e: unknown): boolean => (e as Error | undefined)?.name === 'T
 export default async function thread(task: ThreadTask): Promise<ThreadResult> {
   const t0 = performance.now();
   const { cpu } = task;
+  // The pool sends a trial's machine only when it is not the one this worker was sent last (pool.ts slim).
+  if (task.machine === SAME_MACHINE) {
+    if (!lastMachine) return { cpu, status: 'error', error: 'lab error: a task without a machine reached a worker that has none', lockdep: [], workerId: threadId, ms: 0 };
+    task.machine = lastMachine;
+  }
+  lastMachine = task.machine;
   attach(task.machine, cpu);
   clearLockdepReports();
   // Lock timing under the controlled scheduler measures token handoffs, not contention: only free runs ship it.

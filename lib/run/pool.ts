@@ -9,7 +9,7 @@
 
 import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { futexAddon } from '../sched/futex.js';
-import type { ThreadTask, ThreadResult, LoopData, LoopReply } from './task.js';
+import { SAME_MACHINE, type ThreadTask, type ThreadResult, type LoopData, type LoopReply } from './task.js';
 
 /** The compiled thread entry point (dist/workers/thread.js). */
 export const THREAD_WORKER_URL = new URL('../../workers/thread.js', import.meta.url);
@@ -48,7 +48,14 @@ const LINE = 16;
 const BELL = 0, BELL_WAITING = 1, BELL_REMAINING = 2;
 
 interface Job { task: ThreadTask; signal: AbortSignal; resolve: (r: ThreadResult) => void; reject: (e: Error) => void; onAbort?: () => void }
-interface Lane { index: number; worker: Worker; port: MessagePort; online: boolean; exited: boolean; job?: Job }
+/** What a lane's worker was last sent of a trial's machine (sameMachine). */
+interface Sent { sab: SharedArrayBuffer; layout: object; meta: Readonly<Record<string, string>> }
+interface Lane { index: number; worker: Worker; port: MessagePort; online: boolean; exited: boolean; job?: Job; sent?: Sent }
+
+const sameMeta = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean => {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+};
 
 export class TrialPool {
   readonly threads: number;
@@ -112,10 +119,23 @@ export class TrialPool {
     };
     job.signal.addEventListener('abort', job.onAbort, { once: true });
     l.worker.ref(); l.port.ref();
-    l.port.postMessage(job.task);
+    l.port.postMessage(this.slim(l, job.task));
     Atomics.add(this.ctl, l.index * LINE, 1);
     if (this.futex) this.futex.wake(this.ctl, l.index * LINE, 1);
     else Atomics.notify(this.ctl, l.index * LINE, 1);
+  }
+
+  /**
+   * A campaign runs trial after trial on one reused buffer with one layout: a simulated CPU's worker is sent the
+   * machine only when it differs from what that worker was last sent (workers/thread.ts keeps it), which spares
+   * serialising the layout and a fresh handle on the buffer per CPU per run. Only for the lab's own thread module.
+   */
+  private slim(l: Lane, task: ThreadTask): ThreadTask {
+    if (this.filename !== THREAD_WORKER_URL.href) return task;
+    const m = task.machine, was = l.sent;
+    if (was && was.sab === m.sab && was.layout === m.layout && sameMeta(was.meta, m.meta)) return { ...task, machine: SAME_MACHINE };
+    l.sent = { sab: m.sab, layout: m.layout, meta: m.meta };
+    return task;
   }
 
   /** The lane's job, taken off it (its abort listener removed), or undefined. */

@@ -40,7 +40,11 @@ export interface ActorSpec {
 export interface ActorContext { cpu: number; arg: unknown }
 export type Actor = (ctx: ActorContext) => unknown;
 
+/** ThreadTask.machine as sent when it is the one this worker was sent last (lib/run/pool.ts slim). */
+export const SAME_MACHINE = null as unknown as Machine;
+
 export interface ThreadTask {
+  /** SAME_MACHINE (null) on the wire when unchanged since this worker's last task. */
   machine: Machine;
   cpu: number;
   module: string;

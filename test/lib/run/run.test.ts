@@ -117,6 +117,16 @@ describe('trial runner (real workers)', function () {
     assert.equal(data(DATA.x), 2);
     await assert.rejects(runTrial(pool, basicMachine(4), [0, 1, 2, 3, 4].map(() => actor('noop'))), /5 actors but the pool has 4/);
   });
+  it('trial after trial on one machine, then on another and back: each trial runs on its own machine (the pool resends a machine only when it changed)', async () => {
+    const m1 = basicMachine(2), m2 = basicMachine(2);
+    const two = [actor('checkThenAct'), actor('checkThenAct')];
+    const x = (m: typeof m1): number => new Int32Array(m.sab)[m.layout.regions.data.base + DATA.x];
+    for (let i = 0; i < 3; i++) assert.equal((await runTrial(pool, m1, two, { mode: 'controlled', schedule: 'S1:2:a2b2' })).outcome, 'ok');
+    assert.equal((await runTrial(pool, m2, two, { mode: 'controlled', schedule: 'S1:2:a2b2' })).outcome, 'ok');
+    assert.equal((await runTrial(pool, m1, two, { mode: 'free' })).outcome, 'ok');
+    assert.deepEqual([x(m1), x(m2)], [8, 2]);
+  });
+
   for (const mode of ['controlled', 'free'] as const) {
     it(`${mode}: a CPU that does not start in time is a TrialError saying so; the other CPU stops, the runner goes on`, async () => {
       const slow = { module: `${new URL('../../fixtures/slow-start.js', import.meta.url).href}?${mode}`, export: 'noop' }; // a fresh module per test
