@@ -9,9 +9,12 @@ import { lockdepOn, setLockdep as setLockdepFlag } from './lockdep.js';
 import { SCHED, MODE_FREE } from '../sched/mode.js';
 
 export let lockHooks = true;
+/** lockHooks as a word (1/0) for the hottest paths: a constant typed array is read without a module cell's hole check. */
+export const lockHooksWord = new Int32Array(1);
 
 export function refreshLockHooks(): void {
   lockHooks = profiling || lockTracing || lockdepOn || M[CTL.SCHED + SCHED.MODE] !== MODE_FREE;
+  lockHooksWord[0] = lockHooks ? 1 : 0;
 }
 // Registered after profile.ts, lockdep.ts and mode.ts (imported above), so it sees their flags of this attach.
 onAttach(refreshLockHooks);

@@ -9,12 +9,13 @@ import { record, EV } from '../trace/recorder.js';
 import { lock_yield } from '../sched/mode.js';
 import { lockWakeAll } from '../sched/futex.js';
 import { profiling, lockTracing, now } from './profile.js';
-import { acquired, acquiredPlain, released, releasedPlain, aboutToAcquire, setWaiting } from './held.js';
-import { lockHooks } from './instrument.js';
-import { checkLockMemory, waitStep, ticketWait, ticketWake, TICKET_WAIT_WORDS } from './wait.js';
+import { acquired, acquiredPlain, released, releasedPlain, aboutToAcquire, setWaiting, heldState, HELD_CPU } from './held.js';
+import { lockHooksWord } from './instrument.js';
+import { checkLockMemory, waitStep, ticketWait, ticketWake, TICKET_WAIT_WORDS, SPIN_NS } from './wait.js';
 import { POISON } from '../mem/heap.js';
 import { fp, fpOn } from '../mem/footprint.js';
 import { SPINLOCK_NO_CPU, RECURSE_CPU_MASK, RECURSE_CNT_SHIFT } from './layouts.js';
+import { onAttach } from '../mem/machine.js';
 
 /**
  * spinlock_t words. `tickets`, `recurse` and `debug` mirror Xen's struct; `cls` (lock class), `sleepers` (word
@@ -24,12 +25,23 @@ import { SPINLOCK_NO_CPU, RECURSE_CPU_MASK, RECURSE_CNT_SHIFT } from './layouts.
 export const SPIN = { tickets: 0, recurse: 1, debug: 2, cls: 3, sleepers: 4, wait: 5, kind: 5 + TICKET_WAIT_WORDS } as const;
 /** The same offsets, inlined by tsc (smaller bytecode on the hot paths keeps them within V8's inlining budget). */
 const enum F { tickets = 0, recurse = 1, debug = 2, cls = 3, sleepers = 4, wait = 5 }
+/**
+ * SPINLOCK_TICKET_INC and heap.ts POISON as literals for the raw fast paths: a module constant is still read through
+ * a cell with a hole check in V8's optimised code (checked equal below).
+ */
+const enum K { TICKET_INC = 0x10000, POISON = 0x6b6b6b6b }
 export const SPINLOCK_WORDS = 6 + TICKET_WAIT_WORDS;
 /** What a lock is, recorded at init in its `kind` word so reports never guess it from other words' values. */
 export const LOCK_KIND_SPIN = 0x5350494e, LOCK_KIND_RW = 0x52574c4b; // 'SPIN', 'RWLK'
 export { SPINLOCK_NO_CPU } from './layouts.js';
 /** Adds one to the tail half of head_tail (Xen's SPINLOCK_TICKET_INC). */
 export const SPINLOCK_TICKET_INC = 0x10000;
+/** SPINLOCK_NO_CPU of the attached machine's layout, for the raw unlock (registered after layouts.ts's hook). */
+const noCpu = new Int32Array(1);
+onAttach(() => { noCpu[0] = SPINLOCK_NO_CPU; });
+if (K.POISON !== POISON || K.TICKET_INC !== SPINLOCK_TICKET_INC) throw new Error('spinlock.ts: literals out of date');
+/** ticket_release may move head with a plain store (see there): x86's store order, and next-in-line waiters spin. */
+const plainRelease = (process.arch === 'x64' || process.arch === 'ia32') && SPIN_NS >= 1000;
 /** SPINLOCK_MAX_RECURSE, the same in both generations. */
 const RECURSE_MAX = 15;
 
@@ -57,23 +69,43 @@ function ticket_wait(l: number, ticket: number, waitingOn: number): void {
 }
 
 /**
- * Xen's `add_sized(&head, 1)`. Only the holder moves head, so the holder knows the word it expects when nobody is
- * queued (tail = head + 1) and moves head with one compare-exchange that also tells it whether anyone waits; with
- * waiters it falls back to the 16-bit add and wakes the one thread whose turn it now is (wait.ts).
+ * Xen's `add_sized(&head, 1)`: on x86 a plain (unlocked) add of the head half, which only the holder writes. The
+ * holder reads the word first: with nobody queued (tail = head + 1) it stores the new head with a plain 16-bit
+ * store, as Xen does, and reads the word again; anyone who queued meanwhile (tail moved) is woken below. With
+ * waiters it falls back to the 16-bit atomic add and wakes the one thread whose turn it now is (wait.ts).
+ *
+ * Why a plain store cannot lose a wakeup: a waiter that queued after our first read has the next ticket, so it spins
+ * for SPIN_NS before it parks, and our store (x86 keeps stores in order, after the critical section's) is visible
+ * long before; if we were preempted between the read and the store, the second read sees its ticket. Where stores
+ * are not ordered like x86's, or nobody spins (VPCI_SPIN_NS < 1 µs), the store is Atomics.store (seq-cst) instead.
+ * A JS Atomics call costs ~8 ns here (V8 does not inline them), the plain path a few loads and a store: this is
+ * most of the gap between the raw pair and the atomics floor. bench/ref/ticket.c keeps its compare-exchange: in C the
+ * store and second read cost more than the CAS (~10 against ~6 ns a pair here), and the reference stays the best C.
+ * The wait policy, which decides the contended figures, is the same on both sides.
  */
 export function ticket_release(l: number): void {
-  const head = M[l] & 0xffff;                              // stable: only the holder writes head
+  const m = M;
+  const v = m[l];
+  const head = v & 0xffff;                                 // stable: only the holder writes head
   const next = (head + 1) & 0xffff;
-  const idle = (next << 16) | head;
-  if (Atomics.compareExchange(M, l, idle, (next << 16) | next) !== idle) {
+  if ((v >>> 16) === next) {
+    if (plainRelease) H16[2 * l] = next; else Atomics.store(H16, 2 * l, next);
+    // The tail half alone: a 32-bit read of the word just stored to in part waits for the store to retire.
+    if (H16[2 * l + 1] !== next) ticketQueued(l, next);
+  } else {
     // Freed under its holder (poisoned between the holder check and here): the unlock writes freed memory.
     checkLockMemory(l, 'spin_unlock', 'spin_unlock');
     Atomics.add(H16, 2 * l, 1);                            // 16-bit: wraps at 0xffff, never carries into tail
-    ticketWake(l + F.wait, next);                       // someone is queued behind us
+    ticketWake(l + F.wait, next);                          // someone is queued behind us
   }
-  // spin_barrier waiters. A plain read after the locked RMW above (x86 orders it); a missed wakeup would only
-  // cost the barrier waiter its bounded sleep.
-  if (M[l + F.sleepers] !== 0) lockWakeAll(l);
+  // spin_barrier waiters. A missed wakeup would only cost the barrier waiter its bounded sleep.
+  if (m[l + F.sleepers] !== 0) lockWakeAll(l);
+}
+
+/** Someone took a ticket between the release's read and its store (or the word was freed under us). */
+function ticketQueued(l: number, next: number): void {
+  checkLockMemory(l, 'spin_unlock', 'spin_unlock');
+  ticketWake(l + F.wait, next);
 }
 
 /*
@@ -86,15 +118,16 @@ export function ticket_release(l: number): void {
  * the published held-lock slot (the wait-for graph and the "unlock of a lock not held" BUG need it).
  */
 export function spin_lock(l: number): void {
-  if (lockHooks) { spin_lock_instrumented(l); return; }
-  const old = Atomics.add(M, l, SPINLOCK_TICKET_INC);     // fetch_and_add(&head_tail, SPINLOCK_TICKET_INC)
+  if (lockHooksWord[0] !== 0) { spin_lock_instrumented(l); return; }
+  const m = M;
+  const old = Atomics.add(m, l, K.TICKET_INC);             // fetch_and_add(&head_tail, SPINLOCK_TICKET_INC)
   const ticket = old >>> 16;
-  if ((old & 0xffff) === ticket && old !== POISON) {
-    M[l + F.debug] = cpu;
-    acquiredPlain(l, M[l + F.cls]);
+  if ((old & 0xffff) === ticket && old !== K.POISON) {
+    m[l + F.debug] = heldState[HELD_CPU];
+    acquiredPlain(l, m[l + F.cls]);
     return;
   }
-  spin_lock_slow(l, M[l + F.cls], ticket, (old & 0xffff) !== ticket);
+  spin_lock_slow(l, m[l + F.cls], ticket, (old & 0xffff) !== ticket);
 }
 
 function spin_lock_instrumented(l: number): void {
@@ -130,9 +163,10 @@ function got_lock(l: number, cls: number, waitStart: number): void {
 }
 
 export function spin_unlock(l: number): void {
-  if (lockHooks) { spin_unlock_instrumented(l); return; }
-  if (M[l + F.debug] !== cpu || !releasedPlain(l)) notHolder(l, 'spin_unlock');
-  M[l + F.debug] = SPINLOCK_NO_CPU;
+  if (lockHooksWord[0] !== 0) { spin_unlock_instrumented(l); return; }
+  const m = M;
+  if (m[l + F.debug] !== heldState[HELD_CPU] || !releasedPlain(l)) notHolder(l, 'spin_unlock');
+  m[l + F.debug] = noCpu[0];
   ticket_release(l);
 }
 
