@@ -8,7 +8,7 @@
 
 import { M, cpu, region, onAttach, HELD_MAX, HELD_WORDS, HELD } from '../mem/machine.js';
 import { crash } from '../mem/crash.js';
-import { profiling, profileAcquired, profileReleased, now, HOLD_SAMPLE } from './profile.js';
+import { profiling, profileAcquired, profileCounted, profileReleased, now, HOLD_SAMPLE } from './profile.js';
 import { lockdepAcquire, lockdepOn } from './lockdep.js';
 
 const heldAddr = new Int32Array(HELD_MAX);
@@ -66,21 +66,34 @@ export function acquiredPlain(addr: number, cls: number): void {
   m[b + H.PROGRESS]++;
 }
 
-/** Acquisitions until this thread times a hold again (profile.ts HOLD_SAMPLE). */
-let holdCountdown = 1;
+/** Acquisitions until this thread times a hold again (profile.ts HOLD_SAMPLE), in heldState like the depth. */
+const COUNTDOWN = 3;
+st[COUNTDOWN] = 1;
 
 /**
  * acquiredPlain plus lock profiling: the wait since `waitStart` (ns, 0 when the lock was free), and every
- * HOLD_SAMPLE-th acquisition the moment the hold starts (heldSince; 0 = this hold is not timed).
+ * HOLD_SAMPLE-th acquisition the moment the hold starts (heldSince; 0 = this hold is not timed). The common case
+ * (free lock, hold not sampled) is one counter and no clock; the clock is read off this path (acquiredTimed).
  */
 export function acquired(addr: number, cls: number, waitStart: number): void {
   if (profiling) {
-    let t = waitStart > 0 ? now() : 0;
-    profileAcquired(cls, waitStart > 0 ? t - waitStart : -1);
-    if (--holdCountdown === 0) { holdCountdown = HOLD_SAMPLE; if (t === 0) t = now(); } else t = 0;
+    const c = st[COUNTDOWN];
+    if (waitStart > 0 || c === 1) { acquiredTimed(addr, cls, waitStart); return; }
+    st[COUNTDOWN] = c - 1;
+    profileCounted(cls);
     const d = st[S.depth];
-    if (d < HELD_MAX) heldSince[d] = t;
+    if (d < H.MAX) heldSince[d] = 0;
   }
+  acquiredPlain(addr, cls);
+}
+
+function acquiredTimed(addr: number, cls: number, waitStart: number): void {
+  let t = waitStart > 0 ? now() : 0;
+  profileAcquired(cls, waitStart > 0 ? t - waitStart : -1);
+  const c = st[COUNTDOWN] - 1;
+  if (c === 0) { st[COUNTDOWN] = HOLD_SAMPLE; if (t === 0) t = now(); } else { st[COUNTDOWN] = c; t = 0; }
+  const d = st[S.depth];
+  if (d < H.MAX) heldSince[d] = t;
   acquiredPlain(addr, cls);
 }
 
@@ -100,12 +113,16 @@ export function releasedPlain(addr: number): boolean {
 
 /** releasedPlain plus lock profiling (the hold time, when this hold is timed). */
 export function released(addr: number): boolean {
-  if (profiling) {
-    let i = st[S.depth] - 1;
-    while (i >= 0 && heldAddr[i] !== addr) i--;
-    if (i >= 0 && heldSince[i] > 0) profileReleased(heldCls[i], now() - heldSince[i], HOLD_SAMPLE);
-  }
-  return releasedPlain(addr);
+  if (!profiling) return releasedPlain(addr);
+  const d = st[S.depth] - 1;
+  let i = d;
+  while (i >= 0 && heldAddr[i] !== addr) i--;
+  if (i < 0) return false;
+  if (heldSince[i] > 0) profileReleased(heldCls[i], now() - heldSince[i], HOLD_SAMPLE);
+  st[S.depth] = d;
+  if (i < d) unlink(i, d);
+  M[st[S.base] + H.DEPTH] = d;
+  return true;
 }
 
 /** Released out of order: close the gap at i. */

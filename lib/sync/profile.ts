@@ -23,11 +23,14 @@ export let profiling = false;
 /** Lock acquire/release/wait events go to the flight recorder (lib/trace/recorder) unless switched off. */
 export let lockTracing = true;
 let rowBase = 0, nc = 1;
+/** rowBase + P.ACQ for profileCounted, in a constant typed array (no module cell on the lock fast path). */
+const acqBase = new Int32Array(1);
 onAttach(() => {
   profiling = (M[CTL.FLAGS] & FLAG_PROFILE) !== 0;
   lockTracing = (M[CTL.FLAGS] & FLAG_NO_LOCK_TRACE) === 0;
   nc = LAYOUT.lockClasses.length;
   rowBase = (region('profile').base + cpu * profileRowWords(nc)) / 2; // Float64 index
+  acqBase[0] = rowBase + P.ACQ;
 });
 
 // This thread's bucket counts per lock class, made on first use, zeroed for every trial (attach).
@@ -131,6 +134,9 @@ export function profileAcquired(cls: number, waitedNs: number): void {
     countIn(waitBuckets, cls, Math.round(waitedNs), 1);
   }
 }
+
+/** profileAcquired(cls, -1): an acquisition of a free lock, counted and nothing else. */
+export function profileCounted(cls: number): void { F64[acqBase[0] + cls * ENTRY]++; }
 
 /** A timed hold of class `cls` (ns), standing for `weight` holds (HOLD_SAMPLE). */
 export function profileReleased(cls: number, hold: number, weight: number): void {
