@@ -8,9 +8,11 @@
 //   SPIN_MAX_MS), and parks at once while the hit rate is below HIT_RATE_MIN, probing again every PROBE_EVERY
 //   waits. A run of more threads than free cores (or a machine busy with other work) thus backs off to parking.
 // - a wait that follows a handoff to a sleeping thread is different: the answer cannot come before that thread has
-//   been woken by the kernel (tens of µs), so such a wait polls for WAKE_SPIN_MS and learns only from a hit. Were
-//   its misses counted, two threads on two cores would fall into parking for good after one slow wake (each waking
-//   the other from sleep, each poll missing): measured, 64-85 k handoffs/s instead of 600 k.
+//   been woken by the kernel (tens of µs), so such a wait polls for WAKE_SPIN_MS, and its misses are kept apart, in
+//   a rate of their own (below WAKE_HIT_RATE_MIN such waits park at once, probing every PROBE_EVERY). Were they
+//   counted with the others, two threads on two cores would fall into parking for good after one slow wake (each
+//   waking the other from sleep, each short poll missing): measured, 64-85 k handoffs/s instead of 600 k. Kept
+//   apart, a busy machine where wakes are slow still stops them from burning their budget.
 //
 // CORES is os.availableParallelism(), or VPCI_CORES when a parent runs several lab processes side by side and
 // gives each its share.
@@ -29,6 +31,8 @@ const SPIN_MIN_MS = 0.005;
 const HIT_RATE_MIN = 0.75;
 /** Poll of a wait that follows a handoff to a sleeping thread (ms): its wake-up, plus a short turn. */
 export const WAKE_SPIN_MS = 0.15;
+/** Below this hit rate of the waits after a wake, they park at once: a miss there burns WAKE_SPIN_MS. */
+const WAKE_HIT_RATE_MIN = 0.5;
 /** Once polling stopped paying: waits that park at once between two probes. */
 const PROBE_EVERY = 64;
 
@@ -41,8 +45,8 @@ export const CORES = coresOf(process.env.VPCI_CORES);
 
 // This thread's running averages (weight 1/8 per wait), kept across trials in a worker: hit rate, and how long a
 // wait that ended while polling took (ms).
-let hitRate = 1, hitWaitMs = SPIN_MIN_MS;
-let parkedWaits = 0;
+let hitRate = 1, hitWaitMs = SPIN_MIN_MS, wakeHitRate = 1;
+let parkedWaits = 0, parkedWakeWaits = 0;
 /** Waits of this thread that ended while polling / that polled and then parked (tests and benchmarks read them). */
 export const spinStats = { hits: 0, misses: 0 };
 
@@ -52,16 +56,25 @@ export const spinStats = { hits: 0, misses: 0 };
  */
 export function spinBudget(afterWake = false): number {
   if (CORES < 2) return 0;
+  if (afterWake) {
+    if (wakeHitRate < WAKE_HIT_RATE_MIN && ++parkedWakeWaits < PROBE_EVERY) return 0;
+    parkedWakeWaits = 0;
+    return WAKE_SPIN_MS;
+  }
   if (hitRate < HIT_RATE_MIN && ++parkedWaits < PROBE_EVERY) return 0;
   parkedWaits = 0;
-  return afterWake ? WAKE_SPIN_MS : Math.min(SPIN_MAX_MS, Math.max(SPIN_MIN_MS, 3 * hitWaitMs));
+  return Math.min(SPIN_MAX_MS, Math.max(SPIN_MIN_MS, 3 * hitWaitMs));
 }
 
 function learn(hit: boolean, waitedMs: number, afterWake: boolean): void {
-  if (afterWake && !hit) { spinStats.misses++; return; }
+  if (hit) spinStats.hits++; else spinStats.misses++;
+  if (afterWake) {
+    wakeHitRate += ((hit ? 1 : 0) - wakeHitRate) / 8;
+    if (hit) hitRate += (1 - hitRate) / 8; // the other thread polls from now on: ordinary waits may pay again
+    return;
+  }
   hitRate += ((hit ? 1 : 0) - hitRate) / 8;
-  if (!hit) spinStats.misses++;
-  else { spinStats.hits++; if (!afterWake) hitWaitMs += (waitedMs - hitWaitMs) / 8; }
+  if (hit) hitWaitMs += (waitedMs - hitWaitMs) / 8;
 }
 
 /**

@@ -144,3 +144,25 @@ describe('one wait mechanism per machine (lib/sched/futex.ts)', () => {
     M[w] = saved;
   });
 });
+
+describe('spin budget: what a thread learns from its waits (lib/sched/spin.ts)', () => {
+  // spin.ts keeps its averages per thread: these tests run in the main thread, alone in it.
+  it('waits after waking a sleeper that keep missing stop polling (but probe now and then); ordinary waits are not judged by them', async function () {
+    const spin = await import('../../../lib/sched/spin.js');
+    if (spin.CORES < 2) this.skip();
+    attach(createMachine({ threads: 2 }), 0);
+    const word = CTL.words - 1; // a word nothing changes while we poll it
+    const budgets: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const b = spin.spinBudget(true);
+      budgets.push(b);
+      if (b > 0) spin.pollWhile(word, M[word], b, true);
+    }
+    assert.equal(budgets[0], spin.WAKE_SPIN_MS);
+    assert.ok(budgets.slice(-20).every((b) => b === 0), `still polling after ${budgets.filter((b) => b > 0).length} misses: ${budgets}`);
+    assert.ok(spin.spinBudget(false) > 0, 'the misses after wakes said nothing about ordinary waits');
+    let probes = 0;
+    for (let i = 0; i < 128; i++) if (spin.spinBudget(true) > 0) probes++;
+    assert.equal(probes, 2, 'one probe every PROBE_EVERY waits');
+  });
+});
