@@ -17,33 +17,122 @@ export function overlap(a: Pick<Step, 'fp' | 'universal'>, b: Pick<Step, 'fp' | 
   return false;
 }
 
+// A verify search calls races() after each of thousands of runs of a few dozen steps, and most of a run is the
+// forced prefix it shares with the run before (search.ts's depth-first order). So the working arrays live across
+// calls, and a step whose footprint and those of every step before it are what the previous call saw keeps its
+// vector clock and its races: only the steps after the first difference are compared with their predecessors.
+/** Per step: thread, universal, first range (in `rg`, 3 words each), the hull of its ranges and of its written ones. */
+let th = new Int32Array(64), uni = new Uint8Array(64), first = new Int32Array(65);
+let lo = new Int32Array(64), hi = new Int32Array(64), wlo = new Int32Array(64), whi = new Int32Array(64);
+let rg = new Int32Array(3 * 256);
+/** Per step: vector clock (`threads` words), races (the j of each, `rj[ra[i]..ra[i + 1])`); direct dependences. */
+let vc = new Int32Array(256), ra = new Int32Array(65), rj = new Int32Array(256), deps = new Int32Array(64);
+/** The previous call: its real steps packed, the first `kept` of which have final clocks and races; its thread count. */
+let packed = 0, kept = 0, keptThreads = 0;
+
+function reserve(steps: number, ranges: number, threads: number): void {
+  if (steps > th.length) {
+    const n = Math.max(steps, 2 * th.length);
+    th = new Int32Array(n); uni = new Uint8Array(n); first = new Int32Array(n + 1); ra = new Int32Array(n + 1);
+    lo = new Int32Array(n); hi = new Int32Array(n); wlo = new Int32Array(n); whi = new Int32Array(n); deps = new Int32Array(n);
+    packed = kept = 0;
+  }
+  if (3 * ranges > rg.length) { rg = new Int32Array(Math.max(3 * ranges, 2 * rg.length)); packed = kept = 0; }
+  if (steps * threads > vc.length) { vc = new Int32Array(Math.max(steps * threads, 2 * vc.length)); packed = kept = 0; }
+}
+
+/**
+ * Load steps [0, m) into the working arrays, then a universal step per thread not ended when `withPending`.
+ * Returns the step count and how many leading steps are the previous call's, footprints and all.
+ */
+function pack(steps: readonly Step[], m: number, threads: number, ended: (t: number) => boolean, withPending: boolean): [number, number] {
+  let ranges = 0;
+  for (let s = 0; s < m; s++) ranges += steps[s].fp.length / 3;
+  let pending = 0;
+  if (withPending) for (let t = 0; t < threads; t++) if (!ended(t)) pending++;
+  reserve(m + pending, ranges, threads);
+  let r = 0, same = 0;
+  for (let s = 0; s < m; s++) {
+    const st = steps[s], f = st.fp, u = st.universal ? 1 : 0;
+    // Still the previous call's steps so far (so its step s starts at r too): compare before overwriting.
+    let match = same === s && s < packed && th[s] === st.thread && uni[s] === u && 3 * (first[s + 1] - r) === f.length;
+    for (let k = 0; match && k < f.length; k++) match = rg[3 * r + k] === f[k];
+    if (match) same++;
+    th[s] = st.thread; uni[s] = u; first[s] = r;
+    // Hulls: a pair of ranges overlaps only inside both steps' hulls, and one of them written only inside a written hull.
+    let l = 0x7fffffff, h = -0x80000000, wl = 0x7fffffff, wh = -0x80000000;
+    for (let k = 0; k < f.length; k += 3) {
+      const a = f[k], b = f[k + 1], w = f[k + 2];
+      rg[3 * r] = a; rg[3 * r + 1] = b; rg[3 * r + 2] = w; r++;
+      if (a < l) l = a;
+      if (b > h) h = b;
+      if (w !== 0) { if (a < wl) wl = a; if (b > wh) wh = b; }
+    }
+    lo[s] = l; hi[s] = h; wlo[s] = wl; whi[s] = wh;
+  }
+  first[m] = r;
+  packed = m;
+  let n = m;
+  if (withPending) for (let t = 0; t < threads; t++) if (!ended(t)) { th[n] = t; uni[n] = 1; first[n + 1] = r; n++; }
+  return [n, same];
+}
+
+/** overlap() on packed steps j and i. */
+function conflict(j: number, i: number): boolean {
+  if (uni[j] !== 0 || uni[i] !== 0) return true;
+  // Some range pair must intersect with one of the two written: one step's written hull meets the other's hull.
+  if (!((wlo[j] < hi[i] && lo[i] < whi[j]) || (wlo[i] < hi[j] && lo[j] < whi[i]))) return false;
+  const xe = 3 * first[j + 1], ye = 3 * first[i + 1];
+  for (let x = 3 * first[j]; x < xe; x += 3) {
+    const xl = rg[x], xh = rg[x + 1], xw = rg[x + 2];
+    for (let y = 3 * first[i]; y < ye; y += 3) if ((xw | rg[y + 2]) !== 0 && xl < rg[y + 1] && rg[y] < xh) return true;
+  }
+  return false;
+}
+
+/** Step i's clock and races (appended to rj from ra[i]), given its thread's last step `last` (-1: none). */
+function step(i: number, T: number, last: number, limit: number): void {
+  const t = th[i], c = i * T;
+  if (last >= 0) vc.copyWithin(c, last * T, last * T + T);
+  else vc.fill(-1, c, c + T);
+  let nd = 0;
+  for (let j = 0, e = Math.min(i, limit); j < e; j++) if (th[j] !== t && conflict(j, i)) deps[nd++] = j;
+  for (let d = 0; d < nd; d++) {
+    const b = deps[d] * T;
+    for (let k = 0; k < T; k++) if (vc[b + k] > vc[c + k]) vc[c + k] = vc[b + k];
+  }
+  vc[c + t] = i;
+  let at = ra[i];
+  if (at + nd > rj.length) { const g = new Int32Array(2 * (at + nd)); g.set(rj.subarray(0, at)); rj = g; }
+  // (j, i) is a race when no other direct predecessor of i (its thread's last step, another dependence) already has j before it.
+  for (let d = 0; d < nd; d++) {
+    const j = deps[d], tj = th[j];
+    let ordered = last >= 0 && vc[last * T + tj] >= j;
+    for (let e = 0; e < nd && !ordered; e++) if (e !== d && vc[deps[e] * T + tj] >= j) ordered = true;
+    if (!ordered) rj[at++] = j;
+  }
+  ra[i + 1] = at;
+}
+
 /**
  * Races of the run: pairs (j, thread of i) — "try that thread at decision j". `ended`: threads that finished.
  * `limit`: only steps before it count (a run cut by a sleep set is redundant from there on, search.ts).
  */
 export function races(steps: readonly Step[], threads: number, ended: (t: number) => boolean, limit = steps.length): Array<[number, number]> {
-  const all: Step[] = steps.slice(0, limit);
   // Pending steps of threads still in the run when it stopped: unknown footprints, so universal.
-  if (limit >= steps.length) for (let t = 0; t < threads; t++) if (!ended(t)) all.push({ thread: t, runnable: 0, current: -1, yielding: false, fp: [], universal: true });
-  const n = all.length;
-  const vc: Int32Array[] = [];
+  const m = Math.min(limit, steps.length);
+  const [n, same] = pack(steps, m, threads, ended, limit >= steps.length);
+  // A kept step counted every step before it (it was below both calls' limits): its clock and races stand.
+  const from = threads === keptThreads ? Math.min(same, kept, limit) : 0;
   const lastOf = new Int32Array(threads).fill(-1);
-  const out: Array<[number, number]> = [];
-  for (let i = 0; i < n; i++) {
-    const t = all[i].thread;
-    const c = lastOf[t] >= 0 ? Int32Array.from(vc[lastOf[t]]) : new Int32Array(threads).fill(-1);
-    const deps: number[] = [];
-    for (let j = 0; j < Math.min(i, limit); j++) if (all[j].thread !== t && overlap(all[j], all[i])) deps.push(j);
-    for (const j of deps) for (let k = 0; k < threads; k++) if (vc[j][k] > c[k]) c[k] = vc[j][k];
-    c[t] = i;
-    vc.push(c);
-    // (j, i) is a race when no other direct predecessor of i already has j before it.
-    const preds = lastOf[t] >= 0 ? [lastOf[t], ...deps] : deps;
-    for (const j of deps) {
-      const tj = all[j].thread;
-      if (!preds.some((k) => k !== j && vc[k][tj] >= j)) out.push([j, t]);
-    }
-    if (i < limit) lastOf[t] = i;
+  for (let i = 0; i < from; i++) lastOf[th[i]] = i;
+  if (from === 0) ra[0] = 0;
+  for (let i = from; i < n; i++) {
+    step(i, threads, lastOf[th[i]], limit);
+    if (i < limit) lastOf[th[i]] = i;
   }
+  kept = m; keptThreads = threads;
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < n; i++) for (let r = ra[i]; r < ra[i + 1]; r++) out.push([rj[r], th[i]]);
   return out;
 }

@@ -31,6 +31,9 @@ export class Search {
   /** After record(): the run lies in another shard's subtree (it ran to learn the tree's shape; do not count it). */
   foreign = false;
 
+  /** record()'s map from step to scheduling node, kept from run to run. */
+  private readonly atStep: Array<SchedNode | undefined> = [];
+
   /** Runs cut short by a sleep set so far (their states are reached elsewhere; they still count as runs). */
   sleepCut = 0;
 
@@ -81,34 +84,32 @@ export class Search {
   /** Grow the tree by the run just made with the last prefix; `ended(t)`: thread t finished its actor. */
   record(tr: Trace, ended: (t: number) => boolean): void {
     const known = this.stack.length;
-    const nodes = this.nodesOf(tr);
-    for (let i = 0; i < Math.min(known, nodes.length); i++) {
-      const a = this.stack[i], b = nodes[i];
-      if (a.kind !== b.kind || a.step !== b.step || (a.kind === 'sched' && a.chosen !== (b as SchedNode).chosen)) {
-        throw new Error(`verify: the run left its forced prefix at node ${i} (the model is not deterministic given the choices)`);
-      }
-    }
-    for (let i = known; i < nodes.length; i++) this.stack.push(nodes[i]);
+    this.grow(tr);
     this.preemptions = 0;
-    for (const n of this.stack) if (n.kind === 'sched') this.preemptions = n.pre + cost(n, n.chosen);
+    for (let i = this.stack.length - 1; i >= 0; i--) {
+      const n = this.stack[i];
+      if (n.kind === 'sched') { this.preemptions = n.pre + cost(n, n.chosen); break; }
+    }
     const sh = this.o.shard;
     this.foreign = sh !== undefined && ownerOf(this.stack.slice(0, sh.splitDepth), sh.count) !== sh.index;
     // Within another shard's subtree only the split levels matter (they are explored in full anyway).
     if (this.foreign) { this.stack.length = Math.min(this.stack.length, sh!.splitDepth); return; }
     if (!this.o.reduce) return;
     const limit = this.sleeping ? this.cutBySleep(tr, known) : tr.steps.length;
-    const at = new Map<number, SchedNode>();
-    for (const n of this.stack) if (n.kind === 'sched') at.set(n.step, n);
+    // The scheduling node of each step still on the stack (undefined: cut off by a sleep set).
+    const at = this.atStep;
+    for (let i = 0; i < tr.steps.length; i++) at[i] = undefined;
+    for (const n of this.stack) if (n.kind === 'sched') at[n.step] = n;
     for (const [j, t] of races(tr.steps, tr.threads, ended, limit)) this.reverse(tr, at, j, t);
   }
 
   /** Try t before the step at decision j (a race), and where else the bound or CHESS's yield may call for it. */
-  private reverse(tr: Trace, at: Map<number, SchedNode>, j: number, t: number): void {
+  private reverse(tr: Trace, at: ReadonlyArray<SchedNode | undefined>, j: number, t: number): void {
     const seen = new Set<number>();
     const tryAt = (k: number, cons: boolean): void => {
       if (seen.has(k)) return;
       seen.add(k);
-      this.backtrack(at.get(k), t, cons);
+      this.backtrack(at[k], t, cons);
       // CHESS's yield: where t gave way it cannot run; its next step can come first only after some other
       // thread's step. backtrack() tries the others there; and t's last attempt moved before the step that
       // preceded it (or wherever that is cheaper) lets that step be the one it gives way to.
@@ -159,20 +160,57 @@ export class Search {
     n.todo |= m;
   }
 
-  private nodesOf(tr: Trace): Node[] {
-    const out: Node[] = [];
-    const faultsAt = new Map<number, number[]>();
-    for (const f of tr.faults) if (f.branch) { const l = faultsAt.get(f.step) ?? []; l.push(f.index); faultsAt.set(f.step, l); }
-    const failed = new Set(tr.faults.filter((f) => f.fail).map((f) => f.index));
-    let pre = 0;
-    tr.steps.forEach((s, i) => {
-      const n: SchedNode = { kind: 'sched', step: i, runnable: s.runnable, current: s.current, yielding: s.yielding, chosen: s.thread, pre, todo: 1 << s.thread, done: 1 << s.thread, cons: 0, sleep: 0, own: null, taken: [] };
-      pre += cost(n, s.thread);
-      out.push(n);
-      for (const index of faultsAt.get(i) ?? []) out.push({ kind: 'fault', step: i, index, fail: failed.has(index) });
-    });
-    return out;
+  /**
+   * The run's nodes in order (each decision, then the fault points that branched in its step): the first
+   * `stack.length` must be the stack's (the forced prefix), the rest are pushed. Only the new ones are built.
+   */
+  private grow(tr: Trace): void {
+    const known = this.stack.length, faults = tr.faults;
+    // Branching fault points by step, in log order (a counting sort: the log is in step order anyway).
+    const n = tr.steps.length;
+    const at = scratch(n + 1);
+    for (const f of faults) if (f.branch && f.step >= 0 && f.step < n) at[f.step + 1]++;
+    for (let i = 0; i < n; i++) at[i + 1] += at[i];
+    const order = scratchOrder(at[n]);
+    for (let k = 0; k < faults.length; k++) {
+      const f = faults[k];
+      if (f.branch && f.step >= 0 && f.step < n) order[at[f.step]++] = k;
+    }
+    let pre = 0, x = 0, o = 0;
+    for (let i = 0; i < n; i++) {
+      const s = tr.steps[i];
+      if (x < known) this.check(x, 'sched', i, s.thread);
+      else this.stack.push({ kind: 'sched', step: i, runnable: s.runnable, current: s.current, yielding: s.yielding, chosen: s.thread, pre, todo: 1 << s.thread, done: 1 << s.thread, cons: 0, sleep: 0, own: null, taken: [] });
+      pre += cost(s, s.thread);
+      x++;
+      // `at[i]` is now where step i + 1's fault points start: step i's end.
+      for (; o < at[i]; o++, x++) {
+        const f = faults[order[o]];
+        // A fault point fails in the run when its log entry says so (the log has one entry per index).
+        if (x < known) this.check(x, 'fault', i, -1);
+        else this.stack.push({ kind: 'fault', step: i, index: f.index, fail: f.fail });
+      }
+    }
   }
+
+  private check(i: number, kind: Node['kind'], step: number, chosen: number): void {
+    const a = this.stack[i];
+    if (a.kind !== kind || a.step !== step || (a.kind === 'sched' && a.chosen !== chosen)) {
+      throw new Error(`verify: the run left its forced prefix at node ${i} (the model is not deterministic given the choices)`);
+    }
+  }
+}
+
+/** Working arrays of grow(), kept across runs: zeroed counts, and room for an order. */
+let counts = new Int32Array(64), orders = new Int32Array(64);
+function scratch(n: number): Int32Array {
+  if (n > counts.length) counts = new Int32Array(Math.max(n, 2 * counts.length));
+  counts.fill(0, 0, n);
+  return counts;
+}
+function scratchOrder(n: number): Int32Array {
+  if (n > orders.length) orders = new Int32Array(Math.max(n, 2 * orders.length));
+  return orders;
 }
 
 /** Which shard owns the subtree under these split-level choices (a deterministic hash of them). */

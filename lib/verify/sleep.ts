@@ -31,10 +31,10 @@ import { overlap } from './dpor.js';
 import { cost, type Node, type SchedNode, type Sleeper } from './tree.js';
 import type { Trace } from './trace.js';
 
-/** The step run at decision i, as a sleeper, or null when it may not sleep (see above). */
-export function sleeperAt(tr: Trace, i: number, faulty: ReadonlySet<number>): Sleeper | null {
+/** The step run at decision i, as a sleeper, or null when it may not sleep (see above). `faulty(i)`: a fault point branched in step i. */
+export function sleeperAt(tr: Trace, i: number, faulty: (i: number) => boolean): Sleeper | null {
   const s = tr.steps[i], next = tr.steps[i + 1];
-  if (s.universal || faulty.has(i) || next === undefined) return null;
+  if (s.universal || faulty(i) || next === undefined) return null;
   return { thread: s.thread, fp: s.fp, universal: false, after: next.current === s.thread ? cost(next, -1) : 0 };
 }
 
@@ -43,29 +43,48 @@ export function maySleep(n: SchedNode, p: Sleeper, c: number, bound: number): bo
   return p.thread !== c && (!Number.isFinite(bound) || cost(n, p.thread) + p.after <= cost(n, c));
 }
 
+/** Whether two sleepers stand for the same step (a node keeps its sleeper object from run to run when they do). */
+function same(a: Sleeper, b: Sleeper): boolean {
+  if (a.thread !== b.thread || a.after !== b.after || a.universal !== b.universal || a.fp.length !== b.fp.length) return false;
+  for (let k = 0; k < a.fp.length; k++) if (a.fp[k] !== b.fp[k]) return false;
+  return true;
+}
+
+/** walkSleep's working state, kept across runs: steps where a fault point branched (marked with the walk's number). */
+let faultMark = new Int32Array(64), walks = 0;
+/** The sleepers by thread (valid where the mask has the thread's bit). */
+const sleepers: Array<Sleeper | null> = new Array<Sleeper | null>(32).fill(null);
+
 /**
  * Walk the stack along the run just made: set every scheduling node's `sleep` (threads asleep on entry) and `own`.
  * Returns the stack index of the first node from `from` on whose chosen thread was asleep (the run is redundant
  * from there), or -1. `exempt(i)`: node i is searched in full (no sleeping there: a shard's split levels).
  */
 export function walkSleep(stack: Node[], tr: Trace, bound: number, from: number, exempt: (i: number) => boolean): number {
-  const faulty = new Set(tr.faults.filter((f) => f.branch).map((f) => f.step));
-  const asleep = new Map<number, Sleeper>();
+  const n = tr.steps.length;
+  if (n > faultMark.length) faultMark = new Int32Array(Math.max(n, 2 * faultMark.length));
+  const w = ++walks;
+  for (const f of tr.faults) if (f.branch && f.step >= 0 && f.step < n) faultMark[f.step] = w;
+  const faulty = (i: number): boolean => i >= 0 && i < n && faultMark[i] === w;
+  let asleep = 0; // threads asleep, as a mask; their sleepers in `sleepers`
   for (let i = 0; i < stack.length; i++) {
-    const n = stack[i];
-    if (n.kind !== 'sched') continue;
-    const step = tr.steps[n.step];
-    if (n.yielding) asleep.clear();
-    let mask = 0;
-    for (const t of asleep.keys()) mask |= 1 << t;
-    n.sleep = mask;
-    n.own = sleeperAt(tr, n.step, faulty);
-    if (asleep.has(n.chosen)) {
-      if (i >= from && !exempt(i) && ((n.cons >>> n.chosen) & 1) === 0) return i;
-      asleep.delete(n.chosen);
+    const node = stack[i];
+    if (node.kind !== 'sched') continue;
+    const step = tr.steps[node.step];
+    if (node.yielding) asleep = 0;
+    node.sleep = asleep;
+    const own = sleeperAt(tr, node.step, faulty);
+    if (own === null || node.own === null || !same(own, node.own)) node.own = own;
+    const c = node.chosen;
+    if ((asleep >>> c) & 1) {
+      if (i >= from && !exempt(i) && ((node.cons >>> c) & 1) === 0) return i;
+      asleep &= ~(1 << c);
     }
-    if (!exempt(i)) for (const p of n.taken) if (maySleep(n, p, n.chosen, bound)) asleep.set(p.thread, p);
-    for (const [t, p] of asleep) if (overlap(p, step)) asleep.delete(t);
+    if (!exempt(i)) for (const p of node.taken) if (maySleep(node, p, c, bound)) { sleepers[p.thread] = p; asleep |= 1 << p.thread; }
+    for (let m = asleep; m !== 0; m &= m - 1) {
+      const t = 31 - Math.clz32(m & -m);
+      if (overlap(sleepers[t]!, step)) asleep &= ~(1 << t);
+    }
   }
   return -1;
 }
