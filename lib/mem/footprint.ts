@@ -48,37 +48,42 @@ onAttach(() => {
 
 /** The step under way touches words [lo, hi). A range already recorded in this step keeps its first copy. */
 export function fp(lo: number, hi: number): void {
-  if (Atomics.load(M, CTL.STOP) !== 0) return; // threads unwinding a finished run are not steps
-  const n = M[VB + VERIFY.FP_N], step = M[VB + VERIFY.STEP];
-  for (let i = M[VB + VERIFY.STEP_FIRST]; i < n; i++) {
-    const e = VFP + FP_ENTRY * i;
-    if (M[e + 1] === lo && M[e + 2] === hi) return;
+  const m = M, n = m[VB + VERIFY.FP_N];
+  // Repeats first (about half the calls): like a stopped run's threads below, they record nothing.
+  for (let e = VFP + FP_ENTRY * m[VB + VERIFY.STEP_FIRST], end = VFP + FP_ENTRY * n; e < end; e += FP_ENTRY) {
+    if (m[e + 1] === lo && m[e + 2] === hi) return;
   }
-  if (n >= VERIFY_FP) { if (M[VB + VERIFY.FP_OVER] === 0) M[VB + VERIFY.FP_OVER] = step + 1; return; }
+  if (Atomics.load(m, CTL.STOP) !== 0) return; // threads unwinding a finished run are not steps
+  const step = m[VB + VERIFY.STEP];
+  if (n >= VERIFY_FP) { if (m[VB + VERIFY.FP_OVER] === 0) m[VB + VERIFY.FP_OVER] = step + 1; return; }
   const e = VFP + FP_ENTRY * n;
-  M[e] = step; M[e + 1] = lo; M[e + 2] = hi;
-  const len = hi - lo, s = M[VB + VERIFY.SNAP_N];
-  if (lo >= 0 && len > 0 && len <= MAX_COPY && hi <= M.length && s + len <= VERIFY_SNAP) {
-    M.copyWithin(VSNAP + s, lo, hi);
-    M[VB + VERIFY.SNAP_N] = s + len;
-    M[e + 3] = s;
-  } else M[e + 3] = FP_WRITTEN;
-  M[VB + VERIFY.FP_N] = n + 1;
+  m[e] = step; m[e + 1] = lo; m[e + 2] = hi;
+  const len = hi - lo, s = m[VB + VERIFY.SNAP_N];
+  if (lo >= 0 && len > 0 && len <= MAX_COPY && hi <= m.length && s + len <= VERIFY_SNAP) {
+    const to = VSNAP + s;
+    // copyWithin is a call into the runtime: a short range apart from the copy area is cheaper copied here.
+    if (len <= SHORT_COPY && (hi <= to || lo >= to + len)) for (let k = 0; k < len; k++) m[to + k] = m[lo + k];
+    else m.copyWithin(to, lo, hi);
+    m[VB + VERIFY.SNAP_N] = s + len;
+    m[e + 3] = s;
+  } else m[e + 3] = FP_WRITTEN;
+  m[VB + VERIFY.FP_N] = n + 1;
 }
+const SHORT_COPY = 16;
 
 /** The step under way ends: each of its ranges is written if its words changed since first touched, else read. */
 function endStep(): void {
-  const n = M[VB + VERIFY.FP_N];
-  for (let i = M[VB + VERIFY.STEP_FIRST]; i < n; i++) {
-    const e = VFP + FP_ENTRY * i, s = M[e + 3];
+  const m = M, n = m[VB + VERIFY.FP_N];
+  for (let i = m[VB + VERIFY.STEP_FIRST]; i < n; i++) {
+    const e = VFP + FP_ENTRY * i, s = m[e + 3];
     if (s < 0) continue;
-    const lo = M[e + 1], len = M[e + 2] - lo;
+    const lo = m[e + 1], len = m[e + 2] - lo, snap = VSNAP + s;
     let same = true;
-    for (let k = 0; k < len; k++) if (M[lo + k] !== M[VSNAP + s + k]) { same = false; break; }
-    M[e + 3] = same ? FP_READ : FP_WRITTEN;
+    for (let k = 0; k < len; k++) if (m[lo + k] !== m[snap + k]) { same = false; break; }
+    m[e + 3] = same ? FP_READ : FP_WRITTEN;
   }
-  M[VB + VERIFY.STEP_FIRST] = n;
-  M[VB + VERIFY.SNAP_N] = 0;
+  m[VB + VERIFY.STEP_FIRST] = n;
+  m[VB + VERIFY.SNAP_N] = 0;
 }
 
 /** The controlled scheduler made decision `step`: who could run, who was at the decision point, was it yielding. */
