@@ -101,27 +101,34 @@ function parseV2(s: string): Schedule {
   return { threads, decisions: decodeDecisions(s, m[4], threads), seed, digest: parseInt(m[3], 16) >>> 0, faults };
 }
 
+/** decodeDecisions' runs (thread, count), kept across calls: verify decodes a schedule after every run. */
+let runThread = new Uint8Array(64), runCount = new Int32Array(64);
+
 function decodeDecisions(s: string, body: string, threads: number): Uint8Array {
   if (body.length === 0) throw new ScheduleError(`malformed schedule '${clip(s)}': no decisions`);
-  const runs: Array<[number, number]> = [];
-  let total = 0;
-  const re = /([a-z])(\d*)/y;
+  let total = 0, runs = 0;
+  // Each run is a letter ([a-z]) and its repeat count (every digit that follows; none: 1).
   for (let i = 0; i < body.length;) {
-    re.lastIndex = i;
-    const r = re.exec(body);
-    if (!r) throw new ScheduleError(`malformed schedule '${clip(s)}': unexpected '${body[i]}' at decision text offset ${i}`);
-    const c = r[1].charCodeAt(0) - 97;
-    if (c >= threads) throw new ScheduleError(`malformed schedule '${clip(s)}': thread '${r[1]}' but the schedule has ${threads} thread(s) (a-${threadLetter(threads - 1)})`);
-    if (r[2] !== '' && !/^[1-9]\d{0,7}$/.test(r[2])) throw new ScheduleError(`malformed schedule '${clip(s)}': bad repeat count '${r[2]}' after '${r[1]}'`);
-    const n = r[2] === '' ? 1 : Number(r[2]);
+    const c = body.charCodeAt(i) - 97;
+    if (c < 0 || c > 25) throw new ScheduleError(`malformed schedule '${clip(s)}': unexpected '${body[i]}' at decision text offset ${i}`);
+    let j = i + 1;
+    while (j < body.length && body.charCodeAt(j) >= 48 && body.charCodeAt(j) <= 57) j++;
+    if (c >= threads) throw new ScheduleError(`malformed schedule '${clip(s)}': thread '${body[i]}' but the schedule has ${threads} thread(s) (a-${threadLetter(threads - 1)})`);
+    // A count is 1-99999999 written without a leading zero.
+    if (j > i + 1 && (body.charCodeAt(i + 1) === 48 || j - i - 1 > 8)) throw new ScheduleError(`malformed schedule '${clip(s)}': bad repeat count '${body.slice(i + 1, j)}' after '${body[i]}'`);
+    let n = j > i + 1 ? 0 : 1;
+    for (let k = i + 1; k < j; k++) n = 10 * n + body.charCodeAt(k) - 48;
     total += n;
     if (total > MAX_DECISIONS) throw new ScheduleError(`malformed schedule '${clip(s)}': more than ${MAX_DECISIONS} decisions`);
-    runs.push([c, n]);
-    i = re.lastIndex;
+    if (runs === runThread.length) {
+      const t = new Uint8Array(2 * runs), k = new Int32Array(2 * runs);
+      t.set(runThread); k.set(runCount); runThread = t; runCount = k;
+    }
+    runThread[runs] = c; runCount[runs] = n; runs++;
+    i = j;
   }
   const decisions = new Uint8Array(total);
-  let k = 0;
-  for (const [c, n] of runs) { decisions.fill(c, k, k + n); k += n; }
+  for (let r = 0, k = 0; r < runs; k += runCount[r], r++) decisions.fill(runThread[r], k, k + runCount[r]);
   return decisions;
 }
 
