@@ -55,8 +55,10 @@ main(process.argv.slice(2)).then(
     // A trial stopped by the user's own file (a scenario actor's or a patch's error): one line, bad input.
     const fault = (e as { name?: string; threads?: Array<{ fault?: string }> })?.name === 'TrialError'
       ? (e as { threads: Array<{ fault?: string }> }).threads.find((t) => t.fault)?.fault : undefined;
-    if (e instanceof UsageError || fault) {
-      process.stderr.write(`vpci-lab: ${fault ?? (e as Error).message}\n`);
+    // The C backend reaching what the lab does not supply outside a trial (while a machine boots): the lab's error.
+    const gap = (e as Error | undefined)?.name === 'NotSupplied' ? `${(e as Error).message}; no verdict` : undefined;
+    if (e instanceof UsageError || fault || gap) {
+      process.stderr.write(`vpci-lab: ${fault ?? gap ?? (e as Error).message}\n`);
       process.exitCode = 2;
     } else {
       process.stderr.write(`vpci-lab: internal error: ${(e as Error)?.stack ?? String(e)}\n`);

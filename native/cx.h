@@ -48,5 +48,9 @@ double cx_js4(int op, double a, double b, double c, double d, uintptr_t pc);
 /* Crash reports: unwind to the entry with what the lab's crash path needs. */
 void cx_crash(const char *kind, uintptr_t pc, const char *func, const char *fmt, ...) __attribute__((noreturn));
 #define CX_PC() ((uintptr_t)__builtin_return_address(0))
+/* A function the lab does not supply was reached (a generated stub, or one of the lab's C runtime): the lab's
+ * error, not Xen's crash. The trial stops with no outcome (lib/cxen/addon.ts NotSupplied). */
+void cx_not_supplied(const char *name, const char *what, uintptr_t pc) __attribute__((noreturn));
+#define NOT_SUPPLIED(name) cx_not_supplied(#name, "a stub of the lab's C runtime", CX_PC())
 
 #endif

@@ -2,11 +2,10 @@
  * The machine around Xen HEAD's compiled vPCI files, beside glue.c (which both generations share): HEAD's entry
  * points (vpci_assign_device / vpci_deassign_device, called with d->pci_lock held for writing by the lab's pci.c),
  * d->pci_lock as the lab's lock words, and HEAD's PCI helpers. Compiled only for a HEAD recipe (CX_XEN_HEAD).
- * What HEAD's files reach and the lab does not supply aborts naming itself (CX_NOT_SUPPLIED), never silently.
+ * What HEAD's files reach and the lab does not supply aborts naming itself (cx_not_supplied: a lab error, no outcome), never silently.
  */
 #include "cx.h"
 
-#define NOT_SUPPLIED(name) cx_crash("bug", CX_PC(), #name, #name " is not supplied by the lab's C runtime")
 
 struct vcpu *cx_vcpu_mirror(int64_t lab);
 

@@ -3,7 +3,7 @@
  * naming the lab object it mirrors), the device list pci_get_pdev walks, the entry points JS calls, and the
  * external functions that forward to the lab (config space: lib/hw; p2m: lib/xen/p2m.ts; preemption and softirqs:
  * the lab's scheduler and fault points). What the compiled files reach and the lab does not supply aborts with
- * the function's name (CX_NOT_SUPPLIED), never silently.
+ * the function's name (cx_not_supplied: a lab error, no outcome), never silently.
  *
  * Compiled without -fsanitize=thread, but every object it creates lives in the checked heap.
  */
@@ -32,7 +32,6 @@ static __thread struct cx_globals *G;
 const int32_t cx_globals_domains_at = offsetof(struct cx_globals, domains);
 const int32_t cx_globals_nr_domains_at = offsetof(struct cx_globals, nr_domains);
 
-#define NOT_SUPPLIED(name) cx_crash("bug", CX_PC(), #name, #name " is not supplied by the lab's C runtime")
 
 #ifdef CX_PCI_C
 void cx_pci_init(void);

@@ -49,6 +49,11 @@ void cx_crash(const char *kind, uintptr_t pc, const char *func, const char *fmt,
     longjmp(*T_jmp, 1);
 }
 
+void cx_not_supplied(const char *name, const char *what, uintptr_t pc)
+{
+    cx_crash("not-supplied", pc, name, "%s", what);
+}
+
 double cx_js(int op, double a, double b, double c, uintptr_t pc) { return cx_js4(op, a, b, c, 0, pc); }
 
 double cx_js4(int op, double a, double b, double c, double d, uintptr_t pc)

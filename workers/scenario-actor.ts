@@ -170,6 +170,8 @@ export async function run(ctx: ActorContext): Promise<void> {
     scenario.actors[a.name](api, a.params);
   } catch (e) {
     if (isModelSignal(e) || e instanceof ScenarioFault) throw e;
+    // The lab's own gap (lib/cxen/not-supplied.ts): named with where it was reached, never blamed on the scenario.
+    if ((e as Error | undefined)?.name === 'NotSupplied') { (e as Error).message += ` in scenario ${scenario.name} (actor ${a.name})`; throw e; }
     const err = e as Error | undefined;
     const what = err instanceof Error ? `${err.name}: ${err.message.split('\n')[0]}` : String(e);
     throw new ScenarioFault(blame(err, what, scenario.name, a.name, a.url));

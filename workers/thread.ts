@@ -87,6 +87,12 @@ export default async function thread(task: ThreadTask): Promise<ThreadResult> {
     stopAll();
     // A scenario's own mistake (workers/scenario-actor.ts) is one line for its author, not a lab stack trace.
     if ((e as Error | undefined)?.name === 'ScenarioFault') return result('error', { error: (e as Error).message, fault: (e as Error).message });
+    // So is the C backend reaching a function the lab does not supply (lib/cxen/not-supplied.ts): the lab's error,
+    // which cannot happen in Xen, so no outcome and no verdict.
+    if ((e as Error | undefined)?.name === 'NotSupplied') {
+      const why = `${(e as Error).message} under strategy ${task.machine.meta.strategy ?? '?'}; no verdict`;
+      return result('error', { error: why, fault: why });
+    }
     // So is a patch file's own JavaScript error (any workload: stress's vCPUs too), named at the patch's line.
     const patch = patchThrew(e, `on cpu${cpu}`);
     if (patch) return result('error', { error: patch, fault: patch });

@@ -16,7 +16,8 @@ async function one(argv: string[]): Promise<number> {
     // As cli/main.ts reports them: a scenario's or a patch's own error, or bad input, is one line and exit 2.
     const fault = (e as { name?: string; threads?: Array<{ fault?: string }> })?.name === 'TrialError'
       ? (e as { threads: Array<{ fault?: string }> }).threads.find((t) => t.fault)?.fault : undefined;
-    if (e instanceof UsageError || fault) { process.stderr.write(`vpci-lab: ${fault ?? (e as Error).message}\n`); return 2; }
+    const gap = (e as Error | undefined)?.name === 'NotSupplied' ? `${(e as Error).message}; no verdict` : undefined;
+    if (e instanceof UsageError || fault || gap) { process.stderr.write(`vpci-lab: ${fault ?? gap ?? (e as Error).message}\n`); return 2; }
     process.stderr.write(`vpci-lab: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
     return 1;
   }

@@ -1,7 +1,8 @@
 // The compiled addon in one thread: loaded once per process (a Node-API module is context-aware, so every worker
 // may load the same file), attached to this thread's machine, called by entry name. A crash in the C (a checked
 // access, an ASSERT) comes back as the lab's ModelCrash naming the Xen function it happened in; a crash the lab
-// raised inside a hook (a lock in freed memory, a double free) is rethrown as it is.
+// raised inside a hook (a lock in freed memory, a double free) is rethrown as it is. A function the lab does not
+// supply, reached, is no crash of Xen's: NotSupplied, the lab's error.
 
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -10,6 +11,7 @@ import { M, LAYOUT, CTL, onAttach } from '../mem/machine.js';
 import { VERIFY, VERIFY_FP, VERIFY_SNAP } from '../mem/footprint.js';
 import { ModelCrash, type Outcome } from '../mem/crash.js';
 import { hookFor } from './hooks.js';
+import { NotSupplied } from './not-supplied.js';
 
 interface Native {
   /** Returns where word 0 of `m` and the addon's code are in this process (C's pointers are absolute). */
@@ -108,6 +110,7 @@ export function loadAddon(file: string): Addon {
       const c = native.lastCrash();
       if (!c) throw new Error(`C entry ${name} returned nothing`);
       const [kind, pc, func, detail] = c;
+      if (kind === 'not-supplied') throw new NotSupplied(func || syms.at(pc), detail);
       throw new ModelCrash(kind as Outcome, func || syms.at(pc), `${detail} (compiled C)`);
     },
     has: (name: string): boolean => index.has(name),

@@ -6,7 +6,6 @@
 import { M, LAYOUT } from '../mem/machine.js';
 import { defineStruct } from '../mem/layout.js';
 import { xzalloc_words, xfree } from '../mem/heap.js';
-import { crash } from '../mem/crash.js';
 import { spin_lock_init, spin_lock, spin_unlock, spin_trylock, spin_is_locked, spin_lock_recursive, spin_unlock_recursive } from '../sync/spinlock.js';
 import { rwlock_init, read_lock, read_unlock, write_lock, write_unlock, rw_is_locked, rw_is_write_locked } from '../sync/rwlock.js';
 import { pci_conf_read, pci_conf_write } from '../hw/config.js';
@@ -19,6 +18,7 @@ import { VCPU, DOMAIN, type PciDevPtr } from '../xen/types.js';
 import { fn } from '../xen/fn.js';
 import { yield_point } from '../sched/mode.js';
 import { SITE } from '../trace/sites.js';
+import { NotSupplied } from './not-supplied.js';
 
 /** Every block the C allocates: one type for the heap's tags (the C knows its own types). */
 export const C_BLOCK = defineStruct('c_block', { data: 1 });
@@ -78,7 +78,7 @@ export function hookFor(site: (pc: number) => string): Hook {
     (kind) => { yield_point(C_YIELD[kind] ?? SITE.scenario); return 0; },
     (hook) => b2n(init_fault_point(hook)),
     (pdev) => fn.iommu_add_device(pdev as PciDevPtr),
-    (_a, _b, _c, pc) => crash('bug', site(pc), `${site(pc)} is not supplied by the lab's C runtime`),
+    (_a, _b, _c, pc) => { throw new NotSupplied(site(pc), 'a stub of the lab\'s C runtime'); },
     (sbdf, nrOff, val) => { msix_entry_write(sbdf, nrOff >>> 16, nrOff & 0xffff, val >>> 0); return 0; },
     (d) => { M[d + DOMAIN.msix_mmio_handler]++; return 0; },
     (pa) => mmio_read32(pa) >>> 0,

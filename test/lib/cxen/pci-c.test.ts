@@ -2,18 +2,21 @@
 // the compiled add / remove / assign / deassign under verify, and the stub a patch's new external call gets.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { extractClosure, topLevelItems } from '../../../lib/cxen/extract.js';
 import { buildAddon } from '../../../lib/cxen/build.js';
 import { XEN_417 } from '../../../lib/cxen/recipes.js';
 import { cBackend } from '../../../lib/cxen/select.js';
-import { createPool, type TrialPool } from '../../../lib/run/index.js';
+import { createPool, TrialError, type TrialPool } from '../../../lib/run/index.js';
 import { loadScenario } from '../../../lib/scenario/scenario.js';
 import { verify } from '../../../lib/explore/verify.js';
 import { xen417OrSkip } from '../../helpers-xen.js';
+
+const CLI = fileURLToPath(new URL('../../../cli/main.js', import.meta.url));
 
 const C = `/* lock_unsafe() in a comment names nothing */
 struct seg { int n; };
@@ -103,23 +106,31 @@ describe('pci.c compiled (Debian\'s 4.17.5)', function () {
     assert.equal(r.forbidden, 0, 'baseline expects the walk\'s read at pci_get_pdev');
   });
 
-  it('a patch that makes pci.c call a function nobody supplies gets a stub that crashes naming it', async function () {
+  it('a patch that makes pci.c call a function nobody supplies gets a stub: reached, it is the lab\'s error (one line, exit 2), no outcome', async function () {
     const orig = fs.readFileSync(path.join(tree!, 'xen/drivers/passthrough/pci.c'), 'utf8');
     const anchor = '            vpci_remove_device(pdev);\n            pci_cleanup_msi(pdev);';
     if (!orig.includes(anchor)) this.skip();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pci-stub-'));
-    fs.writeFileSync(path.join(dir, 'a.c'), orig);
-    fs.writeFileSync(path.join(dir, 'b.c'), orig.replace(anchor, `${anchor}\n            reviewer_new_hook(pdev);`));
-    const label = 'xen/drivers/passthrough/pci.c';
-    let diff = '';
-    try { execFileSync('diff', ['-u', '--label', `a/${label}`, '--label', `b/${label}`, 'a.c', 'b.c'], { cwd: dir }); } catch (e) { diff = String((e as { stdout: Buffer }).stdout); }
-    fs.writeFileSync(path.join(dir, 'hook.patch'), `--- a/${label}\n${diff.split('\n').slice(1).join('\n')}`);
-    const c = await cBackend({ xenSrc: tree, patches: [path.join(dir, 'hook.patch')] });
-    const { url, scenario } = await loadScenario('stale-pdev');
-    const r = await verify(pool, url, scenario, c.strategy.name, { ...opts, bound: 0 });
-    assert.deepEqual(r.outcomes.bug?.where, ['reviewer_new_hook']);
-    assert.match(r.firstFailure!.message, /reviewer_new_hook is not supplied/);
-    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      fs.writeFileSync(path.join(dir, 'a.c'), orig);
+      fs.writeFileSync(path.join(dir, 'b.c'), orig.replace(anchor, `${anchor}\n            reviewer_new_hook(pdev);`));
+      const label = 'xen/drivers/passthrough/pci.c';
+      let diff = '';
+      try { execFileSync('diff', ['-u', '--label', `a/${label}`, '--label', `b/${label}`, 'a.c', 'b.c'], { cwd: dir }); } catch (e) { diff = String((e as { stdout: Buffer }).stdout); }
+      const patch = path.join(dir, 'hook.patch');
+      fs.writeFileSync(patch, `--- a/${label}\n${diff.split('\n').slice(1).join('\n')}`);
+      const c = await cBackend({ xenSrc: tree, patches: [patch] });
+      const { url, scenario } = await loadScenario('stale-pdev');
+      const err = await verify(pool, url, scenario, c.strategy.name, { ...opts, bound: 0 }).then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof TrialError, `no outcome is counted: the search stops (${String(err)})`);
+      const fault = err.threads.find((t) => t.fault)?.fault;
+      assert.match(fault ?? '', /^the C backend reached reviewer_new_hook, which the lab does not supply \(a generated stub\) in scenario stale-pdev \(actor d0v0\) under strategy \S+; no verdict$/);
+      const r = spawnSync(process.execPath, [CLI, 'verify', 'stale-pdev', '--backend', 'c', '--xen-src', tree!, '--patch', patch, '--preemptions', '0'], { encoding: 'utf8', timeout: 200_000 });
+      assert.equal(r.status, 2, r.stdout + r.stderr);
+      const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('C backend:'));
+      assert.deepEqual(lines, [`vpci-lab: ${fault}`]);
+      assert.doesNotMatch(r.stdout, /refuted|verified/);
+    } finally { fs.rmSync(dir, { recursive: true, force: true }); }
   });
 
   it('one compile cache: a tree whose pci.c alone differs recompiles pci.c alone, and an unchanged build is a lookup', async () => {
