@@ -27,7 +27,7 @@ function find(rows: readonly BenchRow[], lock: string, mode: string, threads: nu
 }
 const ok = (x: number | undefined): number | undefined => (x === undefined || Number.isNaN(x) ? undefined : x);
 
-/** The goals of issue 10, as ratios of figures from the same run. */
+/** The goals of issues 10 and 25, as ratios of figures from the same run. */
 export function goals(results: readonly BenchRow[], reference: readonly BenchRow[], refNote?: string): Goal[] {
   const out: Goal[] = [];
   const ratio = (goal: string, a: number | undefined, b: number | undefined, limit: number, what: string, missing: string): void => {
@@ -36,10 +36,9 @@ export function goals(results: readonly BenchRow[], reference: readonly BenchRow
     const v = Math.round((a / b) * 100) / 100;
     out.push({ goal, value: v, limit, met: v <= limit, detail: `${what}: ${a.toFixed(1)} / ${b.toFixed(1)} ns = ${v.toFixed(2)}x` });
   };
-  const noRef = refNote ?? 'no C reference row';
-  ratio('uncontended spin_lock+spin_unlock <= 2.5x C', find(results, 'spinlock', 'uncontended', 1), find(reference, 'spinlock-c11', 'uncontended', 1), 2.5,
-    'lab (raw) / C per pair', noRef);
-  // Issue 25: against what JavaScript can do at all (the two atomic operations of a ticket pair, measured in the same run).
+  // The uncontended pair is held to what JavaScript can do at all (the two atomic operations of a ticket pair,
+  // measured in the same run), not to C: two Atomics calls alone cost about three times C's whole pair here (issue
+  // 25 restated issue 10's "<= 2.5x C" so). The C pair stays in the table.
   const floor = find(results, 'atomics-floor', 'uncontended', 1), instr = find(results, 'spinlock', 'uncontended-instrumented', 1);
   if (floor !== undefined) ratio('uncontended spin_lock+spin_unlock <= 1.5x the atomics floor', find(results, 'spinlock', 'uncontended', 1), floor, 1.5, 'lab (raw) / atomics floor per pair', '');
   if (instr !== undefined) ratio('instrumented spin_lock+spin_unlock <= 3x raw', instr, find(results, 'spinlock', 'uncontended', 1), 3, 'instrumented / raw per pair', '');

@@ -49,7 +49,7 @@ describe('benchmark rules', () => {
     const results = [row('spinlock', 1, 30), row('spinlock', 8, 30_000)];
     const reference = [row('spinlock-c11', 1, 12), row('spinlock-c11-futex', 8, 6_000), row('spinlock-c11-v8wait', 8, 7_500), row('spinlock-c11-yield', 8, 1_000)];
     const g = goals(results, reference);
-    assert.deepEqual(g.map((x) => [x.value, x.met]), [[2.5, true], [5, false]]);
+    assert.deepEqual(g.map((x) => [x.goal, x.value, x.met]), [['contended, 8 threads <= 3x C per acquisition', 5, false]], 'no goal against C\'s uncontended pair');
     const text = formatReport({ cores: 2, node: 'v20', quick: true, results, reference, goals: g });
     assert.match(text, /^8 +30000 +- +6000 +- +5\.00x +7500 +- +4\.00x +1000 +-$/m);
     assert.match(text, /NOT MET +contended, 8 threads <= 3x C per acquisition/);
@@ -65,7 +65,11 @@ describe('benchmark rules', () => {
     const native = ref as NativeReference;
     try {
       for (const policy of ['futex', 'v8wait', 'yield'] as const) {
-        const r = await native.run('timed', 60, 4, 30_000, policy);   // ticket.c exits non-zero on a lost update
+        // ticket.c exits non-zero on a lost update. Its figure counts only the window where all four threads ran
+        // (the overlap rule): on a busy machine a 60 ms run can start its threads 80 ms apart and count nothing,
+        // so a run with no overlap is taken again, longer.
+        let r = await native.run('timed', 60, 4, 30_000, policy);
+        for (let ms = 250; r.ops === 0 && ms <= 1000; ms *= 2) r = await native.run('timed', ms, 4, 30_000, policy);
         assert.equal(r.threads, 4);
         assert.ok(r.ops > 0 && r.starts?.length === 4 && r.ends?.length === 4, JSON.stringify(r));
         assert.ok(Number.isInteger(r.sleeps) && r.sleeps! >= 0 && (policy !== 'yield' || r.sleeps === 0), `sleeps ${r.sleeps}`);
