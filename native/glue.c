@@ -368,15 +368,10 @@ void process_pending_softirqs(void) {}
 #undef domain_crash
 void domain_crash(struct domain *d) { cx_js(CX_DOMAIN_CRASH, d->lab_domain, 0, 0, CX_PC()); }
 
-/* ---- MSI arch hooks (4.17: not supplied yet; MSI-X's are vmsi-417.c, HEAD's vmsi-head.c); the table MMIO: msix-mmio.c ---- */
-#ifndef CX_XEN_HEAD
-void vpci_msi_arch_init(struct vpci_msi *msi) { msi->arch.pirq = -1; }
-void vpci_msi_arch_mask(struct vpci_msi *msi, const struct pci_dev *p, unsigned int e, bool m) { (void)msi; (void)p; (void)e; (void)m; NOT_SUPPLIED(vpci_msi_arch_mask); }
-int vpci_msi_arch_enable(struct vpci_msi *msi, const struct pci_dev *p, unsigned int v) { (void)msi; (void)p; (void)v; NOT_SUPPLIED(vpci_msi_arch_enable); }
-void vpci_msi_arch_disable(struct vpci_msi *msi, const struct pci_dev *p) { (void)msi; (void)p; NOT_SUPPLIED(vpci_msi_arch_disable); }
-void vpci_msi_arch_update(struct vpci_msi *msi, const struct pci_dev *p) { (void)msi; (void)p; NOT_SUPPLIED(vpci_msi_arch_update); }
-#endif
+/* ---- MSI arch hooks: 4.17's are vmsi-417.c, HEAD's vmsi-head.c; the table MMIO: msix-mmio.c ---- */
 int pci_msi_conf_write_intercept(struct pci_dev *p, unsigned int r, unsigned int s, uint32_t *d) { (void)p; (void)r; (void)s; (void)d; return 0; }
 /* The debug keys' dump of MSI state (vpci_dump_msi): not raced. */
+#ifdef CX_XEN_HEAD
 void vpci_msi_arch_print(const struct vpci_msi *msi) { (void)msi; NOT_SUPPLIED(vpci_msi_arch_print); }
+#endif
 int vpci_msix_arch_print(const struct vpci_msix *msix) { (void)msix; NOT_SUPPLIED(vpci_msix_arch_print); }

@@ -96,7 +96,7 @@ bool is_iommu_enabled(const struct domain *d) { return d && d != dom_xen; }
 bool arch_iommu_use_permitted(const struct domain *d) { (void)d; return true; }
 int iommu_quarantine_dev_init(device_t *dev) { (void)dev; return 0; }
 
-/* ---- MSI and arch hooks: no MSI state of pci.c's in the lab (lib/xen/l21/pci.ts: "not modelled") ---- */
+/* ---- MSI and arch hooks: pdev_msi_init's vPCI-visible part; no arch_msix (the MSI-X table is the model's) ---- */
 void arch_pci_init_pdev(struct pci_dev *pdev) { (void)pdev; }
 int pdev_msi_init(struct pci_dev *pdev)
 {
@@ -108,7 +108,11 @@ int pdev_msi_init(struct pci_dev *pdev)
         pdev->msi_pos = pos;
         pdev->msi_maxvec = multi_msi_capable(pci_conf_read16(pdev->sbdf, msi_control_reg(pos)));
     }
-    pdev->msix_pos = pci_find_cap_offset(pdev->sbdf, PCI_CAP_ID_MSIX);   /* no arch_msix: the table is the model's */
+    pdev->msix_pos = pci_find_cap_offset(pdev->sbdf, PCI_CAP_ID_MSIX);
+#else                                    /* passthrough/msi.c:27-34 at 4.17.5: msi.c's control_write caps vectors by it */
+    unsigned int pos = pci_find_cap_offset(pdev->seg, pdev->bus, PCI_SLOT(pdev->devfn), PCI_FUNC(pdev->devfn), PCI_CAP_ID_MSI);
+    if ( pos )
+        pdev->msi_maxvec = multi_msi_capable(pci_conf_read16(pdev->sbdf, msi_control_reg(pos)));
 #endif
     return 0;
 }
