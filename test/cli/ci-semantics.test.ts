@@ -140,7 +140,9 @@ describe('CI and cluster semantics', function () {
     const r = cli(['stress', '--strategy', 'baseline,pcidevs', '--trials', '12', '--junit', f('s.xml'), '--jsonl', f('s.jsonl'), '--html', f('s.html')]);
     assert.equal(r.code, 0, r.stderr);
     const x = fs.readFileSync(f('s.xml'), 'utf8');
-    assert.match(x, /<testcase classname="vpci-lab.stress.campaign" name="baseline" time="\d+\.\d{3}">\n\s+<failure type="(null-deref|use-after-free)" message="[^"]*forbidden for baseline[^"]*">[^<]*replay: vpci-lab stress --strategy baseline --seed \d+ --trials 1/);
+    // Which forbidden outcome a free-running campaign meets first depends on timing (under load a stale mapping,
+    // the defer_map FIXME, sometimes comes before the crashes): the case is failed by it, whichever it is.
+    assert.match(x, /<testcase classname="vpci-lab.stress.campaign" name="baseline" time="\d+\.\d{3}">\n\s+<failure type="(null-deref|use-after-free|stale-mapping|assert|double-free)" message="[^"]*forbidden for baseline[^"]*">[^<]*replay: vpci-lab stress --strategy baseline --seed \d+ --trials 1/);
     assert.match(x, /name="pcidevs"/);
     const lines = fs.readFileSync(f('s.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(lines[0].header.seed, 1);
