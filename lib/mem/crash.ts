@@ -1,6 +1,7 @@
 // A model crash is what would have panicked or corrupted Xen. It unwinds the simulated CPU (a JS throw inside the
 // model) and is caught at the vCPU thread's top level, where it becomes the trial's classified outcome.
 
+import { isMainThread } from 'node:worker_threads';
 import { M, onAttach } from './machine.js';
 import { CTL } from './regions.js';
 
@@ -20,7 +21,13 @@ export function outcomeName(code: number): Outcome { return OUTCOMES[code] ?? 'b
 
 export class ModelCrash extends Error {
   constructor(readonly kind: Outcome, readonly where: string, detail: string) {
+    // A worker's crash becomes its trial's outcome (kind, where, message) and nothing reads its stack; capturing one
+    // through optimized frames was ~8% of a worker on crash-path-1, where most runs crash. The main thread keeps
+    // stacks: a crash there (while booting) is a lab matter someone will debug.
+    const limit = Error.stackTraceLimit;
+    if (!isMainThread) Error.stackTraceLimit = 0;
     super(`${kind} in ${where}: ${detail}`);
+    Error.stackTraceLimit = limit;
     this.name = 'ModelCrash';
   }
 }
