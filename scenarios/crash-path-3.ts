@@ -3,6 +3,9 @@
 
 import { defineScenario } from '../lib/scenario/scenario.js';
 
+/** The L21 walk's own read of the freed node, in pci_get_pdev_by_domain (L21 pci.c:629). */
+const WALK_L21 = { outcome: 'use-after-free', where: 'pci_get_pdev_by_domain' } as const;
+
 export default defineScenario({
   name: 'crash-path-3',
   description: 'guest vpci_read/vpci_write racing PHYSDEVOP_pci_device_remove',
@@ -22,6 +25,7 @@ export default defineScenario({
         { outcome: 'use-after-free', where: 'vpci_read' },        // R2: vpci or pdev freed under the access
         { outcome: 'use-after-free', where: 'spin_lock' },        // R3: waiting on vpci->lock while removal frees it
         { outcome: 'use-after-free', where: 'pci_get_pdev' },   // 4.17.5's walk (pci.c:551-554), named there by the compiled C
+        WALK_L21,                                                 // R2: the unlocked lookup's walk (vpci.c:326/436, pci.c:629) on the freed node
       ],
       acceptable: ['ok'],                                         // reads wholly before or after removal
     },
@@ -30,6 +34,7 @@ export default defineScenario({
         { outcome: 'null-deref', where: 'vpci_read' },
         { outcome: 'use-after-free', where: 'vpci_read' },
         { outcome: 'use-after-free', where: 'spin_lock' },
+        WALK_L21,                                                 // B.2: lookups untouched, the walk as baseline's
       ],
       acceptable: ['ok'],
     },
@@ -37,6 +42,7 @@ export default defineScenario({
       expected: [                                                 // B.5: the lock survives vpci, not pdev
         { outcome: 'use-after-free', where: 'vpci_read' },        // R2: pdev freed by pci_remove_device
         { outcome: 'use-after-free', where: 'spin_lock' },        // pdev->vpci_lock lies in the freed pdev
+        WALK_L21,                                                 // B.5: the lookup takes no lock, the walk as baseline's
       ],
       acceptable: ['ok'],
     },
@@ -45,6 +51,7 @@ export default defineScenario({
       expected: [                                                 // B.4: the rwlock guards vpci's free, not pdev's
         { outcome: 'use-after-free', where: 'vpci_read' },        // R2: free_pdev is outside the write lock
         { outcome: 'null-deref', where: 'vpci_read' },            // no recheck of pdev->vpci after read_lock
+        WALK_L21,                                                 // B.4: free_pdev outside the write section, the walk as baseline's
       ],
       acceptable: ['ok'],
     },

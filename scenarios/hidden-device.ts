@@ -6,6 +6,9 @@
 
 import { defineScenario } from '../lib/scenario/scenario.js';
 
+/** The L21 walk's own read of the freed node, in pci_get_pdev_by_domain (L21 pci.c:629). */
+const WALK_L21 = { outcome: 'use-after-free', where: 'pci_get_pdev_by_domain' } as const;
+
 export default defineScenario({
   name: 'hidden-device',
   description: 'Dom0 reads a hidden (dom_xen) device through vPCI while another Dom0 vCPU removes it',
@@ -19,15 +22,18 @@ export default defineScenario({
     },
   },
   expect: {
-    // Late 2021: hwdom's lookup (pci_get_pdev_by_domain(hwdom), L21 vpci.c) never finds a dom_xen device, so the
-    // reads go to hardware; the removal frees the pdev under pcidevs_lock while the unlocked alldevs_list walk may
-    // stand on it (R2, the same walk crash-path-3 shows).
-    // Debian's 4.17.5 (the C backend judged as baseline): the walk is pci_get_pdev's (pci.c:551-554), named there.
-    baseline: { expected: ['ok', { outcome: 'use-after-free', where: 'vpci_read' }, { outcome: 'use-after-free', where: 'pci_get_pdev' }] },
-    cancel: { expected: ['ok', { outcome: 'use-after-free', where: 'vpci_read' }] },
-    'cancel-all': { expected: ['ok', { outcome: 'use-after-free', where: 'vpci_read' }] },
+    // Late 2021: hwdom's lookup (pci_get_pdev_by_domain(hwdom), L21 vpci.c:326) never finds a dom_xen device, so the
+    // reads go to hardware; the removal frees the pdev under pcidevs_lock (pci.c:889-901, free_pdev 499-501) while
+    // the unlocked alldevs_list walk (pci.c:629) may stand on it (R2, the same walk crash-path-3 shows): read after
+    // the free in pci_get_pdev_by_domain.
+    // Debian's 4.17.5 (the C backend judged as baseline): the walk is pci_get_pdev's (pci.c:551-554), named there
+    // (a37f9ea7a6, Aug 2022, folded pci_get_pdev_by_domain into pci_get_pdev).
+    baseline: { expected: ['ok', { outcome: 'use-after-free', where: 'vpci_read' }, WALK_L21, { outcome: 'use-after-free', where: 'pci_get_pdev' }] },
+    cancel: { expected: ['ok', { outcome: 'use-after-free', where: 'vpci_read' }, WALK_L21] },         // B.2: lookups untouched
+    'cancel-all': { expected: ['ok', { outcome: 'use-after-free', where: 'vpci_read' }, WALK_L21] },   // B.5: per-device lock only
     pcidevs: { expected: ['ok'] },                               // §G S2: the lookup under pcidevs_lock
-    'rwlock-trylock': { expected: ['ok', { outcome: 'use-after-free', where: 'vpci_read' }] },
+    // §G S3: the lookup under d->vpci_rwlock read; free_pdev after the write section
+    'rwlock-trylock': { expected: ['ok', { outcome: 'use-after-free', where: 'vpci_read' }, WALK_L21] },
     // HEAD: the reader holds hwdom->pci_lock, the remover dom_xen->pci_lock then pcidevs_lock alone for free_pdev:
     // the pdev the read found (on dom_xen's list, or still on alldevs_list) is freed under it.
     upstream: {

@@ -3,6 +3,9 @@
 
 import { defineScenario } from '../lib/scenario/scenario.js';
 
+/** The L21 walk's own read of the freed node, in pci_get_pdev_by_domain (L21 pci.c:629). */
+const WALK_L21 = { outcome: 'use-after-free', where: 'pci_get_pdev_by_domain' } as const;
+
 export default defineScenario({
   name: 'lock-freed',
   description: 'a waiter on vpci->lock while vpci_remove_device frees the struct that holds the lock',
@@ -21,6 +24,7 @@ export default defineScenario({
         { outcome: 'use-after-free', where: 'vpci_write' },       // R2
         { outcome: 'null-deref', where: 'vpci_write' },           // pdev->vpci already NULL (6ccb5e308c)
         { outcome: 'use-after-free', where: 'pci_get_pdev' },   // 4.17.5's walk (pci.c:551-554), named there by the compiled C
+        WALK_L21,                                                 // R2: the unlocked lookup's walk (vpci.c:326/436, pci.c:629) on the freed node
       ],
       acceptable: ['ok'],
     },
@@ -29,6 +33,7 @@ export default defineScenario({
         { outcome: 'use-after-free', where: 'spin_lock' },
         { outcome: 'use-after-free', where: 'vpci_write' },
         { outcome: 'null-deref', where: 'vpci_write' },
+        WALK_L21,                                                 // B.2: lookups untouched, the walk as baseline's
       ],
       acceptable: ['ok'],
     },
@@ -36,6 +41,7 @@ export default defineScenario({
       expected: [                                                 // B.5: the lock moved to pdev, which is freed too
         { outcome: 'use-after-free', where: 'spin_lock' },
         { outcome: 'use-after-free', where: 'vpci_write' },
+        WALK_L21,                                                 // B.5: the lookup takes no lock, the walk as baseline's
       ],
       acceptable: ['ok'],
     },
@@ -44,6 +50,7 @@ export default defineScenario({
       expected: [                                                 // B.4: vpci freed under the write lock, pdev is not
         { outcome: 'use-after-free', where: 'vpci_write' },       // R2: free_pdev outside the lock
         { outcome: 'null-deref', where: 'vpci_write' },           // no recheck of pdev->vpci
+        WALK_L21,                                                 // B.4: free_pdev outside the write section, the walk as baseline's
       ],
       acceptable: ['ok'],
     },

@@ -6,6 +6,9 @@
 
 import { defineScenario } from '../lib/scenario/scenario.js';
 
+/** The L21 walk's own read of the freed node, in pci_get_pdev_by_domain (L21 pci.c:629). */
+const WALK_L21 = { outcome: 'use-after-free', where: 'pci_get_pdev_by_domain' } as const;
+
 export default defineScenario({
   name: 'msix-abba',
   description: 'MSI-X enable (vpci->lock then pcidevs_lock in the arch hook) against device removal (the reverse)',
@@ -32,6 +35,7 @@ export default defineScenario({
         { outcome: 'use-after-free', where: 'vpci_write' },  // R2
         { outcome: 'null-deref', where: 'vpci_write' },      // C.5: pdev->vpci already NULL
         { outcome: 'use-after-free', where: 'pci_get_pdev' },  // 4.17.5's walk (pci.c:551-554), as the compiled C names it
+        WALK_L21,                                            // R2: the unlocked lookup's walk (vpci.c:436, pci.c:629) on the freed node
       ],
       acceptable: ['ok'],
     },
@@ -44,6 +48,7 @@ export default defineScenario({
         { outcome: 'use-after-free', where: 'spin_lock' },
         { outcome: 'use-after-free', where: 'vpci_write' },
         { outcome: 'null-deref', where: 'vpci_write' },
+        WALK_L21,                                            // B.2: lookups untouched, the walk as baseline's
       ],
       acceptable: ['ok'],
     },
@@ -55,6 +60,7 @@ export default defineScenario({
         { outcome: 'use-after-free', where: 'get_entry' },   // the same read in compiled msix.c's get_entry (4.17.5 msix.c:182-188)
         { outcome: 'use-after-free', where: 'spin_lock' },   // msix.c still locks vpci->lock, freed unlocked
         { outcome: 'use-after-free', where: 'vpci_write' },  // the pdev is freed too
+        WALK_L21,                                            // B.5: the lookup takes no lock, the walk as baseline's
       ],
       acceptable: ['ok'],
     },

@@ -5,6 +5,9 @@
 
 import { defineScenario } from '../lib/scenario/scenario.js';
 
+/** The L21 walk's own read of the freed node, in pci_get_pdev_by_domain (L21 pci.c:629). */
+const WALK_L21 = { outcome: 'use-after-free', where: 'pci_get_pdev_by_domain' } as const;
+
 export default defineScenario({
   name: 'stale-pdev',
   description: 'pending work for a device that PHYSDEVOP_pci_device_remove frees before the vCPU resumes',
@@ -25,6 +28,7 @@ export default defineScenario({
         { outcome: 'null-deref', where: 'vpci_write' },           // C.5: the write after removal
         { outcome: 'use-after-free', where: 'vpci_write' },       // R2
         { outcome: 'use-after-free', where: 'pci_get_pdev' },   // 4.17.5's walk (pci.c:551-554), named there by the compiled C
+        WALK_L21,                                                 // R2: the unlocked lookup's walk (vpci.c:326/436, pci.c:629) on the freed node
       ],
       acceptable: ['ok'],
     },
@@ -35,6 +39,7 @@ export default defineScenario({
         { outcome: 'use-after-free', where: 'spin_lock' },
         { outcome: 'null-deref', where: 'vpci_write' },
         { outcome: 'use-after-free', where: 'vpci_write' },
+        WALK_L21,                                                 // B.2: lookups untouched, the walk as baseline's
       ],
       acceptable: ['ok'],
     },
@@ -43,6 +48,7 @@ export default defineScenario({
         { outcome: 'use-after-free', where: 'vpci_process_pending' }, // pdev read from the slot before the cancel, freed after
         { outcome: 'use-after-free', where: 'spin_lock' },        // waiting on pdev->vpci_lock inside the freed pdev
         { outcome: 'use-after-free', where: 'vpci_write' },       // R2: pdev freed under the lookup
+        WALK_L21,                                                 // B.5: the lookup takes no lock, the walk as baseline's
       ],
       acceptable: ['ok'],
     },
@@ -53,6 +59,7 @@ export default defineScenario({
         { outcome: 'null-deref', where: 'vpci_process_pending' },
         { outcome: 'use-after-free', where: 'vpci_write' },
         { outcome: 'null-deref', where: 'vpci_write' },
+        WALK_L21,                                                 // B.4: free_pdev outside the write section, the walk as baseline's
       ],
       acceptable: ['ok'],
     },

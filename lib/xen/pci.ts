@@ -65,7 +65,11 @@ export function pci_find_cap_offset(sbdf: number, cap: number): number {
   return 0;
 }
 
-/** pci_get_pdev_by_domain (L21): walks alldevs_list — from vpci_read/vpci_write with no lock at all (R2). */
+/**
+ * pci_get_pdev_by_domain (L21 pci.c:611-634) for callers holding pcidevs_lock, under which nothing changes
+ * alldevs_list: no yield point in the walk. The unlocked lookup of L21's vpci_read/vpci_write (R2), which yields at
+ * each node, is lib/xen/l21/pci.ts's.
+ */
 export function pci_get_pdev_by_domain(d: number, sbdf: number, where: string): PciDevPtr {
   for (let p = M[xen(XEN.alldevs_list)]; p !== NULL; p = list_next(p, PCI_DEV.alldevs_next, where)) {
     chk(p, PCI_DEV, where);

@@ -4,12 +4,12 @@ import { M } from '../../mem/machine.js';
 import { chk } from '../../mem/heap.js';
 import { spin_lock, spin_unlock } from '../../sync/spinlock.js';
 import { PCI_DEV, VPCI } from '../types.js';
-import { iommu_add_device, pci_get_pdev_by_domain } from '../pci.js';
+import { iommu_add_device } from '../pci.js';
 import type { Generation } from '../generation.js';
 import { vpci_read_hw, vpci_write_hw } from '../vpci-hw.js';
 import { vpci_read, vpci_write, vpci_add_register, vpci_remove_register, vpci_add_handlers, vpci_remove_device } from './vpci.js';
 import { init_bars, cmd_write, bar_write, rom_write, modify_bars, modify_decoding, defer_map, map_range, vpci_process_pending } from './header.js';
-import { pci_add_device, pci_remove_device, assign_device, deassign_device } from './pci.js';
+import { pci_add_device, pci_remove_device, assign_device, deassign_device, pci_get_pdev_by_domain } from './pci.js';
 import { hvm_do_resume } from '../domain.js';          // hvm.c: the return to the guest, both generations
 import { init_msi } from './msi.js';
 import { init_msix, control_read, control_write, update_entry, msix_find, msix_accept, msix_read, msix_write, vpci_make_msix_hole } from './msix.js';

@@ -8,8 +8,28 @@ import { SITE } from '../../trace/sites.js';
 import { PCI_DEV, ENOMEM, ENODEV, ERESTART, EBUSY } from '../types.js';
 import { XEN, xen, hardware_domain, dom_io, iommu_quarantine } from '../state.js';
 import { fn } from '../fn.js';
-import { pcidevs_lock, pcidevs_unlock, alloc_pdev, free_pdev, list_add_pdev, list_del_pdev, pci_get_pdev_by_domain, unmap_device_bars } from '../pci.js';
+import { pcidevs_lock, pcidevs_unlock, alloc_pdev, free_pdev, list_add_pdev, list_del_pdev, unmap_device_bars } from '../pci.js';
+// The walk without the yield, for lookups under pcidevs_lock (below).
+import { pci_get_pdev_by_domain as pci_get_pdev_by_domain_locked } from '../pci.js';
+import { list_next } from '../list.js';
 import type { DomainPtr, PciDevPtr } from '../types.js';
+
+/**
+ * pci_get_pdev_by_domain (L21 pci.c:611-634) as vpci_read and vpci_write call it (vpci.c:326, 436), with no lock at
+ * all: its walk of alldevs_list (pci.c:629) can stand on the node pci_remove_device frees under pcidevs_lock
+ * (pci.c:889-901, free_pdev 499-501). It yields at each node before reading it, at the site HEAD's pci_get_pdev and
+ * the compiled C yield at (pci_get_pdev); a freed node is read in this function's own code, so the fault is named
+ * for it, whoever called it. Lookups made under pcidevs_lock (pci_remove_device, assign_device, deassign_device,
+ * alloc_pdev) use lib/xen/pci.ts's walk without the yield, as HEAD's model does: nothing else changes the list then.
+ */
+export function pci_get_pdev_by_domain(d: DomainPtr, sbdf: number, _caller: string): PciDevPtr {
+  const where = 'pci_get_pdev_by_domain';
+  for (let p = M[xen(XEN.alldevs_list)] as PciDevPtr; p !== NULL; p = list_next(p, PCI_DEV.alldevs_next, where) as PciDevPtr) {
+    yield_point(SITE.pci_get_pdev);
+    if (M[chk(p, PCI_DEV, where) + PCI_DEV.sbdf] === sbdf && (d === NULL || M[p + PCI_DEV.domain] === d)) return p;
+  }
+  return NULL;
+}
 
 /** Retire vPCI state where no continuation is possible: retry in place (what a -ERESTART strategy must do here). */
 function vpci_remove_device_sync(pdev: PciDevPtr): void {
@@ -51,7 +71,7 @@ export function pci_add_device(sbdf: number): number {
 export function pci_remove_device(sbdf: number): number {
   pcidevs_lock();
   let ret = ENODEV;
-  const pdev = pci_get_pdev_by_domain(NULL, sbdf, 'pci_remove_device');
+  const pdev = pci_get_pdev_by_domain_locked(NULL, sbdf, 'pci_remove_device');
   if (pdev !== NULL) {
     const d = M[chk(pdev, PCI_DEV, 'pci_remove_device') + PCI_DEV.domain] as DomainPtr;
     if (d !== NULL) fn.pdev_list_write_enter(d);
@@ -75,7 +95,7 @@ export function pci_remove_device(sbdf: number): number {
 
 /** assign_device (L21 1473-1519 + v4 vPCI hooks): vPCI leaves the old owner, the IOMMU moves it, vPCI joins d. */
 export function assign_device(d: DomainPtr, sbdf: number): number {
-  const pdev = pci_get_pdev_by_domain(NULL, sbdf, 'assign_device');
+  const pdev = pci_get_pdev_by_domain_locked(NULL, sbdf, 'assign_device');
   if (pdev === NULL) return ENODEV;
   // device_assigned (L21 pci.c:1450-1470): the hardware domain or dom_io (a quarantined device) owns it.
   const owner = M[chk(pdev, PCI_DEV, 'assign_device') + PCI_DEV.domain] as DomainPtr;
@@ -101,7 +121,7 @@ export function assign_device(d: DomainPtr, sbdf: number): number {
  * (pdev->quarantine, L21 pci.c:1514-1516, cleared when it is back with the hardware domain, 945-946).
  */
 export function deassign_device(d: DomainPtr, sbdf: number): number {
-  const pdev = pci_get_pdev_by_domain(d, sbdf, 'deassign_device');
+  const pdev = pci_get_pdev_by_domain_locked(d, sbdf, 'deassign_device');
   if (pdev === NULL) return ENODEV;
   const quarantined = iommu_quarantine() || M[chk(pdev, PCI_DEV, 'deassign_device') + PCI_DEV.quarantine] !== 0;  // L21 pci.c:924
   const target = quarantined && M[pdev + PCI_DEV.domain] !== dom_io() ? dom_io() : hardware_domain();

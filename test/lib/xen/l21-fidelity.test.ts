@@ -78,4 +78,20 @@ describe('L21 fidelity (4ed7d5525f)', () => {
       assert.deepEqual(Object.keys(r.outcomes), ['ok']);
     });
   });
+  describe('the unlocked lookup walks alldevs_list with a yield point per node (vpci.c:326, 436; pci.c:611-634)', function () {
+    this.timeout(120_000);
+    let pool: TrialPool;
+    before(() => { pool = createPool(2); });
+    after(async () => { await pool.close(); });
+
+    it('alldevs-walk under baseline: the removal frees the node the walk stands on, read in pci_get_pdev_by_domain', async () => {
+      // Without a yield point inside the walk the removal can only run before or after the whole lookup: verified.
+      const { url, scenario } = await loadScenario('alldevs-walk');
+      const r = await verify(pool, url, scenario, 'baseline', { bound: 2, reduce: true, kinds: 0, maxFaults: 0, maxRuns: 2000, budgetMs: 90_000, seed: 1 });
+      assert.equal(r.complete, true);
+      assert.deepEqual(r.outcomes['use-after-free']?.where, ['pci_get_pdev_by_domain'], JSON.stringify(r.outcomes));
+      assert.equal(r.forbidden, 0, 'baseline expects the walk\'s read of the freed node');
+      assert.equal(r.firstFailure?.where, 'pci_get_pdev_by_domain');
+    });
+  });
 });
