@@ -11,7 +11,7 @@
 import { workerData, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { futexAddon } from '../lib/sched/futex.js';
 import { setEndBell } from '../lib/sched/index.js';
-import type { LoopData, LoopReply } from '../lib/run/task.js';
+import { BELL_WAITING, BELL_REMAINING, type LoopData, type LoopReply } from '../lib/run/task.js';
 
 /** How long one sleep between tasks lasts at most: a terminate takes effect once the sleep returns to JavaScript. */
 const SLEEP_MS = 100;
@@ -23,7 +23,7 @@ const task = (await import(filename) as { default: (t: unknown) => unknown }).de
 /** Ring the pool's bell; wake the main thread only when it sleeps there (pool.ts BELL_WAITING). */
 function ring(): void {
   Atomics.add(ctl, bell, 1);
-  if (Atomics.load(ctl, bell + 1) === 0) return;
+  if (Atomics.load(ctl, bell + BELL_WAITING) === 0) return;
   if (addon) addon.wake(ctl, bell, 1);
   else Atomics.notify(ctl, bell, 1);
 }
@@ -47,6 +47,6 @@ for (;;) {
     reply = { ok: false, name: err.name, message: err.message, stack: err.stack };
   }
   port.postMessage(reply);
-  if (Atomics.sub(ctl, bell + 2, 1) <= 1) ring(); // the trial's last result (pool.ts BELL_REMAINING)
+  if (Atomics.sub(ctl, bell + BELL_REMAINING, 1) <= 1) ring(); // the trial's last result
 }
 port.close();

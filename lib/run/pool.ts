@@ -9,7 +9,7 @@
 
 import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { futexAddon } from '../sched/futex.js';
-import { SAME_MACHINE, type ThreadTask, type ThreadResult, type LoopData, type LoopReply } from './task.js';
+import { SAME_MACHINE, BELL_WAITING, BELL_REMAINING, type ThreadTask, type ThreadResult, type LoopData, type LoopReply } from './task.js';
 
 /** The compiled thread entry point (dist/workers/thread.js). */
 export const THREAD_WORKER_URL = new URL('../../workers/thread.js', import.meta.url);
@@ -45,7 +45,7 @@ const LINE = 16;
  * that someone sleeps on it (else a ring is one atomic add, no system call); BELL_REMAINING counts the results the
  * sleeper still waits for, so that only the last of them wakes it.
  */
-const BELL = 0, BELL_WAITING = 1, BELL_REMAINING = 2;
+const BELL = 0;
 
 interface Job { task: ThreadTask; signal: AbortSignal; resolve: (r: ThreadResult) => void; reject: (e: Error) => void; onAbort?: () => void }
 /** What a lane's worker was last sent of a trial's machine (sameMachine). */

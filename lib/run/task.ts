@@ -24,6 +24,9 @@ export interface LoopData {
   futex: boolean;
 }
 
+/** Words of the pool's bell line after the bell itself (lib/run/pool.ts): someone sleeps on it; results still awaited. */
+export const BELL_WAITING = 1, BELL_REMAINING = 2;
+
 /** What the worker posts back: the task's result, or what it threw. */
 export type LoopReply = { ok: true; result: unknown } | { ok: false; name: string; message: string; stack?: string };
 
