@@ -11,6 +11,7 @@ import { loadStrategy } from '../../lib/strategy/index.js';
 import { createPool } from '../../lib/run/index.js';
 import { BUILTIN_SCENARIOS, loadScenario } from '../../lib/scenario/scenario.js';
 import { verify, type VerifyResult } from '../../lib/explore/verify.js';
+import { compareOutcomes } from './compare.js';
 
 const SPEC = {
   usage: 'diff-backends --xen-src DIR [--patch FILES] [--strategy NAME] [options]',
@@ -31,7 +32,7 @@ side's runs per second. Exit 0 (a difference is a finding to explain, not a fail
 };
 
 interface Side { verdict: string; outcomes: string[]; runs: number; ms: number; complete: boolean; error?: string }
-interface Row { scenario: string; ts: Side; c: Side; same: boolean }
+interface Row { scenario: string; ts: Side; c: Side; same: boolean; renamed: string[] }
 
 /** Outcome kinds with their sites, sorted: "null-deref@vpci_read". */
 function outcomes(r: VerifyResult): string[] {
@@ -42,6 +43,8 @@ function side(r: VerifyResult): Side {
   const failing = Object.keys(r.outcomes).some((o) => o !== 'ok');
   return { verdict: !r.complete ? 'incomplete' : failing ? 'refuted' : 'verified', outcomes: outcomes(r), runs: r.runs, ms: r.ms, complete: r.complete };
 }
+
+const label = (r: Pick<Row, 'same' | 'renamed'>): string => (!r.same ? 'DIFFERENT' : r.renamed.length ? 'same*' : 'same');
 
 const rate = (s: Side): string => `${(s.runs / Math.max(1e-3, s.ms / 1000)).toFixed(0)}/s`;
 
@@ -67,9 +70,9 @@ export async function run(argv: string[]): Promise<number> {
       try { cs = side(await verify(pool, loaded.url, loaded.scenario, c.strategy.name, o)); } catch (e) {
         cs = { verdict: 'error', outcomes: [], runs: 0, ms: 0, complete: false, error: (e as Error).message.split('\n')[0] };
       }
-      const row = { scenario: name, ts, c: cs, same: ts.outcomes.join() === cs.outcomes.join() };
+      const row = { scenario: name, ts, c: cs, ...compareOutcomes(ts.outcomes, cs.outcomes) };
       rows.push(row);
-      process.stderr.write(`${name}: ${row.same ? 'same' : 'DIFFERENT'}\n`);
+      process.stderr.write(`${name}: ${label(row)}\n`);
     }
   } finally {
     await pool.close().catch(() => {});
@@ -77,9 +80,11 @@ export async function run(argv: string[]): Promise<number> {
   const w = Math.max(8, ...rows.map((r) => r.scenario.length));
   process.stdout.write(`diff-backends (K=${v.preemptions}, no faults): TypeScript ${as} vs ${c.strategy.name}\n`);
   for (const r of rows) {
-    process.stdout.write(`${r.scenario.padEnd(w)}  ${r.same ? 'same     ' : 'DIFFERENT'}  ts ${r.ts.verdict} [${r.ts.outcomes.join(' ')}] ${r.ts.runs} runs ${rate(r.ts)}\n`);
+    process.stdout.write(`${r.scenario.padEnd(w)}  ${label(r).padEnd(9)}  ts ${r.ts.verdict} [${r.ts.outcomes.join(' ')}] ${r.ts.runs} runs ${rate(r.ts)}\n`);
     process.stdout.write(`${''.padEnd(w)}             c  ${r.c.verdict} [${r.c.outcomes.join(' ')}] ${r.c.runs} runs ${rate(r.c)}${r.c.error ? ` (${r.c.error})` : ''}\n`);
   }
+  const renames = [...new Set(rows.flatMap((r) => r.renamed))];
+  if (renames.length) process.stdout.write(`same*: the same once Xen's renames between the two trees are applied: ${renames.join('; ')}\n`);
   const tot = (k: 'ts' | 'c'): string => { const runs = rows.reduce((n, r) => n + r[k].runs, 0), ms = rows.reduce((n, r) => n + r[k].ms, 0); return `${runs} runs, ${(runs / Math.max(1e-3, ms / 1000)).toFixed(0)} runs/s`; };
   process.stdout.write(`total: TypeScript ${tot('ts')}; C ${tot('c')} (same machine, same run, load ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)\n`);
   const out = new Outputs();
