@@ -4,14 +4,11 @@
 // C compiler and a 4.17 tree ($VPCI_XEN_417 or Debian's); skips saying which is missing.
 
 import assert from 'node:assert/strict';
-import {
-  pci_conf_read8, pci_conf_read16, msix_entry_read, PCI_CAPABILITY_LIST, PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE,
-  PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET, PCI_MSIX_ENTRY_UPPER_ADDR_OFFSET, PCI_MSIX_ENTRY_DATA_OFFSET, PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET,
-} from '../../../lib/hw/index.js';
+import { msix_entry_read, PCI_MSIX_ENTRY_DATA_OFFSET } from '../../../lib/hw/index.js';
 import { set_current } from '../../../lib/xen/state.js';
 import { fn } from '../../../lib/xen/fn.js';
 import { p2m_lookup } from '../../../lib/xen/p2m.js';
-import { guest_mmio_read, guest_mmio_write } from '../../../lib/xen/intercept.js';
+import { guest_mmio_read } from '../../../lib/xen/intercept.js';
 import { bootMachine } from '../../../lib/lab/boot.js';
 import { stressHw, deviceSbdf, deviceBase, msixEntryAddr, MSIX_TABLE_OFFSET, MSIX_PBA_OFFSET } from '../../../lib/lab/workload.js';
 import { createPool, type TrialPool } from '../../../lib/run/index.js';
@@ -22,6 +19,7 @@ import { installedDeviceSource } from '../../../lib/strategy/devices.js';
 import { staleMappingScan } from '../../../lib/check/stale.js';
 import { judgeAs } from '../../../cli/backend.js';
 import { xen417OrSkip } from '../../helpers-xen.js';
+import { ENTRY2, writeEntry2, enableAndUnmaskEntry2, assertEntry2Programmed } from '../../helpers-msix.js';
 
 const DEV = deviceSbdf(0);
 
@@ -51,20 +49,11 @@ describe('MSI-X table MMIO on Xen 4.17.5\'s compiled msix.c', function () {
   it('a trapped table write reaches C\'s entry and reads back; an unmask with MSI-X on programs the device', () => {
     const { world } = boot();
     set_current(world.vcpus[0][1]);
-    const at = (f: number): number => msixEntryAddr(DEV, 2, f)!;
-    guest_mmio_write(at(PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET), 4, 0xfee01000);
-    guest_mmio_write(at(PCI_MSIX_ENTRY_UPPER_ADDR_OFFSET), 4, 0);
-    guest_mmio_write(at(PCI_MSIX_ENTRY_DATA_OFFSET), 4, 0x4041);
-    assert.equal(guest_mmio_read(at(PCI_MSIX_ENTRY_DATA_OFFSET), 4), 0x4041, 'read back through msix_read');
+    const at = writeEntry2(DEV);
+    assert.equal(guest_mmio_read(at(PCI_MSIX_ENTRY_DATA_OFFSET), 4), ENTRY2.data, 'read back through msix_read');
     assert.equal(msix_entry_read(DEV, 2, PCI_MSIX_ENTRY_DATA_OFFSET), 0, 'the device is not programmed yet');
-    const pos = pci_conf_read8(DEV, PCI_CAPABILITY_LIST);
-    fn.vpci_write(DEV, pos + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);       // compiled control_write
-    assert.equal(pci_conf_read16(DEV, pos + PCI_MSIX_FLAGS) & PCI_MSIX_FLAGS_ENABLE, PCI_MSIX_FLAGS_ENABLE);
-    guest_mmio_write(at(PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET), 4, 0);            // unmask: update_entry, the arch hook
-    assert.equal(msix_entry_read(DEV, 2, PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET), 0xfee01000);
-    assert.equal(msix_entry_read(DEV, 2, PCI_MSIX_ENTRY_DATA_OFFSET), 0x4041);
-    assert.equal(msix_entry_read(DEV, 2, PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET), 0, 'unmasked in the device');
-    assert.equal(msix_entry_read(DEV, 3, PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET), 1, 'other entries untouched');
+    enableAndUnmaskEntry2(DEV, at);                                            // compiled control_write, update_entry
+    assertEntry2Programmed(DEV);
   });
 
   it('after a removal 4.17.5 has unlinked the table (vpci.c:59): the next access is unclaimed, all-ones', () => {

@@ -8,8 +8,8 @@ import { CRASH_OUTCOMES } from '../../../lib/mem/crash.js';
 import {
   pci_conf_read8, pci_conf_read16, pci_conf_read32, pci_conf_write16, pci_conf_write32, msixLayout, msix_entry_read,
   mmio_read32, PCI_STATUS, PCI_STATUS_CAP_LIST, PCI_CAPABILITY_LIST, PCI_CAP_ID_MSIX, PCI_MSIX_FLAGS, PCI_MSIX_TABLE,
-  PCI_MSIX_PBA, PCI_MSIX_FLAGS_ENABLE, PCI_MSIX_FLAGS_MASKALL, PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET,
-  PCI_MSIX_ENTRY_UPPER_ADDR_OFFSET, PCI_MSIX_ENTRY_DATA_OFFSET, PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET, PCI_COMMAND,
+  PCI_MSIX_PBA, PCI_MSIX_FLAGS_ENABLE, PCI_MSIX_FLAGS_MASKALL,
+  PCI_MSIX_ENTRY_DATA_OFFSET, PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET, PCI_COMMAND,
   PCI_COMMAND_MEMORY,
 } from '../../../lib/hw/index.js';
 import { pci_find_cap_offset, pci_get_pdev_by_domain } from '../../../lib/xen/pci.js';
@@ -17,7 +17,7 @@ import { set_current } from '../../../lib/xen/state.js';
 import { fn } from '../../../lib/xen/fn.js';
 import { NULL } from '../../../lib/mem/heap.js';
 import { p2m_lookup } from '../../../lib/xen/p2m.js';
-import { guest_mmio_read, guest_mmio_write } from '../../../lib/xen/intercept.js';
+import { guest_mmio_read } from '../../../lib/xen/intercept.js';
 import { DOMAIN, PCI_DEV, VPCI, VPCI_MSIX, MSIX_ENTRY } from '../../../lib/xen/types.js';
 import { msix_entry } from '../../../lib/xen/vmsix.js';
 import { bootMachine } from '../../../lib/lab/boot.js';
@@ -26,6 +26,7 @@ import { createPool, type TrialPool } from '../../../lib/run/index.js';
 import { loadScenario, judge } from '../../../lib/scenario/scenario.js';
 import { reproduce } from '../../../lib/explore/repro.js';
 import { outcomeOf } from '../../helpers-model.js';
+import { writeEntry2, enableAndUnmaskEntry2, assertEntry2Programmed } from '../../helpers-msix.js';
 
 const DEV = deviceSbdf(0);
 const boot = (strategy = 'baseline') =>
@@ -87,10 +88,7 @@ describe('MSI-X', () => {
     it('a guest table write reaches Xen\'s entry, and an unmask with MSI-X on programs the device entry', () => {
       const { world } = boot();
       set_current(world.vcpus[0][1]);
-      const at = (f: number): number => msixEntryAddr(DEV, 2, f)!;
-      guest_mmio_write(at(PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET), 4, 0xfee01000);
-      guest_mmio_write(at(PCI_MSIX_ENTRY_UPPER_ADDR_OFFSET), 4, 0);
-      guest_mmio_write(at(PCI_MSIX_ENTRY_DATA_OFFSET), 4, 0x4041);
+      const at = writeEntry2(DEV);
       const pdev = pci_get_pdev_by_domain(world.domains[0], DEV, 'test');
       const entry = msix_entry(M[M[pdev + PCI_DEV.vpci] + VPCI.msix], 2);
       assert.equal(M[entry + MSIX_ENTRY.addr_lo] >>> 0, 0xfee01000);
@@ -98,15 +96,9 @@ describe('MSI-X', () => {
       assert.equal(M[entry + MSIX_ENTRY.updated], 1);
       assert.equal(guest_mmio_read(at(PCI_MSIX_ENTRY_DATA_OFFSET), 4), 0x4041, 'read back through msix_read');
       assert.equal(msix_entry_read(DEV, 2, PCI_MSIX_ENTRY_DATA_OFFSET), 0, 'the device is not programmed yet');
-      const pos = pci_conf_read8(DEV, PCI_CAPABILITY_LIST);
-      fn.vpci_write(DEV, pos + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);       // through control_write
-      assert.equal(pci_conf_read16(DEV, pos + PCI_MSIX_FLAGS) & PCI_MSIX_FLAGS_ENABLE, PCI_MSIX_FLAGS_ENABLE);
-      guest_mmio_write(at(PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET), 4, 0);            // unmask: update_entry
+      enableAndUnmaskEntry2(DEV, at);                                          // control_write, update_entry
       assert.equal(M[entry + MSIX_ENTRY.updated], 0);
-      assert.equal(msix_entry_read(DEV, 2, PCI_MSIX_ENTRY_LOWER_ADDR_OFFSET), 0xfee01000);
-      assert.equal(msix_entry_read(DEV, 2, PCI_MSIX_ENTRY_DATA_OFFSET), 0x4041);
-      assert.equal(msix_entry_read(DEV, 2, PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET), 0, 'unmasked in the device');
-      assert.equal(msix_entry_read(DEV, 3, PCI_MSIX_ENTRY_VECTOR_CTRL_OFFSET), 1, 'other entries untouched');
+      assertEntry2Programmed(DEV);
     });
 
     it('after a removal the freed table is still on the list: the next trapped access is a use-after-free (c14aea137e)', () => {
