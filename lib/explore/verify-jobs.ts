@@ -1,7 +1,8 @@
 // verify --jobs N: the search spread over N child processes (each its own pool of worker threads). Each child stays
-// for the whole search and takes jobs from a queue (commands/verify/serve.ts): a scenario's cells as one job (all
-// its strategies) when there are at least 2N scenarios, else one cell per job; one cell is split into shards (more
-// shards than jobs, so a large subtree does not leave the others idle) and merged. A child reports each job through
+// for the whole search and takes jobs from a queue (commands/verify/serve.ts), one cell per job: a scenario's cells
+// as one job left a child running three quarters of the matrix's three largest scenarios while the other idled
+// (149 s wall where the cells add up to 123 s per child). One cell alone is split into shards (more shards than
+// jobs, so a large subtree does not leave the others idle) and merged. A child reports each job through
 // its JSON file, exactly as --shard / --merge do. Each child is told its share of the cores (VPCI_CORES), so that
 // the controlled scheduler's polling (lib/sched/spin.ts) counts the sibling processes.
 
@@ -25,14 +26,13 @@ type CellJson = Parameters<typeof mergeCells>[0][number];
 export async function runJobs(list: Job[], args: string[], jobs: number, interrupt: { stop: boolean }): Promise<VerifyResult[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-verify-'));
   const cells = new Map<string, CellJson[]>();
-  const groups = groupByScenario(list, jobs);
-  const env = { ...process.env, VPCI_CORES: String(Math.max(1, Math.floor(os.availableParallelism() / Math.min(jobs, groups.length)))) };
+  const env = { ...process.env, VPCI_CORES: String(Math.max(1, Math.floor(os.availableParallelism() / Math.min(jobs, list.length)))) };
   let next = 0;
   const lane = async (): Promise<void> => {
     let child: Child | undefined;
     try {
-      while (next < groups.length && !interrupt.stop) {
-        const i = next++, j = groups[i];
+      while (next < list.length && !interrupt.stop) {
+        const i = next++, j = list[i];
         const file = path.join(dir, `${i}.json`);
         const argv = ['verify', j.scenario, '--strategy', j.strategy, ...args, '--json', file, '--events', '0', '--html', path.join(dir, `${i}.html`), '--report', path.join(dir, `${i}-report.html`)];
         if (j.shard) argv.push('--shard', j.shard);
@@ -44,7 +44,7 @@ export async function runJobs(list: Job[], args: string[], jobs: number, interru
         if (!fs.existsSync(file) && interrupt.stop) continue;
         if (!fs.existsSync(file)) throw new Error(`verify job ${j.scenario}/${j.strategy}${j.shard ? ` shard ${j.shard}` : ''} wrote no result (exit ${code})`);
         for (const c of (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: CellJson[] }).cells) {
-          const k = `${j.scenario}\u0000${c.strategy}`;           // a child runs one scenario per job: its cells differ by strategy
+          const k = `${j.scenario}\u0000${c.strategy}`;           // a job is one scenario: its cells differ by strategy
           cells.set(k, [...(cells.get(k) ?? []), c]);
         }
       }
@@ -53,7 +53,7 @@ export async function runJobs(list: Job[], args: string[], jobs: number, interru
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(jobs, groups.length) }, lane));
+    await Promise.all(Array.from({ length: Math.min(jobs, list.length) }, lane));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -88,13 +88,4 @@ function startChild(env: NodeJS.ProcessEnv): Child {
     }),
     end: async () => { c.stdin!.end(); await exited; },
   };
-}
-
-/** One job per scenario (its strategies as a comma list) when that leaves at least two per child, else `list`. */
-function groupByScenario(list: Job[], jobs: number): Job[] {
-  if (list.some((j) => j.shard !== undefined)) return list;
-  const by = new Map<string, string[]>();
-  for (const j of list) by.set(j.scenario, [...(by.get(j.scenario) ?? []), j.strategy]);
-  if (by.size < 2 * jobs) return list;
-  return [...by].map(([scenario, strategies]) => ({ scenario, strategy: strategies.join(',') }));
 }
