@@ -175,9 +175,14 @@ export let installedCaps: GenerationCaps = { physdevReset: false, pendingSlot: '
 /** Install a complete table (lib/strategy builds it from a generation and its patches). */
 export function installModel(table: ModelTable, generation: { name: string; caps: GenerationCaps }): void {
   installedCaps = generation.caps;
+  // A worker installs its strategy before every run's CPU task: the same table again (the common case) writes the
+  // same functions, and rebuilding the absent entries' closures was 4% of a verify worker's samples.
+  if (installed?.table === table && installed.generation === generation) return;
   const live = fn as unknown as Record<string, unknown>;
   for (const n of MODEL_FN_NAMES) live[n] = table[n] ?? absent(n, generation.name);
+  installed = { table, generation };
 }
+let installed: { table: ModelTable; generation: object } | undefined;
 
 /** A patch's replacements: each is given the function it replaces and returns the new one. */
 export type Replacements = { [K in ModelFnName]?: (prev: ModelFns[K]) => ModelFns[K] };
