@@ -3,11 +3,12 @@
 // holding the token runs the chooser, logs the decision, and hands the token on by setting the next thread's own
 // wake word and notifying that word only, so a handoff wakes exactly one thread.
 //
-// Thread states: not-started -> runnable <-> blocked(addr, seen) -> done. A blocked thread becomes runnable again
-// once M[addr] !== seen (futex semantics: generic for every lock type); it then re-checks its lock. No runnable
-// thread while some are not done is a deadlock; more decisions than the step budget is a hang (livelock). The
-// scheduler only marks the end (SCHED_HEADER.END) and parks; the main thread (lib/run) builds the report, then sets STOP and
-// wakes everyone. Every wait is bounded (WAIT_MS) and rechecks CTL.STOP.
+// Thread states: not-started -> runnable <-> blocked(addr, seen) -> done; a thread that has not started yet counts
+// as runnable (it is on its way). A blocked thread becomes runnable again once M[addr] !== seen (futex semantics:
+// generic for every lock type); it then re-checks its lock. No runnable thread while some are not done is a
+// deadlock; more decisions than the step budget is a hang (livelock). The scheduler only marks the end
+// (SCHED_HEADER.END) and parks; the main thread (lib/run) builds the report, then sets STOP and wakes everyone.
+// Every wait is bounded (WAIT_MS) and rechecks CTL.STOP.
 
 import { CTL, M, MAX_THREADS } from '../mem/machine.js';
 import { TrialStopped } from '../mem/crash.js';
@@ -37,11 +38,11 @@ function decide(current: number): number {
   for (let c = 0; c < n; c++) {
     const s = slot(c);
     const st = M[s + SCHED_SLOT.STATE];
-    if (st === ST_RUNNABLE) { mask |= 1 << c; live++; }
+    if (st === ST_RUNNABLE || st === ST_NOT_STARTED) { mask |= 1 << c; live++; } // not arrived yet: runnable (schedThreadStart)
     else if (st === ST_BLOCKED) {
       live++;
       if (Atomics.load(M, M[s + SCHED_SLOT.ADDR]) !== M[s + SCHED_SLOT.SEEN]) { M[s + SCHED_SLOT.STATE] = ST_RUNNABLE; mask |= 1 << c; }
-    } else if (st === ST_NOT_STARTED) live++;
+    }
   }
   if (mask === 0) return live > 0 ? -END_DEADLOCK : -END_DONE;
   const step = M[schedBase + SCHED_HEADER.STEP];
@@ -175,12 +176,19 @@ installControlled({ yieldNow, blockOn, backoff });
 
 // ---------------------------------------------------------------- thread start / end (workers/thread.ts)
 
-/** Enter the run as thread `c` and wait for the token. The last thread to arrive makes the first decision. */
+/**
+ * Enter the run as thread `c` and wait for the token. The first thread to arrive makes the first decision at once:
+ * a thread that has not arrived yet is runnable (decide), so the decisions are those made once every thread has
+ * arrived, whoever makes them and whenever the others arrive. A thread picked before it arrives finds its wake word
+ * set and runs without sleeping; the first thread, when it picks itself, runs while the others are still starting.
+ * (Waiting for the last to arrive cost a sleep and a wake in most runs: the first to arrive slept, and was woken.)
+ */
 export function schedThreadStart(c: number): void {
   me = c;
   place = false;
+  if (Atomics.load(M, CTL.STOP) !== 0) throw new TrialStopped();
   Atomics.store(M, slot(c) + SCHED_SLOT.STATE, ST_RUNNABLE);
-  if (Atomics.add(M, schedBase + SCHED_HEADER.STARTED, 1) + 1 === M[schedBase + SCHED_HEADER.NTHREADS]) {
+  if (Atomics.add(M, schedBase + SCHED_HEADER.STARTED, 1) === 0) {
     const next = decide(-1);
     if (next === me) { Atomics.store(M, schedBase + SCHED_HEADER.TOKEN, me); return; }
     if (next < 0) { endRun(-next); park(); }

@@ -40,6 +40,24 @@ describe('spin-then-park handoffs (real workers, more threads than cores)', func
     });
   }
 
+  it('a CPU that arrives late at the start changes no decision (the first to arrive decides for it)', async () => {
+    const LATE = new URL('../../fixtures/actors-late.js', import.meta.url).href;
+    const acts = [actor('exclusive', { iters: 25 }), actor('exclusive', { iters: 25 }), { module: LATE, export: 'exclusive', arg: { iters: 25 } }];
+    const schedules: string[] = [];
+    for (const fresh of [true, false]) {          // fresh workers load the late module (300 ms); warm ones have it
+      const pool = createPool(3);
+      pools.push(pool);
+      if (!fresh) await runTrial(pool, basicMachine(3), acts, { mode: 'controlled', seed: 1, budgetMs: 30_000 });
+      const t0 = performance.now();
+      const r = await runTrial(pool, basicMachine(3), acts, { mode: 'controlled', chooser: 'random', seed: 77, budgetMs: 30_000, spin: 'auto' });
+      if (fresh) assert.ok(performance.now() - t0 >= 250, 'the late module loaded in this trial');
+      assert.equal(r.outcome, 'ok', `${r.outcome} ${r.hang?.detail ?? ''}`);
+      assert.equal(data(DATA.maxInside), 1, 'two threads were inside at once');
+      schedules.push(r.schedule!);
+    }
+    assert.equal(schedules[0], schedules[1]);
+  });
+
   it('a crash mid-run stops pollers and sleepers alike (no thread left waiting)', async () => {
     const pool = createPool(6);
     pools.push(pool);
