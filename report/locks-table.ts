@@ -6,6 +6,8 @@ export interface BenchRow {
   rounds?: { counted: number[]; dropped: number; itersPerThread: number; overlaps: number[] };
   /** Contended modes: ticket waits that went to sleep, per acquisition, over every round run (counted or not). */
   sleepsPerOp?: number;
+  /** Contended modes: lib/sync/wait.ts WAIT_COUNTS per acquisition (waits, spins, spinOut, ..., sleepUs, wakes). */
+  waitsPerOp?: number[];
 }
 export interface Goal { goal: string; value: number | null; limit: number; met: boolean | null; detail: string }
 export interface BenchReport {
@@ -90,6 +92,16 @@ export function formatReport(r: BenchReport): string {
   if (sleepRows.length > 1 && r.results.some((x) => x.sleepsPerOp !== undefined)) {
     lines.push('\nticket waits that slept, per acquisition (every round run):');
     lines.push(table(sleepRows));
+  }
+  const waitRows = [['threads', 'side', 'waits', 'ahead', 'spins', 'spin out', 'park on handoff', 'sleeps', 'us slept', 'wake holder', 'wake next']];
+  for (const x of r.results.filter((y) => y.lock === 'spinlock' && y.mode === 'contended' && y.threads > 1)) {
+    for (const [side, w] of [['lab', x], ['C futex', cRow(r, 'futex', x.threads)], ['C v8wait', cRow(r, 'v8wait', x.threads)]] as const) {
+      if (w?.waitsPerOp) waitRows.push([String(x.threads), side, ...w.waitsPerOp.map((v) => v.toFixed(v >= 10 ? 1 : 4))]);
+    }
+  }
+  if (waitRows.length > 1) {
+    lines.push('\nwhat the ticket waits did, per acquisition (every round run; lib/sync/wait.ts and ticket.c count alike):');
+    lines.push(table(waitRows));
   }
   const rm = r.results.find((x) => x.mode === 'read-mostly-90/10');
   if (rm) lines.push(`\nread-mostly rwlock 90/10, ${rm.threads} threads: ${rm.nsPerOp.toFixed(0)} ns per section (${dropped(rm)} rounds dropped)`);

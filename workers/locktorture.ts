@@ -13,7 +13,7 @@ import { defineStruct } from '../lib/mem/layout.js';
 import {
   spin_lock, spin_unlock, spin_lock_recursive, spin_unlock_recursive, spin_barrier, read_lock, read_unlock, write_lock,
   write_unlock, setProfiling, setLockdep, setLockTracing, lockdepReports, clearLockdepReports, RWLOCK_WORDS, SPINLOCK_WORDS,
-  takeTicketSleeps,
+  takeWaitCounts, WAIT_COUNTS,
 } from '../lib/sync/index.js';
 
 /**
@@ -59,7 +59,7 @@ export type Job =
   | { kind: 'nest'; locks: { op: 'spin' | 'read' | 'write'; lock: number }[] };
 
 export type JobResult =
-  | { ok: true; cpu: number; maxReaders: number; reads: number; writes: number; ms: number; lockdep: string[]; sleeps: number }
+  | { ok: true; cpu: number; maxReaders: number; reads: number; writes: number; ms: number; lockdep: string[]; sleeps: number; waits: number[] }
   | { ok: false; cpu: number; kind: string; message: string; lockdep: string[] };
 
 export interface TortureBoot { machine: Machine; cpu: number; ctl: number }
@@ -201,7 +201,7 @@ function main(boot: TortureBoot): void {
     if (!msg.now) startWait(ctl, msg.round);
     F64[(ctl + TC.START_TIMES) / 2 + cpu] = performance.timeOrigin + performance.now();
     const t0 = performance.now();
-    takeTicketSleeps();
+    takeWaitCounts();
     let result: JobResult;
     let extra = { maxReaders: 0, reads: 0, writes: 0 };
     try {
@@ -211,7 +211,8 @@ function main(boot: TortureBoot): void {
       else if (j.kind === 'rw') extra = runRw(j, cpu, ctl);
       else if (j.kind === 'once') runOnce(j, ctl);
       else runNest(j);
-      result = { ok: true, cpu, ...extra, ms: performance.now() - t0, lockdep: reports(), sleeps: takeTicketSleeps() };
+      const waits = takeWaitCounts();
+      result = { ok: true, cpu, ...extra, ms: performance.now() - t0, lockdep: reports(), sleeps: waits[WAIT_COUNTS.indexOf('sleeps')], waits };
     } catch (e) {
       const err = e as Error & { kind?: string };
       const kind = err?.name === 'ModelCrash' ? String(err.kind) : err?.name === 'TrialStopped' ? 'stopped' : 'error';

@@ -18,7 +18,7 @@ import { attach, createMachine, region, M, type Machine } from '../../lib/mem/ma
 import { xzalloc } from '../../lib/mem/heap.js';
 import {
   spin_lock, spin_unlock, spin_lock_init, read_lock, read_unlock, write_lock, write_unlock, rwlock_init, setLockTracing,
-  setProfiling, setLockdep,
+  setProfiling, setLockdep, WAIT_COUNTS,
 } from '../../lib/sync/index.js';
 import { TORTURE, TS, TC_WORDS, type Job } from '../../workers/locktorture.js';
 import { TorturePool } from './torture.js';
@@ -41,23 +41,26 @@ export interface BenchOptions {
 const K = 1000; // lock/unlock pairs per tinybench task call
 
 /** Contended rounds, with the ticket waits that slept per acquisition over every round run (counted or not). */
-type Measured = RoundsResult & { sleepsPerOp?: number };
+type Measured = RoundsResult & { sleepsPerOp?: number; waitsPerOp?: number[] };
 
 const row = (lock: string, mode: string, threads: number, nsPerOp: number, r?: Measured): BenchRow => ({
   lock, mode, threads, nsPerOp: round3(nsPerOp), opsPerSec: Math.round(1e9 / nsPerOp),
   ...(r ? { rounds: { counted: r.counted.map(round3), dropped: r.dropped, itersPerThread: r.itersPerThread, overlaps: r.overlaps } } : {}),
   ...(r?.sleepsPerOp !== undefined ? { sleepsPerOp: Math.round(r.sleepsPerOp * 1000) / 1000 } : {}),
+  ...(r?.waitsPerOp !== undefined ? { waitsPerOp: r.waitsPerOp.map((x) => Math.round(x * 1e4) / 1e4) } : {}),
 });
 
-/** measureRounds over one timed round per call (both sides), summing the sleeps each round reports. */
-async function timedRounds(once: () => Promise<RoundSample & { sleeps?: number }>, o: RoundsOptions): Promise<Measured> {
-  let sleeps = 0, ops = 0;
+/** measureRounds over one timed round per call (both sides), summing the sleeps and wait counts each round reports. */
+async function timedRounds(once: () => Promise<RoundSample & { sleeps?: number; waits?: number[] }>, o: RoundsOptions): Promise<Measured> {
+  let sleeps = 0, ops = 0, waitOps = 0;
+  const waits = WAIT_COUNTS.map(() => 0);
   const res = await measureRounds(async () => {
     const r = await once();
     if (r.sleeps !== undefined) { sleeps += r.sleeps; ops += r.ops; }
+    if (r.waits !== undefined) { r.waits.forEach((x, i) => { waits[i] += x; }); waitOps += r.ops; }
     return r;
   }, { ...o, minIters: 1, maxIters: 1 });
-  return { ...res, sleepsPerOp: ops > 0 ? sleeps / ops : undefined };
+  return { ...res, sleepsPerOp: ops > 0 ? sleeps / ops : undefined, waitsPerOp: waitOps > 0 ? waits.map((x) => x / waitOps) : undefined };
 }
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
@@ -126,7 +129,8 @@ async function labRounds(threads: number, o: RoundsOptions): Promise<Measured> {
       const ops = r.results.reduce((n, x) => n + (x.ok ? x.reads : 0), 0);
       if (M[counter] !== ops) throw new Error(`lost update: counter ${M[counter]}, expected ${ops}`);
       const sleeps = r.results.reduce((n, x) => n + (x.ok ? x.sleeps : 0), 0);
-      return { starts: r.starts, ends: r.ends, ops, ms: r.elapsedMs, sleeps };
+      const waits = WAIT_COUNTS.map((_, i) => r.results.reduce((n, x) => n + (x.ok ? x.waits[i] : 0), 0));
+      return { starts: r.starts, ends: r.ends, ops, ms: r.elapsedMs, sleeps, waits };
     }, o);
   } finally {
     await pool.close();
@@ -136,7 +140,7 @@ async function labRounds(threads: number, o: RoundsOptions): Promise<Measured> {
 function nativeRounds(ref: NativeReference, threads: number, policy: NativePolicy, o: RoundsOptions): Promise<Measured> {
   return timedRounds(async () => {
     const r = await ref.run('timed', o.roundMs, threads, Math.max(120000, o.roundMs * 200), policy);
-    return { starts: r.starts ?? [0], ends: r.ends ?? [r.ns], ops: r.ops, ms: r.ns / 1e6, sleeps: r.sleeps };
+    return { starts: r.starts ?? [0], ends: r.ends ?? [r.ns], ops: r.ops, ms: r.ns / 1e6, sleeps: r.sleeps, waits: r.waits };
   }, o);
 }
 

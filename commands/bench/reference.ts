@@ -25,7 +25,9 @@ function run(file: string, args: string[], timeoutMs: number): Promise<string> {
   });
 }
 
-export interface NativeRun { mode: string; threads: number; ops: number; ns: number; starts?: number[]; ends?: number[]; sleeps?: number }
+export interface NativeRun { mode: string; threads: number; ops: number; ns: number; starts?: number[]; ends?: number[]; sleeps?: number;
+  /** lib/sync/wait.ts WAIT_COUNTS, summed over the threads (contended modes, futex and v8wait policies). */
+  waits?: number[] }
 /**
  * Wait policies of ticket.c: `futex` is wait.ts in C (the like-for-like reference), `yield` spins then
  * sched_yield(), `v8wait` is `futex` with its sleeps made the way V8 makes Atomics.wait/notify (one process-wide

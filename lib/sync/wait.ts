@@ -76,6 +76,20 @@ export function wake(addr: number, sleepersAddr: number): void {
 }
 
 /**
+ * What this thread's ticket waits did (bench locks prints them per acquisition beside ticket.c's same counts): waits
+ * begun, waiters found ahead (between us and the holder) when a wait began, spin phases begun, spin phases that ran out (SPIN_NS passed: parked), next-in-line parks without spinning
+ * because the holder was handed the lock asleep, parks that slept, µs slept, wakes of a new holder (handoff), wakes
+ * of a next-in-line. Slow paths only: an add each.
+ */
+export const WAIT_COUNTS = ['waits', 'ahead', 'spins', 'spinOut', 'parkOnHandoff', 'sleeps', 'sleepUs', 'wakeHolder', 'wakeNext'] as const;
+const enum WC { waits, ahead, spins, spinOut, parkOnHandoff, sleeps, sleepUs, wakeHolder, wakeNext }
+const waitCounts = new Float64Array(WAIT_COUNTS.length);
+/** This thread's wait counts since the last call (WAIT_COUNTS order), and zero them. */
+export function takeWaitCounts(): number[] { const a = Array.from(waitCounts); waitCounts.fill(0); return a; }
+/** This thread's ticket sleeps since the last call. */
+export function takeTicketSleeps(): number { const n = waitCounts[WC.sleeps]; waitCounts.fill(0); return n; }
+
+/**
  * Wait for `ticket` to come up on the ticket word at `l` (head = low 16 bits). `wq` is the lock's wait block:
  * the handoff word at wq, then TICKET_SLOTS slots (one per ticket in flight). `where` names the caller for crash
  * reports. Returns when head === ticket.
@@ -86,6 +100,8 @@ export function wake(addr: number, sleepersAddr: number): void {
  */
 export function ticketWait(l: number, wq: number, ticket: number, where: string): void {
   let spins = 0, spinUntil = 0;
+  waitCounts[WC.waits]++;
+  waitCounts[WC.ahead] += Math.max(0, ((ticket - Atomics.load(M, l)) & 0xffff) - 1);
   for (;;) {
     const v = Atomics.load(M, l);
     const d = (ticket - v) & 0xffff;
@@ -102,16 +118,19 @@ export function ticketWait(l: number, wq: number, ticket: number, where: string)
       block_on(l, v);
       continue;
     }
-    if (d === 1 && Atomics.load(M, wq) !== ((v & 0xffff) | PARKED)) {
-      // Next in line and the holder runs: its unlock is a cache-line transfer away. Spin for SPIN_NS, by the clock.
-      if (spinUntil === 0) spinUntil = performance.now() + SPIN_MS;
-      if ((++spins & 63) !== 0 || performance.now() < spinUntil) {
-        if ((spins & 1023) === 0) {
-          checkLockMemory(l, where, where);
-          if (stopped()) throw new TrialStopped();
+    if (d === 1) {
+      if (Atomics.load(M, wq) !== ((v & 0xffff) | PARKED)) {
+        // Next in line and the holder runs: its unlock is a cache-line transfer away. Spin for SPIN_NS, by the clock.
+        if (spinUntil === 0) { spinUntil = performance.now() + SPIN_MS; waitCounts[WC.spins]++; }
+        if ((++spins & 63) !== 0 || performance.now() < spinUntil) {
+          if ((spins & 1023) === 0) {
+            checkLockMemory(l, where, where);
+            if (stopped()) throw new TrialStopped();
+          }
+          continue;
         }
-        continue;
-      }
+        waitCounts[WC.spinOut]++;
+      } else waitCounts[WC.parkOnHandoff]++;
     }
     checkLockMemory(l, where, where);
     if (stopped()) throw new TrialStopped();
@@ -120,10 +139,6 @@ export function ticketWait(l: number, wq: number, ticket: number, where: string)
   }
 }
 
-/** Ticket waits of this thread that went to sleep (bench locks: sleeps per acquisition; one add on the slow path). */
-let ticketSleeps = 0;
-/** This thread's ticket sleeps since the last call. */
-export function takeTicketSleeps(): number { const n = ticketSleeps; ticketSleeps = 0; return n; }
 
 /**
  * Sleep on the slot of `ticket` until an unlock makes us next in line (or gives us the lock). `atHead`: we are
@@ -136,7 +151,11 @@ function park(l: number, slot: number, ticket: number, atHead: boolean): void {
   const mark = ticket | PARKED;
   Atomics.store(M, slot, mark);
   const d = (ticket - Atomics.load(M, l)) & 0xffff;
-  if (d > 1 || (d === 1 && atHead)) { ticketSleeps++; lockSleep(slot, mark, SLEEP_MS); }
+  if (d > 1 || (d === 1 && atHead)) {
+    const t0 = performance.now();
+    lockSleep(slot, mark, SLEEP_MS);
+    waitCounts[WC.sleeps]++; waitCounts[WC.sleepUs] += (performance.now() - t0) * 1000;
+  }
   Atomics.compareExchange(M, slot, mark, 0);
 }
 
@@ -150,7 +169,7 @@ export function ticketWake(wq: number, head: number): void {
   const slot = wq + 1 + (head & (TICKET_SLOTS - 1));
   if (Atomics.load(M, slot) === mark) {
     Atomics.store(M, wq, mark);
-    if (Atomics.compareExchange(M, slot, mark, 0) === mark) { lockWakeOne(slot); return; }
+    if (Atomics.compareExchange(M, slot, mark, 0) === mark) { waitCounts[WC.wakeHolder]++; lockWakeOne(slot); return; }
     Atomics.compareExchange(M, wq, mark, 0); // it saw the head move and did not sleep after all
   }
   unpark(wq, (head + 1) & 0xffff);
@@ -160,6 +179,7 @@ export function ticketWake(wq: number, head: number): void {
 function unpark(wq: number, ticket: number): void {
   const nslot = wq + 1 + (ticket & (TICKET_SLOTS - 1));
   if (Atomics.load(M, nslot) === (ticket | PARKED) && Atomics.compareExchange(M, nslot, ticket | PARKED, 0) === (ticket | PARKED)) {
+    waitCounts[WC.wakeNext]++;
     lockWakeOne(nslot);
   }
 }

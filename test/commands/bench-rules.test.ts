@@ -6,6 +6,7 @@ import { overlapOf, measureRounds, MIN_OVERLAP } from '../../lib/run/rounds.js';
 import { percentile } from '../../lib/explore/find.js';
 import { goals, formatReport, type BenchRow } from '../../report/locks-table.js';
 import { NativeReference } from '../../commands/bench/reference.js';
+import { WAIT_COUNTS } from '../../lib/sync/index.js';
 
 describe('benchmark rules', () => {
   it('overlap is the share of the round during which every thread was inside its loop', () => {
@@ -56,6 +57,8 @@ describe('benchmark rules', () => {
     assert.doesNotMatch(text, /slept/, 'no sleep counts, no sleep table');
     results[1].sleepsPerOp = 1.05; reference[1].sleepsPerOp = 0.13; reference[2].sleepsPerOp = 0.6;
     assert.match(formatReport({ cores: 2, node: 'v20', quick: true, results, reference, goals: g }), /^8 +1\.050 +0\.130 +0\.600$/m);
+    results[1].waitsPerOp = [0.9, 3.5, 0.4, 0.39, 0, 1.2, 400, 0.4, 0.7];
+    assert.match(formatReport({ cores: 2, node: 'v20', quick: true, results, reference, goals: g }), /^8 +lab +0\.9000 +3\.5000 +0\.4000 +0\.3900 +0\.0000 +1\.2000 +400\.0 +0\.4000 +0\.7000$/m);
   });
 
   it('the C reference runs every wait policy with no lost update (skipped without a C compiler)', async function () {
@@ -73,6 +76,12 @@ describe('benchmark rules', () => {
         assert.equal(r.threads, 4);
         assert.ok(r.ops > 0 && r.starts?.length === 4 && r.ends?.length === 4, JSON.stringify(r));
         assert.ok(Number.isInteger(r.sleeps) && r.sleeps! >= 0 && (policy !== 'yield' || r.sleeps === 0), `sleeps ${r.sleeps}`);
+        // The same wait counts as lib/sync/wait.ts, in its order: sleeps agree, a spin that ran out began, yield has none.
+        const w = r.waits!;
+        assert.equal(w.length, WAIT_COUNTS.length);
+        assert.equal(w[WAIT_COUNTS.indexOf('sleeps')], r.sleeps);
+        assert.ok(w[WAIT_COUNTS.indexOf('spinOut')] <= w[WAIT_COUNTS.indexOf('spins')] && w[WAIT_COUNTS.indexOf('spins')] <= w[0], JSON.stringify(w));
+        if (policy === 'yield') assert.equal(w.slice(2).reduce((a, x) => a + x, 0), 0);
       }
     } finally {
       await native.dispose();

@@ -3,11 +3,9 @@
  * xen/common/spinlock.c at late 2021), with the same wait policy as lib/sync/wait.ts, in C11 atomics on pthreads.
  *
  *   lock:   ticket = fetch_add(&head_tail, 1 << 16) >> 16; if head == ticket we have it
- *   unlock: compare-exchange head_tail from (head+1, head) to (head+1, head+1) (nobody queued), else a 16-bit add on
- *           head and wake the one waiter whose turn it now is (spinlock.ts ticket_release). The lab moves head with
- *           a plain 16-bit store and re-reads the tail instead of the CAS (a JS Atomics call costs ~8 ns); here the
- *           CAS stays, being the cheaper of the two in C (~6 against ~10 ns a pair): the reference is the best C, and
- *           who is woken when is the same on both sides
+ *   unlock: CAS head_tail from (head+1, head) to (head+1, head+1) (nobody queued), else a 16-bit add on head and
+ *           wake the one waiter whose turn it now is (spinlock.ts ticket_release). The lab's plain store + tail re-read
+ *           is slower in C than the CAS (~10 against ~6 ns a pair): the reference is the best C; the wakes are the same
  *
  * Wait policies (argument POLICY of the contended mode):
  *   futex  lib/sync/wait.ts line for line: only the next ticket holder spins (for SPIN_NS by the clock, and only
@@ -25,9 +23,9 @@
  *   timed MS THREADS [POLICY]       the same, each thread until MS ms have passed (halt tested every 64
  *                                   acquisitions): a fixed count per thread lets 8 threads on 2 cores run one
  *                                   after another, each alone and uncontended, however long the round
- * Output: one JSON line: {"mode", "threads", "ops", "ns", "starts": [ns...], "ends": [ns...]} where starts/ends
- * are each thread's entry to and exit from its loop (CLOCK_MONOTONIC ns, relative to the first start): the
- * benchmark keeps a round only if every thread was inside its loop for most of it.
+ * Output: one JSON line: {"mode", "threads", "ops", "ns", "starts": [ns...], "ends": [ns...], "sleeps", "waits"}:
+ * starts/ends are each thread's entry to and exit from its loop (CLOCK_MONOTONIC ns, relative to the first start;
+ * a round counts only if every thread was inside its loop for most of it); waits: wait.ts WAIT_COUNTS, summed.
  * Build: cc -O2 -std=c11 -pthread ticket.c -o ticket
  */
 #define _GNU_SOURCE
@@ -65,9 +63,17 @@ typedef struct {
 } spinlock_t;
 
 static int policy_futex = 1;
-static _Atomic long sleeps;     /* parks that went to sleep, as wait.ts counts them */
+/* wait.ts WAIT_COUNTS (WC_SLEEPS: parks that went to sleep), one row per thread, summed at the end ("waits") */
+enum { WC_WAITS, WC_AHEAD, WC_SPINS, WC_SPIN_OUT, WC_PARK_ON_HANDOFF, WC_SLEEPS, WC_SLEEP_US, WC_WAKE_HOLDER, WC_WAKE_NEXT, WC_N };
+static double wcs[MAX_T + 1][WC_N]; static _Thread_local double *wc = wcs[MAX_T];
 static double spin_ns = 50000;  /* wait.ts SPIN_NS */
-static double now_ns(void);
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
 
 /*
  * policy v8wait: the waits Node's Atomics.wait/notify really make (V8's FutexEmulation): one process-wide mutex
@@ -124,7 +130,7 @@ static int cas(_Atomic uint32_t *w, uint32_t expect, uint32_t val)
 static void unpark(spinlock_t *l, uint32_t ticket)
 {
     _Atomic uint32_t *s = &l->slot[ticket & (SLOTS - 1)];
-    if (atomic_load(s) == (ticket | PARKED) && cas(s, ticket | PARKED, 0)) futex_wake1(s);
+    if (atomic_load(s) == (ticket | PARKED) && cas(s, ticket | PARKED, 0)) { wc[WC_WAKE_NEXT]++; futex_wake1(s); }
 }
 
 static void park(spinlock_t *l, uint32_t ticket, int at_head)
@@ -133,7 +139,7 @@ static void park(spinlock_t *l, uint32_t ticket, int at_head)
     uint32_t mark = ticket | PARKED;
     atomic_store(s, mark);
     uint32_t d = (ticket - atomic_load(&l->head_tail)) & 0xffff;
-    if (d > 1 || (d == 1 && at_head)) { atomic_fetch_add_explicit(&sleeps, 1, memory_order_relaxed); futex_wait(s, mark); }
+    if (d > 1 || (d == 1 && at_head)) { double t0 = now_ns(); futex_wait(s, mark); wc[WC_SLEEPS]++; wc[WC_SLEEP_US] += (now_ns() - t0) / 1e3; }
     cas(s, mark, 0);
 }
 
@@ -141,6 +147,8 @@ static void ticket_wait(spinlock_t *l, uint32_t ticket)
 {
     unsigned spins = 0;
     double until = 0;
+    wc[WC_WAITS]++;
+    uint32_t d0 = (ticket - atomic_load(&l->head_tail)) & 0xffff; if (d0 > 1) wc[WC_AHEAD] += d0 - 1;
     for (;;) {
         uint32_t v = atomic_load(&l->head_tail);
         uint32_t d = (ticket - v) & 0xffff;
@@ -155,9 +163,12 @@ static void ticket_wait(spinlock_t *l, uint32_t ticket)
             spins = 0;
             continue;
         }
-        if (d == 1 && atomic_load(&l->handoff) != ((v & 0xffff) | PARKED)) {
-            if (until == 0) until = now_ns() + spin_ns;
-            if ((++spins & 63) != 0 || now_ns() < until) continue;
+        if (d == 1) {
+            if (atomic_load(&l->handoff) != ((v & 0xffff) | PARKED)) {
+                if (until == 0) { until = now_ns() + spin_ns; wc[WC_SPINS]++; }
+                if ((++spins & 63) != 0 || now_ns() < until) continue;
+                wc[WC_SPIN_OUT]++;
+            } else wc[WC_PARK_ON_HANDOFF]++;
         }
         park(l, ticket, d == 1);
         spins = 0; until = 0;
@@ -170,7 +181,7 @@ static void ticket_wake(spinlock_t *l, uint32_t head)
     _Atomic uint32_t *s = &l->slot[head & (SLOTS - 1)];
     if (atomic_load(s) == mark) {
         atomic_store(&l->handoff, mark);
-        if (cas(s, mark, 0)) { futex_wake1(s); return; }
+        if (cas(s, mark, 0)) { wc[WC_WAKE_HOLDER]++; futex_wake1(s); return; }
         cas(&l->handoff, mark, 0);
     }
     unpark(l, (head + 1) & 0xffff);
@@ -193,13 +204,6 @@ static void spin_unlock(spinlock_t *l)
     if (policy_futex) ticket_wake(l, next);
 }
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 /* One cache line each, so that the counter does not share the lock's lines. */
 static _Alignas(64) spinlock_t lock;
 static _Alignas(64) volatile long counter;
@@ -215,6 +219,7 @@ static long counts[MAX_T];
 static void *worker(void *arg)
 {
     long me = (long)arg;
+    wc = wcs[me];
     atomic_fetch_add(&ready, 1);
     while (atomic_load(&ready) < nthreads) sched_yield();
     starts[me] = now_ns();
@@ -257,12 +262,10 @@ int main(int argc, char **argv)
         if (argc >= 5) policy_futex = strcmp(argv[4], "yield") != 0;
         if (argc >= 5) policy_v8wait = strcmp(argv[4], "v8wait") == 0;
         v8_slot0 = &lock.slot[0];
-        for (int i = 0; i < SLOTS; i++) {
-            pthread_condattr_t a;
-            pthread_condattr_init(&a);
-            pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-            pthread_cond_init(&v8_cond[i], &a);
-        }
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        for (int i = 0; i < SLOTS; i++) pthread_cond_init(&v8_cond[i], &ca);
         if (getenv("VPCI_SPIN_NS") && *getenv("VPCI_SPIN_NS") && atof(getenv("VPCI_SPIN_NS")) >= 0) spin_ns = atof(getenv("VPCI_SPIN_NS"));
         per_thread = n;
         pthread_t th[MAX_T];
@@ -285,7 +288,11 @@ int main(int argc, char **argv)
         for (int i = 0; i < nthreads; i++) printf("%s%.0f", i ? "," : "", starts[i] - t0);
         printf("],\"ends\":[");
         for (int i = 0; i < nthreads; i++) printf("%s%.0f", i ? "," : "", ends[i] - t0);
-        printf("],\"sleeps\":%ld}\n", (long)atomic_load(&sleeps));
+        double w[WC_N] = { 0 };
+        for (int i = 0; i < nthreads; i++) for (int k = 0; k < WC_N; k++) w[k] += wcs[i][k];
+        printf("],\"sleeps\":%.0f,\"waits\":[", w[WC_SLEEPS]);
+        for (int i = 0; i < WC_N; i++) printf("%s%.0f", i ? "," : "", w[i]);
+        printf("]}\n");
         return 0;
     }
     fprintf(stderr, "unknown mode %s\n", argv[1]);
