@@ -8,7 +8,7 @@
 
 import { M, cpu, region, onAttach, HELD_MAX, HELD_WORDS, HELD } from '../mem/machine.js';
 import { crash } from '../mem/crash.js';
-import { profiling, profileAcquired, profileCounted, profileReleased, now, HOLD_SAMPLE } from './profile.js';
+import { instrWord, IW, profileAcquired, profileCounted, profileReleased, now, HOLD_SAMPLE } from './profile.js';
 import { lockdepAcquire, lockdepOn } from './lockdep.js';
 
 const heldAddr = new Int32Array(HELD_MAX);
@@ -76,7 +76,7 @@ st[COUNTDOWN] = 1;
  * (free lock, hold not sampled) is one counter and no clock; the clock is read off this path (acquiredTimed).
  */
 export function acquired(addr: number, cls: number, waitStart: number): void {
-  if (profiling) {
+  if (instrWord[IW.profiling] !== 0) {
     const c = st[COUNTDOWN];
     if (waitStart > 0 || c === 1) { acquiredTimed(addr, cls, waitStart); return; }
     st[COUNTDOWN] = c - 1;
@@ -113,7 +113,7 @@ export function releasedPlain(addr: number): boolean {
 
 /** releasedPlain plus lock profiling (the hold time, when this hold is timed). */
 export function released(addr: number): boolean {
-  if (!profiling) return releasedPlain(addr);
+  if (instrWord[IW.profiling] === 0) return releasedPlain(addr);
   const d = st[S.depth] - 1;
   let i = d;
   while (i >= 0 && heldAddr[i] !== addr) i--;

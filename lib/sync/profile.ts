@@ -22,12 +22,19 @@ const ENTRY = LOCK_PROFILE.words / 2;
 export let profiling = false;
 /** Lock acquire/release/wait events go to the flight recorder (lib/trace/recorder) unless switched off. */
 export let lockTracing = true;
+/**
+ * profiling and lockTracing as words (1/0) for the instrumented lock paths: a constant typed array is read without
+ * a module cell's hole check (instrument.ts lockHooksWord does the same for the raw paths).
+ */
+export const instrWord = new Int32Array(2);
+export const enum IW { profiling = 0, tracing = 1 }
 let rowBase = 0, nc = 1;
 /** rowBase + P.ACQ for profileCounted, in a constant typed array (no module cell on the lock fast path). */
 const acqBase = new Int32Array(1);
 onAttach(() => {
   profiling = (M[CTL.FLAGS] & FLAG_PROFILE) !== 0;
   lockTracing = (M[CTL.FLAGS] & FLAG_NO_LOCK_TRACE) === 0;
+  instrWord[IW.profiling] = profiling ? 1 : 0; instrWord[IW.tracing] = lockTracing ? 1 : 0;
   nc = LAYOUT.lockClasses.length;
   rowBase = (region('profile').base + cpu * profileRowWords(nc)) / 2; // Float64 index
   acqBase[0] = rowBase + P.ACQ;
@@ -95,6 +102,7 @@ onAttach(() => {
 /** Switch profiling for this thread (and, through the control block, for threads attached later). */
 export function setProfiling(on: boolean): void {
   profiling = on;
+  instrWord[IW.profiling] = on ? 1 : 0;
   if (on) Atomics.or(M, CTL.FLAGS, FLAG_PROFILE); else Atomics.and(M, CTL.FLAGS, ~FLAG_PROFILE);
 }
 
@@ -104,23 +112,28 @@ export function setProfiling(on: boolean): void {
  */
 export function setLockTracing(on: boolean): void {
   lockTracing = on;
+  instrWord[IW.tracing] = on ? 1 : 0;
   if (on) Atomics.and(M, CTL.FLAGS, ~FLAG_NO_LOCK_TRACE); else Atomics.or(M, CTL.FLAGS, FLAG_NO_LOCK_TRACE);
 }
 
+/** performance, bound once: a global lookup on every clock read was ~1% of an instrumented pair (perf). */
+const perf = performance;
 /** Nanoseconds, as a double (performance.now has sub-microsecond resolution in Node). */
-export function now(): number { return performance.now() * 1e6; }
+export function now(): number { return perf.now() * 1e6; }
 
 /**
  * Hold times are timed on every HOLD_SAMPLE-th acquisition of a thread and counted HOLD_SAMPLE times (sums and
  * histograms; the maximum is the largest timed hold): two clock reads cost more than the rest of an instrumented
- * pair together (~50 ns each, V8 has no cheaper clock), and a sample of every 8th hold draws the same distribution
- * over a stress run's millions. Acquisitions, contended acquisitions and wait times are exact. VPCI_HOLD_SAMPLE=1
+ * pair together (~50 ns each, V8 has no cheaper clock), and a sample of every 31st hold draws the same distribution
+ * over a stress run's millions. 31, not 32: prime, so that a thread repeating a cycle of 2, 4, 8 or 16 acquisitions
+ * (a trial's fixed lock sequence) does not time the same acquisition of the cycle every time. 8 -> 31 took ~8 ns
+ * off the instrumented pair. Acquisitions, contended acquisitions and wait times are exact. VPCI_HOLD_SAMPLE=1
  * times every hold.
  */
 export const HOLD_SAMPLE = holdSample(process.env.VPCI_HOLD_SAMPLE);
 function holdSample(v: string | undefined): number {
   const n = Number(v);
-  return v !== undefined && Number.isInteger(n) && n >= 1 ? n : 8;
+  return v !== undefined && Number.isInteger(n) && n >= 1 ? n : 31;
 }
 
 /** An acquisition of class `cls`; `waitedNs` >= 0 when it had to wait (contended), else < 0. */

@@ -8,7 +8,7 @@ import { crash, ASSERT } from '../mem/crash.js';
 import { record, EV } from '../trace/recorder.js';
 import { lock_yield } from '../sched/mode.js';
 import { lockWakeAll } from '../sched/futex.js';
-import { profiling, lockTracing, now } from './profile.js';
+import { profiling, lockTracing, now, instrWord, IW } from './profile.js';
 import { acquired, acquiredPlain, released, releasedPlain, aboutToAcquire, setWaiting, heldState, HELD_CPU } from './held.js';
 import { lockHooksWord } from './instrument.js';
 import { checkLockMemory, waitStep, ticketWait, ticketWake, TICKET_WAIT_WORDS, SPIN_NS } from './wait.js';
@@ -135,9 +135,9 @@ function spin_lock_instrumented(l: number): void {
   if (fpOn) fp(l, l + SPINLOCK_WORDS);
   const cls = M[l + F.cls];
   aboutToAcquire(l, cls, 'spin_lock');
-  const old = Atomics.add(M, l, SPINLOCK_TICKET_INC);
+  const old = Atomics.add(M, l, K.TICKET_INC);
   const ticket = old >>> 16;
-  if ((old & 0xffff) === ticket && old !== POISON) {
+  if ((old & 0xffff) === ticket && old !== K.POISON) {
     got_lock(l, cls, 0);
     return;
   }
@@ -157,9 +157,9 @@ function spin_lock_slow(l: number, cls: number, ticket: number, contended: boole
 }
 
 function got_lock(l: number, cls: number, waitStart: number): void {
-  M[l + F.debug] = cpu;
+  M[l + F.debug] = heldState[HELD_CPU];
   acquired(l, cls, waitStart);
-  if (lockTracing) record(EV.LOCK, cls, l);
+  if (instrWord[IW.tracing] !== 0) record(EV.LOCK, cls, l);
 }
 
 export function spin_unlock(l: number): void {
@@ -172,9 +172,10 @@ export function spin_unlock(l: number): void {
 
 function spin_unlock_instrumented(l: number): void {
   if (fpOn) fp(l, l + SPINLOCK_WORDS);
-  if (M[l + F.debug] !== cpu || !released(l)) notHolder(l, 'spin_unlock');
-  M[l + F.debug] = SPINLOCK_NO_CPU;
-  if (lockTracing) record(EV.UNLOCK, M[l + F.cls], l);
+  const m = M;
+  if (m[l + F.debug] !== heldState[HELD_CPU] || !released(l)) notHolder(l, 'spin_unlock');
+  m[l + F.debug] = noCpu[0];
+  if (instrWord[IW.tracing] !== 0) record(EV.UNLOCK, m[l + F.cls], l);
   ticket_release(l);
 }
 
