@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 type InitHook = (typeof VPCI_INIT)[number];
 import type { World } from '../lib/lab/boot.js';
 import type { ActorContext } from '../lib/run/task.js';
-import type { DomainPtr } from '../lib/xen/types.js';
+import type { DomainPtr, VcpuPtr } from '../lib/xen/types.js';
 
 /** What a scenario module gives this worker: its name and one actor per vCPU (stress/scenario.ts has the rest). */
 interface Scenario { name: string; actors: Record<string, (x: ScenarioApi, params?: unknown) => void> }
@@ -104,11 +104,23 @@ function blame(err: Error | undefined, what: string, scenario: string, actor: st
   return `scenario ${scenario}, actor ${actor} threw ${what} (at ${scenarioLine(err?.stack, url)})`;
 }
 
-export async function run(ctx: ActorContext): Promise<void> {
+/** The scenario modules this worker has loaded. */
+const loaded = new Map<string, Scenario>();
+/** The last argument's API: a campaign's worker runs the same argument object run after run (lib/run/pool.ts). */
+let bound: { a: ScenarioActorArg; scenario: Scenario; v: VcpuPtr; api: ScenarioApi } | undefined;
+
+/** The actor: at once when this worker has its scenario, else once the module has loaded. */
+export function run(ctx: ActorContext): void | Promise<void> {
   const a = ctx.arg as ScenarioActorArg;
-  const scenario = await prepare(a.url);
+  if (bound?.a === a) { act(bound); return; }
+  const scenario = loaded.get(a.url);
+  if (scenario) { act(bound = bind(a, scenario)); return; }
+  return prepare(a.url).then((s) => { loaded.set(a.url, s); act(bound = bind(a, s)); });
+}
+
+/** The scenario API of one actor argument (its closures read nothing of the machine until called). */
+function bind(a: ScenarioActorArg, scenario: Scenario): NonNullable<typeof bound> {
   const v = a.world.vcpus[a.domain][a.vcpu];
-  set_current(v);
   const fault = (what: string): never => {
     const e = new ScenarioFault('');
     e.message = `scenario ${scenario.name}, actor ${a.name}: ${what} (at ${scenarioLine(e.stack, a.url)})`;
@@ -166,8 +178,14 @@ export async function run(ctx: ActorContext): Promise<void> {
     },
     regs: REGS,
   };
+  return { a, scenario, v, api };
+}
+
+function act({ a, scenario, v, api }: NonNullable<typeof bound>): void {
+  set_current(v);
   try {
-    scenario.actors[a.name](api, a.params);
+    // A worker runs the argument it kept again for a campaign's next run (lib/run/pool.ts): the scenario gets its own copy.
+    scenario.actors[a.name](api, typeof a.params === 'object' && a.params !== null ? structuredClone(a.params) : a.params);
   } catch (e) {
     if (isModelSignal(e) || e instanceof ScenarioFault) throw e;
     // The lab's own gap (lib/cxen/not-supplied.ts): named with where it was reached, never blamed on the scenario.

@@ -18,7 +18,12 @@ import { SAME_MACHINE, type Actor, type ThreadResult, type ThreadTask } from '..
 export type { ThreadTask, ThreadResult };
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
+/** Modules loaded, by the task's spec, and strategies loaded: a campaign's run takes them without a wait. */
+const ready = new Map<string, Record<string, unknown>>();
+const strategies = new Set<string>();
 let lastMachine: ThreadTask['machine'] | undefined;
+/** The strategy this worker installed last: only installStrategy changes the model's table, so again is a no-op. */
+let installed: string | undefined;
 
 function load(spec: string): Promise<Record<string, unknown>> {
   const url = /^[a-z][a-z0-9+.-]*:/i.test(spec) ? spec : pathToFileURL(spec).href;
@@ -35,6 +40,7 @@ function load(spec: string): Promise<Record<string, unknown>> {
 const isCrash = (e: unknown): e is { kind: Outcome; where: string; message: string } =>
   (e as Error | undefined)?.name === 'ModelCrash' && typeof (e as { kind?: unknown }).kind === 'string';
 const isStopped = (e: unknown): boolean => (e as Error | undefined)?.name === 'TrialStopped';
+const isThenable = (v: unknown): v is PromiseLike<unknown> => typeof (v as PromiseLike<unknown> | null)?.then === 'function';
 
 export default async function thread(task: ThreadTask): Promise<ThreadResult> {
   const t0 = performance.now();
@@ -53,13 +59,17 @@ export default async function thread(task: ThreadTask): Promise<ThreadResult> {
 
   let actor: Actor;
   try {
-    const mod = await load(task.module);
+    let mod = ready.get(task.module);
+    if (!mod) { mod = await load(task.module); ready.set(task.module, mod); }
     const f = mod[task.export];
     if (typeof f !== 'function') throw new Error(`module ${task.module} exports no function '${task.export}'`);
     actor = f as Actor;
     // The model this machine runs: its generation with the strategy's patches (a patch file loads here too).
     const strategy = task.machine.meta.strategy;
-    if (strategy) { await loadStrategy(strategy); installStrategy(strategy); }
+    if (strategy) {
+      if (!strategies.has(strategy)) { await loadStrategy(strategy); strategies.add(strategy); }
+      if (strategy !== installed) { installed = undefined; installStrategy(strategy); installed = strategy; }
+    }
   } catch (e) {
     stopAll();
     return result('error', { error: `cannot load actor: ${(e as Error)?.message ?? String(e)}` });
@@ -71,7 +81,9 @@ export default async function thread(task: ThreadTask): Promise<ThreadResult> {
 
   try {
     if (task.mode === 'controlled') schedThreadStart(cpu);
-    const value = await actor({ cpu, arg: task.arg });
+    // A campaign's actor returns at once (workers/scenario-actor.ts): no wait for it.
+    let value = actor({ cpu, arg: task.arg });
+    if (isThenable(value)) value = await value;
     record(EV.DONE);
     Atomics.add(M, CTL.THREADS_DONE, 1);
     if (task.mode === 'controlled') schedThreadDone();

@@ -1,15 +1,24 @@
 // A warm pool of worker threads, one per simulated CPU, each in a run loop (workers/loop.ts) that takes one task at
-// a time: the main thread posts the task on the worker's own port and wakes it through a word of the pool's shared
-// control buffer (futex when the addon is there, as the scheduler's wake words), and the worker posts the result
-// back. Every task is run with an AbortSignal: a task that will not stop is aborted by terminating its worker, and a
-// replacement starts at once. If the pool itself goes bad, `recreate()` replaces it wholesale.
+// a time: the main thread posts the task on the worker's own port and wakes it through a word of the worker's lane
+// (futex when the addon is there, as the scheduler's wake words), and the worker posts the result back. A campaign's
+// task that is the worker's previous one again starts without a message, and a common result of a main thread that
+// pumps (done, stopped or a crash, nothing else to say) comes back as lane words (wire.ts, lane.ts). Every task is
+// run with an abort signal: a task that will not stop is aborted by terminating its worker, and a replacement
+// starts at once. If the pool itself goes bad, `recreate()` replaces it wholesale.
 //
 // This was piscina (minThreads = maxThreads, one task per worker); its bookkeeping per task was most of what the
 // main thread spent starting a verify run's CPUs (lib/explore/verify.ts, docs/benchmarks.md).
 
 import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { futexAddon } from '../sched/futex.js';
-import { SAME_MACHINE, BELL_WAITING, BELL_REMAINING, type ThreadTask, type ThreadResult, type LoopData, type LoopReply } from './task.js';
+import {
+  BELL_WAITING, BELL_REMAINING, LANE_DOORBELL, LANE_REPEATS, LANE_SYNC, LANE_RESULTS, LANE_POSTED,
+  type ThreadTask, type ThreadResult, type LoopData, type LoopReply,
+} from './task.js';
+import { LANE_BYTES, laneViews, readResult, type LaneViews } from './lane.js';
+import { slim, REPEAT, TaskAbort, type Sent, type TaskSignal } from './wire.js';
+
+export { TaskAbort, type TaskSignal } from './wire.js';
 
 /** The compiled thread entry point (dist/workers/thread.js). */
 export const THREAD_WORKER_URL = new URL('../../workers/thread.js', import.meta.url);
@@ -36,7 +45,7 @@ export const YOUNG_GENERATION_MB = 6;
 /** runTrial replaces workers older than this before a trial starts (TrialPool.refresh). */
 export const WORKER_MAX_AGE_MS = 120_000;
 
-/** Control words per worker: one 64-byte line each; then the bell's line. */
+/** The bell's line: 64 bytes. */
 const LINE = 16;
 /**
  * The bell: a worker rings it (adds 1) once it has posted a task's result, and when its CPU ends a controlled run
@@ -47,15 +56,18 @@ const LINE = 16;
  */
 const BELL = 0;
 
-interface Job { task: ThreadTask; signal: AbortSignal; resolve: (r: ThreadResult) => void; reject: (e: Error) => void; onAbort?: () => void }
-/** What a lane's worker was last sent of a trial's machine (sameMachine). */
-interface Sent { sab: SharedArrayBuffer; layout: object; meta: Readonly<Record<string, string>> }
-interface Lane { index: number; worker: Worker; port: MessagePort; online: boolean; exited: boolean; job?: Job; sent?: Sent }
-
-const sameMeta = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean => {
-  const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
-};
+interface Job {
+  task: ThreadTask; signal: TaskSignal; resolve: (r: ThreadResult) => void; reject: (e: Error) => void; onAbort?: () => void;
+  /** Its submitter pumps (a synchronous trial): the result may come back as lane words, the task as a repeat. */
+  sync: boolean;
+}
+interface Lane {
+  index: number; worker: Worker; port: MessagePort; online: boolean; exited: boolean; job?: Job; sent?: Sent;
+  /** The lane's words (task.ts LANE_*, lane.ts), its own buffer: a worker being terminated cannot write a successor's. */
+  views: LaneViews; words: Int32Array;
+  /** Results taken from the words so far; messages posted that pump has looked for. */
+  taken: number; posted: number;
+}
 
 export class TrialPool {
   readonly threads: number;
@@ -67,6 +79,11 @@ export class TrialPool {
   recreated = 0;
   /** Times `refresh` replaced the workers of a long run. */
   refreshed = 0;
+  /** Tasks started without a message (a worker's last task again), results that came back as lane words. */
+  repeated = 0;
+  resultWords = 0;
+  /** Results of synchronous trials may come back as lane words (off: always messages; tests compare the two). */
+  wordResults = true;
   private bornAt = 0;
   /** Decisions of the last controlled trial that did not hang: the default PCT length estimate. */
   stepEstimate = 0;
@@ -82,7 +99,7 @@ export class TrialPool {
     this.threads = o.threads;
     this.filename = o.filename === undefined ? THREAD_WORKER_URL.href : new URL(o.filename.toString(), 'file:///').href;
     this.youngGenerationMb = o.youngGenerationMb ?? YOUNG_GENERATION_MB;
-    this.ctl = new Int32Array(new SharedArrayBuffer((o.threads + 1) * LINE * 4));
+    this.ctl = new Int32Array(new SharedArrayBuffer(LINE * 4));
     this.make();
   }
 
@@ -93,9 +110,14 @@ export class TrialPool {
 
   private lane(index: number): Lane {
     const { port1, port2 } = new MessageChannel();
-    const data: LoopData = { ctl: this.ctl, word: index * LINE, bell: this.bellWord, port: port2, filename: this.filename, futex: this.futex !== undefined };
+    const sab = new SharedArrayBuffer(LANE_BYTES);
+    const views = laneViews(sab);
+    const data: LoopData = {
+      ctl: this.ctl, bell: this.bellWord, lane: sab, compact: this.filename === THREAD_WORKER_URL.href, port: port2, filename: this.filename,
+      futex: this.futex !== undefined,
+    };
     const worker = new Worker(LOOP_URL, { workerData: data, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: this.youngGenerationMb } });
-    const l: Lane = { index, worker, port: port1, online: false, exited: false };
+    const l: Lane = { index, worker, port: port1, online: false, exited: false, views, words: views.words, taken: 0, posted: 0 };
     worker.on('online', () => { l.online = true; });
     worker.on('error', (e: Error) => { this.errors.push(e); this.fail(l, e); });
     worker.on('exit', () => {
@@ -117,25 +139,16 @@ export class TrialPool {
       this.fail(l, job.signal.reason instanceof Error ? job.signal.reason : new Error('aborted'));
       this.replace(l);
     };
-    job.signal.addEventListener('abort', job.onAbort, { once: true });
+    if (job.signal instanceof TaskAbort) job.signal.onabort = job.onAbort;
+    else job.signal.addEventListener('abort', job.onAbort, { once: true });
     l.worker.ref(); l.port.ref();
-    l.port.postMessage(this.slim(l, job.task));
-    Atomics.add(this.ctl, l.index * LINE, 1);
-    if (this.futex) this.futex.wake(this.ctl, l.index * LINE, 1);
-    else Atomics.notify(this.ctl, l.index * LINE, 1);
-  }
-
-  /**
-   * A campaign runs trial after trial on one reused buffer with one layout: a simulated CPU's worker is sent the
-   * machine only when it differs from what that worker was last sent (workers/thread.ts keeps it), which spares
-   * serialising the layout and a fresh handle on the buffer per CPU per run. Only for the lab's own thread module.
-   */
-  private slim(l: Lane, task: ThreadTask): ThreadTask {
-    if (this.filename !== THREAD_WORKER_URL.href) return task;
-    const m = task.machine, was = l.sent;
-    if (was && was.sab === m.sab && was.layout === m.layout && sameMeta(was.meta, m.meta)) return { ...task, machine: SAME_MACHINE };
-    l.sent = { sab: m.sab, layout: m.layout, meta: m.meta };
-    return task;
+    const w = l.words, wire = this.filename === THREAD_WORKER_URL.href ? slim(l, job.task, job.sync) : job.task;
+    Atomics.store(w, LANE_SYNC, job.sync && this.wordResults ? 1 : 0);
+    if (wire === REPEAT) { Atomics.add(w, LANE_REPEATS, 1); this.repeated++; }
+    else l.port.postMessage(wire);
+    Atomics.add(w, LANE_DOORBELL, 1);
+    if (this.futex) this.futex.wake(w, LANE_DOORBELL, 1);
+    else Atomics.notify(w, LANE_DOORBELL, 1);
   }
 
   /** The lane's job, taken off it (its abort listener removed), or undefined. */
@@ -143,14 +156,16 @@ export class TrialPool {
     const job = l.job;
     if (!job) return undefined;
     l.job = undefined;
-    if (job.onAbort) job.signal.removeEventListener('abort', job.onAbort);
+    if (job.signal instanceof TaskAbort) job.signal.onabort = undefined;
+    else if (job.onAbort) job.signal.removeEventListener('abort', job.onAbort);
     return job;
   }
 
-  private reply(l: Lane, m: LoopReply): void {
+  private reply(l: Lane, m: LoopReply | ThreadResult): void {
     const job = this.take(l);
     if (job) {
-      if (m.ok) job.resolve(m.result as ThreadResult);
+      if (!('ok' in m)) job.resolve(m);
+      else if (m.ok) job.resolve(m.result as ThreadResult);
       else job.reject(Object.assign(new Error(m.message), { name: m.name, stack: m.stack }));
     }
     const next = this.queue.shift();
@@ -169,19 +184,22 @@ export class TrialPool {
     if (next) this.start(this.lanes[l.index], next);
   }
 
-  run(task: ThreadTask, signal: AbortSignal): Promise<ThreadResult> {
+  run(task: ThreadTask, signal: TaskSignal): Promise<ThreadResult> {
     return new Promise<ThreadResult>((resolve, reject) => this.submit(task, signal, resolve, reject));
   }
 
-  /** Run a task; its result or error goes to the callbacks (from `pump`, or from the event loop). */
-  submit(task: ThreadTask, signal: AbortSignal, resolve: (r: ThreadResult) => void, reject: (e: Error) => void): void {
+  /**
+   * Run a task; its result or error goes to the callbacks: from the event loop, or (sync: the caller pumps until
+   * it has them, as a synchronous trial does) from `pump` only.
+   */
+  submit(task: ThreadTask, signal: TaskSignal, resolve: (r: ThreadResult) => void, reject: (e: Error) => void, sync = false): void {
     if (signal.aborted) { reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')); return; }
-    const job: Job = { task, signal, resolve, reject };
+    const job: Job = { task, signal, resolve, reject, sync };
     const free = this.lanes.find((l) => l.job === undefined);
     if (free) this.start(free, job); else this.queue.push(job);
   }
 
-  private get bellWord(): number { return this.threads * LINE + BELL; }
+  private get bellWord(): number { return BELL; }
 
   /** The bell's count now: pass it to waitBell after looking for results. */
   bell(): number { return Atomics.load(this.ctl, this.bellWord); }
@@ -202,6 +220,16 @@ export class TrialPool {
   pump(): void {
     for (const l of this.lanes) {
       while (l.job) {
+        if (l.job.sync && Atomics.load(l.words, LANE_RESULTS) !== l.taken) {
+          l.taken++;
+          this.resultWords++;
+          this.reply(l, readResult(l.views));
+          continue;
+        }
+        // A message is looked for only once the worker has counted one (an empty look costs a call into C++).
+        const posted = Atomics.load(l.words, LANE_POSTED);
+        if (posted === l.posted) break;
+        l.posted = posted;
         const m = receiveMessageOnPort(l.port);
         if (m === undefined) break;
         this.reply(l, m.message as LoopReply);

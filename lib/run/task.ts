@@ -12,11 +12,14 @@ export type RunMode = 'free' | 'controlled';
 
 /** What a pool worker's run loop (workers/loop.ts) is started with (lib/run/pool.ts). */
 export interface LoopData {
-  /** The pool's control words; this worker's word is at `word`. */
+  /** The pool's control words: the bell's line. */
   ctl: Int32Array;
-  word: number;
   /** The pool's bell (lib/run/pool.ts): rung after each result is posted and when a controlled run ends. */
   bell: number;
+  /** This worker's own words (LANE_*, lib/run/lane.ts), in a buffer of its own: a replacement worker never shares them. */
+  lane: SharedArrayBuffer;
+  /** The task module is the lab's thread module: a common ThreadResult may come back through `lane` (LANE_RESULTS). */
+  compact: boolean;
   port: MessagePort;
   /** URL of the task module: its default export runs each task. */
   filename: string;
@@ -26,6 +29,14 @@ export interface LoopData {
 
 /** Words of the pool's bell line after the bell itself (lib/run/pool.ts): someone sleeps on it; results still awaited. */
 export const BELL_WAITING = 1, BELL_REMAINING = 2;
+
+/**
+ * A lane's words (lib/run/pool.ts, workers/loop.ts; the result words: lib/run/lane.ts). DOORBELL: bumped (and
+ * woken) for every task. REPEATS: tasks started without a message, each the worker's previous task again. SYNC:
+ * this task's main thread pumps results (pool.pump), so a common result may come back as words. RESULTS: results
+ * published as words. POSTED: results posted as messages.
+ */
+export const LANE_DOORBELL = 0, LANE_REPEATS = 1, LANE_SYNC = 2, LANE_RESULTS = 3, LANE_POSTED = 4;
 
 /** What the worker posts back: the task's result, or what it threw. */
 export type LoopReply = { ok: true; result: unknown } | { ok: false; name: string; message: string; stack?: string };

@@ -9,7 +9,7 @@ import { stopAll, checkedIn } from '../sched/index.js';
 import { clearOutcome, readOutcome } from './outcome.js';
 import type { Verdict } from './watchdog.js';
 import { freeDriver, controlledDriver, type ModeDriver } from './drivers.js';
-import { WORKER_MAX_AGE_MS, type TrialPool } from './pool.js';
+import { WORKER_MAX_AGE_MS, TaskAbort, type TrialPool } from './pool.js';
 import type { ActorSpec, RunMode, ThreadResult, ThreadTask, TrialOptions, TrialResult } from './task.js';
 
 export type { TrialOptions, TrialResult } from './task.js';
@@ -62,7 +62,7 @@ interface Running {
   t0: number;
   tasks: Promise<void>[];
   results: Array<ThreadResult | undefined>;
-  controllers: AbortController[];
+  controllers: TaskAbort[];
   settled: () => number;
   /** Resolves the lifecycle's current wait as soon as a task comes back. */
   onSettle: (fn: () => void) => void;
@@ -75,12 +75,12 @@ interface Running {
 function startTasks(pool: TrialPool, machine: Machine, actors: readonly ActorSpec[], mode: RunMode, startTimeoutMs: number, sync: boolean): Running {
   const n = actors.length;
   const results: Array<ThreadResult | undefined> = Array.from({ length: n }, () => undefined);
-  const controllers = actors.map(() => new AbortController());
+  const controllers = actors.map(() => new TaskAbort());
   let settled = 0;
   let poke: () => void = () => {};
   const settle = (cpu: number, r: ThreadResult): void => { results[cpu] = r; settled++; poke(); };
   const failed = (cpu: number, e: unknown): ThreadResult => ({
-    cpu, status: controllers[cpu].signal.aborted ? 'aborted' : 'error', lockdep: [], workerId: -1, ms: 0,
+    cpu, status: controllers[cpu].aborted ? 'aborted' : 'error', lockdep: [], workerId: -1, ms: 0,
     error: (e as Error)?.message ?? String(e),
   });
   const tasks: Promise<void>[] = [];
@@ -90,8 +90,8 @@ function startTasks(pool: TrialPool, machine: Machine, actors: readonly ActorSpe
       machine: { sab: machine.sab, layout: machine.layout, meta: machine.meta }, cpu, module: a.module, export: a.export, arg: a.arg,
       mode, threads: n, startTimeoutMs,
     };
-    if (sync) pool.submit(task, controllers[cpu].signal, (r) => settle(cpu, r), (e) => settle(cpu, failed(cpu, e)));
-    else tasks.push(pool.run(task, controllers[cpu].signal).then((r) => settle(cpu, r), (e: unknown) => settle(cpu, failed(cpu, e))));
+    if (sync) pool.submit(task, controllers[cpu], (r) => settle(cpu, r), (e) => settle(cpu, failed(cpu, e)), true);
+    else tasks.push(pool.run(task, controllers[cpu]).then((r) => settle(cpu, r), (e: unknown) => settle(cpu, failed(cpu, e))));
   });
   return { t0: performance.now(), tasks, results, controllers, settled: () => settled, onSettle: (fn) => { poke = fn; } };
 }

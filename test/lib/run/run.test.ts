@@ -127,6 +127,31 @@ describe('trial runner (real workers)', function () {
     assert.deepEqual([x(m1), x(m2)], [8, 2]);
   });
 
+  it('controlled trial after trial with the same actors: no task message after the first, results as lane words, the same results as messages', async () => {
+    const m = basicMachine(2);
+    const runs = async (specs: ReturnType<typeof actor>[], seed: number): Promise<Array<Record<string, unknown>>> => {
+      const out: Array<Record<string, unknown>> = [];
+      for (let i = 0; i < 3; i++) {
+        const r = await runTrial(pool, m, specs, { mode: 'controlled', chooser: 'random', seed });
+        out.push(...r.threads.map((t) => ({ keys: Object.keys(t).join(), ...t, ms: typeof t.ms, workerId: typeof t.workerId })));
+      }
+      return out;
+    };
+    const ok = [actor('checkThenAct'), actor('checkThenAct')], crash = [actor('yieldLoop', { n: 50 }), actor('crashAfter', { steps: 3 })];
+    const [repeated, words] = [pool.repeated, pool.resultWords];
+    const viaWords = [...await runs(ok, 1), ...await runs(crash, 2)];
+    assert.ok(pool.repeated - repeated >= 8, `tasks started without a message: ${pool.repeated - repeated}`);
+    assert.equal(pool.resultWords - words, 12);
+    pool.wordResults = false;
+    try {
+      const viaMessages = [...await runs(ok, 1), ...await runs(crash, 2)];
+      assert.equal(pool.resultWords - words, 12);
+      assert.deepStrictEqual(viaWords, viaMessages);
+      assert.deepEqual(viaWords.slice(6, 8).map((t) => t.status), ['stopped', 'crash']);
+      assert.equal((viaWords[7].crash as { where: string }).where, 'fixture_crash');
+    } finally { pool.wordResults = true; }
+  });
+
   for (const mode of ['controlled', 'free'] as const) {
     it(`${mode}: a CPU that does not start in time is a TrialError saying so; the other CPU stops, the runner goes on`, async () => {
       const slow = { module: `${new URL('../../fixtures/slow-start.js', import.meta.url).href}?${mode}`, export: 'noop' }; // a fresh module per test
