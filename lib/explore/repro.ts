@@ -6,7 +6,7 @@ import { OUTCOMES, CRASH_OUTCOMES, type Outcome } from '../mem/crash.js';
 import { LAYOUT, releaseMachine } from '../mem/machine.js';
 import { readRing } from '../trace/recorder.js';
 import { bootMachine } from '../lab/boot.js';
-import { bootFromImage } from '../lab/boot-image.js';
+import { bootFromImage, imageKey } from '../lab/boot-image.js';
 import { lockNamer, describeEvent } from '../lab/names.js';
 import { classifyTrial } from '../lab/classify.js';
 import { runTrial, TrialError, type TrialPool, type ActorSpec } from '../run/index.js';
@@ -22,6 +22,7 @@ import { labInputError } from './lab-input.js';
 import { fileURLToPath } from 'node:url';
 import type { ScenarioActorArg } from '../../workers/scenario-actor.js';
 import type { TimelineEvent } from '../trace/recorder.js';
+import type { ModelDesc, World } from '../lab/boot.js';
 import { owns, type Shard } from './shard.js';
 
 const ACTOR_MODULE = new URL('../../workers/scenario-actor.js', import.meta.url).href;
@@ -93,10 +94,40 @@ function asScenarioError(e: unknown): unknown {
  * bootMachine (from the description's image after its first two boots, lib/lab/boot-image.ts), with a patch's own
  * error (its code runs at boot: pci_add_device, the init hooks) named as such.
  */
-export function boot(desc: Parameters<typeof bootMachine>[0]): ReturnType<typeof bootMachine> {
-  try { return bootFromImage(desc); } catch (e) {
+export function boot(desc: Parameters<typeof bootMachine>[0], key?: () => string): ReturnType<typeof bootMachine> {
+  try { return bootFromImage(desc, key?.()); } catch (e) {
     const why = patchThrew(e, 'while the machine booted');
     throw why ? new ScenarioError(why) : e;
+  }
+}
+
+/**
+ * One cell's model (a scenario under a strategy with a model seed), made once for all its runs: every run boots the
+ * same description (its image key computed at the first boot), and from the third on, the image's world, for which
+ * the actor specs and lock namer are made once too. The pool then sees the same actor arguments run after run and
+ * starts each CPU's task without a message (lib/run/pool.ts).
+ */
+export class Cell {
+  readonly desc: ModelDesc;
+  readonly actors: Array<{ name: string; domain: number; vcpu: number }>;
+  readonly cpuNames: string[];
+  private key?: string;
+  private last?: { world: World; specs: ActorSpec[]; lockName: (addr: number) => string | undefined };
+
+  constructor(private readonly url: string, private readonly s: Scenario, strategy: string, seed?: number, verifyRegion = false) {
+    ({ desc: this.desc, actors: this.actors } = scenarioModel(s, strategy, seed));
+    if (verifyRegion) this.desc.extraRegions = { ...this.desc.extraRegions, verify: VERIFY_WORDS };
+    this.cpuNames = this.actors.map((a) => a.name);
+  }
+
+  boot(): { machine: ReturnType<typeof bootMachine>['machine']; world: World; specs: ActorSpec[]; lockName: (addr: number) => string | undefined } {
+    const { machine, world } = boot(this.desc, () => (this.key ??= imageKey(this.desc)));
+    if (this.last?.world !== world) {
+      const { url, s } = this;
+      const specs = this.actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
+      this.last = { world, specs, lockName: lockNamer(world) };
+    }
+    return { machine, ...this.last };
   }
 }
 
@@ -150,18 +181,17 @@ export async function reproduce(pool: TrialPool, url: string, s: Scenario, strat
   const v2 = o.schedule !== undefined ? parseSchedule(o.schedule) : undefined;
   const faulted = v2?.digest !== undefined, modelSeed = v2?.seed ?? 1;
   const pctLength = o.chooser === 'pct' && !o.schedule ? await pctEstimate(pool, url, s, strategy, o) : undefined;
+  let cell: Cell | undefined;
   for (let run = 0; run < runs; run++) {
     if (!owns(o.shard, run)) continue;
-    const { desc, actors } = scenarioModel(s, strategy, modelSeed);
-    if (faulted) desc.extraRegions = { ...desc.extraRegions, verify: VERIFY_WORDS };
-    const { machine, world } = boot(desc);
+    cell ??= new Cell(url, s, strategy, modelSeed, faulted);
+    const { machine, world, specs, lockName } = cell.boot();
     if (faulted) armVerify({ kinds: ALL_FAULT_KINDS, maxFaults: 1 << 20, forced: v2!.faults ?? [] });
-    const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
     const res = await runTrial(pool, machine, specs, {
       mode: 'controlled', chooser: o.schedule ? 'replay' : o.chooser, schedule: o.schedule, seed: (o.seed + run * 0x9e3779b1) >>> 0,
-      pctDepth: o.pctDepth, pctLength, maxSteps: o.maxSteps ?? 20_000, budgetMs: o.budgetMs ?? 15_000, lockName: lockNamer(world),
+      pctDepth: o.pctDepth, pctLength, maxSteps: o.maxSteps ?? 20_000, budgetMs: o.budgetMs ?? 15_000, lockName,
     }).catch((e: unknown) => { throw asScenarioError(e); });
-    const cpuNames = actors.map((a) => a.name);
+    const { cpuNames } = cell;
     const stuck = labInputError(res, cpuNames, s.name, strategy, o.budgetMs ?? 15_000);
     if (stuck) throw new ScenarioError(stuck);
     const c = classifyTrial(res, world, cpuNames);

@@ -5,22 +5,19 @@
 
 import { LAYOUT, releaseMachine } from '../mem/machine.js';
 import { CRASH_OUTCOMES, type Outcome } from '../mem/crash.js';
-import { lockNamer } from '../lab/names.js';
 import { classifyTrial } from '../lab/classify.js';
-import { runTrial, TrialError, type TrialPool, type ActorSpec } from '../run/index.js';
+import { runTrial, TrialError, type TrialPool } from '../run/index.js';
 import { parseSchedule, formatScheduleV2 } from '../sched/schedule.js';
 import { siteDigest } from '../sched/fault.js';
-import { armVerify, readTrace, VERIFY_WORDS } from '../verify/trace.js';
+import { armVerify, readTrace } from '../verify/trace.js';
 import { stateDigest } from '../verify/digest.js';
 import { Search } from '../verify/search.js';
-import { scenarioModel, isBuiltinScenario, ScenarioError, type Scenario } from '../scenario/scenario.js';
+import { isBuiltinScenario, ScenarioError, type Scenario } from '../scenario/scenario.js';
 import { judgeFor, type Verdict } from '../scenario/judge.js';
-import { interleaving, refsOf, boot } from './repro.js';
+import { interleaving, refsOf, Cell } from './repro.js';
 import { labInputError } from './lab-input.js';
-import type { ScenarioActorArg } from '../../workers/scenario-actor.js';
 import type { TimelineEvent } from '../trace/recorder.js';
 
-const ACTOR_MODULE = new URL('../../workers/scenario-actor.js', import.meta.url).href;
 /** Decisions a verify run may make before it counts as a hang (the verify region logs 4096). */
 export const VERIFY_MAX_STEPS = 4000;
 
@@ -85,6 +82,7 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
   const digests = new Set<string>();
   const levels = Number.isFinite(o.bound) ? Array.from({ length: o.bound + 1 }, (_, k) => k) : [Infinity];
   let cut: VerifyResult['cutBy'];
+  let cell: Cell | undefined;
   outer: for (const k of levels) {
     const search = new Search({ bound: k, reduce: o.reduce, sleep: o.sleep, shard: o.shard && { ...o.shard, splitDepth: 4 } });
     let n = 0;
@@ -93,7 +91,8 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
       if (o.interrupt?.stop) { cut = 'interrupt'; break outer; }
       if (r.runs >= o.maxRuns) { cut = 'max-runs'; break outer; }
       if (performance.now() - t0 > o.budgetMs) { cut = 'budget'; break outer; }
-      const run = await retried(pool, () => oneRun(pool, url, s, strategy, o, p));
+      cell ??= new Cell(url, s, strategy, o.seed, true);
+      const run = await retried(pool, () => oneRun(pool, cell!, s, strategy, o, p));
       const cutBefore = search.sleepCut;
       search.record(run.trace, run.ended);
       r.runsMade++;
@@ -142,18 +141,15 @@ async function retried<T>(pool: TrialPool, f: () => Promise<T>): Promise<T> {
   }
 }
 
-async function oneRun(pool: TrialPool, url: string, s: Scenario, strategy: string, o: VerifyOptions, p: { decisions: Uint8Array; faults: number[] }) {
-  const { desc, actors } = scenarioModel(s, strategy, o.seed);
-  desc.extraRegions = { ...desc.extraRegions, verify: VERIFY_WORDS };
-  const { machine, world } = boot(desc);
+async function oneRun(pool: TrialPool, cell: Cell, s: Scenario, strategy: string, o: VerifyOptions, p: { decisions: Uint8Array; faults: number[] }) {
+  const { machine, world, specs, lockName } = cell.boot();
   armVerify({ kinds: o.kinds, maxFaults: o.maxFaults, forced: p.faults });
-  const n = actors.length;
-  const specs: ActorSpec[] = actors.map((a) => ({ module: ACTOR_MODULE, export: 'run', arg: { url, name: a.name, domain: a.domain, vcpu: a.vcpu, world, params: s.params } satisfies ScenarioActorArg }));
+  const n = specs.length;
   const res = await runTrial(pool, machine, specs, {
     mode: 'controlled', chooser: 'verify', schedule: { threads: n, decisions: p.decisions }, seed: o.seed,
-    maxSteps: VERIFY_MAX_STEPS, budgetMs: 30_000, startTimeoutMs: 20_000, lockName: lockNamer(world),
+    maxSteps: VERIFY_MAX_STEPS, budgetMs: 30_000, startTimeoutMs: 20_000, lockName,
   });
-  const cpuNames = actors.map((a) => a.name);
+  const { cpuNames } = cell;
   const stuck = labInputError(res, cpuNames, s.name, strategy, 30_000);
   if (stuck) throw new ScenarioError(stuck);
   const c = classifyTrial(res, world, cpuNames);
