@@ -9,7 +9,7 @@
 // it touched but left as it was is read (two such steps commute), a changed one written. A range that does not fit
 // the copy area, and every range of a run's last step (nobody compares it), counts as written.
 
-import { CTL, M, LAYOUT, onAttach } from './machine.js';
+import { CTL, M, LAYOUT, onAttach, untouchedByRun } from './machine.js';
 import { defineLayout } from './layout.js';
 
 /** Capacities: decisions, footprint entries (step, lo, hi, copy|flag), fault points, copies. */
@@ -30,6 +30,18 @@ export const VERIFY = defineLayout('verify', {
   SNAP: VERIFY_SNAP,                                 // copies of touched ranges
 });
 export const VERIFY_WORDS = VERIFY.words;
+
+// A run writes the decision and footprint arrays only below their counts, which only grow during a run: a restore
+// from the boot image (lib/mem/machine.ts) may skip the rest, which still holds the image's words. Together they
+// are half of the region (the copy area, reused from its start by every step, has no such mark).
+untouchedByRun((m, layout) => {
+  const r = layout.regions.verify;
+  return r && [r.base + VERIFY.STEPS + 2 * Math.min(m[r.base + VERIFY.STEPS_N], VERIFY_STEPS), r.base + VERIFY.FP];
+});
+untouchedByRun((m, layout) => {
+  const r = layout.regions.verify;
+  return r && [r.base + VERIFY.FP + FP_ENTRY * Math.min(m[r.base + VERIFY.FP_N], VERIFY_FP), r.base + VERIFY.FLT];
+});
 
 export let fpOn = false;
 /** Base of the region and of its arrays (word indices into M). */

@@ -82,8 +82,8 @@ const MAX_SPARES = 4;
  */
 const fromImage = new WeakMap<SharedArrayBuffer, { image: Uint8Array; bump: number; skip: Array<readonly [number, number]> }>();
 
-/** Words [from, to) of a released machine that its run left as the image had them, or undefined. */
-export type UntouchedRange = (m: Int32Array, layout: Layout) => readonly [number, number] | undefined;
+/** Words [from, to) of a released machine that its run left as its image (`image`) had them, or undefined. */
+export type UntouchedRange = (m: Int32Array, layout: Layout, image: Int32Array) => readonly [number, number] | undefined;
 const untouched: UntouchedRange[] = [];
 /**
  * A layer whose region a run writes only up to a mark kept in its own words (the scheduler's decision log: a
@@ -101,9 +101,9 @@ export function releaseMachine(m: Machine): void {
   if (spares.length >= MAX_SPARES) spares.shift();
   const from = fromImage.get(m.sab);
   if (from) {
-    const words = new Int32Array(m.sab);
+    const words = new Int32Array(m.sab), image = new Int32Array(from.image.buffer, from.image.byteOffset, from.image.length >> 2);
     from.bump = Atomics.load(words, CTL.HEAP_BUMP);
-    from.skip = untouched.map((f) => f(words, m.layout)).filter((r): r is readonly [number, number] => r !== undefined && r[0] < r[1]).sort((x, y) => x[0] - y[0]);
+    from.skip = untouched.map((f) => f(words, m.layout, image)).filter((r): r is readonly [number, number] => r !== undefined && r[0] < r[1]).sort((x, y) => x[0] - y[0]);
   }
   spares.push(m.sab);
 }

@@ -3,7 +3,7 @@
 // buffers). Writing an entry is one atomic increment (CTL.SEQ, alone on its cache line) and four plain stores
 // on the thread's own ring.
 
-import { CTL, M, cpu, region, onAttach, RING_ENTRIES, RING_ENTRY_WORDS, MAX_THREADS, TSTAT } from '../mem/machine.js';
+import { CTL, M, cpu, region, onAttach, untouchedByRun, RING_ENTRIES, RING_ENTRY_WORDS, MAX_THREADS, TSTAT } from '../mem/machine.js';
 
 /** Event kinds. `a` and `b` are small integers whose meaning depends on the kind. */
 export const EV = {
@@ -39,6 +39,21 @@ onAttach(() => {
   rs[R.RING] = ringBase + cpu * RING_ENTRIES * RING_ENTRY_WORDS;
   rs[R.IDX] = statBase + cpu * TSTAT.words + TSTAT.RING_IDX;
 });
+
+// A run writes a thread's ring only at the entries its write index passes, from the image's index on: a restore
+// from the boot image (lib/mem/machine.ts) may skip the entries after those (most of the ring: a verify run records
+// a few dozen events per CPU, and the CPUs it does not use none).
+for (let c = 0; c < MAX_THREADS; c++) {
+  untouchedByRun((m, layout, image) => {
+    const ring = layout.regions.ring, stat = layout.regions.threadStat;
+    if (!ring || !stat) return undefined;
+    const at = stat.base + c * TSTAT.words + TSTAT.RING_IDX, from = image[at], n = m[at] - from;
+    const end = (from & MASK) + n;
+    if (n < 0 || end >= RING_ENTRIES) return undefined;
+    const base = ring.base + c * RING_ENTRIES * RING_ENTRY_WORDS;
+    return [base + end * RING_ENTRY_WORDS, base + RING_ENTRIES * RING_ENTRY_WORDS];
+  });
+}
 
 /** Per-thread stat words (region 'threadStat', lib/mem/regions.ts TSTAT, one line per thread). */
 export { TSTAT };
