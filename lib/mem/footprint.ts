@@ -31,9 +31,10 @@ export const VERIFY = defineLayout('verify', {
 });
 export const VERIFY_WORDS = VERIFY.words;
 
-// A run writes the decision and footprint arrays only below their counts, which only grow during a run: a restore
-// from the boot image (lib/mem/machine.ts) may skip the rest, which still holds the image's words. Together they
-// are half of the region (the copy area, reused from its start by every step, has no such mark).
+// A run writes the decision, footprint and fault arrays only below their counts, which only grow during a run: a
+// restore from the boot image (lib/mem/machine.ts) may skip the rest, which still holds the image's words. The copy
+// area is reused from its start by every step, and a step copies only ranges it has an entry for: no step copied
+// more than the largest sum of its entries' lengths.
 untouchedByRun((m, layout) => {
   const r = layout.regions.verify;
   return r && [r.base + VERIFY.STEPS + 2 * Math.min(m[r.base + VERIFY.STEPS_N], VERIFY_STEPS), r.base + VERIFY.FP];
@@ -41,6 +42,21 @@ untouchedByRun((m, layout) => {
 untouchedByRun((m, layout) => {
   const r = layout.regions.verify;
   return r && [r.base + VERIFY.FP + FP_ENTRY * Math.min(m[r.base + VERIFY.FP_N], VERIFY_FP), r.base + VERIFY.FLT];
+});
+untouchedByRun((m, layout) => {
+  const r = layout.regions.verify;
+  return r && [r.base + VERIFY.FLT + 2 * Math.min(m[r.base + VERIFY.FLT_N], VERIFY_FAULTS), r.base + VERIFY.FORCED];
+});
+untouchedByRun((m, layout, image) => {
+  const r = layout.regions.verify;
+  if (!r) return undefined;
+  let sum = image[r.base + VERIFY.SNAP_N], most = sum, step = m[r.base + VERIFY.FP];
+  for (let e = r.base + VERIFY.FP, end = e + FP_ENTRY * Math.min(m[r.base + VERIFY.FP_N], VERIFY_FP); e < end; e += FP_ENTRY) {
+    if (m[e] !== step) { step = m[e]; sum = 0; }
+    sum += Math.max(0, m[e + 2] - m[e + 1]);
+    if (sum > most) most = sum;
+  }
+  return [r.base + VERIFY.SNAP + Math.min(most, VERIFY_SNAP), r.base + r.words];
 });
 
 export let fpOn = false;
