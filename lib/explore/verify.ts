@@ -7,7 +7,8 @@ import { LAYOUT, releaseMachine } from '../mem/machine.js';
 import { CRASH_OUTCOMES, type Outcome } from '../mem/crash.js';
 import { classifyTrial } from '../lab/classify.js';
 import { runTrial, TrialError, type TrialPool } from '../run/index.js';
-import { parseSchedule, formatScheduleV2 } from '../sched/schedule.js';
+import { formatScheduleV2 } from '../sched/schedule.js';
+import { LOG } from '../sched/state.js';
 import { siteDigest } from '../sched/fault.js';
 import { armVerify, readTrace } from '../verify/trace.js';
 import { stateDigest } from '../verify/digest.js';
@@ -153,7 +154,8 @@ async function oneRun(pool: TrialPool, cell: Cell, s: Scenario, strategy: string
   const stuck = labInputError(res, cpuNames, s.name, strategy, 30_000);
   if (stuck) throw new ScenarioError(stuck);
   const c = classifyTrial(res, world, cpuNames);
-  const decisions = res.schedule ? parseSchedule(res.schedule).decisions : new Uint8Array(0);
+  // The run's decisions, from the scheduler's log (res.schedule is the same log as text: no need to parse it back).
+  const decisions = res.schedule ? LOG.slice(0, res.steps ?? 0) : new Uint8Array(0);
   const trace = readTrace(n, decisions);
   const digest = stateDigest(`${c.outcome}|${c.where}`);
   const sites = siteDigest();

@@ -16,8 +16,9 @@ export interface ModeDriver {
   readonly mode: RunMode;
   /** How often the lifecycle polls while the trial runs (ms). */
   readonly pollMs: number;
-  /** A reason to stop the trial now, if there is one (`running`: CPUs whose task has not come back). */
-  poll(now: number, running: readonly number[]): Verdict | undefined;
+  /** A reason to stop the trial now, if there is one (`running`: CPUs whose task has not come back; a controlled
+   * trial polls every few ms and does not ask). */
+  poll(now: number, running: () => readonly number[]): Verdict | undefined;
   /** What each CPU that is still in the run waits for, for hang reports. */
   stuck(running: readonly number[]): string;
   /** Once every task is back: throw if the run was not the one asked for; add this mode's fields. */
@@ -36,7 +37,7 @@ export function freeDriver(n: number, opts: TrialOptions): ModeDriver {
     poll(now, running) {
       if (checkedIn() < n) return undefined;
       watchdog ??= new Watchdog(opts.hangMs ?? 2000, now, opts.lockName);
-      return watchdog.sample(now, all, running);
+      return watchdog.sample(now, all, running());
     },
     stuck: (running) => describeStuck(snapshotWaits(all), opts.lockName, running),
     finish: () => {},

@@ -30,7 +30,8 @@ export async function runTrial(pool: TrialPool, machine: Machine, actors: readon
   if (n < 1) throw new RangeError('a trial needs at least one actor');
   if (n > pool.threads) throw new RangeError(`${n} actors but the pool has ${pool.threads} worker threads`);
   if (n > machine.layout.threads) throw new RangeError(`${n} actors but the machine has ${machine.layout.threads} CPUs`);
-  await pool.refresh(opts.maxWorkerAgeMs ?? WORKER_MAX_AGE_MS);
+  const maxAge = opts.maxWorkerAgeMs ?? WORKER_MAX_AGE_MS;
+  if (pool.due(maxAge)) await pool.refresh(maxAge);
   attachMain(machine);
   Atomics.store(M, CTL.STOP, 0);
   Atomics.store(M, CTL.THREADS_DONE, 0);
@@ -42,7 +43,7 @@ export async function runTrial(pool: TrialPool, machine: Machine, actors: readon
   const sync = driver.mode === 'controlled' ? pool : undefined;
   const run = startTasks(pool, machine, actors, driver.mode, opts.startTimeoutMs ?? 10_000, sync !== undefined);
   const { verdict, startFailure, aborted } = await watch(run, driver, opts, sync);
-  await Promise.all(run.tasks);
+  if (run.tasks.length > 0) await Promise.all(run.tasks);
   const durationMs = performance.now() - run.t0;
   if (aborted > 0) {
     pool.replacedWorkers += aborted;
@@ -118,7 +119,7 @@ async function watch(run: Running, driver: ModeDriver, opts: TrialOptions, sync?
     const now = performance.now() - run.t0;
     if (stopAt < 0 && Atomics.load(M, CTL.STOP) !== 0) stopAt = now; // a thread stopped the trial (crash)
     if (stopAt < 0) {
-      verdict = driver.poll(now, running());
+      verdict = driver.poll(now, running);
       if (verdict) stop();
       else if (checkedIn() < n && now > startTimeoutMs + 500) {
         startFailure = `only ${checkedIn()} of ${n} CPUs started within ${startTimeoutMs} ms`;
