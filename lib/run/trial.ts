@@ -75,7 +75,7 @@ interface Running {
  */
 function startTasks(pool: TrialPool, machine: Machine, actors: readonly ActorSpec[], mode: RunMode, startTimeoutMs: number, sync: boolean): Running {
   const n = actors.length;
-  const results: Array<ThreadResult | undefined> = Array.from({ length: n }, () => undefined);
+  const results: Array<ThreadResult | undefined> = new Array<ThreadResult | undefined>(n).fill(undefined);
   const controllers = actors.map(() => new TaskAbort());
   let settled = 0;
   let poke: () => void = () => {};
