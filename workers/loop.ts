@@ -46,14 +46,15 @@ let last: unknown;
 let repeats = 0;
 for (;;) {
   const seen = Atomics.load(words, LANE_DOORBELL); // read before the port: a task posted after this read also changes it
-  const m = receiveMessageOnPort(port);
-  if (m !== undefined) {
+  // A lane has one task at a time: a repeat, or else a message (looking at the port is a call into C++).
+  if (last !== undefined && Atomics.load(words, LANE_REPEATS) !== repeats) repeats = Atomics.load(words, LANE_REPEATS);
+  else {
+    const m = receiveMessageOnPort(port);
+    if (m === undefined) { sleep(seen); continue; }
     if (m.message === null) break;
     last = m.message;
     repeats = Atomics.load(words, LANE_REPEATS); // the main thread counts a repeat only after this task's result
-  } else if (Atomics.load(words, LANE_REPEATS) !== repeats && last !== undefined) {
-    repeats = Atomics.load(words, LANE_REPEATS);
-  } else { sleep(seen); continue; }
+  }
   const asWords = compact && Atomics.load(words, LANE_SYNC) === 1;
   let reply: LoopReply | undefined;
   try {
