@@ -75,10 +75,24 @@ export interface ScenarioActorArg { url: string; name: string; domain: number; v
 const cache = new Map<string, Promise<Scenario>>();
 const REGS = Object.fromEntries(Object.entries(regs).filter(([, v]) => typeof v === 'number')) as Record<string, number>;
 
+/**
+ * Scenario modules that export `paramsReadOnly = true` (lib/explore/hunt/interp.ts): their actors never change
+ * params, so a worker hands them the params it kept (frozen: a change throws) instead of a fresh copy per run.
+ */
+const readOnly = new Set<string>();
+
 export async function prepare(url: string): Promise<Scenario> {
   let p = cache.get(url);
-  if (!p) { p = import(url).then((m: { default: Scenario }) => m.default); cache.set(url, p); }
+  if (!p) {
+    p = import(url).then((m: { default: Scenario; paramsReadOnly?: unknown }) => { if (m.paramsReadOnly === true) readOnly.add(url); return m.default; });
+    cache.set(url, p);
+  }
   return p;
+}
+
+function deepFreeze<T>(x: T): T {
+  if (x !== null && typeof x === 'object' && !Object.isFrozen(x)) { for (const v of Object.values(x)) deepFreeze(v); Object.freeze(x); }
+  return x;
 }
 
 /** The scenario's own mistake; workers/thread.ts reports its message as is (no stack), the CLI exits 2. */
@@ -107,7 +121,7 @@ function blame(err: Error | undefined, what: string, scenario: string, actor: st
 /** The scenario modules this worker has loaded. */
 const loaded = new Map<string, Scenario>();
 /** The last argument's API: a campaign's worker runs the same argument object run after run (lib/run/pool.ts). */
-let bound: { a: ScenarioActorArg; scenario: Scenario; v: VcpuPtr; api: ScenarioApi } | undefined;
+let bound: { a: ScenarioActorArg; scenario: Scenario; v: VcpuPtr; api: ScenarioApi; shared: boolean } | undefined;
 
 /** The actor: at once when this worker has its scenario, else once the module has loaded. */
 export function run(ctx: ActorContext): void | Promise<void> {
@@ -178,14 +192,17 @@ function bind(a: ScenarioActorArg, scenario: Scenario): NonNullable<typeof bound
     },
     regs: REGS,
   };
-  return { a, scenario, v, api };
+  const shared = typeof a.params !== 'object' || a.params === null || readOnly.has(a.url);
+  if (shared) deepFreeze(a.params);
+  return { a, scenario, v, api, shared };
 }
 
-function act({ a, scenario, v, api }: NonNullable<typeof bound>): void {
+function act({ a, scenario, v, api, shared }: NonNullable<typeof bound>): void {
   set_current(v);
   try {
-    // A worker runs the argument it kept again for a campaign's next run (lib/run/pool.ts): the scenario gets its own copy.
-    scenario.actors[a.name](api, typeof a.params === 'object' && a.params !== null ? structuredClone(a.params) : a.params);
+    // A worker runs the argument it kept again for a campaign's next run (lib/run/pool.ts): params an actor may
+    // change are its own copy each run (a hunt program's, 8 us a CPU a run, are not: they are frozen).
+    scenario.actors[a.name](api, shared ? a.params : structuredClone(a.params));
   } catch (e) {
     if (isModelSignal(e) || e instanceof ScenarioFault) throw e;
     // The lab's own gap (lib/cxen/not-supplied.ts): named with where it was reached, never blamed on the scenario.

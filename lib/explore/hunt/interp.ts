@@ -21,6 +21,9 @@ export const interpret = (name: string): ActorFn => (x, params) => {
   for (const line of actorCode(me.actions)) compile(line)(x);
 };
 
+/** Its actors only read the program: a worker passes them the params it kept, frozen (workers/scenario-actor.ts). */
+export const paramsReadOnly = true;
+
 export const ALL_VCPUS = ['d0v0', 'd0v1', 'd0v2', 'd0v3', 'd1v0', 'd1v1', 'd1v2', 'd1v3'];
 
 /** Outcomes a hunt does not count as findings; everything else (crash, deadlock, hang, stale mapping) is one. */

@@ -50,6 +50,28 @@ describe('scenario API', function () {
     }
   });
 
+  it('an actor that changes its params sees them fresh in every run (a worker keeps its task from run to run)', async () => {
+    const f = path.join(dir, 'params.mjs');
+    fs.writeFileSync(f, `export default {
+  name: 'params', description: 'test', machine: { vcpus: [2], devices: 1 }, params: { n: 0, seen: [] },
+  actors: {
+    d0v0(x, p) { if (p.n !== 0 || p.seen.length !== 0) throw new Error('params changed: ' + p.n); p.n++; p.seen.push(1); x.resume(); },
+    d0v1(x, p) { if (p.n !== 0) throw new Error('params changed: ' + p.n); p.n = 5; x.resume(); },
+  },
+  expect: { '*': { expected: ['ok'] } },
+};
+`);
+    const { url, scenario } = await loadScenario(f);
+    const pool = createPool(2);
+    try {
+      const r = await reproduce(pool, url, scenario, 'upstream', { runs: 12, chooser: 'pct', pctDepth: 3, seed: 1, all: true });
+      assert.equal(r.outcomes.ok, 12);
+      assert.ok(pool.repeated > 0, 'the workers ran kept tasks');
+    } finally {
+      await pool.close();
+    }
+  });
+
   const bad: Array<[string, string, RegExp]> = [
     ['throws', 'const y = undefined; y.frob();', /actor d0v1 threw TypeError: Cannot read properties of undefined \(reading 'frob'\) \(at throws\.mjs:5\)$/],
     ['no-device', 'x.read(x.dev(7), 0, 4);', /actor d0v1: x\.dev\(7\): the machine has 1 device \(dev\(0\)\.\.dev\(0\)\) \(at no-device\.mjs:5\)$/],
