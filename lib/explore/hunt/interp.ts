@@ -14,11 +14,27 @@ function compile(line: string): (x: ScenarioApi) => void {
   return f;
 }
 
+/**
+ * Each vCPU's compiled statements, per program: a worker hands its actors the params it kept (paramsReadOnly), the
+ * same object run after run of one program, so its statements are written and looked up once, not per run.
+ */
+const programs = new WeakMap<Program, Map<string, Array<(x: ScenarioApi) => void>>>();
+
+function statements(p: Program, name: string): Array<(x: ScenarioApi) => void> {
+  let byVcpu = programs.get(p);
+  if (!byVcpu) { byVcpu = new Map(); programs.set(p, byVcpu); }
+  let fns = byVcpu.get(name);
+  if (!fns) {
+    const me = p.vcpus.find((v) => v.name === name);
+    if (!me) throw new Error(`hunt program has no vCPU ${name}`);
+    fns = actorCode(me.actions).map((line) => compile(line));
+    byVcpu.set(name, fns);
+  }
+  return fns;
+}
+
 export const interpret = (name: string): ActorFn => (x, params) => {
-  const p = params as Program;
-  const me = p.vcpus.find((v) => v.name === name);
-  if (!me) throw new Error(`hunt program has no vCPU ${name}`);
-  for (const line of actorCode(me.actions)) compile(line)(x);
+  for (const f of statements(params as Program, name)) f(x);
 };
 
 /** Its actors only read the program: a worker passes them the params it kept, frozen (workers/scenario-actor.ts). */
