@@ -9,7 +9,7 @@
 import { M, cpu, region, onAttach, HELD_MAX, HELD_WORDS, HELD } from '../mem/machine.js';
 import { crash } from '../mem/crash.js';
 import { instrWord, IW, profileAcquired, profileCounted, profileReleased, now, HOLD_SAMPLE } from './profile.js';
-import { lockdepAcquire, lockdepOn } from './lockdep.js';
+import { lockdepAcquire } from './lockdep.js';
 
 const heldAddr = new Int32Array(HELD_MAX);
 const heldCls = new Int32Array(HELD_MAX);
@@ -46,7 +46,7 @@ export function heldClasses(): readonly number[] { return Array.from(heldCls.sub
 /** Called before blocking on a lock: lockdep validates the order now, before anything can deadlock. */
 export function aboutToAcquire(addr: number, cls: number, where: string): void {
   const d = st[S.depth];
-  if (lockdepOn && d > 0) lockdepAcquire(heldCls, heldAddr, d, cls, addr, where);
+  if (d > 0 && instrWord[IW.lockdep] !== 0) lockdepAcquire(heldCls, heldAddr, d, cls, addr, where);
 }
 
 export function setWaiting(addr: number): void { M[st[S.base] + HELD.WAITING] = addr; }

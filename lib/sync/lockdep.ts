@@ -4,12 +4,13 @@
 
 import { CTL, M, cpu, region, onAttach, LAYOUT } from '../mem/machine.js';
 import { defineLayout, fieldWords } from '../mem/layout.js';
-import { FLAG_LOCKDEP } from './profile.js';
+import { FLAG_LOCKDEP, instrWord, IW } from './profile.js';
 
 export let lockdepOn = true;
 let base = 0, nc = 1;
 onAttach(() => {
   lockdepOn = (M[CTL.FLAGS] & FLAG_LOCKDEP) !== 0;
+  instrWord[IW.lockdep] = lockdepOn ? 1 : 0;
   base = region('lockdep').base;
   nc = LAYOUT.lockClasses.length;
 });
@@ -29,6 +30,7 @@ export function clearLockdepReports(): void { local.length = 0; }
 /** Use instrument.ts setLockdep, which also refreshes the lock fast paths' flag. */
 export function setLockdep(on: boolean): void {
   lockdepOn = on;
+  instrWord[IW.lockdep] = on ? 1 : 0;
   if (on) Atomics.or(M, CTL.FLAGS, FLAG_LOCKDEP); else Atomics.and(M, CTL.FLAGS, ~FLAG_LOCKDEP);
 }
 

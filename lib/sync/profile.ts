@@ -23,11 +23,12 @@ export let profiling = false;
 /** Lock acquire/release/wait events go to the flight recorder (lib/trace/recorder) unless switched off. */
 export let lockTracing = true;
 /**
- * profiling and lockTracing as words (1/0) for the instrumented lock paths: a constant typed array is read without
+ * profiling, lockTracing and lockdepOn as words (1/0) for the instrumented lock paths: a constant typed array is read without
  * a module cell's hole check (instrument.ts lockHooksWord does the same for the raw paths).
  */
-export const instrWord = new Int32Array(2);
-export const enum IW { profiling = 0, tracing = 1 }
+export const instrWord = new Int32Array(3);
+/** lockdep: set by lockdep.ts, which owns that flag. */
+export const enum IW { profiling = 0, tracing = 1, lockdep = 2 }
 let rowBase = 0, nc = 1;
 /** rowBase + P.ACQ for profileCounted, in a constant typed array (no module cell on the lock fast path). */
 const acqBase = new Int32Array(1);

@@ -133,9 +133,10 @@ export function spin_lock(l: number): void {
 function spin_lock_instrumented(l: number): void {
   lock_yield(0);
   if (fpOn) fp(l, l + SPINLOCK_WORDS);
-  const cls = M[l + F.cls];
+  const m = M;
+  const cls = m[l + F.cls];
   aboutToAcquire(l, cls, 'spin_lock');
-  const old = Atomics.add(M, l, K.TICKET_INC);
+  const old = Atomics.add(m, l, K.TICKET_INC);
   const ticket = old >>> 16;
   if ((old & 0xffff) === ticket && old !== K.POISON) {
     got_lock(l, cls, 0);
