@@ -3,10 +3,14 @@
 // transfer. Polling pays only while the thread that will hand over has a core of its own, so:
 //
 // - at most CORES - 1 threads of a run poll at a time (the token holder needs the last core); the others park at once;
-// - each thread adapts its polling to what its own waits observe: it keeps running averages of how often a wait
-//   ended while polling (the hit rate) and of how long such waits took, polls for three times that (SPIN_MIN_MS to
-//   SPIN_MAX_MS), and parks at once while the hit rate is below HIT_RATE_MIN, probing again every PROBE_EVERY
-//   waits. A run of more threads than free cores (or a machine busy with other work) thus backs off to parking.
+// - each thread polls for SPIN_MS, and learns from its own waits: it keeps a running average of how often a wait
+//   ended while polling (the hit rate), and parks at once while that is below HIT_RATE_MIN, probing again every
+//   PROBE_EVERY waits; a probe that hits resumes polling at once. A run of more threads than free cores (or a
+//   machine busy with other work) thus backs off to parking, and comes back as soon as polling pays again.
+//   SPIN_MS is about what a park and wake cost, so a miss costs at most about twice what parking at once would;
+//   a budget of three times the usual wait (5 µs when the other thread hands back within 1-2 µs) missed whenever
+//   the token holder lost its core for a moment (an interrupt, the main thread's wake-ups), and each miss put both
+//   threads through a round of wakes: 25-75 such misses per thread in a 50,000-handoff run, against 1-11 with 50 µs.
 // - a wait that follows a handoff to a sleeping thread is different: the answer cannot come before that thread has
 //   been woken by the kernel (tens of µs), so such a wait polls for WAKE_SPIN_MS, and its misses are kept apart, in
 //   a rate of their own (below WAKE_HIT_RATE_MIN such waits park at once, probing every PROBE_EVERY). Were they
@@ -20,10 +24,8 @@
 import { availableParallelism } from 'node:os';
 import { CTL, M } from '../mem/machine.js';
 
-/** Longest poll of one wait (ms). */
-export const SPIN_MAX_MS = 0.05;
-/** Shortest poll (ms): a handoff is rarely faster to arrive than this. */
-const SPIN_MIN_MS = 0.005;
+/** Poll of one wait (ms): about what parking and being woken cost here. */
+export const SPIN_MS = 0.05;
 /**
  * Below this hit rate, polling costs the other threads more cores than it saves wakeups: a miss burns its whole
  * budget, a hit saves one park and wake (6-30 µs, by machine and load).
@@ -35,6 +37,12 @@ export const WAKE_SPIN_MS = 0.15;
 const WAKE_HIT_RATE_MIN = 0.5;
 /** Once polling stopped paying: waits that park at once between two probes. */
 const PROBE_EVERY = 64;
+/**
+ * A probe that hits resumes polling at once, at this rate (two misses in a row stop it again). Climbing back by the
+ * running average took several probes, hundreds of parked waits: the first 50,000-handoff run after a cold start
+ * (bench sched --runs 1) spent most of its time parked after the misses of its warm-up.
+ */
+const RECOVERED = 0.875;
 
 function coresOf(v: string | undefined): number {
   const n = Number(v);
@@ -43,10 +51,11 @@ function coresOf(v: string | undefined): number {
 /** Cores this process may use. */
 export const CORES = coresOf(process.env.VPCI_CORES);
 
-// This thread's running averages (weight 1/8 per wait), kept across trials in a worker: hit rate, and how long a
-// wait that ended while polling took (ms).
-let hitRate = 1, hitWaitMs = SPIN_MIN_MS, wakeHitRate = 1;
+// This thread's hit rates (running averages, weight 1/8 per wait), kept across trials in a worker.
+let hitRate = 1, wakeHitRate = 1;
 let parkedWaits = 0, parkedWakeWaits = 0;
+/** This thread's next wait is a probe (its rate is below the minimum): ordinary / after a wake. */
+let probing = false, wakeProbing = false;
 /** Waits of this thread that ended while polling / that polled and then parked (tests and benchmarks read them). */
 export const spinStats = { hits: 0, misses: 0 };
 
@@ -57,24 +66,25 @@ export const spinStats = { hits: 0, misses: 0 };
 export function spinBudget(afterWake = false): number {
   if (CORES < 2) return 0;
   if (afterWake) {
-    if (wakeHitRate < WAKE_HIT_RATE_MIN && ++parkedWakeWaits < PROBE_EVERY) return 0;
+    wakeProbing = wakeHitRate < WAKE_HIT_RATE_MIN;
+    if (wakeProbing && ++parkedWakeWaits < PROBE_EVERY) return 0;
     parkedWakeWaits = 0;
     return WAKE_SPIN_MS;
   }
-  if (hitRate < HIT_RATE_MIN && ++parkedWaits < PROBE_EVERY) return 0;
+  probing = hitRate < HIT_RATE_MIN;
+  if (probing && ++parkedWaits < PROBE_EVERY) return 0;
   parkedWaits = 0;
-  return Math.min(SPIN_MAX_MS, Math.max(SPIN_MIN_MS, 3 * hitWaitMs));
+  return SPIN_MS;
 }
 
-function learn(hit: boolean, waitedMs: number, afterWake: boolean): void {
+function learn(hit: boolean, afterWake: boolean): void {
   if (hit) spinStats.hits++; else spinStats.misses++;
   if (afterWake) {
-    wakeHitRate += ((hit ? 1 : 0) - wakeHitRate) / 8;
+    wakeHitRate = hit && wakeProbing ? RECOVERED : wakeHitRate + ((hit ? 1 : 0) - wakeHitRate) / 8;
     if (hit) hitRate += (1 - hitRate) / 8; // the other thread polls from now on: ordinary waits may pay again
     return;
   }
-  hitRate += ((hit ? 1 : 0) - hitRate) / 8;
-  if (hit) hitWaitMs += (waitedMs - hitWaitMs) / 8;
+  hitRate = hit && probing ? RECOVERED : hitRate + ((hit ? 1 : 0) - hitRate) / 8;
 }
 
 /**
@@ -82,17 +92,13 @@ function learn(hit: boolean, waitedMs: number, afterWake: boolean): void {
  * the word changed while polling; false when the budget ran out or the trial's STOP flag went up.
  */
 export function pollWhile(addr: number, seen: number, budget: number, afterWake = false): boolean {
-  const t0 = performance.now(), until = t0 + budget;
-  let hit = false, t = t0;
+  const until = performance.now() + budget;
+  let hit = false;
   for (let i = 1; ; i++) {
     if (Atomics.load(M, addr) !== seen) { hit = true; break; }
-    if ((i & 63) === 0) {
-      t = performance.now();
-      if (t > until || Atomics.load(M, CTL.STOP) !== 0) break;
-    }
+    if ((i & 63) === 0 && (performance.now() > until || Atomics.load(M, CTL.STOP) !== 0)) break;
   }
-  if (hit) t = performance.now();
-  learn(hit, t - t0, afterWake);
+  learn(hit, afterWake);
   return hit;
 }
 

@@ -183,4 +183,23 @@ describe('spin budget: what a thread learns from its waits (lib/sched/spin.ts)',
     for (let i = 0; i < 128; i++) if (spin.spinBudget(true) > 0) probes++;
     assert.equal(probes, 2, 'one probe every PROBE_EVERY waits');
   });
+
+  it('ordinary waits that keep missing park at once, and a probe that hits resumes polling at once', async function () {
+    const spin = await import('../../../lib/sched/spin.js');
+    if (spin.CORES < 2) this.skip();
+    attach(createMachine({ threads: 2 }), 0);
+    const word = CTL.words - 1;
+    for (let i = 0; i < 8; i++) {                      // misses: SPIN_MS each
+      const b = spin.spinBudget(false);
+      if (b > 0) assert.equal(spin.pollWhile(word, M[word], b), false);
+    }
+    assert.equal(spin.spinBudget(false), 0, 'still polling after 8 misses in a row');
+    let probe = 0, calls = 0;
+    while (probe === 0 && calls++ < 200) probe = spin.spinBudget(false);
+    assert.equal(probe, spin.SPIN_MS, 'no probe within 200 waits');
+    assert.equal(spin.pollWhile(word, M[word] + 1, probe), true);   // the word differs: a hit at once
+    assert.equal(spin.spinBudget(false), spin.SPIN_MS, 'the probe hit, yet the next wait parks');
+    assert.equal(spin.pollWhile(word, M[word], spin.SPIN_MS), false);
+    assert.equal(spin.spinBudget(false), spin.SPIN_MS, 'one miss after a good probe already parks');
+  });
 });
