@@ -25,8 +25,8 @@ export function overlap(a: Pick<Step, 'fp' | 'universal'>, b: Pick<Step, 'fp' | 
 let th = new Int32Array(64), uni = new Uint8Array(64), first = new Int32Array(65);
 let lo = new Int32Array(64), hi = new Int32Array(64), wlo = new Int32Array(64), whi = new Int32Array(64);
 let rg = new Int32Array(3 * 256);
-/** Per step: vector clock (`threads` words), races (the j of each, `rj[ra[i]..ra[i + 1])`); direct dependences. */
-let vc = new Int32Array(256), ra = new Int32Array(65), rj = new Int32Array(256), deps = new Int32Array(64);
+/** Per step: vector clock (`threads` words), races (the j of each, `rj[ra[i]..ra[i + 1])`). */
+let vc = new Int32Array(256), ra = new Int32Array(65), rj = new Int32Array(256);
 /** The previous call: its real steps packed, the first `kept` of which have final clocks and races; its thread count. */
 let packed = 0, kept = 0, keptThreads = 0;
 
@@ -34,7 +34,7 @@ function reserve(steps: number, ranges: number, threads: number): void {
   if (steps > th.length) {
     const n = Math.max(steps, 2 * th.length);
     th = new Int32Array(n); uni = new Uint8Array(n); first = new Int32Array(n + 1); ra = new Int32Array(n + 1);
-    lo = new Int32Array(n); hi = new Int32Array(n); wlo = new Int32Array(n); whi = new Int32Array(n); deps = new Int32Array(n);
+    lo = new Int32Array(n); hi = new Int32Array(n); wlo = new Int32Array(n); whi = new Int32Array(n);
     packed = kept = 0;
   }
   if (3 * ranges > rg.length) { rg = new Int32Array(Math.max(3 * ranges, 2 * rg.length)); packed = kept = 0; }
@@ -90,27 +90,30 @@ function conflict(j: number, i: number): boolean {
   return false;
 }
 
-/** Step i's clock and races (appended to rj from ra[i]), given its thread's last step `last` (-1: none). */
+/**
+ * Step i's clock and races (appended to rj from ra[i]), given its thread's last step `last` (-1: none). The steps
+ * before it are visited latest first with the clock built so far: a step already in it (before `last`, or before a
+ * later dependence) adds nothing to the clock and is no race, so it is not compared at all. One not in it that
+ * conflicts is a direct dependence that no later predecessor orders: a race (a step's clock holds every earlier
+ * step's that happens before it, so no earlier one can order it either).
+ */
 function step(i: number, T: number, last: number, limit: number): void {
   const t = th[i], c = i * T;
   if (last >= 0) vc.copyWithin(c, last * T, last * T + T);
   else vc.fill(-1, c, c + T);
-  let nd = 0;
-  for (let j = 0, e = Math.min(i, limit); j < e; j++) if (th[j] !== t && conflict(j, i)) deps[nd++] = j;
-  for (let d = 0; d < nd; d++) {
-    const b = deps[d] * T;
+  const from = ra[i];
+  let at = from;
+  for (let j = Math.min(i, limit) - 1; j >= 0; j--) {
+    const tj = th[j];
+    if (tj === t || vc[c + tj] >= j || !conflict(j, i)) continue;
+    const b = j * T;
     for (let k = 0; k < T; k++) if (vc[b + k] > vc[c + k]) vc[c + k] = vc[b + k];
+    if (at >= rj.length) { const g = new Int32Array(2 * rj.length); g.set(rj.subarray(0, at)); rj = g; }
+    rj[at++] = j;
   }
   vc[c + t] = i;
-  let at = ra[i];
-  if (at + nd > rj.length) { const g = new Int32Array(2 * (at + nd)); g.set(rj.subarray(0, at)); rj = g; }
-  // (j, i) is a race when no other direct predecessor of i (its thread's last step, another dependence) already has j before it.
-  for (let d = 0; d < nd; d++) {
-    const j = deps[d], tj = th[j];
-    let ordered = last >= 0 && vc[last * T + tj] >= j;
-    for (let e = 0; e < nd && !ordered; e++) if (e !== d && vc[deps[e] * T + tj] >= j) ordered = true;
-    if (!ordered) rj[at++] = j;
-  }
+  // Earliest first, as the races were always listed.
+  rj.subarray(from, at).reverse();
   ra[i + 1] = at;
 }
 
