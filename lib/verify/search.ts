@@ -7,6 +7,7 @@
 // unreduced, every runnable thread within the bound. Fault points always branch (fail / succeed).
 
 import { races } from './dpor.js';
+import { dumping, dumpSearch, dumpPrefix, dumpTrace, dumpRecord } from './dump.js';
 import { walkSleep } from './sleep.js';
 import { cost, allowed, type Node, type SchedNode } from './tree.js';
 import type { Trace } from './trace.js';
@@ -37,13 +38,22 @@ export class Search {
   /** Runs cut short by a sleep set so far (their states are reached elsewhere; they still count as runs). */
   sleepCut = 0;
 
-  constructor(readonly o: SearchOptions) {}
-
   private get sleeping(): boolean { return this.o.reduce && this.o.sleep !== false; }
   private full(i: number): boolean { return !this.o.reduce || (this.o.shard !== undefined && i < this.o.shard.splitDepth); }
 
+  /** With VPCI_SEARCH_DUMP (dump.ts): this search's id there. */
+  private readonly dumpId: string | null;
+
+  constructor(readonly o: SearchOptions) { this.dumpId = dumping ? dumpSearch(o) : null; }
+
   /** The prefix of the next run, or null when the tree (within the bound) is exhausted. */
   next(): Prefix | null {
+    const p = this.choose();
+    if (this.dumpId !== null) dumpPrefix(this.dumpId, p);
+    return p;
+  }
+
+  private choose(): Prefix | null {
     if (!this.started) { this.started = true; return this.prefix(); }
     for (let i = this.stack.length - 1; i >= 0; i--) {
       const n = this.stack[i];
@@ -83,6 +93,12 @@ export class Search {
 
   /** Grow the tree by the run just made with the last prefix; `ended(t)`: thread t finished its actor. */
   record(tr: Trace, ended: (t: number) => boolean): void {
+    if (this.dumpId !== null) dumpTrace(this.dumpId, tr, ended);
+    this.learn(tr, ended);
+    if (this.dumpId !== null) dumpRecord(this.dumpId, this);
+  }
+
+  private learn(tr: Trace, ended: (t: number) => boolean): void {
     const known = this.stack.length;
     this.grow(tr);
     this.preemptions = 0;
