@@ -118,16 +118,18 @@ function step(i: number, T: number, last: number, limit: number): void {
 }
 
 /**
- * Races of the run: pairs (j, thread of i) — "try that thread at decision j". `ended`: threads that finished.
- * `limit`: only steps before it count (a run cut by a sleep set is redundant from there on, search.ts).
+ * Races of the run: report(j, thread of i) for each race (j, i) — "try that thread at decision j" — of the steps
+ * i from `after` on, or from the first step whose races may differ from the last call's. `ended`: threads that
+ * finished. `limit`: only steps before it count (a run cut by a sleep set is redundant from there on, search.ts).
  */
-export function races(steps: readonly Step[], threads: number, ended: (t: number) => boolean, limit = steps.length): Array<[number, number]> {
+export function races(steps: readonly Step[], threads: number, ended: (t: number) => boolean, limit: number, report: (j: number, t: number) => void, after = 0): void {
   // Pending steps of threads still in the run when it stopped: unknown footprints, so universal.
   const m = Math.min(limit, steps.length);
   const [n, same] = pack(steps, m, threads, ended, limit >= steps.length);
   // A kept step counted every step before it (it was below both calls' limits): its clock and races stand.
   const from = threads === keptThreads ? Math.min(same, kept, limit) : 0;
-  const lastOf = new Int32Array(threads).fill(-1);
+  if (lastOf.length < threads) lastOf = new Int32Array(threads);
+  lastOf.fill(-1, 0, threads);
   for (let i = 0; i < from; i++) lastOf[th[i]] = i;
   if (from === 0) ra[0] = 0;
   for (let i = from; i < n; i++) {
@@ -135,7 +137,7 @@ export function races(steps: readonly Step[], threads: number, ended: (t: number
     if (i < limit) lastOf[th[i]] = i;
   }
   kept = m; keptThreads = threads;
-  const out: Array<[number, number]> = [];
-  for (let i = 0; i < n; i++) for (let r = ra[i]; r < ra[i + 1]; r++) out.push([rj[r], th[i]]);
-  return out;
+  for (let i = Math.min(after, from); i < n; i++) for (let r = ra[i]; r < ra[i + 1]; r++) report(rj[r], th[i]);
 }
+/** races()' last step of each thread so far. */
+let lastOf = new Int32Array(8);

@@ -80,12 +80,15 @@ export class Search {
   }
 
   private prefix(): Prefix {
-    const decisions: number[] = [], faults: number[] = [];
+    let k = 0;
+    for (const n of this.stack) if (n.kind === 'sched') k++;
+    const decisions = new Uint8Array(k), faults: number[] = [];
+    k = 0;
     for (const n of this.stack) {
-      if (n.kind === 'sched') decisions.push(n.chosen);
+      if (n.kind === 'sched') decisions[k++] = n.chosen;
       else if (n.fail) faults.push(n.index);
     }
-    return { decisions: Uint8Array.from(decisions), faults };
+    return { decisions, faults };
   }
 
   /** After record(): preemptions of the run just made. */
@@ -109,45 +112,66 @@ export class Search {
     const sh = this.o.shard;
     this.foreign = sh !== undefined && ownerOf(this.stack.slice(0, sh.splitDepth), sh.count) !== sh.index;
     // Within another shard's subtree only the split levels matter (they are explored in full anyway).
+    this.reversed = false;
     if (this.foreign) { this.stack.length = Math.min(this.stack.length, sh!.splitDepth); return; }
     if (!this.o.reduce) return;
+    // Steps before the node the prefix changed are the last run's (the model is deterministic given the
+    // choices), and so are their nodes: their races within the last run's limit were reversed then.
+    const stable = this.reversed && known > 0 ? Math.min(this.stack[known - 1].step, this.limit) : 0;
     const limit = this.sleeping ? this.cutBySleep(tr, known) : tr.steps.length;
     // The scheduling node of each step still on the stack (undefined: cut off by a sleep set).
     const at = this.atStep;
     for (let i = 0; i < tr.steps.length; i++) at[i] = undefined;
     for (const n of this.stack) if (n.kind === 'sched') at[n.step] = n;
-    for (const [j, t] of races(tr.steps, tr.threads, ended, limit)) this.reverse(tr, at, j, t);
+    this.tr = tr;
+    races(tr.steps, tr.threads, ended, limit, this.reverse, stable);
+    this.reversed = true;
+    this.limit = limit;
   }
 
+  /** The last record() reversed its races (it was no other shard's run, and reduced), of the steps before `limit`. */
+  private reversed = false;
+  private limit = 0;
+  /** The run being recorded, for reverse(). */
+  private tr: Trace = { threads: 0, steps: [], faults: [] };
+  /** tryAt()'s decisions tried for the current race: marked with the race's number. */
+  private tried = new Int32Array(64);
+  private race = 0;
+
   /** Try t before the step at decision j (a race), and where else the bound or CHESS's yield may call for it. */
-  private reverse(tr: Trace, at: ReadonlyArray<SchedNode | undefined>, j: number, t: number): void {
-    const seen = new Set<number>();
-    const tryAt = (k: number, cons: boolean): void => {
-      if (seen.has(k)) return;
-      seen.add(k);
-      this.backtrack(at[k], t, cons);
-      // CHESS's yield: where t gave way it cannot run; its next step can come first only after some other
-      // thread's step. backtrack() tries the others there; and t's last attempt moved before the step that
-      // preceded it (or wherever that is cheaper) lets that step be the one it gives way to.
-      // test/lib/verify/verify-search.test.ts's random programs with yields lose states without either.
-      if (tr.steps[k].current === t && tr.steps[k].yielding) {
-        let y = k - 1;
-        while (y > 0 && tr.steps[y - 1].thread === t) y--;
-        if (y > 0) { tryAt(y - 1, true); cheaper(y - 1); }
-      }
-    };
-    // Bounded search (after Coons, Musuvathi, McKinley, OOPSLA 2013): the reversal may need more preemptions at
-    // k than the bound allows; also try it where the thread of k was switched to and at the decision before
-    // (the last step of the thread it replaced), where it may be cheaper. Conservative: the soundness test of
-    // reduced against unreduced search (test/lib/explore/verify.test.ts, bench/verify.ts) missed a state without the second.
-    const cheaper = (k: number): void => {
-      let s = k;
-      while (s > 0 && tr.steps[s - 1].thread === tr.steps[k].thread) s--;
-      if (s !== k) tryAt(s, true);
-      if (s > 0) tryAt(s - 1, true);
-    };
-    tryAt(j, false);
-    cheaper(j);
+  private readonly reverse = (j: number, t: number): void => {
+    if (this.tr.steps.length > this.tried.length) this.tried = new Int32Array(2 * this.tr.steps.length);
+    this.race++;
+    this.tryAt(j, t, false);
+    this.cheaper(j, t);
+  };
+
+  private tryAt(k: number, t: number, cons: boolean): void {
+    if (this.tried[k] === this.race) return;
+    this.tried[k] = this.race;
+    this.backtrack(this.atStep[k], t, cons);
+    // CHESS's yield: where t gave way it cannot run; its next step can come first only after some other
+    // thread's step. backtrack() tries the others there; and t's last attempt moved before the step that
+    // preceded it (or wherever that is cheaper) lets that step be the one it gives way to.
+    // test/lib/verify/verify-search.test.ts's random programs with yields lose states without either.
+    const steps = this.tr.steps;
+    if (steps[k].current === t && steps[k].yielding) {
+      let y = k - 1;
+      while (y > 0 && steps[y - 1].thread === t) y--;
+      if (y > 0) { this.tryAt(y - 1, t, true); this.cheaper(y - 1, t); }
+    }
+  }
+
+  // Bounded search (after Coons, Musuvathi, McKinley, OOPSLA 2013): the reversal may need more preemptions at
+  // k than the bound allows; also try it where the thread of k was switched to and at the decision before
+  // (the last step of the thread it replaced), where it may be cheaper. Conservative: the soundness test of
+  // reduced against unreduced search (test/lib/explore/verify.test.ts, bench/verify.ts) missed a state without the second.
+  private cheaper(k: number, t: number): void {
+    const steps = this.tr.steps;
+    let s = k;
+    while (s > 0 && steps[s - 1].thread === steps[k].thread) s--;
+    if (s !== k) this.tryAt(s, t, true);
+    if (s > 0) this.tryAt(s - 1, t, true);
   }
 
   /**

@@ -31,11 +31,16 @@ import { overlap } from './dpor.js';
 import { cost, type Node, type SchedNode, type Sleeper } from './tree.js';
 import type { Trace } from './trace.js';
 
-/** The step run at decision i, as a sleeper, or null when it may not sleep (see above). `faulty(i)`: a fault point branched in step i. */
-export function sleeperAt(tr: Trace, i: number, faulty: (i: number) => boolean): Sleeper | null {
+/**
+ * The step run at decision i, as a sleeper, or null when it may not sleep (see above); `was` itself when it
+ * stands for the same step (a node keeps its sleeper object from run to run). `faulty(i)`: a fault point branched in step i.
+ */
+export function sleeperAt(tr: Trace, i: number, faulty: (i: number) => boolean, was: Sleeper | null): Sleeper | null {
   const s = tr.steps[i], next = tr.steps[i + 1];
   if (s.universal || faulty(i) || next === undefined) return null;
-  return { thread: s.thread, fp: s.fp, universal: false, after: next.current === s.thread ? cost(next, -1) : 0 };
+  const after = next.current === s.thread ? cost(next, -1) : 0;
+  if (was !== null && was.thread === s.thread && was.after === after && !was.universal && sameFp(was.fp, s.fp)) return was;
+  return { thread: s.thread, fp: s.fp, universal: false, after };
 }
 
 /** Whether sibling p, searched before c at n, may sleep in c's subtree. */
@@ -43,10 +48,9 @@ export function maySleep(n: SchedNode, p: Sleeper, c: number, bound: number): bo
   return p.thread !== c && (!Number.isFinite(bound) || cost(n, p.thread) + p.after <= cost(n, c));
 }
 
-/** Whether two sleepers stand for the same step (a node keeps its sleeper object from run to run when they do). */
-function same(a: Sleeper, b: Sleeper): boolean {
-  if (a.thread !== b.thread || a.after !== b.after || a.universal !== b.universal || a.fp.length !== b.fp.length) return false;
-  for (let k = 0; k < a.fp.length; k++) if (a.fp[k] !== b.fp[k]) return false;
+function sameFp(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
   return true;
 }
 
@@ -73,8 +77,7 @@ export function walkSleep(stack: Node[], tr: Trace, bound: number, from: number,
     const step = tr.steps[node.step];
     if (node.yielding) asleep = 0;
     node.sleep = asleep;
-    const own = sleeperAt(tr, node.step, faulty);
-    if (own === null || node.own === null || !same(own, node.own)) node.own = own;
+    node.own = sleeperAt(tr, node.step, faulty, node.own);
     const c = node.chosen;
     if ((asleep >>> c) & 1) {
       if (i >= from && !exempt(i) && ((node.cons >>> c) & 1) === 0) return i;
