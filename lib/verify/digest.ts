@@ -63,10 +63,67 @@ export function stateDigest(extra: string): string {
     }
     p += size + 2;
   }
-  for (const name of REGIONS) {
-    const r = LAYOUT.regions[name];
-    if (r) mixWords(m, r.base, r.base + r.words);
-  }
+  mixRegions(m);
   for (let i = 0; i < extra.length; i++) mix(extra.charCodeAt(i));
   return (A >>> 0).toString(16).padStart(8, '0') + (B >>> 0).toString(16).padStart(8, '0');
+}
+
+// The regions are most of the words hashed (p2m and the config space: thousands, against a heap of hundreds),
+// and hashing them is a chain of multiplications, a few cycles a word, where comparing them is a memcmp. A search's
+// runs end in few distinct heaps and few distinct region contents, so the hash state after the regions is kept by
+// the hash state before them, with a copy of the regions: the same state before and the same words give the same
+// state after. A copy is kept for each of the latest few contents met after a given state (256 in all: 7 MB).
+interface After { a0: number; b0: number; bytes: Buffer; a: number; b: number }
+/** By hash state A before the regions, the latest first; all of them in order of arrival (the oldest dropped first). */
+const after = new Map<number, After[]>();
+const arrived: After[] = [];
+const AFTER = 256, PER_STATE = 8;
+
+/** M's bytes (a view kept while M is the same array). */
+let mBytes: Buffer = Buffer.alloc(0), mOf: Int32Array | null = null;
+
+function mixRegions(m: Int32Array): void {
+  if (m !== mOf) { mOf = m; mBytes = Buffer.from(m.buffer, m.byteOffset, m.byteLength); }
+  const a0 = A, b0 = B, list = after.get(a0);
+  if (list !== undefined) {
+    for (const e of list) if (e.b0 === b0 && holds(e.bytes)) { A = e.a; B = e.b; return; }
+  }
+  let n = 0;
+  for (const name of REGIONS) {
+    const r = LAYOUT.regions[name];
+    if (r) { mixWords(m, r.base, r.base + r.words); n += 4 * r.words; }
+  }
+  const e = arrived.length >= AFTER ? drop(arrived.shift()!) : { a0: 0, b0: 0, bytes: Buffer.alloc(0), a: 0, b: 0 };
+  if (e.bytes.length !== n) e.bytes = Buffer.allocUnsafeSlow(n);
+  n = 0;
+  for (const name of REGIONS) {
+    const r = LAYOUT.regions[name];
+    if (r) n += mBytes.copy(e.bytes, n, 4 * r.base, 4 * (r.base + r.words));
+  }
+  e.a0 = a0; e.b0 = b0; e.a = A; e.b = B;
+  arrived.push(e);
+  const l = list ?? [];
+  if (l.length >= PER_STATE) l.pop();
+  l.unshift(e);
+  after.set(a0, l);
+}
+
+/** Take `e` out of its state's list (to be reused). */
+function drop(e: After): After {
+  const l = after.get(e.a0), i = l ? l.indexOf(e) : -1;
+  if (i >= 0) { l!.splice(i, 1); if (l!.length === 0) after.delete(e.a0); }
+  return e;
+}
+
+/** Whether M's regions hold these bytes, in order (a memcmp each). */
+function holds(bytes: Buffer): boolean {
+  let n = 0;
+  for (const name of REGIONS) {
+    const r = LAYOUT.regions[name];
+    if (!r) continue;
+    const len = 4 * r.words;
+    if (n + len > bytes.length || mBytes.compare(bytes, n, n + len, 4 * r.base, 4 * r.base + len) !== 0) return false;
+    n += len;
+  }
+  return n === bytes.length;
 }

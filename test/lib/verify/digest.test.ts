@@ -3,7 +3,7 @@
 // same state digest differently where the buffer or the addon was loaded at another address.
 
 import assert from 'node:assert/strict';
-import { M, CTL } from '../../../lib/mem/machine.js';
+import { M, CTL, LAYOUT } from '../../../lib/mem/machine.js';
 import { xzalloc_words } from '../../../lib/mem/heap.js';
 import { defineStruct } from '../../../lib/mem/layout.js';
 import { stateDigest } from '../../../lib/verify/digest.js';
@@ -32,5 +32,21 @@ describe('state digest', () => {
     const plain = stateDigest('x');
     put(p, 0x7e00_0000_8000 + 4 * target);
     assert.notEqual(stateDigest('x'), plain, 'without the C backend (no base recorded) every word counts as it is');
+  });
+
+  it('a region changed since an earlier digest of the same heap digests as a fresh hash would (kept copies are compared, not trusted)', () => {
+    boot();
+    put(CTL.NATIVE_BASE, 0); put(CTL.NATIVE_CODE, 0);
+    const pci = LAYOUT.regions.pci, w = pci.base + 7, was = M[w];
+    const first = stateDigest('x');
+    assert.equal(stateDigest('x'), first, 'the same state again');
+    M[w] = was ^ 0x5a5a;
+    const changed = stateDigest('x');
+    assert.notEqual(changed, first, 'one config-space word differs');
+    M[w] = was;
+    assert.equal(stateDigest('x'), first, 'and back');
+    M[w] = was ^ 0x5a5a;
+    assert.equal(stateDigest('x'), changed, 'both contents kept for the same heap');
+    M[w] = was;
   });
 });
