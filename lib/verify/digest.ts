@@ -81,31 +81,39 @@ const AFTER = 256, PER_STATE = 8;
 
 /** M's bytes (a view kept while M is the same array). */
 let mBytes: Buffer = Buffer.alloc(0), mOf: Int32Array | null = null;
+/** The regions' word ranges in hash order as [base, words, ...], adjacent ones merged (a memcmp each), for LAYOUT. */
+let spans: number[] = [], spansOf: typeof LAYOUT | null = null, spanBytes = 0;
 
 function mixRegions(m: Int32Array): void {
   if (m !== mOf) { mOf = m; mBytes = Buffer.from(m.buffer, m.byteOffset, m.byteLength); }
+  if (LAYOUT !== spansOf) layoutSpans();
   const a0 = A, b0 = B, list = after.get(a0);
   if (list !== undefined) {
     for (const e of list) if (e.b0 === b0 && holds(e.bytes)) { A = e.a; B = e.b; return; }
   }
-  let n = 0;
-  for (const name of REGIONS) {
-    const r = LAYOUT.regions[name];
-    if (r) { mixWords(m, r.base, r.base + r.words); n += 4 * r.words; }
-  }
+  const sp = spans;
+  for (let i = 0; i < sp.length; i += 2) mixWords(m, sp[i], sp[i] + sp[i + 1]);
   const e = arrived.length >= AFTER ? drop(arrived.shift()!) : { a0: 0, b0: 0, bytes: Buffer.alloc(0), a: 0, b: 0 };
-  if (e.bytes.length !== n) e.bytes = Buffer.allocUnsafeSlow(n);
-  n = 0;
-  for (const name of REGIONS) {
-    const r = LAYOUT.regions[name];
-    if (r) n += mBytes.copy(e.bytes, n, 4 * r.base, 4 * (r.base + r.words));
-  }
+  if (e.bytes.length !== spanBytes) e.bytes = Buffer.allocUnsafeSlow(spanBytes);
+  for (let i = 0, n = 0; i < sp.length; i += 2) n += mBytes.copy(e.bytes, n, 4 * sp[i], 4 * (sp[i] + sp[i + 1]));
   e.a0 = a0; e.b0 = b0; e.a = A; e.b = B;
   arrived.push(e);
   const l = list ?? [];
   if (l.length >= PER_STATE) l.pop();
   l.unshift(e);
   after.set(a0, l);
+}
+
+function layoutSpans(): void {
+  spansOf = LAYOUT; spans = []; spanBytes = 0;
+  for (const name of REGIONS) {
+    const r = LAYOUT.regions[name];
+    if (!r) continue;
+    const k = spans.length;
+    if (k > 0 && spans[k - 2] + spans[k - 1] === r.base) spans[k - 1] += r.words;
+    else spans.push(r.base, r.words);
+    spanBytes += 4 * r.words;
+  }
 }
 
 /** Take `e` out of its state's list (to be reused). */
@@ -117,13 +125,12 @@ function drop(e: After): After {
 
 /** Whether M's regions hold these bytes, in order (a memcmp each). */
 function holds(bytes: Buffer): boolean {
-  let n = 0;
-  for (const name of REGIONS) {
-    const r = LAYOUT.regions[name];
-    if (!r) continue;
-    const len = 4 * r.words;
-    if (n + len > bytes.length || mBytes.compare(bytes, n, n + len, 4 * r.base, 4 * r.base + len) !== 0) return false;
+  if (bytes.length !== spanBytes) return false;
+  const sp = spans;
+  for (let i = 0, n = 0; i < sp.length; i += 2) {
+    const at = 4 * sp[i], len = 4 * sp[i + 1];
+    if (mBytes.compare(bytes, n, n + len, at, at + len) !== 0) return false;
     n += len;
   }
-  return n === bytes.length;
+  return true;
 }

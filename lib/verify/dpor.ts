@@ -113,7 +113,7 @@ function step(i: number, T: number, last: number, limit: number): void {
   }
   vc[c + t] = i;
   // Earliest first, as the races were always listed.
-  rj.subarray(from, at).reverse();
+  for (let a = from, b = at - 1; a < b; a++, b--) { const x = rj[a]; rj[a] = rj[b]; rj[b] = x; }
   ra[i + 1] = at;
 }
 
