@@ -57,7 +57,8 @@ function pack(steps: readonly Step[], m: number, threads: number, ended: (t: num
     // Still the previous call's steps so far (so its step s starts at r too): compare before overwriting.
     let match = same === s && s < packed && th[s] === st.thread && uni[s] === u && 3 * (first[s + 1] - r) === f.length;
     for (let k = 0; match && k < f.length; k++) match = rg[3 * r + k] === f[k];
-    if (match) same++;
+    // Its ranges and hulls are in place already.
+    if (match) { same++; r += f.length / 3; continue; }
     th[s] = st.thread; uni[s] = u; first[s] = r;
     // Hulls: a pair of ranges overlaps only inside both steps' hulls, and one of them written only inside a written hull.
     let l = 0x7fffffff, h = -0x80000000, wl = 0x7fffffff, wh = -0x80000000;
