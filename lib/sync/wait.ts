@@ -77,17 +77,15 @@ export function wake(addr: number, sleepersAddr: number): void {
 
 /**
  * What this thread's ticket waits did (bench locks prints them per acquisition beside ticket.c's same counts): waits
- * begun, waiters found ahead (between us and the holder) when a wait began, spin phases begun, spin phases that ran out (SPIN_NS passed: parked), next-in-line parks without spinning
- * because the holder was handed the lock asleep, parks that slept, µs slept, wakes of a new holder (handoff), wakes
- * of a next-in-line. Slow paths only: an add each.
+ * begun, waiters found ahead (between us and the holder) when a wait began, spin phases begun, spin phases that ran
+ * out (SPIN_NS passed: parked), next-in-line parks without spinning because the holder was handed the lock asleep,
+ * parks that slept, µs slept, wakes of a new holder (handoff), wakes of a next-in-line. Slow paths only: an add each.
  */
 export const WAIT_COUNTS = ['waits', 'ahead', 'spins', 'spinOut', 'parkOnHandoff', 'sleeps', 'sleepUs', 'wakeHolder', 'wakeNext'] as const;
 const enum WC { waits, ahead, spins, spinOut, parkOnHandoff, sleeps, sleepUs, wakeHolder, wakeNext }
 const waitCounts = new Float64Array(WAIT_COUNTS.length);
 /** This thread's wait counts since the last call (WAIT_COUNTS order), and zero them. */
 export function takeWaitCounts(): number[] { const a = Array.from(waitCounts); waitCounts.fill(0); return a; }
-/** This thread's ticket sleeps since the last call. */
-export function takeTicketSleeps(): number { const n = waitCounts[WC.sleeps]; waitCounts.fill(0); return n; }
 
 /**
  * Wait for `ticket` to come up on the ticket word at `l` (head = low 16 bits). `wq` is the lock's wait block:
@@ -138,7 +136,6 @@ export function ticketWait(l: number, wq: number, ticket: number, where: string)
     spins = 0; spinUntil = 0;
   }
 }
-
 
 /**
  * Sleep on the slot of `ticket` until an unlock makes us next in line (or gives us the lock). `atHead`: we are
