@@ -62,6 +62,8 @@ untouchedByRun((m, layout, image) => {
 export let fpOn = false;
 /** Base of the region and of its arrays (word indices into M). */
 export let VB = 0, VSTEPS = 0, VFP = 0, VFLT = 0, VFORCED = 0, VSNAP = 0;
+/** Header words fp and endStep read on every call, as absolute indices. */
+let FP_N = 0, STEP_FIRST = 0;
 
 onAttach(() => {
   const r = LAYOUT.regions.verify;
@@ -71,16 +73,23 @@ onAttach(() => {
   VFLT = VB + VERIFY.FLT;
   VFORCED = VB + VERIFY.FORCED;
   VSNAP = VB + VERIFY.SNAP;
+  FP_N = VB + VERIFY.FP_N;
+  STEP_FIRST = VB + VERIFY.STEP_FIRST;
   fpOn = r !== undefined && M[VB + VERIFY.ARMED] !== 0;
 });
 
 /** The step under way touches words [lo, hi). A range already recorded in this step keeps its first copy. */
 export function fp(lo: number, hi: number): void {
-  const m = M, n = m[VB + VERIFY.FP_N];
-  // Repeats first (about half the calls): like a stopped run's threads below, they record nothing.
-  for (let e = VFP + FP_ENTRY * m[VB + VERIFY.STEP_FIRST], end = VFP + FP_ENTRY * n; e < end; e += FP_ENTRY) {
+  const m = M, n = m[FP_N];
+  // Repeats (about half the calls) record nothing, like a stopped run's threads below. This part is kept small
+  // enough for the compiler to inline at the call sites; the newest range first: most repeats are of it.
+  for (let e = VFP + FP_ENTRY * (n - 1), first = VFP + FP_ENTRY * m[STEP_FIRST]; e >= first; e -= FP_ENTRY) {
     if (m[e + 1] === lo && m[e + 2] === hi) return;
   }
+  record(m, lo, hi, n);
+}
+
+function record(m: Int32Array, lo: number, hi: number, n: number): void {
   if (Atomics.load(m, CTL.STOP) !== 0) return; // threads unwinding a finished run are not steps
   const step = m[VB + VERIFY.STEP];
   if (n >= VERIFY_FP) { if (m[VB + VERIFY.FP_OVER] === 0) m[VB + VERIFY.FP_OVER] = step + 1; return; }
@@ -95,22 +104,23 @@ export function fp(lo: number, hi: number): void {
     m[VB + VERIFY.SNAP_N] = s + len;
     m[e + 3] = s;
   } else m[e + 3] = FP_WRITTEN;
-  m[VB + VERIFY.FP_N] = n + 1;
+  m[FP_N] = n + 1;
 }
 const SHORT_COPY = 16;
 
 /** The step under way ends: each of its ranges is written if its words changed since first touched, else read. */
 function endStep(): void {
-  const m = M, n = m[VB + VERIFY.FP_N];
-  for (let i = m[VB + VERIFY.STEP_FIRST]; i < n; i++) {
-    const e = VFP + FP_ENTRY * i, s = m[e + 3];
+  const m = M, n = m[FP_N];
+  for (let e = VFP + FP_ENTRY * m[STEP_FIRST], end = VFP + FP_ENTRY * n; e < end; e += FP_ENTRY) {
+    const s = m[e + 3];
     if (s < 0) continue;
-    const lo = m[e + 1], len = m[e + 2] - lo, snap = VSNAP + s;
-    let same = true;
-    for (let k = 0; k < len; k++) if (m[lo + k] !== m[snap + k]) { same = false; break; }
-    m[e + 3] = same ? FP_READ : FP_WRITTEN;
+    const lo = m[e + 1], hi = m[e + 2];
+    const k = VSNAP + s - lo;
+    let w = lo;
+    while (w < hi && m[w] === m[w + k]) w++;
+    m[e + 3] = w === hi ? FP_READ : FP_WRITTEN;
   }
-  m[VB + VERIFY.STEP_FIRST] = n;
+  m[STEP_FIRST] = n;
   m[VB + VERIFY.SNAP_N] = 0;
 }
 
