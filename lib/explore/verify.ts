@@ -144,7 +144,7 @@ async function retried<T>(pool: TrialPool, f: () => Promise<T>): Promise<T> {
 
 async function oneRun(pool: TrialPool, cell: Cell, s: Scenario, strategy: string, o: VerifyOptions, p: { decisions: Uint8Array; faults: number[] }) {
   const { machine, world, specs, lockName } = cell.boot();
-  armVerify({ kinds: o.kinds, maxFaults: o.maxFaults, forced: p.faults });
+  armVerify({ kinds: o.kinds, maxFaults: o.maxFaults, forced: p.faults, replaying: { key: cell, decisions: p.decisions } });
   const n = specs.length;
   const res = await runTrial(pool, machine, specs, {
     mode: 'controlled', chooser: 'verify', schedule: { threads: n, decisions: p.decisions }, seed: o.seed,

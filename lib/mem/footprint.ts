@@ -8,6 +8,11 @@
 // (the next decision). Steps run one at a time, so a step's effect on memory is exactly its net change: a range
 // it touched but left as it was is read (two such steps commute), a changed one written. A range that does not fit
 // the copy area, and every range of a run's last step (nobody compares it), counts as written.
+//
+// A search's run mostly replays the run before it: the same leading decisions and fault choices make the same
+// leading steps (a run is fixed by its prefix). Their footprints are known already, so the main thread arms the run
+// with how many leading steps to skip (lib/verify/trace.ts); the log's count starts at the entries those steps had,
+// so the log fills, and overflows, at the same entry as if they had been recorded.
 
 import { CTL, M, LAYOUT, onAttach, untouchedByRun } from './machine.js';
 import { defineLayout } from './layout.js';
@@ -19,7 +24,7 @@ export const FP_ENTRY = 4;
 export const FP_WRITTEN = -1, FP_READ = -2;
 const MAX_COPY = 1024;
 
-/** The region (offsets from VB): header words, then its arrays. */
+/** The region (offsets from VB): header words, then its arrays. ARMED: 0 off, else 1 + the leading steps not recorded. */
 export const VERIFY = defineLayout('verify', {
   ARMED: 1, STEP: 1, FP_N: 1, FP_OVER: 1, FLT_N: 1, FLT_KINDS: 1, FLT_MAX: 1, FLT_TAKEN: 1, STEPS_N: 1, STEP_OVER: 1,
   STEP_FIRST: 1, SNAP_N: 1,
@@ -90,8 +95,9 @@ export function fp(lo: number, hi: number): void {
 }
 
 function record(m: Int32Array, lo: number, hi: number, n: number): void {
-  if (Atomics.load(m, CTL.STOP) !== 0) return; // threads unwinding a finished run are not steps
   const step = m[VB + VERIFY.STEP];
+  if (step < m[VB + VERIFY.ARMED] - 1) return; // a step the main thread has from the run before
+  if (Atomics.load(m, CTL.STOP) !== 0) return; // threads unwinding a finished run are not steps
   if (n >= VERIFY_FP) { if (m[VB + VERIFY.FP_OVER] === 0) m[VB + VERIFY.FP_OVER] = step + 1; return; }
   const e = VFP + FP_ENTRY * n;
   m[e] = step; m[e + 1] = lo; m[e + 2] = hi;

@@ -25,11 +25,29 @@ export interface FaultPoint { index: number; step: number; kind: number; fail: b
 
 export interface Trace { threads: number; steps: Step[]; faults: FaultPoint[] }
 
+/** What a run of a search needs to skip the leading steps it shares with the search's previous run. */
+export interface Replaying {
+  /** Identifies the search (one scenario, strategy and options): only its own runs are compared. */
+  key: object;
+  /** The run's forced decisions (it is fixed by these and `forced`). */
+  decisions: Uint8Array;
+}
+
+/** The last run read back (readTrace) of a search, and what the run being armed skips of it. */
+let last: { key: object; decisions: Uint8Array; forced: readonly number[]; trace: Trace; over: number } | null = null;
+let armed: { skip: number; base: number; from: Trace | null; key: object | null; forced: readonly number[] } = { skip: 0, base: 0, from: null, key: null, forced: [] };
+
 /** Main thread, after boot and before the run: make fault points and footprints recorded on every CPU. */
-export function armVerify(o: { kinds: number; maxFaults: number; forced: readonly number[] }): void {
+export function armVerify(o: { kinds: number; maxFaults: number; forced: readonly number[]; replaying?: Replaying }): void {
   if (!LAYOUT.regions.verify) throw new Error('the machine has no verify region');
   const b = LAYOUT.regions.verify.base;
-  M[b + VERIFY.ARMED] = 1;
+  const skip = o.replaying ? shared(o.replaying, o.forced) : 0;
+  let base = 0;
+  for (let s = 0; s < skip; s++) base += last!.trace.steps[s].fp.length / 3;
+  armed = { skip, base, from: skip > 0 ? last!.trace : null, key: o.replaying?.key ?? null, forced: o.forced };
+  M[b + VERIFY.ARMED] = 1 + skip;
+  M[b + VERIFY.FP_N] = base;
+  M[b + VERIFY.STEP_FIRST] = base;
   M[b + VERIFY.FLT_KINDS] = o.kinds;
   M[b + VERIFY.FLT_MAX] = o.maxFaults;
   for (const i of o.forced) {
@@ -39,22 +57,50 @@ export function armVerify(o: { kinds: number; maxFaults: number; forced: readonl
   }
 }
 
+/**
+ * How many leading steps of the search's last run this run repeats: step s is fixed by decisions 0..s and the
+ * fault choices made in steps 0..s. Only steps the last run ended with a decision (so compared), and none the
+ * log's overflow made universal.
+ */
+function shared(r: Replaying, forced: readonly number[]): number {
+  if (last === null || last.key !== r.key) return 0;
+  const tr = last.trace;
+  let n = Math.min(r.decisions.length, last.decisions.length, tr.steps.length - 1);
+  if (last.over !== 0) n = Math.min(n, last.over - 1);
+  let c = 0;
+  while (c < n && r.decisions[c] === last.decisions[c]) c++;
+  const f = firstDifference(forced, last.forced);
+  if (f < tr.faults.length) c = Math.min(c, tr.faults[f].step);
+  return Math.max(c, 0);
+}
+
+/** The lowest fault index forced in one list and not the other (Infinity: the same lists). */
+function firstDifference(a: readonly number[], b: readonly number[]): number {
+  let low = Infinity;
+  for (const i of a) if (i < low && !b.includes(i)) low = i;
+  for (const i of b) if (i < low && !a.includes(i)) low = i;
+  return low;
+}
+
 /** Main thread, after the run: decisions (from the schedule log) joined with what the region recorded. */
 export function readTrace(threads: number, decisions: Uint8Array): Trace {
   const b = LAYOUT.regions.verify.base, off = (x: number): number => b + (x - VB);
   const n = Math.min(decisions.length, M[b + VERIFY.STEPS_N]);
   const over = M[b + VERIFY.FP_OVER];
+  const { skip, base, from } = armed;
   const steps: Step[] = [];
   for (let s = 0; s < n; s++) {
     const info = M[off(VSTEPS) + 2 * s + 1];
-    steps.push({ thread: decisions[s], runnable: M[off(VSTEPS) + 2 * s], current: (info & 0xff) - 1, yielding: (info & 0x100) !== 0, fp: [], universal: over !== 0 && s >= over - 1 });
+    // A skipped step's ranges are the last run's (arrays are never changed once read: they are shared).
+    const fp = s < skip ? from!.steps[s].fp : [];
+    steps.push({ thread: decisions[s], runnable: M[off(VSTEPS) + 2 * s], current: (info & 0xff) - 1, yielding: (info & 0x100) !== 0, fp, universal: over !== 0 && s >= over - 1 });
   }
   const nfp = M[b + VERIFY.FP_N];
-  for (let i = 0; i < nfp; i++) {
+  for (let i = base; i < nfp; i++) {
     const e = off(VFP) + FP_ENTRY * i;
     const s = M[e];
     // A range of the last step was never compared (the run ended there): written.
-    if (s >= 0 && s < n) steps[s].fp.push(M[e + 1], M[e + 2], M[e + 3] === FP_READ ? 0 : 1);
+    if (s >= skip && s < n) steps[s].fp.push(M[e + 1], M[e + 2], M[e + 3] === FP_READ ? 0 : 1);
   }
   const faults: FaultPoint[] = [];
   const nf = Math.min(M[b + VERIFY.FLT_N], VERIFY_FAULTS);
@@ -62,5 +108,7 @@ export function readTrace(threads: number, decisions: Uint8Array): Trace {
     const info = M[off(VFLT) + 2 * i + 1];
     faults.push({ index: i, step: M[off(VFLT) + 2 * i], kind: info & 0xf, fail: (info & FLT_FAIL) !== 0, branch: (info & FLT_BRANCH) !== 0, scripted: (info & FLT_SCRIPTED) !== 0 });
   }
-  return { threads, steps, faults };
+  const trace = { threads, steps, faults };
+  last = armed.key === null ? null : { key: armed.key, decisions, forced: armed.forced, trace, over };
+  return trace;
 }
