@@ -6,15 +6,19 @@
 import { CTL, M, onAttach } from '../mem/machine.js';
 import { profiling, lockTracing, setProfiling as setProfilingFlag, setLockTracing as setLockTracingFlag } from './profile.js';
 import { lockdepOn, setLockdep as setLockdepFlag } from './lockdep.js';
-import { SCHED, MODE_FREE } from '../sched/mode.js';
+import { SCHED, MODE_FREE, MODE_CONTROLLED } from '../sched/mode.js';
+import { setExactReleases } from '../trace/recorder.js';
 
 export let lockHooks = true;
 /** lockHooks as a word (1/0) for the hottest paths: a constant typed array is read without a module cell's hole check. */
 export const lockHooksWord = new Int32Array(1);
 
 export function refreshLockHooks(): void {
-  lockHooks = profiling || lockTracing || lockdepOn || M[CTL.SCHED + SCHED.MODE] !== MODE_FREE;
+  const mode = M[CTL.SCHED + SCHED.MODE];
+  lockHooks = profiling || lockTracing || lockdepOn || mode !== MODE_FREE;
   lockHooksWord[0] = lockHooks ? 1 : 0;
+  // One thread at a time: every handoff is a happens-before edge the releases' read stamps would not see.
+  setExactReleases(mode === MODE_CONTROLLED);
 }
 // Registered after profile.ts, lockdep.ts and mode.ts (imported above), so it sees their flags of this attach.
 onAttach(refreshLockHooks);

@@ -5,7 +5,7 @@
 import { M, cpu } from '../mem/machine.js';
 import { crash } from '../mem/crash.js';
 import { POISON } from '../mem/heap.js';
-import { record, EV } from '../trace/recorder.js';
+import { record, recordRelease, EV } from '../trace/recorder.js';
 import { lock_yield } from '../sched/mode.js';
 import { lockWakeAll } from '../sched/futex.js';
 import { profiling, lockTracing, now } from './profile.js';
@@ -134,7 +134,7 @@ export function read_unlock(l: number): void {
 function read_unlock_instrumented(l: number): void {
   if (fpOn) fp(l, l + RWLOCK_WORDS);
   if (!released(l)) notHolder(l, 'read_unlock', 'releases a read lock it does not hold');
-  if (lockTracing) record(EV.RUNLOCK, M[l + F_cls], l);
+  if (lockTracing) recordRelease(EV.RUNLOCK, M[l + F_cls], l);
   const old = Atomics.sub(M, l, _QR_BIAS);
   if (old === POISON) checkLockMemory(l, 'read_unlock', 'read_unlock');
   readerGone(l, old - _QR_BIAS);
@@ -208,7 +208,7 @@ function write_unlock_instrumented(l: number): void {
   if (fpOn) fp(l, l + RWLOCK_WORDS);
   // Plain read: only this CPU changes the writer bits of a lock it holds (a freed lock reads POISON: not ours).
   if (!_is_write_locked_by_me(M[l]) || !released(l)) notHolder(l, 'write_unlock', 'is not the writer');
-  if (lockTracing) record(EV.UNLOCK, M[l + F_cls], l);
+  if (lockTracing) recordRelease(EV.UNLOCK, M[l + F_cls], l);
   if (Atomics.and(M, l, ~(_QW_CPUMASK | _QW_WMASK)) === POISON) checkLockMemory(l, 'write_unlock', 'write_unlock');
   wakeCnts(l);
 }

@@ -5,7 +5,7 @@
 
 import { M, H16, cpu } from '../mem/machine.js';
 import { crash, ASSERT } from '../mem/crash.js';
-import { record, EV } from '../trace/recorder.js';
+import { record, recordRelease, EV } from '../trace/recorder.js';
 import { lock_yield } from '../sched/mode.js';
 import { lockWakeAll } from '../sched/futex.js';
 import { profiling, lockTracing, now, instrWord, IW } from './profile.js';
@@ -176,7 +176,7 @@ function spin_unlock_instrumented(l: number): void {
   const m = M;
   if (m[l + F.debug] !== heldState[HELD_CPU] || !released(l)) notHolder(l, 'spin_unlock');
   m[l + F.debug] = noCpu[0];
-  if (instrWord[IW.tracing] !== 0) record(EV.UNLOCK, m[l + F.cls], l);
+  if (instrWord[IW.tracing] !== 0) recordRelease(EV.UNLOCK, m[l + F.cls], l);
   ticket_release(l);
 }
 

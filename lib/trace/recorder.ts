@@ -1,7 +1,15 @@
 // Flight recorder: a ring of recent events per thread, in shared memory, stamped with a global sequence number so
 // the last events of every vCPU can be merged into one global order after a failure (like ftrace's per-CPU
-// buffers). Writing an entry is one atomic increment (CTL.SEQ, alone on its cache line) and four plain stores
-// on the thread's own ring.
+// buffers). Writing an entry is four plain stores on the thread's own ring, and for most events one atomic add of
+// SEQ_STEP to CTL.SEQ (alone on its cache line); see recordRelease for the events that only read it.
+//
+// The order readers get (sort by seq; ties keep each thread's ring order, with equal seqs of different threads
+// concurrent): every event stamped with an add is placed exactly where its add fell among all the others (real
+// time), and a release stamped with a read of SEQ (seq = SEQ - 1) falls after every add that preceded its read and
+// before every add that followed it. So the merged order is the real-time order of the added events, each thread's
+// own order, and every lock hand-over (the releaser's read comes before its release, the next acquirer's add after
+// its acquisition). Only two releases of different threads with no added event between them may tie; controlled
+// runs (one thread at a time, read by repro and timelines) add on every event and are totally ordered.
 
 import { CTL, M, cpu, region, onAttach, untouchedByRun, RING_ENTRIES, RING_ENTRY_WORDS, MAX_THREADS, TSTAT } from '../mem/machine.js';
 
@@ -21,6 +29,7 @@ export const EV = {
   NOTE: 12,      // a = site id, b = value
 } as const;
 
+/** `seq`: the event's place in the global order (header comment): sort by it, stably, after each thread's ring order. */
 export interface TraceEvent { seq: number; cpu: number; ev: number; a: number; b: number }
 
 let ringBase = 0, statBase = 0;
@@ -29,8 +38,8 @@ let ringBase = 0, statBase = 0;
  * constant typed array: a module `let` costs a cell load and a hole check per use in V8's optimised code, and an
  * instrumented lock pair records two events. Fixed at attach: the hot path does no arithmetic on cpu.
  */
-const enum R { SEQ = 0, RING = 1, IDX = 2, ENTRY_SHIFT = 2, MASK = 255 }
-const rs = new Int32Array(3);
+const enum R { SEQ = 0, RING = 1, IDX = 2, EXACT = 3, ENTRY_SHIFT = 2, MASK = 255 }
+const rs = new Int32Array(4);
 rs[R.SEQ] = CTL.SEQ;
 if (1 << R.ENTRY_SHIFT !== RING_ENTRY_WORDS || R.MASK !== RING_ENTRIES - 1) throw new Error('recorder.ts: ring geometry out of date');
 const MASK = RING_ENTRIES - 1;
@@ -59,9 +68,32 @@ for (let c = 0; c < MAX_THREADS; c++) {
 export { TSTAT };
 export function tstat(c: number, field: number): number { return statBase + c * TSTAT.words + field; }
 
+/** What an added event advances SEQ by: a released event's seq (SEQ - 1) lies strictly between two added ones. */
+export const SEQ_STEP = 2;
+
 export function record(ev: number, a = 0, b = 0): void {
   const m = M;
-  const seq = Atomics.add(m, rs[R.SEQ], 1);
+  const seq = Atomics.add(m, rs[R.SEQ], SEQ_STEP);
+  put(m, seq, ev, a, b);
+}
+
+/**
+ * An event recorded just before a lock is released (UNLOCK, RUNLOCK), stamped with a plain read of SEQ instead of
+ * an add: the release that follows is an atomic operation or, on x86 only (spinlock.ts ticket_release), a plain
+ * store, which x86 keeps after the earlier load; so the next acquirer's add, made after it sees the release, reads
+ * a SEQ at least this one. Half the adds of an instrumented lock pair (an Atomics call is ~7 ns here, ~10% of the
+ * pair). Under controlled scheduling (setExactReleases) it adds like record(), so that those runs keep a total order.
+ */
+export function recordRelease(ev: number, a: number, b: number): void {
+  const m = M;
+  const seq = rs[R.EXACT] !== 0 ? Atomics.add(m, rs[R.SEQ], SEQ_STEP) : m[rs[R.SEQ]] - 1;
+  put(m, seq, ev, a, b);
+}
+
+/** Releases stamped with an add too (lib/sync/instrument.ts: while the machine runs controlled). */
+export function setExactReleases(on: boolean): void { rs[R.EXACT] = on ? 1 : 0; }
+
+function put(m: Int32Array, seq: number, ev: number, a: number, b: number): void {
   const ia = rs[R.IDX];
   const idx = m[ia];
   m[ia] = idx + 1;
