@@ -8,6 +8,8 @@ export interface BenchRow {
   sleepsPerOp?: number;
   /** Contended modes: lib/sync/wait.ts WAIT_COUNTS per acquisition (waits, spins, spinOut, ..., sleepUs, wakes). */
   waitsPerOp?: number[];
+  /** spinlock-c11-futex-hold: the busy wait (ns) C made inside its critical section (the lab's raw pair beyond C's). */
+  holdNs?: number;
 }
 export interface Goal { goal: string; value: number | null; limit: number; met: boolean | null; detail: string }
 export interface BenchReport {
@@ -84,6 +86,7 @@ export function formatReport(r: BenchReport): string {
     rows.push([String(x.threads), ns(lx), dropped(x), ns(fx), dropped(f), per(lx, fx), ns(vx), dropped(v), per(lx, vx), ns(ok(y?.nsPerOp)), dropped(y)]);
   }
   lines.push(table(rows));
+  lines.push(...pairCostLines(r));
   const sleepRows = [['threads', 'lab', 'C futex', 'C v8wait']];
   const sleeps = (x: BenchRow | undefined): string => (x?.sleepsPerOp === undefined ? '-' : x.sleepsPerOp.toFixed(3));
   for (const x of r.results.filter((y) => y.lock === 'spinlock' && y.mode === 'contended' && y.threads > 1)) {
@@ -95,7 +98,7 @@ export function formatReport(r: BenchReport): string {
   }
   const waitRows = [['threads', 'side', 'waits', 'ahead', 'spins', 'spin out', 'park on handoff', 'sleeps', 'us slept', 'wake holder', 'wake next']];
   for (const x of r.results.filter((y) => y.lock === 'spinlock' && y.mode === 'contended' && y.threads > 1)) {
-    for (const [side, w] of [['lab', x], ['C futex', cRow(r, 'futex', x.threads)], ['C v8wait', cRow(r, 'v8wait', x.threads)]] as const) {
+    for (const [side, w] of [['lab', x], ['C futex', cRow(r, 'futex', x.threads)], ['C futex-hold', cRow(r, 'futex-hold', x.threads)], ['C v8wait', cRow(r, 'v8wait', x.threads)]] as const) {
       if (w?.waitsPerOp) waitRows.push([String(x.threads), side, ...w.waitsPerOp.map((v) => v.toFixed(v >= 10 ? 1 : 4))]);
     }
   }
@@ -113,6 +116,26 @@ export function formatReport(r: BenchReport): string {
     lines.push(`  ${status.padEnd(7)}  ${g.goal}: ${g.detail}`);
   }
   return lines.join('\n');
+}
+
+/**
+ * What the contended ratios owe to the pair's own cost: lab / C futex at each thread count divided by the same at one
+ * thread (where nothing waits), and lab / C futex holding its lock as long as the lab's pair costs beyond C's.
+ */
+function pairCostLines(r: BenchReport): string[] {
+  const lab = (t: number): number | undefined => ok(find(r.results, 'spinlock', 'contended', t));
+  const c = (p: string, t: number): number | undefined => ok(cRow(r, p, t)?.nsPerOp);
+  const one = lab(1) !== undefined && c('futex', 1) !== undefined ? lab(1)! / c('futex', 1)! : undefined;
+  const rows = [['threads', 'lab / C futex', '/ same at 1 thread', 'C futex + held', 'lab / C futex + held']];
+  for (const x of r.results.filter((y) => y.lock === 'spinlock' && y.mode === 'contended')) {
+    const t = x.threads, f = c('futex', t), h = c('futex-hold', t), l = lab(t);
+    const q = l !== undefined && f !== undefined ? l / f : undefined;
+    rows.push([String(t), q === undefined ? '-' : `${q.toFixed(2)}x`, q !== undefined && one !== undefined ? `${(q / one).toFixed(2)}x` : '-',
+      h === undefined ? '-' : h.toFixed(0), l !== undefined && h !== undefined ? `${(l / h).toFixed(2)}x` : '-']);
+  }
+  const held = r.reference.find((y) => y.lock === 'spinlock-c11-futex-hold')?.holdNs;
+  if (rows.length < 2 || (one === undefined && held === undefined)) return [];
+  return [`\nthe pair's own cost in the contended ratios (C futex + held: C holding its lock ${held === undefined ? '-' : held.toFixed(0)} ns longer, the lab's raw pair beyond C's):`, table(rows)];
 }
 
 function table(rows: string[][]): string {

@@ -57,10 +57,12 @@ export class NativeReference {
 
   /**
    * One run: ns for `ops` lock/unlock pairs (uncontended) or acquisitions across `threads` threads (contended);
-   * 'timed': the second argument is the round's length in ms, every thread runs until it has passed.
+   * 'timed': the second argument is the round's length in ms, every thread runs until it has passed; `holdNs` > 0
+   * adds a busy wait that long inside the critical section (ticket.c HOLD_NS).
    */
-  async run(mode: 'uncontended' | 'contended' | 'timed', opsPerThread: number, threads = 1, timeoutMs = 60000, policy: NativePolicy = 'futex'): Promise<NativeRun> {
+  async run(mode: 'uncontended' | 'contended' | 'timed', opsPerThread: number, threads = 1, timeoutMs = 60000, policy: NativePolicy = 'futex', holdNs = 0): Promise<NativeRun> {
     const args = mode === 'uncontended' ? [mode, String(opsPerThread)] : [mode, String(opsPerThread), String(threads), policy];
+    if (mode === 'timed' && holdNs > 0) args.push(holdNs.toFixed(1));
     const out = await run(this.exe, args, timeoutMs);
     const r = JSON.parse(out.trim().split('\n').pop()!) as NativeRun;
     return r;

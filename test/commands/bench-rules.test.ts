@@ -61,6 +61,16 @@ describe('benchmark rules', () => {
     assert.match(formatReport({ cores: 2, node: 'v20', quick: true, results, reference, goals: g }), /^8 +lab +0\.9000 +3\.5000 +0\.4000 +0\.3900 +0\.0000 +1\.2000 +400\.0 +0\.4000 +0\.7000$/m);
   });
 
+  it('the contended ratios are shown against one thread and against C holding its lock as long as the lab\'s pair costs', () => {
+    const row = (lock: string, threads: number, nsPerOp: number): BenchRow => ({ lock, mode: 'contended', threads, nsPerOp, opsPerSec: 1e9 / nsPerOp });
+    const results = [row('spinlock', 1, 50), row('spinlock', 4, 4000)];
+    const reference = [row('spinlock-c11-futex', 1, 5), row('spinlock-c11-futex', 4, 100), { ...row('spinlock-c11-futex-hold', 4, 1000), holdNs: 40 }];
+    const text = formatReport({ cores: 2, node: 'v20', quick: true, results, reference, goals: goals(results, reference) });
+    assert.match(text, /C holding its lock 40 ns longer/);
+    assert.match(text, /^1 +10\.00x +1\.00x +- +-$/m);
+    assert.match(text, /^4 +40\.00x +4\.00x +1000 +4\.00x$/m, 'lab / C 40x is 4x the one-thread ratio, and 4x C holding as long');
+  });
+
   it('the C reference runs every wait policy with no lost update (skipped without a C compiler)', async function () {
     this.timeout(60_000);
     const ref = await NativeReference.build();
@@ -83,6 +93,9 @@ describe('benchmark rules', () => {
         assert.ok(w[WAIT_COUNTS.indexOf('spinOut')] <= w[WAIT_COUNTS.indexOf('spins')] && w[WAIT_COUNTS.indexOf('spins')] <= w[0], JSON.stringify(w));
         if (policy === 'yield') assert.equal(w.slice(2).reduce((a, x) => a + x, 0), 0);
       }
+      // HOLD_NS: a busy wait inside the critical section makes each acquisition of one thread take at least that long.
+      const one = await native.run('timed', 60, 1, 30_000, 'futex', 2000);
+      assert.ok(one.ops > 0 && one.ns / one.ops >= 1500, `${one.ns / one.ops} ns per acquisition holding 2000 ns`);
     } finally {
       await native.dispose();
     }

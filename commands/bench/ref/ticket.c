@@ -23,6 +23,9 @@
  *   timed MS THREADS [POLICY]       the same, each thread until MS ms have passed (halt tested every 64
  *                                   acquisitions): a fixed count per thread lets 8 threads on 2 cores run one
  *                                   after another, each alone and uncontended, however long the round
+ *   timed MS THREADS POLICY HOLD_NS the same with a busy wait of HOLD_NS inside the critical section (a diagnostic:
+ *                                   C made to hold its lock as long as the lab's pair takes, to tell what the
+ *                                   lab's contended cost owes to its longer pair from what it owes to its waits)
  * Output: one JSON line: {"mode", "threads", "ops", "ns", "starts": [ns...], "ends": [ns...], "sleeps", "waits"}:
  * starts/ends are each thread's entry to and exit from its loop (CLOCK_MONOTONIC ns, relative to the first start;
  * a round counts only if every thread was inside its loop for most of it); waits: wait.ts WAIT_COUNTS, summed.
@@ -215,6 +218,19 @@ static double starts[MAX_T], ends[MAX_T];
 static _Alignas(64) atomic_int halt;
 static int timed;
 static long counts[MAX_T];
+/* HOLD_NS as iterations of an empty volatile loop, calibrated at start (the fastest of 20 samples of 0.2 ms). */
+static long hold_loops;
+static inline void busy(long n) { for (volatile long i = 0; i < n; i++) { } }
+static long loops_for(double ns)
+{
+    double best = 0;
+    for (int k = 0; k < 20; k++) {
+        long n = 0; double t0 = now_ns(), t1;
+        do { busy(1000); n += 1000; t1 = now_ns(); } while (t1 - t0 < 200000);
+        if (n / (t1 - t0) > best) best = n / (t1 - t0);
+    }
+    return (long)(ns * best + 0.5);
+}
 
 static void *worker(void *arg)
 {
@@ -226,7 +242,7 @@ static void *worker(void *arg)
     if (timed) {
         long n = 0;
         while (!atomic_load(&halt)) {
-            for (int i = 0; i < 64; i++) { spin_lock(&lock); counter = counter + 1; spin_unlock(&lock); }
+            for (int i = 0; i < 64; i++) { spin_lock(&lock); counter = counter + 1; if (hold_loops) busy(hold_loops); spin_unlock(&lock); }
             n += 64;
         }
         counts[me] = n;
@@ -244,7 +260,7 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) { fprintf(stderr, "usage: %s uncontended N | contended N THREADS [futex|yield] | timed MS THREADS [futex|yield]\n", argv[0]); return 2; }
+    if (argc < 3) { fprintf(stderr, "usage: %s uncontended N | contended N THREADS [futex|yield] | timed MS THREADS [futex|yield|v8wait [HOLD_NS]]\n", argv[0]); return 2; }
     long n = atol(argv[2]);
     if (strcmp(argv[1], "uncontended") == 0) {
         for (long i = 0; i < n / 10; i++) { spin_lock(&lock); counter = counter + 1; spin_unlock(&lock); } /* warm up */
@@ -267,6 +283,7 @@ int main(int argc, char **argv)
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         for (int i = 0; i < SLOTS; i++) pthread_cond_init(&v8_cond[i], &ca);
         if (getenv("VPCI_SPIN_NS") && *getenv("VPCI_SPIN_NS") && atof(getenv("VPCI_SPIN_NS")) >= 0) spin_ns = atof(getenv("VPCI_SPIN_NS"));
+        if (argc >= 6 && timed && atof(argv[5]) > 0) hold_loops = loops_for(atof(argv[5]));
         per_thread = n;
         pthread_t th[MAX_T];
         counter = 0;
