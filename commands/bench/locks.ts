@@ -1,11 +1,10 @@
 // `vpci-lab bench locks`: the cost of the lab's Xen-faithful locks on real threads, next to the same ticket lock
 // with the same wait policy in C11 (bench/ref/ticket.c), run in the same invocation so that ratios come from one run.
 //
-// - Uncontended pairs on one thread, with tinybench (workers/lockpairs.ts; each task call runs 1000 pairs; per-pair
-//   figure = median latency / 1000, median of rounds alternating raw and instrumented): spin_lock + counter++ +
-//   spin_unlock (C does the same), read_lock/read_unlock, write_lock/write_unlock. Raw (lock profiling, lockdep and
-//   flight-recorder lock events off) beside instrumented (all three on, the lab's default), and the floor: the same
-//   two atomic operations with no lab code around them.
+// - Uncontended pairs on one thread, with tinybench (each task call runs K pairs; per-pair figure = median latency
+//   / K): spin_lock + counter++ + spin_unlock (C does the same), read_lock/read_unlock, write_lock/write_unlock.
+//   Raw (lock profiling, lockdep and flight-recorder lock events off) beside instrumented (all three on, the lab's
+//   default), and the floor: the same two atomic operations with no lab code around them.
 // - Contended: T worker_threads (workers/locktorture.ts) against T pthreads, each taking the same lock `iters`
 //   times around the same critical section (non-atomic counter++, checked for lost updates). Rounds are measured
 //   alike on both sides (bench/rounds.ts): >= 200 ms, counted only when every thread was inside its loop for >= 90%
@@ -14,12 +13,14 @@
 // - Read-mostly: 4 threads on one rwlock, 90% read sections / 10% write sections, with locktorture's checks.
 
 import { availableParallelism, loadavg } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { Bench } from 'tinybench';
 import { attach, createMachine, region, M, type Machine } from '../../lib/mem/machine.js';
 import { xzalloc } from '../../lib/mem/heap.js';
-import { spin_lock_init, rwlock_init, setLockTracing, setProfiling, setLockdep, WAIT_COUNTS } from '../../lib/sync/index.js';
+import {
+  spin_lock, spin_unlock, spin_lock_init, read_lock, read_unlock, write_lock, write_unlock, rwlock_init, setLockTracing,
+  setProfiling, setLockdep, WAIT_COUNTS,
+} from '../../lib/sync/index.js';
 import { TORTURE, TS, TC_WORDS, type Job } from '../../workers/locktorture.js';
-import type { PairsBoot, PairsRound, PairsResult } from '../../workers/lockpairs.js';
 import { TorturePool } from './torture.js';
 import { NativeReference, type NativePolicy } from './reference.js';
 import { measureRounds, median, type RoundsOptions, type RoundsResult, type RoundSample } from '../../lib/run/rounds.js';
@@ -36,6 +37,8 @@ export interface BenchOptions {
   /** Progress lines (stderr). */
   log: (line: string) => void;
 }
+
+const K = 1000; // lock/unlock pairs per tinybench task call
 
 /** Contended rounds, with the ticket waits that slept per acquisition over every round run (counted or not). */
 type Measured = RoundsResult & { sleepsPerOp?: number; waitsPerOp?: number[] };
@@ -74,48 +77,37 @@ function newMachine(threads: number, instrumented: boolean): Machine {
 /** The control block of the torture pool: the region, rounded up to 8 words. */
 function ctlBase(): number { return Math.ceil(region('torture').base / 8) * 8; }
 
-const PAIRS_URL = new URL('../../workers/lockpairs.js', import.meta.url);
-
-/** One side of the uncontended bench: its machine (own heap and lock words) in a worker of its own. */
-async function pairSide(instrumented: boolean): Promise<{ worker: Worker; instrumented: boolean; run: (o: PairsRound) => Promise<Array<[string, number]>> }> {
-  const machine = newMachine(1, instrumented);
+async function uncontended(quick: boolean, instrumented: boolean): Promise<BenchRow[]> {
+  newMachine(1, instrumented);
   const t = xzalloc(TORTURE);
-  const boot: PairsBoot = { machine, instrumented, sp: t + TORTURE.lock, c: t + TORTURE.counter, rw: xzalloc(TORTURE) + TORTURE.lock, floor: xzalloc(TORTURE) + TORTURE.lock };
-  spin_lock_init(boot.sp, 1);
-  rwlock_init(boot.rw, 2);
-  const worker = new Worker(PAIRS_URL, { workerData: { lockpairs: boot } });
-  await new Promise<void>((resolve, reject) => { worker.once('error', reject); worker.once('message', () => resolve()); });
-  const run = (o: PairsRound): Promise<Array<[string, number]>> => new Promise((resolve, reject) => {
-    worker.once('message', (r: PairsResult) => (r.ok ? resolve(r.ns) : reject(new Error(r.message))));
-    worker.postMessage(o);
-  });
-  return { worker, instrumented, run };
-}
-
-/**
- * Raw (with the floor) and instrumented pairs in alternating short rounds, each side in its own worker
- * (workers/lockpairs.ts), each figure the median of its rounds: the goals are ratios between them, and on a shared
- * machine one long phase of each compared moments of different load (three quick runs of the previous
- * one-phase-each bench gave instrumented / raw 2.42, 3.39 and 3.13).
- */
-export async function uncontended(quick: boolean, rounds = quick ? 5 : 9, time = quick ? 100 : 200): Promise<BenchRow[]> {
-  const o: PairsRound = { time, warmupTime: Math.round(time * 0.4) };
-  const sides = [await pairSide(false), await pairSide(true)];
-  const got = new Map<string, number[]>();
-  try {
-    for (let r = 0; r < rounds; r++) {
-      for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
-        for (const [name, ns] of await side.run(o)) {
-          const key = `${side.instrumented ? 'uncontended-instrumented' : 'uncontended'}/${name}`;
-          got.set(key, [...(got.get(key) ?? []), ns]);
-        }
+  const sp = t + TORTURE.lock, c = t + TORTURE.counter;
+  const rw = xzalloc(TORTURE) + TORTURE.lock;
+  const floor = xzalloc(TORTURE) + TORTURE.lock;
+  spin_lock_init(sp, 1);
+  rwlock_init(rw, 2);
+  const bench = new Bench({ time: quick ? 300 : 1000, warmupTime: quick ? 150 : 300, iterations: 32 });
+  bench
+    .add('spinlock', () => { for (let i = 0; i < K; i++) { spin_lock(sp); M[c] = M[c] + 1; spin_unlock(sp); } })
+    .add('rwlock-read', () => { for (let i = 0; i < K; i++) { read_lock(rw); read_unlock(rw); } })
+    .add('rwlock-write', () => { for (let i = 0; i < K; i++) { write_lock(rw); write_unlock(rw); } });
+  if (!instrumented) {
+    // The least a ticket pair can cost from JavaScript: fetch-and-add to take, compare-exchange to release.
+    bench.add('atomics-floor', () => {
+      for (let i = 0; i < K; i++) {
+        const old = Atomics.add(M, floor, 0x10000);
+        M[c] = M[c] + 1;
+        const h = old & 0xffff, n = (h + 1) & 0xffff;
+        Atomics.compareExchange(M, floor, (n << 16) | h, (n << 16) | n);
       }
-    }
-  } finally {
-    await Promise.all(sides.map((s) => s.worker.terminate()));
+    });
   }
-  // Round 0 ran the raw side first: rows come raw then instrumented, as the report lists them.
-  return [...got].map(([key, xs]) => { const [mode, lock] = key.split('/'); return row(lock, mode, 1, median(xs)); });
+  await bench.run();
+  const mode = instrumented ? 'uncontended-instrumented' : 'uncontended';
+  return bench.tasks.map((task) => {
+    const r = task.result;
+    if (r.state !== 'completed') throw new Error(`tinybench task ${task.name}: ${r.state}${'error' in r ? `: ${r.error.message}` : ''}`);
+    return row(task.name, mode, 1, (r.latency.p50 * 1e6) / K);
+  });
 }
 
 /** Contended spinlock rounds on the lab's side: T workers, the same lock, counter++ inside. */
@@ -189,7 +181,8 @@ export async function benchLocks(o: BenchOptions): Promise<BenchReport> {
   const note = ref instanceof NativeReference ? undefined : `C reference skipped: ${ref.skipped}`;
   try {
     o.log('uncontended (tinybench, one thread) ...');
-    results.push(...await uncontended(o.quick));
+    results.push(...await uncontended(o.quick, false));
+    results.push(...await uncontended(o.quick, true));
     for (const r of results) o.log(`  ${r.lock} ${r.mode}: ${r.nsPerOp.toFixed(1)} ns`);
     // C futex holding its lock as long as the lab's raw pair costs beyond C's (a diagnostic row, not a goal): the
     // lab's contended gap with the pair's own cost taken out, what its waits and hand-overs add.
