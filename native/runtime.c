@@ -39,8 +39,6 @@ static void fp(uint32_t lo, uint32_t hi)
         return;
     int32_t n = M[vb + cx_k[K_FP_N]], step = M[vb + cx_k[K_STEP]];
     int32_t *fpe = &M[vb + cx_k[K_FP]];
-    if ( step < M[vb + cx_k[K_ARMED]] - 1 )
-        return;                        /* a step the main thread has from the run before */
     for ( int32_t i = M[vb + cx_k[K_STEP_FIRST]]; i < n; i++ )
         if ( (uint32_t)fpe[4 * i + 1] <= lo && (uint32_t)fpe[4 * i + 2] >= hi )
             return;

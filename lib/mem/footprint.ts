@@ -12,7 +12,8 @@
 // A search's run mostly replays the run before it: the same leading decisions and fault choices make the same
 // leading steps (a run is fixed by its prefix). Their footprints are known already, so the main thread arms the run
 // with how many leading steps to skip (lib/verify/trace.ts); the log's count starts at the entries those steps had,
-// so the log fills, and overflows, at the same entry as if they had been recorded.
+// so the log fills, and overflows, at the same entry as if they had been recorded. (The C backend's fp records
+// every step: a search over compiled C skips nothing.)
 
 import { CTL, M, LAYOUT, onAttach, untouchedByRun } from './machine.js';
 import { defineLayout } from './layout.js';

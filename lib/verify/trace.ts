@@ -1,7 +1,7 @@
 // The main thread's side of a verify run: arm the machine's 'verify' region before the threads start (fault kinds,
 // fault budget, forced faults), and read back what the run recorded (lib/mem/footprint.ts) as a trace.
 
-import { M, LAYOUT } from '../mem/machine.js';
+import { M, LAYOUT, CTL } from '../mem/machine.js';
 import { VB, VERIFY, VSTEPS, VFP, VFLT, VFORCED, VERIFY_FAULTS, VERIFY_WORDS, FP_ENTRY, FP_READ } from '../mem/footprint.js';
 import { FLT_BRANCH, FLT_FAIL, FLT_SCRIPTED } from '../sched/fault.js';
 
@@ -109,6 +109,8 @@ export function readTrace(threads: number, decisions: Uint8Array): Trace {
     faults.push({ index: i, step: M[off(VFLT) + 2 * i], kind: info & 0xf, fail: (info & FLT_FAIL) !== 0, branch: (info & FLT_BRANCH) !== 0, scripted: (info & FLT_SCRIPTED) !== 0 });
   }
   const trace = { threads, steps, faults };
-  last = armed.key === null ? null : { key: armed.key, decisions, forced: armed.forced, trace, over };
+  // The compiled C records its footprints (native/runtime.c) whatever the arming: where it ran, nothing is skipped.
+  const ranC = M[CTL.NATIVE_CODE] !== 0 || M[CTL.NATIVE_CODE + 1] !== 0;
+  last = armed.key === null || ranC ? null : { key: armed.key, decisions, forced: armed.forced, trace, over };
   return trace;
 }

@@ -4,7 +4,7 @@
 // recording the shared leading steps yet reads back the very trace a run recording everything would.
 
 import assert from 'node:assert/strict';
-import { createMachine, releaseMachine, attach, M, LAYOUT, type Machine } from '../../../lib/mem/machine.js';
+import { createMachine, releaseMachine, attach, M, LAYOUT, CTL, type Machine } from '../../../lib/mem/machine.js';
 import { fp, fpDecision, VB, VFLT, VFORCED, VERIFY } from '../../../lib/mem/footprint.js';
 import { armVerify, readTrace, VERIFY_WORDS, type Replaying, type Trace } from '../../../lib/verify/trace.js';
 
@@ -82,7 +82,7 @@ describe('verify footprints and traces', () => {
     assert.ok(skipped >= 3 * runs, `most steps skipped (${skipped} in ${runs} runs)`);
   });
 
-  it('does not skip across searches, or past a fault choice that differs', () => {
+  it('does not skip across searches, past a fault choice that differs, or after compiled C ran', () => {
     const d = [1, 0, 1, 0, 1];
     run(d, [], { key: {}, decisions: Uint8Array.from(d) });
     run(d, [], { key: {}, decisions: Uint8Array.from(d) });
@@ -94,5 +94,10 @@ describe('verify footprints and traces', () => {
     run(d, [0], { key, decisions: Uint8Array.from(d) });
     assert.equal(M[VB + VERIFY.ARMED], 1 + 4, 'all but the last step skipped');
     assert.ok(M[VB + VERIFY.FP_N] > 0, 'the last step recorded');
+    machine([0], { key, decisions: Uint8Array.from(d) });
+    M[CTL.NATIVE_CODE] = 0x1000;                              // C ran on this machine: its fp records every step
+    readTrace(THREADS, Uint8Array.from(d));
+    run(d, [0], { key, decisions: Uint8Array.from(d) });
+    assert.equal(M[VB + VERIFY.ARMED], 1, 'after a run of compiled C: nothing skipped');
   });
 });
