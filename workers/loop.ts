@@ -1,6 +1,7 @@
 // A pool worker's run loop (lib/run/pool.ts): the worker stays in this loop for its whole life and takes one task at
 // a time. The main thread posts a task on the worker's own port, or (a campaign's next run, the same task again)
-// counts it in the worker's lane words without a message; then it bumps the lane's doorbell and wakes it there. The
+// counts it in the worker's lane words without a message; then it bumps the worker's doorbell and wakes it there
+// (a controlled trial's CPUs but the first are woken by the scheduler instead, when it first picks them). The
 // worker reads the port synchronously (receiveMessageOnPort), runs the task module's default export, and posts the
 // result back on the port, or, for a main thread that pumps results itself and a result with nothing to say but
 // done or stopped, writes it into its lane words. Between tasks it sleeps on the doorbell, with the futex addon when
@@ -14,14 +15,14 @@
 
 import { workerData, receiveMessageOnPort } from 'node:worker_threads';
 import { futexAddon } from '../lib/sched/futex.js';
-import { setEndBell } from '../lib/sched/index.js';
-import { BELL_WAITING, BELL_REMAINING, LANE_DOORBELL, LANE_REPEATS, LANE_SYNC, LANE_POSTED, type LoopData, type LoopReply, type ThreadResult } from '../lib/run/task.js';
-import { laneViews, writeResult } from '../lib/run/lane.js';
+import { setEndBell, setArriveBell } from '../lib/sched/index.js';
+import { BELL_WAITING, BELL_REMAINING, LANE_REPEATS, LANE_SYNC, LANE_POSTED, type LoopData, type LoopReply, type ThreadResult } from '../lib/run/task.js';
+import { laneViews, writeResult, callLane, wakerOf } from '../lib/run/lane.js';
 
 /** How long one sleep between tasks lasts at most: a terminate takes effect once the sleep returns to JavaScript. */
 const SLEEP_MS = 100;
 
-const { ctl, bell, lane, port, filename, futex, compact } = workerData as LoopData;
+const { ctl, bell, doorbell, lane, port, filename, futex, compact } = workerData as LoopData;
 const views = laneViews(lane);
 const words = views.words;
 const addon = futex ? futexAddon() : undefined;
@@ -35,17 +36,19 @@ function ring(): void {
   else Atomics.notify(ctl, bell, 1);
 }
 setEndBell(ring);
+const wake = wakerOf(addon);
+setArriveBell((c) => callLane(ctl, c, wake));
 
 function sleep(seen: number): void {
-  if (addon) addon.wait(words, LANE_DOORBELL, seen, SLEEP_MS);
-  else Atomics.wait(words, LANE_DOORBELL, seen, SLEEP_MS);
+  if (addon) addon.wait(ctl, doorbell, seen, SLEEP_MS);
+  else Atomics.wait(ctl, doorbell, seen, SLEEP_MS);
 }
 
 /** The worker's last task: what a task counted in LANE_REPEATS runs again. */
 let last: unknown;
 let repeats = 0;
 for (;;) {
-  const seen = Atomics.load(words, LANE_DOORBELL); // read before the port: a task posted after this read also changes it
+  const seen = Atomics.load(ctl, doorbell); // read before the port: a task posted after this read also changes it
   // A lane has one task at a time: a repeat, or else a message (looking at the port is a call into C++).
   if (last !== undefined && Atomics.load(words, LANE_REPEATS) !== repeats) repeats = Atomics.load(words, LANE_REPEATS);
   else {

@@ -3,7 +3,7 @@
 // message) and its main thread pumps results itself (a controlled trial). A message cost both threads a
 // serialisation, an allocation of every field and a system call; a verify run's CPUs end this way nearly always.
 
-import { LANE_RESULTS, type ThreadResult } from './task.js';
+import { LANE_RESULTS, CTL_LANE_OF, ctlDoorbell, type ThreadResult } from './task.js';
 
 /** The result words: after the lane's control words, then the crash's strings as UTF-16 code units. */
 const STATUS = 8, CPU = 9, WORKER = 10, KIND_LEN = 11, WHERE_LEN = 12, MESSAGE_LEN = 13;
@@ -66,4 +66,19 @@ export function readResult(v: LaneViews): ThreadResult {
     r.crash = { kind: str(v.text, TEXT_U16, a) as NonNullable<ThreadResult['crash']>['kind'], where: str(v.text, a, b), message: str(v.text, b, c) };
   }
   return r;
+}
+
+/**
+ * Wake the worker holding CPU c's task of a pool's trial if that task was started without a wake (task.ts
+ * CTL_LANE_OF): lib/sched's arrive bell, on the workers and on the main thread running the trial. Its doorbell was
+ * bumped with the task, so only a worker already asleep there needs the wake; any other wake is a spurious one.
+ */
+export function callLane(ctl: Int32Array, c: number, wake: (w: Int32Array, index: number) => void): void {
+  const lane = Atomics.load(ctl, CTL_LANE_OF + c) - 1;
+  if (lane >= 0) wake(ctl, ctlDoorbell(lane));
+}
+
+/** How a word of a pool's buffers is woken (one sleeper): with the futex addon, else Atomics.notify. */
+export function wakerOf(addon: { wake(m: Int32Array, index: number, count: number): number } | undefined): (w: Int32Array, index: number) => void {
+  return addon ? (w, i) => { addon.wake(w, i, 1); } : (w, i) => { Atomics.notify(w, i, 1); };
 }

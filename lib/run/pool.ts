@@ -1,21 +1,21 @@
 // A warm pool of worker threads, one per simulated CPU, each in a run loop (workers/loop.ts) that takes one task at
-// a time: the main thread posts the task on the worker's own port and wakes it through a word of the worker's lane
-// (futex when the addon is there, as the scheduler's wake words), and the worker posts the result back. A campaign's
-// task that is the worker's previous one again starts without a message, and a common result of a main thread that
-// pumps (done, stopped or a crash, nothing else to say) comes back as lane words (wire.ts, lane.ts). Every task is
-// run with an abort signal: a task that will not stop is aborted by terminating its worker, and a replacement
-// starts at once. If the pool itself goes bad, `recreate()` replaces it wholesale.
+// a time: the main thread posts the task on the worker's own port and wakes it on the worker's doorbell (futex if
+// the addon is there), and the worker posts the result back (a controlled trial wakes its first CPU's worker only;
+// the scheduler calls the others in as it first picks them: lib/sched callIn). A campaign's task that is the
+// worker's previous one again starts without a message, and a common result of a main thread that pumps (done,
+// stopped or a crash, nothing else to say) comes back as lane words (wire.ts, lane.ts). Every task is run with an
+// abort signal: a task that will not stop is aborted by terminating its worker, and a replacement starts at once.
+// If the pool itself goes bad, `recreate()` replaces it wholesale.
 //
-// This was piscina (minThreads = maxThreads, one task per worker); its bookkeeping per task was most of what the
-// main thread spent starting a verify run's CPUs (lib/explore/verify.ts, docs/benchmarks.md).
+// This was piscina, whose bookkeeping per task was most of what a verify run's main thread spent starting CPUs.
 
 import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { futexAddon } from '../sched/futex.js';
 import {
-  BELL_WAITING, BELL_REMAINING, LANE_DOORBELL, LANE_REPEATS, LANE_SYNC, LANE_RESULTS, LANE_POSTED,
+  BELL_WAITING, BELL_REMAINING, LANE_REPEATS, LANE_SYNC, LANE_RESULTS, LANE_POSTED, CTL_LANE_OF, ctlDoorbell, ctlWords,
   type ThreadTask, type ThreadResult, type LoopData, type LoopReply,
 } from './task.js';
-import { LANE_BYTES, laneViews, readResult, type LaneViews } from './lane.js';
+import { LANE_BYTES, laneViews, readResult, callLane, wakerOf, type LaneViews } from './lane.js';
 import { slim, REPEAT, TaskAbort, type Sent, type TaskSignal } from './wire.js';
 
 export { TaskAbort, type TaskSignal } from './wire.js';
@@ -45,8 +45,6 @@ export const YOUNG_GENERATION_MB = 6;
 /** runTrial replaces workers older than this before a trial starts (TrialPool.refresh). */
 export const WORKER_MAX_AGE_MS = 120_000;
 
-/** The bell's line: 64 bytes. */
-const LINE = 16;
 /**
  * The bell: a worker rings it (adds 1) once it has posted a task's result, and when its CPU ends a controlled run
  * (lib/sched setEndBell), so that a main thread running a trial synchronously (trial.ts) sleeps on one word
@@ -84,6 +82,8 @@ export class TrialPool {
   resultWords = 0;
   /** Results of synchronous trials may come back as lane words (off: always messages; tests compare the two). */
   wordResults = true;
+  /** A synchronous trial may wake its CPUs' workers only as its scheduler needs them (off: all at once; tests). */
+  lazyStart = true;
   private bornAt = 0;
   /** Decisions of the last controlled trial that did not hang: the default PCT length estimate. */
   stepEstimate = 0;
@@ -91,6 +91,7 @@ export class TrialPool {
   readonly errors: Error[] = [];
   private readonly ctl: Int32Array;
   private readonly futex = futexAddon();
+  private readonly wake = wakerOf(this.futex);
   private lanes: Lane[] = [];
   private readonly queue: Job[] = [];
 
@@ -99,7 +100,7 @@ export class TrialPool {
     this.threads = o.threads;
     this.filename = o.filename === undefined ? THREAD_WORKER_URL.href : new URL(o.filename.toString(), 'file:///').href;
     this.youngGenerationMb = o.youngGenerationMb ?? YOUNG_GENERATION_MB;
-    this.ctl = new Int32Array(new SharedArrayBuffer(LINE * 4));
+    this.ctl = new Int32Array(new SharedArrayBuffer(ctlWords(o.threads) * 4));
     this.make();
   }
 
@@ -113,7 +114,7 @@ export class TrialPool {
     const sab = new SharedArrayBuffer(LANE_BYTES);
     const views = laneViews(sab);
     const data: LoopData = {
-      ctl: this.ctl, bell: this.bellWord, lane: sab, compact: this.filename === THREAD_WORKER_URL.href, port: port2, filename: this.filename,
+      ctl: this.ctl, bell: this.bellWord, doorbell: ctlDoorbell(index), lane: sab, compact: this.filename === THREAD_WORKER_URL.href, port: port2, filename: this.filename,
       futex: this.futex !== undefined,
     };
     const worker = new Worker(LOOP_URL, { workerData: data, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: this.youngGenerationMb } });
@@ -133,7 +134,7 @@ export class TrialPool {
   /** An idle pool does not keep the process alive (a command that forgot close() still exits). */
   private idle(l: Lane): void { l.worker.unref(); l.port.unref(); }
 
-  private start(l: Lane, job: Job): void {
+  private start(l: Lane, job: Job, wake = true): void {
     l.job = job;
     job.onAbort = () => {
       this.fail(l, job.signal.reason instanceof Error ? job.signal.reason : new Error('aborted'));
@@ -146,10 +147,14 @@ export class TrialPool {
     Atomics.store(w, LANE_SYNC, job.sync && this.wordResults ? 1 : 0);
     if (wire === REPEAT) { Atomics.add(w, LANE_REPEATS, 1); this.repeated++; }
     else l.port.postMessage(wire);
-    Atomics.add(w, LANE_DOORBELL, 1);
-    if (this.futex) this.futex.wake(w, LANE_DOORBELL, 1);
-    else Atomics.notify(w, LANE_DOORBELL, 1);
+    if (!wake) Atomics.store(this.ctl, CTL_LANE_OF + job.task.cpu, l.index + 1);
+    const d = ctlDoorbell(l.index);
+    Atomics.add(this.ctl, d, 1);
+    if (wake) this.wake(this.ctl, d);
   }
+
+  /** Wake the worker holding CPU c's task if it was started without a wake (lib/sched's arrive bell on this thread). */
+  readonly callIn = (c: number): void => callLane(this.ctl, c, this.wake);
 
   /** The lane's job, taken off it (its abort listener removed), or undefined. */
   private take(l: Lane): Job | undefined {
@@ -190,13 +195,14 @@ export class TrialPool {
 
   /**
    * Run a task; its result or error goes to the callbacks: from the event loop, or (sync: the caller pumps until
-   * it has them, as a synchronous trial does) from `pump` only.
+   * it has them, as a synchronous trial does) from `pump` only. `wake` false: its worker is woken only when lib/sched
+   * calls its CPU in (callIn: a controlled trial's CPUs are, but the first), or the trial stops.
    */
-  submit(task: ThreadTask, signal: TaskSignal, resolve: (r: ThreadResult) => void, reject: (e: Error) => void, sync = false): void {
+  submit(task: ThreadTask, signal: TaskSignal, resolve: (r: ThreadResult) => void, reject: (e: Error) => void, sync = false, wake = true): void {
     if (signal.aborted) { reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')); return; }
     const job: Job = { task, signal, resolve, reject, sync };
     const free = this.lanes.find((l) => l.job === undefined);
-    if (free) this.start(free, job); else this.queue.push(job);
+    if (free) this.start(free, job, wake || !this.lazyStart); else this.queue.push(job);
   }
 
   private get bellWord(): number { return BELL; }

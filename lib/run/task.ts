@@ -16,6 +16,8 @@ export interface LoopData {
   ctl: Int32Array;
   /** The pool's bell (lib/run/pool.ts): rung after each result is posted and when a controlled run ends. */
   bell: number;
+  /** This worker's doorbell: a word of `ctl` (its lane's line there, ctlDoorbell), bumped and woken for each task. */
+  doorbell: number;
   /** This worker's own words (LANE_*, lib/run/lane.ts), in a buffer of its own: a replacement worker never shares them. */
   lane: SharedArrayBuffer;
   /** The task module is the lab's thread module: a common ThreadResult may come back through `lane` (LANE_RESULTS). */
@@ -31,12 +33,22 @@ export interface LoopData {
 export const BELL_WAITING = 1, BELL_REMAINING = 2;
 
 /**
- * A lane's words (lib/run/pool.ts, workers/loop.ts; the result words: lib/run/lane.ts). DOORBELL: bumped (and
- * woken) for every task. REPEATS: tasks started without a message, each the worker's previous task again. SYNC:
+ * The pool's control words (ctl), in 64-byte lines: line 0 the bell; line 1 CTL_LANE_OF, by CPU, 1 + the lane
+ * whose task for that CPU was started without a wake (0: woken at once; lib/sched calls such a CPU in when it is
+ * first picked, lane.ts callLane); then one line per lane for its doorbell (ctlDoorbell), which the main thread
+ * bumps (and wakes) for every task and which the lane's worker sleeps on between tasks.
+ */
+export const CTL_LANE_OF = 16;
+export const ctlDoorbell = (lane: number): number => 32 + 16 * lane;
+export const ctlWords = (lanes: number): number => ctlDoorbell(lanes);
+
+/**
+ * A lane's words (lib/run/pool.ts, workers/loop.ts; the result words: lib/run/lane.ts). REPEATS: tasks started
+ * without a message, each the worker's previous task again. SYNC:
  * this task's main thread pumps results (pool.pump), so a common result may come back as words. RESULTS: results
  * published as words. POSTED: results posted as messages.
  */
-export const LANE_DOORBELL = 0, LANE_REPEATS = 1, LANE_SYNC = 2, LANE_RESULTS = 3, LANE_POSTED = 4;
+export const LANE_REPEATS = 1, LANE_SYNC = 2, LANE_RESULTS = 3, LANE_POSTED = 4;
 
 /** What the worker posts back: the task's result, or what it threw. */
 export type LoopReply = { ok: true; result: unknown } | { ok: false; name: string; message: string; stack?: string };

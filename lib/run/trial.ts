@@ -5,7 +5,7 @@
 
 import { CTL, M, LAYOUT, attach, type Machine } from '../mem/machine.js';
 import { CRASH_OUTCOMES } from '../mem/crash.js';
-import { stopAll, checkedIn } from '../sched/index.js';
+import { stopAll, checkedIn, setArriveBell, lateArrivals } from '../sched/index.js';
 import { clearOutcome, readOutcome } from './outcome.js';
 import type { Verdict } from './watchdog.js';
 import { freeDriver, controlledDriver, type ModeDriver } from './drivers.js';
@@ -41,6 +41,7 @@ export async function runTrial(pool: TrialPool, machine: Machine, actors: readon
   // pool's bell and takes the results off the ports itself (a verify run cost ~100 µs of promises, timers and
   // event-loop turns per CPU otherwise). Free-running trials sample their CPUs on the event loop.
   const sync = driver.mode === 'controlled' ? pool : undefined;
+  if (sync) setArriveBell(pool.callIn); // this thread's stopAll calls in the CPUs not woken yet, to stop them
   const run = startTasks(pool, machine, actors, driver.mode, opts.startTimeoutMs ?? 10_000, sync !== undefined);
   const { verdict, startFailure, aborted } = await watch(run, driver, opts, sync);
   if (run.tasks.length > 0) await Promise.all(run.tasks);
@@ -67,11 +68,16 @@ interface Running {
   settled: () => number;
   /** Resolves the lifecycle's current wait as soon as a task comes back. */
   onSettle: (fn: () => void) => void;
+  /** CPUs that should have started by now and have not. */
+  late: () => number;
 }
 
 /**
  * One pool task per CPU; results land in `results` as they come back: through promises, or (sync) through the
- * pool's callbacks, which run when the lifecycle pumps the ports.
+ * pool's callbacks, which run when the lifecycle pumps the ports. A synchronous (controlled) trial wakes the
+ * worker of CPU 0 only, which makes the first decision; the scheduler wakes each other CPU's worker when it first
+ * picks that CPU (lib/sched callIn). Woken all at once, every CPU but the first to arrive parked at once and was
+ * woken again: two context switches and a wait and wake each, per run, on the single core a verify child has.
  */
 function startTasks(pool: TrialPool, machine: Machine, actors: readonly ActorSpec[], mode: RunMode, startTimeoutMs: number, sync: boolean): Running {
   const n = actors.length;
@@ -91,10 +97,13 @@ function startTasks(pool: TrialPool, machine: Machine, actors: readonly ActorSpe
       machine: { sab: machine.sab, layout: machine.layout, meta: machine.meta }, cpu, module: a.module, export: a.export, arg: a.arg,
       mode, threads: n, startTimeoutMs,
     };
-    if (sync) pool.submit(task, controllers[cpu], (r) => settle(cpu, r), (e) => settle(cpu, failed(cpu, e)), true);
+    if (sync) pool.submit(task, controllers[cpu], (r) => settle(cpu, r), (e) => settle(cpu, failed(cpu, e)), true, false);
     else tasks.push(pool.run(task, controllers[cpu]).then((r) => settle(cpu, r), (e: unknown) => settle(cpu, failed(cpu, e))));
   });
-  return { t0: performance.now(), tasks, results, controllers, settled: () => settled, onSettle: (fn) => { poke = fn; } };
+  // Woken once every task is in place: CPU 0 may call any other in at once.
+  if (sync && pool.lazyStart) pool.callIn(0);
+  const late = sync && pool.lazyStart ? () => lateArrivals(1) : () => n - checkedIn();
+  return { t0: performance.now(), tasks, results, controllers, settled: () => settled, onSettle: (fn) => { poke = fn; }, late };
 }
 
 /** A synchronous lifecycle still gives the event loop a turn this often (signals, IPC, timers, worker events). */
@@ -121,11 +130,11 @@ async function watch(run: Running, driver: ModeDriver, opts: TrialOptions, sync?
     if (stopAt < 0) {
       verdict = driver.poll(now, running);
       if (verdict) stop();
-      else if (checkedIn() < n && now > startTimeoutMs + 500) {
+      else if (now > startTimeoutMs + 500 && run.late() > 0) {
         startFailure = `only ${checkedIn()} of ${n} CPUs started within ${startTimeoutMs} ms`;
         stop();
       } else if (now > budgetMs) {
-        if (checkedIn() < n) startFailure = `only ${checkedIn()} of ${n} CPUs started within the trial's ${budgetMs} ms budget`;
+        if (run.late() > 0) startFailure = `only ${checkedIn()} of ${n} CPUs started within the trial's ${budgetMs} ms budget`;
         else verdict = { kind: 'hang', reason: 'wall-clock', detail: `trial exceeded its ${budgetMs} ms budget: ${driver.stuck(running())}` };
         stop();
       }

@@ -81,6 +81,21 @@ function handoff(next: number): void {
   wokeSleeper = old === ASLEEP;
   if (wokeSleeper) wakeOne(w);
   else if (old === POLLING) { releasePlace(); place = true; }
+  else if (Atomics.load(M, slot(next) + SCHED_SLOT.STATE) === ST_NOT_STARTED) { callIn(next); wokeSleeper = true; }
+}
+
+/**
+ * Wakes the worker that is to run CPU c of this trial, when its task was handed to it without a wake (lib/run:
+ * a controlled trial wakes only its first CPU; the others are called in when first picked, or stopped). Set by the
+ * pool's workers and by the main thread that runs the trial.
+ */
+let arriveBell: (c: number) => void = () => {};
+export function setArriveBell(ring: (c: number) => void): void { arriveBell = ring; }
+
+/** CPU c has not arrived yet and must now: ring its worker (counted in SCHED_HEADER.CALLED, for the runner). */
+function callIn(c: number): void {
+  Atomics.or(M, schedBase + SCHED_HEADER.CALLED, 1 << c);
+  arriveBell(c);
 }
 
 /**
@@ -211,9 +226,11 @@ export function schedThreadDone(): void {
 /** End the trial now (a crash, the watchdog, the runner): set STOP, wake every thread and the main thread. */
 export function stopAll(): void {
   Atomics.store(M, CTL.STOP, 1);
+  const n = M[schedBase + SCHED_HEADER.NTHREADS];
   for (let c = 0; c < MAX_THREADS; c++) {
     const w = slot(c) + SCHED_SLOT.WAKE;
     if (Atomics.exchange(M, w, WOKEN) === ASLEEP) wakeOne(w);
+    else if (c < n && Atomics.load(M, slot(c) + SCHED_SLOT.STATE) === ST_NOT_STARTED) arriveBell(c); // to stop
   }
   endRun(END_STOPPED);
 }

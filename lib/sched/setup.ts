@@ -4,7 +4,7 @@
 import { CTL, M, MAX_THREADS } from '../mem/machine.js';
 import { MODE_CONTROLLED, MODE_FREE, MODE_JITTER, SCHED } from './mode.js';
 import {
-  SCHED_HEADER, schedBase, SCHED_SLOT, LOG, slot, STATE_NAMES, ST_BLOCKED, PCT_MAX_CHANGE_POINTS, SPIN_AUTO,
+  SCHED_HEADER, schedBase, SCHED_SLOT, LOG, slot, STATE_NAMES, ST_BLOCKED, ST_NOT_STARTED, PCT_MAX_CHANGE_POINTS, SPIN_AUTO,
 } from './state.js';
 import { chooserByName, type ChooserName } from './choosers/index.js';
 import { forgetThread } from './controlled.js';
@@ -118,6 +118,19 @@ export function scheduleStringV2(seed: number): string {
   const failed = faultFailures();
   const n = M[schedBase + SCHED_HEADER.NTHREADS], decisions = LOG.subarray(0, M[schedBase + SCHED_HEADER.STEP]);
   return failed ? formatScheduleV2(n, decisions, seed, siteDigest(), failed) : formatSchedule(n, decisions);
+}
+
+/**
+ * CPUs of a trial whose workers were woken to start it (`woken`, a bit mask: lib/run wakes CPU 0's) or were called
+ * in by a handoff (controlled.ts callIn) and that have not reached the scheduler yet.
+ */
+export function lateArrivals(woken: number): number {
+  const n = M[schedBase + SCHED_HEADER.NTHREADS];
+  let due = woken | Atomics.load(M, schedBase + SCHED_HEADER.CALLED), late = 0;
+  for (let c = 0; c < n && due !== 0; c++, due >>>= 1) {
+    if ((due & 1) !== 0 && Atomics.load(M, slot(c) + SCHED_SLOT.STATE) === ST_NOT_STARTED) late++;
+  }
+  return late;
 }
 
 export interface ThreadSchedState { cpu: number; state: (typeof STATE_NAMES)[number]; blockedOn: number; lastSite: number }

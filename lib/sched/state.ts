@@ -32,6 +32,7 @@ export const SCHED_HEADER = defineLayout('sched header', {
   SPIN: 1,         // how a waiting thread polls its wake word before sleeping on it: SPIN_AUTO, 0 (never) or a count of polls
   PCT_NCP: 1,      // number of PCT change points
   SEED: 1,
+  CALLED: 1,       // CPUs a handoff called in (bit mask): their workers were woken only then (controlled.ts callIn)
   PCT_CP: { words: PCT_MAX_CHANGE_POINTS, line: 'start' }, // PCT change points, ascending
   SITE_HASH: { line: 'start' }, // digest of the run's sequence of sites, picks and runnable sets (schedule strings S2)
   YIELDING: 1,     // the thread at this decision point is retrying (backoff): switching away is no preemption

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { createPool, runTrial, type TrialPool } from '../../../lib/run/index.js';
 import { SCHED_HEADER, schedBase } from '../../../lib/sched/state.js';
+import { parseSchedule } from '../../../lib/sched/schedule.js';
 import { M } from '../../../lib/mem/machine.js';
 import { newHistogram, HOLD_SAMPLE, bucketCount, bucketPairs, BUCKET_INDEXES } from '../../../lib/sync/profile.js';
 import { CTL, attach, createMachine } from '../../../lib/mem/machine.js';
@@ -56,6 +57,32 @@ describe('spin-then-park handoffs (real workers, more threads than cores)', func
       schedules.push(r.schedule!);
     }
     assert.equal(schedules[0], schedules[1]);
+  });
+
+  it('a controlled trial wakes its first CPU only; the others come in as they are first picked, or to stop', async () => {
+    const pool = createPool(3);
+    pools.push(pool);
+    await runTrial(pool, basicMachine(3), [0, 1, 2].map(() => actor('noop')), { mode: 'controlled' }); // workers up
+    // Each actor sees CPU 0 and the CPUs picked up to its own first pick arrived, no other. A worker may still take
+    // its task unwoken (its sleep timed out, or a loaded machine kept it from its doorbell): most runs, not all.
+    const seen: string[] = [];
+    let exact = 0;
+    for (let run = 0; run < 16; run++) {
+      await new Promise((r) => setTimeout(r, 20));
+      const r = await runTrial(pool, basicMachine(3), [0, 1, 2].map(() => actor('arrivals')), { mode: 'controlled', chooser: 'random', seed: 900 + run, budgetMs: 30_000 });
+      assert.equal(r.outcome, 'ok');
+      const picks = Array.from(parseSchedule(r.schedule!).decisions);
+      const want = [0, 1, 2].map((c) => new Set([0, ...picks.slice(0, picks.indexOf(c) + 1)]).size);
+      if (r.threads.every((t, c) => t.value === want[c])) exact++;
+      seen.push(`${r.schedule} ${r.threads.map((t) => t.value)}`);
+      assert.equal(M[schedBase + SCHED_HEADER.CALLED] & 1, 0, 'CPU 0 is woken by the runner, never called in');
+    }
+    assert.ok(exact >= 10, `CPUs arrived before they were picked: ${seen.join('; ')}`); // all at once: 0 of 16
+    const m = basicMachine(3);
+    const crashed = await runTrial(pool, m, [actor('crashAfter', { steps: 0 }), actor('noop'), actor('noop')], { mode: 'controlled', chooser: 'verify', budgetMs: 30_000 });
+    assert.equal(crashed.outcome, 'null-deref');
+    assert.deepEqual(crashed.threads.map((t) => t.status), ['crash', 'stopped', 'stopped'], 'CPUs never picked still return, stopped');
+    assert.equal(crashed.aborted, 0);
   });
 
   it('a crash mid-run stops pollers and sleepers alike (no thread left waiting)', async () => {
