@@ -9,9 +9,12 @@ import { current } from './state.js';
 
 export const sizeMask = (size: number): number => (size >= 4 ? 0xffffffff : (1 << (8 * size)) - 1);
 
+// 2 ** (8 * offset) by table: the operator on a variable exponent is a call to pow on every merge.
+const BYTE_SCALE = [1, 2 ** 8, 2 ** 16, 2 ** 24];
+
 /** Replace bytes [offset, offset+size) of data with the low size bytes of v. */
 export function merge_result(data: number, v: number, size: number, offset: number): number {
-  const mask = sizeMask(size) * 2 ** (offset * 8);
+  const mask = sizeMask(size) * (offset < 4 ? BYTE_SCALE[offset] : 2 ** (offset * 8));
   return (((data >>> 0) & ~mask) | (((v >>> 0) & sizeMask(size)) << (offset * 8))) >>> 0;
 }
 

@@ -32,8 +32,9 @@ export const addrOf = (b: number): number => u64(b, BAR.addr_lo);
 export const guestAddrOf = (b: number): number => u64(b, BAR.guest_addr_lo);
 const sizeOf = (b: number): number => u64(b, BAR.size_lo);
 export const set64 = (b: number, lo: number, a: number): void => { M[b + lo] = a % 2 ** 32; M[b + lo + 1] = Math.floor(a / 2 ** 32); };
-const PFN_DOWN = (a: number): number => Math.floor(a / 2 ** XEN_PAGE_SHIFT);
-const PAGE_OFFSET = (a: number): number => a % 2 ** XEN_PAGE_SHIFT;
+const PAGE_SIZE = 2 ** XEN_PAGE_SHIFT;                  // once: `2 ** shift` of a variable is a pow call per use
+const PFN_DOWN = (a: number): number => Math.floor(a / PAGE_SIZE);
+const PAGE_OFFSET = (a: number): number => a % PAGE_SIZE;
 /** Guest frames [start, end] of a BAR (header.c:336-337). */
 export const guestFrames = (b: number): [number, number] => [PFN_DOWN(guestAddrOf(b)), PFN_DOWN(guestAddrOf(b) + sizeOf(b) - 1)];
 
