@@ -111,13 +111,14 @@ export class Search {
     }
     const sh = this.o.shard;
     this.foreign = sh !== undefined && ownerOf(this.stack.slice(0, sh.splitDepth), sh.count) !== sh.index;
-    // Within another shard's subtree only the split levels matter (they are explored in full anyway).
+    // Steps before the node the prefix changed are the last run's (the model is deterministic given the
+    // choices), and so are their nodes: their races within the last run's limit were reversed then. (Read
+    // before `reversed` is cleared: read after, as until now, it was always 0 and every run reversed every race.)
+    const stable = this.reversed && known > 0 ? Math.min(this.stack[known - 1].step, this.limit) : 0;
     this.reversed = false;
+    // Within another shard's subtree only the split levels matter (they are explored in full anyway).
     if (this.foreign) { this.stack.length = Math.min(this.stack.length, sh!.splitDepth); return; }
     if (!this.o.reduce) return;
-    // Steps before the node the prefix changed are the last run's (the model is deterministic given the
-    // choices), and so are their nodes: their races within the last run's limit were reversed then.
-    const stable = this.reversed && known > 0 ? Math.min(this.stack[known - 1].step, this.limit) : 0;
     const limit = this.sleeping ? this.cutBySleep(tr, known) : tr.steps.length;
     // The scheduling node of each step still on the stack (undefined: cut off by a sleep set).
     const at = this.atStep;
