@@ -8,7 +8,7 @@
 
 import { races } from './dpor.js';
 import { dumping, dumpSearch, dumpPrefix, dumpTrace, dumpRecord } from './dump.js';
-import { walkSleep } from './sleep.js';
+import { walkSleep, SleepWalk } from './sleep.js';
 import { cost, allowed, type Node, type SchedNode } from './tree.js';
 import type { Trace } from './trace.js';
 
@@ -35,6 +35,16 @@ export class Search {
   /** record()'s map from step to scheduling node, kept from run to run. */
   private readonly atStep: Array<SchedNode | undefined> = [];
 
+  /** walkSleep()'s state between runs, and its exemption (the split levels, searched in full). */
+  private readonly walk = new SleepWalk();
+  private readonly exempt = (i: number): boolean => this.full(i);
+
+  /** Drop the nodes from `length` on (the nodes left keep what the last walk recorded for them). */
+  private truncate(length: number): void {
+    this.stack.length = length;
+    if (this.walk.walked > length) this.walk.walked = length;
+  }
+
   /** Runs cut short by a sleep set so far (their states are reached elsewhere; they still count as runs). */
   sleepCut = 0;
 
@@ -58,7 +68,7 @@ export class Search {
     for (let i = this.stack.length - 1; i >= 0; i--) {
       const n = this.stack[i];
       if (n.kind === 'fault') {
-        if (!n.fail) { n.fail = true; this.stack.length = i + 1; return this.prefix(); }
+        if (!n.fail) { n.fail = true; this.truncate(i + 1); return this.prefix(); }
         continue;
       }
       const full = this.full(i);
@@ -72,7 +82,7 @@ export class Search {
         n.own = null;
         n.done |= 1 << t;
         n.chosen = t;
-        this.stack.length = i + 1;
+        this.truncate(i + 1);
         return this.prefix();
       }
     }
@@ -117,7 +127,7 @@ export class Search {
     const stable = this.reversed && known > 0 ? Math.min(this.stack[known - 1].step, this.limit) : 0;
     this.reversed = false;
     // Within another shard's subtree only the split levels matter (they are explored in full anyway).
-    if (this.foreign) { this.stack.length = Math.min(this.stack.length, sh!.splitDepth); return; }
+    if (this.foreign) { this.truncate(Math.min(this.stack.length, sh!.splitDepth)); return; }
     if (!this.o.reduce) return;
     const limit = this.sleeping ? this.cutBySleep(tr, known) : tr.steps.length;
     // The scheduling node of each step still on the stack (undefined: cut off by a sleep set).
@@ -181,10 +191,10 @@ export class Search {
    * bound), and return that node's step (races count only before it). Else the run's length.
    */
   private cutBySleep(tr: Trace, known: number): number {
-    const b = walkSleep(this.stack, tr, this.o.bound, known, (i) => this.full(i));
+    const b = walkSleep(this.stack, tr, this.o.bound, known, this.exempt, this.walk);
     if (b < 0) return tr.steps.length;
     const n = this.stack[b] as SchedNode;
-    this.stack.length = b + 1;
+    this.truncate(b + 1);
     const awake = allowed(n, this.o.bound) & ~n.sleep & ~n.done;
     n.todo |= awake & -awake;
     this.sleepCut++;

@@ -60,23 +60,46 @@ let faultMark = new Int32Array(64), walks = 0;
 const sleepers: Array<Sleeper | null> = new Array<Sleeper | null>(32).fill(null);
 
 /**
+ * What a search's walks left for the next (one per search): the sleepers asleep on entry to each node walked
+ * (`threads` slots a node; node i's `sleep` is the mask), and how many leading nodes of the stack have theirs
+ * recorded and are unchanged since, nodes before them included (the search lowers it where it changes the stack).
+ */
+export class SleepWalk {
+  walked = 0;
+  threads = 0;
+  entry: Array<Sleeper | null> = [];
+}
+
+/**
  * Walk the stack along the run just made: set every scheduling node's `sleep` (threads asleep on entry) and `own`.
  * Returns the stack index of the first node from `from` on whose chosen thread was asleep (the run is redundant
  * from there), or -1. `exempt(i)`: node i is searched in full (no sleeping there: a shard's split levels).
+ * A node's entry state depends only on the nodes before it, so the walk resumes at the last scheduling node below
+ * `w.walked` (its sleepers as the last walk found them): the nodes before it are the last run's, unchanged.
  */
-export function walkSleep(stack: Node[], tr: Trace, bound: number, from: number, exempt: (i: number) => boolean): number {
-  const n = tr.steps.length;
+export function walkSleep(stack: Node[], tr: Trace, bound: number, from: number, exempt: (i: number) => boolean, w: SleepWalk): number {
+  const n = tr.steps.length, T = tr.threads;
   if (n > faultMark.length) faultMark = new Int32Array(Math.max(n, 2 * faultMark.length));
-  const w = ++walks;
-  for (const f of tr.faults) if (f.branch && f.step >= 0 && f.step < n) faultMark[f.step] = w;
-  const faulty = (i: number): boolean => i >= 0 && i < n && faultMark[i] === w;
+  const mark = ++walks;
+  for (const f of tr.faults) if (f.branch && f.step >= 0 && f.step < n) faultMark[f.step] = mark;
+  const faulty = (i: number): boolean => i >= 0 && i < n && faultMark[i] === mark;
+  if (T !== w.threads) { w.threads = T; w.walked = 0; }
+  let start = Math.min(w.walked, stack.length, from) - 1;
+  while (start >= 0 && stack[start].kind !== 'sched') start--;
   let asleep = 0; // threads asleep, as a mask; their sleepers in `sleepers`
-  for (let i = 0; i < stack.length; i++) {
+  if (start >= 0) {
+    asleep = (stack[start] as SchedNode).sleep;
+    for (let m = asleep; m !== 0; m &= m - 1) { const t = 31 - Math.clz32(m & -m); sleepers[t] = w.entry[start * T + t]; }
+  } else start = 0;
+  const entry = w.entry;
+  for (let i = start; i < stack.length; i++) {
     const node = stack[i];
     if (node.kind !== 'sched') continue;
     const step = tr.steps[node.step];
     if (node.yielding) asleep = 0;
     node.sleep = asleep;
+    for (let m = asleep; m !== 0; m &= m - 1) { const t = 31 - Math.clz32(m & -m); entry[i * T + t] = sleepers[t]; }
+    w.walked = i + 1;
     node.own = sleeperAt(tr, node.step, faulty, node.own);
     const c = node.chosen;
     if ((asleep >>> c) & 1) {
@@ -89,5 +112,6 @@ export function walkSleep(stack: Node[], tr: Trace, bound: number, from: number,
       if (overlap(sleepers[t]!, step)) asleep &= ~(1 << t);
     }
   }
+  w.walked = stack.length;
   return -1;
 }

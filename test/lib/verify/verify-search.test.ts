@@ -75,6 +75,30 @@ function search(prog: Prog, bound: number, reduce: boolean, sleep = true): { sta
   return { states, runs };
 }
 
+/**
+ * The prefixes a search asks for, with each run's sleep cut, when `searches` copies of it run interleaved (one
+ * record() of each in turn: the working state kept from call to call must be each search's own); `fresh` makes
+ * every sleep-set walk start from the root instead of where the last one left off.
+ */
+function prefixes(prog: Prog, bound: number, searches: number, fresh = false): string[][] {
+  const all = Array.from({ length: searches }, () => new Search({ bound, reduce: true }));
+  const out: string[][] = all.map(() => []);
+  const live = all.map((s) => s.next());
+  for (let guard = 0; live.some((p) => p !== null); guard++) {
+    if (guard > 100_000) throw new Error('search does not end');
+    all.forEach((s, k) => {
+      const p = live[k];
+      if (!p) return;
+      const { trace, ended } = simulate(prog, p.decisions);
+      if (fresh) (s as unknown as { walk: { walked: number } }).walk.walked = 0;
+      s.record(trace, ended);
+      out[k].push(`${[...p.decisions].join('')} ${s.sleepCut}`);
+      live[k] = s.next();
+    });
+  }
+  return out;
+}
+
 const progArb: fc.Arbitrary<Prog> = fc.array(
   fc.array(fc.array(fc.tuple(fc.integer({ min: -1, max: LOCK }), fc.boolean()), { maxLength: 2 }), { minLength: 1, maxLength: 3 }),
   { minLength: 2, maxLength: 3 });
@@ -98,5 +122,13 @@ describe('verify search (simulated programs): reduction never loses a state with
       assert.deepEqual([...sleep.states].sort(), want, 'with sleep sets');
       assert.ok(sleep.runs <= full.runs);
     }), { numRuns: 400, seed: 8 });
+  });
+
+  it('what a search keeps between runs changes nothing: sleep walks resumed or from the root, searches alone or interleaved', () => {
+    fc.assert(fc.property(progArb, fc.constantFrom(0, 1, 2, Infinity), (prog, bound) => {
+      const [alone] = prefixes(prog, bound, 1);
+      assert.deepEqual(prefixes(prog, bound, 1, true), [alone], 'walks from the root');
+      assert.deepEqual(prefixes(prog, bound, 2), [alone, alone], 'two searches interleaved');
+    }), { numRuns: 300, seed: 9 });
   });
 });
