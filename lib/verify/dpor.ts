@@ -27,8 +27,8 @@ let lo = new Int32Array(64), hi = new Int32Array(64), wlo = new Int32Array(64), 
 let rg = new Int32Array(3 * 256);
 /** Per step: vector clock (`threads` words), races (the j of each, `rj[ra[i]..ra[i + 1])`). */
 let vc = new Int32Array(256), ra = new Int32Array(65), rj = new Int32Array(256);
-/** The previous call: its real steps packed, the first `kept` of which have final clocks and races; its thread count. */
-let packed = 0, kept = 0, keptThreads = 0;
+/** The previous call: its real steps packed, the first `kept` of which have final clocks and races; its thread count; its caller. */
+let packed = 0, kept = 0, keptThreads = 0, keptFor: object | null = null;
 
 function reserve(steps: number, ranges: number, threads: number): void {
   if (steps > th.length) {
@@ -43,16 +43,18 @@ function reserve(steps: number, ranges: number, threads: number): void {
 
 /**
  * Load steps [0, m) into the working arrays, then a universal step per thread not ended when `withPending`.
- * Returns the step count and how many leading steps are the previous call's, footprints and all.
+ * Returns the step count and how many leading steps are the previous call's, footprints and all. The first
+ * `known` steps are the previous call's already (the caller knows it, search.ts): they are not compared.
  */
-function pack(steps: readonly Step[], m: number, threads: number, ended: (t: number) => boolean, withPending: boolean): [number, number] {
-  let ranges = 0;
-  for (let s = 0; s < m; s++) ranges += steps[s].fp.length / 3;
+function pack(steps: readonly Step[], m: number, threads: number, ended: (t: number) => boolean, withPending: boolean, known: number): [number, number] {
+  let same = Math.min(known, packed, m), r = first[same];
+  let ranges = r;
+  for (let s = same; s < m; s++) ranges += steps[s].fp.length / 3;
   let pending = 0;
   if (withPending) for (let t = 0; t < threads; t++) if (!ended(t)) pending++;
   reserve(m + pending, ranges, threads);
-  let r = 0, same = 0;
-  for (let s = 0; s < m; s++) {
+  if (packed === 0) { same = 0; r = 0; } // the arrays were replaced: nothing is in place
+  for (let s = same; s < m; s++) {
     const st = steps[s], f = st.fp, u = st.universal ? 1 : 0;
     // Still the previous call's steps so far (so its step s starts at r too): compare before overwriting.
     let match = same === s && s < packed && th[s] === st.thread && uni[s] === u && 3 * (first[s + 1] - r) === f.length;
@@ -120,13 +122,16 @@ function step(i: number, T: number, last: number, limit: number): void {
 
 /**
  * Races of the run: report(j, thread of i) for each race (j, i) — "try that thread at decision j" — of the steps
- * i from `after` on, or from the first step whose races may differ from the last call's. `ended`: threads that
- * finished. `limit`: only steps before it count (a run cut by a sleep set is redundant from there on, search.ts).
+ * i from `after` on, or from the first step whose races may differ from the last call's. The caller `who` vouches
+ * that steps before `after` are its last call's (below its limit), footprints and all: if that call was also the
+ * last one made (no other caller's in between), they are not compared again.
+ * `ended`: threads that finished. `limit`: only steps before it count (a run cut by a sleep set is redundant from
+ * there on, search.ts).
  */
-export function races(steps: readonly Step[], threads: number, ended: (t: number) => boolean, limit: number, report: (j: number, t: number) => void, after = 0): void {
+export function races(steps: readonly Step[], threads: number, ended: (t: number) => boolean, limit: number, report: (j: number, t: number) => void, after = 0, who: object | null = null): void {
   // Pending steps of threads still in the run when it stopped: unknown footprints, so universal.
   const m = Math.min(limit, steps.length);
-  const [n, same] = pack(steps, m, threads, ended, limit >= steps.length);
+  const [n, same] = pack(steps, m, threads, ended, limit >= steps.length, threads === keptThreads && who !== null && who === keptFor ? after : 0);
   // A kept step counted every step before it (it was below both calls' limits): its clock and races stand.
   const from = threads === keptThreads ? Math.min(same, kept, limit) : 0;
   if (lastOf.length < threads) lastOf = new Int32Array(threads);
@@ -137,7 +142,7 @@ export function races(steps: readonly Step[], threads: number, ended: (t: number
     step(i, threads, lastOf[th[i]], limit);
     if (i < limit) lastOf[th[i]] = i;
   }
-  kept = m; keptThreads = threads;
+  kept = m; keptThreads = threads; keptFor = who;
   for (let i = Math.min(after, from); i < n; i++) for (let r = ra[i]; r < ra[i + 1]; r++) report(rj[r], th[i]);
 }
 /** races()' last step of each thread so far. */

@@ -135,7 +135,7 @@ export class Search {
     for (let i = 0; i < tr.steps.length; i++) at[i] = undefined;
     for (const n of this.stack) if (n.kind === 'sched') at[n.step] = n;
     this.tr = tr;
-    races(tr.steps, tr.threads, ended, limit, this.reverse, stable);
+    races(tr.steps, tr.threads, ended, limit, this.reverse, stable, this);
     this.reversed = true;
     this.limit = limit;
   }
