@@ -106,11 +106,14 @@ function step(i: number, T: number, last: number, limit: number): void {
   else vc.fill(-1, c, c + T);
   const from = ra[i];
   let at = from;
-  for (let j = Math.min(i, limit) - 1; j >= 0; j--) {
+  // Every step at or below the least of the other threads' clock entries is in the clock: the walk stops there.
+  let floor = lowest(c, T, t);
+  for (let j = Math.min(i, limit) - 1; j > floor; j--) {
     const tj = th[j];
     if (tj === t || vc[c + tj] >= j || !conflict(j, i)) continue;
     const b = j * T;
     for (let k = 0; k < T; k++) if (vc[b + k] > vc[c + k]) vc[c + k] = vc[b + k];
+    floor = lowest(c, T, t);
     if (at >= rj.length) { const g = new Int32Array(2 * rj.length); g.set(rj.subarray(0, at)); rj = g; }
     rj[at++] = j;
   }
@@ -118,6 +121,13 @@ function step(i: number, T: number, last: number, limit: number): void {
   // Earliest first, as the races were always listed.
   for (let a = from, b = at - 1; a < b; a++, b--) { const x = rj[a]; rj[a] = rj[b]; rj[b] = x; }
   ra[i + 1] = at;
+}
+
+/** The least entry of the clock at c (T threads) but thread t's own. */
+function lowest(c: number, T: number, t: number): number {
+  let f = 0x7fffffff;
+  for (let k = 0; k < T; k++) if (k !== t && vc[c + k] < f) f = vc[c + k];
+  return f === 0x7fffffff ? -1 : f;
 }
 
 /**
