@@ -65,7 +65,13 @@ export function stateDigest(extra: string): string {
   }
   mixRegions(m);
   for (let i = 0; i < extra.length; i++) mix(extra.charCodeAt(i));
-  return (A >>> 0).toString(16).padStart(8, '0') + (B >>> 0).toString(16).padStart(8, '0');
+  return hex8(A) + hex8(B);
+}
+
+/** Two hex digits of each byte (Number.toString(16) and padStart were a tenth of a digest's time). */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+function hex8(x: number): string {
+  return HEX[(x >>> 24) & 0xff] + HEX[(x >>> 16) & 0xff] + HEX[(x >>> 8) & 0xff] + HEX[x & 0xff];
 }
 
 // The regions are most of the words hashed (p2m and the config space: thousands, against a heap of hundreds),
@@ -73,28 +79,37 @@ export function stateDigest(extra: string): string {
 // runs end in few distinct heaps and few distinct region contents, so the hash state after the regions is kept by
 // the hash state before them, with a copy of the regions: the same state before and the same words give the same
 // state after. A copy is kept for each of the latest few contents met after a given state (256 in all: 7 MB).
-interface After { a0: number; b0: number; bytes: Buffer; a: number; b: number }
+interface After { a0: number; b0: number; bytes: Buffer; words: Int32Array; a: number; b: number }
 /** By hash state A before the regions, the latest first; all of them in order of arrival (the oldest dropped first). */
 const after = new Map<number, After[]>();
 const arrived: After[] = [];
 const AFTER = 256, PER_STATE = 8;
 
-/** M's bytes (a view kept while M is the same array). */
-let mBytes: Buffer = Buffer.alloc(0), mOf: Int32Array | null = null;
+/** M's bytes (a view kept while M views the same memory: each run attaches a new M over a reused buffer). */
+let mBytes: Buffer = Buffer.alloc(0), mOf: ArrayBufferLike | null = null;
 /** The regions' word ranges in hash order as [base, words, ...], adjacent ones merged (a memcmp each), for LAYOUT. */
 let spans: number[] = [], spansOf: typeof LAYOUT | null = null, spanBytes = 0;
 
 function mixRegions(m: Int32Array): void {
-  if (m !== mOf) { mOf = m; mBytes = Buffer.from(m.buffer, m.byteOffset, m.byteLength); }
+  if (m.buffer !== mOf || mBytes.byteOffset !== m.byteOffset || mBytes.length !== m.byteLength) {
+    mOf = m.buffer; mBytes = Buffer.from(m.buffer, m.byteOffset, m.byteLength);
+  }
   if (LAYOUT !== spansOf) layoutSpans();
   const a0 = A, b0 = B, list = after.get(a0);
   if (list !== undefined) {
-    for (const e of list) if (e.b0 === b0 && holds(e.bytes)) { A = e.a; B = e.b; return; }
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i];
+      if (e.b0 !== b0 || !holds(m, e)) continue;
+      A = e.a; B = e.b;
+      // The contents met most often are looked at first (most states have several).
+      if (i > 0) { list.splice(i, 1); list.unshift(e); }
+      return;
+    }
   }
   const sp = spans;
   for (let i = 0; i < sp.length; i += 2) mixWords(m, sp[i], sp[i] + sp[i + 1]);
-  const e = arrived.length >= AFTER ? drop(arrived.shift()!) : { a0: 0, b0: 0, bytes: Buffer.alloc(0), a: 0, b: 0 };
-  if (e.bytes.length !== spanBytes) e.bytes = Buffer.allocUnsafeSlow(spanBytes);
+  const e = arrived.length >= AFTER ? drop(arrived.shift()!) : { a0: 0, b0: 0, bytes: Buffer.alloc(0), words: new Int32Array(0), a: 0, b: 0 };
+  if (e.bytes.length !== spanBytes) { e.bytes = Buffer.allocUnsafeSlow(spanBytes); e.words = new Int32Array(e.bytes.buffer, e.bytes.byteOffset, spanBytes >> 2); }
   for (let i = 0, n = 0; i < sp.length; i += 2) n += mBytes.copy(e.bytes, n, 4 * sp[i], 4 * (sp[i] + sp[i + 1]));
   e.a0 = a0; e.b0 = b0; e.a = A; e.b = B;
   arrived.push(e);
@@ -105,7 +120,7 @@ function mixRegions(m: Int32Array): void {
 }
 
 function layoutSpans(): void {
-  spansOf = LAYOUT; spans = []; spanBytes = 0;
+  spansOf = LAYOUT; spans = []; spanBytes = 0; hotN = 0; hotNext = 0;
   for (const name of REGIONS) {
     const r = LAYOUT.regions[name];
     if (!r) continue;
@@ -123,14 +138,35 @@ function drop(e: After): After {
   return e;
 }
 
-/** Whether M's regions hold these bytes, in order (a memcmp each). */
-function holds(bytes: Buffer): boolean {
-  if (bytes.length !== spanBytes) return false;
-  const sp = spans;
+// Several copies kept for one state mostly differ in a few words (a mapping made or not, a register written), and
+// a memcmp that fails there has read the regions up to it. The words where a failed comparison first found a
+// difference are kept (the latest HOT of them) and compared first, one load each: a copy that differs in one of them
+// costs no memcmp. Whatever they say, a copy is used only after a whole comparison.
+const HOT = 32;
+/** Hot words as M's word index and the copy's, for the current spans. */
+const hotM = new Int32Array(HOT), hotC = new Int32Array(HOT);
+let hotN = 0, hotNext = 0;
+
+/** Whether M's regions hold copy e's words, in order: the hot words first, then a memcmp per span. */
+function holds(m: Int32Array, e: After): boolean {
+  if (e.bytes.length !== spanBytes) return false;
+  const w = e.words;
+  for (let h = 0; h < hotN; h++) if (m[hotM[h]] !== w[hotC[h]]) return false;
+  const sp = spans, bytes = e.bytes;
   for (let i = 0, n = 0; i < sp.length; i += 2) {
     const at = 4 * sp[i], len = 4 * sp[i + 1];
-    if (mBytes.compare(bytes, n, n + len, at, at + len) !== 0) return false;
+    if (mBytes.compare(bytes, n, n + len, at, at + len) !== 0) { heat(m, w, sp[i], n >> 2, sp[i + 1]); return false; }
     n += len;
   }
   return true;
+}
+
+/** Keep the first word where M's span at `base` (of `words`) differs from the copy's words at `c`. */
+function heat(m: Int32Array, w: Int32Array, base: number, c: number, words: number): void {
+  let k = 0;
+  while (k < words && m[base + k] === w[c + k]) k++;
+  if (k === words) return;
+  hotM[hotNext] = base + k; hotC[hotNext] = c + k;
+  hotNext = (hotNext + 1) % HOT;
+  if (hotN < HOT) hotN++;
 }
