@@ -1,6 +1,6 @@
 // Compare a verify JSON (vpci-lab verify ... --json FILE) with the reference matrix, cell by cell: verdict, runs,
-// runs per bound, forbidden runs, each outcome's run count and the terminal-state digests must be identical. A
-// speed-up of the scheduler or the runner must not change what the search explores.
+// runs per bound, sleep cuts, forbidden runs, each outcome's run count and the terminal-state digests must be
+// identical. A speed-up of the scheduler or the runner must not change what the search explores.
 //
 //   node scripts/verify-compare.mjs [--subset] NEW.json [REFERENCE.json]   (default reference: results/verify.json)
 //
@@ -23,7 +23,7 @@ const got = new Map(read(file).cells.map((c) => [key(c), c]));
 /** What must not change, per cell. */
 const shape = (c) => ({
   verdict: c.verdict ?? (c.forbidden > 0 || c.firstFailure ? 'refuted' : c.complete ? 'verified' : 'incomplete'),
-  runs: c.runs, runsByBound: c.runsByBound, forbidden: c.forbidden, complete: c.complete,
+  runs: c.runs, runsByBound: c.runsByBound, sleepCut: c.sleepCut ?? null, forbidden: c.forbidden, complete: c.complete,
   outcomes: Object.fromEntries(Object.entries(c.outcomes).map(([o, s]) => [o, s.runs]).sort()),
   digests: c.digests.length, digestHash: c.digests.join(','),
 });
