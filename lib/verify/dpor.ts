@@ -146,7 +146,8 @@ export function races(steps: readonly Step[], threads: number, ended: (t: number
   const from = threads === keptThreads ? Math.min(same, kept, limit) : 0;
   if (lastOf.length < threads) lastOf = new Int32Array(threads);
   lastOf.fill(-1, 0, threads);
-  for (let i = 0; i < from; i++) lastOf[th[i]] = i;
+  // Each thread's last step before `from`, looked for from there back (mostly a few steps: threads interleave).
+  for (let i = from - 1, left = threads; i >= 0 && left > 0; i--) if (lastOf[th[i]] < 0) { lastOf[th[i]] = i; left--; }
   if (from === 0) ra[0] = 0;
   for (let i = from; i < n; i++) {
     step(i, threads, lastOf[th[i]], limit);

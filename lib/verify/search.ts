@@ -43,6 +43,24 @@ export class Search {
   private truncate(length: number): void {
     this.stack.length = length;
     if (this.walk.walked > length) this.walk.walked = length;
+    if (this.mapped > length) this.mapped = length;
+  }
+
+  /** How many leading nodes of the stack atStep has (unchanged since). */
+  private mapped = 0;
+
+  /**
+   * atStep: the scheduling node of each of the run's n steps still on the stack (undefined: cut off by a sleep
+   * set). The steps of the nodes atStep has are the last runs' and keep their entries; the rest are set again.
+   */
+  private mapSteps(n: number): void {
+    const at = this.atStep, stack = this.stack;
+    let k = Math.min(this.mapped, stack.length);
+    const from = k < stack.length ? stack[k].step : k > 0 ? stack[k - 1].step + 1 : 0;
+    while (k > 0 && stack[k - 1].step >= from) k--;
+    for (let i = from; i < n; i++) at[i] = undefined;
+    for (; k < stack.length; k++) { const x = stack[k]; if (x.kind === 'sched') at[x.step] = x; }
+    this.mapped = stack.length;
   }
 
   /** Runs cut short by a sleep set so far (their states are reached elsewhere; they still count as runs). */
@@ -130,10 +148,7 @@ export class Search {
     if (this.foreign) { this.truncate(Math.min(this.stack.length, sh!.splitDepth)); return; }
     if (!this.o.reduce) return;
     const limit = this.sleeping ? this.cutBySleep(tr, known) : tr.steps.length;
-    // The scheduling node of each step still on the stack (undefined: cut off by a sleep set).
-    const at = this.atStep;
-    for (let i = 0; i < tr.steps.length; i++) at[i] = undefined;
-    for (const n of this.stack) if (n.kind === 'sched') at[n.step] = n;
+    this.mapSteps(tr.steps.length);
     this.tr = tr;
     races(tr.steps, tr.threads, ended, limit, this.reverse, stable, this);
     this.reversed = true;
@@ -213,7 +228,8 @@ export class Search {
 
   /**
    * The run's nodes in order (each decision, then the fault points that branched in its step): the first
-   * `stack.length` must be the stack's (the forced prefix), the rest are pushed. Only the new ones are built.
+   * `stack.length` must be the stack's (the forced prefix), the rest are pushed. Only the new ones are built, and
+   * only the prefix's last decision and the fault points after it are checked against the run.
    */
   private grow(tr: Trace): void {
     const known = this.stack.length, faults = tr.faults;
@@ -227,8 +243,14 @@ export class Search {
       const f = faults[k];
       if (f.branch && f.step >= 0 && f.step < n) order[at[f.step]++] = k;
     }
-    let pre = 0, x = 0, o = 0;
-    for (let i = 0; i < n; i++) {
+    // The nodes before the last scheduling node of the forced prefix are the last run's (it replays their steps):
+    // start there, with its preemptions so far and the fault points of the steps before it passed over.
+    let x = known - 1;
+    while (x >= 0 && this.stack[x].kind !== 'sched') x--;
+    const from = x >= 0 ? this.stack[x] as SchedNode : null;
+    let pre = from ? from.pre : 0, o = from && from.step > 0 ? at[from.step - 1] : 0;
+    if (!from) x = 0;
+    for (let i = from ? from.step : 0; i < n; i++) {
       const s = tr.steps[i];
       if (x < known) this.check(x, 'sched', i, s.thread);
       else this.stack.push({ kind: 'sched', step: i, runnable: s.runnable, current: s.current, yielding: s.yielding, chosen: s.thread, pre, todo: 1 << s.thread, done: 1 << s.thread, cons: 0, sleep: 0, own: null, taken: [] });
