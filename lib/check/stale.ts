@@ -10,7 +10,7 @@ import { pci_conf_read16, PCI_COMMAND, PCI_COMMAND_MEMORY } from '../hw/index.js
 import { PCI_MSIX_BIRMASK, PCI_MSIX_ENTRY_SIZE } from '../hw/pci_regs.js';
 import { DOMAIN, VPCI_MSIX_MEM_NUM, VPCI_MSIX_TABLE, XEN_PAGE_SHIFT } from '../xen/types.js';
 import { p2m_mapped, p2m_lookup } from '../xen/p2m.js';
-import { installedDeviceSource, type ScanWorld, type ScanDevice, type ScanBar } from '../strategy/devices.js';
+import { installedDeviceSource, type ScanWorld, type ScanDevice } from '../strategy/devices.js';
 import { modelDevices } from './model-devices.js';
 
 export type { ScanWorld } from '../strategy/devices.js';
@@ -20,37 +20,45 @@ export interface StaleFinding { domain: number; sbdf: number; gfn: number; what:
 const hex = (n: number): string => `0x${n.toString(16)}`;
 const pfn = (a: number): number => Math.floor(a / 2 ** XEN_PAGE_SHIFT);
 
-/** Guest frames [s, e] of a BAR and the host frame of its first. */
-function frames(b: ScanBar): { s: number; e: number; mfn: number } {
-  return { s: pfn(b.guestAddr), e: pfn(b.guestAddr + b.size - 1), mfn: pfn(b.addr) };
-}
-
 export function staleMappingScan(world: ScanWorld): StaleFinding[] {
   const out: StaleFinding[] = [];
   const described = (installedDeviceSource() ?? modelDevices)(world);
-  world.domains.forEach((d, di) => {
+  const domains = world.domains;
+  // Runs after every verify run that ends cleanly: the frames as [first, last] pairs in a kept array, not a Set.
+  const legit = LEGIT;
+  for (let di = 0; di < domains.length; di++) {
+    const d = domains[di];
     const hw = M[chk(d, DOMAIN, 'scan') + DOMAIN.is_hardware_domain] !== 0;
-    const legit = new Set<number>();
+    legit.length = 0;
     for (const dev of described[di] ?? []) judgeDevice(d, di, dev, legit, out);
-    if (hw) return;
+    if (hw) continue;
     for (const [gfn] of p2m_mapped(di)) {
-      if (!legit.has(gfn)) out.push({ domain: di, sbdf: -1, gfn, what: `d${di} maps frame ${hex(gfn)} it has no enabled BAR for` });
+      if (!within(legit, gfn)) out.push({ domain: di, sbdf: -1, gfn, what: `d${di} maps frame ${hex(gfn)} it has no enabled BAR for` });
     }
-  });
+  }
   return out;
 }
 
+const LEGIT: number[] = [];
+
+/** Whether x is in one of the [first, last] pairs. */
+function within(pairs: readonly number[], x: number): boolean {
+  for (let i = 0; i < pairs.length; i += 2) if (x >= pairs[i] && x <= pairs[i + 1]) return true;
+  return false;
+}
+
 /** One device of domain d: its enabled BARs mapped (but for MSI-X holes), decoding in agreement; `legit` gets its frames. */
-function judgeDevice(d: number, di: number, dev: ScanDevice, legit: Set<number>, out: StaleFinding[]): void {
+function judgeDevice(d: number, di: number, dev: ScanDevice, legit: number[], out: StaleFinding[]): void {
   if (!dev.bars) return;
   const holes = msixHoles(dev);
   let enabledBars = 0, memBars = 0;
   for (const b of dev.bars) {
     if (b.kind === 'other') continue;
-    const { s, e, mfn } = frames(b);
+    // Guest frames [s, e] of the BAR and the host frame of its first.
+    const s = pfn(b.guestAddr), e = pfn(b.guestAddr + b.size - 1), mfn = pfn(b.addr);
     if (b.kind === 'mem') { memBars++; if (b.enabled) enabledBars++; }
     if (!b.enabled) continue;
-    for (let f = s; f <= e; f++) legit.add(f);
+    if (e >= s) legit.push(s, e);
     if (dev.pending) continue;
     if (!p2mCovers(d, s, e, mfn, holes)) out.push({ domain: di, sbdf: dev.sbdf, gfn: s, what: `BAR${b.index === 6 ? ' ROM' : b.index} enabled but not mapped in d${di}` });
   }
@@ -61,25 +69,25 @@ function judgeDevice(d: number, di: number, dev: ScanDevice, legit: Set<number>,
   }
 }
 
-/** Every frame of [s, e] mapped to its host frame in d's p2m, but for the MSI-X table and PBA frames, which must trap. */
-function p2mCovers(d: number, s: number, e: number, mfn: number, holes: ReadonlySet<number>): boolean {
-  for (let f = s; f <= e; f++) if (!holes.has(mfn + (f - s)) && p2m_lookup(d, f) !== mfn + (f - s)) return false;
+/** Every frame of [s, e] mapped to its host frame in d's p2m, but for the MSI-X table and PBA frames (`holes`), which must trap. */
+function p2mCovers(d: number, s: number, e: number, mfn: number, holes: readonly number[]): boolean {
+  for (let f = s; f <= e; f++) if (!within(holes, mfn + (f - s)) && p2m_lookup(d, f) !== mfn + (f - s)) return false;
   return true;
 }
 
 /**
- * Host frames of the device's MSI-X table and PBA, which vpci_make_msix_hole keeps unmapped: vpci.h's
- * vmsix_table_addr (HEAD: vmsix_table_host_addr) and vmsix_table_size, over the described registers.
+ * Host frames of the device's MSI-X table and PBA as [first, last] pairs, which vpci_make_msix_hole keeps
+ * unmapped: vpci.h's vmsix_table_addr (HEAD: vmsix_table_host_addr) and vmsix_table_size, over the described registers.
  */
-function msixHoles(dev: ScanDevice): Set<number> {
-  const out = new Set<number>();
+function msixHoles(dev: ScanDevice): number[] {
+  const out: number[] = [];
   if (!dev.msix || !dev.bars) return out;
   const n = dev.msix.maxEntries;
   for (let i = 0; i < VPCI_MSIX_MEM_NUM; i++) {
     const reg = dev.msix.tables[i];
     const a = (dev.bars[reg & PCI_MSIX_BIRMASK]?.addr ?? 0) + ((reg & ~PCI_MSIX_BIRMASK) >>> 0);
     const size = i === VPCI_MSIX_TABLE ? n * PCI_MSIX_ENTRY_SIZE : Math.ceil(Math.ceil(n / 8) / 8) * 8;
-    for (let f = pfn(a); f <= pfn(a + size - 1); f++) out.add(f);
+    if (pfn(a + size - 1) >= pfn(a)) out.push(pfn(a), pfn(a + size - 1));
   }
   return out;
 }

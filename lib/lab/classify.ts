@@ -26,9 +26,11 @@ export function classifyTrial(res: TrialResult, world: World, cpuNames: string[]
     };
   }
   // A crashed domain's p2m goes away with it: what it still maps is not a stale mapping (its crash is the outcome).
-  const stale = staleMappingScan(world).filter((f) => f.domain === 0 || !domain_is_crashed(world.domains[f.domain]));
+  const found = staleMappingScan(world);
+  const stale = found.length === 0 ? found : found.filter((f) => f.domain === 0 || !domain_is_crashed(world.domains[f.domain]));
   if (stale.length) return { outcome: 'stale-mapping', where: 'stale-mapping scan', vcpu: '', message: stale.slice(0, 3).map((f) => f.what).join('; ') };
-  const crashed = world.domains.slice(1).findIndex((d) => domain_is_crashed(d));
-  if (crashed >= 0) return { outcome: 'domain-crashed', where: 'domain_crash', vcpu: '', message: `d${crashed + 1} was crashed by the strategy after a failed map` };
+  for (let d = 1; d < world.domains.length; d++) {
+    if (domain_is_crashed(world.domains[d])) return { outcome: 'domain-crashed', where: 'domain_crash', vcpu: '', message: `d${d} was crashed by the strategy after a failed map` };
+  }
   return { outcome: 'ok', where: '', vcpu: '', message: '' };
 }
