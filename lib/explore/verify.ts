@@ -159,8 +159,8 @@ async function oneRun(pool: TrialPool, cell: Cell, s: Scenario, strategy: string
   const trace = readTrace(n, decisions);
   const digest = stateDigest(`${c.outcome}|${c.where}`);
   const sites = siteDigest();
-  const failed = trace.faults.filter((f) => f.fail && !f.scripted).map((f) => f.index);
-  const schedule = (): string => formatScheduleV2(n, decisions, o.seed, sites, failed);
+  // Most runs never print their schedule: the failed fault points are listed only when one does.
+  const schedule = (): string => formatScheduleV2(n, decisions, o.seed, sites, trace.faults.filter((f) => f.fail && !f.scripted).map((f) => f.index));
   const report = (verdict: Verdict, preemptions: number): FailureReport => ({
     outcome: c.outcome, verdict, where: c.where, vcpu: c.vcpu, message: c.message, preemptions, schedule: schedule(),
     cpuNames, lockClasses: [...LAYOUT.lockClasses], events: interleaving(cpuNames), crashCpu: res.crash?.cpu,
