@@ -45,15 +45,20 @@ function checkHandovers(events: TraceEvent[], lock: number, acquire: number[], r
   return handovers;
 }
 
+/** A booted machine with one lock of the torture layout, initialised by `init`, and a pool of `workers` CPUs. */
+async function torture(init: (lock: number, cls: number) => void, cls: number, workers: number) {
+  const sm = boot();
+  const p = xzalloc(TORTURE), lock = p + TORTURE.lock;
+  init(lock, cls);
+  return { p, lock, pl: await pool(sm, workers) };
+}
+
 describe('flight recorder: the merged order of real threads', function () {
   this.timeout(60000);
   afterEach(closePools);
 
   it('puts every spinlock hand-over in order (4 workers, releases stamped without an add)', async () => {
-    const sm = boot();
-    const p = xzalloc(TORTURE), lock = p + TORTURE.lock;
-    spin_lock_init(lock, CLS.SPIN);
-    const pl = await pool(sm, 4);
+    const { p, lock, pl } = await torture(spin_lock_init, CLS.SPIN, 4);
     const job = { kind: 'spin' as const, lock, counter: p + TORTURE.counter, iters: 4000, hold: 2 };
     for (let round = 0; round < 3; round++) {
       const r = await pl.run([job, job, job, job], 30000, TRACED);
@@ -68,10 +73,7 @@ describe('flight recorder: the merged order of real threads', function () {
   });
 
   it('puts every rwlock hand-over between writers and readers in order', async () => {
-    const sm = boot();
-    const p = xzalloc(TORTURE), lock = p + TORTURE.lock;
-    rwlock_init(lock, CLS.RW);
-    const pl = await pool(sm, 3);
+    const { p, lock, pl } = await torture(rwlock_init, CLS.RW, 3);
     const job = { kind: 'rw' as const, lock, state: p + TORTURE.state, iters: 4000, writePermille: 500 };
     const r = await pl.run([job, { ...job, seed: 7 }, { ...job, seed: 11 }], 30000, TRACED);
     for (const x of r.results) assert.ok(x.ok, x.ok ? '' : x.message);
