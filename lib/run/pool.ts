@@ -1,16 +1,16 @@
 // A warm pool of worker threads, one per simulated CPU, each in a run loop (workers/loop.ts) that takes one task at
 // a time: the main thread posts the task on the worker's own port and wakes it on the worker's doorbell (futex if
-// the addon is there), and the worker posts the result back (a controlled trial wakes its first CPU's worker only;
-// the scheduler calls the others in as it first picks them: lib/sched callIn). A campaign's task that is the
-// worker's previous one again starts without a message, and a common result of a main thread that pumps (done,
-// stopped or a crash, nothing else to say) comes back as lane words (wire.ts, lane.ts). Every task is run with an
-// abort signal: a task that will not stop is aborted by terminating its worker, and a replacement starts at once.
-// If the pool itself goes bad, `recreate()` replaces it wholesale.
-//
-// This was piscina, whose bookkeeping per task was most of what a verify run's main thread spent starting CPUs.
+// the addon is there), and the worker posts the result back (on one core, a controlled trial wakes its first CPU's
+// worker only; lib/sched calls the others in as it first picks them). A campaign's task that is the worker's
+// previous one again starts without a message, and a common result of a main thread that pumps (done, stopped or
+// a crash, nothing else to say) comes back as lane words (wire.ts, lane.ts). Every task runs with an abort signal:
+// one that will not stop is aborted by terminating its worker, and a replacement starts at once. If the pool
+// itself goes bad, `recreate()` replaces it wholesale.
+// (This was piscina, whose bookkeeping per task was most of what a verify run's main thread spent starting CPUs.)
 
 import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { futexAddon } from '../sched/futex.js';
+import { CORES } from '../sched/spin.js';
 import {
   BELL_WAITING, BELL_REMAINING, LANE_REPEATS, LANE_SYNC, LANE_RESULTS, LANE_POSTED, CTL_LANE_OF, ctlDoorbell, ctlWords,
   type ThreadTask, type ThreadResult, type LoopData, type LoopReply,
@@ -82,8 +82,8 @@ export class TrialPool {
   resultWords = 0;
   /** Results of synchronous trials may come back as lane words (off: always messages; tests compare the two). */
   wordResults = true;
-  /** A synchronous trial may wake its CPUs' workers only as its scheduler needs them (off: all at once; tests). */
-  lazyStart = true;
+  /** Wake a synchronous trial's CPUs as first picked, on one core (else all at once: they arrive while CPU 0 runs). */
+  lazyStart = CORES <= 1;
   private bornAt = 0;
   /** Decisions of the last controlled trial that did not hang: the default PCT length estimate. */
   stepEstimate = 0;

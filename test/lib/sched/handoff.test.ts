@@ -62,6 +62,7 @@ describe('spin-then-park handoffs (real workers, more threads than cores)', func
   it('a controlled trial wakes its first CPU only; the others come in as they are first picked, or to stop', async () => {
     const pool = createPool(3);
     pools.push(pool);
+    pool.lazyStart = true;                         // its default on one core only (pool.ts)
     await runTrial(pool, basicMachine(3), [0, 1, 2].map(() => actor('noop')), { mode: 'controlled' }); // workers up
     // Each actor sees CPU 0 and the CPUs picked up to its own first pick arrived, no other. A worker may still take
     // its task unwoken (its sleep timed out, or a loaded machine kept it from its doorbell): most runs, not all.
