@@ -28,15 +28,14 @@ const words = views.words;
 const addon = futex ? futexAddon() : undefined;
 const task = (await import(filename) as { default: (t: unknown) => unknown }).default;
 
+const wake = wakerOf(addon);
+
 /** Ring the pool's bell; wake the main thread only when it sleeps there (pool.ts BELL_WAITING). */
 function ring(): void {
   Atomics.add(ctl, bell, 1);
-  if (Atomics.load(ctl, bell + BELL_WAITING) === 0) return;
-  if (addon) addon.wake(ctl, bell, 1);
-  else Atomics.notify(ctl, bell, 1);
+  if (Atomics.load(ctl, bell + BELL_WAITING) !== 0) wake(ctl, bell);
 }
 setEndBell(ring);
-const wake = wakerOf(addon);
 setArriveBell((c) => callLane(ctl, c, wake));
 
 function sleep(seen: number): void {
