@@ -104,7 +104,7 @@ export async function run(argv: string[]): Promise<number> {
   if (v.jobs > 1 && !shard) return runParallel(loaded, c ? [as] : strategies.map((s) => s.name), argv, v.jobs, { ...v, xen: c?.provenance }, c && { v, as });
   const interrupt = { stop: false };
   const offStop = onStop((sig) => { interrupt.stop = true; process.stderr.write(`\nvpci-lab: ${sig === 'SIGTERM' ? 'terminated' : 'interrupted'}; reporting what was covered\n`); });
-  const pool = poolFor(Math.max(...loaded.map((l) => Object.keys(l.scenario.actors).length)));
+  const pool = poolFor(threadsOf(loaded));
   const results: VerifyResult[] = [];
   const single = loaded.length * strategies.length === 1;
   try {
@@ -131,12 +131,15 @@ export async function run(argv: string[]): Promise<number> {
   return exitCode({ forbidden: results.reduce((n, r) => n + r.forbidden, 0), interrupted: interrupt.stop, writeFailures: out.failed.length });
 }
 
-/** serve.ts: the pool outlives one run of the command, for the next job of a --jobs child. */
-let warm: { pool?: TrialPool } | undefined;
+/** The most threads (one per actor) any of the scenarios runs. */
+const threadsOf = (loaded: Array<{ scenario: Scenario }>): number => Math.max(...loaded.map((l) => Object.keys(l.scenario.actors).length));
 
-/** Keep one pool between runs of this command (serve.ts); the function returned closes it. */
-export function keepPoolWarm(): () => Promise<void> {
-  warm = {};
+/** serve.ts: the pool outlives one run of the command, for the next job of a --jobs child. */
+let warm: { pool?: TrialPool; threads: number } | undefined;
+
+/** Keep one pool between runs of this command (serve.ts), of at least `threads` workers; the function returned closes it. */
+export function keepPoolWarm(threads = 0): () => Promise<void> {
+  warm = { threads };
   return async () => { const p = warm?.pool; warm = undefined; await p?.close().catch(() => {}); };
 }
 
@@ -144,7 +147,7 @@ function poolFor(threads: number): TrialPool {
   if (!warm) return createPool(threads);
   if (!warm.pool || warm.pool.threads < threads) {
     void warm.pool?.close().catch(() => {});
-    warm.pool = createPool(threads);
+    warm.pool = createPool(Math.max(threads, warm.threads));
   }
   warm.pool.stepEstimate = 0; // as a fresh pool: no run length carried over from another job
   return warm.pool;
@@ -175,7 +178,7 @@ function printCell(r: VerifyResult, ref: string, maxEvents: number, html: string
 }
 
 /** --jobs: the same search in child processes (stress/verify-jobs.ts), reported like --merge. */
-async function runParallel(loaded: Array<{ ref: string }>, strategies: string[], argv: string[], jobs: number, v: { json?: string; report?: string; junit?: string; xen?: unknown },
+async function runParallel(loaded: Array<{ ref: string; scenario: Scenario }>, strategies: string[], argv: string[], jobs: number, v: { json?: string; report?: string; junit?: string; xen?: unknown },
   c?: { v: BackendValues; as: string }): Promise<number> {
   const keep = ['preemptions', 'faults', 'max-faults', 'max-runs', 'budget', 'seed', 'backend', 'xen-src', 'patch'];
   const args: string[] = [];
@@ -191,7 +194,7 @@ async function runParallel(loaded: Array<{ ref: string }>, strategies: string[],
   const interrupt = { stop: false };
   const offStop = onStop(() => { interrupt.stop = true; });
   let results: VerifyResult[];
-  try { results = await runJobs(list, args, jobs, interrupt); } finally { offStop(); }
+  try { results = await runJobs(list, args, jobs, interrupt, threadsOf(loaded)); } finally { offStop(); }
   if (c) for (const r of results) Object.assign(r, { strategyRef: c.as, replayOptions: cReplayOptions(c.v) });
   for (const r of results) {
     process.stdout.write(`${r.scenario} under ${r.strategy}: ${verdictLine(r)}\n`);

@@ -2,7 +2,8 @@
 // a `vpci-lab verify` run, as JSON), runs it in this process with one warm pool kept between jobs, and answers each
 // with its exit code, one line on fd 3 (stdout stays the command's own output). A child per job paid a process
 // start, the workers' start and V8 compiling the model afresh in the main thread and every worker: about 2 s of CPU
-// per scenario over the 21 of the matrix.
+// per scenario over the 21 of the matrix. Its one argument: the most threads any of its jobs will need, the pool's
+// size from the start.
 
 import fs from 'node:fs';
 import readline from 'node:readline';
@@ -23,7 +24,7 @@ async function one(argv: string[]): Promise<number> {
   }
 }
 
-const release = keepPoolWarm();
+const release = keepPoolWarm(Number(process.argv[2] ?? 0) || 0);
 for await (const line of readline.createInterface({ input: process.stdin })) {
   if (line.trim() === '') continue;
   const code = await one(JSON.parse(line) as string[]);

@@ -22,8 +22,13 @@ export interface Job { scenario: string; strategy: string; shard?: string }
 
 type CellJson = Parameters<typeof mergeCells>[0][number];
 
-/** Run every job in at most `jobs` children with the shared options `args`; the results, merged per cell. */
-export async function runJobs(list: Job[], args: string[], jobs: number, interrupt: { stop: boolean }): Promise<VerifyResult[]> {
+/**
+ * Run every job in at most `jobs` children with the shared options `args`; the results, merged per cell.
+ * `poolThreads`: the most threads any job needs. Each child starts its pool at that size: a pool grown on the first
+ * job that needs more (crash-path-4's three CPUs, a quarter through the matrix) threw away its warm workers, and V8
+ * compiled the whole model again in each new one.
+ */
+export async function runJobs(list: Job[], args: string[], jobs: number, interrupt: { stop: boolean }, poolThreads = 0): Promise<VerifyResult[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-verify-'));
   const cells = new Map<string, CellJson[]>();
   const env = { ...process.env, VPCI_CORES: String(Math.max(1, Math.floor(os.availableParallelism() / Math.min(jobs, list.length)))) };
@@ -38,7 +43,7 @@ export async function runJobs(list: Job[], args: string[], jobs: number, interru
         if (j.shard) argv.push('--shard', j.shard);
         let code: number | null = null;
         for (let attempt = 0; attempt < 2 && !fs.existsSync(file) && !interrupt.stop; attempt++) {
-          if (!child?.alive()) child = startChild(env);
+          if (!child?.alive()) child = startChild(env, poolThreads);
           code = await child.job(argv.slice(1));
         }
         if (!fs.existsSync(file) && interrupt.stop) continue;
@@ -73,8 +78,8 @@ interface Child {
  * A child that runs job after job (commands/verify/serve.ts): jobs go one JSON line each on its stdin, exit codes
  * come back one line each on fd 3; its stderr is ours.
  */
-function startChild(env: NodeJS.ProcessEnv): Child {
-  const c = spawn(process.execPath, [SERVE], { stdio: ['pipe', 'ignore', 'inherit', 'pipe'], env });
+function startChild(env: NodeJS.ProcessEnv, poolThreads: number): Child {
+  const c = spawn(process.execPath, [SERVE, String(poolThreads)], { stdio: ['pipe', 'ignore', 'inherit', 'pipe'], env });
   let dead = false, waiting: ((code: number | null) => void) | undefined;
   const exited = new Promise<void>((resolve) => c.on('exit', () => { dead = true; waiting?.(null); waiting = undefined; resolve(); }));
   c.stdin!.on('error', () => { /* it died: exit says so */ });
