@@ -96,10 +96,11 @@ export function formatReport(r: BenchReport): string {
     lines.push('\nticket waits that slept, per acquisition (every round run):');
     lines.push(table(sleepRows));
   }
-  const waitRows = [['threads', 'side', 'waits', 'ahead', 'spins', 'spin out', 'park on handoff', 'sleeps', 'us slept', 'wake holder', 'wake next']];
+  const waitRows = [['threads', 'side', 'waits', 'ahead', 'spins', 'spin out', 'park on handoff', 'sleeps', 'us slept', 'wake holder', 'wake next', 'admits', 'yields']];
   for (const x of r.results.filter((y) => y.lock === 'spinlock' && y.mode === 'contended' && y.threads > 1)) {
     for (const [side, w] of [['lab', x], ['C futex', cRow(r, 'futex', x.threads)], ['C futex-hold', cRow(r, 'futex-hold', x.threads)], ['C v8wait', cRow(r, 'v8wait', x.threads)]] as const) {
-      if (w?.waitsPerOp) waitRows.push([String(x.threads), side, ...w.waitsPerOp.map((v) => v.toFixed(v >= 10 ? 1 : 4))]);
+      // (a report written before the admission counts has fewer columns: '-')
+      if (w?.waitsPerOp) waitRows.push([String(x.threads), side, ...waitRows[0].slice(2).map((_, i) => w.waitsPerOp![i]?.toFixed(w.waitsPerOp![i] >= 10 ? 1 : 4) ?? '-')]);
     }
   }
   if (waitRows.length > 1) {

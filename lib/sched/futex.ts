@@ -33,6 +33,7 @@ export const FLAG_WAIT_DECIDED = 0x400, FLAG_FUTEX = 0x800, FLAG_FUTEX_LOCKS = 0
 interface Addon {
   wait(m: Int32Array, index: number, expected: number, timeoutMs: number): number;
   wake(m: Int32Array, index: number, count: number): number;
+  yield(): void;
 }
 
 let addon: Addon | undefined;
@@ -131,4 +132,13 @@ export function lockWakeOne(addr: number): void {
 export function lockWakeAll(addr: number): void {
   if (useFutexLocks) addon!.wake(M, addr, -1);
   else Atomics.notify(M, addr);
+}
+
+/**
+ * Lock waiters: give this thread's core to another runnable thread (sched_yield, through the addon whichever
+ * mechanism the lock words sleep with); without the addon, a short timed sleep on M[addr] (seen: its value).
+ */
+export function lockYield(addr: number, seen: number): void {
+  if (addon) addon.yield();
+  else Atomics.wait(M, addr, seen, 0.05);
 }

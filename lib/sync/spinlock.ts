@@ -6,12 +6,12 @@
 import { M, H16, cpu } from '../mem/machine.js';
 import { crash, ASSERT } from '../mem/crash.js';
 import { record, recordRelease, EV } from '../trace/recorder.js';
-import { lock_yield } from '../sched/mode.js';
+import { lock_yield, controlled } from '../sched/mode.js';
 import { lockWakeAll } from '../sched/futex.js';
 import { profiling, lockTracing, now, instrWord, IW } from './profile.js';
 import { acquired, acquiredPlain, released, releasedPlain, aboutToAcquire, setWaiting, heldState, HELD_CPU } from './held.js';
 import { lockHooksWord } from './instrument.js';
-import { checkLockMemory, waitStep, ticketWait, ticketWake, TICKET_WAIT_WORDS, SPIN_NS } from './wait.js';
+import { checkLockMemory, waitStep, ticketWait, ticketWake, admitWait, queued, TICKET_WAIT_WORDS, SPIN_NS } from './wait.js';
 import { POISON } from '../mem/heap.js';
 import { fp, fpOn } from '../mem/footprint.js';
 import { SPINLOCK_NO_CPU, RECURSE_CPU_MASK, RECURSE_CNT_SHIFT } from './layouts.js';
@@ -120,6 +120,8 @@ function ticketQueued(l: number, next: number): void {
 export function spin_lock(l: number): void {
   if (lockHooksWord[0] !== 0) { spin_lock_instrumented(l); return; }
   const m = M;
+  const v = m[l];                                          // wait without a ticket behind a queue (wait.ts admitWait)
+  if (((v >>> 16) - v & 0xffff) >= 2) admitWait(l);
   const old = Atomics.add(m, l, K.TICKET_INC);             // fetch_and_add(&head_tail, SPINLOCK_TICKET_INC)
   const ticket = old >>> 16;
   if ((old & 0xffff) === ticket && old !== K.POISON) {
@@ -136,6 +138,7 @@ function spin_lock_instrumented(l: number): void {
   const m = M;
   const cls = m[l + F.cls];
   aboutToAcquire(l, cls, 'spin_lock');
+  if (!controlled && queued(m[l]) >= 2) admitWait(l);      // (controlled: the scheduler alone decides who waits)
   const old = Atomics.add(m, l, K.TICKET_INC);
   const ticket = old >>> 16;
   if ((old & 0xffff) === ticket && old !== K.POISON) {

@@ -12,6 +12,12 @@
 //   handed the lock while asleep wakes ticket h+1 once it runs (else every later handoff would go through a sleep
 //   too: a convoy). Nobody else is woken: no thundering herd, and a wake is paid only when the one thread
 //   that can use the wakeup sleeps.
+// - Before taking a ticket (admitWait): a thread that finds a waiter already queued behind the holder would take a
+//   ticket at distance >= 2 and park on it, and every later handoff would then wait for its wakeup. With more
+//   threads than cores that is the steady state (each acquisition one sleep and one wake: a convoy). Instead it
+//   yields its core, holding no ticket, until the queue is down to the holder (or SPIN_NS has passed), then takes
+//   its ticket as Xen does: the order among ticket holders is Xen's, only the moment of the fetch-and-add moves,
+//   as if the CPU had been delayed before spin_lock. The threads that have no core then hold no ticket.
 // - Word waiters (spin_barrier, the rwlock's cnts word) sleep on the word itself after spinning, counted in a
 //   sleepers word so that the writer of the word notifies only when someone sleeps.
 //
@@ -22,7 +28,7 @@ import { M, stopped } from '../mem/machine.js';
 import { TrialStopped, crash } from '../mem/crash.js';
 import { shadowOf, SHADOW_FREED, xenWould } from '../mem/heap.js';
 import { controlled, block_on } from '../sched/mode.js';
-import { lockSleep, lockWakeOne, lockWakeAll } from '../sched/futex.js';
+import { lockSleep, lockWakeOne, lockWakeAll, lockYield } from '../sched/futex.js';
 
 /** Loads a word waiter (waitStep: spin_barrier, the rwlock's cnts word) spins, when next in line, before it sleeps. */
 export const SPIN_LIMIT = 4096;
@@ -79,10 +85,11 @@ export function wake(addr: number, sleepersAddr: number): void {
  * What this thread's ticket waits did (bench locks prints them per acquisition beside ticket.c's same counts): waits
  * begun, waiters found ahead (between us and the holder) when a wait began, spin phases begun, spin phases that ran
  * out (SPIN_NS passed: parked), next-in-line parks without spinning because the holder was handed the lock asleep,
- * parks that slept, µs slept, wakes of a new holder (handoff), wakes of a next-in-line. Slow paths only: an add each.
+ * parks that slept, µs slept, wakes of a new holder (handoff), wakes of a next-in-line, admission waits before a
+ * ticket (admitWait) and the yields they made. Slow paths only: an add each.
  */
-export const WAIT_COUNTS = ['waits', 'ahead', 'spins', 'spinOut', 'parkOnHandoff', 'sleeps', 'sleepUs', 'wakeHolder', 'wakeNext'] as const;
-const enum WC { waits, ahead, spins, spinOut, parkOnHandoff, sleeps, sleepUs, wakeHolder, wakeNext }
+export const WAIT_COUNTS = ['waits', 'ahead', 'spins', 'spinOut', 'parkOnHandoff', 'sleeps', 'sleepUs', 'wakeHolder', 'wakeNext', 'admits', 'yields'] as const;
+const enum WC { waits, ahead, spins, spinOut, parkOnHandoff, sleeps, sleepUs, wakeHolder, wakeNext, admits, yields }
 const waitCounts = new Float64Array(WAIT_COUNTS.length);
 /** This thread's wait counts since the last call (WAIT_COUNTS order), and zero them. */
 export function takeWaitCounts(): number[] { const a = Array.from(waitCounts); waitCounts.fill(0); return a; }
@@ -178,5 +185,23 @@ function unpark(wq: number, ticket: number): void {
   if (Atomics.load(M, nslot) === (ticket | PARKED) && Atomics.compareExchange(M, nslot, ticket | PARKED, 0) === (ticket | PARKED)) {
     waitCounts[WC.wakeNext]++;
     lockWakeOne(nslot);
+  }
+}
+
+/** Queue length of a ticket word (tail - head): 0 free, 1 held, >= 2 someone waits behind the holder. */
+export const queued = (v: number): number => ((v >>> 16) - v) & 0xffff;
+
+/**
+ * Before the fetch-and-add on the ticket word at `l`, which already has a waiter behind its holder (queued >= 2):
+ * yield this thread's core, holding no ticket, until the queue is down to the holder or SPIN_NS has passed (the
+ * wait is bounded: then the ticket is taken whatever the queue, and FIFO order holds from there). See the header.
+ */
+export function admitWait(l: number): void {
+  waitCounts[WC.admits]++;
+  const until = performance.now() + SPIN_MS;
+  for (;;) {
+    waitCounts[WC.yields]++;
+    lockYield(l, M[l]);
+    if (queued(Atomics.load(M, l)) < 2 || performance.now() >= until) return;
   }
 }

@@ -57,8 +57,10 @@ describe('benchmark rules', () => {
     assert.doesNotMatch(text, /slept/, 'no sleep counts, no sleep table');
     results[1].sleepsPerOp = 1.05; reference[1].sleepsPerOp = 0.13; reference[2].sleepsPerOp = 0.6;
     assert.match(formatReport({ cores: 2, node: 'v20', quick: true, results, reference, goals: g }), /^8 +1\.050 +0\.130 +0\.600$/m);
-    results[1].waitsPerOp = [0.9, 3.5, 0.4, 0.39, 0, 1.2, 400, 0.4, 0.7];
-    assert.match(formatReport({ cores: 2, node: 'v20', quick: true, results, reference, goals: g }), /^8 +lab +0\.9000 +3\.5000 +0\.4000 +0\.3900 +0\.0000 +1\.2000 +400\.0 +0\.4000 +0\.7000$/m);
+    results[1].waitsPerOp = [0.9, 3.5, 0.4, 0.39, 0, 1.2, 400, 0.4, 0.7, 0.25, 1.5];
+    assert.match(formatReport({ cores: 2, node: 'v20', quick: true, results, reference, goals: g }), /^8 +lab +0\.9000 +3\.5000 +0\.4000 +0\.3900 +0\.0000 +1\.2000 +400\.0 +0\.4000 +0\.7000 +0\.2500 +1\.5000$/m);
+    results[1].waitsPerOp = [0.9, 3.5, 0.4, 0.39, 0, 1.2, 400, 0.4, 0.7]; // written before the admission counts
+    assert.match(formatReport({ cores: 2, node: 'v20', quick: true, results, reference, goals: g }), /^8 +lab +0\.9000 .* +0\.7000 +- +-$/m);
   });
 
   it('the contended ratios are shown against one thread and against C holding its lock as long as the lab\'s pair costs', () => {

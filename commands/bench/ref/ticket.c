@@ -10,8 +10,9 @@
  * Wait policies (argument POLICY of the contended mode):
  *   futex  lib/sync/wait.ts line for line: only the next ticket holder spins (for SPIN_NS by the clock, and only
  *          while the holder runs); everyone else parks on its own ticket's slot (FUTEX_WAIT, 20 ms bound); an
- *          unlock wakes at most one thread. The lab's Atomics.wait/notify are futex-like, so this is the like-for-like
- *          reference: the same algorithm, the same critical section, the same waits.
+ *          unlock wakes at most one thread; a thread that finds a waiter behind the holder yields, holding no
+ *          ticket, before it takes one (admit_wait). The lab's Atomics.wait/notify are futex-like, so this is the
+ *          like-for-like reference: the same algorithm, the same critical section, the same waits.
  *   yield  the next ticket holder spins with pause up to SPIN_LIMIT, everyone else calls sched_yield() (a
  *          policy Node cannot express; shown for information).
  *   v8wait futex's algorithm with each sleep and wake made as V8 makes Atomics.wait/notify (see v8_wait below).
@@ -67,7 +68,8 @@ typedef struct {
 
 static int policy_futex = 1;
 /* wait.ts WAIT_COUNTS (WC_SLEEPS: parks that went to sleep), one row per thread, summed at the end ("waits") */
-enum { WC_WAITS, WC_AHEAD, WC_SPINS, WC_SPIN_OUT, WC_PARK_ON_HANDOFF, WC_SLEEPS, WC_SLEEP_US, WC_WAKE_HOLDER, WC_WAKE_NEXT, WC_N };
+enum { WC_WAITS, WC_AHEAD, WC_SPINS, WC_SPIN_OUT, WC_PARK_ON_HANDOFF, WC_SLEEPS, WC_SLEEP_US, WC_WAKE_HOLDER, WC_WAKE_NEXT,
+       WC_ADMITS, WC_YIELDS, WC_N };
 static double wcs[MAX_T + 1][WC_N]; static _Thread_local double *wc = wcs[MAX_T];
 static double spin_ns = 50000;  /* wait.ts SPIN_NS */
 static double now_ns(void)
@@ -190,8 +192,26 @@ static void ticket_wake(spinlock_t *l, uint32_t head)
     unpark(l, (head + 1) & 0xffff);
 }
 
+/* wait.ts admitWait: with a waiter already behind the holder, yield holding no ticket until the queue is down to the
+ * holder or SPIN_NS has passed, then take the ticket. */
+static void admit_wait(spinlock_t *l)
+{
+    wc[WC_ADMITS]++;
+    double until = now_ns() + spin_ns;
+    for (;;) {
+        wc[WC_YIELDS]++;
+        sched_yield();
+        uint32_t v = atomic_load(&l->head_tail);
+        if ((((v >> 16) - v) & 0xffff) < 2 || now_ns() >= until) return;
+    }
+}
+
 static void spin_lock(spinlock_t *l)
 {
+    if (policy_futex) {
+        uint32_t v = atomic_load_explicit(&l->head_tail, memory_order_relaxed);
+        if ((((v >> 16) - v) & 0xffff) >= 2) admit_wait(l);
+    }
     uint32_t old = atomic_fetch_add(&l->head_tail, 0x10000u);
     uint32_t ticket = old >> 16;
     if ((old & 0xffff) == ticket) return;
