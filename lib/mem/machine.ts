@@ -80,7 +80,12 @@ const MAX_SPARES = 4;
  * Heap words at or above the larger of that and the image's bump were never handed out, so they (and their shadow
  * bytes) still hold the image's zeros: restoring the image there is a copy of the words below only.
  */
-const fromImage = new WeakMap<SharedArrayBuffer, { image: Uint8Array; bump: number; skip: Array<readonly [number, number]> }>();
+const fromImage = new WeakMap<SharedArrayBuffer, FromImage>();
+/**
+ * One per buffer, kept from run to run while the buffer serves the same image (a verify search's machine is the
+ * same buffer run after run): views made once, and the ranges to skip as [from, end, ...] by `from`, in place.
+ */
+interface FromImage { image: Uint8Array; words: Int32Array; imageWords: Int32Array; bump: number; skip: number[]; skips: number }
 
 /** Words [from, to) of a released machine that its run left as its image (`image`) had them, or undefined. */
 export type UntouchedRange = (m: Int32Array, layout: Layout, image: Int32Array) => readonly [number, number] | undefined;
@@ -101,9 +106,19 @@ export function releaseMachine(m: Machine): void {
   if (spares.length >= MAX_SPARES) spares.shift();
   const from = fromImage.get(m.sab);
   if (from) {
-    const words = new Int32Array(m.sab), image = new Int32Array(from.image.buffer, from.image.byteOffset, from.image.length >> 2);
-    from.bump = Atomics.load(words, CTL.HEAP_BUMP);
-    from.skip = untouched.map((f) => f(words, m.layout, image)).filter((r): r is readonly [number, number] => r !== undefined && r[0] < r[1]).sort((x, y) => x[0] - y[0]);
+    from.bump = Atomics.load(from.words, CTL.HEAP_BUMP);
+    const skip = from.skip;
+    let n = 0;
+    for (const f of untouched) {
+      const r = f(from.words, m.layout, from.imageWords);
+      if (r === undefined || r[0] >= r[1]) continue;
+      // Insertion by `from` (a handful of ranges, mostly in order already).
+      let k = n;
+      while (k > 0 && skip[2 * k - 2] > r[0]) { skip[2 * k] = skip[2 * k - 2]; skip[2 * k + 1] = skip[2 * k - 1]; k--; }
+      skip[2 * k] = r[0]; skip[2 * k + 1] = r[1];
+      n++;
+    }
+    from.skips = n;
   }
   spares.push(m.sab);
 }
@@ -132,10 +147,12 @@ export function machineFromImage(layout: Layout, meta: Machine['meta'], bytes: U
   const sab = spareBuffer(layout.bytes, false, bytes) ?? new SharedArrayBuffer(layout.bytes);
   const to = new Uint8Array(sab), last = fromImage.get(sab);
   if (last?.image === bytes) {
-    const imageBump = new Int32Array(bytes.buffer, bytes.byteOffset, CTL.words)[CTL.HEAP_BUMP];
+    const imageBump = last.imageWords[CTL.HEAP_BUMP];
     const top = Math.min(Math.max(last.bump, imageBump), layout.heap.base + layout.heap.words);
     let at = 0;
-    for (const [from, end] of last.skip) {
+    const skip = last.skip;
+    for (let k = 0; k < last.skips; k++) {
+      const from = skip[2 * k], end = skip[2 * k + 1];
       if (from >= top) break;
       if (from > at) to.set(bytes.subarray(at * 4, from * 4), at * 4);
       at = Math.max(at, end);
@@ -147,7 +164,8 @@ export function machineFromImage(layout: Layout, meta: Machine['meta'], bytes: U
       throw new Error(`lab error: a machine restored from its image up to heap word ${top} differs from the image`);
     }
   } else to.set(bytes);
-  fromImage.set(sab, { image: bytes, bump: 0, skip: [] });
+  if (last?.image === bytes) { last.bump = 0; last.skips = 0; }
+  else fromImage.set(sab, { image: bytes, words: new Int32Array(sab), imageWords: last?.imageWords.buffer === bytes.buffer && last.imageWords.byteOffset === bytes.byteOffset ? last.imageWords : new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2), bump: 0, skip: [], skips: 0 });
   return { sab, layout, meta: { ...meta } };
 }
 

@@ -89,11 +89,15 @@ export function readTrace(threads: number, decisions: Uint8Array): Trace {
   const over = M[b + VERIFY.FP_OVER];
   const { skip, base, from } = armed;
   const steps: Step[] = [];
+  const vs = off(VSTEPS);
   for (let s = 0; s < n; s++) {
-    const info = M[off(VSTEPS) + 2 * s + 1];
-    // A skipped step's ranges are the last run's (arrays are never changed once read: they are shared).
-    const fp = s < skip ? from!.steps[s].fp : [];
-    steps.push({ thread: decisions[s], runnable: M[off(VSTEPS) + 2 * s], current: (info & 0xff) - 1, yielding: (info & 0x100) !== 0, fp, universal: over !== 0 && s >= over - 1 });
+    const runnable = M[vs + 2 * s], info = M[vs + 2 * s + 1], current = (info & 0xff) - 1, yielding = (info & 0x100) !== 0;
+    const universal = over !== 0 && s >= over - 1, thread = decisions[s];
+    // A skipped step is the last run's: its object is shared when the words it was read from agree (steps are
+    // never changed once read), which spares most of a run's allocations here; its ranges are the last run's.
+    const was = s < skip ? from!.steps[s] : undefined;
+    if (was !== undefined && was.thread === thread && was.runnable === runnable && was.current === current && was.yielding === yielding && was.universal === universal) steps.push(was);
+    else steps.push({ thread, runnable, current, yielding, fp: was !== undefined ? was.fp : [], universal });
   }
   const nfp = M[b + VERIFY.FP_N];
   for (let i = base; i < nfp; i++) {
@@ -104,9 +108,14 @@ export function readTrace(threads: number, decisions: Uint8Array): Trace {
   }
   const faults: FaultPoint[] = [];
   const nf = Math.min(M[b + VERIFY.FLT_N], VERIFY_FAULTS);
+  const vf = off(VFLT), lastFaults = from !== null ? from.faults : undefined;
   for (let i = 0; i < nf; i++) {
-    const info = M[off(VFLT) + 2 * i + 1];
-    faults.push({ index: i, step: M[off(VFLT) + 2 * i], kind: info & 0xf, fail: (info & FLT_FAIL) !== 0, branch: (info & FLT_BRANCH) !== 0, scripted: (info & FLT_SCRIPTED) !== 0 });
+    const step = M[vf + 2 * i], info = M[vf + 2 * i + 1], kind = info & 0xf;
+    const fail = (info & FLT_FAIL) !== 0, branch = (info & FLT_BRANCH) !== 0, scripted = (info & FLT_SCRIPTED) !== 0;
+    // Likewise a fault point the last run logged alike (in the replayed steps, mostly).
+    const was = lastFaults !== undefined && i < lastFaults.length ? lastFaults[i] : undefined;
+    if (was !== undefined && was.step === step && was.kind === kind && was.fail === fail && was.branch === branch && was.scripted === scripted) faults.push(was);
+    else faults.push({ index: i, step, kind, fail, branch, scripted });
   }
   const trace = { threads, steps, faults };
   // The compiled C records its footprints (native/runtime.c) whatever the arming: where it ran, nothing is skipped.
