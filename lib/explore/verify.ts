@@ -3,14 +3,14 @@
 // runnable sets, footprints and fault points come back through the machine's 'verify' region. Iterative deepening
 // over the preemption bound (K = 0, 1, ...) makes the first failure found one with the fewest preemptions.
 
-import { LAYOUT, releaseMachine } from '../mem/machine.js';
+import { LAYOUT, releaseMachine, type Machine } from '../mem/machine.js';
 import { CRASH_OUTCOMES, type Outcome } from '../mem/crash.js';
-import { classifyTrial } from '../lab/classify.js';
-import { runTrial, TrialError, type TrialPool } from '../run/index.js';
+import { classifyTrial, type Classified } from '../lab/classify.js';
+import { runTrial, TrialError, type TrialPool, type TrialResult } from '../run/index.js';
 import { formatScheduleV2 } from '../sched/schedule.js';
 import { LOG } from '../sched/state.js';
 import { siteDigest } from '../sched/fault.js';
-import { armVerify, readTrace } from '../verify/trace.js';
+import { armVerify, readTrace, type Trace } from '../verify/trace.js';
 import { stateDigest } from '../verify/digest.js';
 import { Search } from '../verify/search.js';
 import { isBuiltinScenario, ScenarioError, type Scenario } from '../scenario/scenario.js';
@@ -81,6 +81,8 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
   const judged = judgeFor(s, strategy, isBuiltinScenario(url));
   Object.assign(r, { rule: judged.rule, ...refsOf(url, s, strategy) });
   const digests = new Set<string>();
+  // By outcome (a Map: a keyed load on r.outcomes went megamorphic), copied into r.outcomes in order at the end.
+  const outcomes = new Map<Outcome, OutcomeStat>();
   const levels = Number.isFinite(o.bound) ? Array.from({ length: o.bound + 1 }, (_, k) => k) : [Infinity];
   let cut: VerifyResult['cutBy'];
   let cell: Cell | undefined;
@@ -93,7 +95,10 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
       if (r.runs >= o.maxRuns) { cut = 'max-runs'; break outer; }
       if (performance.now() - t0 > o.budgetMs) { cut = 'budget'; break outer; }
       cell ??= new Cell(url, s, strategy, o.seed, true);
-      const run = await retried(pool, () => oneRun(pool, cell!, s, strategy, o, p));
+      let run: VerifyRun | undefined;
+      for (let attempt = 0; run === undefined; attempt++) {
+        try { run = await oneRun(pool, cell, s, strategy, o, p); } catch (e) { if (!retrying(e, attempt)) throw e; pool.recreate(); }
+      }
       const cutBefore = search.sleepCut;
       search.record(run.trace, run.ended);
       r.runsMade++;
@@ -105,7 +110,8 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
       digests.add(run.digest);
       o.onState?.(run.digest, run.schedule(), run.outcome);
       const verdict = judged.verdict(run.outcome, run.where);
-      const st = (r.outcomes[run.outcome] ??= { runs: 0, minPreemptions: search.preemptions, verdict, where: [], schedule: run.schedule() });
+      let st = outcomes.get(run.outcome);
+      if (st === undefined) outcomes.set(run.outcome, st = { runs: 0, minPreemptions: search.preemptions, verdict, where: [], schedule: run.schedule() });
       st.runs++;
       st.minPreemptions = Math.min(st.minPreemptions, search.preemptions);
       if (RANK[verdict] > RANK[st.verdict]) { st.verdict = verdict; st.schedule = run.schedule(); } // the worst verdict shows
@@ -119,9 +125,10 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
         if (fail) r.firstFailure = f;
         if (forb) r.firstForbidden = f;
       }
-      run.release(); // read out (the report above was its last reader): its buffer serves the next run
+      run.release();
     }
   }
+  for (const [k, st] of outcomes) r.outcomes[k] = st;
   r.complete = cut === undefined;
   r.cutBy = cut;
   r.digests = [...digests].sort();
@@ -131,18 +138,14 @@ export async function verify(pool: TrialPool, url: string, s: Scenario, strategy
 
 /**
  * A run whose CPUs did not all start (a pool starved of cores by other processes) is the lab's failure, not the
- * model's: the run is deterministic, so it is run again on a fresh pool, twice at most.
+ * model's: the run is deterministic, so it is run again on a fresh pool, twice at most (in the search's loop: a
+ * wrapper took a closure and a promise per run).
  */
-async function retried<T>(pool: TrialPool, f: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try { return await f(); } catch (e) {
-      if (!(e instanceof TrialError) || !/started/.test(e.message) || attempt >= 2) throw e;
-      pool.recreate();
-    }
-  }
+function retrying(e: unknown, attempt: number): boolean {
+  return e instanceof TrialError && /started/.test(e.message) && attempt < 2;
 }
 
-async function oneRun(pool: TrialPool, cell: Cell, s: Scenario, strategy: string, o: VerifyOptions, p: { decisions: Uint8Array; faults: number[] }) {
+async function oneRun(pool: TrialPool, cell: Cell, s: Scenario, strategy: string, o: VerifyOptions, p: { decisions: Uint8Array; faults: number[] }): Promise<VerifyRun> {
   const { machine, world, specs, lockName } = cell.boot();
   armVerify({ kinds: o.kinds, maxFaults: o.maxFaults, forced: p.faults, replaying: { key: cell, decisions: p.decisions } });
   const n = specs.length;
@@ -158,14 +161,36 @@ async function oneRun(pool: TrialPool, cell: Cell, s: Scenario, strategy: string
   const decisions = res.schedule ? LOG.slice(0, res.steps ?? 0) : new Uint8Array(0);
   const trace = readTrace(n, decisions);
   const digest = stateDigest(`${c.outcome}|${c.where}`);
-  const sites = siteDigest();
-  // Most runs never print their schedule: the failed fault points are listed only when one does.
-  const schedule = (): string => formatScheduleV2(n, decisions, o.seed, sites, trace.faults.filter((f) => f.fail && !f.scripted).map((f) => f.index));
-  const report = (verdict: Verdict, preemptions: number): FailureReport => ({
-    outcome: c.outcome, verdict, where: c.where, vcpu: c.vcpu, message: c.message, preemptions, schedule: schedule(),
-    cpuNames, lockClasses: [...LAYOUT.lockClasses], events: interleaving(cpuNames), crashCpu: res.crash?.cpu,
-  });
-  const ended = (t: number): boolean => res.threads[t]?.status === 'done';
-  const release = (): void => { if (res.aborted === 0) releaseMachine(machine); };
-  return { outcome: c.outcome, where: c.where, digest, trace, ended, schedule, report, release };
+  return new VerifyRun(c, digest, trace, res, machine, decisions, siteDigest(), o.seed, cpuNames);
+}
+
+/** A run made, read out: an object with methods rather than a closure per use, per run. */
+class VerifyRun {
+  readonly outcome: Outcome;
+  readonly where: string;
+  /** Thread t finished its actor (search.record). */
+  readonly ended = (t: number): boolean => this.res.threads[t]?.status === 'done';
+
+  constructor(private readonly c: Classified, readonly digest: string, readonly trace: Trace, private readonly res: TrialResult, private readonly machine: Machine,
+    private readonly decisions: Uint8Array, private readonly sites: number, private readonly seed: number, private readonly cpuNames: string[]) {
+    this.outcome = c.outcome;
+    this.where = c.where;
+  }
+
+  /** Most runs never print their schedule: the failed fault points are listed only when one does. */
+  schedule(): string {
+    const failed = this.trace.faults.filter((f) => f.fail && !f.scripted).map((f) => f.index);
+    return formatScheduleV2(this.cpuNames.length, this.decisions, this.seed, this.sites, failed);
+  }
+
+  report(verdict: Verdict, preemptions: number): FailureReport {
+    const { c, cpuNames } = this;
+    return {
+      outcome: c.outcome, verdict, where: c.where, vcpu: c.vcpu, message: c.message, preemptions, schedule: this.schedule(),
+      cpuNames, lockClasses: [...LAYOUT.lockClasses], events: interleaving(cpuNames), crashCpu: this.res.crash?.cpu,
+    };
+  }
+
+  /** Read out (the report above was its last reader): its buffer serves the next run. */
+  release(): void { if (this.res.aborted === 0) releaseMachine(this.machine); }
 }

@@ -14,8 +14,14 @@ import { bootMachine, machineDefaults, BOOT_CPU, type ModelDesc, type World } fr
 
 interface Image {
   layout: Layout; meta: Machine['meta']; bytes: Uint8Array; world: World; checked: boolean;
-  /** Words that attaching resets (e.g. the boot CPU's progress count, lib/sync/held.ts), found at the first copy. */
-  resets?: number[];
+  /** `bytes` as words (made once, not per run). */
+  words: Int32Array;
+  /**
+   * Words that attaching resets (e.g. the boot CPU's progress count, lib/sync/held.ts), found at the first copy.
+   * Present from the start (undefined) like every field: every image has one shape, so a verify child's boots
+   * under its next strategy do not meet a new one in optimised code.
+   */
+  resets: number[] | undefined;
 }
 
 /** Per description: its image, or null once two boots of it differed. */
@@ -59,7 +65,7 @@ export function bootFromImage(desc: ModelDesc, key = imageKey(desc)): { machine:
     const machine = machineFromImage(img.layout, img.meta, img.bytes);
     attach(machine, BOOT_CPU);
     // Attaching resets some of this CPU's words that the boot then changed: put the boot's values back.
-    const words = new Int32Array(img.bytes.buffer, img.bytes.byteOffset, img.bytes.length >> 2);
+    const words = img.words;
     img.resets ??= changedWords(words, new Int32Array(machine.sab));
     for (const i of img.resets) M[i] = words[i];
     installStrategy(desc.strategy);
@@ -72,9 +78,10 @@ export function bootFromImage(desc: ModelDesc, key = imageKey(desc)): { machine:
   if (img === undefined) {
     if (images.size >= MAX_IMAGES) images.delete(images.keys().next().value as string);
     const { layout, meta } = booted.machine;
-    images.set(key, { layout, meta, bytes: new Uint8Array(booted.machine.sab).slice(), world: freeze(structuredClone(booted.world)), checked: false });
+    const bytes = new Uint8Array(booted.machine.sab).slice();
+    images.set(key, { layout, meta, bytes, world: freeze(structuredClone(booted.world)), checked: false, words: new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2), resets: undefined });
   } else if (img !== null) {
-    images.set(key, sameBoot(img, booted.machine, booted.world) ? { ...img, checked: true } : null);
+    images.set(key, sameBoot(img, booted.machine, booted.world) ? { layout: img.layout, meta: img.meta, bytes: img.bytes, world: img.world, checked: true, words: img.words, resets: undefined } : null);
   }
   return booted;
 }

@@ -156,7 +156,12 @@ async function watch(run: Running, driver: ModeDriver, opts: TrialOptions, sync?
 /** The trial's outcome: a recorded crash or outcome first, then the verdict that stopped it, else ok. */
 function assemble(threads: ThreadResult[], verdict: Verdict | undefined, mode: RunMode, aborted: number, durationMs: number): TrialResult {
   const recorded = readOutcome();
-  const out: TrialResult = { outcome: 'ok', mode, threads, aborted, durationMs };
+  // Every field from the start, whatever the outcome: one shape for every trial's result, so the code reading it
+  // (classify, verify, repro) stays optimised when a run first crashes, deadlocks or hangs.
+  const out: TrialResult = {
+    outcome: 'ok', mode, crash: undefined, deadlock: undefined, hang: undefined, schedule: undefined, steps: undefined, chooser: undefined, seed: undefined,
+    threads, aborted, durationMs,
+  };
   if (recorded) {
     out.outcome = recorded.outcome;
     const t = threads[recorded.cpu];
