@@ -64,11 +64,13 @@ function layOut(name: string, spec: Record<string, FieldSpec>, lined: boolean): 
   return { name, words: anyLine ? Math.max(toLine(off), LINE_WORDS) : Math.max(off, 1), lined: anyLine, fields };
 }
 
+// Built in one go (Object.fromEntries): adding 20-odd properties one by one under computed names turns an object
+// into a dictionary, and every load of a field offset (SCHED_HEADER.STEP, XEN.seed) into a hash lookup in the IC.
 function flatten(shape: Shape, extra: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...extra };
-  for (const f of shape.fields) out[f.name] = f.off;
-  out.words = shape.words;
-  return out;
+  const entries: [string, unknown][] = Object.entries(extra);
+  for (const f of shape.fields) entries.push([f.name, f.off]);
+  entries.push(['words', shape.words]);
+  return Object.fromEntries(entries);
 }
 
 function typeId(name: string): number {
