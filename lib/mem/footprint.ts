@@ -69,7 +69,7 @@ export let fpOn = false;
 /** Base of the region and of its arrays (word indices into M). */
 export let VB = 0, VSTEPS = 0, VFP = 0, VFLT = 0, VFORCED = 0, VSNAP = 0;
 /** Header words fp and endStep read on every call, as absolute indices. */
-let FP_N = 0, STEP_FIRST = 0;
+let FP_N = 0, STEP_FIRST = 0, STEP = 0, ARMED = 0;
 
 onAttach(() => {
   const r = LAYOUT.regions.verify;
@@ -81,14 +81,23 @@ onAttach(() => {
   VSNAP = VB + VERIFY.SNAP;
   FP_N = VB + VERIFY.FP_N;
   STEP_FIRST = VB + VERIFY.STEP_FIRST;
+  STEP = VB + VERIFY.STEP;
+  ARMED = VB + VERIFY.ARMED;
   fpOn = r !== undefined && M[VB + VERIFY.ARMED] !== 0;
 });
+
+/**
+ * Is the step under way recorded (fpOn)? Most of a search's steps are not: the main thread has them from the run
+ * before (ARMED), and fp records nothing for them; a caller may skip working out the range.
+ */
+export function fpRecording(): boolean { return M[STEP] >= M[ARMED] - 1; }
 
 /** The step under way touches words [lo, hi). A range already recorded in this step keeps its first copy. */
 export function fp(lo: number, hi: number): void {
   const m = M, n = m[FP_N];
-  // Repeats (about half the calls) record nothing, like a stopped run's threads below. This part is kept small
-  // enough for the compiler to inline at the call sites; the newest range first: most repeats are of it.
+  if (m[STEP] < m[ARMED] - 1) return; // a step the main thread has from the run before
+  // Repeats record nothing, like a stopped run's threads below. This part is kept small enough for the compiler to
+  // inline at the call sites; the newest range first: most repeats are of it.
   for (let e = VFP + FP_ENTRY * (n - 1), first = VFP + FP_ENTRY * m[STEP_FIRST]; e >= first; e -= FP_ENTRY) {
     if (m[e + 1] === lo && m[e + 2] === hi) return;
   }
@@ -96,8 +105,7 @@ export function fp(lo: number, hi: number): void {
 }
 
 function record(m: Int32Array, lo: number, hi: number, n: number): void {
-  const step = m[VB + VERIFY.STEP];
-  if (step < m[VB + VERIFY.ARMED] - 1) return; // a step the main thread has from the run before
+  const step = m[STEP];
   if (Atomics.load(m, CTL.STOP) !== 0) return; // threads unwinding a finished run are not steps
   if (n >= VERIFY_FP) { if (m[VB + VERIFY.FP_OVER] === 0) m[VB + VERIFY.FP_OVER] = step + 1; return; }
   const e = VFP + FP_ENTRY * n;

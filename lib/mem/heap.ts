@@ -7,8 +7,8 @@
 
 import { CTL, M, SHADOW, LAYOUT, MAX_SIZE_CLASS, QUARANTINE, region, stopped, onAttach } from './machine.js';
 import { crash, TrialStopped } from './crash.js';
-import { structById, type Struct, type Ptr } from './layout.js';
-import { fp, fpOn } from './footprint.js';
+import { structById, typeSlot, typeSlotId, TYPE_SLOT_MASK, type Struct, type Ptr } from './layout.js';
+import { fp, fpOn, fpRecording } from './footprint.js';
 
 /** NULL, as a pointer to any struct (Ptr<never> is assignable to every Ptr<N>). */
 export const NULL = 0 as Ptr<never>;
@@ -138,8 +138,12 @@ function release(p: number, tag: number): void {
  * crash Xen would have suffered (page fault on NULL, KASAN-style use-after-free, type confusion).
  */
 export function chk<N extends string>(p: number, T: Struct<N>, where: string, access: Access = 'read'): Ptr<N> {
-  if (fpOn) fp(p - HDR, p + Math.max(T.words, M[p - 1] | 0)); // arrays: the whole block
-  if ((p - heapBase) >>> 0 < heapWords && M[p - 2] === ((T.id << 8) | LIVE)) return p as Ptr<N>;
+  if (fpOn && fpRecording()) fp(p - HDR, p + Math.max(T.words, M[p - 1] | 0)); // arrays: the whole block
+  if ((p - heapBase) >>> 0 < heapWords) {
+    const tag = M[p - 2], k = (tag >>> 8) & TYPE_SLOT_MASK;
+    if (typeSlot[k] === T && typeSlotId[k] === tag >>> 8 && (tag & 0xff) === LIVE) return p as Ptr<N>;
+    if (tag === ((T.id << 8) | LIVE)) return p as Ptr<N>; // T shares its slot (lib/mem/layout.ts)
+  }
   return badPointer(p, T, where, access);
 }
 

@@ -86,8 +86,18 @@ export function defineStruct<N extends string, K extends string>(name: N, spec: 
   if (clash && clash.name !== name) throw new Error(`struct type id clash: ${name} / ${clash.name}`);
   const s = flatten(layOut(name, spec, false), { name, id }) as unknown as Struct<N> & Record<K, number>;
   registry.set(id, s);
+  const k = id & TYPE_SLOT_MASK;
+  if (typeSlotId[k] === 0 || typeSlotId[k] === id) { typeSlot[k] = s; typeSlotId[k] = id; } else typeSlotId[k] = -1;
   return s;
 }
+
+// Every struct object has a map of its own, so a load of T.id in lib/mem/heap.ts's chk, which sees them all, is
+// megamorphic (a stub-cache probe, ~7 ns). chk compares the block's header with these instead: slot id & MASK
+// holds the struct of that id and its id, or -1 when two types share the slot (chk then reads T.id).
+const TYPE_SLOTS = 1024;
+export const TYPE_SLOT_MASK = TYPE_SLOTS - 1;
+export const typeSlot: (Struct | null)[] = Array.from({ length: TYPE_SLOTS }, () => null);
+export const typeSlotId = new Int32Array(TYPE_SLOTS);
 
 export function structById(id: number): Struct | undefined { return registry.get(id); }
 

@@ -5,8 +5,16 @@ import assert from 'node:assert/strict';
 import { createMachine, attach, M, QUARANTINE, type Machine } from '../../../lib/mem/machine.js';
 import { xzalloc, xfree, chk, heapLive, NULL, POISON, ModelCrash, CRASH_OUTCOMES, type Outcome } from '../../../lib/mem/index.js';
 import { T_NODE, T_LEAF } from '../../fixtures/mem-structs.js';
+import { defineStruct, typeSlotId, TYPE_SLOT_MASK } from '../../../lib/mem/layout.js';
 import { runWorkers } from '../../fixtures/worker-harness.js';
 import type { MemJob, MemResult } from '../../fixtures/mem-worker.js';
+
+/** lib/mem/layout.ts's type id of a struct name (FNV-1a, top 24 bits), and its type slot. */
+function typeSlotOf(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return ((h >>> 8) || 1) & TYPE_SLOT_MASK;
+}
 
 function boot(heapWords = 1 << 14): Machine {
   const m = createMachine({ threads: 2, heapWords });
@@ -82,6 +90,23 @@ describe('mem: checked heap misuse', () => {
     const p = xzalloc(T_LEAF);
     const c = expectCrash(() => chk(p, T_NODE, 'vpci_write'), 'bug', /type confusion/);
     assert.match(c.message, /is struct test_mem_leaf, used as struct test_mem_node/);
+  });
+
+  it('two struct types sharing a type slot (lib/mem/layout.ts) still pass as themselves and are told apart', () => {
+    // Names whose type ids fall in the same slot, searched for here: chk takes its long path for them.
+    const named = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; !pair; i++) {
+      const name = `test_slot_${i}`, k = typeSlotOf(name), other = named.get(k);
+      if (other) pair = [other, name]; else named.set(k, name);
+    }
+    const A = defineStruct(pair[0], { x: 1 }), B = defineStruct(pair[1], { y: 2 });
+    assert.equal(typeSlotId[typeSlotOf(pair[0])], -1, 'the slot is marked shared');
+    const a = xzalloc(A), b = xzalloc(B);
+    assert.equal(chk(a, A, 'test'), a);
+    assert.equal(chk(b, B, 'test'), b);
+    expectCrash(() => chk(a, B, 'test'), 'bug', /type confusion/);
+    expectCrash(() => chk(b, A, 'test'), 'bug', /type confusion/);
   });
 
   it('wild pointers fault and bad frees are bugs', () => {
