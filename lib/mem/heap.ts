@@ -78,8 +78,7 @@ export function xzalloc_words<N extends string>(T: Struct<N>, words: number): Pt
     }
     if (p !== NULL) {
       if (fpOn) fp(p - HDR, p + words);
-      M.fill(0, p, p + words);
-      SHADOW.fill(LIVE, p - heapBase, p - heapBase + words);
+      fillWords(p, words, 0, LIVE);
       M[p - 1] = words;
       M[p - 2] = tagOf(T, LIVE);
       M[CTL.HEAP_LIVE]++;
@@ -110,12 +109,20 @@ export function xfree(p: number, where: string): void {
   if (error) crash(error[0], where, error[1]);
 }
 
+/** Set a block's words to `value` and their shadow to `shadow`. TypedArray fill is a call into the C++ runtime
+ * (~100 ns): a struct's few words are cheaper set here. */
+function fillWords(p: number, words: number, value: number, shadow: number): void {
+  const i = p - heapBase;
+  if (words > SHORT_FILL) { M.fill(value, p, p + words); SHADOW.fill(shadow, i, i + words); return; }
+  for (let k = 0; k < words; k++) { M[p + k] = value; SHADOW[i + k] = shadow; }
+}
+const SHORT_FILL = 32;
+
 function release(p: number, tag: number): void {
   const i = p - heapBase;
   const words = M[p - 1];
   M[p - 2] = (tag & ~0xff) | FREED;
-  M.fill(POISON, p, p + words);
-  SHADOW.fill(FREED, i, i + words);
+  fillWords(p, words, POISON, FREED);
   M[CTL.HEAP_LIVE]--;
   if (reuse) { if (words <= MAX_SIZE_CLASS) { M[p] = M[freeBase + words]; M[freeBase + words] = p; } return; }
   // Quarantine: a FIFO of freed blocks; only the oldest, once it falls out, becomes reusable.
