@@ -30,7 +30,14 @@ const clampFrame = (f: number): number => (f > FAR_FRAME ? FAR_FRAME : f);
 
 /** Rebuild the range array from a list (small sets: clarity over cleverness). */
 function store(r: RangesetPtr, list: Array<[number, number]>): number {
-  list.sort((a, b) => a[0] - b[0]);
+  // A stable insertion sort by start, as list.sort did: the lists hold a few ranges, and Array.prototype.sort with
+  // a comparator costs more than the sorting itself.
+  for (let i = 1; i < list.length; i++) {
+    const x = list[i];
+    let j = i;
+    for (; j > 0 && list[j - 1][0] > x[0]; j--) list[j] = list[j - 1];
+    list[j] = x;
+  }
   const merged: Array<[number, number]> = [];
   for (const [s, e] of list) {
     const last = merged[merged.length - 1];
@@ -38,7 +45,7 @@ function store(r: RangesetPtr, list: Array<[number, number]>): number {
   }
   if (merged.length > RANGESET_MAX) return ENOMEM;
   M[r + RANGESET.nr] = merged.length;
-  merged.forEach(([s, e], i) => { M[S(r, i)] = s; M[S(r, i) + 1] = e; });
+  for (let i = 0; i < merged.length; i++) { M[S(r, i)] = merged[i][0]; M[S(r, i) + 1] = merged[i][1]; }
   return 0;
 }
 
