@@ -3,7 +3,7 @@
 //
 //   header (SCHED_HEADER_WORDS) | one slot per thread (SCHED_SLOT_WORDS, a 64-byte line each) | decision log (bytes)
 
-import { M, region, onAttach, untouchedByRun, SCHED_HEADER_WORDS, SCHED_SLOT_WORDS, MAX_THREADS } from '../mem/machine.js';
+import { M, LAYOUT, region, onAttach, untouchedByRun, SCHED_HEADER_WORDS, SCHED_SLOT_WORDS, MAX_THREADS, type Layout } from '../mem/machine.js';
 import { defineLayout } from '../mem/layout.js';
 import { VERIFY_FAULTS } from '../mem/footprint.js';
 
@@ -69,12 +69,16 @@ export let schedBase = 0;
 export let LOG: Uint8Array = new Uint8Array(0);
 let slotBase = 0;
 
+// A worker attaches before every run, mostly to the buffer and layout of its run before: the view is kept then.
+let logFor: Layout | undefined;
 onAttach(() => {
+  if (logFor === LAYOUT && LOG.buffer === M.buffer) return;
   const r = region('sched');
   schedBase = r.base;
   slotBase = schedBase + SCHED_HEADER_WORDS;
   const logWord = slotBase + MAX_THREADS * SCHED_SLOT_WORDS;
   LOG = new Uint8Array(M.buffer, logWord * 4, (r.base + r.words - logWord) * 4);
+  logFor = LAYOUT;
 });
 
 export function slot(c: number): number { return slotBase + c * SCHED_SLOT_WORDS; }

@@ -14,7 +14,7 @@ export const P2M_FRAMES = 4096;             // 16 MiB window
 const NOT_MAPPED = 0;
 
 let p2mBase = 0;
-onAttach(() => { if (LAYOUT.regions.p2m) p2mBase = region('p2m').base; });
+onAttach(() => { if (LAYOUT.regions.p2m) p2mBase = LAYOUT.regions.p2m.base; });
 
 export function p2mWords(domains: number): number { return domains * P2M_FRAMES; }
 
