@@ -3,12 +3,14 @@
 import { CTL, M } from '../mem/machine.js';
 import { SCHED_HEADER, schedBase } from './state.js';
 import { spinBudget, pollWhile, CORES } from './spin.js';
+import { placeThread } from './place.js';
 
 /**
  * Every task of a trial checks in here before its actor starts and waits until all `threads` have: proof that the
  * pool runs them concurrently (one worker each), and a common start line for free-running races.
  */
 export function startBarrier(threads: number, timeoutMs: number): 'ok' | 'timeout' | 'stopped' {
+  placeThread(-1); // a free-running trial's threads go where the kernel puts them (controlled runs may pin: place.ts)
   const w = schedBase + SCHED_HEADER.CHECKIN;
   let v = Atomics.add(M, w, 1) + 1;
   if (v >= threads) { Atomics.notify(M, w); return 'ok'; }

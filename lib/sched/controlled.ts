@@ -19,6 +19,7 @@ import {
 } from './state.js';
 import { spinBudget, pollWhile, pollCount, CORES } from './spin.js';
 import { sleepOn, wakeOne } from './futex.js';
+import { placeThread, checkPlace } from './place.js';
 import { CHOOSERS, CHOOSE_EXHAUSTED } from './choosers/index.js';
 import { noteDecision, noteWake } from './fault.js';
 
@@ -117,10 +118,14 @@ function pollTurn(w: number, spin: number): void {
   else place = false;                                                           // woken: the waker took the place
 }
 
+/** Waits of this thread: every 16th may look whether other processes crowd the cores (place.ts checkPlace). */
+let waits = 0;
+
 /** Wait on this thread's own wake word until handed the token: poll (pollTurn), then sleep on it. */
 function waitTurn(): void {
   const w = slot(me) + SCHED_SLOT.WAKE;
   const spin = M[schedBase + SCHED_HEADER.SPIN];
+  if ((++waits & 15) === 0) checkPlace();
   if (spin !== 0 && Atomics.load(M, w) === IDLE) pollTurn(w, spin);
   else releasePlace();
   for (;;) {
@@ -202,6 +207,7 @@ export function schedThreadStart(c: number): void {
   me = c;
   place = false;
   if (Atomics.load(M, CTL.STOP) !== 0) throw new TrialStopped();
+  placeThread(c, M[schedBase + SCHED_HEADER.NTHREADS], M[schedBase + SCHED_HEADER.SPIN]);
   Atomics.store(M, slot(c) + SCHED_SLOT.STATE, ST_RUNNABLE);
   if (Atomics.add(M, schedBase + SCHED_HEADER.STARTED, 1) === 0) {
     const next = decide(-1);

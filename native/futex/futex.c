@@ -8,9 +8,13 @@
  *   wake(i32, index, count)               -> threads woken
  *   now()                                 -> CLOCK_MONOTONIC in ms (a double, like performance.now's unit)
  *   yield()                               -> sched_yield()
+ *   cpus()                                -> the CPUs this thread may run on (its affinity when first asked), ascending
+ *   pin(cpu)                              -> run this thread on that CPU only; pin(-1) gives it back those CPUs;
+ *                                            0 done, else errno
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <stdint.h>
@@ -91,6 +95,41 @@ static napi_value js_yield(napi_env env, napi_callback_info info)
     return NULL;
 }
 
+/* The affinity of the first thread to ask (no thread is pinned before it asks): what pin(-1) restores. */
+static cpu_set_t allowed;
+static int allowed_known;
+static pthread_once_t allowed_once = PTHREAD_ONCE_INIT;
+
+static void read_allowed(void) { allowed_known = sched_getaffinity(0, sizeof allowed, &allowed) == 0; }
+static void know_allowed(void) { pthread_once(&allowed_once, read_allowed); }
+
+static napi_value js_cpus(napi_env env, napi_callback_info info)
+{
+    napi_value arr;
+    uint32_t n = 0;
+    (void)info;
+    know_allowed();
+    napi_create_array(env, &arr);
+    for (int c = 0; allowed_known && c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &allowed)) napi_set_element(env, arr, n++, int_value(env, c));
+    return arr;
+}
+
+static napi_value js_pin(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    int32_t cpu;
+    cpu_set_t set;
+    napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+    if (argc < 1 || napi_get_value_int32(env, argv[0], &cpu) != napi_ok || cpu >= CPU_SETSIZE) return fail(env, "pin(cpu)");
+    know_allowed();
+    if (!allowed_known) return int_value(env, ENOSYS);
+    if (cpu < 0) set = allowed;
+    else { CPU_ZERO(&set); CPU_SET(cpu, &set); }
+    return int_value(env, sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : errno); /* 0: the calling thread */
+}
+
 NAPI_MODULE_INIT()
 {
     napi_property_descriptor p[] = {
@@ -98,6 +137,8 @@ NAPI_MODULE_INIT()
         { "wake", NULL, js_wake, NULL, NULL, NULL, napi_default, NULL },
         { "now", NULL, js_now, NULL, NULL, NULL, napi_default, NULL },
         { "yield", NULL, js_yield, NULL, NULL, NULL, napi_default, NULL },
+        { "cpus", NULL, js_cpus, NULL, NULL, NULL, napi_default, NULL },
+        { "pin", NULL, js_pin, NULL, NULL, NULL, napi_default, NULL },
     };
     napi_define_properties(env, exports, sizeof p / sizeof p[0], p);
     return exports;
