@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import { UsageError } from '../../cli/args.js';
 import { run, keepPoolWarm } from './command.js';
+import { confineProcess } from '../../lib/sched/place.js';
 
 const REPLY_FD = 3;
 
@@ -24,6 +25,7 @@ async function one(argv: string[]): Promise<number> {
   }
 }
 
+confineProcess(); // VPCI_CPUS: the cores verify-jobs.ts gave this child (lib/sched/place.ts)
 const release = keepPoolWarm(Number(process.argv[2] ?? 0) || 0);
 for await (const line of readline.createInterface({ input: process.stdin })) {
   if (line.trim() === '') continue;

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mergeCells } from './verify-merge.js';
+import { processCpus } from '../sched/place.js';
 import type { VerifyResult } from './verify.js';
 
 /** The child's entry (commands/verify/serve.ts): referred to by path, never imported (it is a layer above). */
@@ -31,9 +32,13 @@ type CellJson = Parameters<typeof mergeCells>[0][number];
 export async function runJobs(list: Job[], args: string[], jobs: number, interrupt: { stop: boolean }, poolThreads = 0): Promise<VerifyResult[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-verify-'));
   const cells = new Map<string, CellJson[]>();
-  const env = { ...process.env, VPCI_CORES: String(Math.max(1, Math.floor(os.availableParallelism() / Math.min(jobs, list.length)))) };
+  const lanes = Math.min(jobs, list.length), share = Math.max(1, Math.floor(os.availableParallelism() / lanes));
+  const env = { ...process.env, VPCI_CORES: String(share) };
+  // Each child its own cores when they divide evenly (VPCI_CPUS, lib/sched/place.ts): its wakes stay on its cores.
+  const cpus = processCpus();
+  const envOf = (k: number): NodeJS.ProcessEnv => cpus.length >= lanes * share ? { ...env, VPCI_CPUS: cpus.slice(k * share, (k + 1) * share).join(',') } : env;
   let next = 0;
-  const lane = async (): Promise<void> => {
+  const lane = async (k: number): Promise<void> => {
     let child: Child | undefined;
     try {
       while (next < list.length && !interrupt.stop) {
@@ -43,7 +48,7 @@ export async function runJobs(list: Job[], args: string[], jobs: number, interru
         if (j.shard) argv.push('--shard', j.shard);
         let code: number | null = null;
         for (let attempt = 0; attempt < 2 && !fs.existsSync(file) && !interrupt.stop; attempt++) {
-          if (!child?.alive()) child = startChild(env, poolThreads);
+          if (!child?.alive()) child = startChild(envOf(k), poolThreads);
           code = await child.job(argv.slice(1));
         }
         if (!fs.existsSync(file) && interrupt.stop) continue;
@@ -58,7 +63,7 @@ export async function runJobs(list: Job[], args: string[], jobs: number, interru
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(jobs, list.length) }, lane));
+    await Promise.all(Array.from({ length: lanes }, (_, k) => lane(k)));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

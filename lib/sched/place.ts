@@ -30,7 +30,7 @@ const LOOK_MS = 250;
 /** Other processes' load (cores) above which this process's threads run unpinned, and below which pinned again. */
 const CROWDED = 0.5, UNCROWDED = 0.25;
 
-interface PinAddon { cpus(): number[]; pin(cpu: number): number }
+interface PinAddon { cpus(): number[]; pin(cpu: number): number; confine(cpus: number[], tids: number[]): number }
 
 const ALWAYS = process.env.VPCI_PIN === '1';
 let addon: PinAddon | undefined | null = null;
@@ -92,3 +92,29 @@ export function checkPlace(): void {
 
 /** The CPU this thread is pinned to (-1: none), for tests and benchmarks. */
 export function pinnedCpu(): number { return pinned; }
+
+// A parent that runs several lab processes side by side (verify --jobs) gives each its share of the cores
+// (VPCI_CORES) and, with VPCI_CPUS, which ones: every thread of such a process then runs on those CPUs only. On one
+// core a controlled run's threads take turns, each handoff a wake: on the core of the thread that wakes, the woken
+// thread runs when the waker sleeps; with the process's threads spread over both cores, a wake was also a
+// cross-core interrupt (a virtual machine's exit here) into the sibling process's core.
+
+/** The CPUs this process may run on ([] without the futex addon or with VPCI_PIN=0): for a parent to share out. */
+export function processCpus(): number[] {
+  const a = futexAddon() as Partial<PinAddon> | undefined;
+  return process.env.VPCI_PIN !== '0' && typeof a?.cpus === 'function' ? a.cpus() : [];
+}
+
+/**
+ * Confine this process to VPCI_CPUS (a comma-separated list), if set: its threads now and every thread started
+ * later (they inherit the affinity). Call on the main thread before the workers start. Returns what it did.
+ */
+export function confineProcess(): string {
+  const want = process.env.VPCI_CPUS;
+  if (want === undefined || want === '' || process.env.VPCI_PIN === '0') return 'not confined';
+  const list = want.split(',').map(Number);
+  const a = futexAddon() as Partial<PinAddon> | undefined;
+  if (list.some((c) => !Number.isInteger(c) || c < 0) || typeof a?.confine !== 'function') return 'not confined';
+  const tids = fs.readdirSync('/proc/self/task').map(Number);
+  return a.confine(list, tids) === 0 ? `confined to CPUs ${want}` : 'not confined';
+}

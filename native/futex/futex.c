@@ -11,6 +11,8 @@
  *   cpus()                                -> the CPUs this thread may run on (its affinity when first asked), ascending
  *   pin(cpu)                              -> run this thread on that CPU only; pin(-1) gives it back those CPUs;
  *                                            0 done, else errno
+ *   confine(cpus, tids)                   -> the process's threads `tids` run on `cpus` only, and so does every thread
+ *                                            later (cpus() and pin(-1) give those); 0 done, else the first errno
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -130,6 +132,38 @@ static napi_value js_pin(napi_env env, napi_callback_info info)
     return int_value(env, sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : errno); /* 0: the calling thread */
 }
 
+static int uint_list(napi_env env, napi_value arr, uint32_t i, int32_t *v)
+{
+    napi_value e;
+    return napi_get_element(env, arr, i, &e) == napi_ok && napi_get_value_int32(env, e, v) == napi_ok ? 0 : -1;
+}
+
+static napi_value js_confine(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value argv[2];
+    uint32_t ncpus, ntids;
+    int32_t v;
+    int err = 0;
+    cpu_set_t set;
+    napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+    if (argc < 2 || napi_get_array_length(env, argv[0], &ncpus) != napi_ok || napi_get_array_length(env, argv[1], &ntids) != napi_ok || ncpus == 0)
+        return fail(env, "confine(cpus, tids)");
+    CPU_ZERO(&set);
+    for (uint32_t i = 0; i < ncpus; i++) {
+        if (uint_list(env, argv[0], i, &v) != 0 || v < 0 || v >= CPU_SETSIZE) return fail(env, "confine(cpus, tids): a CPU number");
+        CPU_SET(v, &set);
+    }
+    know_allowed();
+    allowed = set; /* before the threads move: a thread that asks from now on is told these */
+    allowed_known = 1;
+    for (uint32_t i = 0; i < ntids; i++) {
+        if (uint_list(env, argv[1], i, &v) != 0) return fail(env, "confine(cpus, tids): a thread id");
+        if (sched_setaffinity(v, sizeof set, &set) != 0 && errno != ESRCH && err == 0) err = errno; /* ESRCH: it has exited */
+    }
+    return int_value(env, err);
+}
+
 NAPI_MODULE_INIT()
 {
     napi_property_descriptor p[] = {
@@ -139,6 +173,7 @@ NAPI_MODULE_INIT()
         { "yield", NULL, js_yield, NULL, NULL, NULL, napi_default, NULL },
         { "cpus", NULL, js_cpus, NULL, NULL, NULL, napi_default, NULL },
         { "pin", NULL, js_pin, NULL, NULL, NULL, napi_default, NULL },
+        { "confine", NULL, js_confine, NULL, NULL, NULL, napi_default, NULL },
     };
     napi_define_properties(env, exports, sizeof p / sizeof p[0], p);
     return exports;

@@ -8,6 +8,9 @@ import { availableParallelism } from 'node:os';
 import { createPool, runTrial, type TrialPool } from '../../../lib/run/index.js';
 import { createMachine } from '../../../lib/mem/machine.js';
 import { futexAddon } from '../../../lib/sched/futex.js';
+import { processCpus } from '../../../lib/sched/place.js';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 const PLACE = new URL('../../fixtures/actors-place.js', import.meta.url).href;
 const actors = (n: number) => Array.from({ length: n }, () => ({ module: PLACE, export: 'where', arg: 200 }));
@@ -43,3 +46,22 @@ describe('placement of controlled threads (real workers)', function () {
   });
 });
 
+
+describe('confinement of a process (VPCI_CPUS, as verify --jobs gives its children)', function () {
+  this.timeout(60_000);
+  const child = fileURLToPath(new URL('../../fixtures/confine-child.js', import.meta.url));
+  const run = (env: NodeJS.ProcessEnv) => JSON.parse(execFileSync(process.execPath, [child], { env: { ...process.env, ...env }, encoding: 'utf8' })) as { said: string; worker: string; threads: string[] };
+
+  it('every thread, those running and a worker started later, runs on the CPUs given; none given, none confined', function () {
+    const cpus = processCpus();
+    if (cpus.length < 2 || process.env.VPCI_PIN === '0') this.skip();
+    const last = String(cpus[cpus.length - 1]);
+    const r = run({ VPCI_CPUS: last, VPCI_PIN: '' });
+    assert.equal(r.said, `confined to CPUs ${last}`);
+    assert.equal(r.worker, last);
+    assert.deepEqual([...new Set(r.threads)], [last], `threads left out: ${r.threads.join(' ')}`);
+    const free = run({ VPCI_CPUS: '', VPCI_PIN: '' });
+    assert.equal(free.said, 'not confined');
+    assert.ok(free.threads.every((t) => t !== last), `confined without VPCI_CPUS: ${free.threads.join(' ')}`);
+  });
+});
