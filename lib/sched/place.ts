@@ -56,12 +56,17 @@ function pinTo(a: PinAddon, cpu: number): void {
   else addon = undefined; // not allowed here: no failing call per run
 }
 
-/** The machine's busy time (ms, all CPUs), from /proc/stat's first line (ticks of 10 ms); -1 when unreadable. */
+/**
+ * The time this machine's processes kept its CPUs busy (ms, all CPUs), from /proc/stat's first line (ticks of
+ * 10 ms): user, nice, system, irq, softirq. Not steal (the hypervisor running another guest: no process here) nor
+ * guest (counted in user already). -1 when unreadable.
+ */
 function machineBusyMs(): number {
   try {
     const f = fs.readFileSync('/proc/stat', 'latin1');
     const t = f.slice(0, f.indexOf('\n')).trim().split(/\s+/).slice(1).map(Number);
-    return (t.reduce((x, y) => x + y, 0) - t[3] - (t[4] ?? 0)) * 10; // less idle and iowait
+    const busy = t[0] + t[1] + t[2] + (t[5] ?? 0) + (t[6] ?? 0);
+    return Number.isFinite(busy) ? busy * 10 : -1;
   } catch { return -1; }
 }
 
