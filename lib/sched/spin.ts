@@ -5,7 +5,8 @@
 // - at most CORES - 1 threads of a run poll at a time (the token holder needs the last core); the others park at once;
 // - each thread polls for SPIN_MS, and learns from its own waits: it keeps a running average of how often a wait
 //   ended while polling (the hit rate), and parks at once while that is below HIT_RATE_MIN, probing again every
-//   PROBE_EVERY waits; a probe that hits resumes polling at once. A run of more threads than free cores (or a
+//   PROBE_EVERY waits (twice as far apart after each probe that misses, up to PROBE_EVERY_MAX); a probe that hits
+//   resumes polling at once. A run of more threads than free cores (or a
 //   machine busy with other work) thus backs off to parking, and comes back as soon as polling pays again.
 //   SPIN_MS is about what a park and wake cost, so a miss costs at most about twice what parking at once would;
 //   a budget of three times the usual wait (5 µs when the other thread hands back within 1-2 µs) missed whenever
@@ -35,8 +36,14 @@ const HIT_RATE_MIN = 0.75;
 export const WAKE_SPIN_MS = 0.15;
 /** Below this hit rate of the waits after a wake, they park at once: a miss there burns WAKE_SPIN_MS. */
 const WAKE_HIT_RATE_MIN = 0.5;
-/** Once polling stopped paying: waits that park at once between two probes. */
-const PROBE_EVERY = 64;
+/**
+ * Once polling stopped paying: waits that park at once between two probes, at first and at most. Each probe that
+ * misses doubles the interval; a hit brings it back. A probe burns its whole budget when it misses, and in a run of
+ * more threads than cores nearly all do (bench sched --threads 4, 2 cores, load 10: 7-21 of ~250-290 probes per
+ * thread per 75,000-handoff run hit), so at one probe per 64 waits the four threads burnt 25-50 ms of CPU per run
+ * (the 50 µs and 150 µs budgets) that the woken threads needed.
+ */
+const PROBE_EVERY = 64, PROBE_EVERY_MAX = 1024;
 /**
  * A probe that hits resumes polling at once, at this rate (two misses in a row stop it again). Climbing back by the
  * running average took several probes, hundreds of parked waits: the first 50,000-handoff run after a cold start
@@ -54,6 +61,8 @@ export const CORES = coresOf(process.env.VPCI_CORES);
 // This thread's hit rates (running averages, weight 1/8 per wait), kept across trials in a worker.
 let hitRate = 1, wakeHitRate = 1;
 let parkedWaits = 0, parkedWakeWaits = 0;
+/** Waits between two probes now (PROBE_EVERY..PROBE_EVERY_MAX): ordinary / after a wake. */
+let probeEvery = PROBE_EVERY, wakeProbeEvery = PROBE_EVERY;
 /** This thread's next wait is a probe (its rate is below the minimum): ordinary / after a wake. */
 let probing = false, wakeProbing = false;
 /** Waits of this thread that ended while polling / that polled and then parked (tests and benchmarks read them). */
@@ -67,12 +76,12 @@ export function spinBudget(afterWake = false): number {
   if (CORES < 2) return 0;
   if (afterWake) {
     wakeProbing = wakeHitRate < WAKE_HIT_RATE_MIN;
-    if (wakeProbing && ++parkedWakeWaits < PROBE_EVERY) return 0;
+    if (wakeProbing && ++parkedWakeWaits < wakeProbeEvery) return 0;
     parkedWakeWaits = 0;
     return WAKE_SPIN_MS;
   }
   probing = hitRate < HIT_RATE_MIN;
-  if (probing && ++parkedWaits < PROBE_EVERY) return 0;
+  if (probing && ++parkedWaits < probeEvery) return 0;
   parkedWaits = 0;
   return SPIN_MS;
 }
@@ -80,10 +89,12 @@ export function spinBudget(afterWake = false): number {
 function learn(hit: boolean, afterWake: boolean): void {
   if (hit) spinStats.hits++; else spinStats.misses++;
   if (afterWake) {
+    if (wakeProbing) wakeProbeEvery = hit ? PROBE_EVERY : Math.min(2 * wakeProbeEvery, PROBE_EVERY_MAX);
     wakeHitRate = hit && wakeProbing ? RECOVERED : wakeHitRate + ((hit ? 1 : 0) - wakeHitRate) / 8;
     if (hit) hitRate += (1 - hitRate) / 8; // the other thread polls from now on: ordinary waits may pay again
     return;
   }
+  if (probing) probeEvery = hit ? PROBE_EVERY : Math.min(2 * probeEvery, PROBE_EVERY_MAX);
   hitRate = hit && probing ? RECOVERED : hitRate + ((hit ? 1 : 0) - hitRate) / 8;
 }
 
