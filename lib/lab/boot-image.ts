@@ -78,15 +78,10 @@ export function bootFromImage(desc: ModelDesc, key = imageKey(desc)): { machine:
   if (img === undefined) {
     if (images.size >= MAX_IMAGES) images.delete(images.keys().next().value as string);
     const { layout, meta } = booted.machine;
-    const bytes = new Uint8Array(booted.machine.sab).slice(), world = freeze(structuredClone(booted.world));
-    images.set(key, { layout, meta, bytes, world, checked: false, words: new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2), resets: undefined });
-    // The image's world from the first boot on (equal to the boot's): every run of a description that has an
-    // image sees worlds of one shape (frozen), not two boots' of another first at each new cell.
-    return { machine: booted.machine, world };
+    const bytes = new Uint8Array(booted.machine.sab).slice();
+    images.set(key, { layout, meta, bytes, world: freeze(structuredClone(booted.world)), checked: false, words: new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2), resets: undefined });
   } else if (img !== null) {
-    const same = sameBoot(img, booted.machine, booted.world);
-    images.set(key, same ? { layout: img.layout, meta: img.meta, bytes: img.bytes, world: img.world, checked: true, words: img.words, resets: undefined } : null);
-    if (same) return { machine: booted.machine, world: img.world };
+    images.set(key, sameBoot(img, booted.machine, booted.world) ? { layout: img.layout, meta: img.meta, bytes: img.bytes, world: img.world, checked: true, words: img.words, resets: undefined } : null);
   }
   return booted;
 }

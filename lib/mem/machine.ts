@@ -166,9 +166,7 @@ export function machineFromImage(layout: Layout, meta: Machine['meta'], bytes: U
   } else to.set(bytes);
   if (last?.image === bytes) { last.bump = 0; last.skips = 0; }
   else fromImage.set(sab, { image: bytes, words: new Int32Array(sab), imageWords: last?.imageWords.buffer === bytes.buffer && last.imageWords.byteOffset === bytes.byteOffset ? last.imageWords : new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2), bump: 0, skip: [], skips: 0 });
-  // The image's own meta object (read-only; a copy per run had a map of its own, and the pool's comparison of it
-  // with the first boots' went back to the interpreter at each new cell).
-  return { sab, layout, meta };
+  return { sab, layout, meta: { ...meta } };
 }
 
 // ---- the attached machine of this thread (one at a time): module state so hot paths take no extra argument ----
