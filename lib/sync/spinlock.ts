@@ -29,7 +29,13 @@ const enum F { tickets = 0, recurse = 1, debug = 2, cls = 3, sleepers = 4, wait 
  * SPINLOCK_TICKET_INC and heap.ts POISON as literals for the raw fast paths: a module constant is still read through
  * a cell with a hole check in V8's optimised code (checked equal below).
  */
-const enum K { TICKET_INC = 0x10000, POISON = 0x6b6b6b6b }
+const enum K { TICKET_INC = 0x10000, POISON = 0x6b6b6b6b, HELD_CPU = 2 }
+/**
+ * The imports the raw fast paths use, bound again as this module's constants: TurboFan reads an imported binding
+ * through its cell with a hole check (and, for a function it inlines, a check of the target) at every use, but
+ * embeds a module's own initialised const as a constant.
+ */
+const hooks = lockHooksWord, held = heldState, acqPlain = acquiredPlain, relPlain = releasedPlain;
 export const SPINLOCK_WORDS = 6 + TICKET_WAIT_WORDS;
 /** What a lock is, recorded at init in its `kind` word so reports never guess it from other words' values. */
 export const LOCK_KIND_SPIN = 0x5350494e, LOCK_KIND_RW = 0x52574c4b; // 'SPIN', 'RWLK'
@@ -39,7 +45,7 @@ export const SPINLOCK_TICKET_INC = 0x10000;
 /** SPINLOCK_NO_CPU of the attached machine's layout, for the raw unlock (registered after layouts.ts's hook). */
 const noCpu = new Int32Array(1);
 onAttach(() => { noCpu[0] = SPINLOCK_NO_CPU; });
-if (K.POISON !== POISON || K.TICKET_INC !== SPINLOCK_TICKET_INC) throw new Error('spinlock.ts: literals out of date');
+if (K.POISON !== POISON || K.TICKET_INC !== SPINLOCK_TICKET_INC || (K.HELD_CPU as number) !== HELD_CPU) throw new Error('spinlock.ts: literals out of date');
 /** ticket_release may move head with a plain store (see there): x86's store order, and next-in-line waiters spin. */
 const plainRelease = (process.arch === 'x64' || process.arch === 'ia32') && SPIN_NS >= 1000;
 /** SPINLOCK_MAX_RECURSE, the same in both generations. */
@@ -118,15 +124,15 @@ function ticketQueued(l: number, next: number): void {
  * the published held-lock slot (the wait-for graph and the "unlock of a lock not held" BUG need it).
  */
 export function spin_lock(l: number): void {
-  if (lockHooksWord[0] !== 0) { spin_lock_instrumented(l); return; }
+  if (hooks[0] !== 0) { spin_lock_instrumented(l); return; }
   const m = M;
   const v = m[l];                                          // wait without a ticket behind a queue (wait.ts admitWait)
   if (((v >>> 16) - v & 0xffff) >= 2) admitWait(l);
   const old = Atomics.add(m, l, K.TICKET_INC);             // fetch_and_add(&head_tail, SPINLOCK_TICKET_INC)
   const ticket = old >>> 16;
   if ((old & 0xffff) === ticket && old !== K.POISON) {
-    m[l + F.debug] = heldState[HELD_CPU];
-    acquiredPlain(l, m[l + F.cls]);
+    m[l + F.debug] = held[K.HELD_CPU];
+    acqPlain(l, m[l + F.cls]);
     return;
   }
   spin_lock_slow(l, m[l + F.cls], ticket, (old & 0xffff) !== ticket);
@@ -167,9 +173,9 @@ function got_lock(l: number, cls: number, waitStart: number): void {
 }
 
 export function spin_unlock(l: number): void {
-  if (lockHooksWord[0] !== 0) { spin_unlock_instrumented(l); return; }
+  if (hooks[0] !== 0) { spin_unlock_instrumented(l); return; }
   const m = M;
-  if (m[l + F.debug] !== heldState[HELD_CPU] || !releasedPlain(l)) notHolder(l, 'spin_unlock');
+  if (m[l + F.debug] !== held[K.HELD_CPU] || !relPlain(l)) notHolder(l, 'spin_unlock');
   m[l + F.debug] = noCpu[0];
   ticket_release(l);
 }
