@@ -5,7 +5,7 @@
 // reuse on (no quarantine, as Xen's xmalloc pool may hand a freed block straight back), a stale pointer can land
 // on a new object of the same type: no crash at all, and the damage shows as the wrong device's state.
 
-import { CTL, M, SHADOW, LAYOUT, MAX_SIZE_CLASS, QUARANTINE, region, stopped, onAttach, type Layout } from './machine.js';
+import { CTL, M, SHADOW, LAYOUT, MAX_SIZE_CLASS, QUARANTINE, region, stopped, onAttach, onLayout } from './machine.js';
 import { crash, TrialStopped } from './crash.js';
 import { structById, typeSlot, typeSlotId, TYPE_SLOT_MASK, type Struct, type Ptr } from './layout.js';
 import { fp, fpOn, fpRecording } from './footprint.js';
@@ -20,16 +20,13 @@ const HDR = 2;                             // header words: [tag = typeId << 8 |
 export const FLAG_HEAP_REUSE = 0x100;
 
 let heapBase = 0, heapWords = 0, freeBase = 0, quarBase = 0, reuse = false;
-let basesFor: Layout | undefined; // the layout the bases below were read from (a worker attaches before every run)
-onAttach(() => {
-  reuse = (M[CTL.FLAGS] & FLAG_HEAP_REUSE) !== 0;
-  if (basesFor === LAYOUT) return;
-  basesFor = LAYOUT;
+onLayout(() => {
   heapBase = LAYOUT.heap.base;
   heapWords = LAYOUT.heap.words;
   freeBase = region('freelists').base;
   quarBase = region('quarantine').base;
 });
+onAttach(() => { reuse = (M[CTL.FLAGS] & FLAG_HEAP_REUSE) !== 0; });
 
 const tagOf = (T: Struct, state: number): number => (T.id << 8) | state;
 

@@ -179,13 +179,25 @@ export let LAYOUT: Layout;
 /** This thread's CPU number in the model (index into per-thread regions). */
 export let cpu = 0;
 
-const attachHooks: Array<() => void> = [];
+/** In registration order; `layoutOnly`: an onLayout hook. */
+const attachHooks: Array<{ fn: () => void; layoutOnly: boolean }> = [];
+/** The layout this thread's last attach ran the hooks for. */
+let hookedLayout: Layout | undefined;
 /**
  * Layers with per-thread caches register here; called on every attach, and at once if this thread is already
  * attached (a module first imported after attach, e.g. an actor module loaded by a worker, must not miss it).
  */
 export function onAttach(fn: () => void): void {
-  attachHooks.push(fn);
+  attachHooks.push({ fn, layoutOnly: false });
+  if (M.length > 0) fn();
+}
+/**
+ * For caches of what the layout alone decides (region bases, lock class ids): called, in order with the onAttach
+ * hooks, only on an attach to another layout than this thread's last one (a worker attaches before every run,
+ * mostly to the layout it ran before), and at once if this thread is already attached.
+ */
+export function onLayout(fn: () => void): void {
+  attachHooks.push({ fn, layoutOnly: true });
   if (M.length > 0) fn();
 }
 
@@ -197,7 +209,9 @@ export function attach(machine: Machine, thisCpu = 0): void {
   SHADOW = new Uint8Array(sab, layout.shadowByte, layout.heap.words);
   LAYOUT = layout;
   setCpu(thisCpu);
-  for (const fn of attachHooks) fn();
+  const fresh = layout !== hookedLayout;
+  hookedLayout = layout;
+  for (const h of attachHooks) if (fresh || !h.layoutOnly) h.fn();
 }
 
 export function setCpu(c: number): void {

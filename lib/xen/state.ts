@@ -1,7 +1,7 @@
 // Hypervisor-wide state in the machine's 'xen' region: pcidevs_lock, the device list, the domain table,
 // system_state and fault-injection knobs. Plus per-thread `current` (the vCPU this OS thread is running now).
 
-import { M, cpu, region, onAttach, LAYOUT, lockClassId, type Layout } from '../mem/machine.js';
+import { M, cpu, region, onAttach, onLayout, LAYOUT, lockClassId } from '../mem/machine.js';
 import { defineLayout } from '../mem/layout.js';
 import { fp, fpOn } from '../mem/footprint.js';
 import { SPINLOCK_WORDS, spin_lock_init } from '../sync/spinlock.js';
@@ -44,19 +44,17 @@ export let CLASS = { pcidevs_lock: 0, pci_lock: 0, vpci_rwlock: 0, vpci_lock: 0,
 let rng = 1, preemptCalls = 0;
 let current_vcpu = 0;
 
-/** The layout base and CLASS were read from: a worker attaches before every run, mostly to the same layout. */
-let classesFor: Layout | undefined;
+onLayout(() => {
+  if (!LAYOUT.regions.xen) return; // a bare machine (lock tests) has no model
+  base = region('xen').base;
+  CLASS = {
+    pcidevs_lock: lockClassId('pcidevs_lock'), pci_lock: lockClassId('d->pci_lock'), vpci_rwlock: lockClassId('d->vpci_rwlock'),
+    vpci_lock: lockClassId('vpci->lock'), pdev_vpci_lock: lockClassId('pdev->vpci_lock'), rangeset: lockClassId('rangeset->lock'),
+  };
+});
 
 onAttach(() => {
-  if (!LAYOUT.regions.xen) return; // a bare machine (lock tests) has no model
-  if (classesFor !== LAYOUT) {
-    base = region('xen').base;
-    CLASS = {
-      pcidevs_lock: lockClassId('pcidevs_lock'), pci_lock: lockClassId('d->pci_lock'), vpci_rwlock: lockClassId('d->vpci_rwlock'),
-      vpci_lock: lockClassId('vpci->lock'), pdev_vpci_lock: lockClassId('pdev->vpci_lock'), rangeset: lockClassId('rangeset->lock'),
-    };
-    classesFor = LAYOUT;
-  }
+  if (!LAYOUT.regions.xen) return;
   rng = ((M[base + XEN.seed] ^ Math.imul(cpu + 1, 0x9e3779b1)) | 0) || 0x2545f491;
   preemptCalls = 0;
   current_vcpu = 0;
