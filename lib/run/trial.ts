@@ -106,8 +106,19 @@ function startTasks(pool: TrialPool, machine: Machine, actors: readonly ActorSpe
   return { t0: performance.now(), tasks, results, controllers, settled: () => settled, onSettle: (fn) => { poke = fn; }, late };
 }
 
-/** A synchronous lifecycle still gives the event loop a turn this often (signals, IPC, timers, worker events). */
+/**
+ * A synchronous lifecycle still gives the event loop a turn this often (signals, IPC, timers, worker events),
+ * counted across trials: a campaign's trials are mostly far shorter than this, and a count per trial let a whole
+ * verify or explore run by without one turn (Ctrl-C and SIGTERM were handled only when it had finished).
+ */
 const TURN_MS = 10;
+/** When the event loop last had a turn from a synchronous lifecycle. */
+let turnedAt = 0;
+async function turnIfDue(): Promise<void> {
+  if (performance.now() - turnedAt <= TURN_MS) return;
+  await new Promise((r) => setImmediate(r));
+  turnedAt = performance.now();
+}
 
 /**
  * Wait for every task, stopping the trial when the driver finds a reason, a CPU never starts, or the wall-clock
@@ -115,7 +126,6 @@ const TURN_MS = 10;
  */
 async function watch(run: Running, driver: ModeDriver, opts: TrialOptions, sync?: TrialPool): Promise<{ verdict?: Verdict; startFailure?: string; aborted: number }> {
   const n = run.results.length;
-  let turn = performance.now();
   const budgetMs = opts.budgetMs ?? 10_000, graceMs = opts.graceMs ?? 1000, startTimeoutMs = opts.startTimeoutMs ?? 10_000;
   let verdict: Verdict | undefined, startFailure: string | undefined;
   let stopAt = -1, aborted = 0;
@@ -144,12 +154,13 @@ async function watch(run: Running, driver: ModeDriver, opts: TrialOptions, sync?
     }
     if (sync) {
       sync.waitBell(seen, driver.pollMs);
-      if (performance.now() - turn > TURN_MS) { await new Promise((r) => setImmediate(r)); turn = performance.now(); }
+      await turnIfDue();
       continue;
     }
     const woke = new Promise<void>((r) => { run.onSettle(r); });
     await Promise.race([woke, sleep(driver.pollMs)]);
   }
+  if (sync) await turnIfDue();
   return { verdict, startFailure, aborted };
 }
 
