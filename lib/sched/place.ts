@@ -41,10 +41,14 @@ let pinned = -1, mine = -1;
 /** Other processes were busy at the last look; when that was, the machine's busy ms and this process's CPU ms then. */
 let crowded = false, lookedAt = 0, busyThen = 0, cpuThen = 0;
 
+/** The futex addon's placement calls (each may be missing from an older build), none with VPCI_PIN=0. */
+const placeAddon = (): Partial<PinAddon> | undefined =>
+  process.env.VPCI_PIN === '0' ? undefined : futexAddon() as Partial<PinAddon> | undefined;
+
 function pinner(): PinAddon | undefined {
   if (addon !== null) return addon;
-  const a = futexAddon() as Partial<PinAddon> | undefined;
-  addon = process.env.VPCI_PIN !== '0' && typeof a?.pin === 'function' && typeof a.cpus === 'function' ? a as PinAddon : undefined;
+  const a = placeAddon();
+  addon = typeof a?.pin === 'function' && typeof a.cpus === 'function' ? a as PinAddon : undefined;
   if (addon) cpus = addon.cpus();
   if (cpus.length !== CORES || CORES < 2) addon = undefined;
   return addon;
@@ -106,8 +110,8 @@ export function pinnedCpu(): number { return pinned; }
 
 /** The CPUs this process may run on ([] without the futex addon or with VPCI_PIN=0): for a parent to share out. */
 export function processCpus(): number[] {
-  const a = futexAddon() as Partial<PinAddon> | undefined;
-  return process.env.VPCI_PIN !== '0' && typeof a?.cpus === 'function' ? a.cpus() : [];
+  const a = placeAddon();
+  return typeof a?.cpus === 'function' ? a.cpus() : [];
 }
 
 /**
@@ -116,9 +120,9 @@ export function processCpus(): number[] {
  */
 export function confineProcess(): string {
   const want = process.env.VPCI_CPUS;
-  if (want === undefined || want === '' || process.env.VPCI_PIN === '0') return 'not confined';
+  if (want === undefined || want === '') return 'not confined';
   const list = want.split(',').map(Number);
-  const a = futexAddon() as Partial<PinAddon> | undefined;
+  const a = placeAddon();
   if (list.some((c) => !Number.isInteger(c) || c < 0) || typeof a?.confine !== 'function') return 'not confined';
   const tids = fs.readdirSync('/proc/self/task').map(Number);
   return a.confine(list, tids) === 0 ? `confined to CPUs ${want}` : 'not confined';
