@@ -27,6 +27,16 @@ export function parseDuration(s: string, flag: string): number {
   return ms;
 }
 
+/**
+ * A comma-separated list of names. An empty name ('a,,b', 'a,', ',') is refused, not skipped: a list that loses a
+ * name to a typo, or ends up empty (no scenario at all), would run something other than what was asked for.
+ */
+export function nameList(s: string, what: string): string[] {
+  const xs = s.split(',').map((x) => x.trim());
+  if (xs.some((x) => x === '')) throw new UsageError(`${what} has an empty item in '${s}' (a comma-separated list, nothing between two commas or at an end)`);
+  return xs;
+}
+
 // The pre-table helpers, kept for commands not yet on stress/options.ts.
 export type Options = NonNullable<ParseArgsConfig['options']>;
 

@@ -6,6 +6,7 @@
 // A closed stdout (`vpci-lab explore | head -1`) changes none of these: cli/main.ts keeps the verdict.
 
 import { stopSignal } from './signals.js';
+import { UsageError } from './args.js';
 
 export const EXIT_OK = 0, EXIT_FORBIDDEN = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130, EXIT_TERMINATED = 143;
 
@@ -13,4 +14,27 @@ export function exitCode(o: { forbidden?: number; writeFailures?: number; interr
   if (o.interrupted) return stopSignal() === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
   if ((o.forbidden ?? 0) > 0 || (o.writeFailures ?? 0) > 0) return EXIT_FORBIDDEN;
   return EXIT_OK;
+}
+
+/**
+ * How a command's failure ends the process, for vpci-lab and for the scripts a user runs directly (bench/sched.js):
+ * bad input is one line on stderr and exit 2: a UsageError, a trial stopped by the user's own file (a scenario
+ * actor's or a patch's error), the C backend reaching what the lab does not supply outside a trial (while a
+ * machine boots). Anything else is the lab's own error, with its stack, exit 1.
+ */
+export function failureExit(prog: string, e: unknown): number {
+  const fault = (e as { name?: string } | undefined)?.name === 'TrialError'
+    ? (e as { threads: Array<{ fault?: string }> }).threads.find((t) => t.fault)?.fault : undefined;
+  const gap = (e as Error | undefined)?.name === 'NotSupplied' ? `${(e as Error).message}; no verdict` : undefined;
+  if (e instanceof UsageError || fault || gap) {
+    process.stderr.write(`${prog}: ${fault ?? gap ?? (e as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  process.stderr.write(`${prog}: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+  return 1;
+}
+
+/** Run a script's main and set the exit code: its own, 0 when it returns none, or failureExit's. */
+export function runMain(prog: string, main: () => Promise<number | void>): void {
+  main().then((code) => { process.exitCode = code ?? EXIT_OK; }, (e: unknown) => { process.exitCode = failureExit(prog, e); });
 }

@@ -2,6 +2,7 @@
 // vpci-lab: one command, subcommands in commands/<name>/ (one folder each).
 
 import { UsageError } from './args.js';
+import { runMain } from './exit.js';
 import { takeMachineOptions, MACHINE_OPTIONS_HELP } from './machine-options.js';
 
 type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
@@ -34,7 +35,9 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
-    return name === undefined ? 2 : 0;
+    if (name !== undefined) return 0;
+    process.stderr.write('vpci-lab: which command? (the list above; vpci-lab <command> --help for its options)\n');
+    return 2;
   }
   const cmd = COMMANDS[name];
   if (!cmd) throw new UsageError(`unknown command '${name}' (try: ${Object.keys(COMMANDS).join(', ')})`);
@@ -49,20 +52,4 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (e: unknown) => {
-    // A trial stopped by the user's own file (a scenario actor's or a patch's error): one line, bad input.
-    const fault = (e as { name?: string; threads?: Array<{ fault?: string }> })?.name === 'TrialError'
-      ? (e as { threads: Array<{ fault?: string }> }).threads.find((t) => t.fault)?.fault : undefined;
-    // The C backend reaching what the lab does not supply outside a trial (while a machine boots): the lab's error.
-    const gap = (e as Error | undefined)?.name === 'NotSupplied' ? `${(e as Error).message}; no verdict` : undefined;
-    if (e instanceof UsageError || fault || gap) {
-      process.stderr.write(`vpci-lab: ${fault ?? gap ?? (e as Error).message}\n`);
-      process.exitCode = 2;
-    } else {
-      process.stderr.write(`vpci-lab: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
-      process.exitCode = 1;
-    }
-  },
-);
+runMain('vpci-lab', () => main(process.argv.slice(2)));

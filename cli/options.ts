@@ -25,6 +25,8 @@ export type OptionTable = Record<string, Opt<unknown>>;
 export type Values<T extends OptionTable> = { [K in keyof T]: T[K] extends Opt<infer V> ? V : never };
 
 export interface CommandSpec<T extends OptionTable> {
+  /** What the user types before usage: vpci-lab, or a script's `node dist/...js`. */
+  program?: string;
   /** e.g. "repro SCENARIO|PATH --strategy NAME [options]" */
   usage: string;
   description: string;
@@ -135,7 +137,7 @@ export function helpText<T extends OptionTable>(spec: CommandSpec<T>): string {
   });
   rows.push(['-h, --help', 'this text']);
   const w = Math.max(...rows.map((r) => r[0].length)) + 2;
-  return [`usage: vpci-lab ${spec.usage}`, '', spec.description, '', ...rows.map(([l, r]) => `  ${l.padEnd(w)}${wrap(r, WIDTH - w - 2).join('\n' + ' '.repeat(w + 2))}`),
+  return [`usage: ${spec.program ?? 'vpci-lab'} ${spec.usage}`, '', spec.description, '', ...rows.map(([l, r]) => `  ${l.padEnd(w)}${wrap(r, WIDTH - w - 2).join('\n' + ' '.repeat(w + 2))}`),
     ...(spec.footer ? ['', spec.footer] : [])].join('\n');
 }
 

@@ -14,13 +14,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
+import { scriptArgs, usageError } from './args.mjs';
 
-const args = process.argv.slice(2);
-const ri = args.indexOf('--rounds');
-const rounds = ri >= 0 ? Number(args.splice(ri, 2)[1]) : 5;
-const [file, dist = new URL('../dist', import.meta.url).pathname] = args;
-if (!file || !(rounds > 0)) { process.stderr.write('usage: node scripts/bench-search.mjs DUMP [DIST] [--rounds N]\n'); process.exit(2); }
-if (!fs.existsSync(file) || !fs.existsSync(path.join(dist, 'lib/verify/search.js'))) { process.stderr.write(`bench-search: no ${fs.existsSync(file) ? `${dist}/lib/verify/search.js` : file}\n`); process.exit(2); }
+const { values, positionals } = scriptArgs('bench-search', 'node scripts/bench-search.mjs DUMP [DIST] [--rounds N]',
+  { options: { rounds: { type: 'string', default: '5' } }, args: [1, 2] });
+if (!/^[1-9]\d*$/.test(values.rounds)) usageError('bench-search', `--rounds wants a whole number of 1 or more, got '${values.rounds}'`);
+const rounds = Number(values.rounds);
+const [file, dist = new URL('../dist', import.meta.url).pathname] = positionals;
+if (!fs.existsSync(file) || !fs.existsSync(path.join(dist, 'lib/verify/search.js'))) usageError('bench-search', `no ${fs.existsSync(file) ? `${dist}/lib/verify/search.js` : file}`);
 const { Search } = await import(pathToFileURL(path.join(path.resolve(dist), 'lib/verify/search.js')).href);
 
 /** The searches of the dump: options, then per run the prefix asked for, the trace, and what record() reported. */

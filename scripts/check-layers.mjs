@@ -9,6 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { checkHeapAccesses, EXCEPTIONS } from './heap-reads.mjs';
+import { scriptArgs } from './args.mjs';
+
+scriptArgs('check:layers', 'node scripts/check-layers.mjs (or npm run check:layers; takes no arguments)');
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 

@@ -375,6 +375,8 @@ function list(root, dir) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  const { scriptArgs } = await import('./args.mjs');
+  scriptArgs('heap-reads', 'node scripts/heap-reads.mjs (takes no arguments; check-layers runs it too)');
   const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
   const p = checkHeapAccesses(root);
   for (const x of p) process.stdout.write(x + '\n');

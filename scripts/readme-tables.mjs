@@ -8,14 +8,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { scriptArgs } from './args.mjs';
 
+const { values, positionals } = scriptArgs('readme:tables', 'npm run readme:tables [-- --run] [FILE]', { options: { run: { type: 'boolean' } }, args: [0, 1] });
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { renderTables, blocks } = await import(path.join(root, 'dist/report/readme-tables.js'));
 const cli = path.join(root, 'dist/cli/main.js');
 
-const args = process.argv.slice(2);
-const run = args.includes('--run');
-const given = args.find((a) => !a.startsWith('--'));
+const run = values.run === true;
+const given = positionals[0];
 const pages = given ? [path.resolve(given)]
   : [path.join(root, 'README.md'), ...fs.readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => path.join(root, 'docs', f))];
 try {

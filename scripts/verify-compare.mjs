@@ -8,17 +8,22 @@
 // only the cells NEW has are compared), 1 otherwise.
 
 import fs from 'node:fs';
+import { scriptArgs, usageError } from './args.mjs';
 
-const args = process.argv.slice(2);
-const subset = args[0] === '--subset';
-const [file, refFile = new URL('../results/verify.json', import.meta.url).pathname] = subset ? args.slice(1) : args;
-if (!file) { process.stderr.write('usage: node scripts/verify-compare.mjs [--subset] NEW.json [REFERENCE.json]\n'); process.exit(2); }
+const { values, positionals } = scriptArgs('verify-compare', 'node scripts/verify-compare.mjs [--subset] NEW.json [REFERENCE.json]',
+  { options: { subset: { type: 'boolean' } }, args: [1, 2] });
+const subset = values.subset === true;
+const [file, refFile = new URL('../results/verify.json', import.meta.url).pathname] = positionals;
+/** The cells of a verify JSON; anything else is bad input. */
 const read = (f) => {
-  try { return JSON.parse(fs.readFileSync(f, 'utf8')); } catch (e) { process.stderr.write(`verify-compare: cannot read ${f}: ${e.message.split('\n')[0]}\n`); process.exit(2); }
+  let doc;
+  try { doc = JSON.parse(fs.readFileSync(f, 'utf8')); } catch (e) { usageError('verify-compare', `cannot read ${f}: ${e.message.split('\n')[0]}`); }
+  if (!Array.isArray(doc?.cells)) usageError('verify-compare', `${f} is not the JSON of vpci-lab verify (no cells)`);
+  return doc.cells;
 };
 const key = (c) => `${c.scenario} / ${c.strategy}`;
-const ref = new Map(read(refFile).cells.map((c) => [key(c), c]));
-const got = new Map(read(file).cells.map((c) => [key(c), c]));
+const ref = new Map(read(refFile).map((c) => [key(c), c]));
+const got = new Map(read(file).map((c) => [key(c), c]));
 
 /** What must not change, per cell. */
 const shape = (c) => ({

@@ -1,7 +1,7 @@
 // vpci-lab bench find: runs and wall time until each known bug is first seen, per method (stress/find-bench.ts).
 
 import { parseCommand, string, int, outFile } from '../../cli/options.js';
-import { UsageError } from '../../cli/args.js';
+import { UsageError, nameList } from '../../cli/args.js';
 import { Outputs } from '../../cli/output.js';
 import { exitCode } from '../../cli/exit.js';
 import { parseStrategies } from '../../lib/strategy/index.js';
@@ -31,9 +31,9 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseCommand(SPEC, argv);
   if (!args) return 0;
   const v = args.values;
-  const methods = v.methods.split(',').map((m) => m.trim()) as Method[];
+  const methods = nameList(v.methods, '--methods') as Method[];
   for (const m of methods) if (!(METHODS as readonly string[]).includes(m)) throw new UsageError(`--methods: unknown method '${m}' (known: ${METHODS.join(', ')})`);
-  const wanted = v.bugs ? v.bugs.split(',').map((x) => x.trim()) : KNOWN_BUGS.map((b) => b.scenario);
+  const wanted = v.bugs ? nameList(v.bugs, '--bugs') : KNOWN_BUGS.map((b) => b.scenario);
   for (const w of wanted) if (!KNOWN_BUGS.some((b) => b.scenario === w)) throw new UsageError(`--bugs: '${w}' is not a known bug (known: ${KNOWN_BUGS.map((b) => b.scenario).join(', ')})`);
   await parseStrategies([...new Set(KNOWN_BUGS.map((b) => b.files?.strategy ?? b.strategy))].join(','));
   const bugs = [];

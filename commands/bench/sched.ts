@@ -1,6 +1,6 @@
 // Scheduling speed of the controlled mode: token handoffs per second between real worker threads.
 //
-//   node dist/bench/sched.js [--threads 4] [--yields 25000] [--runs 5] [--chooser random|pct] [--spin auto|N]
+//   node dist/commands/bench/sched.js [--threads 4] [--yields 25000] [--runs 5] [--chooser random|pct] [--spin auto|N]
 //
 // Each of the threads runs an actor that does nothing but yield_point() in a loop, so the time is all
 // scheduling: decision, handoff to the chosen thread (its own wake word, woken only if it sleeps), its wake-up. A
@@ -14,7 +14,6 @@
 import { isMainThread } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import { yield_point } from '../../lib/sched/mode.js';
 import { SITE } from '../../lib/trace/sites.js';
 
@@ -28,19 +27,33 @@ export function spinner({ arg }: { cpu: number; arg: unknown }): number {
   return n;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
+/** The options, built when main runs: a worker loads this module for spinner only, and needs no command line. */
+async function spec() {
+  const { int, choice, string, flag } = await import('../../cli/options.js');
+  const { parseInt10 } = await import('../../cli/args.js');
+  const { MAX_THREADS } = await import('../../lib/mem/machine.js');
+  return {
+    program: 'node dist/commands/bench/sched.js',
+    usage: '[options]',
+    description: `Controlled scheduling speed: token handoffs per second between real worker threads, each running an actor
+that only yields. Prints each run and the median; a warm-up trial of ${WARM_YIELDS} yields per thread comes first.`,
     options: {
-      threads: { type: 'string', default: '4' },
-      yields: { type: 'string', default: '25000' },
-      runs: { type: 'string', default: '5' },
-      chooser: { type: 'string', default: 'random' },
-      spin: { type: 'string', default: 'auto' },
-      json: { type: 'boolean', default: false },
+      threads: int('worker threads (simulated CPUs)', { default: 4, min: 1, max: MAX_THREADS }),
+      yields: int('yield points per thread per run', { default: 25_000, min: 1, max: 10_000_000 }),
+      runs: int('measured runs (the median is reported)', { default: 5, min: 1, max: 1000 }),
+      chooser: choice('who runs next at each yield point', ['random', 'pct'] as const, 'random'),
+      spin: string('polls of a waiting thread before it sleeps: auto, or a count', { default: 'auto', arg: 'auto|N', check: (v, f) => { if (v !== 'auto') parseInt10(v, f); } }),
+      json: flag('print one JSON line instead of the text'),
     },
-  });
-  const threads = Number(values.threads), yields = Number(values.yields), runs = Number(values.runs);
-  const chooser = values.chooser as 'random' | 'pct';
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { parseCommand } = await import('../../cli/options.js');
+  const args = parseCommand(await spec(), argv);
+  if (!args) return 0;
+  const { values } = args;
+  const { threads, yields, runs, chooser } = values;
   const { createMachine } = await import('../../lib/mem/machine.js');
   const { createPool, runTrial } = await import('../../lib/run/index.js');
   const { schedHandoffs } = await import('../../lib/sched/index.js');
@@ -67,15 +80,17 @@ async function main(): Promise<void> {
   const h = median(rates.map((r) => r.handoffsPerSec)), d = median(rates.map((r) => r.decisionsPerSec));
   if (values.json) {
     process.stdout.write(JSON.stringify({ bench: 'sched', threads, cores: availableParallelism(), chooser, yields, runs: rates, medianHandoffsPerSec: h, medianDecisionsPerSec: d }) + '\n');
-    return;
+    return 0;
   }
   for (const [i, r] of rates.entries()) {
     process.stdout.write(`run ${i + 1}: ${r.handoffs} handoffs / ${r.steps} decisions in ${r.ms.toFixed(0)} ms = ${Math.round(r.handoffsPerSec)} handoffs/s\n`);
   }
   process.stdout.write(`controlled scheduling, ${threads} threads on ${availableParallelism()} cores, ${chooser} chooser: ` +
     `median ${Math.round(h)} handoffs/s (${Math.round(d)} decisions/s); goal >= 20000 handoffs/s\n`);
+  return 0;
 }
 
 if (isMainThread && process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().catch((e: unknown) => { process.stderr.write(`bench/sched: ${(e as Error)?.stack ?? String(e)}\n`); process.exitCode = 1; });
+  const { runMain } = await import('../../cli/exit.js');
+  runMain('bench/sched', () => main(process.argv.slice(2)));
 }

@@ -4,7 +4,7 @@
 // unreduced one in every cell (the suite checks a subset; this is the full set).
 
 import { parseCommand, string, int, flag, outFile } from '../../cli/options.js';
-import { UsageError } from '../../cli/args.js';
+import { UsageError, nameList } from '../../cli/args.js';
 import { Outputs } from '../../cli/output.js';
 import { exitCode } from '../../cli/exit.js';
 import { availableParallelism, loadavg } from 'node:os';
@@ -48,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!args) return 0;
   const v = args.values;
   let kinds = 0;
-  if (v.faults !== 'none') for (const k of v.faults.split(',')) {
+  if (v.faults !== 'none') for (const k of nameList(v.faults, '--faults')) {
     const i = (FAULT_KINDS as readonly string[]).indexOf(k);
     if (i < 0) throw new UsageError(`--faults: unknown fault kind '${k}' (known: ${FAULT_KINDS.join(', ')})`);
     kinds |= 1 << i;
@@ -56,7 +56,7 @@ export async function run(argv: string[]): Promise<number> {
   const cb = await resolveBackend(v);
   let strategies;
   try { strategies = cb ? [cb.strategy] : await parseStrategies(v.strategies); } catch (e) { throw new UsageError((e as Error).message); }
-  const names = v.scenarios ? v.scenarios.split(',') : [...BUILTIN_SCENARIOS];
+  const names = v.scenarios ? nameList(v.scenarios, '--scenarios') : [...BUILTIN_SCENARIOS];
   const pool = createPool(3);
   const cells: Cell[] = [];
   const t0 = performance.now();

@@ -3,7 +3,7 @@
 
 import { availableParallelism, loadavg } from 'node:os';
 import { parseCommand, string, int, outFile } from '../../cli/options.js';
-import { UsageError } from '../../cli/args.js';
+import { UsageError, nameList } from '../../cli/args.js';
 import { Outputs } from '../../cli/output.js';
 import { backendOptions } from '../../cli/common-options.js';
 import { resolveBackend, judgeAs, defaultJudge } from '../../cli/backend.js';
@@ -52,18 +52,21 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseCommand(SPEC, argv);
   if (!args) return 0;
   const v = args.values;
+  // Every name is checked before the tree is compiled (that is the slow part).
+  const names = v.scenarios ? nameList(v.scenarios, '--scenarios') : [...BUILTIN_SCENARIOS];
+  const scenarios = new Map<string, Awaited<ReturnType<typeof loadScenario>>>();
+  for (const name of names) { try { scenarios.set(name, await loadScenario(name)); } catch (e) { throw new UsageError((e as Error).message); } }
+  try { if (v.strategy) await loadStrategy(v.strategy); } catch (e) { throw new UsageError((e as Error).message); }
   const c = await resolveBackend({ 'xen-src': v['xen-src'], patch: v.patch, backend: 'c' });
   if (!c) throw new UsageError('diff-backends needs a C build');
   const as = v.strategy ?? defaultJudge(c);
-  try { await loadStrategy(as); } catch (e) { throw new UsageError((e as Error).message); }
-  const names = v.scenarios ? v.scenarios.split(',').filter(Boolean) : [...BUILTIN_SCENARIOS];
+  if (!v.strategy) await loadStrategy(as);
   const pool = createPool(4);
   const rows: Row[] = [];
   const o = { bound: v.preemptions, reduce: true, kinds: 0, maxFaults: 0, maxRuns: v['max-runs'], budgetMs: Infinity, seed: 1 };
   try {
     for (const name of names) {
-      let loaded;
-      try { loaded = await loadScenario(name); } catch (e) { throw new UsageError((e as Error).message); }
+      const loaded = scenarios.get(name)!;
       judgeAs(loaded.scenario, c.strategy.name, as);
       const ts = side(await verify(pool, loaded.url, loaded.scenario, as, o));
       let cs: Side;

@@ -3,7 +3,7 @@
 
 import os from 'node:os';
 import path from 'node:path';
-import { UsageError } from '../../cli/args.js';
+import { UsageError, nameList } from '../../cli/args.js';
 import { parseCommand, string, outFile, outDir } from '../../cli/options.js';
 import { controlledOptions, shardOptions, shardOf, backendOptions } from '../../cli/common-options.js';
 import { parseStrategies } from '../../lib/strategy/index.js';
@@ -37,7 +37,7 @@ Exit 1 when any cell saw a surprise, 0 otherwise, 2 for bad input.`,
 };
 
 async function loadAll(list: string | undefined): Promise<Array<{ url: string; scenario: Scenario }>> {
-  const refs = (list ?? BUILTIN_SCENARIOS.join(',')).split(',').map((x) => x.trim()).filter(Boolean);
+  const refs = list === undefined ? [...BUILTIN_SCENARIOS] : nameList(list, '--scenarios');
   const out = [];
   for (const ref of refs) {
     try { out.push(await loadScenario(ref)); } catch (e) {

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { availableParallelism, loadavg } from 'node:os';
-import { UsageError } from '../../cli/args.js';
+import { UsageError, nameList } from '../../cli/args.js';
 import { parseCommand, string, int, flag, duration, outFile } from '../../cli/options.js';
 import { exitCode } from '../../cli/exit.js';
 import { onStop } from '../../cli/signals.js';
@@ -65,7 +65,7 @@ function checkBound(v: string, flagName: string): void {
 function parseKinds(v: string | undefined, flagName = '--faults'): number {
   if (v === undefined || v === 'none') return 0;
   let m = 0;
-  for (const k of v.split(',').map((x) => x.trim())) {
+  for (const k of nameList(v, flagName)) {
     const i = (FAULT_KINDS as readonly string[]).indexOf(k);
     if (i < 0) throw new UsageError(`${flagName}: unknown fault kind '${k}' (known: ${FAULT_KINDS.join(', ')})`);
     m |= 1 << i;
@@ -87,17 +87,18 @@ export async function run(argv: string[]): Promise<number> {
   const shard = engineShard && { index: engineShard.index, count: engineShard.count };
   const { seed } = v;
   const maxEvents = v.events;
+  // Scenarios load before --backend c compiles its tree: a misspelt name is refused at once.
+  const refs = (positionals[0] ?? 'all') === 'all' ? [...BUILTIN_SCENARIOS] : nameList(positionals[0], 'verify\'s scenario list');
+  const loaded: Array<{ ref: string; url: string; scenario: Scenario }> = [];
+  for (const ref of refs) {
+    try { loaded.push(await loadScenario(ref)); } catch (e) { if (e instanceof ScenarioError) throw new UsageError(e.message); throw e; }
+  }
   const c = await resolveBackend(v);
   if (!v.strategy && !c) throw new UsageError('verify needs --strategy (a name, a comma list or all)');
   const as = v.strategy ?? (c ? defaultJudge(c) : 'baseline');
   if (c && as.includes(',')) throw new UsageError('with --backend c, --strategy names the one TypeScript strategy the build is judged as');
   let strategies;
   try { strategies = c ? [c.strategy] : await parseStrategies(as); } catch (e) { throw new UsageError((e as Error).message); }
-  const refs = (positionals[0] ?? 'all') === 'all' ? [...BUILTIN_SCENARIOS] : positionals[0].split(',').filter(Boolean);
-  const loaded: Array<{ ref: string; url: string; scenario: Scenario }> = [];
-  for (const ref of refs) {
-    try { loaded.push(await loadScenario(ref)); } catch (e) { if (e instanceof ScenarioError) throw new UsageError(e.message); throw e; }
-  }
 
   if (c) for (const l of loaded) judgeAs(l.scenario, c.strategy.name, as);
   // With the C backend each child compiles (a cache lookup) and judges the build as `as`, as this process would.
@@ -223,7 +224,7 @@ function writeOutputs(results: VerifyResult[], v: { json?: string; report?: stri
 
 function merge(list: string, v: { json?: string; report?: string; junit?: string }): number {
   const cells = new Map<string, Array<{ file: string; cell: Parameters<typeof mergeCells>[0][number] }>>();
-  for (const { file, text } of readDistinct(list.split(',').filter(Boolean), '--merge')) {
+  for (const { file, text } of readDistinct(nameList(list, '--merge'), '--merge')) {
     let doc: { command?: string; cells?: unknown[] };
     try { doc = JSON.parse(text) as typeof doc; } catch (e) { throw new UsageError(`--merge: cannot read ${file}: ${(e as Error).message.split('\n')[0]}`); }
     if (doc.command !== 'verify' || !Array.isArray(doc.cells)) throw new UsageError(`--merge: ${file} is not verify JSON`);

@@ -8,21 +8,27 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** The scripts a user runs with node, by path from the repository's root. */
+const SCRIPT = (p: string): string => path.join(ROOT, p);
 
-function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
+function run(file: string, args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [file, ...args], { encoding: 'utf8', timeout: 30_000, cwd: ROOT });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+const cli = (...args: string[]): ReturnType<typeof run> => run(CLI, args);
 
-function usageError(args: string[], pattern: RegExp): void {
-  const r = cli(...args);
-  assert.equal(r.code, 2, `exit code of ${args.join(' ')}: ${r.stderr}`);
+/** One line on stderr, starting with the program's name, exit 2, no stack trace. */
+function oneLine(r: ReturnType<typeof run>, prog: string, pattern: RegExp, what: string): void {
+  assert.equal(r.code, 2, `exit code of ${what}: ${r.stderr}`);
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 1, `one line, got: ${r.stderr}`);
-  assert.match(lines[0], /^vpci-lab: /);
+  assert.ok(lines[0].startsWith(`${prog}: `), lines[0]);
   assert.match(lines[0], pattern);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 }
+const usageError = (args: string[], pattern: RegExp): void => oneLine(cli(...args), 'vpci-lab', pattern, args.join(' '));
+const scriptError = (file: string, prog: string, args: string[], pattern: RegExp): void => oneLine(run(SCRIPT(file), args), prog, pattern, `${file} ${args.join(' ')}`);
 
 describe('command line: bad input is one line and exit 2', function () {
   this.timeout(120_000);
@@ -67,10 +73,72 @@ describe('command line: bad input is one line and exit 2', function () {
     assert.ok(Date.now() - t0 < 20_000, 'refused before the campaign');
   });
   it('explore with an unknown strategy', () => usageError(['explore', '--strategies', 'nope'], /unknown strategy/));
+  it('no command: the usage on stdout, one line on stderr, exit 2', () => {
+    const r = cli();
+    oneLine(r, 'vpci-lab', /which command\?/, '(nothing)');
+    assert.match(r.stdout, /^usage: vpci-lab <command>/);
+  });
+  it('a list with an empty item (a stray comma) is refused, not run without it', () => {
+    usageError(['explore', '--scenarios', ','], /--scenarios has an empty item in ','/);
+    usageError(['explore', '--scenarios', 'crash-path-1,,abba'], /--scenarios has an empty item/);
+    usageError(['verify', ',', '--strategy', 'baseline'], /scenario list has an empty item/);
+    usageError(['verify', '--merge', ','], /--merge has an empty item/);
+    usageError(['verify', 'crash-path-1', '--strategy', 'baseline', '--faults', 'iommu,'], /--faults has an empty item/);
+    usageError(['bench', 'find', '--methods', 'pct,'], /--methods has an empty item/);
+  });
+  it('diff-backends checks scenario and strategy names before it compiles a tree', () => {
+    usageError(['diff-backends', '--scenarios', 'nope', '--xen-src', dir], /unknown scenario 'nope'/);
+    usageError(['diff-backends', '--strategy', 'nope', '--xen-src', dir], /unknown strategy 'nope'/);
+  });
   it('help exits 0 and lists the commands', () => {
     const r = cli('--help');
     assert.equal(r.code, 0);
     for (const c of ['stress', 'repro', 'explore', 'list', 'bench']) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
+  });
+});
+
+describe('scripts a user runs with node: bad input is one line and exit 2, --help is usage and exit 0', function () {
+  this.timeout(120_000);
+  let dir = '';
+  before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vpci-scripts-')); });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const SCHED = 'dist/commands/bench/sched.js', HUNT = 'dist/commands/bench/hunt.js';
+  for (const [args, why] of [
+    [['--help-me'], /Unknown option '--help-me'/], [['--threads', '0'], /--threads must be between 1 and \d+, got 0/],
+    [['--threads', '-1'], /--threads must be between 1 and \d+, got -1/], [['--threads'], /argument missing/],
+    [['--yields', 'x'], /--yields wants a whole number, got 'x'/], [['--runs', '0'], /--runs must be between 1/],
+    [['--chooser', 'dfs'], /--chooser must be random or pct, got 'dfs'/], [['--spin', 'x'], /--spin wants a whole number/],
+    [['extra'], /Unexpected argument 'extra'/],
+  ] as const) {
+    it(`bench/sched.js ${args.join(' ')}`, () => scriptError(SCHED, 'bench/sched', [...args], why));
+  }
+  it('bench/sched.js and bench/hunt.js --help: their own usage, exit 0', () => {
+    for (const f of [SCHED, HUNT]) {
+      const r = run(SCRIPT(f), ['--help']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stdout.startsWith(`usage: node ${f} `), r.stdout);
+      assert.equal(r.stderr, '');
+    }
+  });
+  it('bench/hunt.js: a duration it cannot read, a bad count, an output it cannot write (before any work)', () => {
+    scriptError(HUNT, 'bench/hunt', ['--budget', '1h'], /--budget wants a duration/);
+    scriptError(HUNT, 'bench/hunt', ['--seeds', '0'], /--seeds must be between 1/);
+    scriptError(HUNT, 'bench/hunt', ['--json', '/nonexistent/dir/h.json'], /--json .*does not exist/);
+  });
+  it('scripts/*.mjs refuse unknown options and stray arguments instead of running without them', () => {
+    const readme = fs.readFileSync(SCRIPT('README.md'), 'utf8');
+    scriptError('scripts/readme-tables.mjs', 'readme:tables', ['--frob'], /Unknown option '--frob'/);
+    assert.equal(fs.readFileSync(SCRIPT('README.md'), 'utf8'), readme, 'nothing rewritten');
+    scriptError('scripts/model-api.mjs', 'docs:api', ['extra'], /Unexpected argument 'extra'/);
+    scriptError('scripts/check-layers.mjs', 'check:layers', ['--frob'], /Unknown option '--frob'/);
+    scriptError('scripts/bench-search.mjs', 'bench-search', ['x.dump', '--rounds', '0'], /--rounds wants a whole number of 1 or more/);
+    scriptError('scripts/verify-compare.mjs', 'verify-compare', ['a', 'b', 'c'], /too many arguments/);
+  });
+  it('verify-compare: a JSON that is not verify\'s is bad input, not a TypeError', () => {
+    const f = path.join(dir, 'other.json');
+    fs.writeFileSync(f, '{"command":"explore"}');
+    scriptError('scripts/verify-compare.mjs', 'verify-compare', [f, f], /is not the JSON of vpci-lab verify/);
   });
 });
 
