@@ -19,6 +19,7 @@ import { verifyReport, verifyJunitCells } from '../../report/html/from-verify.js
 import { parseStrategies } from '../../lib/strategy/index.js';
 import { createPool, type TrialPool } from '../../lib/run/index.js';
 import { FAULT_KINDS } from '../../lib/sched/fault.js';
+import { futexStatus } from '../../lib/sched/futex.js';
 import { BUILTIN_SCENARIOS, loadScenario, ScenarioError, type Scenario } from '../../lib/scenario/scenario.js';
 import { verify, type VerifyResult } from '../../lib/explore/verify.js';
 import { verdictLine, outcomeLines, matrix, cellJson, mergeCells, boundsText, MATRIX_KEY } from '../../report/verify-text.js';
@@ -102,7 +103,10 @@ export async function run(argv: string[]): Promise<number> {
 
   if (c) for (const l of loaded) judgeAs(l.scenario, c.strategy.name, as);
   // With the C backend each child compiles (a cache lookup) and judges the build as `as`, as this process would.
-  if (v.jobs > 1 && !shard) return runParallel(loaded, c ? [as] : strategies.map((s) => s.name), argv, v.jobs, { ...v, xen: c?.provenance }, c && { v, as });
+  if (v.jobs > 1 && !shard) {
+    futexStatus(); // a missing futex addon is noted once, here, not by each child (lib/sched/futex.ts sayOff)
+    return runParallel(loaded, c ? [as] : strategies.map((s) => s.name), argv, v.jobs, { ...v, xen: c?.provenance }, c && { v, as });
+  }
   const interrupt = { stop: false };
   const offStop = onStop((sig) => { interrupt.stop = true; process.stderr.write(`\nvpci-lab: ${sig === 'SIGTERM' ? 'terminated' : 'interrupted'}; reporting what was covered\n`); });
   const pool = poolFor(threadsOf(loaded));

@@ -72,7 +72,11 @@ export function futexAddon(): Addon | undefined {
   tried = true;
   if (process.env.VPCI_FUTEX === '0') { reason = 'off (VPCI_FUTEX=0)'; return undefined; }
   const src = source();
-  if (!src) { reason = 'native/futex/futex.c not found'; return undefined; }
+  if (!src) {
+    reason = `off: native/futex/futex.c not found in ${fileURLToPath(new URL('../../..', import.meta.url))} (a dist/ copied without native/?)`;
+    sayOff();
+    return undefined;
+  }
   const text = fs.readFileSync(src);
   const hash = createHash('sha256').update(text).update(process.version).update(process.arch).digest('hex').slice(0, 16);
   const out = path.resolve(path.dirname(src), '..', '..', '.cache', 'futex', hash, 'futex.node');
@@ -85,8 +89,20 @@ export function futexAddon(): Addon | undefined {
     reason = `on (${path.relative(process.cwd(), out) || out})`;
   } catch (e) {
     reason = `off: ${(e as Error).message.split('\n')[0]}`;
+    sayOff();
   }
   return addon;
+}
+
+/**
+ * Without the addon every wait falls back to Atomics.wait/notify: still correct, but slower, and nothing else showed
+ * it (a dist/ copied away from native/ ran so unnoticed). Said once per command: by a main thread, and not again by
+ * the processes it starts (they inherit the variable). VPCI_FUTEX=0 chooses the fallback and says nothing.
+ */
+function sayOff(): void {
+  if (!isMainThread || process.env.VPCI_FUTEX_NOTED) return;
+  process.env.VPCI_FUTEX_NOTED = '1';
+  process.stderr.write(`vpci-lab: note: futex addon ${reason}; threads wait with Atomics.wait/notify instead (slower)\n`);
 }
 
 /** "on (...)" or "off: why", for reports. */
