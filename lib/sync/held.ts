@@ -11,6 +11,9 @@ import { crash } from '../mem/crash.js';
 import { instrWord, IW, profileAcquired, profileCounted, profileReleased, now, HOLD_SAMPLE } from './profile.js';
 import { lockdepAcquire } from './lockdep.js';
 
+/** The imports the instrumented paths use, bound again as constants (see heldState: no cell, no hole check). */
+const iw = instrWord, counted = profileCounted;
+
 const heldAddr = new Int32Array(HELD_MAX);
 const heldCls = new Int32Array(HELD_MAX);
 const heldSince = new Float64Array(HELD_MAX);
@@ -35,6 +38,8 @@ if (H.WAITING !== HELD.WAITING || H.DEPTH !== HELD.DEPTH || H.PROGRESS !== HELD.
 }
 /** Index of this thread's CPU in heldState (spinlock.ts reads it there). */
 export const HELD_CPU = S.cpu;
+/** Index of this thread's lock depth in heldState (the lock paths skip lockdep at depth 0). */
+export const HELD_DEPTH = S.depth;
 
 export function heldDepth(): number { return st[S.depth]; }
 export function holds(addr: number): boolean {
@@ -46,7 +51,7 @@ export function heldClasses(): readonly number[] { return Array.from(heldCls.sub
 /** Called before blocking on a lock: lockdep validates the order now, before anything can deadlock. */
 export function aboutToAcquire(addr: number, cls: number, where: string): void {
   const d = st[S.depth];
-  if (d > 0 && instrWord[IW.lockdep] !== 0) lockdepAcquire(heldCls, heldAddr, d, cls, addr, where);
+  if (d > 0 && iw[IW.lockdep] !== 0) lockdepAcquire(heldCls, heldAddr, d, cls, addr, where);
 }
 
 export function setWaiting(addr: number): void { M[st[S.base] + HELD.WAITING] = addr; }
@@ -73,28 +78,35 @@ st[COUNTDOWN] = 1;
 /**
  * acquiredPlain plus lock profiling: the wait since `waitStart` (ns, 0 when the lock was free), and every
  * HOLD_SAMPLE-th acquisition the moment the hold starts (heldSince; 0 = this hold is not timed). The common case
- * (free lock, hold not sampled) is one counter and no clock; the clock is read off this path (acquiredTimed).
+ * (free lock, hold not sampled) is one counter and no clock; the clock is read off this path (acquiredTimed). One
+ * function with acquiredPlain's stores rather than a call to it: the lock paths inline all of it, and TurboFan's
+ * inlining budget (920 bytecode bytes per optimised function) is what the instrumented pair ran out of.
  */
-export function acquired(addr: number, cls: number, waitStart: number): void {
-  if (instrWord[IW.profiling] !== 0) {
+export function acquired(addr: number, cls: number, waitStart: number): void { acquiredIn(M, addr, cls, waitStart); }
+
+/** acquired() on the memory the caller already holds (recorder.ts recordIn says why). */
+export function acquiredIn(m: Int32Array, addr: number, cls: number, waitStart: number): void {
+  const d = st[S.depth];
+  if (iw[IW.profiling] !== 0) {
     const c = st[COUNTDOWN];
-    if (waitStart > 0 || c === 1) { acquiredTimed(addr, cls, waitStart); return; }
-    st[COUNTDOWN] = c - 1;
-    profileCounted(cls);
-    const d = st[S.depth];
-    if (d < H.MAX) heldSince[d] = 0;
+    if (waitStart > 0 || c === 1) acquiredTimed(cls, waitStart, d);
+    else { st[COUNTDOWN] = c - 1; counted(cls); if (d < H.MAX) heldSince[d] = 0; }
   }
-  acquiredPlain(addr, cls);
+  if (d >= H.MAX) tooDeep();
+  heldAddr[d] = addr; heldCls[d] = cls;
+  st[S.depth] = d + 1;
+  const b = st[S.base];
+  m[b + H.LOCKS + d] = addr;
+  m[b + H.DEPTH] = d + 1;
+  m[b + H.PROGRESS]++;
 }
 
-function acquiredTimed(addr: number, cls: number, waitStart: number): void {
+function acquiredTimed(cls: number, waitStart: number, d: number): void {
   let t = waitStart > 0 ? now() : 0;
   profileAcquired(cls, waitStart > 0 ? t - waitStart : -1);
   const c = st[COUNTDOWN] - 1;
   if (c === 0) { st[COUNTDOWN] = HOLD_SAMPLE; if (t === 0) t = now(); } else { st[COUNTDOWN] = c; t = 0; }
-  const d = st[S.depth];
   if (d < H.MAX) heldSince[d] = t;
-  acquiredPlain(addr, cls);
 }
 
 function tooDeep(): never { crash('bug', 'lock_acquire', `more than ${HELD_MAX} locks held`); }
@@ -111,17 +123,16 @@ export function releasedPlain(addr: number): boolean {
   return true;
 }
 
-/** releasedPlain plus lock profiling (the hold time, when this hold is timed). */
-export function released(addr: number): boolean {
-  if (instrWord[IW.profiling] === 0) return releasedPlain(addr);
+/** releasedPlain plus lock profiling (the hold time, when this hold is timed); `m` is M (recorder.ts recordIn says why). */
+export function released(m: Int32Array, addr: number): boolean {
   const d = st[S.depth] - 1;
   let i = d;
   while (i >= 0 && heldAddr[i] !== addr) i--;
   if (i < 0) return false;
-  if (heldSince[i] > 0) profileReleased(heldCls[i], now() - heldSince[i], HOLD_SAMPLE);
+  if (iw[IW.profiling] !== 0 && heldSince[i] > 0) profileReleased(heldCls[i], now() - heldSince[i], HOLD_SAMPLE);
   st[S.depth] = d;
   if (i < d) unlink(i, d);
-  M[st[S.base] + H.DEPTH] = d;
+  m[st[S.base] + H.DEPTH] = d;
   return true;
 }
 

@@ -3,15 +3,15 @@
 // head. The recursive variant used by pcidevs_lock keeps recurse_cpu / recurse_cnt with the widths of the
 // machine's generation (layouts.ts: 12/4 bits at late 2021, rspinlock_t's 16/8 at HEAD).
 
-import { M, H16, cpu } from '../mem/machine.js';
+import { M, H16, cpu, CTL } from '../mem/machine.js';
 import { crash, ASSERT } from '../mem/crash.js';
-import { record, recordRelease, EV } from '../trace/recorder.js';
-import { lock_yield, controlled } from '../sched/mode.js';
+import { record, recordIn, recordRelease, EV } from '../trace/recorder.js';
+import { lock_yield, controlled, SCHED, MODE_FREE } from '../sched/mode.js';
 import { lockWakeAll } from '../sched/futex.js';
 import { profiling, lockTracing, now, instrWord, IW } from './profile.js';
-import { acquired, acquiredPlain, released, releasedPlain, aboutToAcquire, setWaiting, heldState, HELD_CPU } from './held.js';
+import { acquired, acquiredIn, acquiredPlain, released, releasedPlain, aboutToAcquire, setWaiting, heldState, HELD_CPU, HELD_DEPTH } from './held.js';
 import { lockHooksWord } from './instrument.js';
-import { checkLockMemory, waitStep, ticketWait, ticketWake, admitWait, queued, TICKET_WAIT_WORDS, SPIN_NS } from './wait.js';
+import { checkLockMemory, waitStep, ticketWait, ticketWake, admitWait, TICKET_WAIT_WORDS, SPIN_NS } from './wait.js';
 import { POISON } from '../mem/heap.js';
 import { fp, fpOn } from '../mem/footprint.js';
 import { SPINLOCK_NO_CPU, RECURSE_CPU_MASK, RECURSE_CNT_SHIFT } from './layouts.js';
@@ -29,13 +29,15 @@ const enum F { tickets = 0, recurse = 1, debug = 2, cls = 3, sleepers = 4, wait 
  * SPINLOCK_TICKET_INC and heap.ts POISON as literals for the raw fast paths: a module constant is still read through
  * a cell with a hole check in V8's optimised code (checked equal below).
  */
-const enum K { TICKET_INC = 0x10000, POISON = 0x6b6b6b6b, HELD_CPU = 2 }
+const enum K { TICKET_INC = 0x10000, POISON = 0x6b6b6b6b, HELD_CPU = 2, DEPTH = 0, EV_LOCK = 2, EV_UNLOCK = 3 }
 /**
  * The imports the raw fast paths use, bound again as this module's constants: TurboFan reads an imported binding
  * through its cell with a hole check (and, for a function it inlines, a check of the target) at every use, but
  * embeds a module's own initialised const as a constant.
  */
 const hooks = lockHooksWord, held = heldState, acqPlain = acquiredPlain, relPlain = releasedPlain;
+/** The same for the instrumented paths, which every stress run takes. */
+const iw = instrWord, acq = acquiredIn, rel = released, rec = recordIn, recRel = recordRelease;
 export const SPINLOCK_WORDS = 6 + TICKET_WAIT_WORDS;
 /** What a lock is, recorded at init in its `kind` word so reports never guess it from other words' values. */
 export const LOCK_KIND_SPIN = 0x5350494e, LOCK_KIND_RW = 0x52574c4b; // 'SPIN', 'RWLK'
@@ -44,8 +46,19 @@ export { SPINLOCK_NO_CPU } from './layouts.js';
 export const SPINLOCK_TICKET_INC = 0x10000;
 /** SPINLOCK_NO_CPU of the attached machine's layout, for the raw unlock (registered after layouts.ts's hook). */
 const noCpu = new Int32Array(1);
-onAttach(() => { noCpu[0] = SPINLOCK_NO_CPU; });
-if (K.POISON !== POISON || K.TICKET_INC !== SPINLOCK_TICKET_INC || (K.HELD_CPU as number) !== HELD_CPU) throw new Error('spinlock.ts: literals out of date');
+/**
+ * 1 when a lock operation has anything to do before it touches the lock: a yield point that yields (controlled or
+ * jitter mode: mode.ts lock_yield) or a footprint to record (verify: footprint.ts fpOn). Both are fixed at attach
+ * (this hook runs after mode.ts's and footprint.ts's): free-running stress and bench runs test one word.
+ */
+export const lockPrologue = new Int32Array(1);
+onAttach(() => {
+  noCpu[0] = SPINLOCK_NO_CPU;
+  lockPrologue[0] = M[CTL.SCHED + SCHED.MODE] !== MODE_FREE || fpOn ? 1 : 0;
+});
+const pro = lockPrologue;
+if (K.POISON !== POISON || K.TICKET_INC !== SPINLOCK_TICKET_INC || (K.HELD_CPU as number) !== HELD_CPU || (K.DEPTH as number) !== HELD_DEPTH ||
+  (K.EV_LOCK as number) !== EV.LOCK || (K.EV_UNLOCK as number) !== EV.UNLOCK) throw new Error('spinlock.ts: literals out of date');
 /** ticket_release may move head with a plain store (see there): x86's store order, and next-in-line waiters spin. */
 const plainRelease = (process.arch === 'x64' || process.arch === 'ia32') && SPIN_NS >= 1000;
 /** SPINLOCK_MAX_RECURSE, the same in both generations. */
@@ -139,16 +152,18 @@ export function spin_lock(l: number): void {
 }
 
 function spin_lock_instrumented(l: number): void {
-  lock_yield(0);
-  if (fpOn) fp(l, l + SPINLOCK_WORDS);
+  if (pro[0] !== 0) { lock_yield(0); if (fpOn) fp(l, l + SPINLOCK_WORDS); }
   const m = M;
   const cls = m[l + F.cls];
-  aboutToAcquire(l, cls, 'spin_lock');
-  if (!controlled && queued(m[l]) >= 2) admitWait(l);      // (controlled: the scheduler alone decides who waits)
+  if (held[K.DEPTH] !== 0) aboutToAcquire(l, cls, 'spin_lock');
+  const v = m[l];                                          // (controlled: the scheduler alone decides who waits)
+  if (((v >>> 16) - v & 0xffff) >= 2 && !controlled) admitWait(l);
   const old = Atomics.add(m, l, K.TICKET_INC);
   const ticket = old >>> 16;
   if ((old & 0xffff) === ticket && old !== K.POISON) {
-    got_lock(l, cls, 0);
+    m[l + F.debug] = held[K.HELD_CPU];
+    acq(m, l, cls, 0);
+    if (iw[IW.tracing] !== 0) rec(m, K.EV_LOCK, cls, l);
     return;
   }
   spin_lock_slow(l, cls, ticket, (old & 0xffff) !== ticket);
@@ -181,11 +196,11 @@ export function spin_unlock(l: number): void {
 }
 
 function spin_unlock_instrumented(l: number): void {
-  if (fpOn) fp(l, l + SPINLOCK_WORDS);
+  if (pro[0] !== 0 && fpOn) fp(l, l + SPINLOCK_WORDS);
   const m = M;
-  if (m[l + F.debug] !== heldState[HELD_CPU] || !released(l)) notHolder(l, 'spin_unlock');
+  if (m[l + F.debug] !== held[K.HELD_CPU] || !rel(m, l)) notHolder(l, 'spin_unlock');
   m[l + F.debug] = noCpu[0];
-  if (instrWord[IW.tracing] !== 0) recordRelease(EV.UNLOCK, m[l + F.cls], l);
+  if (iw[IW.tracing] !== 0) recRel(m, K.EV_UNLOCK, m[l + F.cls], l);
   ticket_release(l);
 }
 

@@ -38,8 +38,10 @@ let ringBase = 0, statBase = 0;
  * constant typed array: a module `let` costs a cell load and a hole check per use in V8's optimised code, and an
  * instrumented lock pair records two events. Fixed at attach: the hot path does no arithmetic on cpu.
  */
-const enum R { SEQ = 0, RING = 1, IDX = 2, EXACT = 3, ENTRY_SHIFT = 2, MASK = 255 }
+const enum R { SEQ = 0, RING = 1, IDX = 2, EXACT = 3, ENTRY_SHIFT = 2, MASK = 255, STEP = 2 }
 const rs = new Int32Array(4);
+/** What an added event advances SEQ by: a released event's seq (SEQ - 1) lies strictly between two added ones. */
+export const SEQ_STEP: number = R.STEP;
 rs[R.SEQ] = CTL.SEQ;
 if (1 << R.ENTRY_SHIFT !== RING_ENTRY_WORDS || R.MASK !== RING_ENTRIES - 1) throw new Error('recorder.ts: ring geometry out of date');
 const MASK = RING_ENTRIES - 1;
@@ -68,13 +70,17 @@ for (let c = 0; c < MAX_THREADS; c++) {
 export { TSTAT };
 export function tstat(c: number, field: number): number { return statBase + c * TSTAT.words + field; }
 
-/** What an added event advances SEQ by: a released event's seq (SEQ - 1) lies strictly between two added ones. */
-export const SEQ_STEP = 2;
-
 export function record(ev: number, a = 0, b = 0): void {
   const m = M;
-  const seq = Atomics.add(m, rs[R.SEQ], SEQ_STEP);
-  put(m, seq, ev, a, b);
+  put(m, Atomics.add(m, rs[R.SEQ], R.STEP), ev, a, b);
+}
+
+/**
+ * record() on the memory the caller already holds (the lock paths: one read of the machine binding, which V8 reads
+ * through a cell with a hole check and a map check, where an inlined record() would read it again).
+ */
+export function recordIn(m: Int32Array, ev: number, a: number, b: number): void {
+  put(m, Atomics.add(m, rs[R.SEQ], R.STEP), ev, a, b);
 }
 
 /**
@@ -83,11 +89,10 @@ export function record(ev: number, a = 0, b = 0): void {
  * store, which x86 keeps after the earlier load; so the next acquirer's add, made after it sees the release, reads
  * a SEQ at least this one. Half the adds of an instrumented lock pair (an Atomics call is ~7 ns here, ~10% of the
  * pair). Under controlled scheduling (setExactReleases) it adds like record(), so that those runs keep a total order.
+ * `m` is M, as the caller already holds it (recordIn).
  */
-export function recordRelease(ev: number, a: number, b: number): void {
-  const m = M;
-  const seq = rs[R.EXACT] !== 0 ? Atomics.add(m, rs[R.SEQ], SEQ_STEP) : m[rs[R.SEQ]] - 1;
-  put(m, seq, ev, a, b);
+export function recordRelease(m: Int32Array, ev: number, a: number, b: number): void {
+  put(m, rs[R.EXACT] !== 0 ? Atomics.add(m, rs[R.SEQ], R.STEP) : m[rs[R.SEQ]] - 1, ev, a, b);
 }
 
 /** Releases stamped with an add too (lib/sync/instrument.ts: while the machine runs controlled). */
