@@ -5,15 +5,15 @@
 import { M, cpu } from '../mem/machine.js';
 import { crash } from '../mem/crash.js';
 import { POISON } from '../mem/heap.js';
-import { record, recordRelease, EV } from '../trace/recorder.js';
+import { record, recordIn, recordRelease, EV } from '../trace/recorder.js';
 import { lock_yield } from '../sched/mode.js';
 import { lockWakeAll } from '../sched/futex.js';
-import { profiling, lockTracing, now } from './profile.js';
-import { acquired, acquiredPlain, released, releasedPlain, aboutToAcquire, setWaiting } from './held.js';
-import { lockHooks } from './instrument.js';
+import { profiling, lockTracing, now, instrWord, IW } from './profile.js';
+import { acquired, acquiredIn, acquiredPlain, released, releasedPlain, aboutToAcquire, setWaiting, heldState, HELD_DEPTH } from './held.js';
+import { lockHooksWord } from './instrument.js';
 import { fp, fpOn } from '../mem/footprint.js';
 import { checkLockMemory, waitStep } from './wait.js';
-import { spin_lock_init, ticket_acquire, ticket_release, SPINLOCK_WORDS, LOCK_KIND_RW } from './spinlock.js';
+import { spin_lock_init, ticket_acquire, ticket_release, SPINLOCK_WORDS, LOCK_KIND_RW, lockPrologue } from './spinlock.js';
 
 import { _QW_CPUMASK, _QW_WAITING, _QW_LOCKED, _QW_WMASK, _QR_SHIFT, _QR_BIAS, READ_NEEDS_NONNEGATIVE } from './layouts.js';
 
@@ -27,6 +27,9 @@ export const RW = { cnts: 0, lock: 1, sleepers: 1 + SPINLOCK_WORDS, cls: 2 + SPI
 export const RWLOCK_WORDS = 4 + SPINLOCK_WORDS;
 const enum F { cnts = 0, lock = 1 }
 const F_sleepers = RW.sleepers, F_cls = RW.cls;
+/** The imports the lock paths use on every call, bound again as constants (spinlock.ts says why). */
+const hooks = lockHooksWord, pro = lockPrologue, iw = instrWord, held = heldState, acq = acquiredIn, rel = released;
+const rec = recordIn, recRel = recordRelease, DEPTH = HELD_DEPTH;
 
 export function rwlock_init(l: number, cls = 0): void {
   M[l] = 0; M[l + F_cls] = cls; M[l + F_sleepers] = 0; M[l + RW.kind] = LOCK_KIND_RW; spin_lock_init(l + F.lock, 0);
@@ -70,21 +73,21 @@ function readerGone(l: number, c: number): void {
 /* The fast paths test one flag (instrument.ts lockHooks), as in spinlock.ts; the algorithm is the same on both. */
 
 export function read_lock(l: number): void {
-  if (lockHooks) { read_lock_instrumented(l); return; }
+  if (hooks[0] !== 0) { read_lock_instrumented(l); return; }
   const old = Atomics.add(M, l, _QR_BIAS);
   if (_can_read_lock((old + _QR_BIAS) | 0)) { acquiredPlain(l, M[l + F_cls]); return; }
   queue_read_lock_slowpath(l, M[l + F_cls], old);
 }
 
 function read_lock_instrumented(l: number): void {
-  lock_yield(0);
-  if (fpOn) fp(l, l + RWLOCK_WORDS);
-  const cls = M[l + F_cls];
-  aboutToAcquire(l, cls, 'read_lock');
-  const old = Atomics.add(M, l, _QR_BIAS);
+  if (pro[0] !== 0) { lock_yield(0); if (fpOn) fp(l, l + RWLOCK_WORDS); }
+  const m = M;
+  const cls = m[l + F_cls];
+  if (held[DEPTH] !== 0) aboutToAcquire(l, cls, 'read_lock');
+  const old = Atomics.add(m, l, _QR_BIAS);
   if (_can_read_lock((old + _QR_BIAS) | 0)) {
-    acquired(l, cls, 0);
-    if (lockTracing) record(EV.RLOCK, cls, l);
+    acq(m, l, cls, 0);
+    if (iw[IW.tracing] !== 0) rec(m, EV.RLOCK, cls, l);
     return;
   }
   queue_read_lock_slowpath(l, cls, old);
@@ -124,7 +127,7 @@ export function read_trylock(l: number): boolean {
 }
 
 export function read_unlock(l: number): void {
-  if (lockHooks) { read_unlock_instrumented(l); return; }
+  if (hooks[0] !== 0) { read_unlock_instrumented(l); return; }
   if (!releasedPlain(l)) notHolder(l, 'read_unlock', 'releases a read lock it does not hold');
   const old = Atomics.sub(M, l, _QR_BIAS);
   if (old === POISON) checkLockMemory(l, 'read_unlock', 'read_unlock');
@@ -132,10 +135,11 @@ export function read_unlock(l: number): void {
 }
 
 function read_unlock_instrumented(l: number): void {
-  if (fpOn) fp(l, l + RWLOCK_WORDS);
-  if (!released(l)) notHolder(l, 'read_unlock', 'releases a read lock it does not hold');
-  if (lockTracing) recordRelease(EV.RUNLOCK, M[l + F_cls], l);
-  const old = Atomics.sub(M, l, _QR_BIAS);
+  if (pro[0] !== 0 && fpOn) fp(l, l + RWLOCK_WORDS);
+  const m = M;
+  if (!rel(m, l)) notHolder(l, 'read_unlock', 'releases a read lock it does not hold');
+  if (iw[IW.tracing] !== 0) recRel(m, EV.RUNLOCK, m[l + F_cls], l);
+  const old = Atomics.sub(m, l, _QR_BIAS);
   if (old === POISON) checkLockMemory(l, 'read_unlock', 'read_unlock');
   readerGone(l, old - _QR_BIAS);
 }
@@ -146,19 +150,19 @@ function notHolder(l: number, where: string, what: string): never {
 }
 
 export function write_lock(l: number): void {
-  if (lockHooks) { write_lock_instrumented(l); return; }
+  if (hooks[0] !== 0) { write_lock_instrumented(l); return; }
   if (Atomics.compareExchange(M, l, 0, _QW_LOCKED | cpu) === 0) { acquiredPlain(l, M[l + F_cls]); return; }
   queue_write_lock_slowpath(l, M[l + F_cls]);
 }
 
 function write_lock_instrumented(l: number): void {
-  lock_yield(0);
-  if (fpOn) fp(l, l + RWLOCK_WORDS);
-  const cls = M[l + F_cls];
-  aboutToAcquire(l, cls, 'write_lock');
-  if (Atomics.compareExchange(M, l, 0, _QW_LOCKED | cpu) === 0) {
-    acquired(l, cls, 0);
-    if (lockTracing) record(EV.LOCK, cls, l);
+  if (pro[0] !== 0) { lock_yield(0); if (fpOn) fp(l, l + RWLOCK_WORDS); }
+  const m = M;
+  const cls = m[l + F_cls];
+  if (held[DEPTH] !== 0) aboutToAcquire(l, cls, 'write_lock');
+  if (Atomics.compareExchange(m, l, 0, _QW_LOCKED | cpu) === 0) {
+    acq(m, l, cls, 0);
+    if (iw[IW.tracing] !== 0) rec(m, EV.LOCK, cls, l);
     return;
   }
   queue_write_lock_slowpath(l, cls);
@@ -198,18 +202,19 @@ export function write_trylock(l: number): boolean {
 }
 
 export function write_unlock(l: number): void {
-  if (lockHooks) { write_unlock_instrumented(l); return; }
+  if (hooks[0] !== 0) { write_unlock_instrumented(l); return; }
   if (!_is_write_locked_by_me(M[l]) || !releasedPlain(l)) notHolder(l, 'write_unlock', 'is not the writer');
   if (Atomics.and(M, l, ~(_QW_CPUMASK | _QW_WMASK)) === POISON) checkLockMemory(l, 'write_unlock', 'write_unlock');
   wakeCnts(l);
 }
 
 function write_unlock_instrumented(l: number): void {
-  if (fpOn) fp(l, l + RWLOCK_WORDS);
+  if (pro[0] !== 0 && fpOn) fp(l, l + RWLOCK_WORDS);
+  const m = M;
   // Plain read: only this CPU changes the writer bits of a lock it holds (a freed lock reads POISON: not ours).
-  if (!_is_write_locked_by_me(M[l]) || !released(l)) notHolder(l, 'write_unlock', 'is not the writer');
-  if (lockTracing) recordRelease(EV.UNLOCK, M[l + F_cls], l);
-  if (Atomics.and(M, l, ~(_QW_CPUMASK | _QW_WMASK)) === POISON) checkLockMemory(l, 'write_unlock', 'write_unlock');
+  if (!_is_write_locked_by_me(m[l]) || !rel(m, l)) notHolder(l, 'write_unlock', 'is not the writer');
+  if (iw[IW.tracing] !== 0) recRel(m, EV.UNLOCK, m[l + F_cls], l);
+  if (Atomics.and(m, l, ~(_QW_CPUMASK | _QW_WMASK)) === POISON) checkLockMemory(l, 'write_unlock', 'write_unlock');
   wakeCnts(l);
 }
 
