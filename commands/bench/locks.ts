@@ -4,7 +4,8 @@
 // - Uncontended pairs on one thread, with tinybench (each task call runs K pairs; per-pair figure = median latency
 //   / K): spin_lock + counter++ + spin_unlock (C does the same), read_lock/read_unlock, write_lock/write_unlock.
 //   Raw (lock profiling, lockdep and flight-recorder lock events off) beside instrumented (all three on, the lab's
-//   default), and the floor: the same two atomic operations with no lab code around them.
+//   default), and the floor: the same two atomic operations with no lab code around them. Each mode in a worker
+//   thread of its own (pairs.ts).
 // - Contended: T worker_threads (workers/locktorture.ts) against T pthreads, each taking the same lock `iters`
 //   times around the same critical section (non-atomic counter++, checked for lost updates). Rounds are measured
 //   alike on both sides (bench/rounds.ts): >= 200 ms, counted only when every thread was inside its loop for >= 90%
@@ -13,15 +14,12 @@
 // - Read-mostly: 4 threads on one rwlock, 90% read sections / 10% write sections, with locktorture's checks.
 
 import { availableParallelism, loadavg } from 'node:os';
-import { Bench } from 'tinybench';
 import { attach, createMachine, region, M, type Machine } from '../../lib/mem/machine.js';
 import { xzalloc } from '../../lib/mem/heap.js';
-import {
-  spin_lock, spin_unlock, spin_lock_init, read_lock, read_unlock, write_lock, write_unlock, rwlock_init, setLockTracing,
-  setProfiling, setLockdep, WAIT_COUNTS,
-} from '../../lib/sync/index.js';
+import { spin_lock_init, rwlock_init, setLockTracing, setProfiling, setLockdep, WAIT_COUNTS } from '../../lib/sync/index.js';
 import { TORTURE, TS, TC_WORDS, type Job } from '../../workers/locktorture.js';
 import { TorturePool } from './torture.js';
+import { measurePairs } from './pairs.js';
 import { NativeReference, type NativePolicy } from './reference.js';
 import { measureRounds, median, type RoundsOptions, type RoundsResult, type RoundSample } from '../../lib/run/rounds.js';
 import { goals, type BenchReport, type BenchRow } from '../../report/locks-table.js';
@@ -38,7 +36,6 @@ export interface BenchOptions {
   log: (line: string) => void;
 }
 
-const K = 1000; // lock/unlock pairs per tinybench task call
 
 /** Contended rounds, with the ticket waits that slept per acquisition over every round run (counted or not). */
 type Measured = RoundsResult & { sleepsPerOp?: number; waitsPerOp?: number[] };
@@ -77,37 +74,10 @@ function newMachine(threads: number, instrumented: boolean): Machine {
 /** The control block of the torture pool: the region, rounded up to 8 words. */
 function ctlBase(): number { return Math.ceil(region('torture').base / 8) * 8; }
 
+/** Uncontended pairs of one mode, in a worker thread of its own (pairs.ts says why). */
 async function uncontended(quick: boolean, instrumented: boolean): Promise<BenchRow[]> {
-  newMachine(1, instrumented);
-  const t = xzalloc(TORTURE);
-  const sp = t + TORTURE.lock, c = t + TORTURE.counter;
-  const rw = xzalloc(TORTURE) + TORTURE.lock;
-  const floor = xzalloc(TORTURE) + TORTURE.lock;
-  spin_lock_init(sp, 1);
-  rwlock_init(rw, 2);
-  const bench = new Bench({ time: quick ? 300 : 1000, warmupTime: quick ? 150 : 300, iterations: 32 });
-  bench
-    .add('spinlock', () => { for (let i = 0; i < K; i++) { spin_lock(sp); M[c] = M[c] + 1; spin_unlock(sp); } })
-    .add('rwlock-read', () => { for (let i = 0; i < K; i++) { read_lock(rw); read_unlock(rw); } })
-    .add('rwlock-write', () => { for (let i = 0; i < K; i++) { write_lock(rw); write_unlock(rw); } });
-  if (!instrumented) {
-    // The least a ticket pair can cost from JavaScript: fetch-and-add to take, compare-exchange to release.
-    bench.add('atomics-floor', () => {
-      for (let i = 0; i < K; i++) {
-        const old = Atomics.add(M, floor, 0x10000);
-        M[c] = M[c] + 1;
-        const h = old & 0xffff, n = (h + 1) & 0xffff;
-        Atomics.compareExchange(M, floor, (n << 16) | h, (n << 16) | n);
-      }
-    });
-  }
-  await bench.run();
   const mode = instrumented ? 'uncontended-instrumented' : 'uncontended';
-  return bench.tasks.map((task) => {
-    const r = task.result;
-    if (r.state !== 'completed') throw new Error(`tinybench task ${task.name}: ${r.state}${'error' in r ? `: ${r.error.message}` : ''}`);
-    return row(task.name, mode, 1, (r.latency.p50 * 1e6) / K);
-  });
+  return (await measurePairs(quick, instrumented)).map((f) => row(f.name, mode, 1, f.nsPerPair));
 }
 
 /** Contended spinlock rounds on the lab's side: T workers, the same lock, counter++ inside. */
