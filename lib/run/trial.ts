@@ -10,6 +10,7 @@ import { clearOutcome, readOutcome } from './outcome.js';
 import type { Verdict } from './watchdog.js';
 import { freeDriver, controlledDriver, type ModeDriver } from './drivers.js';
 import { WORKER_MAX_AGE_MS, TaskAbort, type TrialPool } from './pool.js';
+import { startClock } from './start-clock.js';
 import type { ActorSpec, RunMode, ThreadResult, ThreadTask, TrialOptions, TrialResult } from './task.js';
 
 export type { TrialOptions, TrialResult } from './task.js';
@@ -95,7 +96,7 @@ function startTasks(pool: TrialPool, machine: Machine, actors: readonly ActorSpe
   actors.forEach((a, cpu) => {
     const task: ThreadTask = {
       machine: { sab: machine.sab, layout: machine.layout, meta: machine.meta }, cpu, module: a.module, export: a.export, arg: a.arg,
-      mode, threads: n, startTimeoutMs,
+      mode, threads: n, startTimeoutMs: Math.max(startTimeoutMs, WORKER_START_BACKUP_MS),
     };
     if (sync) pool.submit(task, controllers[cpu], (r) => settle(cpu, r), (e) => settle(cpu, failed(cpu, e)), true, false);
     else tasks.push(pool.run(task, controllers[cpu]).then((r) => settle(cpu, r), (e: unknown) => settle(cpu, failed(cpu, e))));
@@ -105,6 +106,13 @@ function startTasks(pool: TrialPool, machine: Machine, actors: readonly ActorSpe
   const late = sync && pool.lazyStart ? () => lateArrivals(1) : () => n - checkedIn();
   return { t0: performance.now(), tasks, results, controllers, settled: () => settled, onSettle: (fn) => { poke = fn; }, late };
 }
+
+/**
+ * A free-running CPU's own wait at the start barrier (lib/sched/barrier.ts) gives up after this long at the least.
+ * The main thread judges the start (watch: in could-run time, start-clock.ts) and stops the trial, which ends that
+ * wait; a wall-clock deadline of the trial's own would fire first on a crowded machine.
+ */
+const WORKER_START_BACKUP_MS = 120_000;
 
 /**
  * A synchronous lifecycle still gives the event loop a turn this often (signals, IPC, timers, worker events),
@@ -122,13 +130,17 @@ async function turnIfDue(): Promise<void> {
 
 /**
  * Wait for every task, stopping the trial when the driver finds a reason, a CPU never starts, or the wall-clock
- * budget runs out; after a stop, a task that does not come back within the grace period is aborted.
+ * budget (from the start) runs out; after a stop, a task that does not come back within the grace period is aborted.
  */
 async function watch(run: Running, driver: ModeDriver, opts: TrialOptions, sync?: TrialPool): Promise<{ verdict?: Verdict; startFailure?: string; aborted: number }> {
   const n = run.results.length;
   const budgetMs = opts.budgetMs ?? 10_000, graceMs = opts.graceMs ?? 1000, startTimeoutMs = opts.startTimeoutMs ?? 10_000;
   let verdict: Verdict | undefined, startFailure: string | undefined;
   let stopAt = -1, aborted = 0;
+  // The start is judged in could-run time; the budget, like the free-running watchdog, counts from the moment no CPU
+  // is late (the model's run, not the pool's start).
+  const clock = startClock();
+  let startedAt = -1;
   const stop = (): void => { stopAll(); stopAt = performance.now() - run.t0; };
   const running = (): number[] => run.results.flatMap((r, c) => (r === undefined ? [c] : []));
   for (;;) {
@@ -139,12 +151,14 @@ async function watch(run: Running, driver: ModeDriver, opts: TrialOptions, sync?
     if (stopAt < 0 && Atomics.load(M, CTL.STOP) !== 0) stopAt = now; // a thread stopped the trial (crash)
     if (stopAt < 0) {
       verdict = driver.poll(now, running);
+      const late = run.late();
+      if (startedAt < 0 && late === 0) startedAt = now;
       if (verdict) stop();
-      else if (now > startTimeoutMs + 500 && run.late() > 0) {
-        startFailure = `only ${checkedIn()} of ${n} CPUs started within ${startTimeoutMs} ms`;
+      else if (late > 0 && clock.ms() > startTimeoutMs + 500) {
+        startFailure = `only ${checkedIn()} of ${n} CPUs started within ${startTimeoutMs} ms (of the cores' share they could have, in ${Math.round(clock.wallMs())} ms)`;
         stop();
-      } else if (now > budgetMs) {
-        if (run.late() > 0) startFailure = `only ${checkedIn()} of ${n} CPUs started within the trial's ${budgetMs} ms budget`;
+      } else if (startedAt >= 0 && now - startedAt > budgetMs) {
+        if (late > 0) startFailure = `only ${checkedIn()} of ${n} CPUs started within the trial's ${budgetMs} ms budget`;
         else verdict = { kind: 'hang', reason: 'wall-clock', detail: `trial exceeded its ${budgetMs} ms budget: ${driver.stuck(running())}` };
         stop();
       }

@@ -156,9 +156,10 @@ describe('trial runner (real workers)', function () {
     it(`${mode}: a CPU that does not start in time is a TrialError saying so; the other CPU stops, the runner goes on`, async () => {
       const slow = { module: `${new URL('../../fixtures/slow-start.js', import.meta.url).href}?${mode}`, export: 'noop' }; // a fresh module per test
       const t0 = performance.now();
+      // The main thread judges the start in both modes (a free CPU's own barrier wait is only a backup).
       await assert.rejects(runTrial(pool, basicMachine(2), [actor('noop'), slow], { mode, startTimeoutMs: 300 }),
-        (e: unknown) => e instanceof TrialError && (mode === 'controlled' ? /only 1 of 2 CPUs started within 300 ms/ : /not every CPU of the trial started within 300 ms/).test((e as Error).message));
-      assert.ok(performance.now() - t0 < 10_000);
+        (e: unknown) => e instanceof TrialError && /only 1 of 2 CPUs started within 300 ms \(of the cores' share they could have, in \d+ ms\)/.test((e as Error).message));
+      assert.ok(performance.now() - t0 < 30_000);
       assert.equal((await runTrial(pool, basicMachine(2), [actor('noop'), actor('noop')], { mode })).outcome, 'ok');
     });
   }
