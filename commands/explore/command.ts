@@ -36,6 +36,9 @@ Exit 1 when any cell saw a surprise, 0 otherwise, 2 for bad input.`,
   },
 };
 
+/** A trial the lab could not run, not one the user's own file stopped (cli/exit.ts failureExit: that is bad input). */
+const isLabError = (e: unknown): boolean => (e as Error | undefined)?.name === 'TrialError' && !(e as { threads: Array<{ fault?: string }> }).threads.some((t) => t.fault);
+
 async function loadAll(list: string | undefined): Promise<Array<{ url: string; scenario: Scenario }>> {
   const refs = list === undefined ? [...BUILTIN_SCENARIOS] : nameList(list, '--scenarios');
   const out = [];
@@ -64,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
   const pool = createPool(Math.max(...loaded.map((l) => Object.keys(l.scenario.actors).length)));
   const cells: ExploreCell[] = [];
   const t0 = performance.now();
-  let interrupted = false;
+  let interrupted = false, labError = false;
   const offStop = onStop((sig) => { interrupted = true; process.stderr.write(`\n${sig === 'SIGTERM' ? 'terminated' : 'interrupted'}: printing what was explored\n`); });
   try {
     for (const l of loaded) {
@@ -73,7 +76,12 @@ export async function run(argv: string[]): Promise<number> {
         const c0 = performance.now();
         try { cells.push({ ...cellOf(await reproduce(pool, l.url, l.scenario, s.name, o)), ms: Math.round(performance.now() - c0) }); } catch (e) {
           if (e instanceof ScenarioError) throw new UsageError(e.message);   // an actor's own bug
-          throw e;
+          if (!isLabError(e)) throw e;
+          // The pool could not run a trial (a CPU that never started): the campaign stops there, but the cells it
+          // explored are printed and written like an interrupted run's (a shard's JSON went missing with them).
+          process.stderr.write(`vpci-lab: lab error in ${l.scenario.name} / ${s.name}: ${(e as Error).message.split('\n')[0]}; reporting what was explored\n`);
+          interrupted = labError = true;
+          break;
         }
       }
       if (!process.stdout.isTTY) process.stdout.write(`[explore] ${l.scenario.name}: done (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
@@ -92,5 +100,6 @@ export async function run(argv: string[]): Promise<number> {
   printExplore(result);
   const out = new Outputs();
   writeExploreOutputs(result, { json: v.json, html: v.html, htmlDir: v['html-dir'], junit: v.junit }, out);
+  if (labError) return 1;
   return exitCode({ interrupted, forbidden: cells.reduce((n, c) => n + c.verdicts.forbidden, 0), writeFailures: out.failed.length });
 }

@@ -41,7 +41,8 @@ describe('shards and merge', function () {
       cli([...EXPLORE, '--json', shard(2), '--html', path.join(dir, 's2.html')], { CI_NODE_INDEX: '3', CI_NODE_TOTAL: '4' }),
       cli([...EXPLORE, '--json', shard(3), '--html', path.join(dir, 's3.html')], { SLURM_ARRAY_TASK_ID: '4', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '4' }),
     ]);
-    for (const r of runs) assert.notEqual(r.code, 2, r.stderr);
+    // 0 or 1 (a forbidden outcome) and nothing else: a shard that died or was killed has no JSON, and says why here.
+    for (const r of runs) assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);
     const parts = [0, 1, 2, 3].map((i) => JSON.parse(fs.readFileSync(shard(i), 'utf8')));
     assert.deepEqual(parts.map((p) => p.shard), [0, 1, 2, 3].map((index) => ({ index, count: 4 })));
     for (const p of parts) for (const c of p.cells) assert.ok(c.runs === 2 || c.runs === 3, `a shard runs its quarter of the runs, got ${c.runs}`);
