@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 
 const CORES = availableParallelism();
-/** How often the machine's runnable count is read while a start is awaited. */
+/** How often the machine's runnable count is read while starts are awaited. */
 const SAMPLE_MS = 100;
 
 /** Threads runnable on the machine now (/proc/loadavg's "running/total"), else the 1-minute load average. */
@@ -23,20 +23,27 @@ function runnable(): number {
 /** The share of a core one runnable thread gets now: 1 while there is a core for every runnable thread. */
 export function coreShare(): number { return Math.min(1, CORES / Math.max(1, runnable())); }
 
+let share = 1, sampledAt = -Infinity;
+/** The core share, read from the machine at most every SAMPLE_MS by any trial: a trial's start costs no system call. */
+function currentShare(): number {
+  const now = performance.now();
+  if (now - sampledAt >= SAMPLE_MS) { share = coreShare(); sampledAt = now; }
+  return share;
+}
+
 /**
- * Milliseconds of could-run time since the clock was made: wall time weighted by the core share, sampled every
- * SAMPLE_MS. On a quiet machine it is the wall clock; a start that is stuck (a worker that never takes its task)
- * still runs out, only later in wall time when the machine is crowded.
+ * Milliseconds of could-run time since the clock was made: wall time weighted by the core share. On a quiet machine
+ * it is the wall clock; a start that is stuck (a worker that never takes its task) still runs out, only later in
+ * wall time when the machine is crowded.
  */
-export function startClock(share: () => number = coreShare): { ms(): number; wallMs(): number } {
+export function startClock(shareNow: () => number = currentShare): { ms(): number; wallMs(): number } {
   const t0 = performance.now();
-  let last = t0, sampled = t0, s = share(), total = 0;
+  let last = t0, total = 0;
   return {
     ms() {
       const now = performance.now();
-      total += (now - last) * s;
+      total += (now - last) * shareNow();
       last = now;
-      if (now - sampled >= SAMPLE_MS) { s = share(); sampled = now; }
       return total;
     },
     wallMs: () => performance.now() - t0,
