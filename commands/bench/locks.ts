@@ -23,7 +23,7 @@ import { measurePairs } from './pairs.js';
 import { NativeReference, type NativePolicy } from './reference.js';
 import { measureRounds, median, type RoundsOptions, type RoundsResult, type RoundSample } from '../../lib/run/rounds.js';
 import { goals, type BenchReport, type BenchRow } from '../../report/locks-table.js';
-import { futexStatus } from '../../lib/sched/futex.js';
+import { futexStatus, useFutexLocks } from '../../lib/sched/futex.js';
 
 export { median };
 export { goals, formatReport, type BenchReport, type BenchRow, type Goal } from '../../report/locks-table.js';
@@ -139,6 +139,9 @@ async function readMostly(threads: number, o: RoundsOptions): Promise<BenchRow> 
   }
 }
 
+/** How the last machine's lock words slept (every thread of a machine follows its first: lib/sched/futex.ts). */
+const lockWaits = (): string => (useFutexLocks ? 'futex' : `Atomics${process.env.VPCI_FUTEX === 'sched' ? ' (VPCI_FUTEX=sched)' : ''}`);
+
 const show = (r: RoundsResult): string =>
   `${r.counted.map((x) => x.toFixed(0)).join(' ')} ns (median ${r.nsPerOp.toFixed(0)}; ${r.itersPerThread} per thread; ` +
   `overlap ${r.overlaps.map((x) => x.toFixed(2)).join(' ')}; ${r.dropped} dropped)`;
@@ -188,6 +191,6 @@ export async function benchLocks(o: BenchOptions): Promise<BenchReport> {
   }
   return {
     cores: availableParallelism(), node: process.version, quick: o.quick, load: { start: loadStart, end: loadavg() }, results, reference,
-    ...(note ? { referenceNote: note } : {}), waits: `scheduler futex ${futexStatus()}; lock words: ${process.env.VPCI_FUTEX === 'all' ? 'futex' : 'Atomics (VPCI_FUTEX=all: futex)'}`, goals: goals(results, reference, note),
+    ...(note ? { referenceNote: note } : {}), waits: `scheduler futex ${futexStatus()}; lock words: ${lockWaits()}`, goals: goals(results, reference, note),
   };
 }

@@ -4,15 +4,17 @@
 //
 // A futex sleeper is not woken by Atomics.notify, nor an Atomics.wait sleeper by a futex wake, so one mechanism owns
 // each kind of word of a machine: the first thread to attach it decides (CTL.FLAGS: WAIT_DECIDED, FUTEX for the
-// controlled scheduler's wake words when the addon loads there, FUTEX_LOCKS for the lock words with VPCI_FUTEX=all),
+// controlled scheduler's wake words when the addon loads there, FUTEX_LOCKS for the lock words unless VPCI_FUTEX=sched),
 // and every later thread follows; a thread that cannot load the addon a machine waits with is a lab error, not a
 // silent mix. The start barrier, the heap lock and the scheduler's end word (which the main thread awaits with
 // Atomics.waitAsync) keep Atomics on their own words.
 //
 // Measured on the shared 2-core machine (load 25-28): controlled handoffs parked 99-278 k/s with futex against
-// 31-44 k/s with Atomics (commands/bench/sched.js --threads 2 --spin 0), but free-running stress ran 1.8-2.0 M guest
-// accesses/s with futex lock waits against 2.5-2.6 M with Atomics (stress --strategy baseline): so the scheduler
-// uses futex by default and the locks only when asked (VPCI_FUTEX=all), until a quiet machine says otherwise.
+// 31-44 k/s with Atomics (commands/bench/sched.js --threads 2 --spin 0). The lock words followed once a quiet run
+// said so: `stress --strategy baseline,pcidevs,upstream --duration 20s`, Atomics / futex lock words alternated twice,
+// baseline 10.3-10.7 / 11.4-11.7, pcidevs 12.9-13.6 / 13.8-14.0, upstream 12.0-12.8 / 13.3-13.6 M guest accesses/s,
+// and contended 8-thread rounds of `bench locks` slept ~110 µs a sleep against ~130 µs. VPCI_FUTEX=sched keeps the
+// lock words on Atomics (the scheduler's on futex), for such A/B runs.
 //
 // The addon is compiled at first use by the main thread with the system cc against Node's headers, and cached under
 // .cache/futex/<hash of source and Node version>; without a compiler, or with VPCI_FUTEX=0, the lab uses Atomics and
@@ -111,7 +113,7 @@ export function futexStatus(): string { futexAddon(); return reason; }
 onAttach(() => {
   let f = Atomics.load(M, CTL.FLAGS);
   while ((f & FLAG_WAIT_DECIDED) === 0) {
-    const mine = f | FLAG_WAIT_DECIDED | (futexAddon() ? FLAG_FUTEX | (process.env.VPCI_FUTEX === 'all' ? FLAG_FUTEX_LOCKS : 0) : 0);
+    const mine = f | FLAG_WAIT_DECIDED | (futexAddon() ? FLAG_FUTEX | (process.env.VPCI_FUTEX === 'sched' ? 0 : FLAG_FUTEX_LOCKS) : 0);
     const prev = Atomics.compareExchange(M, CTL.FLAGS, f, mine);
     f = prev === f ? mine : prev;
   }

@@ -1,6 +1,6 @@
 // How a lab thread waits for a lock. Xen's CPUs spin with cpu_relax(); our threads can be descheduled while
 // holding a lock (and there may be more threads than cores), so spinning is reserved for the one waiter that can
-// proceed next, and everyone else sleeps (Atomics.wait, or futex with VPCI_FUTEX=all: lib/sched/futex.ts):
+// proceed next, and everyone else sleeps (futex, or Atomics.wait without the addon: lib/sched/futex.ts):
 //
 // - Ticket waiters (spinlock_t, and the rwlock's queue spinlock) use proportional backoff with one wait slot per
 //   ticket (spinlock.ts SPIN.wait: a handoff word, then slots indexed by ticket & 15; at most MAX_THREADS = 16
