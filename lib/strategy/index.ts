@@ -143,8 +143,9 @@ export function loadedStrategy(spec: string): Strategy {
 
 /** Parse "a,b" or "all" into strategies; every name and file is checked before any work starts. */
 export async function parseStrategies(list: string): Promise<Strategy[]> {
-  const specs = list === 'all' ? [...STRATEGY_NAMES] : list.split(',').map((s) => s.trim()).filter(Boolean);
-  if (specs.length === 0) throw new PatchError(`no strategy in '${list}'`);
+  const specs = list === 'all' ? [...STRATEGY_NAMES] : list.split(',').map((s) => s.trim());
+  // A stray comma is a typo, not a request to run fewer strategies (cli/args.ts nameList refuses it the same way).
+  if (specs.some((s) => s === '')) throw new PatchError(`the strategy list has an empty item in '${list}' (a comma-separated list, nothing between two commas or at an end)`);
   const out: Strategy[] = [];
   for (const spec of specs) out.push(await loadStrategy(spec));
   return out;

@@ -82,6 +82,8 @@ describe('command line: bad input is one line and exit 2', function () {
     usageError(['explore', '--scenarios', ','], /--scenarios has an empty item in ','/);
     usageError(['explore', '--scenarios', 'crash-path-1,,abba'], /--scenarios has an empty item/);
     usageError(['verify', ',', '--strategy', 'baseline'], /scenario list has an empty item/);
+    usageError(['explore', '--strategies', 'baseline,,cancel', '--runs', '1'], /strategy list has an empty item in 'baseline,,cancel'/);
+    usageError(['stress', '--strategy', 'baseline,', '--trials', '1'], /strategy list has an empty item/);
     usageError(['verify', '--merge', ','], /--merge has an empty item/);
     usageError(['verify', 'crash-path-1', '--strategy', 'baseline', '--faults', 'iommu,'], /--faults has an empty item/);
     usageError(['bench', 'find', '--methods', 'pct,'], /--methods has an empty item/);
