@@ -123,8 +123,9 @@ describe('trial runner (real workers)', function () {
     const x = (m: typeof m1): number => new Int32Array(m.sab)[m.layout.regions.data.base + DATA.x];
     for (let i = 0; i < 3; i++) assert.equal((await runTrial(pool, m1, two, { mode: 'controlled', schedule: 'S1:2:a2b2' })).outcome, 'ok');
     assert.equal((await runTrial(pool, m2, two, { mode: 'controlled', schedule: 'S1:2:a2b2' })).outcome, 'ok');
-    assert.equal((await runTrial(pool, m1, two, { mode: 'free' })).outcome, 'ok');
-    assert.deepEqual([x(m1), x(m2)], [8, 2]);
+    // Free-running, two checkThenAct race for real (a lost update or the fixture's ASSERT under load): one acts.
+    assert.equal((await runTrial(pool, m1, [actor('checkThenAct'), actor('noop')], { mode: 'free' })).outcome, 'ok');
+    assert.deepEqual([x(m1), x(m2)], [7, 2]);
   });
 
   it('controlled trial after trial with the same actors: no task message after the first, results as lane words, the same results as messages', async () => {
