@@ -16,7 +16,8 @@ Modes: uncontended pairs (spin_lock+spin_unlock, read_lock+read_unlock, write_lo
 instrumented and the bare atomics floor), contended spinlock at each thread count on both sides (per-acquisition
 ns; rounds of >= 200 ms, counted only when all threads overlapped for >= 90% of the round, dropped rounds
 reported; C with the lab's own wait policy and, for information, with sched_yield), read-mostly rwlock 90/10 at
-4 threads. Prints tables and the goal ratios (uncontended <= 2.5x C, contended <= 3x C at 2, 4 and 8 threads).`,
+4 threads. Prints tables and the goal ratios of issue 25, each from figures of the same run: the raw pair <= 1.5x
+the atomics floor, the instrumented pair <= 3x the raw, contended <= 3x C at 2, 4 and 8 threads.`,
   positionals: { min: 0, max: 1, what: 'bench: one benchmark at a time (try: locks, verify, find)' },
   options: {
     quick: flag('shorter rounds, fewer repeats (a few minutes on 2 cores)'),
