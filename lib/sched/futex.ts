@@ -12,9 +12,10 @@
 // Measured on the shared 2-core machine (load 25-28): controlled handoffs parked 99-278 k/s with futex against
 // 31-44 k/s with Atomics (commands/bench/sched.js --threads 2 --spin 0). The lock words followed once a quiet run
 // said so: `stress --strategy baseline,pcidevs,upstream --duration 20s`, Atomics / futex lock words alternated twice,
-// baseline 10.3-10.7 / 11.4-11.7, pcidevs 12.9-13.6 / 13.8-14.0, upstream 12.0-12.8 / 13.3-13.6 M guest accesses/s,
-// and contended 8-thread rounds of `bench locks` slept ~110 µs a sleep against ~130 µs. VPCI_FUTEX=sched keeps the
-// lock words on Atomics (the scheduler's on futex), for such A/B runs.
+// baseline 10.3-10.7 / 11.4-11.7, pcidevs 12.9-13.6 / 13.8-14.0, upstream 12.0-12.8 / 13.3-13.6 M guest accesses/s;
+// contended 8 threads of `bench locks`, 1013 -> 807 ns per acquisition (medians of three pairs). The length of one
+// sleep did not clearly change (146-181 µs with futex, 153-164 µs with Atomics in the lead's later quiet runs; C's
+// 77-90 µs). VPCI_FUTEX=sched keeps the lock words on Atomics (the scheduler's on futex), for such A/B runs.
 //
 // The addon is compiled at first use by the main thread with the system cc against Node's headers, and cached under
 // .cache/futex/<hash of source and Node version>; without a compiler, or with VPCI_FUTEX=0, the lab uses Atomics and
