@@ -9,7 +9,7 @@ import { record, recordIn, recordRelease, EV } from '../trace/recorder.js';
 import { lock_yield, controlled, SCHED, MODE_FREE } from '../sched/mode.js';
 import { lockWakeAll } from '../sched/futex.js';
 import { profiling, lockTracing, now, instrWord, IW } from './profile.js';
-import { acquired, acquiredIn, acquiredPlain, released, releasedPlain, aboutToAcquire, setWaiting, heldState, HELD_CPU, HELD_DEPTH } from './held.js';
+import { acquiredIn, acquiredPlain, released, releasedPlain, aboutToAcquire, setWaiting, heldState, HELD_CPU, HELD_DEPTH } from './held.js';
 import { lockHooksWord } from './instrument.js';
 import { checkLockMemory, waitStep, ticketWait, ticketWake, admitWait, TICKET_WAIT_WORDS, SPIN_NS } from './wait.js';
 import { POISON } from '../mem/heap.js';
@@ -161,9 +161,7 @@ function spin_lock_instrumented(l: number): void {
   const old = Atomics.add(m, l, K.TICKET_INC);
   const ticket = old >>> 16;
   if ((old & 0xffff) === ticket && old !== K.POISON) {
-    m[l + F.debug] = held[K.HELD_CPU];
-    acq(m, l, cls, 0);
-    if (iw[IW.tracing] !== 0) rec(m, K.EV_LOCK, cls, l);
+    got_lock(m, l, cls, 0);
     return;
   }
   spin_lock_slow(l, cls, ticket, (old & 0xffff) !== ticket);
@@ -178,13 +176,14 @@ function spin_lock_slow(l: number, cls: number, ticket: number, contended: boole
     ticket_wait(l, ticket, l);
     checkLockMemory(l, 'spin_lock', 'spin_lock');
   }
-  got_lock(l, cls, waitStart);
+  got_lock(M, l, cls, waitStart);
 }
 
-function got_lock(l: number, cls: number, waitStart: number): void {
-  M[l + F.debug] = heldState[HELD_CPU];
-  acquired(l, cls, waitStart);
-  if (instrWord[IW.tracing] !== 0) record(EV.LOCK, cls, l);
+/** `m` is M, as the caller already holds it (recorder.ts recordIn says why). */
+function got_lock(m: Int32Array, l: number, cls: number, waitStart: number): void {
+  m[l + F.debug] = held[K.HELD_CPU];
+  acq(m, l, cls, waitStart);
+  if (iw[IW.tracing] !== 0) rec(m, K.EV_LOCK, cls, l);
 }
 
 export function spin_unlock(l: number): void {
@@ -220,7 +219,7 @@ export function spin_trylock(l: number): boolean {
     if (lockTracing) record(EV.TRYFAIL, cls, l);
     return false;
   }
-  got_lock(l, cls, 0);
+  got_lock(M, l, cls, 0);
   return true;
 }
 

@@ -70,10 +70,7 @@ for (let c = 0; c < MAX_THREADS; c++) {
 export { TSTAT };
 export function tstat(c: number, field: number): number { return statBase + c * TSTAT.words + field; }
 
-export function record(ev: number, a = 0, b = 0): void {
-  const m = M;
-  put(m, Atomics.add(m, rs[R.SEQ], R.STEP), ev, a, b);
-}
+export function record(ev: number, a = 0, b = 0): void { recordIn(M, ev, a, b); }
 
 /**
  * record() on the memory the caller already holds (the lock paths: one read of the machine binding, which V8 reads
